@@ -1,0 +1,108 @@
+//! Packet sources: capture files (pcap and pcapng, pure Rust) and, with the
+//! `live` feature, network interfaces.
+//!
+//! In: a byte stream or an interface. Out: [`Packet`]s, each borrowing the
+//! reader's buffer until the next call. A source never invents bytes: `data`
+//! holds exactly the captured bytes (`caplen`), and `orig_len` says how long
+//! the packet was on the wire.
+mod file;
+
+pub use file::{CaptureReader, Format};
+
+use std::fmt;
+
+use crate::time::Timestamp;
+
+/// A link-layer header type, as numbered by tcpdump.org's LINKTYPE_ registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LinkType(pub u16);
+
+impl LinkType {
+    /// BSD loopback: 4-byte address family in host byte order.
+    pub const NULL: LinkType = LinkType(0);
+    /// Ethernet II (with optional 802.1Q / 802.1ad tags).
+    pub const ETHERNET: LinkType = LinkType(1);
+    /// Raw IP (OpenBSD numbering).
+    pub const RAW_OPENBSD: LinkType = LinkType(12);
+    /// Raw IP (some BSDs).
+    pub const RAW_BSD: LinkType = LinkType(14);
+    /// Raw IPv4 or IPv6, told apart by the version nibble.
+    pub const RAW: LinkType = LinkType(101);
+    /// OpenBSD loopback: 4-byte address family in network byte order.
+    pub const LOOP: LinkType = LinkType(108);
+    /// Linux cooked capture v1 (`-i any`).
+    pub const LINUX_SLL: LinkType = LinkType(113);
+    /// Raw IPv4.
+    pub const IPV4: LinkType = LinkType(228);
+    /// Raw IPv6.
+    pub const IPV6: LinkType = LinkType(229);
+    /// Linux cooked capture v2.
+    pub const LINUX_SLL2: LinkType = LinkType(276);
+}
+
+impl fmt::Display for LinkType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// One captured packet, borrowed from the source.
+#[derive(Debug, Clone, Copy)]
+pub struct Packet<'a> {
+    /// Capture time.
+    pub ts: Timestamp,
+    /// How to read `data`.
+    pub link: LinkType,
+    /// Length of the packet on the wire (may exceed `data.len()`).
+    pub orig_len: u32,
+    /// The captured bytes.
+    pub data: &'a [u8],
+}
+
+/// Why a capture could not be read (further).
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureErrorKind {
+    /// The input is empty.
+    #[error("empty file")]
+    Empty,
+    /// The first bytes are neither a pcap nor a pcapng header.
+    #[error("not a pcap or pcapng capture (unrecognised magic bytes)")]
+    NotACapture,
+    /// The input ends inside a header or record.
+    #[error("truncated: the file ends inside {0}")]
+    Truncated(&'static str),
+    /// A length field is impossible or over the reader's limit.
+    #[error("corrupt {what}: length {len} (limit {limit})")]
+    BadLength {
+        /// Which structure held the length.
+        what: &'static str,
+        /// The length read.
+        len: u64,
+        /// The largest length accepted.
+        limit: u64,
+    },
+    /// Any other structural problem.
+    #[error("corrupt capture: {0}")]
+    Corrupt(String),
+    /// Reading failed.
+    #[error("read error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A capture error with the byte offset where it was found.
+#[derive(Debug, thiserror::Error)]
+#[error("at byte offset {offset}: {kind}")]
+pub struct CaptureError {
+    /// Offset from the start of the input.
+    pub offset: u64,
+    /// What went wrong.
+    pub kind: CaptureErrorKind,
+}
+
+/// Anything that yields packets: a capture file or a live interface.
+pub trait PacketSource {
+    /// The next packet, `Ok(None)` at a clean end of input.
+    fn next_packet(&mut self) -> Result<Option<Packet<'_>>, CaptureError>;
+    /// Bytes of input consumed so far (for progress and error offsets).
+    fn position(&self) -> u64;
+}

@@ -1,0 +1,375 @@
+//! The flow table: finds a segment's flow, feeds its direction's reassembler,
+//! and enforces the flow-count limit and idle timeouts.
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use super::{Budget, CloseReason, FlowContext, FlowStats, HalfStream, Interest, Limits, Side, StreamHandler};
+use crate::decode::TcpSegment;
+use crate::time::Timestamp;
+
+/// How often (capture seconds) idle flows are looked for.
+const SWEEP_INTERVAL_SECS: i64 = 5;
+
+type FlowKey = (SocketAddr, SocketAddr);
+
+struct Flow<S> {
+    ctx: FlowContext,
+    halves: [HalfStream; 2],
+    last_seen: Timestamp,
+    app: S,
+}
+
+/// Tracks TCP flows and hands their reassembled streams to a [`StreamHandler`].
+pub struct FlowTable<H: StreamHandler> {
+    flows: HashMap<FlowKey, Flow<H::State>, foldhash::fast::RandomState>,
+    limits: Limits,
+    budget: Budget,
+    stats: FlowStats,
+    next_id: u64,
+    now: Timestamp,
+    next_sweep: Option<Timestamp>,
+}
+
+impl<H: StreamHandler> FlowTable<H> {
+    /// An empty table with these limits.
+    pub fn new(limits: Limits) -> Self {
+        FlowTable {
+            flows: HashMap::default(),
+            limits,
+            budget: Budget::default(),
+            stats: FlowStats::default(),
+            next_id: 0,
+            now: Timestamp::default(),
+            next_sweep: None,
+        }
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> &FlowStats {
+        &self.stats
+    }
+
+    /// Flows tracked now.
+    pub fn len(&self) -> usize {
+        self.flows.len()
+    }
+
+    /// True when no flow is tracked.
+    pub fn is_empty(&self) -> bool {
+        self.flows.is_empty()
+    }
+
+    /// Out-of-order bytes buffered now, across all flows.
+    pub fn buffered_bytes(&self) -> usize {
+        self.budget.used
+    }
+
+    /// Feeds one segment captured at `ts`.
+    pub fn process(&mut self, ts: Timestamp, seg: &TcpSegment<'_>, handler: &mut H) {
+        self.advance_clock(ts, handler);
+        let (key, side) = if seg.src <= seg.dst { ((seg.src, seg.dst), Side::A) } else { ((seg.dst, seg.src), Side::B) };
+        let flags = seg.flags;
+
+        // A SYN opening a different connection on a known pair replaces the old flow.
+        if flags.syn && !flags.ack {
+            let reused = self.flows.get(&key).is_some_and(|f| f.halves[side.index()].is_other_connection(seg.seq));
+            if reused {
+                if let Some(old) = self.flows.remove(&key) {
+                    self.stats.flows_reused += 1;
+                    finish(old, CloseReason::Reused, &mut self.budget, &mut self.stats, handler);
+                }
+            }
+        }
+
+        if !self.flows.contains_key(&key) {
+            let worth_a_flow = flags.syn || !seg.payload.is_empty() || seg.missing > 0;
+            if !worth_a_flow || flags.rst {
+                self.stats.packets_untracked += 1;
+                return;
+            }
+            if self.flows.len() >= self.limits.max_flows {
+                self.evict(handler);
+            }
+            self.next_id += 1;
+            self.stats.flows += 1;
+            if !flags.syn {
+                self.stats.flows_midstream += 1;
+            }
+            let flow = Flow {
+                ctx: FlowContext { id: self.next_id, endpoints: [key.0, key.1], syn_client: None },
+                halves: Default::default(),
+                last_seen: ts,
+                app: H::State::default(),
+            };
+            self.flows.insert(key, flow);
+            self.stats.flows_peak = self.stats.flows_peak.max(self.flows.len() as u64);
+        }
+        let Some(flow) = self.flows.get_mut(&key) else { return };
+        flow.last_seen = flow.last_seen.max(ts);
+
+        let mut seq = seg.seq;
+        if flags.syn {
+            if flow.ctx.syn_client.is_none() {
+                flow.ctx.syn_client = Some(if flags.ack { side.other() } else { side });
+            }
+            flow.halves[side.index()].anchor_syn(seg.seq);
+            seq = seq.wrapping_add(1);
+        }
+
+        if flags.rst {
+            if let Some(flow) = self.flows.remove(&key) {
+                self.stats.flows_closed += 1;
+                finish(flow, CloseReason::Closed, &mut self.budget, &mut self.stats, handler);
+            }
+            return;
+        }
+
+        let Flow { ctx, halves, app, .. } = flow;
+        let half = &mut halves[side.index()];
+        half.segment(
+            ts,
+            seq,
+            seg.payload,
+            seg.missing,
+            flags.fin,
+            &self.limits,
+            &mut self.budget,
+            &mut self.stats,
+            &mut |chunk| handler.on_chunk(app, ctx, side, chunk) == Interest::Continue,
+        );
+
+        if halves.iter().all(HalfStream::finished) {
+            if let Some(flow) = self.flows.remove(&key) {
+                self.stats.flows_closed += 1;
+                finish(flow, CloseReason::Closed, &mut self.budget, &mut self.stats, handler);
+            }
+        }
+    }
+
+    /// Flushes and forgets every flow (end of input).
+    pub fn flush_all(&mut self, handler: &mut H) {
+        let mut flows: Vec<Flow<H::State>> = self.flows.drain().map(|(_, f)| f).collect();
+        // Flush in flow order so output does not depend on hash order.
+        flows.sort_unstable_by_key(|f| f.ctx.id);
+        for flow in flows {
+            finish(flow, CloseReason::EndOfInput, &mut self.budget, &mut self.stats, handler);
+        }
+    }
+
+    /// Moves capture time forward and expires idle flows now and then.
+    fn advance_clock(&mut self, ts: Timestamp, handler: &mut H) {
+        if ts > self.now {
+            self.now = ts;
+        }
+        let due = self.next_sweep.get_or_insert(Timestamp::from_parts(self.now.secs() + SWEEP_INTERVAL_SECS, 0));
+        if self.now < *due {
+            return;
+        }
+        *due = Timestamp::from_parts(self.now.secs() + SWEEP_INTERVAL_SECS, 0);
+        let now = self.now;
+        let timeout = self.limits.idle_timeout_secs;
+        let mut idle: Vec<FlowKey> =
+            self.flows.iter().filter(|(_, f)| now.secs_since(f.last_seen) >= timeout).map(|(k, _)| *k).collect();
+        if idle.is_empty() {
+            return;
+        }
+        idle.sort_unstable_by_key(|k| self.flows.get(k).map_or(0, |f| f.ctx.id));
+        for key in idle {
+            if let Some(flow) = self.flows.remove(&key) {
+                self.stats.flows_timed_out += 1;
+                finish(flow, CloseReason::Idle, &mut self.budget, &mut self.stats, handler);
+            }
+        }
+    }
+
+    /// Makes room: flushes and drops the least recently active sixteenth of the flows.
+    fn evict(&mut self, handler: &mut H) {
+        let mut ages: Vec<(Timestamp, u64)> = self.flows.values().map(|f| (f.last_seen, f.ctx.id)).collect();
+        let n = (ages.len() / 16).max(1);
+        if ages.len() > n {
+            ages.select_nth_unstable(n - 1);
+        }
+        ages.truncate(n);
+        let Some(&cutoff) = ages.iter().max() else { return };
+        let mut victims: Vec<(u64, FlowKey)> = self
+            .flows
+            .iter()
+            .filter(|(_, f)| (f.last_seen, f.ctx.id) <= cutoff)
+            .map(|(k, f)| (f.ctx.id, *k))
+            .collect();
+        victims.sort_unstable();
+        for (_, key) in victims {
+            if let Some(flow) = self.flows.remove(&key) {
+                self.stats.flows_evicted += 1;
+                finish(flow, CloseReason::Evicted, &mut self.budget, &mut self.stats, handler);
+            }
+        }
+    }
+}
+
+/// Flushes both directions of a flow and tells the handler it ended.
+fn finish<H: StreamHandler>(
+    mut flow: Flow<H::State>,
+    reason: CloseReason,
+    budget: &mut Budget,
+    stats: &mut FlowStats,
+    handler: &mut H,
+) {
+    let Flow { ctx, halves, app, .. } = &mut flow;
+    for side in [Side::A, Side::B] {
+        halves[side.index()].flush(budget, stats, &mut |chunk| handler.on_chunk(app, ctx, side, chunk) == Interest::Continue);
+    }
+    handler.on_close(app, ctx, reason);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::TcpFlags;
+    use crate::flow::Chunk;
+
+    /// Records every callback as text.
+    #[derive(Default)]
+    struct Recorder {
+        log: Vec<String>,
+    }
+
+    impl StreamHandler for Recorder {
+        type State = ();
+        fn on_chunk(&mut self, _: &mut (), flow: &FlowContext, side: Side, chunk: Chunk<'_>) -> Interest {
+            match chunk {
+                Chunk::Data { bytes, .. } => {
+                    self.log.push(format!("{} {:?} {}", flow.id, side, String::from_utf8_lossy(bytes)))
+                }
+                Chunk::Gap { len } => self.log.push(format!("{} {:?} gap {len}", flow.id, side)),
+            }
+            Interest::Continue
+        }
+        fn on_close(&mut self, _: &mut (), flow: &FlowContext, reason: CloseReason) {
+            self.log.push(format!("{} close {:?} client={:?}", flow.id, reason, flow.syn_client));
+        }
+    }
+
+    fn seg<'a>(src: &str, dst: &str, seq: u32, flags: &str, payload: &'a [u8]) -> TcpSegment<'a> {
+        TcpSegment {
+            src: src.parse().unwrap(),
+            dst: dst.parse().unwrap(),
+            seq,
+            flags: TcpFlags {
+                syn: flags.contains('S'),
+                ack: flags.contains('A'),
+                fin: flags.contains('F'),
+                rst: flags.contains('R'),
+            },
+            payload,
+            missing: 0,
+        }
+    }
+
+    const C: &str = "10.0.0.9:40000";
+    const S: &str = "10.0.0.1:80";
+
+    fn run(segs: &[(i64, TcpSegment<'_>)], limits: Limits) -> (Vec<String>, FlowStats) {
+        let mut t = FlowTable::new(limits);
+        let mut h = Recorder::default();
+        for (secs, s) in segs {
+            t.process(Timestamp::from_parts(*secs, 0), s, &mut h);
+        }
+        t.flush_all(&mut h);
+        (h.log, t.stats().clone())
+    }
+
+    #[test]
+    fn both_directions_meet_and_fin_closes() {
+        let (log, stats) = run(
+            &[
+                (0, seg(C, S, 100, "S", b"")),
+                (0, seg(S, C, 500, "SA", b"")),
+                (0, seg(C, S, 101, "A", b"req")),
+                (0, seg(S, C, 501, "A", b"resp")),
+                (0, seg(C, S, 104, "FA", b"")),
+                (0, seg(S, C, 505, "FA", b"")),
+            ],
+            Limits::default(),
+        );
+        // Server 10.0.0.1 sorts first: it is side A.
+        assert_eq!(log, vec!["1 B req", "1 A resp", "1 close Closed client=Some(B)"]);
+        assert_eq!(stats.flows_closed, 1);
+    }
+
+    #[test]
+    fn reused_pair_after_fin_is_a_new_flow() {
+        let (log, stats) = run(
+            &[
+                (0, seg(C, S, 100, "S", b"")),
+                (0, seg(C, S, 101, "A", b"one")),
+                (0, seg(C, S, 104, "FA", b"")),
+                (0, seg(S, C, 7, "FA", b"")),
+                (1, seg(C, S, 9000, "S", b"")),
+                (1, seg(C, S, 9001, "A", b"two")),
+            ],
+            Limits::default(),
+        );
+        assert_eq!(log[0], "1 B one");
+        assert!(log.contains(&"2 B two".to_string()), "{log:?}");
+        assert_eq!(stats.flows, 2);
+    }
+
+    #[test]
+    fn new_syn_on_half_open_pair_replaces_the_flow() {
+        let (log, stats) = run(
+            &[
+                (0, seg(C, S, 100, "S", b"")),
+                (0, seg(C, S, 101, "A", b"one")),
+                (1, seg(C, S, 5000, "S", b"")),
+                (1, seg(C, S, 5001, "A", b"two")),
+            ],
+            Limits::default(),
+        );
+        assert_eq!(log, vec!["1 B one", "1 close Reused client=Some(B)", "2 B two", "2 close EndOfInput client=Some(B)"]);
+        assert_eq!(stats.flows_reused, 1);
+    }
+
+    #[test]
+    fn midstream_flows_and_pure_acks() {
+        let (log, stats) = run(&[(0, seg(S, C, 1, "A", b"")), (0, seg(S, C, 1, "A", b"HTTP/1.1 200"))], Limits::default());
+        assert_eq!(log, vec!["1 A HTTP/1.1 200", "1 close EndOfInput client=None"]);
+        assert_eq!(stats.packets_untracked, 1);
+        assert_eq!(stats.flows_midstream, 1);
+    }
+
+    #[test]
+    fn idle_flows_time_out_by_capture_time() {
+        let limits = Limits { idle_timeout_secs: 10, ..Limits::default() };
+        let other = "10.0.0.10:40001";
+        let (log, stats) = run(&[(0, seg(C, S, 1, "A", b"a")), (100, seg(other, S, 1, "A", b"b"))], limits);
+        assert_eq!(log[1], "1 close Idle client=None");
+        assert_eq!(stats.flows_timed_out, 1);
+    }
+
+    #[test]
+    fn full_table_evicts_least_recently_active() {
+        let limits = Limits { max_flows: 32, ..Limits::default() };
+        let addrs: Vec<String> = (0..100).map(|i| format!("10.1.0.{}:1000", i)).collect();
+        let segs: Vec<(i64, TcpSegment<'_>)> = addrs.iter().enumerate().map(|(i, a)| (i as i64, seg(a, S, 1, "S", b""))).collect();
+        let mut t = FlowTable::new(limits);
+        let mut h = Recorder::default();
+        for (secs, s) in &segs {
+            t.process(Timestamp::from_parts(*secs, 0), s, &mut h);
+            assert!(t.len() <= 32);
+        }
+        assert!(t.stats().flows_evicted >= 68);
+        assert!(h.log.iter().all(|l| !l.contains("close") || l.contains("Evicted")));
+        // The newest flow survived.
+        assert_eq!(t.len(), t.flows.len());
+    }
+
+    #[test]
+    fn rst_closes_and_flushes_gaps() {
+        let (log, _) = run(
+            &[(0, seg(C, S, 100, "S", b"")), (0, seg(C, S, 101, "A", b"ab")), (0, seg(C, S, 110, "A", b"zz")), (0, seg(C, S, 112, "R", b""))],
+            Limits::default(),
+        );
+        assert_eq!(log, vec!["1 B ab", "1 B gap 7", "1 B zz", "1 close Closed client=Some(B)"]);
+    }
+}

@@ -1,0 +1,183 @@
+//! HTTP/1.x request extraction from reassembled TCP streams.
+//!
+//! In: [`Chunk`]s of each direction of each flow (this module implements
+//! [`StreamHandler`]). Out: [`Request`]s, each as soon as its header block is
+//! complete, collected in [`HttpExtractor::take_requests`].
+//!
+//! Requests are recognised by content on any port. Only the client direction
+//! is parsed: the side that sent the SYN when the handshake was captured,
+//! else the side that sends a request line (a side that first shows a
+//! response status line is the server). Bytes of the server are never read
+//! as requests. Flows whose client does not open with a request line are
+//! dropped from parsing at once (TLS, SSH, ...). Memory: a partial head is
+//! held up to [`HttpLimits::max_head_bytes`], all partial heads together up
+//! to [`HttpLimits::head_memcap`].
+mod head;
+mod request;
+mod stream;
+
+pub use head::{Head, parse_head};
+pub use request::{Header, Request};
+pub use stream::{ParsedRequest, RequestStream, Verdict};
+
+use serde::Serialize;
+
+use crate::flow::{Chunk, CloseReason, FlowContext, Interest, Side, StreamHandler};
+
+/// Limits of the HTTP stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// A head larger than this is reported as truncated (its whole lines kept).
+    pub max_head_bytes: usize,
+    /// Partial heads held across all flows; past it, heads are cut early.
+    pub head_memcap: usize,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        HttpLimits { max_head_bytes: 64 << 10, head_memcap: 64 << 20 }
+    }
+}
+
+/// Counters of the HTTP stage.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct HttpStats {
+    /// Requests extracted (complete and truncated).
+    pub requests: u64,
+    /// Requests whose head was cut (limit, gap, end of stream).
+    pub truncated_heads: u64,
+    /// Heads over the size limit.
+    pub heads_over_limit: u64,
+    /// Heads cut early because all partial heads together passed the memcap.
+    pub heads_cut_by_memcap: u64,
+    /// Gaps that fell inside a head.
+    pub gaps_in_head: u64,
+    /// Times the parser lost its place and searched for the next request line.
+    pub resyncs: u64,
+    /// Directions stopped because body framing could not be trusted.
+    pub framing_errors: u64,
+    /// CONNECT requests (the tunnel after them is not parsed).
+    pub connect_tunnels: u64,
+    /// Client streams that did not start with a request (not HTTP).
+    pub streams_not_http: u64,
+    /// Mid-stream directions given up after a long search found no request.
+    pub streams_given_up: u64,
+}
+
+/// Per-flow HTTP state, kept inside the flow table's entry.
+#[derive(Debug, Default)]
+pub struct HttpFlow {
+    client: Option<Side>,
+    streams: [Option<RequestStream>; 2],
+}
+
+/// Turns reassembled streams into requests.
+#[derive(Debug, Default)]
+pub struct HttpExtractor {
+    limits: HttpLimits,
+    stats: HttpStats,
+    /// Bytes held in partial heads across all flows.
+    buffered: usize,
+    parsed: Vec<ParsedRequest>,
+    ready: Vec<Request>,
+}
+
+impl HttpExtractor {
+    /// An extractor with these limits.
+    pub fn new(limits: HttpLimits) -> Self {
+        HttpExtractor { limits, ..Default::default() }
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> &HttpStats {
+        &self.stats
+    }
+
+    /// Requests completed since the last call, in the order they completed.
+    pub fn take_requests(&mut self) -> std::vec::Drain<'_, Request> {
+        self.ready.drain(..)
+    }
+
+    /// Attaches flow facts to parsed heads and queues them.
+    fn publish(&mut self, flow: &FlowContext, client: Side) {
+        for p in self.parsed.drain(..) {
+            self.stats.requests += 1;
+            self.ready.push(Request {
+                ts: p.ts,
+                client: flow.addr(client),
+                server: flow.addr(client.other()),
+                flow_id: flow.id,
+                method: p.head.method,
+                uri: p.head.uri,
+                version: p.head.version,
+                headers: p.head.headers,
+                truncated: p.truncated,
+            });
+        }
+    }
+}
+
+impl StreamHandler for HttpExtractor {
+    type State = HttpFlow;
+
+    fn on_chunk(&mut self, state: &mut HttpFlow, flow: &FlowContext, side: Side, chunk: Chunk<'_>) -> Interest {
+        if state.client.is_none() {
+            state.client = flow.syn_client;
+        }
+        if state.client.is_some_and(|c| c != side) {
+            // The server's side: never parsed. Drop what it held before roles were known.
+            if let Some(s) = state.streams[side.index()].take() {
+                self.buffered = self.buffered.saturating_sub(s.buffered());
+            }
+            return Interest::Stop;
+        }
+        let stream = state.streams[side.index()].get_or_insert_with(|| RequestStream::new(flow.syn_client.is_some()));
+        let before = stream.buffered();
+        let verdict = match chunk {
+            Chunk::Data { ts, bytes } => {
+                let room = self.limits.head_memcap.saturating_sub(self.buffered).saturating_add(before);
+                let max = self.limits.max_head_bytes.min(room);
+                if max < self.limits.max_head_bytes {
+                    self.stats.heads_cut_by_memcap += 1;
+                }
+                stream.data(ts, bytes, max, &mut self.stats, &mut self.parsed)
+            }
+            Chunk::Gap { len } => stream.gap(len, &mut self.stats, &mut self.parsed),
+        };
+        let after = stream.buffered();
+        self.buffered = self.buffered.saturating_sub(before).saturating_add(after);
+        if !self.parsed.is_empty() {
+            let client = *state.client.get_or_insert(side);
+            self.publish(flow, client);
+        }
+        match verdict {
+            Verdict::Continue => Interest::Continue,
+            Verdict::Server => {
+                if state.client.is_none() {
+                    state.client = Some(side.other());
+                }
+                Interest::Stop
+            }
+            Verdict::Stopped => Interest::Stop,
+        }
+    }
+
+    fn on_close(&mut self, state: &mut HttpFlow, flow: &FlowContext, _reason: CloseReason) {
+        for side in [Side::A, Side::B] {
+            if state.client.is_some_and(|c| c != side) {
+                if let Some(s) = state.streams[side.index()].as_mut() {
+                    self.buffered = self.buffered.saturating_sub(s.buffered());
+                }
+                continue;
+            }
+            if let Some(stream) = state.streams[side.index()].as_mut() {
+                self.buffered = self.buffered.saturating_sub(stream.buffered());
+                stream.end(&mut self.stats, &mut self.parsed);
+                if !self.parsed.is_empty() {
+                    let client = *state.client.get_or_insert(side);
+                    self.publish(flow, client);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! The request type handed to detection and reporting.
+use std::net::SocketAddr;
+
+use crate::time::Timestamp;
+
+/// One header line as it appeared on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    /// The name, in its wire case.
+    pub name: String,
+    /// The value, with surrounding whitespace trimmed.
+    pub value: String,
+}
+
+/// One HTTP/1.x request head, extracted from the client side of a TCP flow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// Capture time of the packet that carried the request's first byte.
+    pub ts: Timestamp,
+    /// The client (the side that sent the request).
+    pub client: SocketAddr,
+    /// The server.
+    pub server: SocketAddr,
+    /// Flow identifier, unique within one capture source.
+    pub flow_id: u64,
+    /// Request method, e.g. `GET`.
+    pub method: String,
+    /// Request target as sent, e.g. `/index.html` or `http://host/`.
+    pub uri: String,
+    /// Protocol version, e.g. `HTTP/1.1`.
+    pub version: String,
+    /// Every header line in wire order, duplicates kept.
+    pub headers: Vec<Header>,
+    /// True when the header block was cut (size limit, gap or end of stream).
+    pub truncated: bool,
+}
+
+impl Request {
+    /// The first `Host` header's value, else the authority of an absolute-form target.
+    pub fn host(&self) -> Option<&str> {
+        if let Some(h) = self.headers.iter().find(|h| h.name.eq_ignore_ascii_case("host")) {
+            return Some(h.value.as_str());
+        }
+        let rest = self
+            .uri
+            .strip_prefix("http://")
+            .or_else(|| self.uri.strip_prefix("https://"))?;
+        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        rest.get(..end).filter(|a| !a.is_empty())
+    }
+}

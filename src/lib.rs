@@ -1,0 +1,25 @@
+//! phoneleak: find phone numbers and subscriber identifiers that a network
+//! leaked into HTTP request headers, in packet captures.
+//!
+//! The library is a one-way pipeline; each stage is a module with a small,
+//! typed interface and sees only the stage before it:
+//!
+//! ```text
+//! capture ──Packet──▶ decode ──TcpSegment──▶ flow ──stream bytes/gaps──▶ http
+//!     ──Request──▶ detect ──Leak──▶ report
+//! ```
+//!
+//! [`pipeline::Analyzer`] wires decode → flow → http → detect for one packet
+//! source; the binary only parses arguments, opens sources and picks a
+//! [`report`] sink. See `docs/architecture.md`.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod capture;
+pub mod decode;
+pub mod detect;
+pub mod flow;
+pub mod http;
+pub mod pipeline;
+pub mod report;
+pub mod time;
