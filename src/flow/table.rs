@@ -154,6 +154,9 @@ impl<H: StreamHandler> FlowTable<H> {
         for flow in flows {
             finish(flow, CloseReason::EndOfInput, &mut self.budget, &mut self.stats, handler);
         }
+        // The next source has a clock of its own.
+        self.now = Timestamp::default();
+        self.next_sweep = None;
     }
 
     /// Moves capture time forward and expires idle flows now and then.

@@ -1,0 +1,84 @@
+//! Output: the JSON-lines contract for programs and a text report for people.
+//!
+//! In: [`Finding`]s and the run's [`Summary`]. Out: lines on a writer. Phone
+//! numbers and identifiers are masked unless [`ReportOptions::show_numbers`].
+//! The JSON-lines format is specified in `docs/output.md`.
+mod jsonl;
+mod text;
+
+pub use jsonl::JsonlSink;
+pub use text::TextSink;
+
+use std::io;
+
+use serde::Serialize;
+
+use crate::detect::{Leak, mask_value};
+use crate::pipeline::{Finding, Stats};
+
+/// What every sink needs to know.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReportOptions {
+    /// Print numbers and identifiers in clear.
+    pub show_numbers: bool,
+    /// Print every request, not only leaking ones.
+    pub all_requests: bool,
+}
+
+/// An input that could not be read (completely).
+#[derive(Debug, Clone, Serialize)]
+pub struct InputError {
+    /// The file (as given or found in a folder; `-` for standard input).
+    pub file: String,
+    /// Byte offset of the problem, when known.
+    pub offset: Option<u64>,
+    /// What went wrong.
+    pub error: String,
+    /// Whether packets were read from the file before the problem.
+    pub partial: bool,
+}
+
+/// The closing summary of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// Capture files read (including those with errors).
+    pub files: u64,
+    /// All counters.
+    #[serde(flatten)]
+    pub stats: Stats,
+    /// Inputs with problems.
+    pub errors: Vec<InputError>,
+}
+
+/// A destination for findings and the summary.
+pub trait Sink {
+    /// One request (called for every request; the sink filters).
+    fn finding(&mut self, finding: &Finding) -> io::Result<()>;
+    /// The end of the run.
+    fn summary(&mut self, summary: &Summary) -> io::Result<()>;
+}
+
+/// A leak ready to print: masked as the options say.
+pub(crate) struct ShownLeak<'a> {
+    pub header: &'a str,
+    pub value: String,
+    pub number: Option<String>,
+    pub leak: &'a Leak,
+}
+
+/// The leaks of a request, masked as the options say, and the masked value per header index.
+pub(crate) fn shown_leaks<'a>(finding: &'a Finding, opts: &ReportOptions) -> Vec<ShownLeak<'a>> {
+    finding
+        .leaks
+        .iter()
+        .filter_map(|leak| {
+            let header = finding.request.headers.get(leak.header_index)?;
+            let (value, number) = if opts.show_numbers {
+                (header.value.clone(), leak.number.as_ref().map(|n| n.e164()))
+            } else {
+                (mask_value(&header.value, leak.number.as_ref()), leak.number.as_ref().map(|n| n.masked()))
+            };
+            Some(ShownLeak { header: &header.name, value, number, leak })
+        })
+        .collect()
+}
