@@ -14,6 +14,11 @@
 //! [`report`] sink. See `docs/architecture.md`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// Every byte comes from a capture or the wire: no panicking shortcuts outside tests.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, clippy::todo)
+)]
 
 pub mod capture;
 pub mod decode;

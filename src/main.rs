@@ -155,7 +155,7 @@ fn scan(args: &ScanArgs) -> io::Result<u8> {
                 Ok(Some(packet)) => {
                     packets += 1;
                     analyzer.packet(&packet, &mut on_finding);
-                    if packets % 4096 == 0 {
+                    if packets.is_multiple_of(4096) {
                         let pos = reader.position();
                         progress.inc(pos - last_tick);
                         last_tick = pos;

@@ -48,6 +48,24 @@ impl Side {
             Side::B => 1,
         }
     }
+
+    /// This side's element of a per-side pair.
+    pub fn of<T>(self, pair: &[T; 2]) -> &T {
+        let [a, b] = pair;
+        match self {
+            Side::A => a,
+            Side::B => b,
+        }
+    }
+
+    /// This side's element of a per-side pair, mutably.
+    pub fn of_mut<T>(self, pair: &mut [T; 2]) -> &mut T {
+        let [a, b] = pair;
+        match self {
+            Side::A => a,
+            Side::B => b,
+        }
+    }
 }
 
 /// A piece of one direction's byte stream, in order.
@@ -72,7 +90,7 @@ pub enum Chunk<'a> {
 pub struct FlowContext {
     /// Identifier, unique within one table (one capture source).
     pub id: u64,
-    /// Endpoints, indexed by [`Side::index`].
+    /// Endpoints, per side (see [`Side::of`]).
     pub endpoints: [SocketAddr; 2],
     /// The side that sent the opening SYN, when the handshake was captured.
     pub syn_client: Option<Side>,
@@ -81,7 +99,7 @@ pub struct FlowContext {
 impl FlowContext {
     /// The address of one side.
     pub fn addr(&self, side: Side) -> SocketAddr {
-        self.endpoints[side.index()]
+        *side.of(&self.endpoints)
     }
 }
 

@@ -186,13 +186,13 @@ impl HalfStream {
     }
 
     fn skip_hole(&mut self, budget: &mut Budget, stats: &mut FlowStats, deliver: &mut dyn FnMut(Chunk<'_>) -> bool) {
-        if let Some((&first, _)) = self.pending.first_key_value() {
-            if first > self.next_off {
-                let hole = first - self.next_off;
-                self.next_off = first;
-                if !self.emit_gap(hole, stats, deliver, budget) {
-                    return;
-                }
+        if let Some((&first, _)) = self.pending.first_key_value()
+            && first > self.next_off
+        {
+            let hole = first - self.next_off;
+            self.next_off = first;
+            if !self.emit_gap(hole, stats, deliver, budget) {
+                return;
             }
         }
         self.drain(budget, stats, deliver);

@@ -72,12 +72,10 @@ impl<H: StreamHandler> FlowTable<H> {
 
         // A SYN opening a different connection on a known pair replaces the old flow.
         if flags.syn && !flags.ack {
-            let reused = self.flows.get(&key).is_some_and(|f| f.halves[side.index()].is_other_connection(seg.seq));
-            if reused {
-                if let Some(old) = self.flows.remove(&key) {
-                    self.stats.flows_reused += 1;
-                    finish(old, CloseReason::Reused, &mut self.budget, &mut self.stats, handler);
-                }
+            let reused = self.flows.get(&key).is_some_and(|f| side.of(&f.halves).is_other_connection(seg.seq));
+            if reused && let Some(old) = self.flows.remove(&key) {
+                self.stats.flows_reused += 1;
+                finish(old, CloseReason::Reused, &mut self.budget, &mut self.stats, handler);
             }
         }
 
@@ -112,7 +110,7 @@ impl<H: StreamHandler> FlowTable<H> {
             if flow.ctx.syn_client.is_none() {
                 flow.ctx.syn_client = Some(if flags.ack { side.other() } else { side });
             }
-            flow.halves[side.index()].anchor_syn(seg.seq);
+            side.of_mut(&mut flow.halves).anchor_syn(seg.seq);
             seq = seq.wrapping_add(1);
         }
 
@@ -125,7 +123,7 @@ impl<H: StreamHandler> FlowTable<H> {
         }
 
         let Flow { ctx, halves, app, .. } = flow;
-        let half = &mut halves[side.index()];
+        let half = side.of_mut(halves);
         half.segment(
             ts,
             seq,
@@ -138,11 +136,11 @@ impl<H: StreamHandler> FlowTable<H> {
             &mut |chunk| handler.on_chunk(app, ctx, side, chunk) == Interest::Continue,
         );
 
-        if halves.iter().all(HalfStream::finished) {
-            if let Some(flow) = self.flows.remove(&key) {
-                self.stats.flows_closed += 1;
-                finish(flow, CloseReason::Closed, &mut self.budget, &mut self.stats, handler);
-            }
+        if halves.iter().all(HalfStream::finished)
+            && let Some(flow) = self.flows.remove(&key)
+        {
+            self.stats.flows_closed += 1;
+            finish(flow, CloseReason::Closed, &mut self.budget, &mut self.stats, handler);
         }
     }
 
@@ -220,7 +218,7 @@ fn finish<H: StreamHandler>(
 ) {
     let Flow { ctx, halves, app, .. } = &mut flow;
     for side in [Side::A, Side::B] {
-        halves[side.index()].flush(budget, stats, &mut |chunk| handler.on_chunk(app, ctx, side, chunk) == Interest::Continue);
+        side.of_mut(halves).flush(budget, stats, &mut |chunk| handler.on_chunk(app, ctx, side, chunk) == Interest::Continue);
     }
     handler.on_close(app, ctx, reason);
 }

@@ -28,9 +28,6 @@ const METHODS: &[&[u8]] = &[
     b"UNLINK", b"UNLOCK", b"UPDATE", b"UPDATEREDIRECTREF", b"VERSION-CONTROL",
 ];
 
-/// Longest method above, plus the space after it.
-pub const MAX_METHOD_PREFIX: usize = 18;
-
 /// How the start of a line compares with a request line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LineStart {
@@ -44,6 +41,18 @@ pub enum LineStart {
     Other,
 }
 
+/// Longest method token accepted.
+const MAX_METHOD: usize = 24;
+
+/// Registered methods, or extension methods spelt like them (`RPC_IN_DATA`):
+/// upper-case letters, `_` and `-`.
+fn is_method(token: &[u8]) -> bool {
+    METHODS.contains(&token)
+        || (!token.is_empty()
+            && token.len() <= MAX_METHOD
+            && token.iter().all(|b| b.is_ascii_uppercase() || *b == b'_' || *b == b'-'))
+}
+
 /// Classifies the bytes at a line start.
 pub fn classify_line_start(bytes: &[u8]) -> LineStart {
     let Some(&first) = bytes.first() else { return LineStart::NeedMore };
@@ -53,23 +62,14 @@ pub fn classify_line_start(bytes: &[u8]) -> LineStart {
     if bytes.starts_with(b"HTTP/") {
         return LineStart::Response;
     }
-    if b"HTTP/".starts_with(bytes) {
-        return LineStart::NeedMore;
-    }
     let token_end = bytes.iter().position(|b| *b == b' ');
+    let token = bytes.get(..token_end.unwrap_or(bytes.len())).unwrap_or_default();
+    let plausible = token.iter().all(|b| b.is_ascii_uppercase() || *b == b'_' || *b == b'-' || *b == b'/');
     match token_end {
-        Some(end) => {
-            let token = bytes.get(..end).unwrap_or_default();
-            if METHODS.contains(&token) { LineStart::Request } else { LineStart::Other }
-        }
-        None if bytes.len() >= MAX_METHOD_PREFIX => LineStart::Other,
-        None => {
-            if METHODS.iter().any(|m| m.starts_with(bytes)) {
-                LineStart::NeedMore
-            } else {
-                LineStart::Other
-            }
-        }
+        Some(_) if is_method(token) => LineStart::Request,
+        Some(_) => LineStart::Other,
+        None if plausible && token.len() <= MAX_METHOD => LineStart::NeedMore,
+        None => LineStart::Other,
     }
 }
 
@@ -81,11 +81,12 @@ pub fn parse_request_line(line: &[u8]) -> Option<(&str, &str, &str)> {
     let method = parts.next()?;
     let target = parts.next()?;
     let version = parts.next()?;
-    if parts.next().is_some() || !METHODS.contains(&method.as_bytes()) {
+    if parts.next().is_some() || !is_method(method.as_bytes()) {
         return None;
     }
+    // HTTP/1.0 and 1.1; odd clients send e.g. `HTTP/1.0.8`, which servers accept.
     let minor = version.strip_prefix("HTTP/1.")?;
-    if minor.len() != 1 || !minor.bytes().all(|b| b.is_ascii_digit()) {
+    if minor.len() > 8 || !minor.starts_with(|c: char| c.is_ascii_digit()) || !minor.bytes().all(|b| b.is_ascii_graphic()) {
         return None;
     }
     if target.bytes().any(|b| b.is_ascii_control()) {
@@ -176,7 +177,9 @@ mod tests {
         assert_eq!(classify_line_start(b"HTTP/1.1 200 OK"), LineStart::Response);
         assert_eq!(classify_line_start(b"\x16\x03\x01"), LineStart::Other);
         assert_eq!(classify_line_start(b"SSH-2.0-OpenSSH"), LineStart::Other);
-        assert_eq!(classify_line_start(b"GETX / HTTP/1.1"), LineStart::Other);
+        assert_eq!(classify_line_start(b"RPC_IN_DATA /rpc HTTP/1.1"), LineStart::Request);
+        assert_eq!(classify_line_start(b"get / HTTP/1.1"), LineStart::Other);
+        assert_eq!(classify_line_start(b"GET/ HTTP/1.1"), LineStart::Other);
         assert_eq!(classify_line_start(b"MKCALENDAR /x HTTP/1.1"), LineStart::Request);
     }
 
@@ -185,8 +188,11 @@ mod tests {
         assert_eq!(parse_request_line(b"GET /a?b=c HTTP/1.1\r"), Some(("GET", "/a?b=c", "HTTP/1.1")));
         assert_eq!(parse_request_line(b"CONNECT host:443 HTTP/1.0"), Some(("CONNECT", "host:443", "HTTP/1.0")));
         assert_eq!(parse_request_line(b"GET / HTTP/2.0"), None);
+        assert_eq!(parse_request_line(b"GET /w?a=1 HTTP/1.0.8"), Some(("GET", "/w?a=1", "HTTP/1.0.8")));
+        assert_eq!(parse_request_line(b"GET / HTTP/1."), None);
         assert_eq!(parse_request_line(b"GET / HTTP/1.1 extra"), None);
         assert_eq!(parse_request_line(b"get / HTTP/1.1"), None);
+        assert_eq!(parse_request_line(b"RPC_OUT_DATA /rpc/rpcproxy.dll?h:6001 HTTP/1.1"), Some(("RPC_OUT_DATA", "/rpc/rpcproxy.dll?h:6001", "HTTP/1.1")));
         assert_eq!(parse_request_line(b"GET /\x01 HTTP/1.1"), None);
     }
 

@@ -126,12 +126,12 @@ impl StreamHandler for HttpExtractor {
         }
         if state.client.is_some_and(|c| c != side) {
             // The server's side: never parsed. Drop what it held before roles were known.
-            if let Some(s) = state.streams[side.index()].take() {
+            if let Some(s) = side.of_mut(&mut state.streams).take() {
                 self.buffered = self.buffered.saturating_sub(s.buffered());
             }
             return Interest::Stop;
         }
-        let stream = state.streams[side.index()].get_or_insert_with(|| RequestStream::new(flow.syn_client.is_some()));
+        let stream = side.of_mut(&mut state.streams).get_or_insert_with(|| RequestStream::new(flow.syn_client.is_some()));
         let before = stream.buffered();
         let verdict = match chunk {
             Chunk::Data { ts, bytes } => {
@@ -165,12 +165,12 @@ impl StreamHandler for HttpExtractor {
     fn on_close(&mut self, state: &mut HttpFlow, flow: &FlowContext, _reason: CloseReason) {
         for side in [Side::A, Side::B] {
             if state.client.is_some_and(|c| c != side) {
-                if let Some(s) = state.streams[side.index()].as_mut() {
+                if let Some(s) = side.of_mut(&mut state.streams).as_mut() {
                     self.buffered = self.buffered.saturating_sub(s.buffered());
                 }
                 continue;
             }
-            if let Some(stream) = state.streams[side.index()].as_mut() {
+            if let Some(stream) = side.of_mut(&mut state.streams).as_mut() {
                 self.buffered = self.buffered.saturating_sub(stream.buffered());
                 stream.end(&mut self.stats, &mut self.parsed);
                 if !self.parsed.is_empty() {

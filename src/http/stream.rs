@@ -247,16 +247,16 @@ impl RequestStream {
         stats: &mut HttpStats,
         out: &mut Vec<ParsedRequest>,
     ) -> usize {
-        if self.buf.is_empty() {
-            if let Some(end) = find_head_end(input, 0) {
-                // Fast path: the whole head is in this chunk; parse it in place.
-                let head = input.get(..end).unwrap_or_default();
-                if !self.check_line(head, stats) {
-                    return 0;
-                }
-                self.complete_head(head_owned(head), stats, out);
-                return end;
+        if self.buf.is_empty()
+            && let Some(end) = find_head_end(input, 0)
+        {
+            // Fast path: the whole head is in this chunk; parse it in place.
+            let head = input.get(..end).unwrap_or_default();
+            if !self.check_line(head, stats) {
+                return 0;
             }
+            self.complete_head(parse_head(head), stats, out);
+            return end;
         }
         let old = self.buf.len();
         let take = input.len().min(max_buffer.saturating_sub(old));
@@ -267,7 +267,7 @@ impl RequestStream {
             if !self.check_line(head, stats) {
                 return 0;
             }
-            self.complete_head(head_owned(head), stats, out);
+            self.complete_head(parse_head(head), stats, out);
             self.buf = buf;
             self.buf.clear();
             return end.saturating_sub(old);
@@ -451,10 +451,6 @@ impl RequestStream {
             }
         }
     }
-}
-
-fn head_owned(head: &[u8]) -> Option<Head> {
-    parse_head(head)
 }
 
 /// Index just past the empty line that ends a head, searching from `from`.
