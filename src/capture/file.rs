@@ -59,6 +59,7 @@ struct BlockState {
     /// Classic pcap: the file's link type and timestamp precision.
     legacy_link: LinkType,
     legacy_nanos: bool,
+    legacy_big_endian: bool,
     /// pcapng: the interfaces of the current section.
     interfaces: Vec<Interface>,
     /// Last timestamp seen (simple packet blocks have none of their own).
@@ -92,6 +93,7 @@ impl CaptureReader {
                 format: Format::Pcap,
                 legacy_link: LinkType::ETHERNET,
                 legacy_nanos: false,
+                legacy_big_endian: false,
                 interfaces: Vec::new(),
                 last_ts: Timestamp::default(),
                 unknown_interface_packets: 0,
@@ -112,6 +114,16 @@ impl CaptureReader {
         self.blocks.unknown_interface_packets
     }
 
+    /// Captured length claimed by the classic-pcap record header at the read position.
+    fn declared_record_len(&self) -> Option<u64> {
+        if self.blocks.format != Format::Pcap {
+            return None;
+        }
+        let field: [u8; 4] = self.inner.data().get(8..12)?.try_into().ok()?;
+        let len = if self.blocks.legacy_big_endian { u32::from_be_bytes(field) } else { u32::from_le_bytes(field) };
+        Some(u64::from(len))
+    }
+
     fn error(&self, kind: CaptureErrorKind) -> CaptureError {
         CaptureError { offset: self.position(), kind }
     }
@@ -126,6 +138,7 @@ impl BlockState {
                 self.format = Format::Pcap;
                 self.legacy_link = link_type(hdr.network.0);
                 self.legacy_nanos = hdr.is_nanosecond_precision();
+                self.legacy_big_endian = hdr.is_bigendian();
                 Ok(Step::Skip)
             }
             PcapBlockOwned::Legacy(rec) => {
@@ -234,11 +247,7 @@ impl PacketSource for CaptureReader {
                     let size = self.inner.data().len().max(BUFFER_SIZE).saturating_mul(2);
                     if size > MAX_RECORD || !self.inner.grow(size) {
                         self.finished = true;
-                        return Err(self.error(CaptureErrorKind::BadLength {
-                            what: "record",
-                            len: size as u64,
-                            limit: MAX_RECORD as u64,
-                        }));
+                        return Err(self.error(CaptureErrorKind::RecordTooLarge { limit: MAX_RECORD as u64 }));
                     }
                     if self.inner.refill().is_err() {
                         self.finished = true;
@@ -248,6 +257,13 @@ impl PacketSource for CaptureReader {
                 }
                 Err(ReadStep::Fail(kind)) => {
                     self.finished = true;
+                    // A record "cut" by the end of file may really have a corrupt length.
+                    let kind = match (kind, self.declared_record_len()) {
+                        (CaptureErrorKind::Truncated(_), Some(len)) if len > MAX_RECORD as u64 => {
+                            CaptureErrorKind::RecordTooLarge { limit: MAX_RECORD as u64 }
+                        }
+                        (kind, _) => kind,
+                    };
                     return Err(self.error(kind));
                 }
             }
@@ -327,5 +343,166 @@ impl<R: Read> Read for FillingReader<R> {
             }
         }
         Ok(filled)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pcap_header(be: bool, nanos: bool, link: u32) -> Vec<u8> {
+        let magic: u32 = if nanos { 0xa1b2_3c4d } else { 0xa1b2_c3d4 };
+        let mut h = Vec::new();
+        let put32 = |h: &mut Vec<u8>, v: u32| h.extend_from_slice(&if be { v.to_be_bytes() } else { v.to_le_bytes() });
+        put32(&mut h, magic);
+        h.extend_from_slice(&if be { 2u16.to_be_bytes() } else { 2u16.to_le_bytes() });
+        h.extend_from_slice(&if be { 4u16.to_be_bytes() } else { 4u16.to_le_bytes() });
+        put32(&mut h, 0);
+        put32(&mut h, 0);
+        put32(&mut h, 65535);
+        put32(&mut h, link);
+        h
+    }
+
+    fn pcap_record(be: bool, secs: u32, frac: u32, data: &[u8], orig: u32) -> Vec<u8> {
+        let mut r = Vec::new();
+        for v in [secs, frac, data.len() as u32, orig] {
+            r.extend_from_slice(&if be { v.to_be_bytes() } else { v.to_le_bytes() });
+        }
+        r.extend_from_slice(data);
+        r
+    }
+
+    fn read_all(bytes: Vec<u8>) -> (Vec<(Timestamp, LinkType, u32, Vec<u8>)>, Option<CaptureError>) {
+        let mut reader = match CaptureReader::new(std::io::Cursor::new(bytes)) {
+            Ok(r) => r,
+            Err(e) => return (Vec::new(), Some(e)),
+        };
+        let mut out = Vec::new();
+        loop {
+            match reader.next_packet() {
+                Ok(Some(p)) => out.push((p.ts, p.link, p.orig_len, p.data.to_vec())),
+                Ok(None) => return (out, None),
+                Err(e) => return (out, Some(e)),
+            }
+        }
+    }
+
+    #[test]
+    fn classic_pcap_both_byte_orders_and_precisions() {
+        for (be, nanos) in [(false, false), (true, false), (false, true), (true, true)] {
+            let mut f = pcap_header(be, nanos, 1);
+            f.extend(pcap_record(be, 1_327_485_600, 123, b"abc", 3));
+            f.extend(pcap_record(be, 1_327_485_601, 5, b"de", 60));
+            let (pkts, err) = read_all(f);
+            assert!(err.is_none(), "{err:?}");
+            assert_eq!(pkts.len(), 2);
+            let nanos_first = if nanos { 123 } else { 123_000 };
+            assert_eq!(pkts[0].0, Timestamp::from_parts(1_327_485_600, nanos_first));
+            assert_eq!((pkts[1].1, pkts[1].2, pkts[1].3.as_slice()), (LinkType::ETHERNET, 60, &b"de"[..]));
+        }
+    }
+
+    fn block(kind: u32, body: &[u8]) -> Vec<u8> {
+        let mut body = body.to_vec();
+        while body.len() % 4 != 0 {
+            body.push(0);
+        }
+        let len = (body.len() + 12) as u32;
+        let mut b = kind.to_le_bytes().to_vec();
+        b.extend_from_slice(&len.to_le_bytes());
+        b.extend_from_slice(&body);
+        b.extend_from_slice(&len.to_le_bytes());
+        b
+    }
+
+    fn shb() -> Vec<u8> {
+        let mut body = 0x1a2b_3c4du32.to_le_bytes().to_vec();
+        body.extend_from_slice(&1u16.to_le_bytes());
+        body.extend_from_slice(&0u16.to_le_bytes());
+        body.extend_from_slice(&(-1i64).to_le_bytes());
+        block(0x0a0d_0d0a, &body)
+    }
+
+    fn idb(link: u16, tsresol: Option<u8>) -> Vec<u8> {
+        let mut body = link.to_le_bytes().to_vec();
+        body.extend_from_slice(&0u16.to_le_bytes());
+        body.extend_from_slice(&0u32.to_le_bytes());
+        if let Some(r) = tsresol {
+            body.extend_from_slice(&9u16.to_le_bytes());
+            body.extend_from_slice(&1u16.to_le_bytes());
+            body.extend_from_slice(&[r, 0, 0, 0]);
+            body.extend_from_slice(&[0, 0, 0, 0]);
+        }
+        block(1, &body)
+    }
+
+    fn epb(if_id: u32, units: u64, data: &[u8]) -> Vec<u8> {
+        let mut body = if_id.to_le_bytes().to_vec();
+        body.extend_from_slice(&((units >> 32) as u32).to_le_bytes());
+        body.extend_from_slice(&(units as u32).to_le_bytes());
+        body.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        body.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        body.extend_from_slice(data);
+        block(6, &body)
+    }
+
+    #[test]
+    fn pcapng_sections_interfaces_and_resolutions() {
+        let mut f = shb();
+        f.extend(idb(1, None));
+        f.extend(idb(113, Some(9)));
+        f.extend(epb(0, 1_000_000_123_456, b"eth"));
+        f.extend(epb(1, 1_000_000_123_456_789, b"sll"));
+        f.extend(epb(7, 0, b"nobody"));
+        f.extend(block(0x0bad_cafe, b"unknown block"));
+        // A second section resets the interfaces.
+        f.extend(shb());
+        f.extend(idb(101, None));
+        f.extend(epb(0, 2_000_000, b"raw"));
+        let (pkts, err) = read_all(f);
+        assert!(err.is_none(), "{err:?}");
+        let got: Vec<(i64, u16, &[u8])> = pkts.iter().map(|p| (p.0.0, p.1.0, p.3.as_slice())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (1_000_000_123_456_000, 1, &b"eth"[..]),
+                (1_000_000_123_456_789, 113, &b"sll"[..]),
+                (2_000_000_000, 101, &b"raw"[..]),
+            ]
+        );
+    }
+
+    #[test]
+    fn damaged_inputs_are_errors_with_offsets() {
+        let (_, err) = read_all(Vec::new());
+        assert!(matches!(err.unwrap().kind, CaptureErrorKind::Empty));
+        let (_, err) = read_all(b"hello, this is not a capture at all".to_vec());
+        assert!(matches!(err.unwrap().kind, CaptureErrorKind::NotACapture));
+        let (_, err) = read_all(pcap_header(false, false, 1)[..10].to_vec());
+        assert!(matches!(err.unwrap().kind, CaptureErrorKind::Truncated(_) | CaptureErrorKind::NotACapture));
+
+        // A cut last record: the complete packets come first, then the error.
+        let mut f = pcap_header(false, false, 1);
+        f.extend(pcap_record(false, 1, 0, b"whole", 5));
+        let cut = pcap_record(false, 2, 0, b"cut short", 9);
+        f.extend_from_slice(&cut[..20]);
+        let (pkts, err) = read_all(f);
+        assert_eq!(pkts.len(), 1);
+        let err = err.unwrap();
+        assert!(matches!(err.kind, CaptureErrorKind::Truncated(_)), "{err}");
+        assert_eq!(err.offset, 24 + 16 + 5);
+
+        // A corrupt record length far beyond the file: an error, not a 4 GiB allocation.
+        let mut f = pcap_header(false, false, 1);
+        f.extend(pcap_record(false, 1, 0, b"ok", 2));
+        let mut bad = pcap_record(false, 2, 0, b"x", 1);
+        bad[8..12].copy_from_slice(&0xffff_fff0u32.to_le_bytes());
+        f.extend(bad);
+        let (pkts, err) = read_all(f);
+        assert_eq!(pkts.len(), 1);
+        let err = err.unwrap();
+        assert!(matches!(err.kind, CaptureErrorKind::RecordTooLarge { .. }), "{err}");
+        assert_eq!(err.offset, 24 + 16 + 2);
     }
 }

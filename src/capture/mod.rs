@@ -71,14 +71,10 @@ pub enum CaptureErrorKind {
     /// The input ends inside a header or record.
     #[error("truncated: the file ends inside {0}")]
     Truncated(&'static str),
-    /// A length field is impossible or over the reader's limit.
-    #[error("corrupt {what}: length {len} (limit {limit})")]
-    BadLength {
-        /// Which structure held the length.
-        what: &'static str,
-        /// The length read.
-        len: u64,
-        /// The largest length accepted.
+    /// A record claims to be larger than the reader accepts.
+    #[error("a record is larger than {limit} bytes (corrupt length field?)")]
+    RecordTooLarge {
+        /// The largest record accepted.
         limit: u64,
     },
     /// Any other structural problem.
