@@ -117,6 +117,11 @@ impl RequestStream {
         stats: &mut HttpStats,
         out: &mut Vec<ParsedRequest>,
     ) -> Verdict {
+        if self.state == State::Seek && self.buf.is_empty() {
+            // Requests usually start a segment: while resynchronising, a chunk's
+            // first byte is a candidate line start too (it must still be a whole request line).
+            self.line_start = true;
+        }
         while !input.is_empty() {
             let used = match self.state {
                 State::Stopped => return Verdict::Stopped,
@@ -595,6 +600,12 @@ mod tests {
         let (uris, stats) = run(true, &[Ok(b"POST /p HTTP/1.1\r\nContent-Length: 10\r\n\r\nab"), Err(5), Ok(b"cdeGET /next HTTP/1.1\r\n\r\n")]);
         assert_eq!(uris, ["/p", "/next"]);
         assert_eq!(stats.resyncs, 0);
+    }
+
+    #[test]
+    fn midstream_body_tail_then_request_in_the_next_segment() {
+        let (uris, _) = run(false, &[Ok(b"phone=447700900123&x=1"), Ok(b"GET /thanks HTTP/1.1\r\n\r\n")]);
+        assert_eq!(uris, ["/thanks"]);
     }
 
     #[test]
