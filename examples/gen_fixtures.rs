@@ -1,0 +1,31 @@
+//! Writes phoneleak's test captures and their truth files.
+//!
+//! `cargo run --example gen_fixtures [OUTPUT_DIR]` (default `fixtures`):
+//! each fixture goes to `OUTPUT_DIR/<name>` and its truth to
+//! `OUTPUT_DIR/<stem>.truth.json`. The output is deterministic.
+
+#[path = "../tests/fixturegen/mod.rs"]
+mod fixturegen;
+
+use std::path::PathBuf;
+
+fn main() -> std::io::Result<()> {
+    let dir = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "fixtures".into()));
+    std::fs::create_dir_all(&dir)?;
+    for f in fixturegen::all() {
+        std::fs::write(dir.join(f.name), &f.bytes)?;
+        std::fs::write(dir.join(f.truth_name()), f.truth_json())?;
+        println!(
+            "{:<28} {:>7} bytes  {:>3} requests{}",
+            f.name,
+            f.bytes.len(),
+            f.truth.requests.len(),
+            if f.truth.optional_requests.is_empty() {
+                String::new()
+            } else {
+                format!(" (+{} optional)", f.truth.optional_requests.len())
+            }
+        );
+    }
+    Ok(())
+}
