@@ -17,7 +17,13 @@
 // Every byte comes from a capture or the wire: no panicking shortcuts outside tests.
 #![cfg_attr(
     not(test),
-    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, clippy::todo)
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic,
+        clippy::todo
+    )
 )]
 
 pub mod capture;

@@ -18,7 +18,11 @@ use phoneleak::pipeline::{Analyzer, Config};
 use phoneleak::report::{InputError, JsonlSink, ReportOptions, Sink, Summary, TextSink};
 
 #[derive(Parser)]
-#[command(name = "phoneleak", version, about = "Find phone numbers and subscriber IDs leaked in HTTP request headers")]
+#[command(
+    name = "phoneleak",
+    version,
+    about = "Find phone numbers and subscriber IDs leaked in HTTP request headers"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -107,7 +111,10 @@ fn main() -> ExitCode {
 fn scan(args: &ScanArgs) -> io::Result<u8> {
     let mut errors = Vec::new();
     let files = expand_paths(&args.paths, &mut errors);
-    let opts = ReportOptions { show_numbers: args.show_numbers, all_requests: args.all_requests };
+    let opts = ReportOptions {
+        show_numbers: args.show_numbers,
+        all_requests: args.all_requests,
+    };
     let stdout = io::stdout().lock();
     let mut sink: Box<dyn Sink> = match args.format {
         Format::Text => Box::new(TextSink::new(BufWriter::new(stdout), opts)),
@@ -121,10 +128,17 @@ fn scan(args: &ScanArgs) -> io::Result<u8> {
             ooo_memcap: args.ooo_memcap,
             ..Limits::default()
         },
-        http: HttpLimits { max_head_bytes: args.max_header_bytes, ..HttpLimits::default() },
+        http: HttpLimits {
+            max_head_bytes: args.max_header_bytes,
+            ..HttpLimits::default()
+        },
     };
     let mut analyzer = Analyzer::new(config, Arc::new(Detector::new()));
-    let total: u64 = files.iter().filter_map(|f| f.metadata().ok()).map(|m| m.len()).sum();
+    let total: u64 = files
+        .iter()
+        .filter_map(|f| f.metadata().ok())
+        .map(|m| m.len())
+        .sum();
     let progress = progress_bar(total);
     let mut done_bytes = 0u64;
     let write_error: std::cell::Cell<Option<io::Error>> = std::cell::Cell::new(None);
@@ -137,14 +151,19 @@ fn scan(args: &ScanArgs) -> io::Result<u8> {
             }
         };
         let name = file.display().to_string();
-        let reader = File::open(file).map_err(|e| (0, e.to_string())).and_then(|f| {
-            CaptureReader::new(f).map_err(|e| (e.offset, e.kind.to_string()))
-        });
+        let reader = File::open(file)
+            .map_err(|e| (0, e.to_string()))
+            .and_then(|f| CaptureReader::new(f).map_err(|e| (e.offset, e.kind.to_string())));
         let mut reader = match reader {
             Ok(r) => r,
             Err((offset, error)) => {
                 fatal = true;
-                errors.push(InputError { file: name, offset: Some(offset), error, partial: false });
+                errors.push(InputError {
+                    file: name,
+                    offset: Some(offset),
+                    error,
+                    partial: false,
+                });
                 continue;
             }
         };
@@ -189,13 +208,20 @@ fn scan(args: &ScanArgs) -> io::Result<u8> {
     progress.finish_and_clear();
 
     for e in &errors {
-        let at = e.offset.map(|o| format!(" (at byte {o})")).unwrap_or_default();
+        let at = e
+            .offset
+            .map(|o| format!(" (at byte {o})"))
+            .unwrap_or_default();
         let what = if e.partial { "warning" } else { "error" };
         eprintln!("phoneleak: {what}: {}{at}: {}", e.file, e.error);
     }
     let stats = analyzer.stats();
     let leaked = stats.leaking_requests > 0;
-    sink.summary(&Summary { files: files.len() as u64, stats, errors })?;
+    sink.summary(&Summary {
+        files: files.len() as u64,
+        stats,
+        errors,
+    })?;
     io::stdout().flush()?;
     Ok(if fatal {
         2
@@ -221,11 +247,17 @@ fn walk(path: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<InputError>) {
             let entries = match std::fs::read_dir(path) {
                 Ok(entries) => entries,
                 Err(e) => {
-                    errors.push(InputError { file: path.display().to_string(), offset: None, error: e.to_string(), partial: false });
+                    errors.push(InputError {
+                        file: path.display().to_string(),
+                        offset: None,
+                        error: e.to_string(),
+                        partial: false,
+                    });
                     return;
                 }
             };
-            let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            let mut children: Vec<PathBuf> =
+                entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
             children.sort();
             for child in children {
                 walk(&child, files, errors);
@@ -238,7 +270,12 @@ fn walk(path: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<InputError>) {
             error: "not a regular file or folder".into(),
             partial: false,
         }),
-        Err(e) => errors.push(InputError { file: path.display().to_string(), offset: None, error: e.to_string(), partial: false }),
+        Err(e) => errors.push(InputError {
+            file: path.display().to_string(),
+            offset: None,
+            error: e.to_string(),
+            partial: false,
+        }),
     }
 }
 
@@ -248,7 +285,9 @@ fn progress_bar(total: u64) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}") {
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+    {
         bar.set_style(style);
     }
     bar

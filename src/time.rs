@@ -8,7 +8,10 @@ pub struct Timestamp(pub i64);
 impl Timestamp {
     /// Builds a timestamp from seconds and a nanosecond fraction, saturating.
     pub fn from_parts(secs: i64, nanos: u32) -> Self {
-        Timestamp(secs.saturating_mul(1_000_000_000).saturating_add(i64::from(nanos)))
+        Timestamp(
+            secs.saturating_mul(1_000_000_000)
+                .saturating_add(i64::from(nanos)),
+        )
     }
 
     /// Whole seconds since the epoch (floor).
@@ -70,7 +73,11 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
     // d is 1..=31 and m is 1..=12 by construction.
-    (y, u32::try_from(m).unwrap_or(1), u32::try_from(d).unwrap_or(1))
+    (
+        y,
+        u32::try_from(m).unwrap_or(1),
+        u32::try_from(d).unwrap_or(1),
+    )
 }
 
 #[cfg(test)]
@@ -85,10 +92,16 @@ mod tests {
 
     #[test]
     fn formats_epoch_leap_day_and_before_epoch() {
-        assert_eq!(Timestamp(0).rfc3339().to_string(), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(
+            Timestamp(0).rfc3339().to_string(),
+            "1970-01-01T00:00:00.000000Z"
+        );
         let leap = Timestamp::from_parts(951_782_400, 999_999_999);
         assert_eq!(leap.rfc3339().to_string(), "2000-02-29T00:00:00.999999Z");
-        assert_eq!(Timestamp(-1).rfc3339().to_string(), "1969-12-31T23:59:59.999999Z");
+        assert_eq!(
+            Timestamp(-1).rfc3339().to_string(),
+            "1969-12-31T23:59:59.999999Z"
+        );
     }
 
     #[test]

@@ -20,7 +20,11 @@ fn fixtures_dir() -> PathBuf {
 }
 
 fn phoneleak(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_phoneleak")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("run phoneleak")
+    Command::new(env!("CARGO_BIN_EXE_phoneleak"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run phoneleak")
 }
 
 fn stem(name: &str) -> &str {
@@ -36,7 +40,11 @@ fn check_expected(file: &Path, actual: &str, failures: &mut Vec<String>) {
     match std::fs::read_to_string(file) {
         Ok(expected) if expected == actual => {}
         Ok(expected) => {
-            let line = expected.lines().zip(actual.lines()).position(|(a, b)| a != b).unwrap_or(0);
+            let line = expected
+                .lines()
+                .zip(actual.lines())
+                .position(|(a, b)| a != b)
+                .unwrap_or(0);
             failures.push(format!(
                 "{}: output differs from line {}:\n  expected: {}\n  actual:   {}",
                 file.display(),
@@ -45,27 +53,55 @@ fn check_expected(file: &Path, actual: &str, failures: &mut Vec<String>) {
                 actual.lines().nth(line).unwrap_or("<end>")
             ));
         }
-        Err(e) => failures.push(format!("{}: {e} (run with PHONELEAK_BLESS=1 to create it)", file.display())),
+        Err(e) => failures.push(format!(
+            "{}: {e} (run with PHONELEAK_BLESS=1 to create it)",
+            file.display()
+        )),
     }
 }
 
 fn json_lines(out: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("each line is JSON")).collect()
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect()
 }
 
 /// The fields the truth files state, from one output request object.
 fn key(v: &Value) -> (String, String, String, String, String, Vec<String>, bool) {
     let s = |f: &str| v[f].as_str().unwrap_or("").to_string();
-    let mut leaks: Vec<String> =
-        v["leaks"].as_array().into_iter().flatten().map(|l| l["header"].as_str().unwrap_or("").to_ascii_lowercase()).collect();
+    let mut leaks: Vec<String> = v["leaks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|l| l["header"].as_str().unwrap_or("").to_ascii_lowercase())
+        .collect();
     leaks.sort();
-    (s("src"), s("dst"), s("method"), s("uri"), s("host"), leaks, v["truncated"].as_bool().unwrap_or(false))
+    (
+        s("src"),
+        s("dst"),
+        s("method"),
+        s("uri"),
+        s("host"),
+        leaks,
+        v["truncated"].as_bool().unwrap_or(false),
+    )
 }
 
-fn truth_key(r: &fixturegen::TruthRequest) -> (String, String, String, String, String, Vec<String>, bool) {
+fn truth_key(
+    r: &fixturegen::TruthRequest,
+) -> (String, String, String, String, String, Vec<String>, bool) {
     let mut leaks = r.leak_headers.clone();
     leaks.sort();
-    (r.src.clone(), r.dst.clone(), r.method.clone(), r.uri.clone(), r.host.clone(), leaks, r.truncated)
+    (
+        r.src.clone(),
+        r.dst.clone(),
+        r.method.clone(),
+        r.uri.clone(),
+        r.host.clone(),
+        leaks,
+        r.truncated,
+    )
 }
 
 #[test]
@@ -73,8 +109,13 @@ fn committed_fixtures_are_what_the_generator_writes() {
     for f in fixturegen::all() {
         let path = fixtures_dir().join(f.name);
         let committed = std::fs::read(&path).unwrap_or_default();
-        assert!(committed == f.bytes, "{} differs from the generator's output: run `cargo run --example gen_fixtures`", f.name);
-        let truth = std::fs::read_to_string(fixtures_dir().join(f.truth_name())).unwrap_or_default();
+        assert!(
+            committed == f.bytes,
+            "{} differs from the generator's output: run `cargo run --example gen_fixtures`",
+            f.name
+        );
+        let truth =
+            std::fs::read_to_string(fixtures_dir().join(f.truth_name())).unwrap_or_default();
         assert_eq!(truth, f.truth_json(), "{} is stale", f.truth_name());
     }
 }
@@ -86,7 +127,11 @@ fn every_fixture_reports_exactly_its_truth() {
         let path = format!("fixtures/{}", f.name);
         let out = phoneleak(&["scan", "--format", "jsonl", "--all-requests", &path]);
         let lines = json_lines(&out);
-        let mut got: Vec<_> = lines.iter().filter(|v| v["type"] == "request").map(key).collect();
+        let mut got: Vec<_> = lines
+            .iter()
+            .filter(|v| v["type"] == "request")
+            .map(key)
+            .collect();
         let mut want: Vec<_> = f.truth.requests.iter().map(truth_key).collect();
         // Optional requests (cut by missing bytes) may be reported, as described.
         let optional: Vec<_> = f.truth.optional_requests.iter().map(truth_key).collect();
@@ -94,7 +139,10 @@ fn every_fixture_reports_exactly_its_truth() {
         got.sort();
         want.sort();
         if got != want {
-            failures.push(format!("{}:\n  reported {got:?}\n  truth    {want:?}", f.name));
+            failures.push(format!(
+                "{}:\n  reported {got:?}\n  truth    {want:?}",
+                f.name
+            ));
         }
         let summary = lines.last().filter(|v| v["type"] == "summary");
         if summary.is_none() && !lines.is_empty() {
@@ -111,39 +159,71 @@ fn whole_output_matches_the_expected_files() {
         let path = format!("fixtures/{}", f.name);
         let out = phoneleak(&["scan", "--format", "jsonl", "--all-requests", &path]);
         let expected = fixtures_dir().join(format!("{}.expected.jsonl", stem(f.name)));
-        check_expected(&expected, &String::from_utf8_lossy(&out.stdout), &mut failures);
+        check_expected(
+            &expected,
+            &String::from_utf8_lossy(&out.stdout),
+            &mut failures,
+        );
     }
     let text = phoneleak(&["scan", "fixtures/o2-2012.pcap"]);
-    check_expected(&fixtures_dir().join("o2-2012.expected.txt"), &String::from_utf8_lossy(&text.stdout), &mut failures);
+    check_expected(
+        &fixtures_dir().join("o2-2012.expected.txt"),
+        &String::from_utf8_lossy(&text.stdout),
+        &mut failures,
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]
 fn exit_status_says_leak_clean_or_error() {
-    assert_eq!(phoneleak(&["scan", "fixtures/o2-2012.pcap"]).status.code(), Some(1));
-    assert_eq!(phoneleak(&["scan", "fixtures/clean.pcap"]).status.code(), Some(0));
-    for bad in ["fixtures/empty.pcap", "fixtures/not-a-capture.pcap", "fixtures/no-such-file.pcap"] {
+    assert_eq!(
+        phoneleak(&["scan", "fixtures/o2-2012.pcap"]).status.code(),
+        Some(1)
+    );
+    assert_eq!(
+        phoneleak(&["scan", "fixtures/clean.pcap"]).status.code(),
+        Some(0)
+    );
+    for bad in [
+        "fixtures/empty.pcap",
+        "fixtures/not-a-capture.pcap",
+        "fixtures/no-such-file.pcap",
+    ] {
         let out = phoneleak(&["scan", bad]);
         assert_eq!(out.status.code(), Some(2), "{bad}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(bad) && err.contains("error"), "{bad}: {err}");
         assert!(!err.contains("panicked"), "{err}");
     }
-    let err = String::from_utf8_lossy(&phoneleak(&["scan", "fixtures/empty.pcap"]).stderr).to_string();
+    let err =
+        String::from_utf8_lossy(&phoneleak(&["scan", "fixtures/empty.pcap"]).stderr).to_string();
     assert!(err.contains("empty file"), "{err}");
-    let err = String::from_utf8_lossy(&phoneleak(&["scan", "fixtures/not-a-capture.pcap"]).stderr).to_string();
+    let err = String::from_utf8_lossy(&phoneleak(&["scan", "fixtures/not-a-capture.pcap"]).stderr)
+        .to_string();
     assert!(err.contains("not a pcap or pcapng capture"), "{err}");
     // Usage errors.
     assert_eq!(phoneleak(&["scan"]).status.code(), Some(2));
-    assert_eq!(phoneleak(&["scan", "--format", "xml", "fixtures/clean.pcap"]).status.code(), Some(2));
+    assert_eq!(
+        phoneleak(&["scan", "--format", "xml", "fixtures/clean.pcap"])
+            .status
+            .code(),
+        Some(2)
+    );
 }
 
 #[test]
 fn a_cut_capture_reports_what_it_could_read_and_warns() {
     let out = phoneleak(&["scan", "--format", "jsonl", "fixtures/truncated.pcap"]);
-    assert_eq!(out.status.code(), Some(1), "the complete packets hold a leak");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the complete packets hold a leak"
+    );
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("warning") && err.contains("fixtures/truncated.pcap") && err.contains("byte"), "{err}");
+    assert!(
+        err.contains("warning") && err.contains("fixtures/truncated.pcap") && err.contains("byte"),
+        "{err}"
+    );
     let lines = json_lines(&out);
     let summary = lines.last().expect("summary");
     assert_eq!(summary["errors"][0]["partial"], true);
@@ -160,12 +240,22 @@ fn numbers_are_masked_unless_asked() {
             // Leaking values only: a fixture may carry the digits elsewhere (a body, a URI).
             for line in text.lines().filter(|l| l.contains("leak")) {
                 for clear in ["7700900123", "7700900456", "2025550143"] {
-                    assert!(!line.contains(clear), "{}: clear number in {format} output: {line}", f.name);
+                    assert!(
+                        !line.contains(clear),
+                        "{}: clear number in {format} output: {line}",
+                        f.name
+                    );
                 }
             }
         }
     }
-    let out = phoneleak(&["scan", "--format", "jsonl", "--show-numbers", "fixtures/o2-2012.pcap"]);
+    let out = phoneleak(&[
+        "scan",
+        "--format",
+        "jsonl",
+        "--show-numbers",
+        "fixtures/o2-2012.pcap",
+    ]);
     let lines = json_lines(&out);
     let leak = &lines[0]["leaks"][0];
     assert_eq!(leak["header"], "x-up-calling-line-id");
@@ -173,39 +263,79 @@ fn numbers_are_masked_unless_asked() {
     assert_eq!(leak["number"], "+447700900123");
     assert_eq!(leak["kind"], "msisdn-header");
     assert_eq!(leak["confidence"], "high");
-    let masked = json_lines(&phoneleak(&["scan", "--format", "jsonl", "fixtures/o2-2012.pcap"]));
+    let masked = json_lines(&phoneleak(&[
+        "scan",
+        "--format",
+        "jsonl",
+        "fixtures/o2-2012.pcap",
+    ]));
     assert_eq!(masked[0]["leaks"][0]["value"], "44*******123");
     assert_eq!(masked[0]["leaks"][0]["number"], "+44*******123");
 }
 
 #[test]
 fn several_files_and_folders_in_one_run() {
-    let one = json_lines(&phoneleak(&["scan", "--format", "jsonl", "--all-requests", "fixtures/o2-2012.pcap"]));
-    let two = json_lines(&phoneleak(&["scan", "--format", "jsonl", "--all-requests", "fixtures/clean.pcap"]));
-    let both = phoneleak(&["scan", "--format", "jsonl", "--all-requests", "fixtures/o2-2012.pcap", "fixtures/clean.pcap"]);
+    let one = json_lines(&phoneleak(&[
+        "scan",
+        "--format",
+        "jsonl",
+        "--all-requests",
+        "fixtures/o2-2012.pcap",
+    ]));
+    let two = json_lines(&phoneleak(&[
+        "scan",
+        "--format",
+        "jsonl",
+        "--all-requests",
+        "fixtures/clean.pcap",
+    ]));
+    let both = phoneleak(&[
+        "scan",
+        "--format",
+        "jsonl",
+        "--all-requests",
+        "fixtures/o2-2012.pcap",
+        "fixtures/clean.pcap",
+    ]);
     assert_eq!(both.status.code(), Some(1));
     let both = json_lines(&both);
-    assert_eq!(both.len(), one.len() + two.len() - 1, "one summary for the run");
+    assert_eq!(
+        both.len(),
+        one.len() + two.len() - 1,
+        "one summary for the run"
+    );
     let summary = both.last().expect("summary");
     assert_eq!(summary["files"], 2);
     assert_eq!(
         summary["http"]["requests"].as_u64(),
-        Some(one.last().unwrap()["http"]["requests"].as_u64().unwrap() + two.last().unwrap()["http"]["requests"].as_u64().unwrap())
+        Some(
+            one.last().unwrap()["http"]["requests"].as_u64().unwrap()
+                + two.last().unwrap()["http"]["requests"].as_u64().unwrap()
+        )
     );
     // The fixtures folder holds an empty file and a non-capture: named, skipped, status 2,
     // and every capture in it is still analysed, in name order.
     let dir = phoneleak(&["scan", "--format", "jsonl", "fixtures"]);
     assert_eq!(dir.status.code(), Some(2));
     let err = String::from_utf8_lossy(&dir.stderr);
-    assert!(err.contains("empty.pcap") && err.contains("not-a-capture.pcap"), "{err}");
+    assert!(
+        err.contains("empty.pcap") && err.contains("not-a-capture.pcap"),
+        "{err}"
+    );
     let lines = json_lines(&dir);
     let summary = lines.last().expect("summary");
     let captures = fixturegen::all().len() as u64;
-    assert_eq!(summary["files"].as_u64(), Some(captures + count_non_fixture_files()));
+    assert_eq!(
+        summary["files"].as_u64(),
+        Some(captures + count_non_fixture_files())
+    );
     assert!(summary["leaking_requests"].as_u64().unwrap() > 0);
 }
 
 /// Files in fixtures/ that are not captures (truth, expected outputs, README).
 fn count_non_fixture_files() -> u64 {
-    std::fs::read_dir(fixtures_dir()).map(|d| d.count() as u64).unwrap_or(0) - fixturegen::all().len() as u64
+    std::fs::read_dir(fixtures_dir())
+        .map(|d| d.count() as u64)
+        .unwrap_or(0)
+        - fixturegen::all().len() as u64
 }

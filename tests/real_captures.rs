@@ -40,13 +40,18 @@ fn captures_dir() -> Option<PathBuf> {
         Some(manifest.join("../shared/captures")),
         Some(PathBuf::from("/work/shared/captures")),
     ];
-    candidates.into_iter().flatten().find(|p| p.join(EXPECTED[0].0).is_file())
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|p| p.join(EXPECTED[0].0).is_file())
 }
 
 #[test]
 fn request_counts_match_tshark_and_nothing_leaks() {
     let Some(dir) = captures_dir() else {
-        eprintln!("SKIPPED: real captures not found (set PHONELEAK_REAL_CAPTURES); nothing was checked");
+        eprintln!(
+            "SKIPPED: real captures not found (set PHONELEAK_REAL_CAPTURES); nothing was checked"
+        );
         return;
     };
     let mut failures = Vec::new();
@@ -57,8 +62,14 @@ fn request_counts_match_tshark_and_nothing_leaks() {
             .output()
             .expect("run phoneleak");
         let stdout = String::from_utf8_lossy(&out.stdout);
-        let requests = stdout.lines().filter(|l| l.contains(r#""type":"request""#)).count();
-        let leaks = stdout.lines().filter(|l| l.contains(r#""type":"request""#) && !l.contains(r#""leaks":[]"#)).count();
+        let requests = stdout
+            .lines()
+            .filter(|l| l.contains(r#""type":"request""#))
+            .count();
+        let leaks = stdout
+            .lines()
+            .filter(|l| l.contains(r#""type":"request""#) && !l.contains(r#""leaks":[]"#))
+            .count();
         if requests != *expected || leaks != 0 || out.status.code() != Some(0) {
             failures.push(format!(
                 "{file}: {requests} requests (tshark {tshark}, expected {expected}), {leaks} leaking, status {:?}",

@@ -39,7 +39,13 @@ struct Interface {
 
 /// What one parsed block means, with no borrow of the reader's buffer left.
 enum Step {
-    Packet { start: usize, len: usize, ts: Timestamp, link: LinkType, orig_len: u32 },
+    Packet {
+        start: usize,
+        len: usize,
+        ts: Timestamp,
+        link: LinkType,
+        orig_len: u32,
+    },
     Skip,
 }
 
@@ -72,7 +78,10 @@ impl CaptureReader {
     /// Recognises the format from the first bytes and prepares to stream.
     pub fn new<R: Read + Send + 'static>(reader: R) -> Result<Self, CaptureError> {
         let io_error = Arc::new(Mutex::new(None));
-        let full = FillingReader { inner: reader, error: Arc::clone(&io_error) };
+        let full = FillingReader {
+            inner: reader,
+            error: Arc::clone(&io_error),
+        };
         let inner = match pcap_parser::create_reader(BUFFER_SIZE, full) {
             Ok(r) => r,
             Err(e) => {
@@ -120,18 +129,29 @@ impl CaptureReader {
             return None;
         }
         let field: [u8; 4] = self.inner.data().get(8..12)?.try_into().ok()?;
-        let len = if self.blocks.legacy_big_endian { u32::from_be_bytes(field) } else { u32::from_le_bytes(field) };
+        let len = if self.blocks.legacy_big_endian {
+            u32::from_be_bytes(field)
+        } else {
+            u32::from_le_bytes(field)
+        };
         Some(u64::from(len))
     }
 
     fn error(&self, kind: CaptureErrorKind) -> CaptureError {
-        CaptureError { offset: self.position(), kind }
+        CaptureError {
+            offset: self.position(),
+            kind,
+        }
     }
 }
 
 impl BlockState {
     /// Interprets one block; returns only owned facts and offsets into `base`.
-    fn classify(&mut self, block: PcapBlockOwned<'_>, base: usize) -> Result<Step, CaptureErrorKind> {
+    fn classify(
+        &mut self,
+        block: PcapBlockOwned<'_>,
+        base: usize,
+    ) -> Result<Step, CaptureErrorKind> {
         let offset_of = |data: &[u8]| (data.as_ptr() as usize).wrapping_sub(base);
         match block {
             PcapBlockOwned::LegacyHeader(hdr) => {
@@ -142,7 +162,11 @@ impl BlockState {
                 Ok(Step::Skip)
             }
             PcapBlockOwned::Legacy(rec) => {
-                let nanos = if self.legacy_nanos { rec.ts_usec } else { rec.ts_usec.saturating_mul(1000) };
+                let nanos = if self.legacy_nanos {
+                    rec.ts_usec
+                } else {
+                    rec.ts_usec.saturating_mul(1000)
+                };
                 let ts = Timestamp::from_parts(i64::from(rec.ts_sec), nanos.min(999_999_999));
                 self.last_ts = ts;
                 Ok(Step::Packet {
@@ -168,18 +192,31 @@ impl BlockState {
                 Ok(Step::Skip)
             }
             PcapBlockOwned::NG(Block::EnhancedPacket(epb)) => {
-                let Some(iface) = usize::try_from(epb.if_id).ok().and_then(|i| self.interfaces.get(i)).copied()
+                let Some(iface) = usize::try_from(epb.if_id)
+                    .ok()
+                    .and_then(|i| self.interfaces.get(i))
+                    .copied()
                 else {
                     self.unknown_interface_packets += 1;
                     return Ok(Step::Skip);
                 };
                 let units = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
                 let secs = i64::try_from(units / iface.units_per_sec).unwrap_or(i64::MAX);
-                let frac = u128::from(units % iface.units_per_sec) * 1_000_000_000 / u128::from(iface.units_per_sec);
-                let ts = Timestamp::from_parts(secs.saturating_add(iface.offset_secs), u32::try_from(frac).unwrap_or(0));
+                let frac = u128::from(units % iface.units_per_sec) * 1_000_000_000
+                    / u128::from(iface.units_per_sec);
+                let ts = Timestamp::from_parts(
+                    secs.saturating_add(iface.offset_secs),
+                    u32::try_from(frac).unwrap_or(0),
+                );
                 self.last_ts = ts;
                 let data = epb.packet_data();
-                Ok(Step::Packet { start: offset_of(data), len: data.len(), ts, link: iface.link, orig_len: epb.origlen })
+                Ok(Step::Packet {
+                    start: offset_of(data),
+                    len: data.len(),
+                    ts,
+                    link: iface.link,
+                    orig_len: epb.origlen,
+                })
             }
             PcapBlockOwned::NG(Block::SimplePacket(spb)) => {
                 let Some(iface) = self.interfaces.first().copied() else {
@@ -218,15 +255,30 @@ impl PacketSource for CaptureReader {
             };
             match parsed {
                 Ok((used, Ok(Step::Skip))) => self.inner.consume(used),
-                Ok((used, Ok(Step::Packet { start, len, ts, link, orig_len }))) => {
+                Ok((
+                    used,
+                    Ok(Step::Packet {
+                        start,
+                        len,
+                        ts,
+                        link,
+                        orig_len,
+                    }),
+                )) => {
                     let end = start.checked_add(len);
                     let data = end.and_then(|end| self.inner.data().get(start..end));
                     let Some(data) = data else {
                         self.finished = true;
-                        return Err(self.error(CaptureErrorKind::Corrupt("packet outside its block".into())));
+                        return Err(self
+                            .error(CaptureErrorKind::Corrupt("packet outside its block".into())));
                     };
                     self.pending_consume = used;
-                    return Ok(Some(Packet { ts, link, orig_len, data }));
+                    return Ok(Some(Packet {
+                        ts,
+                        link,
+                        orig_len,
+                        data,
+                    }));
                 }
                 Ok((_, Err(kind))) => {
                     self.finished = true;
@@ -247,7 +299,9 @@ impl PacketSource for CaptureReader {
                     let size = self.inner.data().len().max(BUFFER_SIZE).saturating_mul(2);
                     if size > MAX_RECORD || !self.inner.grow(size) {
                         self.finished = true;
-                        return Err(self.error(CaptureErrorKind::RecordTooLarge { limit: MAX_RECORD as u64 }));
+                        return Err(self.error(CaptureErrorKind::RecordTooLarge {
+                            limit: MAX_RECORD as u64,
+                        }));
                     }
                     if self.inner.refill().is_err() {
                         self.finished = true;
@@ -260,7 +314,9 @@ impl PacketSource for CaptureReader {
                     // A record "cut" by the end of file may really have a corrupt length.
                     let kind = match (kind, self.declared_record_len()) {
                         (CaptureErrorKind::Truncated(_), Some(len)) if len > MAX_RECORD as u64 => {
-                            CaptureErrorKind::RecordTooLarge { limit: MAX_RECORD as u64 }
+                            CaptureErrorKind::RecordTooLarge {
+                                limit: MAX_RECORD as u64,
+                            }
                         }
                         (kind, _) => kind,
                     };
@@ -289,12 +345,16 @@ fn owned_error(e: PcapError<&[u8]>) -> ReadStep {
         PcapError::Incomplete(_) => ReadStep::Refill,
         PcapError::BufferTooSmall => ReadStep::Grow,
         PcapError::UnexpectedEof => ReadStep::Fail(CaptureErrorKind::Truncated("a record")),
-        PcapError::ReadError => ReadStep::Fail(CaptureErrorKind::Io(io::Error::other("read failed"))),
-        PcapError::HeaderNotRecognized => ReadStep::Fail(CaptureErrorKind::NotACapture),
-        PcapError::NomError(_, kind) => ReadStep::Fail(CaptureErrorKind::Corrupt(format!("unparsable block ({kind:?})"))),
-        PcapError::OwnedNomError(_, kind) => {
-            ReadStep::Fail(CaptureErrorKind::Corrupt(format!("unparsable block ({kind:?})")))
+        PcapError::ReadError => {
+            ReadStep::Fail(CaptureErrorKind::Io(io::Error::other("read failed")))
         }
+        PcapError::HeaderNotRecognized => ReadStep::Fail(CaptureErrorKind::NotACapture),
+        PcapError::NomError(_, kind) => ReadStep::Fail(CaptureErrorKind::Corrupt(format!(
+            "unparsable block ({kind:?})"
+        ))),
+        PcapError::OwnedNomError(_, kind) => ReadStep::Fail(CaptureErrorKind::Corrupt(format!(
+            "unparsable block ({kind:?})"
+        ))),
     }
 }
 
@@ -320,7 +380,9 @@ impl<R: Read> Read for FillingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let mut filled = 0;
         while filled < buf.len() {
-            let Some(rest) = buf.get_mut(filled..) else { break };
+            let Some(rest) = buf.get_mut(filled..) else {
+                break;
+            };
             match self.inner.read(rest) {
                 Ok(0) => break,
                 Ok(n) => filled += n,
@@ -353,10 +415,20 @@ mod tests {
     fn pcap_header(be: bool, nanos: bool, link: u32) -> Vec<u8> {
         let magic: u32 = if nanos { 0xa1b2_3c4d } else { 0xa1b2_c3d4 };
         let mut h = Vec::new();
-        let put32 = |h: &mut Vec<u8>, v: u32| h.extend_from_slice(&if be { v.to_be_bytes() } else { v.to_le_bytes() });
+        let put32 = |h: &mut Vec<u8>, v: u32| {
+            h.extend_from_slice(&if be { v.to_be_bytes() } else { v.to_le_bytes() })
+        };
         put32(&mut h, magic);
-        h.extend_from_slice(&if be { 2u16.to_be_bytes() } else { 2u16.to_le_bytes() });
-        h.extend_from_slice(&if be { 4u16.to_be_bytes() } else { 4u16.to_le_bytes() });
+        h.extend_from_slice(&if be {
+            2u16.to_be_bytes()
+        } else {
+            2u16.to_le_bytes()
+        });
+        h.extend_from_slice(&if be {
+            4u16.to_be_bytes()
+        } else {
+            4u16.to_le_bytes()
+        });
         put32(&mut h, 0);
         put32(&mut h, 0);
         put32(&mut h, 65535);
@@ -373,7 +445,13 @@ mod tests {
         r
     }
 
-    fn read_all(bytes: Vec<u8>) -> (Vec<(Timestamp, LinkType, u32, Vec<u8>)>, Option<CaptureError>) {
+    /// Every packet as (time, link, original length, bytes), and the error that ended the file.
+    type ReadAll = (
+        Vec<(Timestamp, LinkType, u32, Vec<u8>)>,
+        Option<CaptureError>,
+    );
+
+    fn read_all(bytes: Vec<u8>) -> ReadAll {
         let mut reader = match CaptureReader::new(std::io::Cursor::new(bytes)) {
             Ok(r) => r,
             Err(e) => return (Vec::new(), Some(e)),
@@ -399,13 +477,16 @@ mod tests {
             assert_eq!(pkts.len(), 2);
             let nanos_first = if nanos { 123 } else { 123_000 };
             assert_eq!(pkts[0].0, Timestamp::from_parts(1_327_485_600, nanos_first));
-            assert_eq!((pkts[1].1, pkts[1].2, pkts[1].3.as_slice()), (LinkType::ETHERNET, 60, &b"de"[..]));
+            assert_eq!(
+                (pkts[1].1, pkts[1].2, pkts[1].3.as_slice()),
+                (LinkType::ETHERNET, 60, &b"de"[..])
+            );
         }
     }
 
     fn block(kind: u32, body: &[u8]) -> Vec<u8> {
         let mut body = body.to_vec();
-        while body.len() % 4 != 0 {
+        while !body.len().is_multiple_of(4) {
             body.push(0);
         }
         let len = (body.len() + 12) as u32;
@@ -462,7 +543,10 @@ mod tests {
         f.extend(epb(0, 2_000_000, b"raw"));
         let (pkts, err) = read_all(f);
         assert!(err.is_none(), "{err:?}");
-        let got: Vec<(i64, u16, &[u8])> = pkts.iter().map(|p| (p.0.0, p.1.0, p.3.as_slice())).collect();
+        let got: Vec<(i64, u16, &[u8])> = pkts
+            .iter()
+            .map(|p| (p.0.0, p.1.0, p.3.as_slice()))
+            .collect();
         assert_eq!(
             got,
             vec![
@@ -480,7 +564,10 @@ mod tests {
         let (_, err) = read_all(b"hello, this is not a capture at all".to_vec());
         assert!(matches!(err.unwrap().kind, CaptureErrorKind::NotACapture));
         let (_, err) = read_all(pcap_header(false, false, 1)[..10].to_vec());
-        assert!(matches!(err.unwrap().kind, CaptureErrorKind::Truncated(_) | CaptureErrorKind::NotACapture));
+        assert!(matches!(
+            err.unwrap().kind,
+            CaptureErrorKind::Truncated(_) | CaptureErrorKind::NotACapture
+        ));
 
         // A cut last record: the complete packets come first, then the error.
         let mut f = pcap_header(false, false, 1);
@@ -502,7 +589,10 @@ mod tests {
         let (pkts, err) = read_all(f);
         assert_eq!(pkts.len(), 1);
         let err = err.unwrap();
-        assert!(matches!(err.kind, CaptureErrorKind::RecordTooLarge { .. }), "{err}");
+        assert!(
+            matches!(err.kind, CaptureErrorKind::RecordTooLarge { .. }),
+            "{err}"
+        );
         assert_eq!(err.offset, 24 + 16 + 2);
     }
 }

@@ -34,6 +34,8 @@ pub struct TcpSegment<'a> {
     pub dst: SocketAddr,
     /// Sequence number of the first payload byte (of the SYN, if set).
     pub seq: u32,
+    /// Acknowledgment number (valid when `flags.ack`).
+    pub ack: u32,
     /// Control flags.
     pub flags: TcpFlags,
     /// Payload bytes that were captured.
@@ -61,8 +63,14 @@ pub enum Skip {
 
 impl Skip {
     /// Every reason, in the order summaries list them.
-    pub const ALL: [Skip; 6] =
-        [Skip::UnknownLinkType, Skip::NotIp, Skip::NotTcp, Skip::IpFragment, Skip::Truncated, Skip::Malformed];
+    pub const ALL: [Skip; 6] = [
+        Skip::UnknownLinkType,
+        Skip::NotIp,
+        Skip::NotTcp,
+        Skip::IpFragment,
+        Skip::Truncated,
+        Skip::Malformed,
+    ];
 
     /// The counter name used in summaries.
     pub fn name(self) -> &'static str {
@@ -83,18 +91,27 @@ pub fn decode(link: LinkType, frame: &[u8]) -> Result<TcpSegment<'_>, Skip> {
         LinkType::ETHERNET => LaxSlicedPacket::from_ethernet(frame).map_err(|_| Skip::Truncated)?,
         LinkType::LINUX_SLL => {
             let proto = be16(frame, 14).ok_or(Skip::Truncated)?;
-            LaxSlicedPacket::from_ether_type(EtherType(proto), frame.get(16..).ok_or(Skip::Truncated)?)
+            LaxSlicedPacket::from_ether_type(
+                EtherType(proto),
+                frame.get(16..).ok_or(Skip::Truncated)?,
+            )
         }
         LinkType::LINUX_SLL2 => {
             let proto = be16(frame, 0).ok_or(Skip::Truncated)?;
-            LaxSlicedPacket::from_ether_type(EtherType(proto), frame.get(20..).ok_or(Skip::Truncated)?)
+            LaxSlicedPacket::from_ether_type(
+                EtherType(proto),
+                frame.get(20..).ok_or(Skip::Truncated)?,
+            )
         }
-        LinkType::RAW | LinkType::RAW_BSD | LinkType::RAW_OPENBSD | LinkType::IPV4 | LinkType::IPV6 => {
-            LaxSlicedPacket::from_ip(frame).map_err(|_| Skip::Malformed)?
-        }
+        LinkType::RAW
+        | LinkType::RAW_BSD
+        | LinkType::RAW_OPENBSD
+        | LinkType::IPV4
+        | LinkType::IPV6 => LaxSlicedPacket::from_ip(frame).map_err(|_| Skip::Malformed)?,
         // The 4-byte address family differs by OS and byte order; the IP version nibble decides.
         LinkType::NULL | LinkType::LOOP => {
-            LaxSlicedPacket::from_ip(frame.get(4..).ok_or(Skip::Truncated)?).map_err(|_| Skip::Malformed)?
+            LaxSlicedPacket::from_ip(frame.get(4..).ok_or(Skip::Truncated)?)
+                .map_err(|_| Skip::Malformed)?
         }
         _ => return Err(Skip::UnknownLinkType),
     };
@@ -102,22 +119,38 @@ pub fn decode(link: LinkType, frame: &[u8]) -> Result<TcpSegment<'_>, Skip> {
 }
 
 fn tcp_segment<'a>(sliced: &LaxSlicedPacket<'a>) -> Result<TcpSegment<'a>, Skip> {
-    let (src_ip, dst_ip, ip_payload, payload_on_wire): (IpAddr, IpAddr, _, usize) = match &sliced.net {
-        Some(LaxNetSlice::Ipv4(v4)) => {
-            let h = v4.header();
-            let ext = v4.extensions().auth.map_or(0, |a| a.slice().len());
-            let on_wire = usize::from(h.total_len()).saturating_sub(h.slice().len() + ext);
-            (h.source_addr().into(), h.destination_addr().into(), v4.payload(), on_wire)
-        }
-        Some(LaxNetSlice::Ipv6(v6)) => {
-            let h = v6.header();
-            let on_wire = usize::from(h.payload_length()).saturating_sub(v6.extensions().slice().len());
-            (h.source_addr().into(), h.destination_addr().into(), v6.payload(), on_wire)
-        }
-        Some(LaxNetSlice::Arp(_)) | None => {
-            return Err(if sliced.stop_err.is_some() { Skip::Truncated } else { Skip::NotIp });
-        }
-    };
+    let (src_ip, dst_ip, ip_payload, payload_on_wire): (IpAddr, IpAddr, _, usize) =
+        match &sliced.net {
+            Some(LaxNetSlice::Ipv4(v4)) => {
+                let h = v4.header();
+                let ext = v4.extensions().auth.map_or(0, |a| a.slice().len());
+                let on_wire = usize::from(h.total_len()).saturating_sub(h.slice().len() + ext);
+                (
+                    h.source_addr().into(),
+                    h.destination_addr().into(),
+                    v4.payload(),
+                    on_wire,
+                )
+            }
+            Some(LaxNetSlice::Ipv6(v6)) => {
+                let h = v6.header();
+                let on_wire =
+                    usize::from(h.payload_length()).saturating_sub(v6.extensions().slice().len());
+                (
+                    h.source_addr().into(),
+                    h.destination_addr().into(),
+                    v6.payload(),
+                    on_wire,
+                )
+            }
+            Some(LaxNetSlice::Arp(_)) | None => {
+                return Err(if sliced.stop_err.is_some() {
+                    Skip::Truncated
+                } else {
+                    Skip::NotIp
+                });
+            }
+        };
     if ip_payload.fragmented {
         return Err(Skip::IpFragment);
     }
@@ -134,14 +167,24 @@ fn tcp_segment<'a>(sliced: &LaxSlicedPacket<'a>) -> Result<TcpSegment<'a>, Skip>
                 src: SocketAddr::new(src_ip, tcp.source_port()),
                 dst: SocketAddr::new(dst_ip, tcp.destination_port()),
                 seq: tcp.sequence_number(),
-                flags: TcpFlags { syn: tcp.syn(), ack: tcp.ack(), fin: tcp.fin(), rst: tcp.rst() },
+                ack: tcp.acknowledgment_number(),
+                flags: TcpFlags {
+                    syn: tcp.syn(),
+                    ack: tcp.ack(),
+                    fin: tcp.fin(),
+                    rst: tcp.rst(),
+                },
                 payload,
                 missing,
             })
         }
         Some(_) => Err(Skip::NotTcp),
         None if ip_payload.ip_number == etherparse::IpNumber::TCP => {
-            Err(if ip_payload.incomplete { Skip::Truncated } else { Skip::Malformed })
+            Err(if ip_payload.incomplete {
+                Skip::Truncated
+            } else {
+                Skip::Malformed
+            })
         }
         None => Err(Skip::NotTcp),
     }
@@ -191,10 +234,20 @@ mod tests {
         let ip = ipv4_tcp(b"x");
         let mut vlan = vec![0x00, 0x0a, 0x08, 0x00];
         vlan.extend_from_slice(&ip);
-        assert_eq!(decode(LinkType::ETHERNET, &ethernet(0x8100, &vlan)).unwrap().payload, b"x");
+        assert_eq!(
+            decode(LinkType::ETHERNET, &ethernet(0x8100, &vlan))
+                .unwrap()
+                .payload,
+            b"x"
+        );
         let mut qinq = vec![0x00, 0x14, 0x81, 0x00];
         qinq.extend_from_slice(&vlan);
-        assert_eq!(decode(LinkType::ETHERNET, &ethernet(0x88a8, &qinq)).unwrap().payload, b"x");
+        assert_eq!(
+            decode(LinkType::ETHERNET, &ethernet(0x88a8, &qinq))
+                .unwrap()
+                .payload,
+            b"x"
+        );
     }
 
     #[test]
@@ -219,10 +272,14 @@ mod tests {
     #[test]
     fn ipv6_with_extension_headers() {
         let mut out = Vec::new();
-        PacketBuilder::ipv6([0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], [0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2], 64)
-            .tcp(40000, 8080, 7, 1000)
-            .write(&mut out, b"hello")
-            .unwrap();
+        PacketBuilder::ipv6(
+            [0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+            [0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2],
+            64,
+        )
+        .tcp(40000, 8080, 7, 1000)
+        .write(&mut out, b"hello")
+        .unwrap();
         // Insert a hop-by-hop options header (8 bytes, next header TCP).
         let mut pkt = out[..40].to_vec();
         pkt[6] = 0; // next header: hop-by-hop
@@ -246,11 +303,20 @@ mod tests {
 
     #[test]
     fn skips_are_classified() {
-        assert_eq!(decode(LinkType(147), b"whatever"), Err(Skip::UnknownLinkType));
-        assert_eq!(decode(LinkType::ETHERNET, &ethernet(0x0806, &[0u8; 28])), Err(Skip::NotIp));
+        assert_eq!(
+            decode(LinkType(147), b"whatever"),
+            Err(Skip::UnknownLinkType)
+        );
+        assert_eq!(
+            decode(LinkType::ETHERNET, &ethernet(0x0806, &[0u8; 28])),
+            Err(Skip::NotIp)
+        );
         assert_eq!(decode(LinkType::ETHERNET, &[0u8; 5]), Err(Skip::Truncated));
         let mut udp = Vec::new();
-        PacketBuilder::ipv4([1, 1, 1, 1], [2, 2, 2, 2], 9).udp(1, 2).write(&mut udp, b"x").unwrap();
+        PacketBuilder::ipv4([1, 1, 1, 1], [2, 2, 2, 2], 9)
+            .udp(1, 2)
+            .write(&mut udp, b"x")
+            .unwrap();
         assert_eq!(decode(LinkType::RAW, &udp), Err(Skip::NotTcp));
         let tcp = ipv4_tcp(b"");
         assert_eq!(decode(LinkType::RAW, &tcp[..30]), Err(Skip::Truncated));

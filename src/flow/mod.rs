@@ -133,7 +133,13 @@ pub trait StreamHandler {
     type State: Default;
 
     /// Next piece of `side`'s stream.
-    fn on_chunk(&mut self, state: &mut Self::State, flow: &FlowContext, side: Side, chunk: Chunk<'_>) -> Interest;
+    fn on_chunk(
+        &mut self,
+        state: &mut Self::State,
+        flow: &FlowContext,
+        side: Side,
+        chunk: Chunk<'_>,
+    ) -> Interest;
 
     /// The flow ended; its streams were flushed before this call.
     fn on_close(&mut self, state: &mut Self::State, flow: &FlowContext, reason: CloseReason);
@@ -195,6 +201,8 @@ pub struct FlowStats {
     pub gaps: u64,
     /// Bytes in those holes.
     pub gap_bytes: u64,
+    /// Holes given up because the peer acknowledged them (the capture missed them).
+    pub gaps_acked: u64,
     /// Gaps forced because a direction buffered more than its cap.
     pub gaps_forced_by_direction_cap: u64,
     /// Gaps forced because all flows together buffered more than the memcap.

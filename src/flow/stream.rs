@@ -66,12 +66,14 @@ impl HalfStream {
 
     /// True when a SYN with this ISN starts a different connection than this stream.
     pub fn is_other_connection(&self, isn: u32) -> bool {
-        self.base_seq.is_some_and(|base| base != isn.wrapping_add(1))
+        self.base_seq
+            .is_some_and(|base| base != isn.wrapping_add(1))
     }
 
     /// Whether the FIN has been reached (or the consumer stopped listening after one).
     pub fn finished(&self) -> bool {
-        self.fin_off.is_some_and(|fin| self.ignored || self.next_off >= fin)
+        self.fin_off
+            .is_some_and(|fin| self.ignored || self.next_off >= fin)
     }
 
     /// Whether the consumer still wants bytes.
@@ -135,7 +137,10 @@ impl HalfStream {
         let start = start.max(0) as u64;
         let start = start.max(self.next_off);
         let (payload, missing) = if skip <= payload.len() as u64 {
-            (payload.get(skip as usize..).unwrap_or(&[]), u64::from(missing))
+            (
+                payload.get(skip as usize..).unwrap_or(&[]),
+                u64::from(missing),
+            )
         } else {
             (&[][..], u64::from(missing) - (skip - payload.len() as u64))
         };
@@ -175,8 +180,42 @@ impl HalfStream {
         }
     }
 
+    /// The other side acknowledged everything before `ack`: a hole it covers was
+    /// received by the peer but missed by the capture, so it will never be filled.
+    /// Gives up such holes at once (when data is waiting beyond them).
+    pub fn acknowledged(
+        &mut self,
+        ack: u32,
+        budget: &mut Budget,
+        stats: &mut FlowStats,
+        deliver: &mut dyn FnMut(Chunk<'_>) -> bool,
+    ) {
+        let Some(base) = self.base_seq else { return };
+        if self.ignored || self.pending.is_empty() {
+            return;
+        }
+        let expected = base.wrapping_add(self.next_off as u32);
+        let ahead = ack.wrapping_sub(expected) as i32;
+        if ahead <= 0 {
+            return;
+        }
+        let acked_to = self.next_off + ahead as u64;
+        while let Some((&first, _)) = self.pending.first_key_value() {
+            if first > acked_to || self.ignored {
+                break;
+            }
+            stats.gaps_acked += 1;
+            self.skip_hole(budget, stats, deliver);
+        }
+    }
+
     /// Delivers everything buffered, giving up every hole (end of flow).
-    pub fn flush(&mut self, budget: &mut Budget, stats: &mut FlowStats, deliver: &mut dyn FnMut(Chunk<'_>) -> bool) {
+    pub fn flush(
+        &mut self,
+        budget: &mut Budget,
+        stats: &mut FlowStats,
+        deliver: &mut dyn FnMut(Chunk<'_>) -> bool,
+    ) {
         while !self.ignored && !self.pending.is_empty() {
             self.skip_hole(budget, stats, deliver);
         }
@@ -185,7 +224,12 @@ impl HalfStream {
         self.pending.clear();
     }
 
-    fn skip_hole(&mut self, budget: &mut Budget, stats: &mut FlowStats, deliver: &mut dyn FnMut(Chunk<'_>) -> bool) {
+    fn skip_hole(
+        &mut self,
+        budget: &mut Budget,
+        stats: &mut FlowStats,
+        deliver: &mut dyn FnMut(Chunk<'_>) -> bool,
+    ) {
         if let Some((&first, _)) = self.pending.first_key_value()
             && first > self.next_off
         {
@@ -215,7 +259,15 @@ impl HalfStream {
     }
 
     /// Stores the parts of `[start, start+len)` not already covered (first seen wins).
-    fn insert(&mut self, start: u64, ts: Timestamp, payload: &[u8], missing: u64, budget: &mut Budget, stats: &mut FlowStats) {
+    fn insert(
+        &mut self,
+        start: u64,
+        ts: Timestamp,
+        payload: &[u8],
+        missing: u64,
+        budget: &mut Budget,
+        stats: &mut FlowStats,
+    ) {
         let data_end = start + payload.len() as u64;
         let end = data_end + missing;
         let mut uncovered: Vec<(u64, u64)> = Vec::new();
@@ -243,7 +295,10 @@ impl HalfStream {
             // Split each uncovered range into its captured and its lost part.
             let (da, db) = (a.min(data_end), b.min(data_end));
             if db > da {
-                let bytes = payload.get((da - start) as usize..(db - start) as usize).unwrap_or(&[]).to_vec();
+                let bytes = payload
+                    .get((da - start) as usize..(db - start) as usize)
+                    .unwrap_or(&[])
+                    .to_vec();
                 self.pending_bytes += bytes.len();
                 budget.used += bytes.len();
                 self.pending.insert(da, Piece::Data { ts, bytes });
@@ -258,7 +313,12 @@ impl HalfStream {
     }
 
     /// Delivers the pieces that continue the stream.
-    fn drain(&mut self, budget: &mut Budget, stats: &mut FlowStats, deliver: &mut dyn FnMut(Chunk<'_>) -> bool) {
+    fn drain(
+        &mut self,
+        budget: &mut Budget,
+        stats: &mut FlowStats,
+        deliver: &mut dyn FnMut(Chunk<'_>) -> bool,
+    ) {
         while let Some(entry) = self.pending.first_entry() {
             if *entry.key() > self.next_off {
                 break;
@@ -303,13 +363,23 @@ mod tests {
         let mut stats = FlowStats::default();
         let mut budget = Budget::default();
         for (seq, data) in segs {
-            h.segment(Timestamp(0), *seq, data, 0, false, limits, &mut budget, &mut stats, &mut |c| {
-                match c {
-                    Chunk::Data { bytes, .. } => out.bytes.extend_from_slice(bytes),
-                    Chunk::Gap { len } => out.gaps.push(len),
-                }
-                true
-            });
+            h.segment(
+                Timestamp(0),
+                *seq,
+                data,
+                0,
+                false,
+                limits,
+                &mut budget,
+                &mut stats,
+                &mut |c| {
+                    match c {
+                        Chunk::Data { bytes, .. } => out.bytes.extend_from_slice(bytes),
+                        Chunk::Gap { len } => out.gaps.push(len),
+                    }
+                    true
+                },
+            );
         }
         h.flush(&mut budget, &mut stats, &mut |c| {
             match c {
@@ -326,7 +396,11 @@ mod tests {
     fn in_order_and_out_of_order() {
         let mut h = HalfStream::default();
         h.anchor_syn(99);
-        let (out, _) = feed(&mut h, &[(106, b"world"), (100, b"hello "), (111, b"!")], &Limits::default());
+        let (out, _) = feed(
+            &mut h,
+            &[(106, b"world"), (100, b"hello "), (111, b"!")],
+            &Limits::default(),
+        );
         assert_eq!(out.bytes, b"hello world!");
         assert!(out.gaps.is_empty());
     }
@@ -336,7 +410,11 @@ mod tests {
         let mut h = HalfStream::default();
         h.anchor_syn(0);
         // "AAAA" at 5..9 arrives first (out of order), then "xxxxxBBBBB" at 1..11.
-        let (out, stats) = feed(&mut h, &[(5, b"AAAA"), (1, b"xxxxBBBBBB")], &Limits::default());
+        let (out, stats) = feed(
+            &mut h,
+            &[(5, b"AAAA"), (1, b"xxxxBBBBBB")],
+            &Limits::default(),
+        );
         assert_eq!(out.bytes, b"xxxxAAAABB");
         assert_eq!(stats.overlap_bytes, 4);
         // Retransmission of delivered bytes with other content is ignored.
@@ -351,7 +429,11 @@ mod tests {
     fn sequence_numbers_wrap() {
         let mut h = HalfStream::default();
         h.anchor_syn(u32::MAX - 3);
-        let (out, _) = feed(&mut h, &[(2, b"cd"), (u32::MAX - 2, b"ab"), (u32::MAX, b"XY")], &Limits::default());
+        let (out, _) = feed(
+            &mut h,
+            &[(2, b"cd"), (u32::MAX - 2, b"ab"), (u32::MAX, b"XY")],
+            &Limits::default(),
+        );
         assert_eq!(out.bytes, b"abXYcd");
     }
 
@@ -367,7 +449,10 @@ mod tests {
 
     #[test]
     fn per_direction_cap_forces_the_gap() {
-        let limits = Limits { max_ooo_per_direction: 8, ..Limits::default() };
+        let limits = Limits {
+            max_ooo_per_direction: 8,
+            ..Limits::default()
+        };
         let mut h = HalfStream::default();
         h.anchor_syn(0);
         let mut out = Vec::new();
@@ -375,13 +460,23 @@ mod tests {
         let mut stats = FlowStats::default();
         let mut budget = Budget::default();
         for (seq, data) in [(1u32, &b"ab"[..]), (10, b"12345"), (15, b"6789")] {
-            h.segment(Timestamp(0), seq, data, 0, false, &limits, &mut budget, &mut stats, &mut |c| {
-                match c {
-                    Chunk::Data { bytes, .. } => out.extend_from_slice(bytes),
-                    Chunk::Gap { len } => gaps.push(len),
-                }
-                true
-            });
+            h.segment(
+                Timestamp(0),
+                seq,
+                data,
+                0,
+                false,
+                &limits,
+                &mut budget,
+                &mut stats,
+                &mut |c| {
+                    match c {
+                        Chunk::Data { bytes, .. } => out.extend_from_slice(bytes),
+                        Chunk::Gap { len } => gaps.push(len),
+                    }
+                    true
+                },
+            );
         }
         // The 9 bytes beyond the hole pass the 8-byte cap before the end: gap forced.
         assert_eq!(out, b"ab123456789");
@@ -398,17 +493,80 @@ mod tests {
         let mut chunks = Vec::new();
         let mut stats = FlowStats::default();
         let mut budget = Budget::default();
-        h.segment(Timestamp(0), 1, b"GET", 5, false, &Limits::default(), &mut budget, &mut stats, &mut |c| {
-            chunks.push(format!("{c:?}"));
-            true
-        });
-        h.segment(Timestamp(0), 9, b"next", 0, false, &Limits::default(), &mut budget, &mut stats, &mut |c| {
-            chunks.push(format!("{c:?}"));
-            true
-        });
+        h.segment(
+            Timestamp(0),
+            1,
+            b"GET",
+            5,
+            false,
+            &Limits::default(),
+            &mut budget,
+            &mut stats,
+            &mut |c| {
+                chunks.push(format!("{c:?}"));
+                true
+            },
+        );
+        h.segment(
+            Timestamp(0),
+            9,
+            b"next",
+            0,
+            false,
+            &Limits::default(),
+            &mut budget,
+            &mut stats,
+            &mut |c| {
+                chunks.push(format!("{c:?}"));
+                true
+            },
+        );
         assert_eq!(chunks.len(), 3);
         assert!(chunks[1].contains("Gap { len: 5 }"), "{chunks:?}");
         assert_eq!(stats.snaplen_lost_bytes, 5);
+    }
+
+    #[test]
+    fn acknowledged_hole_is_given_up_at_once() {
+        let mut h = HalfStream::default();
+        h.anchor_syn(0);
+        let mut out = Vec::new();
+        let mut stats = FlowStats::default();
+        let mut budget = Budget::default();
+        let mut sink = |c: Chunk<'_>| {
+            out.push(format!("{c:?}"));
+            true
+        };
+        h.segment(
+            Timestamp(0),
+            1,
+            b"ab",
+            0,
+            false,
+            &Limits::default(),
+            &mut budget,
+            &mut stats,
+            &mut sink,
+        );
+        h.segment(
+            Timestamp(0),
+            10,
+            b"later",
+            0,
+            false,
+            &Limits::default(),
+            &mut budget,
+            &mut stats,
+            &mut sink,
+        );
+        // An ACK short of the waiting data proves nothing.
+        h.acknowledged(8, &mut budget, &mut stats, &mut sink);
+        assert_eq!(h.buffered(), 5);
+        h.acknowledged(15, &mut budget, &mut stats, &mut sink);
+        assert_eq!(h.buffered(), 0);
+        assert_eq!(stats.gaps_acked, 1);
+        assert_eq!(out.len(), 3, "{out:?}");
+        assert!(out[1].contains("Gap { len: 7 }"));
     }
 
     #[test]

@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use super::{Budget, CloseReason, FlowContext, FlowStats, HalfStream, Interest, Limits, Side, StreamHandler};
+use super::{
+    Budget, CloseReason, FlowContext, FlowStats, HalfStream, Interest, Limits, Side, StreamHandler,
+};
 use crate::decode::TcpSegment;
 use crate::time::Timestamp;
 
@@ -67,15 +69,28 @@ impl<H: StreamHandler> FlowTable<H> {
     /// Feeds one segment captured at `ts`.
     pub fn process(&mut self, ts: Timestamp, seg: &TcpSegment<'_>, handler: &mut H) {
         self.advance_clock(ts, handler);
-        let (key, side) = if seg.src <= seg.dst { ((seg.src, seg.dst), Side::A) } else { ((seg.dst, seg.src), Side::B) };
+        let (key, side) = if seg.src <= seg.dst {
+            ((seg.src, seg.dst), Side::A)
+        } else {
+            ((seg.dst, seg.src), Side::B)
+        };
         let flags = seg.flags;
 
         // A SYN opening a different connection on a known pair replaces the old flow.
         if flags.syn && !flags.ack {
-            let reused = self.flows.get(&key).is_some_and(|f| side.of(&f.halves).is_other_connection(seg.seq));
+            let reused = self
+                .flows
+                .get(&key)
+                .is_some_and(|f| side.of(&f.halves).is_other_connection(seg.seq));
             if reused && let Some(old) = self.flows.remove(&key) {
                 self.stats.flows_reused += 1;
-                finish(old, CloseReason::Reused, &mut self.budget, &mut self.stats, handler);
+                finish(
+                    old,
+                    CloseReason::Reused,
+                    &mut self.budget,
+                    &mut self.stats,
+                    handler,
+                );
             }
         }
 
@@ -94,7 +109,11 @@ impl<H: StreamHandler> FlowTable<H> {
                 self.stats.flows_midstream += 1;
             }
             let flow = Flow {
-                ctx: FlowContext { id: self.next_id, endpoints: [key.0, key.1], syn_client: None },
+                ctx: FlowContext {
+                    id: self.next_id,
+                    endpoints: [key.0, key.1],
+                    syn_client: None,
+                },
                 halves: Default::default(),
                 last_seen: ts,
                 app: H::State::default(),
@@ -102,7 +121,9 @@ impl<H: StreamHandler> FlowTable<H> {
             self.flows.insert(key, flow);
             self.stats.flows_peak = self.stats.flows_peak.max(self.flows.len() as u64);
         }
-        let Some(flow) = self.flows.get_mut(&key) else { return };
+        let Some(flow) = self.flows.get_mut(&key) else {
+            return;
+        };
         flow.last_seen = flow.last_seen.max(ts);
 
         let mut seq = seg.seq;
@@ -117,12 +138,30 @@ impl<H: StreamHandler> FlowTable<H> {
         if flags.rst {
             if let Some(flow) = self.flows.remove(&key) {
                 self.stats.flows_closed += 1;
-                finish(flow, CloseReason::Closed, &mut self.budget, &mut self.stats, handler);
+                finish(
+                    flow,
+                    CloseReason::Closed,
+                    &mut self.budget,
+                    &mut self.stats,
+                    handler,
+                );
             }
             return;
         }
 
-        let Flow { ctx, halves, app, .. } = flow;
+        let Flow {
+            ctx, halves, app, ..
+        } = flow;
+        if flags.ack {
+            // What this side acknowledges tells about holes in the other side's stream.
+            let peer = side.other();
+            peer.of_mut(halves).acknowledged(
+                seg.ack,
+                &mut self.budget,
+                &mut self.stats,
+                &mut |chunk| handler.on_chunk(app, ctx, peer, chunk) == Interest::Continue,
+            );
+        }
         let half = side.of_mut(halves);
         half.segment(
             ts,
@@ -140,7 +179,13 @@ impl<H: StreamHandler> FlowTable<H> {
             && let Some(flow) = self.flows.remove(&key)
         {
             self.stats.flows_closed += 1;
-            finish(flow, CloseReason::Closed, &mut self.budget, &mut self.stats, handler);
+            finish(
+                flow,
+                CloseReason::Closed,
+                &mut self.budget,
+                &mut self.stats,
+                handler,
+            );
         }
     }
 
@@ -150,7 +195,13 @@ impl<H: StreamHandler> FlowTable<H> {
         // Flush in flow order so output does not depend on hash order.
         flows.sort_unstable_by_key(|f| f.ctx.id);
         for flow in flows {
-            finish(flow, CloseReason::EndOfInput, &mut self.budget, &mut self.stats, handler);
+            finish(
+                flow,
+                CloseReason::EndOfInput,
+                &mut self.budget,
+                &mut self.stats,
+                handler,
+            );
         }
         // The next source has a clock of its own.
         self.now = Timestamp::default();
@@ -162,15 +213,22 @@ impl<H: StreamHandler> FlowTable<H> {
         if ts > self.now {
             self.now = ts;
         }
-        let due = self.next_sweep.get_or_insert(Timestamp::from_parts(self.now.secs() + SWEEP_INTERVAL_SECS, 0));
+        let due = self.next_sweep.get_or_insert(Timestamp::from_parts(
+            self.now.secs() + SWEEP_INTERVAL_SECS,
+            0,
+        ));
         if self.now < *due {
             return;
         }
         *due = Timestamp::from_parts(self.now.secs() + SWEEP_INTERVAL_SECS, 0);
         let now = self.now;
         let timeout = self.limits.idle_timeout_secs;
-        let mut idle: Vec<FlowKey> =
-            self.flows.iter().filter(|(_, f)| now.secs_since(f.last_seen) >= timeout).map(|(k, _)| *k).collect();
+        let mut idle: Vec<FlowKey> = self
+            .flows
+            .iter()
+            .filter(|(_, f)| now.secs_since(f.last_seen) >= timeout)
+            .map(|(k, _)| *k)
+            .collect();
         if idle.is_empty() {
             return;
         }
@@ -178,20 +236,32 @@ impl<H: StreamHandler> FlowTable<H> {
         for key in idle {
             if let Some(flow) = self.flows.remove(&key) {
                 self.stats.flows_timed_out += 1;
-                finish(flow, CloseReason::Idle, &mut self.budget, &mut self.stats, handler);
+                finish(
+                    flow,
+                    CloseReason::Idle,
+                    &mut self.budget,
+                    &mut self.stats,
+                    handler,
+                );
             }
         }
     }
 
     /// Makes room: flushes and drops the least recently active sixteenth of the flows.
     fn evict(&mut self, handler: &mut H) {
-        let mut ages: Vec<(Timestamp, u64)> = self.flows.values().map(|f| (f.last_seen, f.ctx.id)).collect();
+        let mut ages: Vec<(Timestamp, u64)> = self
+            .flows
+            .values()
+            .map(|f| (f.last_seen, f.ctx.id))
+            .collect();
         let n = (ages.len() / 16).max(1);
         if ages.len() > n {
             ages.select_nth_unstable(n - 1);
         }
         ages.truncate(n);
-        let Some(&cutoff) = ages.iter().max() else { return };
+        let Some(&cutoff) = ages.iter().max() else {
+            return;
+        };
         let mut victims: Vec<(u64, FlowKey)> = self
             .flows
             .iter()
@@ -202,7 +272,13 @@ impl<H: StreamHandler> FlowTable<H> {
         for (_, key) in victims {
             if let Some(flow) = self.flows.remove(&key) {
                 self.stats.flows_evicted += 1;
-                finish(flow, CloseReason::Evicted, &mut self.budget, &mut self.stats, handler);
+                finish(
+                    flow,
+                    CloseReason::Evicted,
+                    &mut self.budget,
+                    &mut self.stats,
+                    handler,
+                );
             }
         }
     }
@@ -216,9 +292,13 @@ fn finish<H: StreamHandler>(
     stats: &mut FlowStats,
     handler: &mut H,
 ) {
-    let Flow { ctx, halves, app, .. } = &mut flow;
+    let Flow {
+        ctx, halves, app, ..
+    } = &mut flow;
     for side in [Side::A, Side::B] {
-        side.of_mut(halves).flush(budget, stats, &mut |chunk| handler.on_chunk(app, ctx, side, chunk) == Interest::Continue);
+        side.of_mut(halves).flush(budget, stats, &mut |chunk| {
+            handler.on_chunk(app, ctx, side, chunk) == Interest::Continue
+        });
     }
     handler.on_close(app, ctx, reason);
 }
@@ -237,17 +317,29 @@ mod tests {
 
     impl StreamHandler for Recorder {
         type State = ();
-        fn on_chunk(&mut self, _: &mut (), flow: &FlowContext, side: Side, chunk: Chunk<'_>) -> Interest {
+        fn on_chunk(
+            &mut self,
+            _: &mut (),
+            flow: &FlowContext,
+            side: Side,
+            chunk: Chunk<'_>,
+        ) -> Interest {
             match chunk {
-                Chunk::Data { bytes, .. } => {
-                    self.log.push(format!("{} {:?} {}", flow.id, side, String::from_utf8_lossy(bytes)))
-                }
+                Chunk::Data { bytes, .. } => self.log.push(format!(
+                    "{} {:?} {}",
+                    flow.id,
+                    side,
+                    String::from_utf8_lossy(bytes)
+                )),
                 Chunk::Gap { len } => self.log.push(format!("{} {:?} gap {len}", flow.id, side)),
             }
             Interest::Continue
         }
         fn on_close(&mut self, _: &mut (), flow: &FlowContext, reason: CloseReason) {
-            self.log.push(format!("{} close {:?} client={:?}", flow.id, reason, flow.syn_client));
+            self.log.push(format!(
+                "{} close {:?} client={:?}",
+                flow.id, reason, flow.syn_client
+            ));
         }
     }
 
@@ -256,6 +348,7 @@ mod tests {
             src: src.parse().unwrap(),
             dst: dst.parse().unwrap(),
             seq,
+            ack: 0,
             flags: TcpFlags {
                 syn: flags.contains('S'),
                 ack: flags.contains('A'),
@@ -294,7 +387,10 @@ mod tests {
             Limits::default(),
         );
         // Server 10.0.0.1 sorts first: it is side A.
-        assert_eq!(log, vec!["1 B req", "1 A resp", "1 close Closed client=Some(B)"]);
+        assert_eq!(
+            log,
+            vec!["1 B req", "1 A resp", "1 close Closed client=Some(B)"]
+        );
         assert_eq!(stats.flows_closed, 1);
     }
 
@@ -327,32 +423,65 @@ mod tests {
             ],
             Limits::default(),
         );
-        assert_eq!(log, vec!["1 B one", "1 close Reused client=Some(B)", "2 B two", "2 close EndOfInput client=Some(B)"]);
+        assert_eq!(
+            log,
+            vec![
+                "1 B one",
+                "1 close Reused client=Some(B)",
+                "2 B two",
+                "2 close EndOfInput client=Some(B)"
+            ]
+        );
         assert_eq!(stats.flows_reused, 1);
     }
 
     #[test]
     fn midstream_flows_and_pure_acks() {
-        let (log, stats) = run(&[(0, seg(S, C, 1, "A", b"")), (0, seg(S, C, 1, "A", b"HTTP/1.1 200"))], Limits::default());
-        assert_eq!(log, vec!["1 A HTTP/1.1 200", "1 close EndOfInput client=None"]);
+        let (log, stats) = run(
+            &[
+                (0, seg(S, C, 1, "A", b"")),
+                (0, seg(S, C, 1, "A", b"HTTP/1.1 200")),
+            ],
+            Limits::default(),
+        );
+        assert_eq!(
+            log,
+            vec!["1 A HTTP/1.1 200", "1 close EndOfInput client=None"]
+        );
         assert_eq!(stats.packets_untracked, 1);
         assert_eq!(stats.flows_midstream, 1);
     }
 
     #[test]
     fn idle_flows_time_out_by_capture_time() {
-        let limits = Limits { idle_timeout_secs: 10, ..Limits::default() };
+        let limits = Limits {
+            idle_timeout_secs: 10,
+            ..Limits::default()
+        };
         let other = "10.0.0.10:40001";
-        let (log, stats) = run(&[(0, seg(C, S, 1, "A", b"a")), (100, seg(other, S, 1, "A", b"b"))], limits);
+        let (log, stats) = run(
+            &[
+                (0, seg(C, S, 1, "A", b"a")),
+                (100, seg(other, S, 1, "A", b"b")),
+            ],
+            limits,
+        );
         assert_eq!(log[1], "1 close Idle client=None");
         assert_eq!(stats.flows_timed_out, 1);
     }
 
     #[test]
     fn full_table_evicts_least_recently_active() {
-        let limits = Limits { max_flows: 32, ..Limits::default() };
+        let limits = Limits {
+            max_flows: 32,
+            ..Limits::default()
+        };
         let addrs: Vec<String> = (0..100).map(|i| format!("10.1.0.{}:1000", i)).collect();
-        let segs: Vec<(i64, TcpSegment<'_>)> = addrs.iter().enumerate().map(|(i, a)| (i as i64, seg(a, S, 1, "S", b""))).collect();
+        let segs: Vec<(i64, TcpSegment<'_>)> = addrs
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (i as i64, seg(a, S, 1, "S", b"")))
+            .collect();
         let mut t = FlowTable::new(limits);
         let mut h = Recorder::default();
         for (secs, s) in &segs {
@@ -360,7 +489,11 @@ mod tests {
             assert!(t.len() <= 32);
         }
         assert!(t.stats().flows_evicted >= 68);
-        assert!(h.log.iter().all(|l| !l.contains("close") || l.contains("Evicted")));
+        assert!(
+            h.log
+                .iter()
+                .all(|l| !l.contains("close") || l.contains("Evicted"))
+        );
         // The newest flow survived.
         assert_eq!(t.len(), t.flows.len());
     }
@@ -368,9 +501,22 @@ mod tests {
     #[test]
     fn rst_closes_and_flushes_gaps() {
         let (log, _) = run(
-            &[(0, seg(C, S, 100, "S", b"")), (0, seg(C, S, 101, "A", b"ab")), (0, seg(C, S, 110, "A", b"zz")), (0, seg(C, S, 112, "R", b""))],
+            &[
+                (0, seg(C, S, 100, "S", b"")),
+                (0, seg(C, S, 101, "A", b"ab")),
+                (0, seg(C, S, 110, "A", b"zz")),
+                (0, seg(C, S, 112, "R", b"")),
+            ],
             Limits::default(),
         );
-        assert_eq!(log, vec!["1 B ab", "1 B gap 7", "1 B zz", "1 close Closed client=Some(B)"]);
+        assert_eq!(
+            log,
+            vec![
+                "1 B ab",
+                "1 B gap 7",
+                "1 B zz",
+                "1 close Closed client=Some(B)"
+            ]
+        );
     }
 }

@@ -21,11 +21,45 @@ pub struct Head {
 
 /// Registered HTTP methods (IANA HTTP Method Registry), which start a request.
 const METHODS: &[&[u8]] = &[
-    b"GET", b"POST", b"HEAD", b"PUT", b"DELETE", b"OPTIONS", b"PATCH", b"TRACE", b"CONNECT", b"ACL",
-    b"BASELINE-CONTROL", b"BIND", b"CHECKIN", b"CHECKOUT", b"COPY", b"LABEL", b"LINK", b"LOCK", b"MERGE",
-    b"MKACTIVITY", b"MKCALENDAR", b"MKCOL", b"MKREDIRECTREF", b"MKWORKSPACE", b"MOVE", b"ORDERPATCH",
-    b"PROPFIND", b"PROPPATCH", b"QUERY", b"REBIND", b"REPORT", b"SEARCH", b"UNBIND", b"UNCHECKOUT",
-    b"UNLINK", b"UNLOCK", b"UPDATE", b"UPDATEREDIRECTREF", b"VERSION-CONTROL",
+    b"GET",
+    b"POST",
+    b"HEAD",
+    b"PUT",
+    b"DELETE",
+    b"OPTIONS",
+    b"PATCH",
+    b"TRACE",
+    b"CONNECT",
+    b"ACL",
+    b"BASELINE-CONTROL",
+    b"BIND",
+    b"CHECKIN",
+    b"CHECKOUT",
+    b"COPY",
+    b"LABEL",
+    b"LINK",
+    b"LOCK",
+    b"MERGE",
+    b"MKACTIVITY",
+    b"MKCALENDAR",
+    b"MKCOL",
+    b"MKREDIRECTREF",
+    b"MKWORKSPACE",
+    b"MOVE",
+    b"ORDERPATCH",
+    b"PROPFIND",
+    b"PROPPATCH",
+    b"QUERY",
+    b"REBIND",
+    b"REPORT",
+    b"SEARCH",
+    b"UNBIND",
+    b"UNCHECKOUT",
+    b"UNLINK",
+    b"UNLOCK",
+    b"UPDATE",
+    b"UPDATEREDIRECTREF",
+    b"VERSION-CONTROL",
 ];
 
 /// How the start of a line compares with a request line.
@@ -50,12 +84,16 @@ fn is_method(token: &[u8]) -> bool {
     METHODS.contains(&token)
         || (!token.is_empty()
             && token.len() <= MAX_METHOD
-            && token.iter().all(|b| b.is_ascii_uppercase() || *b == b'_' || *b == b'-'))
+            && token
+                .iter()
+                .all(|b| b.is_ascii_uppercase() || *b == b'_' || *b == b'-'))
 }
 
 /// Classifies the bytes at a line start.
 pub fn classify_line_start(bytes: &[u8]) -> LineStart {
-    let Some(&first) = bytes.first() else { return LineStart::NeedMore };
+    let Some(&first) = bytes.first() else {
+        return LineStart::NeedMore;
+    };
     if !first.is_ascii_uppercase() {
         return LineStart::Other;
     }
@@ -63,8 +101,12 @@ pub fn classify_line_start(bytes: &[u8]) -> LineStart {
         return LineStart::Response;
     }
     let token_end = bytes.iter().position(|b| *b == b' ');
-    let token = bytes.get(..token_end.unwrap_or(bytes.len())).unwrap_or_default();
-    let plausible = token.iter().all(|b| b.is_ascii_uppercase() || *b == b'_' || *b == b'-' || *b == b'/');
+    let token = bytes
+        .get(..token_end.unwrap_or(bytes.len()))
+        .unwrap_or_default();
+    let plausible = token
+        .iter()
+        .all(|b| b.is_ascii_uppercase() || *b == b'_' || *b == b'-' || *b == b'/');
     match token_end {
         Some(_) if is_method(token) => LineStart::Request,
         Some(_) => LineStart::Other,
@@ -86,7 +128,10 @@ pub fn parse_request_line(line: &[u8]) -> Option<(&str, &str, &str)> {
     }
     // HTTP/1.0 and 1.1; odd clients send e.g. `HTTP/1.0.8`, which servers accept.
     let minor = version.strip_prefix("HTTP/1.")?;
-    if minor.len() > 8 || !minor.starts_with(|c: char| c.is_ascii_digit()) || !minor.bytes().all(|b| b.is_ascii_graphic()) {
+    if minor.len() > 8
+        || !minor.starts_with(|c: char| c.is_ascii_digit())
+        || !minor.bytes().all(|b| b.is_ascii_graphic())
+    {
         return None;
     }
     if target.bytes().any(|b| b.is_ascii_control()) {
@@ -107,7 +152,10 @@ pub fn parse_head(bytes: &[u8]) -> Option<Head> {
         let headers = req
             .headers
             .iter()
-            .map(|h| Header { name: h.name.to_string(), value: trim_value(h.value) })
+            .map(|h| Header {
+                name: h.name.to_string(),
+                value: trim_value(h.value),
+            })
             .collect();
         return Some(Head {
             method: method.to_string(),
@@ -125,7 +173,9 @@ fn parse_head_lenient(bytes: &[u8]) -> Option<Head> {
     let first = lines.next()?;
     let (method, uri, version) = parse_request_line(first)?;
     let complete_lines = memchr::memrchr(b'\n', bytes).map_or(0, |i| i + 1);
-    let body = bytes.get(first.len() + 1..complete_lines).unwrap_or_default();
+    let body = bytes
+        .get(first.len() + 1..complete_lines)
+        .unwrap_or_default();
     let mut headers: Vec<Header> = Vec::new();
     for line in body.split(|b| *b == b'\n') {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -144,7 +194,9 @@ fn parse_head_lenient(bytes: &[u8]) -> Option<Head> {
             }
             continue;
         }
-        let Some(colon) = memchr::memchr(b':', line) else { continue };
+        let Some(colon) = memchr::memchr(b':', line) else {
+            continue;
+        };
         let name = line.get(..colon).unwrap_or_default().trim_ascii();
         if name.is_empty() {
             continue;
@@ -154,7 +206,12 @@ fn parse_head_lenient(bytes: &[u8]) -> Option<Head> {
             value: trim_value(line.get(colon + 1..).unwrap_or_default()),
         });
     }
-    Some(Head { method: method.to_string(), uri: uri.to_string(), version: version.to_string(), headers })
+    Some(Head {
+        method: method.to_string(),
+        uri: uri.to_string(),
+        version: version.to_string(),
+        headers,
+    })
 }
 
 fn trim_value(value: &[u8]) -> String {
@@ -166,7 +223,10 @@ mod tests {
     use super::*;
 
     fn names(h: &Head) -> Vec<(&str, &str)> {
-        h.headers.iter().map(|h| (h.name.as_str(), h.value.as_str())).collect()
+        h.headers
+            .iter()
+            .map(|h| (h.name.as_str(), h.value.as_str()))
+            .collect()
     }
 
     #[test]
@@ -177,39 +237,69 @@ mod tests {
         assert_eq!(classify_line_start(b"HTTP/1.1 200 OK"), LineStart::Response);
         assert_eq!(classify_line_start(b"\x16\x03\x01"), LineStart::Other);
         assert_eq!(classify_line_start(b"SSH-2.0-OpenSSH"), LineStart::Other);
-        assert_eq!(classify_line_start(b"RPC_IN_DATA /rpc HTTP/1.1"), LineStart::Request);
+        assert_eq!(
+            classify_line_start(b"RPC_IN_DATA /rpc HTTP/1.1"),
+            LineStart::Request
+        );
         assert_eq!(classify_line_start(b"get / HTTP/1.1"), LineStart::Other);
         assert_eq!(classify_line_start(b"GET/ HTTP/1.1"), LineStart::Other);
-        assert_eq!(classify_line_start(b"MKCALENDAR /x HTTP/1.1"), LineStart::Request);
+        assert_eq!(
+            classify_line_start(b"MKCALENDAR /x HTTP/1.1"),
+            LineStart::Request
+        );
     }
 
     #[test]
     fn request_lines() {
-        assert_eq!(parse_request_line(b"GET /a?b=c HTTP/1.1\r"), Some(("GET", "/a?b=c", "HTTP/1.1")));
-        assert_eq!(parse_request_line(b"CONNECT host:443 HTTP/1.0"), Some(("CONNECT", "host:443", "HTTP/1.0")));
+        assert_eq!(
+            parse_request_line(b"GET /a?b=c HTTP/1.1\r"),
+            Some(("GET", "/a?b=c", "HTTP/1.1"))
+        );
+        assert_eq!(
+            parse_request_line(b"CONNECT host:443 HTTP/1.0"),
+            Some(("CONNECT", "host:443", "HTTP/1.0"))
+        );
         assert_eq!(parse_request_line(b"GET / HTTP/2.0"), None);
-        assert_eq!(parse_request_line(b"GET /w?a=1 HTTP/1.0.8"), Some(("GET", "/w?a=1", "HTTP/1.0.8")));
+        assert_eq!(
+            parse_request_line(b"GET /w?a=1 HTTP/1.0.8"),
+            Some(("GET", "/w?a=1", "HTTP/1.0.8"))
+        );
         assert_eq!(parse_request_line(b"GET / HTTP/1."), None);
         assert_eq!(parse_request_line(b"GET / HTTP/1.1 extra"), None);
         assert_eq!(parse_request_line(b"get / HTTP/1.1"), None);
-        assert_eq!(parse_request_line(b"RPC_OUT_DATA /rpc/rpcproxy.dll?h:6001 HTTP/1.1"), Some(("RPC_OUT_DATA", "/rpc/rpcproxy.dll?h:6001", "HTTP/1.1")));
+        assert_eq!(
+            parse_request_line(b"RPC_OUT_DATA /rpc/rpcproxy.dll?h:6001 HTTP/1.1"),
+            Some(("RPC_OUT_DATA", "/rpc/rpcproxy.dll?h:6001", "HTTP/1.1"))
+        );
         assert_eq!(parse_request_line(b"GET /\x01 HTTP/1.1"), None);
     }
 
     #[test]
     fn ordinary_head_keeps_order_case_and_duplicates() {
         let h = parse_head(b"GET /x HTTP/1.1\r\nHost: a.example\r\nX-MSISDN:  447700900123 \r\nCookie: a=1\r\nCookie: b=2\r\n\r\n").unwrap();
-        assert_eq!((h.method.as_str(), h.uri.as_str(), h.version.as_str()), ("GET", "/x", "HTTP/1.1"));
+        assert_eq!(
+            (h.method.as_str(), h.uri.as_str(), h.version.as_str()),
+            ("GET", "/x", "HTTP/1.1")
+        );
         assert_eq!(
             names(&h),
-            vec![("Host", "a.example"), ("X-MSISDN", "447700900123"), ("Cookie", "a=1"), ("Cookie", "b=2")]
+            vec![
+                ("Host", "a.example"),
+                ("X-MSISDN", "447700900123"),
+                ("Cookie", "a=1"),
+                ("Cookie", "b=2")
+            ]
         );
     }
 
     #[test]
     fn lenient_fallback_keeps_odd_headers() {
-        let h = parse_head(b"GET / HTTP/1.1\r\nX-MSISDN : 4477\r\n 00900123\r\nBad\x00: v\r\n\r\n").unwrap();
-        assert_eq!(names(&h), vec![("X-MSISDN", "4477 00900123"), ("Bad\u{0}", "v")]);
+        let h = parse_head(b"GET / HTTP/1.1\r\nX-MSISDN : 4477\r\n 00900123\r\nBad\x00: v\r\n\r\n")
+            .unwrap();
+        assert_eq!(
+            names(&h),
+            vec![("X-MSISDN", "4477 00900123"), ("Bad\u{0}", "v")]
+        );
         let mut many = b"GET / HTTP/1.1\r\n".to_vec();
         for i in 0..150 {
             many.extend_from_slice(format!("X-H{i}: {i}\r\n").as_bytes());

@@ -35,7 +35,10 @@ pub struct HttpLimits {
 
 impl Default for HttpLimits {
     fn default() -> Self {
-        HttpLimits { max_head_bytes: 64 << 10, head_memcap: 64 << 20 }
+        HttpLimits {
+            max_head_bytes: 64 << 10,
+            head_memcap: 64 << 20,
+        }
     }
 }
 
@@ -85,7 +88,10 @@ pub struct HttpExtractor {
 impl HttpExtractor {
     /// An extractor with these limits.
     pub fn new(limits: HttpLimits) -> Self {
-        HttpExtractor { limits, ..Default::default() }
+        HttpExtractor {
+            limits,
+            ..Default::default()
+        }
     }
 
     /// Counters so far.
@@ -120,7 +126,13 @@ impl HttpExtractor {
 impl StreamHandler for HttpExtractor {
     type State = HttpFlow;
 
-    fn on_chunk(&mut self, state: &mut HttpFlow, flow: &FlowContext, side: Side, chunk: Chunk<'_>) -> Interest {
+    fn on_chunk(
+        &mut self,
+        state: &mut HttpFlow,
+        flow: &FlowContext,
+        side: Side,
+        chunk: Chunk<'_>,
+    ) -> Interest {
         if state.client.is_none() {
             state.client = flow.syn_client;
         }
@@ -131,11 +143,17 @@ impl StreamHandler for HttpExtractor {
             }
             return Interest::Stop;
         }
-        let stream = side.of_mut(&mut state.streams).get_or_insert_with(|| RequestStream::new(flow.syn_client.is_some()));
+        let stream = side
+            .of_mut(&mut state.streams)
+            .get_or_insert_with(|| RequestStream::new(flow.syn_client.is_some()));
         let before = stream.buffered();
         let verdict = match chunk {
             Chunk::Data { ts, bytes } => {
-                let room = self.limits.head_memcap.saturating_sub(self.buffered).saturating_add(before);
+                let room = self
+                    .limits
+                    .head_memcap
+                    .saturating_sub(self.buffered)
+                    .saturating_add(before);
                 let max = self.limits.max_head_bytes.min(room);
                 if max < self.limits.max_head_bytes {
                     self.stats.heads_cut_by_memcap += 1;

@@ -38,7 +38,11 @@ pub struct Request {
 impl Request {
     /// The first `Host` header's value, else the authority of an absolute-form target.
     pub fn host(&self) -> Option<&str> {
-        if let Some(h) = self.headers.iter().find(|h| h.name.eq_ignore_ascii_case("host")) {
+        if let Some(h) = self
+            .headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case("host"))
+        {
             return Some(h.value.as_str());
         }
         let rest = self

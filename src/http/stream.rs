@@ -7,8 +7,8 @@
 //! Framing it cannot trust (conflicting `Content-Length`s, an unknown
 //! `Transfer-Encoding`, a broken chunk) stops the direction: guessing there
 //! would let body bytes pass for requests.
-use super::head::{Head, LineStart, classify_line_start, parse_head, parse_request_line};
 use super::HttpStats;
+use super::head::{Head, LineStart, classify_line_start, parse_head, parse_request_line};
 use crate::time::Timestamp;
 
 /// Longest request line (or chunk-size / trailer line) accepted.
@@ -89,7 +89,11 @@ impl RequestStream {
     /// picked up in the middle (`false`, so it starts by resynchronising).
     pub fn new(at_connection_start: bool) -> Self {
         RequestStream {
-            state: if at_connection_start { State::Idle } else { State::Seek },
+            state: if at_connection_start {
+                State::Idle
+            } else {
+                State::Seek
+            },
             buf: Vec::new(),
             head_ts: Timestamp::default(),
             scan: 0,
@@ -126,7 +130,10 @@ impl RequestStream {
             let used = match self.state {
                 State::Stopped => return Verdict::Stopped,
                 State::Idle => {
-                    let skip = input.iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
+                    let skip = input
+                        .iter()
+                        .take_while(|b| matches!(b, b'\r' | b'\n'))
+                        .count();
                     if skip > 0 {
                         skip
                     } else {
@@ -150,7 +157,11 @@ impl RequestStream {
                 State::Head => self.head(input, max_buffer, stats, out),
                 State::Body(left) => {
                     let n = left.min(input.len() as u64);
-                    self.state = if n == left { State::Idle } else { State::Body(left - n) };
+                    self.state = if n == left {
+                        State::Idle
+                    } else {
+                        State::Body(left - n)
+                    };
                     n as usize
                 }
                 State::Chunked(step) => self.chunked(step, input, stats),
@@ -164,11 +175,20 @@ impl RequestStream {
             };
             input = input.get(used..).unwrap_or_default();
         }
-        if self.state == State::Stopped { Verdict::Stopped } else { Verdict::Continue }
+        if self.state == State::Stopped {
+            Verdict::Stopped
+        } else {
+            Verdict::Continue
+        }
     }
 
     /// Notes `len` missing bytes at the current position.
-    pub fn gap(&mut self, len: u64, stats: &mut HttpStats, out: &mut Vec<ParsedRequest>) -> Verdict {
+    pub fn gap(
+        &mut self,
+        len: u64,
+        stats: &mut HttpStats,
+        out: &mut Vec<ParsedRequest>,
+    ) -> Verdict {
         match self.state {
             State::Stopped => return Verdict::Stopped,
             State::Body(left) if len < left => {
@@ -265,7 +285,8 @@ impl RequestStream {
         }
         let old = self.buf.len();
         let take = input.len().min(max_buffer.saturating_sub(old));
-        self.buf.extend_from_slice(input.get(..take).unwrap_or_default());
+        self.buf
+            .extend_from_slice(input.get(..take).unwrap_or_default());
         if let Some(end) = find_head_end(&self.buf, self.scan) {
             let buf = std::mem::take(&mut self.buf);
             let head = buf.get(..end).unwrap_or_default();
@@ -296,7 +317,12 @@ impl RequestStream {
         take
     }
 
-    fn complete_head(&mut self, head: Option<Head>, stats: &mut HttpStats, out: &mut Vec<ParsedRequest>) {
+    fn complete_head(
+        &mut self,
+        head: Option<Head>,
+        stats: &mut HttpStats,
+        out: &mut Vec<ParsedRequest>,
+    ) {
         let Some(head) = head else {
             self.not_a_request(stats);
             return;
@@ -313,14 +339,22 @@ impl RequestStream {
             stats.connect_tunnels += 1;
             self.state = State::Stopped;
         }
-        out.push(ParsedRequest { ts: self.head_ts, head, truncated: false });
+        out.push(ParsedRequest {
+            ts: self.head_ts,
+            head,
+            truncated: false,
+        });
     }
 
     fn emit_cut_head(&mut self, stats: &mut HttpStats, out: &mut Vec<ParsedRequest>) {
         if let Some(head) = parse_head(&self.buf) {
             self.seen_request = true;
             stats.truncated_heads += 1;
-            out.push(ParsedRequest { ts: self.head_ts, head, truncated: true });
+            out.push(ParsedRequest {
+                ts: self.head_ts,
+                head,
+                truncated: true,
+            });
         }
         self.buf.clear();
     }
@@ -329,7 +363,11 @@ impl RequestStream {
         match step {
             ChunkStep::Data(left) => {
                 let n = left.min(input.len() as u64);
-                self.state = State::Chunked(if n == left { ChunkStep::DataEnd } else { ChunkStep::Data(left - n) });
+                self.state = State::Chunked(if n == left {
+                    ChunkStep::DataEnd
+                } else {
+                    ChunkStep::Data(left - n)
+                });
                 n as usize
             }
             ChunkStep::DataEnd => match input.first() {
@@ -354,7 +392,8 @@ impl RequestStream {
                     self.buf.extend_from_slice(input);
                     return input.len();
                 };
-                self.buf.extend_from_slice(input.get(..nl).unwrap_or_default());
+                self.buf
+                    .extend_from_slice(input.get(..nl).unwrap_or_default());
                 let line = std::mem::take(&mut self.buf);
                 let line = line.strip_suffix(b"\r").unwrap_or(&line);
                 self.state = match step {
@@ -377,7 +416,10 @@ impl RequestStream {
     fn seek(&mut self, ts: Timestamp, input: &[u8], stats: &mut HttpStats) -> usize {
         let used = self.seek_inner(ts, input);
         self.seek_bytes += used as u64;
-        if self.state == State::Seek && !self.seen_request && self.seek_bytes > MAX_SEEK_WITHOUT_REQUEST {
+        if self.state == State::Seek
+            && !self.seen_request
+            && self.seek_bytes > MAX_SEEK_WITHOUT_REQUEST
+        {
             stats.streams_given_up += 1;
             self.buf = Vec::new();
             self.state = State::Stopped;
@@ -397,7 +439,8 @@ impl RequestStream {
                 }
                 return input.len();
             };
-            self.buf.extend_from_slice(input.get(..=nl).unwrap_or_default());
+            self.buf
+                .extend_from_slice(input.get(..=nl).unwrap_or_default());
             let line_len = self.buf.len() - 1;
             if parse_request_line(self.buf.get(..line_len).unwrap_or_default()).is_some() {
                 self.state = State::Head;
@@ -498,7 +541,11 @@ fn framing(head: &Head) -> Result<State, ()> {
     }
     if has_te {
         // Transfer-Encoding overrides Content-Length; only chunked as the last coding frames a request.
-        return if chunked { Ok(State::Chunked(ChunkStep::Size)) } else { Err(()) };
+        return if chunked {
+            Ok(State::Chunked(ChunkStep::Size))
+        } else {
+            Err(())
+        };
     }
     Ok(match length {
         Some(0) | None => State::Idle,
@@ -507,7 +554,10 @@ fn framing(head: &Head) -> Result<State, ()> {
 }
 
 fn parse_chunk_size(line: &[u8]) -> Option<u64> {
-    let end = line.iter().position(|b| matches!(b, b';' | b' ' | b'\t')).unwrap_or(line.len());
+    let end = line
+        .iter()
+        .position(|b| matches!(b, b';' | b' ' | b'\t'))
+        .unwrap_or(line.len());
     let hex = line.get(..end)?;
     if hex.is_empty() || hex.len() > 15 {
         return None;
@@ -536,7 +586,10 @@ mod tests {
             }
         }
         s.end(&mut stats, &mut out);
-        let uris = out.iter().map(|r| format!("{}{}", r.head.uri, if r.truncated { " (cut)" } else { "" })).collect();
+        let uris = out
+            .iter()
+            .map(|r| format!("{}{}", r.head.uri, if r.truncated { " (cut)" } else { "" }))
+            .collect();
         (uris, stats)
     }
 
@@ -559,15 +612,26 @@ mod tests {
     #[test]
     fn content_length_body_is_skipped() {
         let body = b"X-MSISDN: 447700900123\r\nGET /fake HTTP/1.1\r\n\r\n";
-        let head = format!("POST /form HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len());
-        let (uris, _) = run(true, &[Ok(head.as_bytes()), Ok(&body[..10]), Ok(&body[10..]), Ok(b"GET /after HTTP/1.1\r\n\r\n")]);
+        let head = format!(
+            "POST /form HTTP/1.1\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        let (uris, _) = run(
+            true,
+            &[
+                Ok(head.as_bytes()),
+                Ok(&body[..10]),
+                Ok(&body[10..]),
+                Ok(b"GET /after HTTP/1.1\r\n\r\n"),
+            ],
+        );
         assert_eq!(uris, ["/form", "/after"]);
     }
 
     #[test]
     fn chunked_body_is_skipped() {
         let msg = b"POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nGET /\r\n1a\r\nX-MSISDN: 447700900123\r\n\r\n\r\n0\r\nTrailer: x\r\n\r\nGET /after HTTP/1.1\r\n\r\n";
-        let (uris, stats) = run(true, &[Ok(&msg[..]) ]);
+        let (uris, stats) = run(true, &[Ok(&msg[..])]);
         assert_eq!(uris, ["/c", "/after"], "{stats:?}");
         let parts: Vec<Result<&[u8], u64>> = msg.chunks(3).map(Ok).collect();
         assert_eq!(run(true, &parts).0, ["/c", "/after"]);
@@ -581,7 +645,12 @@ mod tests {
         );
         assert_eq!(uris, ["/x"]);
         assert_eq!(stats.framing_errors, 1);
-        let (uris, _) = run(true, &[Ok(b"POST /x HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\nGET /no HTTP/1.1\r\n\r\n")]);
+        let (uris, _) = run(
+            true,
+            &[Ok(
+                b"POST /x HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\nGET /no HTTP/1.1\r\n\r\n",
+            )],
+        );
         assert_eq!(uris, ["/x"]);
     }
 
@@ -589,7 +658,11 @@ mod tests {
     fn gap_in_head_costs_only_that_request() {
         let (uris, stats) = run(
             true,
-            &[Ok(b"GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\nX-Par"), Err(40), Ok(b"tial\r\n\r\nGET /3 HTTP/1.1\r\n\r\n")],
+            &[
+                Ok(b"GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\nX-Par"),
+                Err(40),
+                Ok(b"tial\r\n\r\nGET /3 HTTP/1.1\r\n\r\n"),
+            ],
         );
         assert_eq!(uris, ["/1", "/2 (cut)", "/3"]);
         assert_eq!(stats.gaps_in_head, 1);
@@ -597,20 +670,40 @@ mod tests {
 
     #[test]
     fn gap_in_known_length_body_keeps_sync() {
-        let (uris, stats) = run(true, &[Ok(b"POST /p HTTP/1.1\r\nContent-Length: 10\r\n\r\nab"), Err(5), Ok(b"cdeGET /next HTTP/1.1\r\n\r\n")]);
+        let (uris, stats) = run(
+            true,
+            &[
+                Ok(b"POST /p HTTP/1.1\r\nContent-Length: 10\r\n\r\nab"),
+                Err(5),
+                Ok(b"cdeGET /next HTTP/1.1\r\n\r\n"),
+            ],
+        );
         assert_eq!(uris, ["/p", "/next"]);
         assert_eq!(stats.resyncs, 0);
     }
 
     #[test]
     fn midstream_body_tail_then_request_in_the_next_segment() {
-        let (uris, _) = run(false, &[Ok(b"phone=447700900123&x=1"), Ok(b"GET /thanks HTTP/1.1\r\n\r\n")]);
+        let (uris, _) = run(
+            false,
+            &[
+                Ok(b"phone=447700900123&x=1"),
+                Ok(b"GET /thanks HTTP/1.1\r\n\r\n"),
+            ],
+        );
         assert_eq!(uris, ["/thanks"]);
     }
 
     #[test]
     fn midstream_resyncs_at_a_request_line() {
-        let (uris, _) = run(false, &[Ok(b"dy bytes\r\nmore GET /no HTTP/1.1\r\n"), Ok(b"GET /yes HT"), Ok(b"TP/1.1\r\n\r\n")]);
+        let (uris, _) = run(
+            false,
+            &[
+                Ok(b"dy bytes\r\nmore GET /no HTTP/1.1\r\n"),
+                Ok(b"GET /yes HT"),
+                Ok(b"TP/1.1\r\n\r\n"),
+            ],
+        );
         assert_eq!(uris, ["/yes"]);
     }
 
@@ -619,7 +712,10 @@ mod tests {
         let (uris, stats) = run(true, &[Ok(b"\x16\x03\x01\x02\x00GET / HTTP/1.1\r\n\r\n")]);
         assert!(uris.is_empty());
         assert_eq!(stats.streams_not_http, 1);
-        let (uris, _) = run(true, &[Ok(b"SSH-2.0-OpenSSH_9.2\r\nGET / HTTP/1.1\r\n\r\n")]);
+        let (uris, _) = run(
+            true,
+            &[Ok(b"SSH-2.0-OpenSSH_9.2\r\nGET / HTTP/1.1\r\n\r\n")],
+        );
         assert!(uris.is_empty());
     }
 
@@ -647,13 +743,24 @@ mod tests {
     #[test]
     fn response_first_marks_server() {
         let mut s = RequestStream::new(true);
-        let v = s.data(Timestamp(0), b"HTTP/1.1 200 OK\r\n\r\n", 1024, &mut HttpStats::default(), &mut Vec::new());
+        let v = s.data(
+            Timestamp(0),
+            b"HTTP/1.1 200 OK\r\n\r\n",
+            1024,
+            &mut HttpStats::default(),
+            &mut Vec::new(),
+        );
         assert_eq!(v, Verdict::Server);
     }
 
     #[test]
     fn connect_stops_parsing_the_tunnel() {
-        let (uris, stats) = run(true, &[Ok(b"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n\x16\x03\x01GET /x HTTP/1.1\r\n\r\n")]);
+        let (uris, stats) = run(
+            true,
+            &[Ok(
+                b"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n\x16\x03\x01GET /x HTTP/1.1\r\n\r\n",
+            )],
+        );
         assert_eq!(uris, ["a:443"]);
         assert_eq!(stats.connect_tunnels, 1);
     }
@@ -667,14 +774,17 @@ mod tests {
             state ^= state << 17;
             state
         };
-        let alphabet: &[u8] = b"GET POST/ HTTP/1.1\r\n:0123456789abcdef;chunkedContent-Length: Transfer-Encoding";
+        let alphabet: &[u8] =
+            b"GET POST/ HTTP/1.1\r\n:0123456789abcdef;chunkedContent-Length: Transfer-Encoding";
         for _ in 0..300 {
             let mut s = RequestStream::new(next() % 2 == 0);
             let mut stats = HttpStats::default();
             let mut out = Vec::new();
             for _ in 0..20 {
                 let len = (next() % 64) as usize;
-                let bytes: Vec<u8> = (0..len).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]).collect();
+                let bytes: Vec<u8> = (0..len)
+                    .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                    .collect();
                 if next() % 10 == 0 {
                     s.gap(next() % 100, &mut stats, &mut out);
                 } else {

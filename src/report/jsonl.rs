@@ -70,7 +70,10 @@ impl<W: Write> Sink for JsonlSink<W> {
             .iter()
             .enumerate()
             .map(|(i, h)| {
-                let masked = shown.iter().find(|s| s.leak.header_index == i).map(|s| s.value.clone());
+                let masked = shown
+                    .iter()
+                    .find(|s| s.leak.header_index == i)
+                    .map(|s| s.value.clone());
                 (h.name.as_str(), masked.unwrap_or_else(|| h.value.clone()))
             })
             .collect();
@@ -102,7 +105,13 @@ impl<W: Write> Sink for JsonlSink<W> {
     }
 
     fn summary(&mut self, summary: &Summary) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, &SummaryLine { kind: "summary", summary })?;
+        serde_json::to_writer(
+            &mut self.out,
+            &SummaryLine {
+                kind: "summary",
+                summary,
+            },
+        )?;
         self.out.write_all(b"\n")?;
         self.out.flush()
     }

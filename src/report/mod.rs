@@ -76,9 +76,17 @@ pub(crate) fn shown_leaks<'a>(finding: &'a Finding, opts: &ReportOptions) -> Vec
             let (value, number) = if opts.show_numbers {
                 (header.value.clone(), leak.number.as_ref().map(|n| n.e164()))
             } else {
-                (mask_value(&header.value, leak.number.as_ref()), leak.number.as_ref().map(|n| n.masked()))
+                (
+                    mask_value(&header.value, leak.number.as_ref()),
+                    leak.number.as_ref().map(|n| n.masked()),
+                )
             };
-            Some(ShownLeak { header: &header.name, value, number, leak })
+            Some(ShownLeak {
+                header: &header.name,
+                value,
+                number,
+                leak,
+            })
         })
         .collect()
 }

@@ -31,7 +31,11 @@ impl<W: Write> Sink for TextSink<W> {
         let o = &mut self.out;
         writeln!(o, "{}  {} -> {}", r.ts.rfc3339(), r.client, r.server)?;
         writeln!(o, "  host     {}", r.host().unwrap_or("-"))?;
-        let cut = if r.truncated { "  (header block truncated)" } else { "" };
+        let cut = if r.truncated {
+            "  (header block truncated)"
+        } else {
+            ""
+        };
         writeln!(o, "  request  {} {} {}{}", r.method, r.uri, r.version, cut)?;
         for s in shown_leaks(finding, &self.opts) {
             writeln!(o, "  leak     {}: {}", s.header, s.value)?;
@@ -64,7 +68,8 @@ impl<W: Write> Sink for TextSink<W> {
             writeln!(o, "  {name:<18} {value:>12}")?;
         }
         // Drops, gaps and anomalies: only the counters that are not zero.
-        let counters = serde_json::json!({ "decode": &s.decode, "reassembly": &s.flow, "http": &s.http });
+        let counters =
+            serde_json::json!({ "decode": &s.decode, "reassembly": &s.flow, "http": &s.http });
         let mut noted = Vec::new();
         if let Some(groups) = counters.as_object() {
             for (group, fields) in groups {
@@ -84,7 +89,10 @@ impl<W: Write> Sink for TextSink<W> {
             }
         }
         for e in &summary.errors {
-            let at = e.offset.map(|o| format!(" at byte {o}")).unwrap_or_default();
+            let at = e
+                .offset
+                .map(|o| format!(" at byte {o}"))
+                .unwrap_or_default();
             writeln!(o, "  error    {}{}: {}", e.file, at, e.error)?;
         }
         o.flush()

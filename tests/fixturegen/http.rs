@@ -6,7 +6,12 @@
 /// Every subscriber identifier used in the fixtures, as bare digits. All are
 /// fictional: Ofcom's drama range +44 7700 900xxx, the US 555-01xx range,
 /// and an IMSI on the 001-01 test network.
-pub const SUBSCRIBER_IDS: &[&str] = &["447700900123", "447700900456", "12025550143", "001010123456789"];
+pub const SUBSCRIBER_IDS: &[&str] = &[
+    "447700900123",
+    "447700900456",
+    "12025550143",
+    "001010123456789",
+];
 
 fn digits(s: &str) -> String {
     s.chars().filter(char::is_ascii_digit).collect()
@@ -19,7 +24,10 @@ pub fn carries_subscriber_id(value: &str) -> bool {
 }
 
 fn longest_digit_run(s: &str) -> usize {
-    s.split(|c: char| !c.is_ascii_digit()).map(str::len).max().unwrap_or(0)
+    s.split(|c: char| !c.is_ascii_digit())
+        .map(str::len)
+        .max()
+        .unwrap_or(0)
 }
 
 /// One header line of a [`Req`].
@@ -76,14 +84,25 @@ impl Req {
             !name.eq_ignore_ascii_case("host") || self.host().is_empty(),
             "a second Host header"
         );
-        self.headers.push(Hdr { name: name.into(), value: value.into(), leak: false });
+        self.headers.push(Hdr {
+            name: name.into(),
+            value: value.into(),
+            leak: false,
+        });
         self
     }
 
     /// Adds a header that leaks a subscriber identifier.
     pub fn leak(mut self, name: &str, value: &str) -> Self {
-        assert!(carries_subscriber_id(value), "header {name}: {value} leaks nothing");
-        self.headers.push(Hdr { name: name.into(), value: value.into(), leak: true });
+        assert!(
+            carries_subscriber_id(value),
+            "header {name}: {value} leaks nothing"
+        );
+        self.headers.push(Hdr {
+            name: name.into(),
+            value: value.into(),
+            leak: true,
+        });
         self
     }
 
@@ -166,7 +185,8 @@ pub const UA_ANDROID: &str = "Mozilla/5.0 (Linux; U; Android 2.3.6; en-gb; GT-I9
 /// Mobile Safari on iOS 5.
 pub const UA_IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 5_0_1 like Mac OS X) AppleWebKit/534.46 (KHTML, like Gecko) Version/5.1 Mobile/9A405 Safari/7534.48.3";
 /// A desktop browser.
-pub const UA_DESKTOP: &str = "Mozilla/5.0 (Windows NT 6.1; WOW64; rv:10.0) Gecko/20100101 Firefox/10.0";
+pub const UA_DESKTOP: &str =
+    "Mozilla/5.0 (Windows NT 6.1; WOW64; rv:10.0) Gecko/20100101 Firefox/10.0";
 
 /// The RFC 1123 date of a timestamp in nanoseconds since the epoch.
 pub fn http_date(ts_ns: u64) -> String {
@@ -184,7 +204,9 @@ pub fn http_date(ts_ns: u64) -> String {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
     let wd = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][(days % 7) as usize];
-    let mon = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][(m - 1) as usize];
+    let mon = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ][(m - 1) as usize];
     format!(
         "{wd}, {d:02} {mon} {y} {:02}:{:02}:{:02} GMT",
         sod / 3600,
@@ -207,6 +229,7 @@ pub fn response(ts_ns: u64, status: &str, content_type: &str, body: &[u8]) -> Ve
 
 /// A small HTML page response.
 pub fn html(ts_ns: u64, title: &str) -> Vec<u8> {
-    let body = format!("<html><head><title>{title}</title></head><body><p>{title}</p></body></html>\n");
+    let body =
+        format!("<html><head><title>{title}</title></head><body><p>{title}</p></body></html>\n");
     response(ts_ns, "200 OK", "text/html; charset=utf-8", body.as_bytes())
 }

@@ -145,10 +145,7 @@ pub fn ip_tcp(f: &TcpFields<'_>) -> Vec<u8> {
 
     match (f.src.ip(), f.dst.ip()) {
         (IpAddr::V4(s), IpAddr::V4(d)) => {
-            let pseudo = sum_words(&s.octets())
-                + sum_words(&d.octets())
-                + 6
-                + tcp_len as u32;
+            let pseudo = sum_words(&s.octets()) + sum_words(&d.octets()) + 6 + tcp_len as u32;
             let c = checksum(pseudo, &tcp);
             tcp[16..18].copy_from_slice(&c.to_be_bytes());
             let total = 20 + tcp_len;
@@ -169,10 +166,7 @@ pub fn ip_tcp(f: &TcpFields<'_>) -> Vec<u8> {
             ip
         }
         (IpAddr::V6(s), IpAddr::V6(d)) => {
-            let pseudo = sum_words(&s.octets())
-                + sum_words(&d.octets())
-                + tcp_len as u32
-                + 6;
+            let pseudo = sum_words(&s.octets()) + sum_words(&d.octets()) + tcp_len as u32 + 6;
             let c = checksum(pseudo, &tcp);
             tcp[16..18].copy_from_slice(&c.to_be_bytes());
             let mut ext = Vec::new();

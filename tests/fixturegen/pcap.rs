@@ -24,7 +24,12 @@ pub const SNAPLEN: u32 = 262_144;
 impl PcapWriter {
     /// Starts a file: writes the 24-byte global header.
     pub fn new(endian: Endian, nanos: bool, snaplen: u32, linktype: u16) -> Self {
-        let mut w = PcapWriter { endian, nanos, snaplen, buf: Vec::new() };
+        let mut w = PcapWriter {
+            endian,
+            nanos,
+            snaplen,
+            buf: Vec::new(),
+        };
         w.u32(if nanos { 0xa1b2_3c4d } else { 0xa1b2_c3d4 });
         w.u16(2);
         w.u16(4);
@@ -130,7 +135,13 @@ impl PcapNgWriter {
 
     /// Adds an Interface Description Block; returns its id in this section.
     /// `tsresol` None leaves the option out (microseconds by default).
-    pub fn interface(&mut self, linktype: u16, snaplen: u32, tsresol: Option<u8>, name: &str) -> u32 {
+    pub fn interface(
+        &mut self,
+        linktype: u16,
+        snaplen: u32,
+        tsresol: Option<u8>,
+        name: &str,
+    ) -> u32 {
         let mut body = Vec::new();
         body.extend_from_slice(&linktype.to_le_bytes());
         body.extend_from_slice(&0u16.to_le_bytes());

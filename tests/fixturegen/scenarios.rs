@@ -45,7 +45,13 @@ pub fn all() -> Vec<Fixture> {
     ]
 }
 
-fn fixture(name: &'static str, t: &Trace, bytes: Vec<u8>, description: &str, notes: &str) -> Fixture {
+fn fixture(
+    name: &'static str,
+    t: &Trace,
+    bytes: Vec<u8>,
+    description: &str,
+    notes: &str,
+) -> Fixture {
     let (requests, optional_requests) = t.truth();
     Fixture {
         name,
@@ -76,14 +82,19 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> u32 {
-        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         (self.0 >> 33) as u32
     }
 
     /// Lower-case letters only (never a digit run an analyzer could take
     /// for a phone number).
     fn letters(&mut self, n: usize) -> String {
-        (0..n).map(|_| char::from(b'a' + (self.next() % 26) as u8)).collect()
+        (0..n)
+            .map(|_| char::from(b'a' + (self.next() % 26) as u8))
+            .collect()
     }
 
     fn bytes(&mut self, n: usize) -> Vec<u8> {
@@ -138,27 +149,69 @@ fn o2_2012() -> Fixture {
     let asset = |t: &Trace, ct: &str, body: &[u8]| response(t.now_ns, "200 OK", ct, body);
 
     // www.example.com: a home page and two assets on one keep-alive connection.
-    let mut c1 = Conversation::new(&mut t, &format!("{client}:41822"), "192.0.2.10:80", 0x6b8b_4567, 0x327b_23c6);
+    let mut c1 = Conversation::new(
+        &mut t,
+        &format!("{client}:41822"),
+        "192.0.2.10:80",
+        0x6b8b_4567,
+        0x327b_23c6,
+    );
     c1.handshake(&mut t);
-    c1.exchange(&mut t, &o2_req("/", "www.example.com", PAGE, &[]), "Example home");
-    let r = o2_req("/css/site.css", "www.example.com", CSS, &[("Referer", "http://www.example.com/")]);
+    c1.exchange(
+        &mut t,
+        &o2_req("/", "www.example.com", PAGE, &[]),
+        "Example home",
+    );
+    let r = o2_req(
+        "/css/site.css",
+        "www.example.com",
+        CSS,
+        &[("Referer", "http://www.example.com/")],
+    );
     c1.request(&mut t, &r);
     let b = asset(&t, "text/css", b"body{margin:0;font-family:sans-serif}\n");
     c1.respond(&mut t, &b);
-    let r = o2_req("/img/logo.png", "www.example.com", ANY, &[("Referer", "http://www.example.com/")]);
+    let r = o2_req(
+        "/img/logo.png",
+        "www.example.com",
+        ANY,
+        &[("Referer", "http://www.example.com/")],
+    );
     c1.request(&mut t, &r);
     let b = asset(&t, "image/png", PNG);
     c1.respond(&mut t, &b);
     t.advance_us(2_000_000);
 
     // Two parallel connections, requests interleaved in time.
-    let mut c2 = Conversation::new(&mut t, &format!("{client}:41823"), "198.51.100.20:80", 0x643c_9869, 0x6633_4873);
-    let mut c3 = Conversation::new(&mut t, &format!("{client}:41824"), "203.0.113.30:80", 0x7445_4a5c, 0x1b2d_5a10);
+    let mut c2 = Conversation::new(
+        &mut t,
+        &format!("{client}:41823"),
+        "198.51.100.20:80",
+        0x643c_9869,
+        0x6633_4873,
+    );
+    let mut c3 = Conversation::new(
+        &mut t,
+        &format!("{client}:41824"),
+        "203.0.113.30:80",
+        0x7445_4a5c,
+        0x1b2d_5a10,
+    );
     c2.handshake(&mut t);
     c3.handshake(&mut t);
-    let r = o2_req("/mobile/", "news.example.net", PAGE, &[("Cookie", "edition=uk; sid=a8f3c2e1b7; seen=3")]);
+    let r = o2_req(
+        "/mobile/",
+        "news.example.net",
+        PAGE,
+        &[("Cookie", "edition=uk; sid=a8f3c2e1b7; seen=3")],
+    );
     c2.request(&mut t, &r);
-    let r = o2_req("/weather/london", "m.example.org", PAGE, &[("Referer", "http://www.example.com/")]);
+    let r = o2_req(
+        "/weather/london",
+        "m.example.org",
+        PAGE,
+        &[("Referer", "http://www.example.com/")],
+    );
     c3.request(&mut t, &r);
     let b = html(t.now_ns, "Mobile news");
     c2.respond(&mut t, &b);
@@ -169,16 +222,29 @@ fn o2_2012() -> Fixture {
         "/mobile/story/uk-politics",
         "news.example.net",
         PAGE,
-        &[("Referer", "http://news.example.net/mobile/"), ("Cookie", "edition=uk; sid=a8f3c2e1b7; seen=4")],
+        &[
+            ("Referer", "http://news.example.net/mobile/"),
+            ("Cookie", "edition=uk; sid=a8f3c2e1b7; seen=4"),
+        ],
     );
     c2.request(&mut t, &r);
-    let r = o2_req("/weather/london/hourly", "m.example.org", PAGE, &[("Referer", "http://m.example.org/weather/london")]);
+    let r = o2_req(
+        "/weather/london/hourly",
+        "m.example.org",
+        PAGE,
+        &[("Referer", "http://m.example.org/weather/london")],
+    );
     c3.request(&mut t, &r);
     let b = html(t.now_ns, "Politics");
     c2.respond(&mut t, &b);
     let b = html(t.now_ns, "Hourly forecast");
     c3.respond(&mut t, &b);
-    let r = o2_req("/weather/img/sun.png", "m.example.org", ANY, &[("Referer", "http://m.example.org/weather/london/hourly")]);
+    let r = o2_req(
+        "/weather/img/sun.png",
+        "m.example.org",
+        ANY,
+        &[("Referer", "http://m.example.org/weather/london/hourly")],
+    );
     c3.request(&mut t, &r);
     let b = asset(&t, "image/png", PNG);
     c3.respond(&mut t, &b);
@@ -188,23 +254,48 @@ fn o2_2012() -> Fixture {
     t.advance_us(3_000_000);
 
     // static.example.com: scripts and a favicon.
-    let mut c4 = Conversation::new(&mut t, &format!("{client}:41825"), "192.0.2.44:80", 0x2ae8_944a, 0x625b_b8e1);
+    let mut c4 = Conversation::new(
+        &mut t,
+        &format!("{client}:41825"),
+        "192.0.2.44:80",
+        0x2ae8_944a,
+        0x625b_b8e1,
+    );
     c4.handshake(&mut t);
     for (uri, ct, body) in [
-        ("/js/app.js", "application/javascript", &b"var app={start:function(){}};\n"[..]),
+        (
+            "/js/app.js",
+            "application/javascript",
+            &b"var app={start:function(){}};\n"[..],
+        ),
         ("/img/sprite.png", "image/png", PNG),
         ("/favicon.ico", "image/x-icon", &b"\0\0\x01\0"[..]),
     ] {
-        let r = o2_req(uri, "static.example.com", ANY, &[("Referer", "http://shop.example.com/offers")]);
+        let r = o2_req(
+            uri,
+            "static.example.com",
+            ANY,
+            &[("Referer", "http://shop.example.com/offers")],
+        );
         c4.request(&mut t, &r);
         let b = asset(&t, ct, body);
         c4.respond(&mut t, &b);
     }
     // shop.example.com: offers pages with a cookie.
-    let mut c5 = Conversation::new(&mut t, &format!("{client}:41826"), "198.51.100.80:80", 0x2eb1_41f2, 0x41b7_1efb);
+    let mut c5 = Conversation::new(
+        &mut t,
+        &format!("{client}:41826"),
+        "198.51.100.80:80",
+        0x2eb1_41f2,
+        0x41b7_1efb,
+    );
     c5.handshake(&mut t);
     let cookie = [("Cookie", "basket=empty; PHPSESSID=q2kd9vl3ne5r0u7cjh1o")];
-    c5.exchange(&mut t, &o2_req("/offers", "shop.example.com", PAGE, &cookie), "Offers");
+    c5.exchange(
+        &mut t,
+        &o2_req("/offers", "shop.example.com", PAGE, &cookie),
+        "Offers",
+    );
     let r = o2_req(
         "/offers?page=2",
         "shop.example.com",
@@ -228,18 +319,31 @@ fn o2_2012() -> Fixture {
 
 fn clean() -> Fixture {
     let mut t = Trace::new(T0, 0);
-    let mut c = Conversation::new(&mut t, "10.0.0.7:50210", "192.0.2.20:80", 0x1000_0000, 0x2000_0000);
+    let mut c = Conversation::new(
+        &mut t,
+        "10.0.0.7:50210",
+        "192.0.2.20:80",
+        0x1000_0000,
+        0x2000_0000,
+    );
     c.handshake(&mut t);
     let base = |uri: &str| {
         Req::get(uri, "www.example.com")
             .h("User-Agent", UA_DESKTOP)
-            .h("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+            .h(
+                "Accept",
+                "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            )
             .h("Accept-Language", "en-gb,en;q=0.5")
             .h("X-Forwarded-For", "198.51.100.23")
             .h("Cookie", "session=3f9cabe1d04c; theme=dark; visits=12")
     };
     c.exchange(&mut t, &base("/"), "Home");
-    c.exchange(&mut t, &base("/about").h("Referer", "http://www.example.com/"), "About");
+    c.exchange(
+        &mut t,
+        &base("/about").h("Referer", "http://www.example.com/"),
+        "About",
+    );
     let form = Req::new("POST", "/search")
         .h("Host", "www.example.com")
         .h("User-Agent", UA_DESKTOP)
@@ -248,7 +352,13 @@ fn clean() -> Fixture {
         .body(b"q=weather+london&lang=en&page=2");
     c.exchange(&mut t, &form, "Results");
     c.fin_close(&mut t);
-    let mut d = Conversation::new(&mut t, "10.0.0.7:50211", "203.0.113.21:80", 0x3000_0000, 0x4000_0000);
+    let mut d = Conversation::new(
+        &mut t,
+        "10.0.0.7:50211",
+        "203.0.113.21:80",
+        0x3000_0000,
+        0x4000_0000,
+    );
     d.handshake(&mut t);
     let r = Req::get("/news/2013/03/04/index.html", "www.example.org")
         .h("User-Agent", UA_DESKTOP)
@@ -272,13 +382,23 @@ fn clean() -> Fixture {
 fn keepalive_pipelined() -> Fixture {
     let mut t = Trace::new(T0 + 3600, 0);
     t.step_ns = 80_000;
-    let mut c = Conversation::new(&mut t, "10.20.30.40:50400", "192.0.2.80:80", 0x3c6e_f372, 0x9e37_79b9);
+    let mut c = Conversation::new(
+        &mut t,
+        "10.20.30.40:50400",
+        "192.0.2.80:80",
+        0x3c6e_f372,
+        0x9e37_79b9,
+    );
     c.handshake(&mut t);
     let mk = |i: u32| {
         let r = Req::get(&format!("/api/items/{i}"), "api.example.com")
             .h("User-Agent", "ExampleApp/2.1 (Android 4.0.4)")
             .h("Accept", "application/json");
-        if i.is_multiple_of(10) { r.leak("X-MSISDN", &format!("+{MSISDN2}")) } else { r }
+        if i.is_multiple_of(10) {
+            r.leak("X-MSISDN", &format!("+{MSISDN2}"))
+        } else {
+            r
+        }
     };
     let mut i = 1;
     while i <= 150 {
@@ -287,9 +407,19 @@ fn keepalive_pipelined() -> Fixture {
         let mut answer = Vec::new();
         for k in i..i + group {
             let r = mk(k);
-            c.note(&mut t, c.c_next.wrapping_add(data.len() as u32), &r, false, false, r.leak_headers());
+            c.note(
+                &mut t,
+                c.c_next.wrapping_add(data.len() as u32),
+                &r,
+                false,
+                false,
+                r.leak_headers(),
+            );
             data.extend_from_slice(&r.bytes());
-            answer.extend_from_slice(&tiny_response("application/json", &format!("{{\"item\":{k}}}\n")));
+            answer.extend_from_slice(&tiny_response(
+                "application/json",
+                &format!("{{\"item\":{k}}}\n"),
+            ));
         }
         let segs = c.split(true, &data, &[1448]);
         assert_eq!(segs.len(), 1);
@@ -316,18 +446,30 @@ fn keepalive_pipelined() -> Fixture {
 fn split_headers() -> Fixture {
     let mut t = Trace::new(T0 + 7200, 0);
     t.step_ns = 20_000;
-    let mut c = Conversation::new(&mut t, "10.0.0.8:52000", "203.0.113.50:80", 1_000_000, 2_000_000);
+    let mut c = Conversation::new(
+        &mut t,
+        "10.0.0.8:52000",
+        "203.0.113.50:80",
+        1_000_000,
+        2_000_000,
+    );
     c.handshake(&mut t);
-    let base = |uri: &str| Req::get(uri, "www.example.net").h("User-Agent", "Mozilla/5.0 (Linux; Android 4.0.4)");
+    let base = |uri: &str| {
+        Req::get(uri, "www.example.net").h("User-Agent", "Mozilla/5.0 (Linux; Android 4.0.4)")
+    };
 
     // A: the whole message one byte per segment.
-    let a = base("/split/one-byte").leak("X-MSISDN", MSISDN).h("Accept", "*/*");
+    let a = base("/split/one-byte")
+        .leak("X-MSISDN", MSISDN)
+        .h("Accept", "*/*");
     c.request_sizes(&mut t, &a, &[1]);
     let b = html(t.now_ns, "A");
     c.respond(&mut t, &b);
 
     // B: split inside the header name.
-    let r = base("/split/name").leak("X-MSISDN", MSISDN).h("Accept", "*/*");
+    let r = base("/split/name")
+        .leak("X-MSISDN", MSISDN)
+        .h("Accept", "*/*");
     let bytes = r.bytes();
     let p = find(&bytes, b"X-MSI") + 5;
     c.note_next(&mut t, &r);
@@ -346,7 +488,9 @@ fn split_headers() -> Fixture {
     c.respond(&mut t, &b);
 
     // D: split inside the phone number.
-    let r = base("/split/value").leak("X-Nokia-MSISDN", MSISDN).h("Accept", "*/*");
+    let r = base("/split/value")
+        .leak("X-Nokia-MSISDN", MSISDN)
+        .h("Accept", "*/*");
     let bytes = r.bytes();
     let p = find(&bytes, b"4477009") + 5;
     c.note_next(&mut t, &r);
@@ -378,12 +522,21 @@ fn split_headers() -> Fixture {
 fn reorder_retransmit() -> Fixture {
     let mut t = Trace::new(T0 + 10_800, 0);
     let mut rng = Lcg(5);
-    let mut c = Conversation::new(&mut t, "10.0.0.9:53100", "198.51.100.60:80", 0x0bad_cafe, 0x5eed_f00d);
+    let mut c = Conversation::new(
+        &mut t,
+        "10.0.0.9:53100",
+        "198.51.100.60:80",
+        0x0bad_cafe,
+        0x5eed_f00d,
+    );
     c.handshake(&mut t);
     let cookie = format!("prefs={}", rng.letters(900));
     let r1 = Req::get("/reorder/form", "upload.example.com")
         .h("User-Agent", UA_DESKTOP)
-        .h("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+        .h(
+            "Accept",
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        )
         .h("Cookie", &cookie)
         .leak("X-MSISDN", MSISDN)
         .h("Accept-Language", "en-gb,en;q=0.5")
@@ -428,7 +581,13 @@ fn reorder_retransmit() -> Fixture {
 
     // Sequence numbers wrapping inside a request, delivered out of order.
     t.advance_us(500_000);
-    let mut w = Conversation::new(&mut t, "10.0.0.9:53101", "198.51.100.61:80", 0xffff_fe00, 0xffff_fff0);
+    let mut w = Conversation::new(
+        &mut t,
+        "10.0.0.9:53101",
+        "198.51.100.61:80",
+        0xffff_fe00,
+        0xffff_fff0,
+    );
     w.handshake(&mut t);
     let r3 = Req::get("/wrap/first", "upload.example.com")
         .h("User-Agent", UA_DESKTOP)
@@ -437,7 +596,10 @@ fn reorder_retransmit() -> Fixture {
         .h("Accept", "*/*");
     w.note_next(&mut t, &r3);
     let segs = w.split(true, &r3.bytes(), &[200]);
-    assert!(segs.len() >= 4 && segs[2].seq > segs[3].seq, "wrap inside segment 3");
+    assert!(
+        segs.len() >= 4 && segs[2].seq > segs[3].seq,
+        "wrap inside segment 3"
+    );
     let order = [&segs[0], &segs[2], &segs[1]];
     for s in order.into_iter().chain(&segs[3..]) {
         w.emit(&mut t, s);
@@ -464,24 +626,42 @@ fn reorder_retransmit() -> Fixture {
 fn midstream() -> Fixture {
     let mut t = Trace::new(T0 + 14_400, 0);
     // A: first packet is the server's response to a request not captured.
-    let mut a = Conversation::new(&mut t, "10.0.0.12:49822", "203.0.113.70:8080", 0x1a2b_3c4d, 0x5e6f_7081);
+    let mut a = Conversation::new(
+        &mut t,
+        "10.0.0.12:49822",
+        "203.0.113.70:8080",
+        0x1a2b_3c4d,
+        0x5e6f_7081,
+    );
     let b = html(t.now_ns, "Answer to an unseen request");
     a.send(&mut t, false, &b);
     t.advance_us(500_000);
-    let r = Req::get("/next", "app.example.net:8080").h("User-Agent", UA_IPHONE).leak("X-MSISDN", MSISDN);
+    let r = Req::get("/next", "app.example.net:8080")
+        .h("User-Agent", UA_IPHONE)
+        .leak("X-MSISDN", MSISDN);
     a.exchange(&mut t, &r, "Next");
-    let r = Req::get("/more", "app.example.net:8080").h("User-Agent", UA_IPHONE).h("Accept", "*/*");
+    let r = Req::get("/more", "app.example.net:8080")
+        .h("User-Agent", UA_IPHONE)
+        .h("Accept", "*/*");
     a.exchange(&mut t, &r, "More");
     a.fin_close(&mut t);
 
     // B: first packet is in the middle of a POST body.
     t.advance_us(200_000);
-    let mut bc = Conversation::new(&mut t, "10.0.0.12:49830", "198.51.100.90:80", 0x7700_0001, 0x0123_4567);
+    let mut bc = Conversation::new(
+        &mut t,
+        "10.0.0.12:49830",
+        "198.51.100.90:80",
+        0x7700_0001,
+        0x0123_4567,
+    );
     let tail = b"ment=hello+from+the+train&phone=447700900123&name=Sam&submit=Send";
     bc.send_sizes(&mut t, true, tail, &[30]);
     let see_other = b"HTTP/1.1 303 See Other\r\nLocation: /thanks\r\nContent-Length: 0\r\n\r\n";
     bc.respond(&mut t, see_other);
-    let r = Req::get("/thanks", "forms.example.com").h("User-Agent", UA_IPHONE).leak("X-MSISDN", MSISDN);
+    let r = Req::get("/thanks", "forms.example.com")
+        .h("User-Agent", UA_IPHONE)
+        .leak("X-MSISDN", MSISDN);
     bc.exchange(&mut t, &r, "Thanks");
     bc.fin_close(&mut t);
     fixture(
@@ -498,9 +678,19 @@ fn midstream() -> Fixture {
 fn gap() -> Fixture {
     let mut t = Trace::new(T0 + 18_000, 0);
     let mut rng = Lcg(7);
-    let mut c = Conversation::new(&mut t, "10.0.0.14:50500", "192.0.2.120:80", 0x2222_0000, 0x3333_0000);
+    let mut c = Conversation::new(
+        &mut t,
+        "10.0.0.14:50500",
+        "192.0.2.120:80",
+        0x2222_0000,
+        0x3333_0000,
+    );
     c.handshake(&mut t);
-    let base = |uri: &str| Req::get(uri, "www.example.org").h("User-Agent", UA_ANDROID).h("Accept", "*/*");
+    let base = |uri: &str| {
+        Req::get(uri, "www.example.org")
+            .h("User-Agent", UA_ANDROID)
+            .h("Accept", "*/*")
+    };
     c.exchange(&mut t, &base("/gap/one").leak("X-MSISDN", MSISDN), "One");
 
     let r2 = base("/gap/two")
@@ -522,11 +712,21 @@ fn gap() -> Fixture {
     c.ack(&mut t, false);
     let b = html(t.now_ns, "Two");
     c.respond(&mut t, &b);
-    c.exchange(&mut t, &base("/gap/three").leak("X-Up-Calling-Line-Id", MSISDN), "Three");
+    c.exchange(
+        &mut t,
+        &base("/gap/three").leak("X-Up-Calling-Line-Id", MSISDN),
+        "Three",
+    );
     c.fin_close(&mut t);
 
     // A missing body segment of a POST with a known Content-Length.
-    let mut d = Conversation::new(&mut t, "10.0.0.14:50501", "192.0.2.121:80", 0x4444_0000, 0x5555_0000);
+    let mut d = Conversation::new(
+        &mut t,
+        "10.0.0.14:50501",
+        "192.0.2.121:80",
+        0x4444_0000,
+        0x5555_0000,
+    );
     d.handshake(&mut t);
     let body = rng.letters(3000);
     let post = Req::new("POST", "/gap/upload")
@@ -565,7 +765,13 @@ fn gap() -> Fixture {
 
 fn bodies() -> Fixture {
     let mut t = Trace::new(T0 + 21_600, 0);
-    let mut c = Conversation::new(&mut t, "10.0.0.16:51200", "203.0.113.90:80", 0x0101_0101, 0x0202_0202);
+    let mut c = Conversation::new(
+        &mut t,
+        "10.0.0.16:51200",
+        "203.0.113.90:80",
+        0x0101_0101,
+        0x0202_0202,
+    );
     c.handshake(&mut t);
     let body = format!(
         "note=hello\r\nX-MSISDN: {MSISDN}\r\nGET /fake HTTP/1.1\r\nHost: fake.example\r\nX-Up-Calling-Line-Id: {MSISDN2}\r\n\r\nend of note\r\n"
@@ -587,7 +793,13 @@ fn bodies() -> Fixture {
     c.exchange(&mut t, &r, "After");
     c.fin_close(&mut t);
 
-    let mut d = Conversation::new(&mut t, "10.0.0.16:51201", "203.0.113.90:80", 0x0303_0303, 0x0404_0404);
+    let mut d = Conversation::new(
+        &mut t,
+        "10.0.0.16:51201",
+        "203.0.113.90:80",
+        0x0303_0303,
+        0x0404_0404,
+    );
     d.handshake(&mut t);
     let chunks: [&str; 3] = [
         &format!("X-MSISDN: {MSISDN}\r\n"),
@@ -613,7 +825,9 @@ fn bodies() -> Fixture {
     emit_slowly(&mut d, &mut t, &segs, 5_000);
     let b = html(t.now_ns, "Chunks saved");
     d.respond(&mut t, &b);
-    let r = Req::get("/chunked/after", "forms.example.com").h("User-Agent", UA_DESKTOP).leak("X-MSISDN", MSISDN);
+    let r = Req::get("/chunked/after", "forms.example.com")
+        .h("User-Agent", UA_DESKTOP)
+        .leak("X-MSISDN", MSISDN);
     d.exchange(&mut t, &r, "After chunks");
     d.fin_close(&mut t);
     fixture(
@@ -631,7 +845,13 @@ fn big_headers() -> Fixture {
     let mut t = Trace::new(T0 + 25_200, 0);
     t.step_ns = 40_000;
     let mut rng = Lcg(9);
-    let mut c = Conversation::new(&mut t, "10.0.0.18:51800", "198.51.100.100:80", 0x0600_0000, 0x0700_0000);
+    let mut c = Conversation::new(
+        &mut t,
+        "10.0.0.18:51800",
+        "198.51.100.100:80",
+        0x0600_0000,
+        0x0700_0000,
+    );
     c.handshake(&mut t);
     let mut r = Req::get("/many-headers", "www.example.com")
         .h("User-Agent", UA_DESKTOP)
@@ -648,19 +868,30 @@ fn big_headers() -> Fixture {
     assert_eq!(r.headers.len(), 150);
     c.exchange(&mut t, &r, "Many headers");
 
-    let mut huge = Req::get("/huge-headers", "www.example.com").h("User-Agent", UA_DESKTOP).leak("X-MSISDN", MSISDN);
+    let mut huge = Req::get("/huge-headers", "www.example.com")
+        .h("User-Agent", UA_DESKTOP)
+        .leak("X-MSISDN", MSISDN);
     let mut n = 0;
     while huge.head_bytes().len() < 80 * 1024 {
         n += 1;
         huge = huge.h(&format!("X-Filler-{n:04}"), &rng.letters(100));
     }
     assert!(find(&huge.head_bytes(), b"X-MSISDN") < 1024);
-    c.note(&mut t, c.c_next, &huge, false, true, huge.leak_headers_within(64 * 1024));
+    c.note(
+        &mut t,
+        c.c_next,
+        &huge,
+        false,
+        true,
+        huge.leak_headers_within(64 * 1024),
+    );
     c.send(&mut t, true, &huge.bytes());
     let b = html(t.now_ns, "Huge");
     c.respond(&mut t, &b);
     t.advance_us(100_000);
-    let r = Req::get("/after-huge", "www.example.com").h("User-Agent", UA_DESKTOP).leak("X-Up-Calling-Line-Id", MSISDN);
+    let r = Req::get("/after-huge", "www.example.com")
+        .h("User-Agent", UA_DESKTOP)
+        .leak("X-Up-Calling-Line-Id", MSISDN);
     c.exchange(&mut t, &r, "After");
     c.fin_close(&mut t);
     fixture(
@@ -677,21 +908,39 @@ fn big_headers() -> Fixture {
 fn server_lookalike() -> Fixture {
     let mut t = Trace::new(T0 + 28_800, 0);
     let fake = format!("GET /x HTTP/1.1\r\nX-MSISDN: {MSISDN}\r\n\r\n");
-    let mut c = Conversation::new(&mut t, "10.0.0.20:52300", "192.0.2.140:80", 0x0a0a_0a0a, 0x0b0b_0b0b);
+    let mut c = Conversation::new(
+        &mut t,
+        "10.0.0.20:52300",
+        "192.0.2.140:80",
+        0x0a0a_0a0a,
+        0x0b0b_0b0b,
+    );
     c.handshake(&mut t);
-    let r = Req::get("/http-tutorial", "docs.example.com").h("User-Agent", UA_DESKTOP).h("Accept", "text/html");
+    let r = Req::get("/http-tutorial", "docs.example.com")
+        .h("User-Agent", UA_DESKTOP)
+        .h("Accept", "text/html");
     c.request(&mut t, &r);
-    let page = format!("<html><body><p>A request looks like this:</p>\n{fake}<p>That is all.</p></body></html>\n");
+    let page = format!(
+        "<html><body><p>A request looks like this:</p>\n{fake}<p>That is all.</p></body></html>\n"
+    );
     let resp = response(t.now_ns, "200 OK", "text/html", page.as_bytes());
     let g = find(&resp, b"GET /x");
     t.advance_us(40_000);
     c.send_sizes(&mut t, false, &resp, &[g, 10_000]);
-    let r = Req::get("/http-tutorial/2", "docs.example.com").h("User-Agent", UA_DESKTOP).h("Referer", "http://docs.example.com/http-tutorial");
+    let r = Req::get("/http-tutorial/2", "docs.example.com")
+        .h("User-Agent", UA_DESKTOP)
+        .h("Referer", "http://docs.example.com/http-tutorial");
     c.exchange(&mut t, &r, "Part 2");
     c.fin_close(&mut t);
 
     // A server that speaks first, with request-like text.
-    let mut d = Conversation::new(&mut t, "10.0.0.20:52301", "192.0.2.141:8080", 0x0c0c_0c0c, 0x0d0d_0d0d);
+    let mut d = Conversation::new(
+        &mut t,
+        "10.0.0.20:52301",
+        "192.0.2.141:8080",
+        0x0c0c_0c0c,
+        0x0d0d_0d0d,
+    );
     d.handshake(&mut t);
     d.send(&mut t, false, fake.as_bytes());
     t.advance_us(100_000);
@@ -721,12 +970,20 @@ fn port_reuse() -> Fixture {
     t.advance_us(1_000_000);
     let mut b = Conversation::new(&mut t, cl, sv, next_isn, 9_000_000);
     b.handshake(&mut t);
-    b.exchange(&mut t, &base("/reuse/second").leak("X-MSISDN", MSISDN), "Second");
+    b.exchange(
+        &mut t,
+        &base("/reuse/second").leak("X-MSISDN", MSISDN),
+        "Second",
+    );
     b.rst(&mut t, true);
     t.advance_us(1_000_000);
     let mut c = Conversation::new(&mut t, cl, sv, 500_000, 3_000_000);
     c.handshake(&mut t);
-    c.exchange(&mut t, &base("/reuse/third").leak("X-MSISDN", MSISDN), "Third");
+    c.exchange(
+        &mut t,
+        &base("/reuse/third").leak("X-MSISDN", MSISDN),
+        "Third",
+    );
     c.fin_close(&mut t);
     fixture(
         "port-reuse.pcap",
@@ -743,22 +1000,43 @@ fn vlan() -> Fixture {
     let mut t = Trace::new(T0 + 36_000, 0);
     let q = |vid| (TPID_8021Q, vid);
     let base = |uri: &str| Req::get(uri, "www.example.com").h("User-Agent", UA_ANDROID);
-    let mut a = Conversation::new(&mut t, "10.0.100.5:53000", "192.0.2.150:80", 100, 200).vlans(&[q(100)], &[q(100)]);
+    let mut a = Conversation::new(&mut t, "10.0.100.5:53000", "192.0.2.150:80", 100, 200)
+        .vlans(&[q(100)], &[q(100)]);
     a.handshake(&mut t);
-    a.exchange(&mut t, &base("/vlan/100").leak("X-MSISDN", MSISDN), "VLAN 100");
+    a.exchange(
+        &mut t,
+        &base("/vlan/100").leak("X-MSISDN", MSISDN),
+        "VLAN 100",
+    );
     a.fin_close(&mut t);
     let qinq = [(TPID_8021AD, 200), (TPID_8021Q, 300)];
-    let mut b = Conversation::new(&mut t, "10.0.200.5:53001", "192.0.2.151:80", 300, 400).vlans(&qinq, &qinq);
+    let mut b = Conversation::new(&mut t, "10.0.200.5:53001", "192.0.2.151:80", 300, 400)
+        .vlans(&qinq, &qinq);
     b.handshake(&mut t);
     b.exchange(&mut t, &base("/vlan/qinq").leak("X-MSISDN", MSISDN), "QinQ");
     b.fin_close(&mut t);
-    let mut c = Conversation::new(&mut t, "10.0.10.5:53002", "192.0.2.152:80", 500, 600).vlans(&[q(10)], &[q(20)]);
+    let mut c = Conversation::new(&mut t, "10.0.10.5:53002", "192.0.2.152:80", 500, 600)
+        .vlans(&[q(10)], &[q(20)]);
     c.handshake(&mut t);
-    c.exchange(&mut t, &base("/vlan/asym/1").leak("X-MSISDN", MSISDN), "Asym 1");
-    c.exchange(&mut t, &base("/vlan/asym/2").leak("X-Up-Calling-Line-Id", MSISDN), "Asym 2");
+    c.exchange(
+        &mut t,
+        &base("/vlan/asym/1").leak("X-MSISDN", MSISDN),
+        "Asym 1",
+    );
+    c.exchange(
+        &mut t,
+        &base("/vlan/asym/2").leak("X-Up-Calling-Line-Id", MSISDN),
+        "Asym 2",
+    );
     c.fin_close(&mut t);
-    let mut d = Conversation::new(&mut t, "[2001:db8:100::5]:53003", "[2001:db8:ffff::80]:80", 700, 800)
-        .vlans(&[q(100)], &[q(100)]);
+    let mut d = Conversation::new(
+        &mut t,
+        "[2001:db8:100::5]:53003",
+        "[2001:db8:ffff::80]:80",
+        700,
+        800,
+    )
+    .vlans(&[q(100)], &[q(100)]);
     d.handshake(&mut t);
     d.exchange(&mut t, &base("/vlan/ipv6").leak("X-MSISDN", MSISDN), "IPv6");
     d.fin_close(&mut t);
@@ -776,31 +1054,83 @@ fn vlan() -> Fixture {
 fn links() -> Fixture {
     let mut t = Trace::new(T0 + 39_600, 0);
     let r = |uri: &str, name: &str, value: &str| {
-        Req::get(uri, "links.example.com").h("User-Agent", UA_IPHONE).leak(name, value)
+        Req::get(uri, "links.example.com")
+            .h("User-Agent", UA_IPHONE)
+            .leak(name, value)
     };
     // Section 1: 0 Ethernet (µs, no option), 1 SLL (if_tsresol 6), 2 SLL2 (ns), 3 null.
     let mut flows: Vec<(Conversation, Req)> = Vec::new();
-    let conv = |t: &mut Trace, cl: &str, sv: &str, isn: u32| Conversation::new(t, cl, sv, isn, isn ^ 0x5a5a_0000);
-    flows.push((conv(&mut t, "10.1.0.1:40001", "192.0.2.201:80", 0x1111).iface(0), r("/link/ethernet", "X-MSISDN", MSISDN)));
-    flows.push((conv(&mut t, "10.1.0.1:40002", "192.0.2.202:80", 0x2222).link(Link::Sll).iface(1), r("/link/sll", "X-Up-Calling-Line-Id", MSISDN)));
+    let conv = |t: &mut Trace, cl: &str, sv: &str, isn: u32| {
+        Conversation::new(t, cl, sv, isn, isn ^ 0x5a5a_0000)
+    };
     flows.push((
-        conv(&mut t, "[2001:db8:1::10]:40003", "[2001:db8:2::203]:80", 0x3333).link(Link::Sll2).iface(2),
+        conv(&mut t, "10.1.0.1:40001", "192.0.2.201:80", 0x1111).iface(0),
+        r("/link/ethernet", "X-MSISDN", MSISDN),
+    ));
+    flows.push((
+        conv(&mut t, "10.1.0.1:40002", "192.0.2.202:80", 0x2222)
+            .link(Link::Sll)
+            .iface(1),
+        r("/link/sll", "X-Up-Calling-Line-Id", MSISDN),
+    ));
+    flows.push((
+        conv(
+            &mut t,
+            "[2001:db8:1::10]:40003",
+            "[2001:db8:2::203]:80",
+            0x3333,
+        )
+        .link(Link::Sll2)
+        .iface(2),
         r("/link/sll2", "X-Nokia-MSISDN", "+12025550143"),
     ));
-    flows.push((conv(&mut t, "127.0.0.1:40004", "127.0.0.1:8000", 0x4444).link(Link::Null).iface(3), r("/link/null-v4", "X-MSISDN", MSISDN2)));
     flows.push((
-        conv(&mut t, "[::1]:40005", "[::1]:8000", 0x5555).link(Link::Null).null_af6(30).iface(3),
+        conv(&mut t, "127.0.0.1:40004", "127.0.0.1:8000", 0x4444)
+            .link(Link::Null)
+            .iface(3),
+        r("/link/null-v4", "X-MSISDN", MSISDN2),
+    ));
+    flows.push((
+        conv(&mut t, "[::1]:40005", "[::1]:8000", 0x5555)
+            .link(Link::Null)
+            .null_af6(30)
+            .iface(3),
         r("/link/null-v6", "X-IMSI", "001010123456789"),
     ));
     // Section 2: 4 raw 101 (if_tsresol 6), 5 raw IPv4 228, 6 raw IPv6 229 (ns, extension headers).
-    flows.push((conv(&mut t, "10.1.0.1:40006", "192.0.2.206:80", 0x6666).link(Link::Raw).iface(4), r("/link/raw-v4", "X-MSISDN", MSISDN)));
     flows.push((
-        conv(&mut t, "[2001:db8:1::10]:40007", "[2001:db8:2::207]:80", 0x7777).link(Link::Raw).iface(4),
+        conv(&mut t, "10.1.0.1:40006", "192.0.2.206:80", 0x6666)
+            .link(Link::Raw)
+            .iface(4),
+        r("/link/raw-v4", "X-MSISDN", MSISDN),
+    ));
+    flows.push((
+        conv(
+            &mut t,
+            "[2001:db8:1::10]:40007",
+            "[2001:db8:2::207]:80",
+            0x7777,
+        )
+        .link(Link::Raw)
+        .iface(4),
         r("/link/raw-v6", "X-MSISDN", MSISDN),
     ));
-    flows.push((conv(&mut t, "10.1.0.1:40008", "192.0.2.208:80", 0x8888).link(Link::RawV4).iface(5), r("/link/ipv4", "X-MSISDN", MSISDN)));
     flows.push((
-        conv(&mut t, "[2001:db8:1::10]:40009", "[2001:db8:2::209]:80", 0x9999).link(Link::RawV6).iface(6).v6_ext(),
+        conv(&mut t, "10.1.0.1:40008", "192.0.2.208:80", 0x8888)
+            .link(Link::RawV4)
+            .iface(5),
+        r("/link/ipv4", "X-MSISDN", MSISDN),
+    ));
+    flows.push((
+        conv(
+            &mut t,
+            "[2001:db8:1::10]:40009",
+            "[2001:db8:2::209]:80",
+            0x9999,
+        )
+        .link(Link::RawV6)
+        .iface(6)
+        .v6_ext(),
         r("/link/ipv6-ext", "X-MSISDN", MSISDN),
     ));
     for (c, req) in &mut flows {
@@ -847,16 +1177,29 @@ fn links() -> Fixture {
 fn variant_trace(start: u64, frac_ns: u64, step_ns: u64, uri: &str) -> Trace {
     let mut t = Trace::new(start, frac_ns);
     t.step_ns = step_ns;
-    let mut c = Conversation::new(&mut t, "10.0.0.26:55000", "203.0.113.140:80", 0xabcd_0000, 0xdcba_0000);
+    let mut c = Conversation::new(
+        &mut t,
+        "10.0.0.26:55000",
+        "203.0.113.140:80",
+        0xabcd_0000,
+        0xdcba_0000,
+    );
     c.handshake(&mut t);
-    let r = Req::get(uri, "www.example.com").h("User-Agent", UA_ANDROID).leak("X-MSISDN", MSISDN);
+    let r = Req::get(uri, "www.example.com")
+        .h("User-Agent", UA_ANDROID)
+        .leak("X-MSISDN", MSISDN);
     c.exchange(&mut t, &r, "Variant");
     c.fin_close(&mut t);
     t
 }
 
 fn pcap_variant_be() -> Fixture {
-    let t = variant_trace(1_401_611_400, 250_017_000, 150_123_000, "/variant/big-endian");
+    let t = variant_trace(
+        1_401_611_400,
+        250_017_000,
+        150_123_000,
+        "/variant/big-endian",
+    );
     fixture(
         "pcap-variants-be.pcap",
         &t,
@@ -867,7 +1210,12 @@ fn pcap_variant_be() -> Fixture {
 }
 
 fn pcap_variant_ns() -> Fixture {
-    let t = variant_trace(1_442_332_800, 123_456_789, 150_000_037, "/variant/nanosecond");
+    let t = variant_trace(
+        1_442_332_800,
+        123_456_789,
+        150_000_037,
+        "/variant/nanosecond",
+    );
     fixture(
         "pcap-variants-ns.pcap",
         &t,
@@ -883,7 +1231,13 @@ fn snaplen() -> Fixture {
     const SNAP: u32 = 128;
     let captured_payload = SNAP as usize - 54; // Ethernet + IPv4 + TCP without options
     let mut t = Trace::new(T0 + 43_200, 0);
-    let mut c = Conversation::new(&mut t, "10.0.0.30:54000", "192.0.2.170:80", 0x0123_0000, 0x0456_0000);
+    let mut c = Conversation::new(
+        &mut t,
+        "10.0.0.30:54000",
+        "192.0.2.170:80",
+        0x0123_0000,
+        0x0456_0000,
+    );
     c.handshake(&mut t);
     let short = Req::get("/a", "m.example.com").leak("X-MSISDN", MSISDN);
     assert!(short.bytes().len() <= captured_payload);
@@ -895,7 +1249,14 @@ fn snaplen() -> Fixture {
         .leak("X-MSISDN", MSISDN);
     let bytes = big.bytes();
     assert!(find(&bytes, MSISDN.as_bytes()) > captured_payload && bytes.len() < 1448);
-    c.note(&mut t, c.c_next, &big, false, true, big.leak_headers_within(captured_payload));
+    c.note(
+        &mut t,
+        c.c_next,
+        &big,
+        false,
+        true,
+        big.leak_headers_within(captured_payload),
+    );
     c.send(&mut t, true, &bytes);
     let b = html(t.now_ns, "Profile");
     c.respond(&mut t, &b);
@@ -948,7 +1309,13 @@ fn tls_record(rng: &mut Lcg, ctype: u8, n: usize) -> Vec<u8> {
 fn non_http() -> Fixture {
     let mut t = Trace::new(T0 + 46_800, 0);
     let mut rng = Lcg(16);
-    let mut tls = Conversation::new(&mut t, "10.0.0.32:54100", "192.0.2.180:443", 0x1357_0000, 0x2468_0000);
+    let mut tls = Conversation::new(
+        &mut t,
+        "10.0.0.32:54100",
+        "192.0.2.180:443",
+        0x1357_0000,
+        0x2468_0000,
+    );
     tls.handshake(&mut t);
     let ch = client_hello(&mut rng, "secure.example.com");
     tls.send(&mut t, true, &ch);
@@ -962,7 +1329,13 @@ fn non_http() -> Fixture {
     tls.respond(&mut t, &app);
     tls.fin_close(&mut t);
 
-    let mut ssh = Conversation::new(&mut t, "10.0.0.32:54101", "192.0.2.181:22", 0x3579_0000, 0x4680_0000);
+    let mut ssh = Conversation::new(
+        &mut t,
+        "10.0.0.32:54101",
+        "192.0.2.181:22",
+        0x3579_0000,
+        0x4680_0000,
+    );
     ssh.handshake(&mut t);
     ssh.send(&mut t, false, b"SSH-2.0-OpenSSH_5.9p1 Debian-5ubuntu1\r\n");
     ssh.send(&mut t, true, b"SSH-2.0-OpenSSH_6.0\r\n");
@@ -976,14 +1349,30 @@ fn non_http() -> Fixture {
     ssh.respond(&mut t, &skex);
     ssh.rst(&mut t, true);
 
-    let mut h1 = Conversation::new(&mut t, "10.0.0.32:54102", "192.0.2.182:8081", 0x5791_0000, 0x6802_0000);
+    let mut h1 = Conversation::new(
+        &mut t,
+        "10.0.0.32:54102",
+        "192.0.2.182:8081",
+        0x5791_0000,
+        0x6802_0000,
+    );
     h1.handshake(&mut t);
-    let r = Req::get("/odd-port/8081", "alt.example.com:8081").h("User-Agent", UA_ANDROID).leak("X-MSISDN", MSISDN);
+    let r = Req::get("/odd-port/8081", "alt.example.com:8081")
+        .h("User-Agent", UA_ANDROID)
+        .leak("X-MSISDN", MSISDN);
     h1.exchange(&mut t, &r, "8081");
     h1.fin_close(&mut t);
-    let mut h2 = Conversation::new(&mut t, "10.0.0.32:54103", "192.0.2.183:2222", 0x7913_0000, 0x8024_0000);
+    let mut h2 = Conversation::new(
+        &mut t,
+        "10.0.0.32:54103",
+        "192.0.2.183:2222",
+        0x7913_0000,
+        0x8024_0000,
+    );
     h2.handshake(&mut t);
-    let r = Req::get("/odd-port/2222", "alt.example.com:2222").h("User-Agent", UA_ANDROID).leak("X-MSISDN", MSISDN);
+    let r = Req::get("/odd-port/2222", "alt.example.com:2222")
+        .h("User-Agent", UA_ANDROID)
+        .leak("X-MSISDN", MSISDN);
     h2.exchange(&mut t, &r, "2222");
     h2.fin_close(&mut t);
     fixture(
@@ -999,12 +1388,25 @@ fn non_http() -> Fixture {
 
 fn truncated() -> Fixture {
     let mut t = Trace::new(T0 + 50_400, 0);
-    let mut c = Conversation::new(&mut t, "10.0.0.34:54200", "203.0.113.170:80", 0x0ddb_a11c, 0x0cab_ba9e);
+    let mut c = Conversation::new(
+        &mut t,
+        "10.0.0.34:54200",
+        "203.0.113.170:80",
+        0x0ddb_a11c,
+        0x0cab_ba9e,
+    );
     c.handshake(&mut t);
-    let r = Req::get("/truncated", "www.example.com").h("User-Agent", UA_ANDROID).leak("X-MSISDN", MSISDN);
+    let r = Req::get("/truncated", "www.example.com")
+        .h("User-Agent", UA_ANDROID)
+        .leak("X-MSISDN", MSISDN);
     c.request(&mut t, &r);
     t.advance_us(40_000);
-    let b = response(t.now_ns, "200 OK", "text/plain", Lcg(17).letters(900).as_bytes());
+    let b = response(
+        t.now_ns,
+        "200 OK",
+        "text/plain",
+        Lcg(17).letters(900).as_bytes(),
+    );
     let segs = c.split(false, &b, &[300]);
     c.emit_all(&mut t, &segs);
     let mut w = PcapWriter::new(Endian::Little, false, SNAPLEN, Link::Ethernet.linktype());
@@ -1047,4 +1449,3 @@ fn empty() -> Fixture {
         "No file header at all: the analyzer must reject it with a clear error naming the file (an empty file; exit status 2 in docs/output.md), never panic. No requests.",
     )
 }
-

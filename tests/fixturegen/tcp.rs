@@ -8,7 +8,9 @@ use std::net::SocketAddr;
 
 use super::TruthRequest;
 use super::http::Req;
-use super::packet::{self, ACK, CLIENT_MAC, FIN, Framing, Link, PSH, ROUTER_MAC, RST, SYN, TcpFields};
+use super::packet::{
+    self, ACK, CLIENT_MAC, FIN, Framing, Link, PSH, ROUTER_MAC, RST, SYN, TcpFields,
+};
 use super::pcap::{Endian, PcapWriter};
 
 /// One captured packet.
@@ -92,9 +94,13 @@ impl Trace {
                     .records
                     .iter()
                     .position(|r| {
-                        r.conv == n.conv && r.from_client && n.seq.wrapping_sub(r.seq) < r.len as u32
+                        r.conv == n.conv
+                            && r.from_client
+                            && n.seq.wrapping_sub(r.seq) < r.len as u32
                     })
-                    .unwrap_or_else(|| panic!("no captured packet carries the first byte of {:?}", n.req));
+                    .unwrap_or_else(|| {
+                        panic!("no captured packet carries the first byte of {:?}", n.req)
+                    });
                 (idx, n.offset, n)
             })
             .collect();
@@ -159,7 +165,8 @@ pub struct Conversation {
 }
 
 fn addr(s: &str) -> SocketAddr {
-    s.parse().unwrap_or_else(|_| panic!("bad socket address {s}"))
+    s.parse()
+        .unwrap_or_else(|_| panic!("bad socket address {s}"))
 }
 
 impl Conversation {
@@ -189,7 +196,9 @@ impl Conversation {
             v6_ext: false,
             mss: 1448,
             c_ip_id: (id as u16).wrapping_mul(7919).wrapping_add(0x1234),
-            s_ip_id: (id as u16).wrapping_mul(104_729u32 as u16).wrapping_add(0x4321),
+            s_ip_id: (id as u16)
+                .wrapping_mul(104_729u32 as u16)
+                .wrapping_add(0x4321),
         }
     }
 
@@ -229,8 +238,18 @@ impl Conversation {
     /// Builds a segment at an explicit sequence number (for retransmissions);
     /// does not move the sequence counters.
     pub fn seg_at(&self, from_client: bool, seq: u32, flags: u8, payload: &[u8]) -> Seg {
-        let ack = if from_client { self.s_next } else { self.c_next };
-        Seg { from_client, seq, ack, flags, payload: payload.to_vec() }
+        let ack = if from_client {
+            self.s_next
+        } else {
+            self.c_next
+        };
+        Seg {
+            from_client,
+            seq,
+            ack,
+            flags,
+            payload: payload.to_vec(),
+        }
     }
 
     /// Splits `data` into segments of the given sizes (the last size repeats)
@@ -242,7 +261,12 @@ impl Conversation {
         let mut i = 0;
         while pos < data.len() {
             let n = sizes[i.min(sizes.len() - 1)].min(data.len() - pos);
-            let seq = if from_client { self.c_next } else { self.s_next }.wrapping_add(pos as u32);
+            let seq = if from_client {
+                self.c_next
+            } else {
+                self.s_next
+            }
+            .wrapping_add(pos as u32);
             let mut s = self.seg_at(from_client, seq, ACK, &data[pos..pos + n]);
             pos += n;
             i += 1;
@@ -266,7 +290,11 @@ impl Conversation {
         } else {
             (self.server, self.client, &self.s2c)
         };
-        let id = if s.from_client { &mut self.c_ip_id } else { &mut self.s_ip_id };
+        let id = if s.from_client {
+            &mut self.c_ip_id
+        } else {
+            &mut self.s_ip_id
+        };
         *id = id.wrapping_add(1);
         let ip = packet::ip_tcp(&TcpFields {
             src,
@@ -301,14 +329,24 @@ impl Conversation {
 
     /// Emits a bare ACK from one side.
     pub fn ack(&mut self, t: &mut Trace, from_client: bool) {
-        let seq = if from_client { self.c_next } else { self.s_next };
+        let seq = if from_client {
+            self.c_next
+        } else {
+            self.s_next
+        };
         let s = self.seg_at(from_client, seq, ACK, &[]);
         self.emit(t, &s);
     }
 
     /// SYN, SYN/ACK, ACK.
     pub fn handshake(&mut self, t: &mut Trace) {
-        let syn = Seg { from_client: true, seq: self.c_next, ack: 0, flags: SYN, payload: Vec::new() };
+        let syn = Seg {
+            from_client: true,
+            seq: self.c_next,
+            ack: 0,
+            flags: SYN,
+            payload: Vec::new(),
+        };
         self.emit(t, &syn);
         self.c_next = self.c_next.wrapping_add(1);
         t.advance_us(20_000);
@@ -335,7 +373,15 @@ impl Conversation {
 
     /// Notes that the client byte at `seq` starts a request the analyzer must
     /// report (or, if `optional`, may report).
-    pub fn note(&self, t: &mut Trace, seq: u32, req: &Req, optional: bool, truncated: bool, leak_headers: Vec<String>) {
+    pub fn note(
+        &self,
+        t: &mut Trace,
+        seq: u32,
+        req: &Req,
+        optional: bool,
+        truncated: bool,
+        leak_headers: Vec<String>,
+    ) {
         t.noted.push(Noted {
             conv: self.id,
             seq,
@@ -400,7 +446,11 @@ impl Conversation {
 
     /// A RST from one side.
     pub fn rst(&mut self, t: &mut Trace, from_client: bool) {
-        let seq = if from_client { self.c_next } else { self.s_next };
+        let seq = if from_client {
+            self.c_next
+        } else {
+            self.s_next
+        };
         let s = self.seg_at(from_client, seq, RST | ACK, &[]);
         self.emit(t, &s);
     }
