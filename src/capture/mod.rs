@@ -95,6 +95,15 @@ pub struct CaptureError {
     pub kind: CaptureErrorKind,
 }
 
+/// Opens a capture file for streaming.
+pub fn open_file(path: &std::path::Path) -> Result<CaptureReader, CaptureError> {
+    let file = std::fs::File::open(path).map_err(|e| CaptureError {
+        offset: 0,
+        kind: CaptureErrorKind::Io(e),
+    })?;
+    CaptureReader::new(file)
+}
+
 /// Anything that yields packets: a capture file or a live interface.
 pub trait PacketSource {
     /// The next packet, `Ok(None)` at a clean end of input.
