@@ -240,7 +240,7 @@ impl BlockState {
 impl PacketSource for CaptureReader {
     fn next_packet(&mut self) -> Result<Option<Packet<'_>>, CaptureError> {
         if self.pending_consume > 0 {
-            self.inner.consume(self.pending_consume);
+            self.inner.consume_noshift(self.pending_consume);
             self.pending_consume = 0;
         }
         if self.finished {
@@ -254,7 +254,7 @@ impl PacketSource for CaptureReader {
                 Err(e) => Err(owned_error(e)),
             };
             match parsed {
-                Ok((used, Ok(Step::Skip))) => self.inner.consume(used),
+                Ok((used, Ok(Step::Skip))) => self.inner.consume_noshift(used),
                 Ok((
                     used,
                     Ok(Step::Packet {

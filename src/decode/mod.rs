@@ -87,6 +87,11 @@ impl Skip {
 
 /// Decodes one frame down to its TCP segment.
 pub fn decode(link: LinkType, frame: &[u8]) -> Result<TcpSegment<'_>, Skip> {
+    if link == LinkType::ETHERNET
+        && let Some(segment) = ethernet_ipv4_tcp(frame)
+    {
+        return Ok(segment);
+    }
     let sliced = match link {
         LinkType::ETHERNET => LaxSlicedPacket::from_ethernet(frame).map_err(|_| Skip::Truncated)?,
         LinkType::LINUX_SLL => {
@@ -188,6 +193,93 @@ fn tcp_segment<'a>(sliced: &LaxSlicedPacket<'a>) -> Result<TcpSegment<'a>, Skip>
         }
         None => Err(Skip::NotTcp),
     }
+}
+
+/// The fast path for the commonest frame: Ethernet II, IPv4 without options,
+/// not fragmented, TCP, nothing cut by the snap length. `None` means "not that
+/// simple": etherparse then decodes the frame and classifies what it is.
+fn ethernet_ipv4_tcp(frame: &[u8]) -> Option<TcpSegment<'_>> {
+    const ETH: usize = 14;
+    if be16(frame, 12)? != 0x0800 {
+        return None;
+    }
+    let ip = frame.get(ETH..)?;
+    let ip_header: &[u8; 20] = ip.get(..20)?.try_into().ok()?;
+    let [
+        version_ihl,
+        _,
+        len_hi,
+        len_lo,
+        _,
+        _,
+        flags_frag_hi,
+        frag_lo,
+        _,
+        protocol,
+        _,
+        _,
+        s0,
+        s1,
+        s2,
+        s3,
+        d0,
+        d1,
+        d2,
+        d3,
+    ] = *ip_header;
+    // IPv4, 20-byte header, TCP, neither "more fragments" nor a fragment offset.
+    if version_ihl != 0x45 || protocol != 6 || (flags_frag_hi & 0x3f) != 0 || frag_lo != 0 {
+        return None;
+    }
+    let total = usize::from(u16::from_be_bytes([len_hi, len_lo]));
+    // The IP length must fit the captured bytes (Ethernet padding may follow).
+    let packet = ip.get(..total)?;
+    let tcp = packet.get(20..)?;
+    let tcp_header: &[u8; 20] = tcp.get(..20)?.try_into().ok()?;
+    let [
+        sp0,
+        sp1,
+        dp0,
+        dp1,
+        q0,
+        q1,
+        q2,
+        q3,
+        a0,
+        a1,
+        a2,
+        a3,
+        offset,
+        flags,
+        ..,
+    ] = *tcp_header;
+    let header_len = usize::from(offset >> 4) * 4;
+    if header_len < 20 {
+        return None;
+    }
+    let payload = tcp.get(header_len..)?;
+    let src = SocketAddr::new(
+        IpAddr::from([s0, s1, s2, s3]),
+        u16::from_be_bytes([sp0, sp1]),
+    );
+    let dst = SocketAddr::new(
+        IpAddr::from([d0, d1, d2, d3]),
+        u16::from_be_bytes([dp0, dp1]),
+    );
+    Some(TcpSegment {
+        src,
+        dst,
+        seq: u32::from_be_bytes([q0, q1, q2, q3]),
+        ack: u32::from_be_bytes([a0, a1, a2, a3]),
+        flags: TcpFlags {
+            fin: flags & 0x01 != 0,
+            syn: flags & 0x02 != 0,
+            rst: flags & 0x04 != 0,
+            ack: flags & 0x10 != 0,
+        },
+        payload,
+        missing: 0,
+    })
 }
 
 fn be16(data: &[u8], at: usize) -> Option<u16> {
@@ -320,6 +412,34 @@ mod tests {
         assert_eq!(decode(LinkType::RAW, &udp), Err(Skip::NotTcp));
         let tcp = ipv4_tcp(b"");
         assert_eq!(decode(LinkType::RAW, &tcp[..30]), Err(Skip::Truncated));
+    }
+
+    #[test]
+    fn fast_path_agrees_with_etherparse() {
+        let mut frames = vec![
+            ethernet(0x0800, &ipv4_tcp(b"GET / HTTP/1.1\r\n\r\n")),
+            ethernet(0x0800, &ipv4_tcp(b"")),
+            ethernet(0x0800, &ipv4_tcp(&[7u8; 1400])),
+        ];
+        // Ethernet padding after a short IP packet.
+        let mut padded = ethernet(0x0800, &ipv4_tcp(b""));
+        padded.extend_from_slice(&[0u8; 6]);
+        frames.push(padded);
+        for frame in frames {
+            let fast = super::ethernet_ipv4_tcp(&frame).expect("fast path takes it");
+            let sliced = LaxSlicedPacket::from_ethernet(&frame).unwrap();
+            assert_eq!(Ok(fast), tcp_segment(&sliced));
+        }
+        // Everything unusual falls through to etherparse.
+        let full = ethernet(0x0800, &ipv4_tcp(&[b'a'; 100]));
+        assert!(
+            super::ethernet_ipv4_tcp(&full[..full.len() - 10]).is_none(),
+            "cut by the snap length"
+        );
+        let mut frag = ethernet(0x0800, &ipv4_tcp(b"abc"));
+        frag[14 + 6] = 0x20; // more fragments
+        assert!(super::ethernet_ipv4_tcp(&frag).is_none());
+        assert_eq!(decode(LinkType::ETHERNET, &frag), Err(Skip::IpFragment));
     }
 
     #[test]

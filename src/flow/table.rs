@@ -12,7 +12,43 @@ use crate::time::Timestamp;
 /// How often (capture seconds) idle flows are looked for.
 const SWEEP_INTERVAL_SECS: i64 = 5;
 
-type FlowKey = (SocketAddr, SocketAddr);
+/// Both endpoints packed into integers, lower endpoint first: cheap to hash and
+/// compare (the derived hash of `SocketAddr` pairs cost several times more).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct FlowKey {
+    lo_addr: u128,
+    hi_addr: u128,
+    /// Low port in bits 0..16, high port in 16..32, bit 32 set for IPv6.
+    ports: u64,
+}
+
+/// An endpoint as one sortable integer pair: (address, port).
+fn endpoint(addr: SocketAddr) -> (u128, u16) {
+    let ip = match addr.ip() {
+        std::net::IpAddr::V4(v4) => u128::from(u32::from(v4)),
+        std::net::IpAddr::V6(v6) => u128::from(v6),
+    };
+    (ip, addr.port())
+}
+
+impl FlowKey {
+    /// The key of a segment and the side that sent it.
+    fn of(src: SocketAddr, dst: SocketAddr) -> (FlowKey, Side) {
+        let (s, d) = (endpoint(src), endpoint(dst));
+        let v6 = if src.is_ipv6() { 1u64 << 32 } else { 0 };
+        let ((lo, hi), side) = if s <= d {
+            ((s, d), Side::A)
+        } else {
+            ((d, s), Side::B)
+        };
+        let key = FlowKey {
+            lo_addr: lo.0,
+            hi_addr: hi.0,
+            ports: v6 | u64::from(lo.1) | (u64::from(hi.1) << 16),
+        };
+        (key, side)
+    }
+}
 
 struct Flow<S> {
     ctx: FlowContext,
@@ -69,11 +105,7 @@ impl<H: StreamHandler> FlowTable<H> {
     /// Feeds one segment captured at `ts`.
     pub fn process(&mut self, ts: Timestamp, seg: &TcpSegment<'_>, handler: &mut H) {
         self.advance_clock(ts, handler);
-        let (key, side) = if seg.src <= seg.dst {
-            ((seg.src, seg.dst), Side::A)
-        } else {
-            ((seg.dst, seg.src), Side::B)
-        };
+        let (key, side) = FlowKey::of(seg.src, seg.dst);
         let flags = seg.flags;
 
         // A SYN opening a different connection on a known pair replaces the old flow.
@@ -111,7 +143,10 @@ impl<H: StreamHandler> FlowTable<H> {
             let flow = Flow {
                 ctx: FlowContext {
                     id: self.next_id,
-                    endpoints: [key.0, key.1],
+                    endpoints: match side {
+                        Side::A => [seg.src, seg.dst],
+                        Side::B => [seg.dst, seg.src],
+                    },
                     syn_client: None,
                 },
                 halves: Default::default(),

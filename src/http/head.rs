@@ -100,6 +100,8 @@ pub fn classify_line_start(bytes: &[u8]) -> LineStart {
     if bytes.starts_with(b"HTTP/") {
         return LineStart::Response;
     }
+    // Only the method's worth of bytes matters: never scan a whole chunk here.
+    let bytes = bytes.get(..MAX_METHOD + 1).unwrap_or(bytes);
     let token_end = bytes.iter().position(|b| *b == b' ');
     let token = bytes
         .get(..token_end.unwrap_or(bytes.len()))
@@ -202,7 +204,7 @@ fn parse_head_lenient(bytes: &[u8]) -> Option<Head> {
             continue;
         }
         headers.push(Header {
-            name: String::from_utf8_lossy(name).into_owned(),
+            name: lossy_string(name),
             value: trim_value(line.get(colon + 1..).unwrap_or_default()),
         });
     }
@@ -215,7 +217,16 @@ fn parse_head_lenient(bytes: &[u8]) -> Option<Head> {
 }
 
 fn trim_value(value: &[u8]) -> String {
-    String::from_utf8_lossy(value.trim_ascii()).into_owned()
+    lossy_string(value.trim_ascii())
+}
+
+/// Bytes as text; invalid UTF-8 becomes U+FFFD. The strict check first is the
+/// fast path (almost every header is ASCII).
+fn lossy_string(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
 }
 
 #[cfg(test)]

@@ -5,9 +5,10 @@
 //! complete, collected in [`HttpExtractor::take_requests`].
 //!
 //! Requests are recognised by content on any port. Only the client direction
-//! is parsed: the side that sent the SYN when the handshake was captured,
-//! else the side that sends a request line (a side that first shows a
-//! response status line is the server). Bytes of the server are never read
+//! is parsed: the side that sent the SYN when the handshake was captured;
+//! mid-stream, the side on an unprivileged port when the other is on a usual
+//! HTTP port (80, 8080, 3128, ...), else the side that sends a request line (a
+//! side that first shows a response status line is the server). Bytes of the server are never read
 //! as requests. Flows whose client does not open with a request line are
 //! dropped from parsing at once (TLS, SSH, ...). Memory: a partial head is
 //! held up to [`HttpLimits::max_head_bytes`], all partial heads together up
@@ -74,6 +75,22 @@ pub struct HttpFlow {
     streams: [Option<RequestStream>; 2],
 }
 
+/// Ports on which HTTP servers (and proxies) usually listen.
+const HTTP_SERVER_PORTS: [u16; 9] = [80, 81, 591, 3128, 8000, 8008, 8080, 8088, 8888];
+
+/// For a flow picked up mid-stream: when exactly one endpoint listens on a
+/// usual HTTP port and the other uses an unprivileged port, the other is the
+/// client. This spares scanning megabytes of response bodies for a request
+/// line; on any other port pair the content decides.
+fn server_port_hint(flow: &FlowContext) -> Option<Side> {
+    let is_server = |side: Side| HTTP_SERVER_PORTS.contains(&flow.addr(side).port());
+    match (is_server(Side::A), is_server(Side::B)) {
+        (true, false) if flow.addr(Side::B).port() >= 1024 => Some(Side::B),
+        (false, true) if flow.addr(Side::A).port() >= 1024 => Some(Side::A),
+        _ => None,
+    }
+}
+
 /// Turns reassembled streams into requests.
 #[derive(Debug, Default)]
 pub struct HttpExtractor {
@@ -134,7 +151,7 @@ impl StreamHandler for HttpExtractor {
         chunk: Chunk<'_>,
     ) -> Interest {
         if state.client.is_none() {
-            state.client = flow.syn_client;
+            state.client = flow.syn_client.or_else(|| server_port_hint(flow));
         }
         if state.client.is_some_and(|c| c != side) {
             // The server's side: never parsed. Drop what it held before roles were known.
