@@ -26,6 +26,15 @@
     )
 )]
 
+/// Adds the counters of `$other` to `$this`, field by field. The pattern is
+/// exhaustive, so a counter added to the struct but not here fails to compile.
+macro_rules! absorb_counters {
+    ($this:ident, $other:ident, $ty:ident { $($field:ident),* $(,)? }) => {{
+        let $ty { $($field),* } = $other;
+        $( $this.$field += *$field; )*
+    }};
+}
+
 pub mod capture;
 pub mod decode;
 pub mod detect;

@@ -339,3 +339,30 @@ fn count_non_fixture_files() -> u64 {
         .unwrap_or(0)
         - fixturegen::all().len() as u64
 }
+
+#[test]
+fn output_does_not_depend_on_the_number_of_threads() {
+    for f in fixturegen::all() {
+        let path = format!("fixtures/{}", f.name);
+        let run = |threads: &str| {
+            let out = phoneleak(&[
+                "scan",
+                "--threads",
+                threads,
+                "--format",
+                "jsonl",
+                "--all-requests",
+                &path,
+            ]);
+            (out.status.code(), out.stdout, out.stderr)
+        };
+        let one = run("1");
+        for threads in ["2", "3", "7"] {
+            assert!(
+                run(threads) == one,
+                "{}: --threads {threads} differs from --threads 1",
+                f.name
+            );
+        }
+    }
+}

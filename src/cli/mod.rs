@@ -60,6 +60,9 @@ pub(crate) struct ScanArgs {
     pub output: OutputArgs,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+    /// Analysis threads (default: one per core). Output is the same for any number.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
 }
 
 /// How findings are written (shared by every command that reports).

@@ -4,9 +4,11 @@ use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use phoneleak::capture::{self, PacketSource};
+use std::cell::Cell;
+
+use phoneleak::capture::{self, CaptureError, PacketSource};
 use phoneleak::detect::Detector;
-use phoneleak::pipeline::Analyzer;
+use phoneleak::pipeline::{Analyzer, Config, Finding, Stats, parallel};
 use phoneleak::report::{InputError, Summary};
 
 use super::ScanArgs;
@@ -17,7 +19,9 @@ pub(crate) fn run(args: &ScanArgs) -> io::Result<u8> {
     let mut errors = Vec::new();
     let files = expand_paths(&args.paths, &mut errors);
     let mut sink = args.output.sink(BufWriter::new(io::stdout().lock()));
-    let mut analyzer = Analyzer::new(args.analysis.config(), Arc::new(Detector::new()));
+    let detector = Arc::new(Detector::new());
+    let config = args.analysis.config();
+    let threads = args.threads.unwrap_or_else(default_threads).max(1);
     let total: u64 = files
         .iter()
         .filter_map(|f| f.metadata().ok())
@@ -25,11 +29,12 @@ pub(crate) fn run(args: &ScanArgs) -> io::Result<u8> {
         .sum();
     let progress = progress_bar(total);
     let mut done_bytes = 0u64;
-    let write_error: std::cell::Cell<Option<io::Error>> = std::cell::Cell::new(None);
+    let write_error: Cell<Option<io::Error>> = Cell::new(None);
     let mut fatal = !errors.is_empty();
+    let mut stats = Stats::default();
 
     for file in &files {
-        let mut on_finding = |f: phoneleak::pipeline::Finding| {
+        let mut on_finding = |f: Finding| {
             if let Err(e) = sink.finding(&f) {
                 write_error.set(Some(e));
             }
@@ -48,38 +53,35 @@ pub(crate) fn run(args: &ScanArgs) -> io::Result<u8> {
                 continue;
             }
         };
-        let mut packets = 0u64;
-        let mut last_tick = 0u64;
-        loop {
-            match reader.next_packet() {
-                Ok(Some(packet)) => {
-                    packets += 1;
-                    analyzer.packet(&packet, &mut on_finding);
-                    if packets.is_multiple_of(4096) {
-                        let pos = reader.position();
-                        progress.inc(pos - last_tick);
-                        last_tick = pos;
-                    }
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    if packets == 0 {
-                        fatal = true;
-                    }
-                    errors.push(InputError {
-                        file: name.clone(),
-                        offset: Some(e.offset),
-                        error: e.kind.to_string(),
-                        partial: packets > 0,
-                    });
-                    break;
-                }
-            }
-            if let Some(e) = write_error.take() {
-                return Err(e);
-            }
+        let mut on_progress = |position: u64| progress.set_position(done_bytes + position);
+        let (file_stats, error) = if threads == 1 {
+            analyze_here(
+                &mut reader,
+                config,
+                &detector,
+                &mut on_finding,
+                &mut on_progress,
+            )
+        } else {
+            parallel::analyze(
+                &mut reader,
+                threads,
+                config,
+                &detector,
+                &mut on_finding,
+                &mut on_progress,
+            )
+        };
+        if let Some(e) = error {
+            fatal |= file_stats.packets == 0;
+            errors.push(InputError {
+                file: name,
+                offset: Some(e.offset),
+                error: e.kind.to_string(),
+                partial: file_stats.packets > 0,
+            });
         }
-        analyzer.end_of_input(&mut on_finding);
+        stats.absorb(&file_stats);
         done_bytes += file.metadata().map(|m| m.len()).unwrap_or(0);
         progress.set_position(done_bytes);
         if let Some(e) = write_error.take() {
@@ -96,7 +98,6 @@ pub(crate) fn run(args: &ScanArgs) -> io::Result<u8> {
         let what = if e.partial { "warning" } else { "error" };
         eprintln!("phoneleak: {what}: {}{at}: {}", e.file, e.error);
     }
-    let stats = analyzer.stats();
     let leaked = stats.leaking_requests > 0;
     sink.summary(&Summary {
         files: files.len() as u64,
@@ -111,6 +112,40 @@ pub(crate) fn run(args: &ScanArgs) -> io::Result<u8> {
     } else {
         0
     })
+}
+
+/// One thread per core by default.
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The whole analysis of one source on the calling thread.
+fn analyze_here(
+    source: &mut dyn PacketSource,
+    config: Config,
+    detector: &Arc<Detector>,
+    found: &mut dyn FnMut(Finding),
+    progress: &mut dyn FnMut(u64),
+) -> (Stats, Option<CaptureError>) {
+    let mut analyzer = Analyzer::new(config, Arc::clone(detector));
+    let mut index = 0u64;
+    let mut error = None;
+    loop {
+        match source.next_packet() {
+            Ok(Some(packet)) => analyzer.packet(index, &packet, found),
+            Ok(None) => break,
+            Err(e) => {
+                error = Some(e);
+                break;
+            }
+        }
+        index += 1;
+        if index.is_multiple_of(4096) {
+            progress(source.position());
+        }
+    }
+    analyzer.end_of_input(found);
+    (analyzer.stats(), error)
 }
 
 /// A byte-progress bar on stderr, drawn only when stderr is a terminal.

@@ -14,7 +14,7 @@ mod stream;
 mod table;
 
 pub use stream::{Budget, HalfStream};
-pub use table::FlowTable;
+pub use table::{FlowTable, SweepSchedule, shard_of};
 
 use std::net::SocketAddr;
 
@@ -94,6 +94,9 @@ pub struct FlowContext {
     pub endpoints: [SocketAddr; 2],
     /// The side that sent the opening SYN, when the handshake was captured.
     pub syn_client: Option<Side>,
+    /// Index (in its source) of the packet that created the flow; orders flows
+    /// the same way whatever the hashing or the number of threads.
+    pub first_packet: u64,
 }
 
 impl FlowContext {
@@ -179,8 +182,6 @@ pub struct FlowStats {
     pub flows: u64,
     /// Flows whose handshake was not captured (picked up mid-stream).
     pub flows_midstream: u64,
-    /// Most flows tracked at once.
-    pub flows_peak: u64,
     /// Flows ended by FIN/FIN or RST.
     pub flows_closed: u64,
     /// Flows ended by the idle timeout.
@@ -209,4 +210,32 @@ pub struct FlowStats {
     pub gaps_forced_by_memcap: u64,
     /// Payload bytes that were on the wire but cut by the snap length.
     pub snaplen_lost_bytes: u64,
+}
+
+impl FlowStats {
+    /// Adds another table's counters to these.
+    pub fn absorb(&mut self, o: &FlowStats) {
+        absorb_counters!(
+            self,
+            o,
+            FlowStats {
+                flows,
+                flows_midstream,
+                flows_closed,
+                flows_timed_out,
+                flows_evicted,
+                flows_reused,
+                packets_untracked,
+                retransmitted_bytes,
+                overlap_bytes,
+                out_of_window_segments,
+                gaps,
+                gap_bytes,
+                gaps_acked,
+                gaps_forced_by_direction_cap,
+                gaps_forced_by_memcap,
+                snaplen_lost_bytes
+            }
+        );
+    }
 }

@@ -12,6 +12,31 @@ use crate::time::Timestamp;
 /// How often (capture seconds) idle flows are looked for.
 const SWEEP_INTERVAL_SECS: i64 = 5;
 
+/// When idle flows are looked for: every [`SWEEP_INTERVAL_SECS`] of capture
+/// time, at the first packet past the due time. Kept apart from the table so a
+/// parallel reader can compute the same schedule for all its workers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SweepSchedule {
+    now: Timestamp,
+    due: Option<Timestamp>,
+}
+
+impl SweepSchedule {
+    /// Notes a packet's capture time; returns the current time when a sweep is due.
+    pub fn observe(&mut self, ts: Timestamp) -> Option<Timestamp> {
+        if ts > self.now {
+            self.now = ts;
+        }
+        let next = Timestamp::from_parts(self.now.secs().saturating_add(SWEEP_INTERVAL_SECS), 0);
+        let due = self.due.get_or_insert(next);
+        if self.now < *due {
+            return None;
+        }
+        *due = next;
+        Some(self.now)
+    }
+}
+
 /// Both endpoints packed into integers, lower endpoint first: cheap to hash and
 /// compare (the derived hash of `SocketAddr` pairs cost several times more).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -20,6 +45,18 @@ struct FlowKey {
     hi_addr: u128,
     /// Low port in bits 0..16, high port in 16..32, bit 32 set for IPv6.
     ports: u64,
+}
+
+/// Which of `shards` workers owns the flow of a segment. Symmetric (both
+/// directions land on the same shard) and the same in every run, so work is
+/// split identically whatever the machine.
+pub fn shard_of(src: SocketAddr, dst: SocketAddr, shards: usize) -> usize {
+    let (key, _) = FlowKey::of(src, dst);
+    let fold = |x: u128| (x as u64) ^ ((x >> 64) as u64);
+    let mixed = (fold(key.lo_addr) ^ fold(key.hi_addr).rotate_left(23) ^ key.ports.rotate_left(47))
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let shards = shards.max(1) as u64;
+    ((mixed >> 32) % shards) as usize
 }
 
 /// An endpoint as one sortable integer pair: (address, port).
@@ -64,8 +101,9 @@ pub struct FlowTable<H: StreamHandler> {
     budget: Budget,
     stats: FlowStats,
     next_id: u64,
-    now: Timestamp,
-    next_sweep: Option<Timestamp>,
+    schedule: SweepSchedule,
+    /// When set, sweeps happen only through [`FlowTable::sweep`].
+    external_clock: bool,
 }
 
 impl<H: StreamHandler> FlowTable<H> {
@@ -77,8 +115,8 @@ impl<H: StreamHandler> FlowTable<H> {
             budget: Budget::default(),
             stats: FlowStats::default(),
             next_id: 0,
-            now: Timestamp::default(),
-            next_sweep: None,
+            schedule: SweepSchedule::default(),
+            external_clock: false,
         }
     }
 
@@ -102,9 +140,24 @@ impl<H: StreamHandler> FlowTable<H> {
         self.budget.used
     }
 
-    /// Feeds one segment captured at `ts`.
-    pub fn process(&mut self, ts: Timestamp, seg: &TcpSegment<'_>, handler: &mut H) {
-        self.advance_clock(ts, handler);
+    /// Leaves idle-flow sweeps to the caller ([`FlowTable::sweep`]), which then
+    /// follows a [`SweepSchedule`] of its own (a parallel reader does).
+    pub fn set_external_clock(&mut self, external: bool) {
+        self.external_clock = external;
+    }
+
+    /// Moves capture time forward; sweeps idle flows when one is due.
+    pub fn advance_clock(&mut self, ts: Timestamp, handler: &mut H) {
+        if let Some(now) = self.schedule.observe(ts) {
+            self.sweep(now, handler);
+        }
+    }
+
+    /// Feeds one segment: the `index`-th packet of the source, captured at `ts`.
+    pub fn process(&mut self, index: u64, ts: Timestamp, seg: &TcpSegment<'_>, handler: &mut H) {
+        if !self.external_clock {
+            self.advance_clock(ts, handler);
+        }
         let (key, side) = FlowKey::of(seg.src, seg.dst);
         let flags = seg.flags;
 
@@ -148,13 +201,13 @@ impl<H: StreamHandler> FlowTable<H> {
                         Side::B => [seg.dst, seg.src],
                     },
                     syn_client: None,
+                    first_packet: index,
                 },
                 halves: Default::default(),
                 last_seen: ts,
                 app: H::State::default(),
             };
             self.flows.insert(key, flow);
-            self.stats.flows_peak = self.stats.flows_peak.max(self.flows.len() as u64);
         }
         let Some(flow) = self.flows.get_mut(&key) else {
             return;
@@ -227,8 +280,8 @@ impl<H: StreamHandler> FlowTable<H> {
     /// Flushes and forgets every flow (end of input).
     pub fn flush_all(&mut self, handler: &mut H) {
         let mut flows: Vec<Flow<H::State>> = self.flows.drain().map(|(_, f)| f).collect();
-        // Flush in flow order so output does not depend on hash order.
-        flows.sort_unstable_by_key(|f| f.ctx.id);
+        // Flush in order of the flows' first packets: output does not depend on hash order.
+        flows.sort_unstable_by_key(|f| f.ctx.first_packet);
         for flow in flows {
             finish(
                 flow,
@@ -239,24 +292,11 @@ impl<H: StreamHandler> FlowTable<H> {
             );
         }
         // The next source has a clock of its own.
-        self.now = Timestamp::default();
-        self.next_sweep = None;
+        self.schedule = SweepSchedule::default();
     }
 
-    /// Moves capture time forward and expires idle flows now and then.
-    fn advance_clock(&mut self, ts: Timestamp, handler: &mut H) {
-        if ts > self.now {
-            self.now = ts;
-        }
-        let due = self.next_sweep.get_or_insert(Timestamp::from_parts(
-            self.now.secs() + SWEEP_INTERVAL_SECS,
-            0,
-        ));
-        if self.now < *due {
-            return;
-        }
-        *due = Timestamp::from_parts(self.now.secs() + SWEEP_INTERVAL_SECS, 0);
-        let now = self.now;
+    /// Flushes and forgets the flows idle for the timeout at capture time `now`.
+    pub fn sweep(&mut self, now: Timestamp, handler: &mut H) {
         let timeout = self.limits.idle_timeout_secs;
         let mut idle: Vec<FlowKey> = self
             .flows
@@ -267,7 +307,7 @@ impl<H: StreamHandler> FlowTable<H> {
         if idle.is_empty() {
             return;
         }
-        idle.sort_unstable_by_key(|k| self.flows.get(k).map_or(0, |f| f.ctx.id));
+        idle.sort_unstable_by_key(|k| self.flows.get(k).map_or(0, |f| f.ctx.first_packet));
         for key in idle {
             if let Some(flow) = self.flows.remove(&key) {
                 self.stats.flows_timed_out += 1;
@@ -402,7 +442,7 @@ mod tests {
         let mut t = FlowTable::new(limits);
         let mut h = Recorder::default();
         for (secs, s) in segs {
-            t.process(Timestamp::from_parts(*secs, 0), s, &mut h);
+            t.process(0, Timestamp::from_parts(*secs, 0), s, &mut h);
         }
         t.flush_all(&mut h);
         (h.log, t.stats().clone())
@@ -520,7 +560,7 @@ mod tests {
         let mut t = FlowTable::new(limits);
         let mut h = Recorder::default();
         for (secs, s) in &segs {
-            t.process(Timestamp::from_parts(*secs, 0), s, &mut h);
+            t.process(0, Timestamp::from_parts(*secs, 0), s, &mut h);
             assert!(t.len() <= 32);
         }
         assert!(t.stats().flows_evicted >= 68);

@@ -68,11 +68,35 @@ pub struct HttpStats {
     pub streams_given_up: u64,
 }
 
+impl HttpStats {
+    /// Adds another extractor's counters to these.
+    pub fn absorb(&mut self, o: &HttpStats) {
+        absorb_counters!(
+            self,
+            o,
+            HttpStats {
+                requests,
+                truncated_heads,
+                heads_over_limit,
+                heads_cut_by_memcap,
+                gaps_in_head,
+                resyncs,
+                framing_errors,
+                connect_tunnels,
+                streams_not_http,
+                streams_given_up
+            }
+        );
+    }
+}
+
 /// Per-flow HTTP state, kept inside the flow table's entry.
 #[derive(Debug, Default)]
 pub struct HttpFlow {
     client: Option<Side>,
     streams: [Option<RequestStream>; 2],
+    /// Requests published so far.
+    requests: u64,
 }
 
 /// Ports on which HTTP servers (and proxies) usually listen.
@@ -122,9 +146,10 @@ impl HttpExtractor {
     }
 
     /// Attaches flow facts to parsed heads and queues them.
-    fn publish(&mut self, flow: &FlowContext, client: Side) {
+    fn publish(&mut self, flow: &FlowContext, client: Side, published: &mut u64) {
         for p in self.parsed.drain(..) {
             self.stats.requests += 1;
+            *published += 1;
             self.ready.push(Request {
                 ts: p.ts,
                 client: flow.addr(client),
@@ -135,6 +160,7 @@ impl HttpExtractor {
                 version: p.head.version,
                 headers: p.head.headers,
                 truncated: p.truncated,
+                flow_order: (flow.first_packet, *published),
             });
         }
     }
@@ -183,7 +209,7 @@ impl StreamHandler for HttpExtractor {
         self.buffered = self.buffered.saturating_sub(before).saturating_add(after);
         if !self.parsed.is_empty() {
             let client = *state.client.get_or_insert(side);
-            self.publish(flow, client);
+            self.publish(flow, client, &mut state.requests);
         }
         match verdict {
             Verdict::Continue => Interest::Continue,
@@ -210,7 +236,7 @@ impl StreamHandler for HttpExtractor {
                 stream.end(&mut self.stats, &mut self.parsed);
                 if !self.parsed.is_empty() {
                     let client = *state.client.get_or_insert(side);
-                    self.publish(flow, client);
+                    self.publish(flow, client, &mut state.requests);
                 }
             }
         }

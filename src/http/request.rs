@@ -33,6 +33,9 @@ pub struct Request {
     pub headers: Vec<Header>,
     /// True when the header block was cut (size limit, gap or end of stream).
     pub truncated: bool,
+    /// Index of the packet that created the flow, and this request's position in
+    /// the flow: a total order of requests that does not depend on threading.
+    pub flow_order: (u64, u64),
 }
 
 impl Request {

@@ -4,6 +4,11 @@
 //! finished request, with its leaks, to a callback as soon as its header
 //! block is complete. [`Analyzer::end_of_input`] flushes the flows of a source
 //! (call it between files: flows never span two captures).
+//! [`parallel::analyze`] runs the same analysis on several threads, each owning
+//! a shard of the flows, and merges their findings into the order one thread
+//! produces ([`OrderKey`]).
+pub mod parallel;
+
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -21,6 +26,24 @@ pub struct Finding {
     pub request: Request,
     /// Leaks, in header order; empty when nothing leaked.
     pub leaks: Vec<Leak>,
+    /// Where the finding falls in the order of the run's output.
+    pub order: OrderKey,
+}
+
+/// The order of findings: by the packet whose processing completed the
+/// request, then (sweeps before the packet itself) by flow, then by position in
+/// the flow. One thread emits findings in this order; the parallel runner
+/// merges shards into it, so output does not depend on the number of threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OrderKey {
+    /// Index of the packet (or tick) that completed the request; `u64::MAX` at end of input.
+    pub completed_at: u64,
+    /// 0 for requests flushed by an idle sweep before that packet, 1 for the packet's own.
+    pub phase: u8,
+    /// Index of the packet that created the request's flow.
+    pub flow: u64,
+    /// Position of the request in its flow.
+    pub seq: u64,
 }
 
 /// Counters of the decode stage, one per [`Skip`] reason.
@@ -54,6 +77,23 @@ impl DecodeStats {
     }
 }
 
+impl DecodeStats {
+    fn absorb(&mut self, o: &DecodeStats) {
+        absorb_counters!(
+            self,
+            o,
+            DecodeStats {
+                unknown_link_type,
+                not_ip,
+                not_tcp,
+                ip_fragment,
+                truncated,
+                malformed
+            }
+        );
+    }
+}
+
 /// Every counter of a run, for the summary.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Stats {
@@ -71,6 +111,28 @@ pub struct Stats {
     pub flow: FlowStats,
     /// HTTP stage.
     pub http: HttpStats,
+}
+
+impl Stats {
+    /// Adds another shard's (or file's) counters to these.
+    pub fn absorb(&mut self, o: &Stats) {
+        let Stats {
+            packets,
+            bytes,
+            leaking_requests,
+            leaks,
+            decode,
+            flow,
+            http,
+        } = o;
+        self.packets += packets;
+        self.bytes += bytes;
+        self.leaking_requests += leaking_requests;
+        self.leaks += leaks;
+        self.decode.absorb(decode);
+        self.flow.absorb(flow);
+        self.http.absorb(http);
+    }
 }
 
 /// Settings of the analysis.
@@ -92,6 +154,7 @@ pub struct Analyzer {
     bytes: u64,
     leaking_requests: u64,
     leaks: u64,
+    external_clock: bool,
 }
 
 impl Analyzer {
@@ -106,27 +169,52 @@ impl Analyzer {
             bytes: 0,
             leaking_requests: 0,
             leaks: 0,
+            external_clock: false,
         }
     }
 
-    /// Takes one packet; `found` receives each request completed by it.
-    pub fn packet(&mut self, packet: &Packet<'_>, found: &mut dyn FnMut(Finding)) {
+    /// Takes the `index`-th packet of the source; `found` receives each request
+    /// completed by it (or by an idle sweep it triggered), in [`OrderKey`] order.
+    pub fn packet(&mut self, index: u64, packet: &Packet<'_>, found: &mut dyn FnMut(Finding)) {
         self.packets += 1;
         self.bytes += packet.data.len() as u64;
+        if !self.external_clock {
+            self.flows.advance_clock(packet.ts, &mut self.http);
+            self.publish(index, 0, found);
+        }
         match decode::decode(packet.link, packet.data) {
-            Ok(segment) => self.flows.process(packet.ts, &segment, &mut self.http),
+            Ok(segment) => self
+                .flows
+                .process(index, packet.ts, &segment, &mut self.http),
             Err(skip) => {
                 self.decode.count(skip);
                 return;
             }
         }
-        self.publish(found);
+        self.publish(index, 1, found);
+    }
+
+    /// Leaves idle sweeps to [`Analyzer::sweep`] calls (see [`parallel`]).
+    pub fn set_external_clock(&mut self, external: bool) {
+        self.external_clock = external;
+        self.flows.set_external_clock(external);
+    }
+
+    /// Sweeps idle flows at capture time `now`, before the `index`-th packet.
+    pub fn sweep(
+        &mut self,
+        index: u64,
+        now: crate::time::Timestamp,
+        found: &mut dyn FnMut(Finding),
+    ) {
+        self.flows.sweep(now, &mut self.http);
+        self.publish(index, 0, found);
     }
 
     /// Ends a source: flushes every flow (reporting what their buffers held).
     pub fn end_of_input(&mut self, found: &mut dyn FnMut(Finding)) {
         self.flows.flush_all(&mut self.http);
-        self.publish(found);
+        self.publish(u64::MAX, 0, found);
     }
 
     /// Flows tracked now.
@@ -147,14 +235,25 @@ impl Analyzer {
         }
     }
 
-    fn publish(&mut self, found: &mut dyn FnMut(Finding)) {
+    fn publish(&mut self, completed_at: u64, phase: u8, found: &mut dyn FnMut(Finding)) {
         for request in self.http.take_requests() {
             let leaks = self.detector.inspect(&request.headers);
             if !leaks.is_empty() {
                 self.leaking_requests += 1;
                 self.leaks += leaks.len() as u64;
             }
-            found(Finding { request, leaks });
+            let (flow, seq) = request.flow_order;
+            let order = OrderKey {
+                completed_at,
+                phase,
+                flow,
+                seq,
+            };
+            found(Finding {
+                request,
+                leaks,
+                order,
+            });
         }
     }
 }

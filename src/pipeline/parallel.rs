@@ -1,0 +1,319 @@
+//! The analysis on several threads.
+//!
+//! The calling thread reads: it walks the records, decodes just enough to find
+//! each packet's flow, and copies packets in batches to `N` worker threads;
+//! each worker runs an [`Analyzer`] over the flows whose symmetric key hashes
+//! to it ([`shard_of`]). Idle sweeps follow one [`SweepSchedule`] kept by the
+//! reader, so every worker sweeps at the same point of the packet sequence as
+//! a single thread would. Workers return findings tagged with their
+//! [`OrderKey`] and the index up to which they have seen everything; the
+//! reader merges them into exactly the order one thread produces. Memory is
+//! bounded: at most [`BATCHES_IN_FLIGHT`] batches per worker, and findings
+//! wait only for the slowest worker's progress.
+//!
+//! Limits are per worker: each gets `1/N` of the flow-table and memory caps,
+//! so output is identical to one thread's unless a cap is reached.
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+use super::{Analyzer, Config, Finding, Stats};
+use crate::capture::{CaptureError, LinkType, Packet, PacketSource};
+use crate::decode;
+use crate::detect::Detector;
+use crate::flow::{SweepSchedule, shard_of};
+use crate::time::Timestamp;
+
+/// Batches queued per worker before the reader waits.
+pub const BATCHES_IN_FLIGHT: usize = 4;
+/// Packets per batch.
+const BATCH_PACKETS: usize = 512;
+/// Every this many packets every worker hears how far the reader got.
+const PROGRESS_EVERY: u64 = 4096;
+
+enum Item {
+    Packet {
+        index: u64,
+        ts: Timestamp,
+        link: LinkType,
+        orig_len: u32,
+        start: usize,
+        end: usize,
+    },
+    Sweep {
+        index: u64,
+        now: Timestamp,
+    },
+}
+
+#[derive(Default)]
+struct Batch {
+    items: Vec<Item>,
+    data: Vec<u8>,
+    /// Every packet with a smaller index has been dispatched.
+    dispatched_below: u64,
+}
+
+enum ToWorker {
+    Batch(Batch),
+    End,
+}
+
+struct FromWorker {
+    worker: usize,
+    findings: Vec<Finding>,
+    /// The worker has processed every index below this one (`u64::MAX` once it ended).
+    done_below: u64,
+    /// The worker's counters, with its last message.
+    stats: Option<Box<Stats>>,
+    /// The batch's buffers, to be reused.
+    spent: Option<Batch>,
+}
+
+/// Analyses `source` on `workers` threads; findings reach `found` in the order
+/// a single [`Analyzer`] would produce them. `progress` hears the source
+/// position now and then. Returns the summed counters and the error that ended
+/// the source early, if any.
+pub fn analyze(
+    source: &mut dyn PacketSource,
+    workers: usize,
+    config: Config,
+    detector: &Arc<Detector>,
+    found: &mut dyn FnMut(Finding),
+    progress: &mut dyn FnMut(u64),
+) -> (Stats, Option<CaptureError>) {
+    let workers = workers.max(1);
+    let shard_config = per_worker(config, workers);
+    std::thread::scope(|scope| {
+        let (results_tx, results) = std::sync::mpsc::channel::<FromWorker>();
+        let mut inboxes: Vec<SyncSender<ToWorker>> = Vec::with_capacity(workers);
+        for worker in 0..workers {
+            let (tx, rx) = sync_channel::<ToWorker>(BATCHES_IN_FLIGHT);
+            inboxes.push(tx);
+            let results_tx = results_tx.clone();
+            let detector = Arc::clone(detector);
+            scope.spawn(move || run_worker(worker, rx, results_tx, shard_config, detector));
+        }
+        drop(results_tx);
+
+        let mut merger = Merger::new(workers);
+        let mut spare: Vec<Batch> = Vec::new();
+        let mut batches: Vec<Batch> = (0..workers).map(|_| Batch::default()).collect();
+        let mut schedule = SweepSchedule::default();
+        let mut index: u64 = 0;
+        let mut error = None;
+        loop {
+            let packet = match source.next_packet() {
+                Ok(Some(packet)) => packet,
+                Ok(None) => break,
+                Err(e) => {
+                    error = Some(e);
+                    break;
+                }
+            };
+            if let Some(now) = schedule.observe(packet.ts) {
+                for batch in &mut batches {
+                    batch.items.push(Item::Sweep { index, now });
+                }
+            }
+            let shard = match decode::decode(packet.link, packet.data) {
+                Ok(segment) => shard_of(segment.src, segment.dst, workers),
+                Err(_) => 0,
+            };
+            if let Some(batch) = batches.get_mut(shard) {
+                let start = batch.data.len();
+                batch.data.extend_from_slice(packet.data);
+                batch.items.push(Item::Packet {
+                    index,
+                    ts: packet.ts,
+                    link: packet.link,
+                    orig_len: packet.orig_len,
+                    start,
+                    end: batch.data.len(),
+                });
+            }
+            let flush_one = batches
+                .get(shard)
+                .is_some_and(|b| b.items.len() >= BATCH_PACKETS);
+            let flush_all = index % PROGRESS_EVERY == PROGRESS_EVERY - 1;
+            for (worker, batch) in batches.iter_mut().enumerate() {
+                if flush_all || (flush_one && worker == shard) {
+                    let next = spare.pop().unwrap_or_default();
+                    let mut full = std::mem::replace(batch, next);
+                    full.dispatched_below = index + 1;
+                    if let Some(inbox) = inboxes.get(worker) {
+                        // A worker that died has nothing more to say; the merge ends with its channel.
+                        let _ = inbox.send(ToWorker::Batch(full));
+                    }
+                }
+            }
+            if flush_all {
+                progress(source.position());
+            }
+            merger.drain(&results, &mut spare, found, false);
+            index += 1;
+        }
+        for (worker, batch) in batches.into_iter().enumerate() {
+            let mut last = batch;
+            last.dispatched_below = index;
+            if let Some(inbox) = inboxes.get(worker) {
+                let _ = inbox.send(ToWorker::Batch(last));
+                let _ = inbox.send(ToWorker::End);
+            }
+        }
+        drop(inboxes);
+        progress(source.position());
+        merger.drain(&results, &mut spare, found, true);
+        (merger.stats, error)
+    })
+}
+
+/// Each worker's share of the limits.
+fn per_worker(mut config: Config, workers: usize) -> Config {
+    config.flow.max_flows = (config.flow.max_flows / workers).max(1);
+    config.flow.ooo_memcap /= workers;
+    config.http.head_memcap /= workers;
+    config
+}
+
+fn run_worker(
+    worker: usize,
+    inbox: Receiver<ToWorker>,
+    results: std::sync::mpsc::Sender<FromWorker>,
+    config: Config,
+    detector: Arc<Detector>,
+) {
+    let mut analyzer = Analyzer::new(config, detector);
+    analyzer.set_external_clock(true);
+    while let Ok(message) = inbox.recv() {
+        let mut findings = Vec::new();
+        let mut push = |f: Finding| findings.push(f);
+        match message {
+            ToWorker::Batch(mut batch) => {
+                for item in &batch.items {
+                    match *item {
+                        Item::Sweep { index, now } => analyzer.sweep(index, now, &mut push),
+                        Item::Packet {
+                            index,
+                            ts,
+                            link,
+                            orig_len,
+                            start,
+                            end,
+                        } => {
+                            let data = batch.data.get(start..end).unwrap_or_default();
+                            analyzer.packet(
+                                index,
+                                &Packet {
+                                    ts,
+                                    link,
+                                    orig_len,
+                                    data,
+                                },
+                                &mut push,
+                            );
+                        }
+                    }
+                }
+                let done_below = batch.dispatched_below;
+                batch.items.clear();
+                batch.data.clear();
+                let message = FromWorker {
+                    worker,
+                    findings,
+                    done_below,
+                    stats: None,
+                    spent: Some(batch),
+                };
+                if results.send(message).is_err() {
+                    return;
+                }
+            }
+            ToWorker::End => {
+                analyzer.end_of_input(&mut push);
+                let stats = Some(Box::new(analyzer.stats()));
+                let _ = results.send(FromWorker {
+                    worker,
+                    findings,
+                    done_below: u64::MAX,
+                    stats,
+                    spent: None,
+                });
+                return;
+            }
+        }
+    }
+}
+
+/// Merges the workers' findings into [`super::OrderKey`] order.
+struct Merger {
+    queues: Vec<VecDeque<Finding>>,
+    done_below: Vec<u64>,
+    stats: Stats,
+}
+
+impl Merger {
+    fn new(workers: usize) -> Self {
+        Merger {
+            queues: (0..workers).map(|_| VecDeque::new()).collect(),
+            done_below: vec![0; workers],
+            stats: Stats::default(),
+        }
+    }
+
+    /// Takes what the workers sent (waiting for all of them to end if `to_end`)
+    /// and emits every finding no worker can still precede.
+    fn drain(
+        &mut self,
+        results: &Receiver<FromWorker>,
+        spare: &mut Vec<Batch>,
+        found: &mut dyn FnMut(Finding),
+        to_end: bool,
+    ) {
+        loop {
+            let message = if to_end {
+                match results.recv() {
+                    Ok(m) => m,
+                    Err(_) => break,
+                }
+            } else {
+                match results.try_recv() {
+                    Ok(m) => m,
+                    Err(_) => break,
+                }
+            };
+            if let Some(queue) = self.queues.get_mut(message.worker) {
+                queue.extend(message.findings);
+            }
+            if let Some(done) = self.done_below.get_mut(message.worker) {
+                *done = message.done_below;
+            }
+            if let Some(stats) = message.stats {
+                self.stats.absorb(&stats);
+            }
+            if let Some(batch) = message.spent {
+                spare.push(batch);
+            }
+            self.emit(found);
+        }
+        self.emit(found);
+    }
+
+    fn emit(&mut self, found: &mut dyn FnMut(Finding)) {
+        // No worker can still produce a finding completed before every worker's progress.
+        let safe_below = self.done_below.iter().copied().min().unwrap_or(0);
+        loop {
+            let next = self
+                .queues
+                .iter()
+                .enumerate()
+                .filter_map(|(i, q)| q.front().map(|f| (f.order, i)))
+                .filter(|(order, _)| safe_below == u64::MAX || order.completed_at < safe_below)
+                .min();
+            let Some((_, worker)) = next else { break };
+            if let Some(finding) = self.queues.get_mut(worker).and_then(VecDeque::pop_front) {
+                found(finding);
+            }
+        }
+    }
+}
