@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Times phoneleak against the tools a user would otherwise reach for, on the
+# same benchmark capture, and writes docs/benchmarks.md.
+#
+#   bench/run.sh              # 1 GB capture (about 2 minutes to generate, tshark takes ~1 min a run)
+#   SIZE_MB=100 bench/run.sh  # quicker
+#
+# Needs: python3, hyperfine, tshark, httpry, ngrep, GNU time (installed with
+# apt-get when missing), and ../shared/bench/gen_bench.py (the benchmark
+# capture generator) or GEN_BENCH=/path/to/gen_bench.py.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+SIZE_MB=${SIZE_MB:-1000}
+RUNS=${RUNS:-5}
+SLOW_RUNS=${SLOW_RUNS:-2}
+WORK=${WORK:-$ROOT/target/bench}
+GEN_BENCH=${GEN_BENCH:-$ROOT/../shared/bench/gen_bench.py}
+mkdir -p "$WORK"
+
+need() { command -v "$1" >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2"); }
+need hyperfine hyperfine; need tshark tshark; need httpry httpry; need ngrep ngrep
+[ -x /usr/bin/time ] || need time time
+
+cargo build --release --quiet
+BIN=$ROOT/target/release/phoneleak
+
+capture() { # size -> path (generated once, deterministic)
+  local out="$WORK/bench-$1m.pcap"
+  [ -f "$out" ] || python3 "$GEN_BENCH" --size-mb "$1" --seed 1 --out "$out" >&2
+  echo "$out"
+}
+CAP=$(capture "$SIZE_MB")
+SMALL=$(capture 100)
+TRUTH=${CAP%.pcap}.truth.jsonl
+cat "$CAP" > /dev/null   # page cache
+
+hyperfine --style basic --warmup 1 --runs "$RUNS" --export-json "$WORK/fast.json" \
+  -n "cat" "cat $CAP > /dev/null" \
+  -n "phoneleak --threads 1" "$BIN scan --threads 1 --format jsonl --all-requests $CAP > /dev/null" \
+  -n "phoneleak --threads 2" "$BIN scan --threads 2 --format jsonl --all-requests $CAP > /dev/null" \
+  -n "httpry -r" "httpry -q -r $CAP > /dev/null" \
+  -n "ngrep" "ngrep -q -I $CAP -W none -i 'msisdn|calling-line' > /dev/null" \
+  --ignore-failure
+hyperfine --style basic --runs "$SLOW_RUNS" --export-json "$WORK/slow.json" \
+  -n "tshark -2 (reassembly)" \
+  "tshark -r $CAP -2 -o tcp.reassemble_out_of_order:TRUE -Y http.request -T fields -e ip.src -e tcp.srcport -e http.request.line > /dev/null"
+
+rss() { /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}'; }
+{
+  echo "phoneleak --threads 1	$(rss "$BIN" scan --threads 1 --format jsonl --all-requests "$CAP")"
+  echo "phoneleak --threads 2	$(rss "$BIN" scan --threads 2 --format jsonl --all-requests "$CAP")"
+  echo "phoneleak --threads 1, 100 MB capture	$(rss "$BIN" scan --threads 1 --format jsonl --all-requests "$SMALL")"
+  echo "phoneleak --threads 2, 100 MB capture	$(rss "$BIN" scan --threads 2 --format jsonl --all-requests "$SMALL")"
+  echo "httpry -r	$(rss httpry -q -r "$CAP")"
+  echo "tshark -2 (reassembly)	$(rss tshark -r "$CAP" -2 -o tcp.reassemble_out_of_order:TRUE -Y http.request -T fields -e http.request.line)"
+} > "$WORK/rss.tsv"
+
+"$BIN" scan --threads 1 --format jsonl --all-requests --show-numbers "$CAP" > "$WORK/phoneleak.jsonl" || true
+"$BIN" scan --threads 2 --format jsonl --all-requests --show-numbers "$CAP" > "$WORK/phoneleak-t2.jsonl" || true
+cmp -s "$WORK/phoneleak.jsonl" "$WORK/phoneleak-t2.jsonl" && SAME=yes || SAME=no
+python3 bench/score.py "$TRUTH" "$WORK/phoneleak.jsonl" > "$WORK/score.json"
+TSHARK_REQ=$(tshark -r "$CAP" -2 -o tcp.reassemble_out_of_order:TRUE -Y http.request -T fields -e frame.number | wc -l)
+HTTPRY_REQ=$(httpry -q -r "$CAP" 2>/dev/null | awk -F'\t' '$4 == ">"' | wc -l)
+
+python3 bench/report.py --capture "$CAP" --meta "${CAP%.pcap}.meta.json" --fast "$WORK/fast.json" \
+  --slow "$WORK/slow.json" --rss "$WORK/rss.tsv" --score "$WORK/score.json" \
+  --tshark-requests "${TSHARK_REQ}" --httpry-requests "$HTTPRY_REQ" --threads-identical "$SAME" \
+  --notes bench/notes.md > docs/benchmarks.md
+echo "wrote docs/benchmarks.md"
