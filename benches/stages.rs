@@ -6,7 +6,9 @@ use std::sync::Arc;
 use phoneleak::capture::{CaptureReader, LinkType, PacketSource};
 use phoneleak::decode;
 use phoneleak::detect::Detector;
-use phoneleak::flow::{Chunk, CloseReason, FlowContext, FlowTable, Interest, Limits, Side, StreamHandler};
+use phoneleak::flow::{
+    Chunk, CloseReason, FlowContext, FlowTable, Interest, Limits, Side, StreamHandler,
+};
 use phoneleak::http::{Header, HttpExtractor, HttpLimits, parse_head};
 use phoneleak::pipeline::{Analyzer, Config};
 
@@ -20,7 +22,8 @@ fn fixture(name: &str) -> Vec<u8> {
 
 /// Every packet of a fixture as (link type, bytes).
 fn frames(name: &str) -> Vec<(LinkType, Vec<u8>)> {
-    let mut reader = CaptureReader::new(std::io::Cursor::new(fixture(name))).expect("fixture is a capture");
+    let mut reader =
+        CaptureReader::new(std::io::Cursor::new(fixture(name))).expect("fixture is a capture");
     let mut out = Vec::new();
     while let Ok(Some(p)) = reader.next_packet() {
         out.push((p.link, p.data.to_vec()));
@@ -32,23 +35,31 @@ fn frames(name: &str) -> Vec<(LinkType, Vec<u8>)> {
 #[divan::bench]
 fn capture_walk_records(bencher: divan::Bencher) {
     let bytes = fixture("keepalive-pipelined.pcap");
-    bencher.counter(divan::counter::BytesCount::new(bytes.len())).bench(|| {
-        let mut reader = CaptureReader::new(std::io::Cursor::new(bytes.clone())).expect("capture");
-        let mut n = 0usize;
-        while let Ok(Some(p)) = reader.next_packet() {
-            n += p.data.len();
-        }
-        n
-    });
+    bencher
+        .counter(divan::counter::BytesCount::new(bytes.len()))
+        .bench(|| {
+            let mut reader =
+                CaptureReader::new(std::io::Cursor::new(bytes.clone())).expect("capture");
+            let mut n = 0usize;
+            while let Ok(Some(p)) = reader.next_packet() {
+                n += p.data.len();
+            }
+            n
+        });
 }
 
 /// Decoding one frame: the Ethernet/IPv4/TCP fast path and the general path (VLAN, IPv6, cooked).
 #[divan::bench(args = ["keepalive-pipelined.pcap", "vlan.pcap", "links.pcapng"])]
 fn decode_frames(bencher: divan::Bencher, name: &str) {
     let frames = frames(name);
-    bencher.counter(divan::counter::ItemsCount::new(frames.len())).bench(|| {
-        frames.iter().filter(|(link, data)| decode::decode(*link, data).is_ok()).count()
-    });
+    bencher
+        .counter(divan::counter::ItemsCount::new(frames.len()))
+        .bench(|| {
+            frames
+                .iter()
+                .filter(|(link, data)| decode::decode(*link, data).is_ok())
+                .count()
+        });
 }
 
 /// A handler that does nothing: measures lookup and reassembly alone.
@@ -68,15 +79,25 @@ impl StreamHandler for Discard {
 #[divan::bench(args = ["keepalive-pipelined.pcap", "reorder-retransmit.pcap"])]
 fn flow_reassembly(bencher: divan::Bencher, name: &str) {
     let frames = frames(name);
-    let segments: Vec<_> = frames.iter().filter_map(|(l, d)| decode::decode(*l, d).ok()).collect();
-    bencher.counter(divan::counter::ItemsCount::new(segments.len())).bench(|| {
-        let mut table = FlowTable::new(Limits::default());
-        let mut handler = Discard;
-        for (i, seg) in segments.iter().enumerate() {
-            table.process(i as u64, phoneleak::time::Timestamp(i as i64), seg, &mut handler);
-        }
-        table.flush_all(&mut handler);
-    });
+    let segments: Vec<_> = frames
+        .iter()
+        .filter_map(|(l, d)| decode::decode(*l, d).ok())
+        .collect();
+    bencher
+        .counter(divan::counter::ItemsCount::new(segments.len()))
+        .bench(|| {
+            let mut table = FlowTable::new(Limits::default());
+            let mut handler = Discard;
+            for (i, seg) in segments.iter().enumerate() {
+                table.process(
+                    i as u64,
+                    phoneleak::time::Timestamp(i as i64),
+                    seg,
+                    &mut handler,
+                );
+            }
+            table.flush_all(&mut handler);
+        });
 }
 
 const HEAD: &[u8] = b"GET /news/2012/01/25/story.html?ref=home HTTP/1.1\r\nHost: www.news.example\r\n\
@@ -88,32 +109,47 @@ x-up-calling-line-id: 447700900123\r\nConnection: keep-alive\r\n\r\n";
 /// Request-head parsing (httparse path).
 #[divan::bench]
 fn http_parse_head(bencher: divan::Bencher) {
-    bencher.counter(divan::counter::BytesCount::new(HEAD.len())).bench(|| parse_head(divan::black_box(HEAD)));
+    bencher
+        .counter(divan::counter::BytesCount::new(HEAD.len()))
+        .bench(|| parse_head(divan::black_box(HEAD)));
 }
 
 /// HTTP extraction over whole flows (stream state machine + parsing).
 #[divan::bench]
 fn http_extract_flows(bencher: divan::Bencher) {
     let frames = frames("keepalive-pipelined.pcap");
-    let segments: Vec<_> = frames.iter().filter_map(|(l, d)| decode::decode(*l, d).ok()).collect();
-    bencher.counter(divan::counter::ItemsCount::new(150usize)).bench(|| {
-        let mut table = FlowTable::new(Limits::default());
-        let mut http = HttpExtractor::new(HttpLimits::default());
-        let mut n = 0;
-        for (i, seg) in segments.iter().enumerate() {
-            table.process(i as u64, phoneleak::time::Timestamp(i as i64), seg, &mut http);
-            n += http.take_requests().count();
-        }
-        n
-    });
+    let segments: Vec<_> = frames
+        .iter()
+        .filter_map(|(l, d)| decode::decode(*l, d).ok())
+        .collect();
+    bencher
+        .counter(divan::counter::ItemsCount::new(150usize))
+        .bench(|| {
+            let mut table = FlowTable::new(Limits::default());
+            let mut http = HttpExtractor::new(HttpLimits::default());
+            let mut n = 0;
+            for (i, seg) in segments.iter().enumerate() {
+                table.process(
+                    i as u64,
+                    phoneleak::time::Timestamp(i as i64),
+                    seg,
+                    &mut http,
+                );
+                n += http.take_requests().count();
+            }
+            n
+        });
 }
 
 /// Detection per request: a leaking head and an ordinary one.
 #[divan::bench(args = [true, false])]
 fn detect_request(bencher: divan::Bencher, leaking: bool) {
     let head = parse_head(HEAD).expect("valid head");
-    let headers: Vec<Header> =
-        head.headers.into_iter().filter(|h| leaking || !h.name.starts_with("x-up")).collect();
+    let headers: Vec<Header> = head
+        .headers
+        .into_iter()
+        .filter(|h| leaking || !h.name.starts_with("x-up"))
+        .collect();
     let detector = Detector::new();
     bencher.bench(|| detector.inspect(divan::black_box(&headers)).len());
 }
@@ -122,16 +158,19 @@ fn detect_request(bencher: divan::Bencher, leaking: bool) {
 #[divan::bench]
 fn pipeline_o2(bencher: divan::Bencher) {
     let bytes = fixture("o2-2012.pcap");
-    bencher.counter(divan::counter::BytesCount::new(bytes.len())).bench(|| {
-        let mut reader = CaptureReader::new(std::io::Cursor::new(bytes.clone())).expect("capture");
-        let mut analyzer = Analyzer::new(Config::default(), Arc::new(Detector::new()));
-        let mut n = 0;
-        let mut index = 0;
-        while let Ok(Some(p)) = reader.next_packet() {
-            analyzer.packet(index, &p, &mut |_| n += 1);
-            index += 1;
-        }
-        analyzer.end_of_input(&mut |_| n += 1);
-        n
-    });
+    bencher
+        .counter(divan::counter::BytesCount::new(bytes.len()))
+        .bench(|| {
+            let mut reader =
+                CaptureReader::new(std::io::Cursor::new(bytes.clone())).expect("capture");
+            let mut analyzer = Analyzer::new(Config::default(), Arc::new(Detector::new()));
+            let mut n = 0;
+            let mut index = 0;
+            while let Ok(Some(p)) = reader.next_packet() {
+                analyzer.packet(index, &p, &mut |_| n += 1);
+                index += 1;
+            }
+            analyzer.end_of_input(&mut |_| n += 1);
+            n
+        });
 }

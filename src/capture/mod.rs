@@ -5,8 +5,10 @@
 //! reader's buffer until the next call. A source never invents bytes: `data`
 //! holds exactly the captured bytes (`caplen`), and `orig_len` says how long
 //! the packet was on the wire.
+pub mod blocks;
 mod file;
 
+pub use blocks::{BlockData, BlockSource, CopiedBlocks, PacketBlock, PacketRef, PcapBlocks};
 pub use file::{CaptureReader, Format};
 
 use std::fmt;
@@ -102,6 +104,31 @@ pub fn open_file(path: &std::path::Path) -> Result<CaptureReader, CaptureError> 
         kind: CaptureErrorKind::Io(e),
     })?;
     CaptureReader::new(file)
+}
+
+/// Opens a capture file as blocks of packets for the parallel analysis:
+/// classic pcap is read in shared blocks without copying packets, any other
+/// format through the streaming reader.
+pub fn open_blocks(path: &std::path::Path) -> Result<Box<dyn BlockSource + Send>, CaptureError> {
+    use std::io::Read;
+    let io = |e| CaptureError {
+        offset: 0,
+        kind: CaptureErrorKind::Io(e),
+    };
+    let mut magic = [0u8; 4];
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let n = file.read(&mut magic).map_err(io)?;
+    let classic = n == 4
+        && matches!(
+            u32::from_le_bytes(magic),
+            0xa1b2_c3d4 | 0xd4c3_b2a1 | 0xa1b2_3c4d | 0x4d3c_b2a1
+        );
+    let file = std::fs::File::open(path).map_err(io)?;
+    if classic {
+        Ok(Box::new(PcapBlocks::new(file)))
+    } else {
+        Ok(Box::new(CopiedBlocks::new(CaptureReader::new(file)?)))
+    }
 }
 
 /// Anything that yields packets: a capture file or a live interface.

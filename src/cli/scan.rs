@@ -40,8 +40,31 @@ pub(crate) fn run(args: &ScanArgs) -> io::Result<u8> {
             }
         };
         let name = file.display().to_string();
-        let mut reader = match capture::open_file(file) {
-            Ok(r) => r,
+        let mut on_progress = |position: u64| progress.set_position(done_bytes + position);
+        let outcome = if threads == 1 {
+            capture::open_file(file).map(|mut reader| {
+                analyze_here(
+                    &mut reader,
+                    config,
+                    &detector,
+                    &mut on_finding,
+                    &mut on_progress,
+                )
+            })
+        } else {
+            capture::open_blocks(file).map(|mut blocks| {
+                parallel::analyze(
+                    blocks.as_mut(),
+                    threads,
+                    config,
+                    &detector,
+                    &mut on_finding,
+                    &mut on_progress,
+                )
+            })
+        };
+        let (file_stats, error) = match outcome {
+            Ok(result) => result,
             Err(e) => {
                 fatal = true;
                 errors.push(InputError {
@@ -52,25 +75,6 @@ pub(crate) fn run(args: &ScanArgs) -> io::Result<u8> {
                 });
                 continue;
             }
-        };
-        let mut on_progress = |position: u64| progress.set_position(done_bytes + position);
-        let (file_stats, error) = if threads == 1 {
-            analyze_here(
-                &mut reader,
-                config,
-                &detector,
-                &mut on_finding,
-                &mut on_progress,
-            )
-        } else {
-            parallel::analyze(
-                &mut reader,
-                threads,
-                config,
-                &detector,
-                &mut on_finding,
-                &mut on_progress,
-            )
         };
         if let Some(e) = error {
             fatal |= file_stats.packets == 0;

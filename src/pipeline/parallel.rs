@@ -1,14 +1,15 @@
 //! The analysis on several threads.
 //!
-//! The calling thread reads: it walks the records, decodes just enough to find
-//! each packet's flow, and copies packets in batches to `N` worker threads;
-//! each worker runs an [`Analyzer`] over the flows whose symmetric key hashes
-//! to it ([`shard_of`]). Idle sweeps follow one [`SweepSchedule`] kept by the
+//! The calling thread reads the capture in blocks ([`BlockSource`]: classic
+//! pcap is read into shared buffers and never copied again), decodes just
+//! enough of each packet to find its flow, and sends every worker the block
+//! with the list of its packets; each worker runs an [`Analyzer`] over the
+//! flows whose symmetric key hashes to it ([`shard_of`]). Idle sweeps follow one [`SweepSchedule`] kept by the
 //! reader, so every worker sweeps at the same point of the packet sequence as
 //! a single thread would. Workers return findings tagged with their
 //! [`OrderKey`] and the index up to which they have seen everything; the
 //! reader merges them into exactly the order one thread produces. Memory is
-//! bounded: at most [`BATCHES_IN_FLIGHT`] batches per worker, and findings
+//! bounded: at most [`BATCHES_IN_FLIGHT`] blocks per worker, and findings
 //! wait only for the slowest worker's progress.
 //!
 //! Limits are per worker: each gets `1/N` of the flow-table and memory caps,
@@ -18,38 +19,24 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use super::{Analyzer, Config, Finding, Stats};
-use crate::capture::{CaptureError, LinkType, Packet, PacketSource};
+use crate::capture::{BlockData, BlockSource, CaptureError, PacketRef};
 use crate::decode;
 use crate::detect::Detector;
 use crate::flow::{SweepSchedule, shard_of};
 use crate::time::Timestamp;
 
-/// Batches queued per worker before the reader waits.
+/// Blocks queued per worker before the reader waits.
 pub const BATCHES_IN_FLIGHT: usize = 4;
-/// Packets per batch.
-const BATCH_PACKETS: usize = 512;
-/// Every this many packets every worker hears how far the reader got.
-const PROGRESS_EVERY: u64 = 4096;
 
 enum Item {
-    Packet {
-        index: u64,
-        ts: Timestamp,
-        link: LinkType,
-        orig_len: u32,
-        start: usize,
-        end: usize,
-    },
-    Sweep {
-        index: u64,
-        now: Timestamp,
-    },
+    Packet { index: u64, packet: PacketRef },
+    Sweep { index: u64, now: Timestamp },
 }
 
-#[derive(Default)]
+/// One worker's part of a block.
 struct Batch {
+    block: Arc<BlockData>,
     items: Vec<Item>,
-    data: Vec<u8>,
     /// Every packet with a smaller index has been dispatched.
     dispatched_below: u64,
 }
@@ -66,16 +53,16 @@ struct FromWorker {
     done_below: u64,
     /// The worker's counters, with its last message.
     stats: Option<Box<Stats>>,
-    /// The batch's buffers, to be reused.
-    spent: Option<Batch>,
+    /// The batch's item list, to be reused.
+    spent: Option<Vec<Item>>,
 }
 
 /// Analyses `source` on `workers` threads; findings reach `found` in the order
 /// a single [`Analyzer`] would produce them. `progress` hears the source
-/// position now and then. Returns the summed counters and the error that ended
-/// the source early, if any.
+/// position after every block. Returns the summed counters and the error that
+/// ended the source early, if any.
 pub fn analyze(
-    source: &mut dyn PacketSource,
+    source: &mut dyn BlockSource,
     workers: usize,
     config: Config,
     detector: &Arc<Detector>,
@@ -97,72 +84,60 @@ pub fn analyze(
         drop(results_tx);
 
         let mut merger = Merger::new(workers);
-        let mut spare: Vec<Batch> = Vec::new();
-        let mut batches: Vec<Batch> = (0..workers).map(|_| Batch::default()).collect();
+        let mut spare: Vec<Vec<Item>> = Vec::new();
         let mut schedule = SweepSchedule::default();
         let mut index: u64 = 0;
         let mut error = None;
         loop {
-            let packet = match source.next_packet() {
-                Ok(Some(packet)) => packet,
+            let block = match source.next_block() {
+                Ok(Some(block)) => block,
                 Ok(None) => break,
                 Err(e) => {
                     error = Some(e);
                     break;
                 }
             };
-            if let Some(now) = schedule.observe(packet.ts) {
-                for batch in &mut batches {
-                    batch.items.push(Item::Sweep { index, now });
-                }
-            }
-            let shard = match decode::decode(packet.link, packet.data) {
-                Ok(segment) => shard_of(segment.src, segment.dst, workers),
-                Err(_) => 0,
-            };
-            if let Some(batch) = batches.get_mut(shard) {
-                let start = batch.data.len();
-                batch.data.extend_from_slice(packet.data);
-                batch.items.push(Item::Packet {
-                    index,
-                    ts: packet.ts,
-                    link: packet.link,
-                    orig_len: packet.orig_len,
-                    start,
-                    end: batch.data.len(),
-                });
-            }
-            let flush_one = batches
-                .get(shard)
-                .is_some_and(|b| b.items.len() >= BATCH_PACKETS);
-            let flush_all = index % PROGRESS_EVERY == PROGRESS_EVERY - 1;
-            for (worker, batch) in batches.iter_mut().enumerate() {
-                if flush_all || (flush_one && worker == shard) {
-                    let next = spare.pop().unwrap_or_default();
-                    let mut full = std::mem::replace(batch, next);
-                    full.dispatched_below = index + 1;
-                    if let Some(inbox) = inboxes.get(worker) {
-                        // A worker that died has nothing more to say; the merge ends with its channel.
-                        let _ = inbox.send(ToWorker::Batch(full));
+            let mut lists: Vec<Vec<Item>> = (0..workers)
+                .map(|_| spare.pop().unwrap_or_default())
+                .collect();
+            for packet in &block.packets {
+                let p = packet.packet(&block.data);
+                if let Some(now) = schedule.observe(p.ts) {
+                    for list in &mut lists {
+                        list.push(Item::Sweep { index, now });
                     }
                 }
+                let shard = match decode::decode(p.link, p.data) {
+                    Ok(segment) => shard_of(segment.src, segment.dst, workers),
+                    Err(_) => 0,
+                };
+                if let Some(list) = lists.get_mut(shard) {
+                    list.push(Item::Packet {
+                        index,
+                        packet: *packet,
+                    });
+                }
+                index += 1;
             }
-            if flush_all {
-                progress(source.position());
+            for (worker, items) in lists.into_iter().enumerate() {
+                let batch = Batch {
+                    block: Arc::clone(&block.data),
+                    items,
+                    dispatched_below: index,
+                };
+                if let Some(inbox) = inboxes.get(worker) {
+                    // A worker that died has nothing more to say; the merge ends with its channel.
+                    let _ = inbox.send(ToWorker::Batch(batch));
+                }
             }
+            drop(block);
+            progress(source.position());
             merger.drain(&results, &mut spare, found, false);
-            index += 1;
         }
-        for (worker, batch) in batches.into_iter().enumerate() {
-            let mut last = batch;
-            last.dispatched_below = index;
-            if let Some(inbox) = inboxes.get(worker) {
-                let _ = inbox.send(ToWorker::Batch(last));
-                let _ = inbox.send(ToWorker::End);
-            }
+        for inbox in &inboxes {
+            let _ = inbox.send(ToWorker::End);
         }
         drop(inboxes);
-        progress(source.position());
         merger.drain(&results, &mut spare, found, true);
         (merger.stats, error)
     })
@@ -189,41 +164,27 @@ fn run_worker(
         let mut findings = Vec::new();
         let mut push = |f: Finding| findings.push(f);
         match message {
-            ToWorker::Batch(mut batch) => {
-                for item in &batch.items {
+            ToWorker::Batch(Batch {
+                block,
+                mut items,
+                dispatched_below,
+            }) => {
+                for item in &items {
                     match *item {
                         Item::Sweep { index, now } => analyzer.sweep(index, now, &mut push),
-                        Item::Packet {
-                            index,
-                            ts,
-                            link,
-                            orig_len,
-                            start,
-                            end,
-                        } => {
-                            let data = batch.data.get(start..end).unwrap_or_default();
-                            analyzer.packet(
-                                index,
-                                &Packet {
-                                    ts,
-                                    link,
-                                    orig_len,
-                                    data,
-                                },
-                                &mut push,
-                            );
+                        Item::Packet { index, packet } => {
+                            analyzer.packet(index, &packet.packet(&block), &mut push)
                         }
                     }
                 }
-                let done_below = batch.dispatched_below;
-                batch.items.clear();
-                batch.data.clear();
+                drop(block);
+                items.clear();
                 let message = FromWorker {
                     worker,
                     findings,
-                    done_below,
+                    done_below: dispatched_below,
                     stats: None,
-                    spent: Some(batch),
+                    spent: Some(items),
                 };
                 if results.send(message).is_err() {
                     return;
@@ -266,7 +227,7 @@ impl Merger {
     fn drain(
         &mut self,
         results: &Receiver<FromWorker>,
-        spare: &mut Vec<Batch>,
+        spare: &mut Vec<Vec<Item>>,
         found: &mut dyn FnMut(Finding),
         to_end: bool,
     ) {
@@ -291,8 +252,8 @@ impl Merger {
             if let Some(stats) = message.stats {
                 self.stats.absorb(&stats);
             }
-            if let Some(batch) = message.spent {
-                spare.push(batch);
+            if let Some(items) = message.spent {
+                spare.push(items);
             }
             self.emit(found);
         }
