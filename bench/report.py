@@ -39,11 +39,14 @@ def main():
     p("")
     p("## Machine and inputs")
     p("")
-    p(f"- CPU: {sh('grep -m1 \"model name\" /proc/cpuinfo | cut -d: -f2').strip()}, {os.cpu_count()} cores; "
-      f"kernel {platform.release()}; load before the run: {sh('cut -d\" \" -f1-3 /proc/loadavg')}")
-    p(f"- phoneleak {sh('target/release/phoneleak --version')}, {sh('rustc --version')}")
-    p(f"- {sh('tshark --version | head -1')}; {sh('httpry -h 2>&1 | head -1')}; "
-      f"{sh('ngrep -V 2>&1 | head -1')}; {sh('hyperfine --version')}")
+    cpu = sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").strip()
+    load = sh("cut -d' ' -f1-3 /proc/loadavg")
+    versions = [sh("target/release/phoneleak --version"), sh("rustc --version")]
+    tools = [sh("tshark --version | head -1"), sh("httpry -h 2>&1 | head -1"), sh("ngrep -V 2>&1 | head -1"),
+             sh("hyperfine --version")]
+    p(f"- CPU: {cpu}, {os.cpu_count()} cores; kernel {platform.release()}; load average after the run: {load}")
+    p(f"- {versions[0]}, {versions[1]}")
+    p("- " + "; ".join(tools))
     p(f"- capture: `gen_bench.py --size-mb {round(size / 1e6)} --seed 1`: {size / 1e6:,.0f} MB, {packets:,} packets, "
       f"{meta['requests']:,} HTTP requests, {meta['leaking_requests']} leaking "
       f"({meta['leaks_msisdn_header']} MSISDN headers, {meta['leaks_phone_value']} numbers in other headers); "

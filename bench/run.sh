@@ -35,6 +35,8 @@ SMALL=$(capture 100)
 TRUTH=${CAP%.pcap}.truth.jsonl
 cat "$CAP" > /dev/null   # page cache
 
+# REPORT_ONLY=1 rewrites docs/benchmarks.md from the last run's measurements.
+if [ -z "${REPORT_ONLY:-}" ]; then
 hyperfine --style basic --warmup 1 --runs "$RUNS" --export-json "$WORK/fast.json" \
   -n "cat" "cat $CAP > /dev/null" \
   -n "phoneleak --threads 1" "$BIN scan --threads 1 --format jsonl --all-requests $CAP > /dev/null" \
@@ -62,6 +64,10 @@ cmp -s "$WORK/phoneleak.jsonl" "$WORK/phoneleak-t2.jsonl" && SAME=yes || SAME=no
 python3 bench/score.py "$TRUTH" "$WORK/phoneleak.jsonl" > "$WORK/score.json"
 TSHARK_REQ=$(tshark -r "$CAP" -2 -o tcp.reassemble_out_of_order:TRUE -Y http.request -T fields -e frame.number | wc -l)
 HTTPRY_REQ=$(httpry -q -r "$CAP" 2>/dev/null | awk -F'\t' '$4 == ">"' | wc -l)
+echo "$TSHARK_REQ $HTTPRY_REQ $SAME" > "$WORK/counts"
+
+fi
+read -r TSHARK_REQ HTTPRY_REQ SAME < "$WORK/counts"
 
 python3 bench/report.py --capture "$CAP" --meta "${CAP%.pcap}.meta.json" --fast "$WORK/fast.json" \
   --slow "$WORK/slow.json" --rss "$WORK/rss.tsv" --score "$WORK/score.json" \

@@ -13,6 +13,8 @@ use crate::time::Timestamp;
 
 /// Longest request line (or chunk-size / trailer line) accepted.
 pub const MAX_LINE: usize = 8 << 10;
+/// Capacity of a partial-head buffer kept between requests.
+const KEEP_BUFFER: usize = 4 << 10;
 /// Bytes scanned for a request line on a stream that never had one, before giving up.
 pub const MAX_SEEK_WITHOUT_REQUEST: u64 = 1 << 20;
 
@@ -294,8 +296,12 @@ impl RequestStream {
                 return 0;
             }
             self.complete_head(parse_head(head), stats, out);
-            self.buf = buf;
-            self.buf.clear();
+            // Keep a small buffer for the next head; give a big one back (idle keep-alive
+            // flows must not each hold the largest head they ever saw).
+            if buf.capacity() <= KEEP_BUFFER {
+                self.buf = buf;
+                self.buf.clear();
+            }
             return end.saturating_sub(old);
         }
         self.scan = self.buf.len().saturating_sub(2);
@@ -356,7 +362,11 @@ impl RequestStream {
                 truncated: true,
             });
         }
-        self.buf.clear();
+        if self.buf.capacity() > KEEP_BUFFER {
+            self.buf = Vec::new();
+        } else {
+            self.buf.clear();
+        }
     }
 
     fn chunked(&mut self, step: ChunkStep, input: &[u8], stats: &mut HttpStats) -> usize {
