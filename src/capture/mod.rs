@@ -1,13 +1,19 @@
-//! Packet sources: capture files (pcap and pcapng, pure Rust) and, with the
+//! Packet sources: capture files (pcap and pcapng, pure Rust), plain or
+//! compressed (gzip, zstd), from a path or standard input, and, with the
 //! `live` feature, network interfaces.
+//!
+//! [`open`] is the one entry point for inputs: it recognises compression and
+//! format by magic bytes and streams.
 //!
 //! In: a byte stream or an interface. Out: [`Packet`]s, each borrowing the
 //! reader's buffer until the next call. A source never invents bytes: `data`
 //! holds exactly the captured bytes (`caplen`), and `orig_len` says how long
 //! the packet was on the wire.
 mod file;
+mod input;
 
 pub use file::{CaptureReader, Format};
+pub use input::{Capture, Compression, DecompressError, Input, open, open_reader};
 
 use std::fmt;
 
@@ -83,6 +89,12 @@ pub enum CaptureErrorKind {
     /// Reading failed.
     #[error("read error: {0}")]
     Io(#[from] std::io::Error),
+    /// The input is compressed and its compressed data is corrupt or cut short.
+    #[error("{0}")]
+    Decompress(DecompressError),
+    /// The input is compressed in a format this build was made without.
+    #[error("{0}-compressed input, but this build reads no {0} (rebuild with the `{0}` feature)")]
+    CompressionNotBuilt(&'static str),
 }
 
 /// A capture error with the byte offset where it was found.
@@ -95,13 +107,10 @@ pub struct CaptureError {
     pub kind: CaptureErrorKind,
 }
 
-/// Opens a capture file for streaming.
+/// Opens a capture file for streaming (compressed or not). Prefer [`open`],
+/// which also reads standard input and explains damaged compressed data.
 pub fn open_file(path: &std::path::Path) -> Result<CaptureReader, CaptureError> {
-    let file = std::fs::File::open(path).map_err(|e| CaptureError {
-        offset: 0,
-        kind: CaptureErrorKind::Io(e),
-    })?;
-    CaptureReader::new(file)
+    open(&Input::Path(path.to_path_buf())).map(Capture::into_reader)
 }
 
 /// Anything that yields packets: a capture file or a live interface.
