@@ -327,10 +327,7 @@ mod tests {
 
     /// A little-endian µs pcap of Ethernet frames with `n` records of 100..=199 bytes.
     fn pcap(n: u32) -> Vec<u8> {
-        let mut f = Vec::new();
-        for v in [0xa1b2_c3d4u32] {
-            f.extend_from_slice(&v.to_le_bytes());
-        }
+        let mut f = 0xa1b2_c3d4u32.to_le_bytes().to_vec();
         f.extend_from_slice(&2u16.to_le_bytes());
         f.extend_from_slice(&4u16.to_le_bytes());
         for v in [0u32, 0, 65535, 1] {
