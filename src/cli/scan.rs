@@ -1,41 +1,54 @@
-//! `phoneleak scan`: capture files → pipeline → report.
-use std::io::{self, BufWriter, IsTerminal, Write};
+//! `phoneleak scan`: captures (files, folders, standard input) → pipeline → report.
+use std::io::{self, IsTerminal};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use phoneleak::capture::{self, PacketSource};
+use phoneleak::capture::{self, Compression, Input, PacketSource};
 use phoneleak::detect::Detector;
-use phoneleak::pipeline::Analyzer;
-use phoneleak::report::{InputError, Summary};
+use phoneleak::pipeline::{Analyzer, Finding};
+use phoneleak::report::{InputError, Sink, Summary};
 
 use super::ScanArgs;
 use super::inputs::expand_paths;
 
 /// Runs `scan`; returns the exit status.
 pub(crate) fn run(args: &ScanArgs) -> io::Result<u8> {
+    let quiet = args.output.quiet;
     let mut errors = Vec::new();
-    let files = expand_paths(&args.paths, &mut errors);
-    let mut sink = args.output.sink(BufWriter::new(io::stdout().lock()));
+    let inputs = expand_paths(&args.paths, &mut errors);
+    let mut sink = match args.output.sinks(inputs.iter().map(Input::name).collect()) {
+        Ok(sink) => sink,
+        Err(message) => {
+            eprintln!("phoneleak: {message}");
+            return Ok(2);
+        }
+    };
+    let interrupted = on_interrupt();
     let mut analyzer = Analyzer::new(args.analysis.config(), Arc::new(Detector::new()));
-    let total: u64 = files
-        .iter()
-        .filter_map(|f| f.metadata().ok())
-        .map(|m| m.len())
-        .sum();
-    let progress = progress_bar(total);
+    let reads_stdin = inputs.contains(&Input::Stdin);
+    let total: u64 = inputs.iter().filter_map(Input::size).sum();
+    let progress = progress_bar(total, quiet || reads_stdin);
     let mut done_bytes = 0u64;
     let write_error: std::cell::Cell<Option<io::Error>> = std::cell::Cell::new(None);
     let mut fatal = !errors.is_empty();
+    let mut opened = 0u64;
+    // Where each input's error offsets count from, for the messages.
+    let mut decompressed: Vec<String> = Vec::new();
 
-    for file in &files {
-        let mut on_finding = |f: phoneleak::pipeline::Finding| {
+    for input in &inputs {
+        if interrupted.load(Ordering::Relaxed) {
+            break;
+        }
+        opened += 1;
+        let mut on_finding = |f: Finding| {
             if let Err(e) = sink.finding(&f) {
                 write_error.set(Some(e));
             }
         };
-        let name = file.display().to_string();
-        let mut reader = match capture::open_file(file) {
+        let name = input.name();
+        let mut reader = match capture::open(input) {
             Ok(r) => r,
             Err(e) => {
                 fatal = true;
@@ -48,17 +61,20 @@ pub(crate) fn run(args: &ScanArgs) -> io::Result<u8> {
                 continue;
             }
         };
+        if reader.compression() != Compression::None {
+            decompressed.push(name.clone());
+        }
         let mut packets = 0u64;
-        let mut last_tick = 0u64;
         loop {
             match reader.next_packet() {
                 Ok(Some(packet)) => {
                     packets += 1;
                     analyzer.packet(&packet, &mut on_finding);
                     if packets.is_multiple_of(4096) {
-                        let pos = reader.position();
-                        progress.inc(pos - last_tick);
-                        last_tick = pos;
+                        progress.set_position(done_bytes + reader.input_position());
+                        if interrupted.load(Ordering::Relaxed) {
+                            break;
+                        }
                     }
                 }
                 Ok(None) => break,
@@ -80,7 +96,7 @@ pub(crate) fn run(args: &ScanArgs) -> io::Result<u8> {
             }
         }
         analyzer.end_of_input(&mut on_finding);
-        done_bytes += file.metadata().map(|m| m.len()).unwrap_or(0);
+        done_bytes += input.size().unwrap_or(0);
         progress.set_position(done_bytes);
         if let Some(e) = write_error.take() {
             return Err(e);
@@ -89,21 +105,39 @@ pub(crate) fn run(args: &ScanArgs) -> io::Result<u8> {
     progress.finish_and_clear();
 
     for e in &errors {
-        let at = e
-            .offset
-            .map(|o| format!(" (at byte {o})"))
-            .unwrap_or_default();
+        // --quiet keeps only the errors that make the exit status 2.
+        if quiet && e.partial {
+            continue;
+        }
+        let file = if e.file == "-" {
+            "standard input"
+        } else {
+            e.file.as_str()
+        };
+        let at = match e.offset {
+            Some(o) if decompressed.contains(&e.file) => {
+                format!(" (at byte {o} of the decompressed capture)")
+            }
+            Some(o) => format!(" (at byte {o})"),
+            None => String::new(),
+        };
         let what = if e.partial { "warning" } else { "error" };
-        eprintln!("phoneleak: {what}: {}{at}: {}", e.file, e.error);
+        let skipped = if e.partial { "" } else { "; skipped" };
+        eprintln!("phoneleak: {what}: {file}{at}: {}{skipped}", e.error);
+    }
+    if interrupted.load(Ordering::Relaxed) && !quiet {
+        eprintln!(
+            "phoneleak: interrupted: the report covers what was read until then ({opened} of {} inputs)",
+            inputs.len()
+        );
     }
     let stats = analyzer.stats();
     let leaked = stats.leaking_requests > 0;
     sink.summary(&Summary {
-        files: files.len() as u64,
+        files: opened,
         stats,
         errors,
     })?;
-    io::stdout().flush()?;
     Ok(if fatal {
         2
     } else if leaked {
@@ -113,9 +147,23 @@ pub(crate) fn run(args: &ScanArgs) -> io::Result<u8> {
     })
 }
 
-/// A byte-progress bar on stderr, drawn only when stderr is a terminal.
-fn progress_bar(total: u64) -> ProgressBar {
-    if !io::stderr().is_terminal() {
+/// A flag raised by the first Ctrl-C (SIGINT) or SIGTERM: reading stops and the
+/// report is finished. A second one ends the program at once (status 130).
+fn on_interrupt() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        // Registration fails only for forbidden signals; then the default applies.
+        let _ = signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&flag));
+        let _ = signal_hook::flag::register(signal, Arc::clone(&flag));
+    }
+    flag
+}
+
+/// A byte-progress bar on stderr (compressed bytes for compressed inputs),
+/// drawn only when stderr is a terminal, and not for standard input, whose
+/// size is unknown.
+fn progress_bar(total: u64, hidden: bool) -> ProgressBar {
+    if hidden || !io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());

@@ -210,17 +210,19 @@ impl<W: Write> HtmlSink<W> {
             );
         }
         if !self.inputs.is_empty() {
-            d.push_str("<p class=\"inputs\">Inputs: ");
-            for (i, name) in self.inputs.iter().take(20).enumerate() {
-                if i > 0 {
-                    d.push_str(", ");
-                }
-                let _ = write!(d, "<code>{}</code>", esc(clip(name, 200)));
+            let open = if self.inputs.len() <= 3 { " open" } else { "" };
+            let _ = write!(
+                d,
+                "<details class=\"inputs\"{open}><summary>Inputs ({})</summary><ul>",
+                self.inputs.len()
+            );
+            for name in self.inputs.iter().take(500) {
+                let _ = write!(d, "<li><code>{}</code></li>", esc(clip(name, 300)));
             }
-            if self.inputs.len() > 20 {
-                let _ = write!(d, " and {} more", self.inputs.len() - 20);
+            if self.inputs.len() > 500 {
+                let _ = write!(d, "<li>… and {} more</li>", self.inputs.len() - 500);
             }
-            d.push_str("</p>\n");
+            d.push_str("</ul></details>\n");
         }
         let hosts = {
             let mut h: Vec<&str> = self.receivers.values().map(|r| r.host.as_str()).collect();
@@ -263,13 +265,24 @@ impl<W: Write> HtmlSink<W> {
         if let (Some(first), Some(last)) = (self.first, self.last) {
             let _ = write!(
                 d,
-                "<p>Leaking requests from <time>{}</time> to <time>{}</time> (capture time, UTC).</p>\n",
+                "<p>Leaking requests from <time title=\"{}\">{}</time> to <time title=\"{}\">{}</time> (capture time).</p>\n",
                 first.rfc3339(),
-                last.rfc3339()
+                short_time(first),
+                last.rfc3339(),
+                short_time(last)
             );
         }
         if !summary.errors.is_empty() {
-            d.push_str("<h3>Input problems</h3><ul class=\"errors\">");
+            let open = if summary.errors.len() <= 5 {
+                " open"
+            } else {
+                ""
+            };
+            let _ = write!(
+                d,
+                "<details class=\"errors\"{open}><summary>Input problems ({})</summary><ul>",
+                summary.errors.len()
+            );
             for e in summary.errors.iter().take(200) {
                 let at = e
                     .offset
@@ -290,7 +303,7 @@ impl<W: Write> HtmlSink<W> {
             if summary.errors.len() > 200 {
                 let _ = write!(d, "<li>… and {} more</li>", summary.errors.len() - 200);
             }
-            d.push_str("</ul>\n");
+            d.push_str("</ul></details>\n");
         }
         let counters = nonzero_counters(s);
         if !counters.is_empty() {
@@ -323,26 +336,28 @@ impl<W: Write> HtmlSink<W> {
         d.push_str(
             "<input type=\"search\" class=\"filter\" data-target=\"receivers-table\" \
              placeholder=\"Filter rows\" aria-label=\"Filter the table\">\n\
-             <table id=\"receivers-table\" class=\"sortable\"><thead><tr>\
+             <div class=\"scroll\"><table id=\"receivers-table\" class=\"sortable\"><thead><tr>\
              <th>destination host</th><th>header</th><th>number or identifier</th>\
-             <th>kind</th><th class=\"num\">requests</th><th>first seen</th><th>last seen</th>\
+             <th>kind</th><th class=\"num\">requests</th><th>first seen (UTC)</th><th>last seen (UTC)</th>\
              </tr></thead><tbody>\n",
         );
         for r in rows.iter().take(MAX_TABLE_ROWS) {
             let _ = writeln!(
                 d,
                 "<tr><td>{}</td><td><code>{}</code></td><td><code>{}</code></td><td>{}</td>\
-                 <td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+                 <td class=\"num\">{}</td><td title=\"{}\">{}</td><td title=\"{}\">{}</td></tr>",
                 esc(clip(&r.host, 100)),
                 esc(clip(&r.header, 100)),
                 esc(clip(&r.shown, 100)),
                 r.kind,
                 r.requests,
                 r.first.rfc3339(),
-                r.last.rfc3339()
+                table_time(r.first),
+                r.last.rfc3339(),
+                table_time(r.last)
             );
         }
-        d.push_str("</tbody></table>\n");
+        d.push_str("</tbody></table></div>\n");
         if rows.len() > MAX_TABLE_ROWS {
             let _ = writeln!(
                 d,
@@ -447,7 +462,7 @@ impl<W: Write> Sink for HtmlSink<W> {
                         host: host.clone(),
                         header: header.to_string(),
                         shown: s.number.clone().unwrap_or(s.value),
-                        kind: s.leak.kind.as_str(),
+                        kind: kind_label(s.leak.kind.as_str()),
                         requests: 1,
                         first: r.ts,
                         last: r.ts,
@@ -655,13 +670,27 @@ impl Timeline {
     }
 }
 
-/// `2012-01-25 10:00:05 UTC`.
-fn short_time(ts: Timestamp) -> String {
+/// A short label for a leak kind (the JSON names are for programs).
+fn kind_label(kind: &'static str) -> &'static str {
+    match kind {
+        "msisdn-header" => "phone number",
+        "subscriber-id-header" => "subscriber ID",
+        other => other,
+    }
+}
+
+/// `2012-01-25 10:00:05` (the exact time is in the cell's title).
+fn table_time(ts: Timestamp) -> String {
     let full = ts.rfc3339().to_string();
     match (full.get(..10), full.get(11..19)) {
-        (Some(day), Some(time)) => format!("{day} {time} UTC"),
+        (Some(day), Some(time)) => format!("{day} {time}"),
         _ => full,
     }
+}
+
+/// `2012-01-25 10:00:05 UTC`.
+fn short_time(ts: Timestamp) -> String {
+    format!("{} UTC", table_time(ts))
 }
 
 /// A bucket width for people: `1 s`, `4 min`, `2 h`, `3 d`.
@@ -716,18 +745,21 @@ fn nonce() -> String {
 const STYLE: &str = r#"
 :root{--fg:#1d2330;--dim:#5f6b7a;--line:#d9dee5;--bg:#fff;--soft:#f4f6f9;--bad:#b3261e;--badbg:#fdecea;--good:#1e7b34}
 *{box-sizing:border-box}
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--fg);background:var(--bg);margin:0 auto;max-width:1000px;padding:16px 24px 40px}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--fg);background:var(--bg);margin:0 auto;max-width:1100px;padding:16px 24px 40px}
 h1{font-size:22px;margin:8px 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid var(--line);padding-bottom:4px}h3{font-size:15px}
-code{font:12.5px/1.3 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;word-break:break-all}
+code{font:12.5px/1.3 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow-wrap:anywhere}
 .note{color:var(--dim)}.warn{color:var(--bad);font-weight:600}.dim{color:var(--dim)}
 .cards{display:flex;flex-wrap:wrap;gap:8px;margin:10px 0}
-.card{border:1px solid var(--line);border-radius:6px;padding:6px 12px;min-width:110px;background:var(--soft)}
+.card{flex:1 1 0;border:1px solid var(--line);border-radius:6px;padding:6px 10px;min-width:96px;background:var(--soft)}
 .card .v{font-size:20px;font-weight:650}.card .k{color:var(--dim);font-size:12px}
 .card.bad{background:var(--badbg);border-color:#f1b7b2}.card.bad .v{color:var(--bad)}.card.good .v{color:var(--good)}
 table{border-collapse:collapse;width:100%}
-th,td{text-align:left;padding:4px 8px;border-bottom:1px solid var(--line);vertical-align:top}
+th,td{text-align:left;padding:4px 6px;border-bottom:1px solid var(--line);vertical-align:top}
+#receivers-table{font-size:13px}
 thead th{background:var(--soft);cursor:pointer;user-select:none;white-space:nowrap}
 td.num,th.num{text-align:right}
+.scroll{overflow-x:auto}
+#receivers-table td{white-space:nowrap}#receivers-table td:first-child{white-space:normal}
 .filter{margin:4px 0 8px;padding:4px 8px;width:260px;border:1px solid var(--line);border-radius:4px}
 svg.timeline{max-width:100%;height:auto;font:12px system-ui,sans-serif}
 svg .axis{fill:var(--dim);font-size:11px}svg .host{fill:var(--fg)}svg .total{fill:var(--dim)}
@@ -742,6 +774,8 @@ tr.leak th,tr.leak td{background:var(--badbg);color:var(--bad);font-weight:650}
 .ts{color:var(--dim);font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px}
 table.counters{width:auto}table.counters th{font-weight:400;font-family:ui-monospace,Menlo,Consolas,monospace}
 footer{margin-top:32px;color:var(--dim);font-size:12px}
+details.inputs,details.errors{margin:8px 0}details.errors summary{color:var(--bad);font-weight:600}
+details.inputs ul,details.errors ul{margin:4px 0;padding-left:22px}
 @media print{.filter{display:none}details.req{break-inside:avoid}}
 "#;
 
@@ -951,5 +985,6 @@ mod tests {
         assert_eq!(duration(1_000_000_000), "1 s");
         assert_eq!(duration(3_600_000_000_000), "60 min");
         assert_eq!(short_time(Timestamp(0)), "1970-01-01 00:00:00 UTC");
+        assert_eq!(table_time(Timestamp(0)), "1970-01-01 00:00:00");
     }
 }
