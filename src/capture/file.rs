@@ -376,9 +376,12 @@ fn take_io_error(slot: &Arc<Mutex<Option<io::Error>>>) -> CaptureErrorKind {
     CaptureErrorKind::Io(taken.unwrap_or_else(|| io::Error::other("read failed")))
 }
 
-/// Fills the caller's buffer as far as the input allows (pipes return short
-/// reads; the format sniffer needs a whole header in its first read) and keeps
-/// the real I/O error, which the parser would otherwise reduce to "read error".
+/// Reads for the parser, so that pipes work: the format sniffer needs the whole
+/// file header (pcap) or section header block (pcapng) in its first read, so
+/// that read is filled until the header is complete, however short the pipe's
+/// reads; later reads hand over whatever has arrived, so that a live capture
+/// through a pipe is analysed as it comes. Keeps the real I/O error, which the
+/// parser would otherwise reduce to "read error".
 ///
 /// An error that follows some bytes is held back until those bytes have been
 /// parsed: it is returned by the next read, or, while the parser is still
@@ -397,18 +400,47 @@ struct FillingReader<R> {
     delivered: u64,
 }
 
+/// Bytes the format sniffer needs to see at once, judged from the first bytes:
+/// a pcapng section header block's length, else the 24-byte pcap file header.
+fn header_len(start: &[u8]) -> usize {
+    match start {
+        [0x0a, 0x0d, 0x0d, 0x0a, l0, l1, l2, l3, order, ..] => {
+            let raw = [*l0, *l1, *l2, *l3];
+            // The byte-order magic 0x1a2b3c4d follows the length: 0x4d first in little endian.
+            let len = if *order == 0x4d {
+                u32::from_le_bytes(raw)
+            } else {
+                u32::from_be_bytes(raw)
+            };
+            usize::try_from(len).unwrap_or(usize::MAX).max(12)
+        }
+        [0x0a, 0x0d, 0x0d, 0x0a, ..] => 12,
+        _ => 24,
+    }
+}
+
 impl<R: Read> Read for FillingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let opening = self.opening.load(Ordering::Relaxed);
         if self.pending.is_some() {
-            if self.opening.load(Ordering::Relaxed) {
+            if opening {
                 return Ok(0);
             }
             if let Some(e) = self.pending.take() {
                 return Err(e);
             }
         }
+        let first = self.delivered == 0;
         let mut filled = 0;
-        while filled < buf.len() {
+        loop {
+            let wanted = if first {
+                header_len(buf.get(..filled).unwrap_or_default())
+            } else {
+                1
+            };
+            if filled >= wanted.min(buf.len()) {
+                break;
+            }
             let Some(rest) = buf.get_mut(filled..) else {
                 break;
             };
@@ -420,8 +452,7 @@ impl<R: Read> Read for FillingReader<R> {
                     if let Ok(mut g) = self.error.lock() {
                         *g = Some(io::Error::new(e.kind(), e.to_string()));
                     }
-                    let opening = self.opening.load(Ordering::Relaxed);
-                    if filled > 0 || (opening && self.delivered > 0) {
+                    if filled > 0 || (opening && !first) {
                         // Hand over the bytes we have; the error comes back later.
                         self.delivered += filled as u64;
                         self.pending = Some(e);
@@ -628,6 +659,38 @@ mod tests {
         assert_eq!(seen, 2);
         assert_eq!(err.offset, whole);
         assert!(err.to_string().contains("peer went away"), "{err}");
+    }
+
+    /// Hands over one byte per read, like the slowest pipe.
+    struct Trickle(std::io::Cursor<Vec<u8>>);
+
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(1);
+            self.0.read(&mut buf[..n])
+        }
+    }
+
+    #[test]
+    fn one_byte_reads_open_and_stream_both_formats() {
+        let mut ng = shb();
+        ng.extend(idb(1, None));
+        ng.extend(epb(0, 5_000_000, b"first"));
+        ng.extend(epb(0, 6_000_000, b"second"));
+        let mut pcap = pcap_header(false, false, 1);
+        pcap.extend(pcap_record(false, 5, 0, b"first", 5));
+        pcap.extend(pcap_record(false, 6, 0, b"second", 6));
+        for bytes in [ng, pcap] {
+            let mut reader = CaptureReader::new(Trickle(std::io::Cursor::new(bytes))).unwrap();
+            let mut got = Vec::new();
+            while let Some(p) = reader.next_packet().unwrap() {
+                got.push(p.data.to_vec());
+            }
+            assert_eq!(got, vec![b"first".to_vec(), b"second".to_vec()]);
+        }
+        assert_eq!(header_len(&[]), 24);
+        assert_eq!(header_len(&[0x0a, 0x0d, 0x0d, 0x0a]), 12);
+        assert_eq!(header_len(&shb()), shb().len());
     }
 
     #[test]
