@@ -383,12 +383,14 @@ fn take_io_error(slot: &Arc<Mutex<Option<io::Error>>>) -> CaptureErrorKind {
 /// through a pipe is analysed as it comes. Keeps the real I/O error, which the
 /// parser would otherwise reduce to "read error".
 ///
+/// pcap-parser reads twice while opening; the second read is answered with
+/// nothing at once, since waiting there for a pipe's next bytes would hold
+/// back the packets already received (and fail the opening on a read error).
+///
 /// An error that follows some bytes is held back until those bytes have been
-/// parsed: it is returned by the next read, or, while the parser is still
-/// opening the input (pcap-parser reads twice before parsing anything, and
-/// fails on an error in the second read), by the first read after opening.
-/// So a stream that fails part-way (a dropped connection, bad compressed data)
-/// still yields the packets before the failure.
+/// parsed, and returned by the next read. So a stream that fails part-way (a
+/// dropped connection, bad compressed data) still yields the packets before
+/// the failure.
 struct FillingReader<R> {
     inner: R,
     error: Arc<Mutex<Option<io::Error>>>,
@@ -421,16 +423,13 @@ fn header_len(start: &[u8]) -> usize {
 
 impl<R: Read> Read for FillingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let opening = self.opening.load(Ordering::Relaxed);
-        if self.pending.is_some() {
-            if opening {
-                return Ok(0);
-            }
-            if let Some(e) = self.pending.take() {
-                return Err(e);
-            }
-        }
         let first = self.delivered == 0;
+        if self.opening.load(Ordering::Relaxed) && !first {
+            return Ok(0);
+        }
+        if let Some(e) = self.pending.take() {
+            return Err(e);
+        }
         let mut filled = 0;
         loop {
             let wanted = if first {
@@ -452,7 +451,7 @@ impl<R: Read> Read for FillingReader<R> {
                     if let Ok(mut g) = self.error.lock() {
                         *g = Some(io::Error::new(e.kind(), e.to_string()));
                     }
-                    if filled > 0 || (opening && !first) {
+                    if filled > 0 {
                         // Hand over the bytes we have; the error comes back later.
                         self.delivered += filled as u64;
                         self.pending = Some(e);
