@@ -34,7 +34,10 @@ pub(crate) fn man(command: Option<&str>) -> io::Result<u8> {
         }
     };
     let mut out = io::stdout().lock();
-    clap_mangen::Man::new(page).render(&mut out)?;
+    clap_mangen::Man::new(page)
+        .source(format!("phoneleak {}", env!("CARGO_PKG_VERSION")))
+        .manual("phoneleak manual")
+        .render(&mut out)?;
     out.flush()?;
     Ok(0)
 }

@@ -781,6 +781,7 @@ details.inputs ul,details.errors ul{margin:4px 0;padding-left:22px}
 
 const SCRIPT: &str = r#"
 (function(){
+  document.documentElement.setAttribute('data-script','ran');
   document.querySelectorAll('input.filter').forEach(function(box){
     var target=document.getElementById(box.getAttribute('data-target'));
     if(!target)return;
