@@ -181,7 +181,7 @@ impl<W: Write> HtmlSink<W> {
             env!("CARGO_PKG_VERSION"),
             esc(&title)
         );
-        let _ = write!(d, "<h1>{}</h1>\n", esc(&title));
+        let _ = writeln!(d, "<h1>{}</h1>", esc(&title));
         self.write_summary(&mut d, summary);
         self.write_receivers(&mut d);
         self.write_timeline(&mut d);
@@ -263,9 +263,9 @@ impl<W: Write> HtmlSink<W> {
         }
         d.push_str("</div>\n");
         if let (Some(first), Some(last)) = (self.first, self.last) {
-            let _ = write!(
+            let _ = writeln!(
                 d,
-                "<p>Leaking requests from <time title=\"{}\">{}</time> to <time title=\"{}\">{}</time> (capture time).</p>\n",
+                "<p>Leaking requests from <time title=\"{}\">{}</time> to <time title=\"{}\">{}</time> (capture time).</p>",
                 first.rfc3339(),
                 short_time(first),
                 last.rfc3339(),
@@ -597,20 +597,20 @@ impl Timeline {
         let height = top + row_h * rows as f64 + 8.0;
         let bar_w = chart_w / columns_usize as f64;
         let mut s = String::new();
-        let _ = write!(
+        let _ = writeln!(
             s,
             "<svg class=\"timeline\" role=\"img\" viewBox=\"0 0 {width} {height}\" \
              width=\"{width}\" height=\"{height}\" xmlns=\"http://www.w3.org/2000/svg\" \
-             aria-label=\"Leaking requests over time, one row per destination host\">\n"
+             aria-label=\"Leaking requests over time, one row per destination host\">"
         );
         let start = Timestamp(first_bucket.saturating_mul(self.width));
         let end = Timestamp(start.0.saturating_add(col_ns.saturating_mul(columns)));
-        let _ = write!(
+        let _ = writeln!(
             s,
             "<text x=\"{label_w}\" y=\"14\" class=\"axis\">{}</text>\
              <text x=\"{}\" y=\"14\" class=\"axis\" text-anchor=\"end\">{}</text>\
              <text x=\"{}\" y=\"28\" class=\"axis\" text-anchor=\"middle\">one column = {}</text>\
-             <text x=\"{}\" y=\"28\" class=\"axis\" text-anchor=\"end\">requests</text>\n",
+             <text x=\"{}\" y=\"28\" class=\"axis\" text-anchor=\"end\">requests</text>",
             short_time(start),
             label_w + chart_w,
             short_time(end),
@@ -627,11 +627,11 @@ impl Timeline {
                 ),
                 None => (format!("({others} other hosts)"), cells.iter().sum::<u64>()),
             };
-            let _ = write!(
+            let _ = writeln!(
                 s,
                 "<g class=\"row\"><title>{}: {total} leaking requests</title>\
                  <text x=\"{}\" y=\"{}\" text-anchor=\"end\" class=\"host\">{}</text>\
-                 <line x1=\"{label_w}\" x2=\"{}\" y1=\"{}\" y2=\"{}\" class=\"base\"/>\n",
+                 <line x1=\"{label_w}\" x2=\"{}\" y1=\"{}\" y2=\"{}\" class=\"base\"/>",
                 esc(&name),
                 label_w - 8.0,
                 y + row_h * 0.62,
