@@ -20,7 +20,7 @@ use crate::time::Timestamp;
 /// Most distinct (host, header, number) keys aggregated; later new keys are counted apart.
 pub const MAX_RECEIVERS: usize = 20_000;
 /// Rows of the "who received the number" table written (the busiest first).
-pub const MAX_TABLE_ROWS: usize = 2_000;
+pub const MAX_TABLE_ROWS: usize = 1_000;
 /// Leaking requests listed with their headers.
 pub const MAX_LISTED: usize = 1_000;
 /// Bytes of HTML spent on listed requests at most.
