@@ -367,3 +367,19 @@ fn ctrl_c_finishes_the_report_and_a_second_one_quits() {
     drop(stdin);
     assert_eq!(code, Some(130));
 }
+
+#[test]
+fn standard_input_on_a_terminal_is_refused_not_waited_on() {
+    let command = format!("{} scan -", env!("CARGO_BIN_EXE_phoneleak"));
+    let Some(tty) = on_a_terminal(&command, true) else {
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: util-linux `script` is not installed; no terminal for standard input"
+        );
+        return;
+    };
+    assert!(
+        tty.contains("standard input is a terminal") && tty.contains("tcpdump"),
+        "{tty}"
+    );
+}

@@ -37,8 +37,10 @@ pub(crate) struct Cli {
 
 #[derive(Subcommand)]
 pub(crate) enum Command {
-    /// Scan captures (pcap, pcapng; plain, gzip or zstd; files, folders or `-` for
-    /// standard input) for leaking requests.
+    /// Scan captures (files, folders, `-` for standard input) for leaking requests.
+    ///
+    /// Reads pcap and pcapng, plain or compressed with gzip or zstd, and reports every
+    /// HTTP request that leaks a phone number or subscriber identifier in a header.
     #[command(after_help = "Examples:
   phoneleak scan fixtures/o2-2012.pcap
   phoneleak scan --format jsonl --all-requests --show-numbers capture.pcapng

@@ -18,6 +18,13 @@ pub(crate) fn run(args: &ScanArgs) -> io::Result<u8> {
     let quiet = args.output.quiet;
     let mut errors = Vec::new();
     let inputs = expand_paths(&args.paths, &mut errors);
+    if inputs.contains(&Input::Stdin) && io::stdin().is_terminal() {
+        eprintln!(
+            "phoneleak: standard input is a terminal, not a capture: pipe one in, \
+             e.g. tcpdump -i eth0 -w - | phoneleak scan -"
+        );
+        return Ok(2);
+    }
     let mut sink = match args.output.sinks(inputs.iter().map(Input::name).collect()) {
         Ok(sink) => sink,
         Err(message) => {
