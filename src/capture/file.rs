@@ -3,6 +3,7 @@
 //! timestamp resolutions), over any [`Read`]. Memory is one buffer, grown only
 //! for a record larger than it, up to [`MAX_RECORD`].
 use std::io::{self, Read};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use pcap_parser::pcapng::Block;
@@ -78,12 +79,19 @@ impl CaptureReader {
     /// Recognises the format from the first bytes and prepares to stream.
     pub fn new<R: Read + Send + 'static>(reader: R) -> Result<Self, CaptureError> {
         let io_error = Arc::new(Mutex::new(None));
+        let opening = Arc::new(AtomicBool::new(true));
         let full = FillingReader {
             inner: reader,
             error: Arc::clone(&io_error),
+            opening: Arc::clone(&opening),
+            pending: None,
+            delivered: 0,
         };
         let inner = match pcap_parser::create_reader(BUFFER_SIZE, full) {
-            Ok(r) => r,
+            Ok(r) => {
+                opening.store(false, Ordering::Relaxed);
+                r
+            }
             Err(e) => {
                 let kind = match e {
                     PcapError::Eof => CaptureErrorKind::Empty,
@@ -368,18 +376,70 @@ fn take_io_error(slot: &Arc<Mutex<Option<io::Error>>>) -> CaptureErrorKind {
     CaptureErrorKind::Io(taken.unwrap_or_else(|| io::Error::other("read failed")))
 }
 
-/// Fills the caller's buffer as far as the input allows (pipes return short
-/// reads; the format sniffer needs a whole header in its first read) and keeps
-/// the real I/O error, which the parser would otherwise reduce to "read error".
+/// Reads for the parser, so that pipes work: the format sniffer needs the whole
+/// file header (pcap) or section header block (pcapng) in its first read, so
+/// that read is filled until the header is complete, however short the pipe's
+/// reads; later reads hand over whatever has arrived, so that a live capture
+/// through a pipe is analysed as it comes. Keeps the real I/O error, which the
+/// parser would otherwise reduce to "read error".
+///
+/// pcap-parser reads twice while opening; the second read is answered with
+/// nothing at once, since waiting there for a pipe's next bytes would hold
+/// back the packets already received (and fail the opening on a read error).
+///
+/// An error that follows some bytes is held back until those bytes have been
+/// parsed, and returned by the next read. So a stream that fails part-way (a
+/// dropped connection, bad compressed data) still yields the packets before
+/// the failure.
 struct FillingReader<R> {
     inner: R,
     error: Arc<Mutex<Option<io::Error>>>,
+    /// True until the parser has opened the input.
+    opening: Arc<AtomicBool>,
+    /// An error held back after bytes were delivered.
+    pending: Option<io::Error>,
+    /// Bytes delivered so far.
+    delivered: u64,
+}
+
+/// Bytes the format sniffer needs to see at once, judged from the first bytes:
+/// a pcapng section header block's length, else the 24-byte pcap file header.
+fn header_len(start: &[u8]) -> usize {
+    match start {
+        [0x0a, 0x0d, 0x0d, 0x0a, l0, l1, l2, l3, order, ..] => {
+            let raw = [*l0, *l1, *l2, *l3];
+            // The byte-order magic 0x1a2b3c4d follows the length: 0x4d first in little endian.
+            let len = if *order == 0x4d {
+                u32::from_le_bytes(raw)
+            } else {
+                u32::from_be_bytes(raw)
+            };
+            usize::try_from(len).unwrap_or(usize::MAX).max(12)
+        }
+        [0x0a, 0x0d, 0x0d, 0x0a, ..] => 12,
+        _ => 24,
+    }
 }
 
 impl<R: Read> Read for FillingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let first = self.delivered == 0;
+        if self.opening.load(Ordering::Relaxed) && !first {
+            return Ok(0);
+        }
+        if let Some(e) = self.pending.take() {
+            return Err(e);
+        }
         let mut filled = 0;
-        while filled < buf.len() {
+        loop {
+            let wanted = if first {
+                header_len(buf.get(..filled).unwrap_or_default())
+            } else {
+                1
+            };
+            if filled >= wanted.min(buf.len()) {
+                break;
+            }
             let Some(rest) = buf.get_mut(filled..) else {
                 break;
             };
@@ -388,22 +448,20 @@ impl<R: Read> Read for FillingReader<R> {
                 Ok(n) => filled += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    if filled > 0 {
-                        // Report the bytes we have; the error comes back on the next call.
-                        let kind = e.kind();
-                        if let Ok(mut g) = self.error.lock() {
-                            *g = Some(io::Error::new(kind, e.to_string()));
-                        }
-                        return Ok(filled);
-                    }
-                    let copy = io::Error::new(e.kind(), e.to_string());
                     if let Ok(mut g) = self.error.lock() {
-                        *g = Some(copy);
+                        *g = Some(io::Error::new(e.kind(), e.to_string()));
+                    }
+                    if filled > 0 {
+                        // Hand over the bytes we have; the error comes back later.
+                        self.delivered += filled as u64;
+                        self.pending = Some(e);
+                        return Ok(filled);
                     }
                     return Err(e);
                 }
             }
         }
+        self.delivered += filled as u64;
         Ok(filled)
     }
 }
@@ -555,6 +613,83 @@ mod tests {
                 (2_000_000_000, 101, &b"raw"[..]),
             ]
         );
+    }
+
+    /// Gives its bytes, then fails once, then claims a clean end (as some streams do).
+    struct FailsOnce {
+        data: std::io::Cursor<Vec<u8>>,
+        failed: bool,
+    }
+
+    impl Read for FailsOnce {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.data.read(buf)?;
+            if n > 0 || self.failed {
+                return Ok(n);
+            }
+            self.failed = true;
+            Err(io::Error::new(
+                io::ErrorKind::ConnectionReset,
+                "peer went away",
+            ))
+        }
+    }
+
+    #[test]
+    fn a_stream_failing_part_way_yields_the_packets_before_the_failure() {
+        let mut f = pcap_header(false, false, 1);
+        f.extend(pcap_record(false, 1, 0, b"first", 5));
+        f.extend(pcap_record(false, 2, 0, b"second", 6));
+        let whole = f.len() as u64;
+        f.extend_from_slice(&pcap_record(false, 3, 0, b"third", 5)[..7]);
+        let mut reader = CaptureReader::new(FailsOnce {
+            data: std::io::Cursor::new(f),
+            failed: false,
+        })
+        .expect("the header was read before the failure");
+        let mut seen = 0;
+        let err = loop {
+            match reader.next_packet() {
+                Ok(Some(_)) => seen += 1,
+                Ok(None) => panic!("a failed stream must not end cleanly"),
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(seen, 2);
+        assert_eq!(err.offset, whole);
+        assert!(err.to_string().contains("peer went away"), "{err}");
+    }
+
+    /// Hands over one byte per read, like the slowest pipe.
+    struct Trickle(std::io::Cursor<Vec<u8>>);
+
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(1);
+            self.0.read(&mut buf[..n])
+        }
+    }
+
+    #[test]
+    fn one_byte_reads_open_and_stream_both_formats() {
+        let mut ng = shb();
+        ng.extend(idb(1, None));
+        ng.extend(epb(0, 5_000_000, b"first"));
+        ng.extend(epb(0, 6_000_000, b"second"));
+        let mut pcap = pcap_header(false, false, 1);
+        pcap.extend(pcap_record(false, 5, 0, b"first", 5));
+        pcap.extend(pcap_record(false, 6, 0, b"second", 6));
+        for bytes in [ng, pcap] {
+            let mut reader = CaptureReader::new(Trickle(std::io::Cursor::new(bytes))).unwrap();
+            let mut got = Vec::new();
+            while let Some(p) = reader.next_packet().unwrap() {
+                got.push(p.data.to_vec());
+            }
+            assert_eq!(got, vec![b"first".to_vec(), b"second".to_vec()]);
+        }
+        assert_eq!(header_len(&[]), 24);
+        assert_eq!(header_len(&[0x0a, 0x0d, 0x0d, 0x0a]), 12);
+        assert_eq!(header_len(&shb()), shb().len());
     }
 
     #[test]

@@ -1,5 +1,9 @@
-//! Packet sources: capture files (pcap and pcapng, pure Rust) and, with the
+//! Packet sources: capture files (pcap and pcapng, pure Rust), plain or
+//! compressed (gzip, zstd), from a path or standard input, and, with the
 //! `live` feature, network interfaces.
+//!
+//! [`open`] is the one entry point for inputs: it recognises compression and
+//! format by magic bytes and streams.
 //!
 //! In: a byte stream or an interface. Out: [`Packet`]s, each borrowing the
 //! reader's buffer until the next call. A source never invents bytes: `data`
@@ -7,9 +11,11 @@
 //! the packet was on the wire.
 pub mod blocks;
 mod file;
+mod input;
 
 pub use blocks::{BlockData, BlockSource, CopiedBlocks, PacketBlock, PacketRef, PcapBlocks};
 pub use file::{CaptureReader, Format};
+pub use input::{Capture, Compression, DecompressError, Input, open, open_reader};
 
 use std::fmt;
 
@@ -85,6 +91,12 @@ pub enum CaptureErrorKind {
     /// Reading failed.
     #[error("read error: {0}")]
     Io(#[from] std::io::Error),
+    /// The input is compressed and its compressed data is corrupt or cut short.
+    #[error("{0}")]
+    Decompress(DecompressError),
+    /// The input is compressed in a format this build was made without.
+    #[error("{0}-compressed input, but this build reads no {0} (rebuild with the `{0}` feature)")]
+    CompressionNotBuilt(&'static str),
 }
 
 /// A capture error with the byte offset where it was found.
@@ -97,38 +109,45 @@ pub struct CaptureError {
     pub kind: CaptureErrorKind,
 }
 
-/// Opens a capture file for streaming.
+/// Opens a capture file for streaming (compressed or not). Prefer [`open`],
+/// which also reads standard input and explains damaged compressed data.
 pub fn open_file(path: &std::path::Path) -> Result<CaptureReader, CaptureError> {
-    let file = std::fs::File::open(path).map_err(|e| CaptureError {
-        offset: 0,
-        kind: CaptureErrorKind::Io(e),
-    })?;
-    CaptureReader::new(file)
+    open(&Input::Path(path.to_path_buf())).map(Capture::into_reader)
 }
 
-/// Opens a capture file as blocks of packets for the parallel analysis:
-/// classic pcap is read in shared blocks without copying packets, any other
-/// format through the streaming reader.
-pub fn open_blocks(path: &std::path::Path) -> Result<Box<dyn BlockSource + Send>, CaptureError> {
+/// Opens an input as blocks of packets for the parallel analysis: a plain
+/// classic-pcap file is read in shared blocks without copying packets; any
+/// other input (pcapng, compressed, standard input) through [`open`], its
+/// packets copied into blocks. Also says how the input was compressed.
+pub fn open_blocks(
+    input: &Input,
+) -> Result<(Box<dyn BlockSource + Send>, Compression), CaptureError> {
     use std::io::Read;
-    let io = |e| CaptureError {
-        offset: 0,
-        kind: CaptureErrorKind::Io(e),
-    };
-    let mut magic = [0u8; 4];
-    let mut file = std::fs::File::open(path).map_err(io)?;
-    let n = file.read(&mut magic).map_err(io)?;
-    let classic = n == 4
-        && matches!(
-            u32::from_le_bytes(magic),
-            0xa1b2_c3d4 | 0xd4c3_b2a1 | 0xa1b2_3c4d | 0x4d3c_b2a1
-        );
-    let file = std::fs::File::open(path).map_err(io)?;
-    if classic {
-        Ok(Box::new(PcapBlocks::new(file)))
-    } else {
-        Ok(Box::new(CopiedBlocks::new(CaptureReader::new(file)?)))
+    if let Input::Path(path) = input {
+        let io = |e| CaptureError {
+            offset: 0,
+            kind: CaptureErrorKind::Io(e),
+        };
+        let mut magic = Vec::with_capacity(4);
+        std::fs::File::open(path)
+            .map_err(io)?
+            .take(4)
+            .read_to_end(&mut magic)
+            .map_err(io)?;
+        let classic = <[u8; 4]>::try_from(magic.as_slice()).is_ok_and(|m| {
+            matches!(
+                u32::from_le_bytes(m),
+                0xa1b2_c3d4 | 0xd4c3_b2a1 | 0xa1b2_3c4d | 0x4d3c_b2a1
+            )
+        });
+        if classic {
+            let file = std::fs::File::open(path).map_err(io)?;
+            return Ok((Box::new(PcapBlocks::new(file)), Compression::None));
+        }
     }
+    let capture = open(input)?;
+    let compression = capture.compression();
+    Ok((Box::new(CopiedBlocks::new(capture)), compression))
 }
 
 /// Anything that yields packets: a capture file or a live interface.

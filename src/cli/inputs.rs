@@ -1,18 +1,25 @@
 //! Turning command-line paths into the list of inputs.
 use std::path::{Path, PathBuf};
 
+use phoneleak::capture::Input;
 use phoneleak::report::InputError;
 
-/// Files named on the command line, with folders expanded recursively in name order.
-pub(crate) fn expand_paths(paths: &[PathBuf], errors: &mut Vec<InputError>) -> Vec<PathBuf> {
+/// Inputs named on the command line: `-` is standard input, folders are
+/// expanded recursively in name order.
+pub(crate) fn expand_paths(paths: &[PathBuf], errors: &mut Vec<InputError>) -> Vec<Input> {
     let mut files = Vec::new();
     for path in paths {
-        walk(path, &mut files, errors);
+        match Input::from_arg(path) {
+            Input::Stdin => files.push(Input::Stdin),
+            Input::Path(_) => walk(path, true, &mut files, errors),
+        }
     }
     files
 }
 
-fn walk(path: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<InputError>) {
+/// Adds `path`: a folder's files in name order, a file, or (named on the
+/// command line only) a pipe or device such as `<(zcat capture.pcap.gz)`.
+fn walk(path: &Path, named: bool, files: &mut Vec<Input>, errors: &mut Vec<InputError>) {
     match std::fs::metadata(path) {
         Ok(meta) if meta.is_dir() => {
             let entries = match std::fs::read_dir(path) {
@@ -31,10 +38,10 @@ fn walk(path: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<InputError>) {
                 entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
             children.sort();
             for child in children {
-                walk(&child, files, errors);
+                walk(&child, false, files, errors);
             }
         }
-        Ok(meta) if meta.is_file() => files.push(path.to_path_buf()),
+        Ok(meta) if meta.is_file() || named => files.push(Input::Path(path.to_path_buf())),
         Ok(_) => errors.push(InputError {
             file: path.display().to_string(),
             offset: None,

@@ -2,8 +2,10 @@
 //! lives in its own file and only wires library stages together.
 mod inputs;
 mod scan;
+mod shell;
 
-use std::io::{self, Write};
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -12,13 +14,21 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use phoneleak::flow::Limits;
 use phoneleak::http::HttpLimits;
 use phoneleak::pipeline::Config;
-use phoneleak::report::{JsonlSink, ReportOptions, Sink, TextSink};
+use phoneleak::report::{
+    FanOut, FindingsOnly, HtmlSink, JsonlSink, ReportOptions, Sink, SummaryOnly, TextSink,
+};
 
 #[derive(Parser)]
 #[command(
     name = "phoneleak",
     version,
-    about = "Find phone numbers and subscriber IDs leaked in HTTP request headers"
+    about = "Find phone numbers and subscriber IDs leaked in HTTP request headers",
+    after_help = "Examples:
+  phoneleak scan capture.pcap                     # readable report; exit status 1 on a leak
+  tcpdump -i eth0 -w - | phoneleak scan -         # analyse a live capture through a pipe
+  phoneleak scan --html report.html captures/     # a report to share
+  phoneleak completions bash > ~/.local/share/bash-completion/completions/phoneleak
+  phoneleak man | man -l -"
 )]
 pub(crate) struct Cli {
     #[command(subcommand)]
@@ -27,19 +37,54 @@ pub(crate) struct Cli {
 
 #[derive(Subcommand)]
 pub(crate) enum Command {
-    /// Scan capture files (pcap, pcapng) and folders of them for leaking requests.
+    /// Scan captures (files, folders, `-` for standard input) for leaking requests.
+    ///
+    /// Reads pcap and pcapng, plain or compressed with gzip or zstd, and reports every
+    /// HTTP request that leaks a phone number or subscriber identifier in a header.
     #[command(after_help = "Examples:
   phoneleak scan fixtures/o2-2012.pcap
   phoneleak scan --format jsonl --all-requests --show-numbers capture.pcapng
-  phoneleak scan a.pcap b.pcapng captures/
+  phoneleak scan a.pcap b.pcapng.gz c.pcap.zst captures/
+  tcpdump -i eth0 -w - | phoneleak scan -
+  ssh sensor 'tcpdump -i eth0 -w -' | phoneleak scan --html report.html -
+  zcat old.pcap.gz | phoneleak scan --quiet --format jsonl -
+  phoneleak scan -o findings.jsonl --format jsonl captures/
+
+Compression (gzip, zstd) and format (pcap, pcapng) are recognised by their
+first bytes, not by the file name. Ctrl-C stops reading and still writes the
+summary and the HTML report.
 
 Exit status: 0 no leak, 1 at least one leak, 2 a usage or input error.")]
     Scan(ScanArgs),
     /// Capture on a network interface (needs the `live` build feature).
+    #[command(after_help = "Examples:
+  cargo build --release --features live     # a build with live capture (needs libpcap-dev)
+  tcpdump -i eth0 -w - | phoneleak scan -   # meanwhile: live traffic through a pipe")]
     Live {
         /// Arguments of the live mode.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
         rest: Vec<String>,
+    },
+    /// Print a shell completion script to standard output.
+    #[command(after_help = "Examples:
+  phoneleak completions bash > ~/.local/share/bash-completion/completions/phoneleak
+  phoneleak completions zsh > ~/.zfunc/_phoneleak      # with fpath+=(~/.zfunc) in ~/.zshrc
+  phoneleak completions fish > ~/.config/fish/completions/phoneleak.fish
+  source <(phoneleak completions bash)                # this shell only")]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to standard output.
+    #[command(after_help = "Examples:
+  phoneleak man | man -l -                           # read it now
+  phoneleak man > /usr/local/share/man/man1/phoneleak.1
+  phoneleak man scan > /usr/local/share/man/man1/phoneleak-scan.1")]
+    Man {
+        /// A command whose own page to print (default: the main page).
+        #[arg(value_name = "COMMAND")]
+        command: Option<String>,
     },
 }
 
@@ -77,6 +122,17 @@ pub(crate) struct OutputArgs {
     /// Print phone numbers and identifiers in clear (masked by default).
     #[arg(long)]
     pub show_numbers: bool,
+    /// Print only findings: no summary, no warnings (errors that make the exit
+    /// status 2 are still printed).
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Write the findings (and, with --format jsonl, the summary) to FILE; a
+    /// text summary goes to standard error.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also write a self-contained HTML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// Limits of the analysis (shared by every command that analyses).
@@ -119,17 +175,70 @@ impl AnalysisArgs {
 }
 
 impl OutputArgs {
-    /// A sink for these options, writing to `out`.
-    pub fn sink<'w>(&self, out: impl Write + 'w) -> Box<dyn Sink + 'w> {
-        let opts = ReportOptions {
+    fn report_options(&self) -> ReportOptions {
+        ReportOptions {
             show_numbers: self.show_numbers,
             all_requests: self.all_requests,
-        };
+        }
+    }
+
+    /// A sink of the chosen format, writing to `out`.
+    pub fn sink<'w>(&self, out: impl Write + 'w, color: bool) -> Box<dyn Sink + 'w> {
+        let opts = self.report_options();
         match self.format {
-            Format::Text => Box::new(TextSink::new(out, opts)),
+            Format::Text => Box::new(TextSink::new(out, opts).with_color(color)),
             Format::Jsonl => Box::new(JsonlSink::new(out, opts)),
         }
     }
+
+    /// Every sink these options ask for: the findings on standard output or in
+    /// the `-o` file, the summary where it belongs, the HTML report. `inputs`
+    /// names the inputs in the HTML report. Fails when a file cannot be created.
+    pub fn sinks(&self, inputs: Vec<String>) -> Result<FanOut<'static>, String> {
+        let mut fan = FanOut::new();
+        let (main, summary_in_main) = match &self.output {
+            Some(path) => {
+                let file = create(path)?;
+                // A JSON-lines file is a record: it keeps its summary even with --quiet.
+                let jsonl = matches!(self.format, Format::Jsonl);
+                (self.sink(BufWriter::new(file), false), jsonl)
+            }
+            None => {
+                let stdout = io::stdout();
+                let color = colours_on(&stdout);
+                (self.sink(BufWriter::new(stdout.lock()), color), !self.quiet)
+            }
+        };
+        if summary_in_main {
+            fan.push(main);
+        } else {
+            fan.push(Box::new(FindingsOnly(main)));
+        }
+        if self.output.is_some() && !self.quiet {
+            let stderr = io::stderr();
+            let color = colours_on(&stderr);
+            let text = TextSink::new(stderr, self.report_options()).with_color(color);
+            fan.push(Box::new(SummaryOnly(text)));
+        }
+        if let Some(path) = &self.html {
+            let file = create(path)?;
+            let html =
+                HtmlSink::new(BufWriter::new(file), self.report_options()).with_inputs(inputs);
+            fan.push(Box::new(html));
+        }
+        Ok(fan)
+    }
+}
+
+fn create(path: &std::path::Path) -> Result<File, String> {
+    File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))
+}
+
+/// Colours on a terminal only, and never with `NO_COLOR` set (anstream's
+/// reading of `NO_COLOR`, `CLICOLOR`, `TERM`).
+fn colours_on<S: IsTerminal + anstream::stream::RawStream>(stream: &S) -> bool {
+    IsTerminal::is_terminal(stream)
+        && anstream::AutoStream::choice(stream) != anstream::ColorChoice::Never
 }
 
 /// Parses the command line and runs the command.
@@ -137,6 +246,8 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => scan::run(&args),
+        Command::Completions { shell } => shell::completions(shell),
+        Command::Man { command } => shell::man(command.as_deref()),
         Command::Live { .. } => {
             eprintln!(
                 "phoneleak: live capture is not built in: rebuild with `cargo build --release --features live` \

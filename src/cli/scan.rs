@@ -1,70 +1,105 @@
-//! `phoneleak scan`: capture files → pipeline → report.
-use std::io::{self, BufWriter, IsTerminal, Write};
+//! `phoneleak scan`: captures (files, folders, standard input) → pipeline → report.
+use std::io::{self, IsTerminal};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use std::cell::Cell;
-
-use phoneleak::capture::{self, CaptureError, PacketSource};
+use phoneleak::capture::{
+    self, BlockSource, CaptureError, Compression, Input, PacketBlock, PacketSource,
+};
 use phoneleak::detect::Detector;
 use phoneleak::pipeline::{Analyzer, Config, Finding, Stats, parallel};
-use phoneleak::report::{InputError, Summary};
+use phoneleak::report::{InputError, Sink, Summary};
 
 use super::ScanArgs;
 use super::inputs::expand_paths;
 
 /// Runs `scan`; returns the exit status.
 pub(crate) fn run(args: &ScanArgs) -> io::Result<u8> {
+    let quiet = args.output.quiet;
     let mut errors = Vec::new();
-    let files = expand_paths(&args.paths, &mut errors);
-    let mut sink = args.output.sink(BufWriter::new(io::stdout().lock()));
+    let inputs = expand_paths(&args.paths, &mut errors);
+    if inputs.contains(&Input::Stdin) && io::stdin().is_terminal() {
+        eprintln!(
+            "phoneleak: standard input is a terminal, not a capture: pipe one in, \
+             e.g. tcpdump -i eth0 -w - | phoneleak scan -"
+        );
+        return Ok(2);
+    }
+    let mut sink = match args.output.sinks(inputs.iter().map(Input::name).collect()) {
+        Ok(sink) => sink,
+        Err(message) => {
+            eprintln!("phoneleak: {message}");
+            return Ok(2);
+        }
+    };
+    let interrupted = on_interrupt();
     let detector = Arc::new(Detector::new());
     let config = args.analysis.config();
     let threads = args.threads.unwrap_or_else(default_threads).max(1);
-    let total: u64 = files
-        .iter()
-        .filter_map(|f| f.metadata().ok())
-        .map(|m| m.len())
-        .sum();
-    let progress = progress_bar(total);
-    let mut done_bytes = 0u64;
-    let write_error: Cell<Option<io::Error>> = Cell::new(None);
-    let mut fatal = !errors.is_empty();
     let mut stats = Stats::default();
+    let reads_stdin = inputs.contains(&Input::Stdin);
+    let total: u64 = inputs.iter().filter_map(Input::size).sum();
+    let progress = progress_bar(total, quiet || reads_stdin);
+    let mut done_bytes = 0u64;
+    let write_error: std::cell::Cell<Option<io::Error>> = std::cell::Cell::new(None);
+    let mut fatal = !errors.is_empty();
+    let mut opened = 0u64;
+    // Where each input's error offsets count from, for the messages.
+    let mut decompressed: Vec<String> = Vec::new();
 
-    for file in &files {
+    for input in &inputs {
+        if interrupted.load(Ordering::Relaxed) {
+            break;
+        }
+        opened += 1;
         let mut on_finding = |f: Finding| {
             if let Err(e) = sink.finding(&f) {
                 write_error.set(Some(e));
             }
         };
-        let name = file.display().to_string();
+        let name = input.name();
         let mut on_progress = |position: u64| progress.set_position(done_bytes + position);
-        let outcome = if threads == 1 {
-            capture::open_file(file).map(|mut reader| {
-                analyze_here(
+        // Standard input is analysed on one thread, packet by packet, so findings
+        // come out as packets arrive (a live `tcpdump -w -` feeds it).
+        let outcome = if threads == 1 || *input == Input::Stdin {
+            capture::open(input).map(|mut reader| {
+                let compressed = reader.compression() != Compression::None;
+                let result = analyze_here(
                     &mut reader,
                     config,
                     &detector,
+                    &interrupted,
                     &mut on_finding,
                     &mut on_progress,
-                )
+                );
+                (compressed, result)
             })
         } else {
-            capture::open_blocks(file).map(|mut blocks| {
-                parallel::analyze(
-                    blocks.as_mut(),
+            capture::open_blocks(input).map(|(mut blocks, compression)| {
+                let mut source = Interruptible {
+                    inner: blocks.as_mut(),
+                    flag: &interrupted,
+                };
+                let result = parallel::analyze(
+                    &mut source,
                     threads,
                     config,
                     &detector,
                     &mut on_finding,
                     &mut on_progress,
-                )
+                );
+                (compression != Compression::None, result)
             })
         };
         let (file_stats, error) = match outcome {
-            Ok(result) => result,
+            Ok((compressed, result)) => {
+                if compressed {
+                    decompressed.push(name.clone());
+                }
+                result
+            }
             Err(e) => {
                 fatal = true;
                 errors.push(InputError {
@@ -86,7 +121,7 @@ pub(crate) fn run(args: &ScanArgs) -> io::Result<u8> {
             });
         }
         stats.absorb(&file_stats);
-        done_bytes += file.metadata().map(|m| m.len()).unwrap_or(0);
+        done_bytes += input.size().unwrap_or(0);
         progress.set_position(done_bytes);
         if let Some(e) = write_error.take() {
             return Err(e);
@@ -95,20 +130,38 @@ pub(crate) fn run(args: &ScanArgs) -> io::Result<u8> {
     progress.finish_and_clear();
 
     for e in &errors {
-        let at = e
-            .offset
-            .map(|o| format!(" (at byte {o})"))
-            .unwrap_or_default();
+        // --quiet keeps only the errors that make the exit status 2.
+        if quiet && e.partial {
+            continue;
+        }
+        let file = if e.file == "-" {
+            "standard input"
+        } else {
+            e.file.as_str()
+        };
+        let at = match e.offset {
+            Some(o) if decompressed.contains(&e.file) => {
+                format!(" (at byte {o} of the decompressed capture)")
+            }
+            Some(o) => format!(" (at byte {o})"),
+            None => String::new(),
+        };
         let what = if e.partial { "warning" } else { "error" };
-        eprintln!("phoneleak: {what}: {}{at}: {}", e.file, e.error);
+        let skipped = if e.partial { "" } else { "; skipped" };
+        eprintln!("phoneleak: {what}: {file}{at}: {}{skipped}", e.error);
+    }
+    if interrupted.load(Ordering::Relaxed) && !quiet {
+        eprintln!(
+            "phoneleak: interrupted: the report covers what was read until then ({opened} of {} inputs)",
+            inputs.len()
+        );
     }
     let leaked = stats.leaking_requests > 0;
     sink.summary(&Summary {
-        files: files.len() as u64,
+        files: opened,
         stats,
         errors,
     })?;
-    io::stdout().flush()?;
     Ok(if fatal {
         2
     } else if leaked {
@@ -123,11 +176,13 @@ fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// The whole analysis of one source on the calling thread.
+/// The whole analysis of one source on the calling thread; stops early (with
+/// the flows flushed) when `interrupted` is raised.
 fn analyze_here(
     source: &mut dyn PacketSource,
     config: Config,
     detector: &Arc<Detector>,
+    interrupted: &AtomicBool,
     found: &mut dyn FnMut(Finding),
     progress: &mut dyn FnMut(u64),
 ) -> (Stats, Option<CaptureError>) {
@@ -146,15 +201,51 @@ fn analyze_here(
         index += 1;
         if index.is_multiple_of(4096) {
             progress(source.position());
+            if interrupted.load(Ordering::Relaxed) {
+                break;
+            }
         }
     }
     analyzer.end_of_input(found);
     (analyzer.stats(), error)
 }
 
-/// A byte-progress bar on stderr, drawn only when stderr is a terminal.
-fn progress_bar(total: u64) -> ProgressBar {
-    if !io::stderr().is_terminal() {
+/// A block source that ends early once Ctrl-C was pressed.
+struct Interruptible<'a> {
+    inner: &'a mut dyn BlockSource,
+    flag: &'a AtomicBool,
+}
+
+impl BlockSource for Interruptible<'_> {
+    fn next_block(&mut self) -> Result<Option<PacketBlock>, CaptureError> {
+        if self.flag.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
+        self.inner.next_block()
+    }
+
+    fn position(&self) -> u64 {
+        self.inner.position()
+    }
+}
+
+/// A flag raised by the first Ctrl-C (SIGINT) or SIGTERM: reading stops and the
+/// report is finished. A second one ends the program at once (status 130).
+fn on_interrupt() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        // Registration fails only for forbidden signals; then the default applies.
+        let _ = signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&flag));
+        let _ = signal_hook::flag::register(signal, Arc::clone(&flag));
+    }
+    flag
+}
+
+/// A byte-progress bar on stderr (compressed bytes for compressed inputs),
+/// drawn only when stderr is a terminal, and not for standard input, whose
+/// size is unknown.
+fn progress_bar(total: u64, hidden: bool) -> ProgressBar {
+    if hidden || !io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());

@@ -34,7 +34,7 @@ pub struct Finding {
 /// request, then (sweeps before the packet itself) by flow, then by position in
 /// the flow. One thread emits findings in this order; the parallel runner
 /// merges shards into it, so output does not depend on the number of threads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct OrderKey {
     /// Index of the packet (or tick) that completed the request; `u64::MAX` at end of input.
     pub completed_at: u64,

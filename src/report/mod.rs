@@ -1,11 +1,16 @@
-//! Output: the JSON-lines contract for programs and a text report for people.
+//! Output: the JSON-lines contract for programs, a text report for people and
+//! a self-contained HTML report to share.
 //!
-//! In: [`Finding`]s and the run's [`Summary`]. Out: lines on a writer. Phone
-//! numbers and identifiers are masked unless [`ReportOptions::show_numbers`].
-//! The JSON-lines format is specified in `docs/output.md`.
+//! In: [`Finding`]s and the run's [`Summary`]. Out: lines on a writer (or, for
+//! HTML, one document at the end). Phone numbers and identifiers are masked
+//! unless [`ReportOptions::show_numbers`]. The JSON-lines format is specified
+//! in `docs/output.md`. Sinks combine: [`FanOut`] feeds several, and
+//! [`FindingsOnly`] / [`SummaryOnly`] pass on one half of a run.
+mod html;
 mod jsonl;
 mod text;
 
+pub use html::HtmlSink;
 pub use jsonl::JsonlSink;
 pub use text::TextSink;
 
@@ -56,6 +61,88 @@ pub trait Sink {
     fn finding(&mut self, finding: &Finding) -> io::Result<()>;
     /// The end of the run.
     fn summary(&mut self, summary: &Summary) -> io::Result<()>;
+}
+
+/// Feeds every finding and the summary to several sinks, in order.
+#[derive(Default)]
+pub struct FanOut<'a> {
+    sinks: Vec<Box<dyn Sink + 'a>>,
+}
+
+impl<'a> FanOut<'a> {
+    /// No sinks yet.
+    pub fn new() -> Self {
+        FanOut { sinks: Vec::new() }
+    }
+
+    /// Adds a sink.
+    pub fn push(&mut self, sink: Box<dyn Sink + 'a>) {
+        self.sinks.push(sink);
+    }
+}
+
+impl Sink for FanOut<'_> {
+    fn finding(&mut self, finding: &Finding) -> io::Result<()> {
+        self.sinks.iter_mut().try_for_each(|s| s.finding(finding))
+    }
+
+    fn summary(&mut self, summary: &Summary) -> io::Result<()> {
+        self.sinks.iter_mut().try_for_each(|s| s.summary(summary))
+    }
+}
+
+/// Passes findings on and drops the summary (`--quiet`, or a summary that goes elsewhere).
+pub struct FindingsOnly<S>(pub S);
+
+impl<S: Sink> Sink for FindingsOnly<S> {
+    fn finding(&mut self, finding: &Finding) -> io::Result<()> {
+        self.0.finding(finding)
+    }
+
+    fn summary(&mut self, _: &Summary) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Passes the summary on and drops findings (a summary on stderr beside `-o FILE`).
+pub struct SummaryOnly<S>(pub S);
+
+impl<S: Sink> Sink for SummaryOnly<S> {
+    fn finding(&mut self, _: &Finding) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn summary(&mut self, summary: &Summary) -> io::Result<()> {
+        self.0.summary(summary)
+    }
+}
+
+impl<S: Sink + ?Sized> Sink for Box<S> {
+    fn finding(&mut self, finding: &Finding) -> io::Result<()> {
+        (**self).finding(finding)
+    }
+
+    fn summary(&mut self, summary: &Summary) -> io::Result<()> {
+        (**self).summary(summary)
+    }
+}
+
+/// The counters of a run that are not zero, as `group.name` (headline counts left out).
+pub(crate) fn nonzero_counters(stats: &Stats) -> Vec<(String, u64)> {
+    let counters = serde_json::json!({
+        "decode": &stats.decode, "reassembly": &stats.flow, "http": &stats.http
+    });
+    let mut noted = Vec::new();
+    for (group, fields) in counters.as_object().into_iter().flatten() {
+        for (name, value) in fields.as_object().into_iter().flatten() {
+            let n = value.as_u64().unwrap_or(0);
+            let headline = matches!(name.as_str(), "flows" | "requests");
+            if n > 0 && !headline {
+                noted.push((format!("{group}.{name}"), n));
+            }
+        }
+    }
+    noted
 }
 
 /// A leak ready to print: masked as the options say.

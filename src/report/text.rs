@@ -1,19 +1,53 @@
 //! The report for people: one block per leaking request, then a summary.
+//! Colours (ANSI) only when asked for: the caller decides, from the terminal
+//! and `NO_COLOR`.
+use std::fmt;
 use std::io::{self, Write};
+
+use anstyle::{AnsiColor, Style};
 
 use super::{ReportOptions, Sink, Summary, shown_leaks};
 use crate::pipeline::Finding;
+
+const BOLD: Style = Style::new().bold();
+const LEAK: Style = AnsiColor::Red.on_default().bold();
+const NUMBER: Style = AnsiColor::Yellow.on_default();
+const DIM: Style = Style::new().dimmed();
 
 /// Writes the human-readable report.
 pub struct TextSink<W: Write> {
     out: W,
     opts: ReportOptions,
+    color: bool,
+}
+
+/// `text` in `style` when colours are on.
+struct Paint<T>(bool, Style, T);
+
+impl<T: fmt::Display> fmt::Display for Paint<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 {
+            write!(f, "{}{}{}", self.1.render(), self.2, self.1.render_reset())
+        } else {
+            self.2.fmt(f)
+        }
+    }
 }
 
 impl<W: Write> TextSink<W> {
-    /// A sink writing to `out`.
+    /// A sink writing to `out`, without colours.
     pub fn new(out: W, opts: ReportOptions) -> Self {
-        TextSink { out, opts }
+        TextSink {
+            out,
+            opts,
+            color: false,
+        }
+    }
+
+    /// Colours the report with ANSI escapes (for a terminal) when `color` is true.
+    pub fn with_color(mut self, color: bool) -> Self {
+        self.color = color;
+        self
     }
 
     /// The writer back.
@@ -28,9 +62,16 @@ impl<W: Write> Sink for TextSink<W> {
             return Ok(());
         }
         let r = &finding.request;
+        let c = self.color;
         let o = &mut self.out;
-        writeln!(o, "{}  {} -> {}", r.ts.rfc3339(), r.client, r.server)?;
-        writeln!(o, "  host     {}", r.host().unwrap_or("-"))?;
+        writeln!(
+            o,
+            "{}  {} -> {}",
+            Paint(c, BOLD, r.ts.rfc3339()),
+            r.client,
+            r.server
+        )?;
+        writeln!(o, "  host     {}", Paint(c, BOLD, r.host().unwrap_or("-")))?;
         let cut = if r.truncated {
             "  (header block truncated)"
         } else {
@@ -38,11 +79,17 @@ impl<W: Write> Sink for TextSink<W> {
         };
         writeln!(o, "  request  {} {} {}{}", r.method, r.uri, r.version, cut)?;
         for s in shown_leaks(finding, &self.opts) {
-            writeln!(o, "  leak     {}: {}", s.header, s.value)?;
+            writeln!(
+                o,
+                "  {}     {}: {}",
+                Paint(c, LEAK, "leak"),
+                Paint(c, LEAK, s.header),
+                Paint(c, LEAK, &s.value)
+            )?;
             writeln!(
                 o,
                 "           number {}  kind {}  confidence {}",
-                s.number.as_deref().unwrap_or("-"),
+                Paint(c, NUMBER, s.number.as_deref().unwrap_or("-")),
                 s.leak.kind.as_str(),
                 s.leak.confidence.as_str()
             )?;
@@ -53,8 +100,9 @@ impl<W: Write> Sink for TextSink<W> {
 
     fn summary(&mut self, summary: &Summary) -> io::Result<()> {
         let s = &summary.stats;
+        let c = self.color;
         let o = &mut self.out;
-        writeln!(o, "Summary")?;
+        writeln!(o, "{}", Paint(c, BOLD, "Summary"))?;
         let rows = [
             ("files", summary.files),
             ("packets", s.packets),
@@ -65,7 +113,16 @@ impl<W: Write> Sink for TextSink<W> {
             ("leaks", s.leaks),
         ];
         for (name, value) in rows {
-            writeln!(o, "  {name:<18} {value:>12}")?;
+            let style = if name == "leaking requests" && value > 0 {
+                LEAK
+            } else {
+                Style::new()
+            };
+            writeln!(
+                o,
+                "  {name:<18} {}",
+                Paint(c, style, format!("{value:>12}"))
+            )?;
         }
         // Drops, gaps and anomalies: only the counters that are not zero.
         let counters =
@@ -85,7 +142,7 @@ impl<W: Write> Sink for TextSink<W> {
         if !noted.is_empty() {
             writeln!(o, "  counters")?;
             for (name, n) in noted {
-                writeln!(o, "    {name:<40} {n:>10}")?;
+                writeln!(o, "    {} {n:>10}", Paint(c, DIM, format!("{name:<40}")))?;
             }
         }
         for e in &summary.errors {
@@ -96,5 +153,61 @@ impl<W: Write> Sink for TextSink<W> {
             writeln!(o, "  error    {}{}: {}", e.file, at, e.error)?;
         }
         o.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::Detector;
+    use crate::http::{Header, Request};
+    use crate::time::Timestamp;
+
+    fn report(color: bool) -> String {
+        let request = Request {
+            ts: Timestamp::from_parts(1_327_485_600, 0),
+            client: "10.0.0.1:5000".parse().unwrap(),
+            server: "192.0.2.1:80".parse().unwrap(),
+            flow_id: 1,
+            method: "GET".into(),
+            uri: "/".into(),
+            version: "HTTP/1.1".into(),
+            headers: vec![Header {
+                name: "X-MSISDN".into(),
+                value: "447700900123".into(),
+            }],
+            truncated: false,
+            flow_order: (0, 0),
+        };
+        let leaks = Detector::new().inspect(&request.headers);
+        let mut sink = TextSink::new(Vec::new(), ReportOptions::default()).with_color(color);
+        sink.finding(&Finding {
+            request,
+            leaks,
+            order: Default::default(),
+        })
+        .unwrap();
+        String::from_utf8(sink.into_inner()).unwrap()
+    }
+
+    #[test]
+    fn colours_only_when_asked() {
+        let plain = report(false);
+        assert!(!plain.contains('\u{1b}'), "{plain}");
+        assert!(plain.contains("  leak     X-MSISDN: 44*******123"));
+        let coloured = report(true);
+        assert!(coloured.contains("\u{1b}["), "{coloured}");
+        // The same text once the escapes are removed.
+        let mut stripped = String::new();
+        let mut in_escape = false;
+        for ch in coloured.chars() {
+            match (in_escape, ch) {
+                (false, '\u{1b}') => in_escape = true,
+                (true, 'm') => in_escape = false,
+                (true, _) => {}
+                (false, ch) => stripped.push(ch),
+            }
+        }
+        assert_eq!(stripped, plain);
     }
 }

@@ -1,0 +1,595 @@
+//! Opening inputs: a file or standard input, plain or compressed.
+//!
+//! [`open`] reads the first bytes of the input and recognises gzip (`1f 8b`)
+//! and zstd (`28 b5 2f fd`) by their magic bytes, whatever the file is called;
+//! the decompressed bytes then go to [`CaptureReader`], which recognises pcap
+//! or pcapng the same way. Everything streams: standard input is never
+//! buffered whole, copied to a temporary file or seeked.
+//!
+//! When the compressed data turns out corrupt or cut part-way, the packets
+//! before the damage have been returned; the error says where the
+//! decompressed capture stopped and how far the compressed input had been read.
+use std::fmt;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use super::{CaptureError, CaptureErrorKind, CaptureReader, Packet, PacketSource};
+
+/// Where a capture comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// Standard input (named `-` on the command line).
+    Stdin,
+    /// A file.
+    Path(PathBuf),
+}
+
+impl Input {
+    /// `-` means standard input; anything else is a path.
+    pub fn from_arg(arg: &Path) -> Input {
+        if arg.as_os_str() == "-" {
+            Input::Stdin
+        } else {
+            Input::Path(arg.to_path_buf())
+        }
+    }
+
+    /// The name used in reports: the path as given, or `-` for standard input.
+    pub fn name(&self) -> String {
+        match self {
+            Input::Stdin => "-".to_string(),
+            Input::Path(p) => p.display().to_string(),
+        }
+    }
+
+    /// The size in bytes of a file input (compressed size if compressed);
+    /// `None` for standard input or when it cannot be known.
+    pub fn size(&self) -> Option<u64> {
+        match self {
+            Input::Stdin => None,
+            Input::Path(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+        }
+    }
+}
+
+impl fmt::Display for Input {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Input::Stdin => f.write_str("standard input"),
+            Input::Path(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+/// How the input's bytes are compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// Not compressed.
+    None,
+    /// gzip (one or several members, as `cat a.gz b.gz` makes).
+    Gzip,
+    /// Zstandard (one or several frames).
+    Zstd,
+}
+
+impl Compression {
+    /// Recognises a compression format from the first bytes of an input.
+    pub fn sniff(prefix: &[u8]) -> Compression {
+        if prefix.starts_with(&[0x1f, 0x8b]) {
+            Compression::Gzip
+        } else if prefix.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Compression::Zstd
+        } else {
+            Compression::None
+        }
+    }
+
+    /// Lower-case name: `none`, `gzip`, `zstd`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+        }
+    }
+}
+
+impl fmt::Display for Compression {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Compressed data that could not be decompressed (further).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{compression} data {reason} after {decompressed_bytes} bytes of decompressed capture \
+     (compressed input read up to byte {compressed_bytes})"
+)]
+pub struct DecompressError {
+    /// The compression format.
+    pub compression: Compression,
+    /// Bytes of compressed input read when the problem was found (decoders
+    /// read ahead, so the damage lies at or before this offset).
+    pub compressed_bytes: u64,
+    /// Bytes of decompressed capture produced before the problem.
+    pub decompressed_bytes: u64,
+    /// The decoder's reason, e.g. `is corrupt: invalid distance` or `is cut short`.
+    pub reason: String,
+}
+
+/// A capture being read from an [`Input`]: packets plus where the input is.
+pub struct Capture {
+    reader: CaptureReader,
+    compression: Compression,
+    input_read: Arc<AtomicU64>,
+    decompress_error: Arc<Mutex<Option<DecompressError>>>,
+}
+
+impl Capture {
+    /// The compression of the input.
+    pub fn compression(&self) -> Compression {
+        self.compression
+    }
+
+    /// Bytes read from the input itself so far (compressed bytes for a
+    /// compressed input), for progress. Runs ahead of [`PacketSource::position`]
+    /// by what the readers buffer.
+    pub fn input_position(&self) -> u64 {
+        self.input_read.load(Ordering::Relaxed)
+    }
+
+    /// The underlying capture reader (decompression stays in place).
+    pub fn into_reader(self) -> CaptureReader {
+        self.reader
+    }
+}
+
+/// Replaces a read error caused by bad compressed data with what the decoder said.
+fn explain(slot: &Mutex<Option<DecompressError>>, e: &mut CaptureError) {
+    if !matches!(
+        e.kind,
+        CaptureErrorKind::Io(_) | CaptureErrorKind::Truncated(_)
+    ) {
+        return;
+    }
+    if let Some(d) = slot.lock().ok().and_then(|g| g.clone()) {
+        e.kind = CaptureErrorKind::Decompress(d);
+    }
+}
+
+impl PacketSource for Capture {
+    fn next_packet(&mut self) -> Result<Option<Packet<'_>>, CaptureError> {
+        self.reader.next_packet().map_err(|mut e| {
+            explain(&self.decompress_error, &mut e);
+            e
+        })
+    }
+
+    fn position(&self) -> u64 {
+        self.reader.position()
+    }
+}
+
+/// Opens a file or standard input, recognises compression and the capture format.
+pub fn open(input: &Input) -> Result<Capture, CaptureError> {
+    match input {
+        Input::Stdin => open_reader(io::stdin()),
+        Input::Path(path) => {
+            let file = std::fs::File::open(path).map_err(|e| CaptureError {
+                offset: 0,
+                kind: CaptureErrorKind::Io(e),
+            })?;
+            open_reader(file)
+        }
+    }
+}
+
+/// Like [`open`], over any byte stream (read once, front to back).
+pub fn open_reader<R: Read + Send + 'static>(reader: R) -> Result<Capture, CaptureError> {
+    let input_read = Arc::new(AtomicU64::new(0));
+    let mut raw = Counting {
+        inner: reader,
+        count: Arc::clone(&input_read),
+    };
+    let mut prefix = Vec::with_capacity(4);
+    (&mut raw)
+        .take(4)
+        .read_to_end(&mut prefix)
+        .map_err(|e| CaptureError {
+            offset: 0,
+            kind: CaptureErrorKind::Io(e),
+        })?;
+    let compression = Compression::sniff(&prefix);
+    let stream = io::Cursor::new(prefix).chain(raw);
+    let decompress_error = Arc::new(Mutex::new(None));
+    let decoder = |inner: Box<dyn Read + Send>| Decoding {
+        inner,
+        compression,
+        compressed: Arc::clone(&input_read),
+        produced: 0,
+        failed: None,
+        slot: Arc::clone(&decompress_error),
+    };
+    let reader = match compression {
+        Compression::None => CaptureReader::new(stream),
+        Compression::Gzip => CaptureReader::new(decoder(gzip(stream)?)),
+        Compression::Zstd => CaptureReader::new(decoder(zstd(stream)?)),
+    };
+    let reader = reader.map_err(|mut e| {
+        explain(&decompress_error, &mut e);
+        e
+    })?;
+    Ok(Capture {
+        reader,
+        compression,
+        input_read,
+        decompress_error,
+    })
+}
+
+#[cfg(feature = "gzip")]
+fn gzip<R: Read + Send + 'static>(stream: R) -> Result<Box<dyn Read + Send>, CaptureError> {
+    Ok(Box::new(flate2::read::MultiGzDecoder::new(stream)))
+}
+
+#[cfg(not(feature = "gzip"))]
+fn gzip<R: Read + Send + 'static>(_: R) -> Result<Box<dyn Read + Send>, CaptureError> {
+    Err(CaptureError {
+        offset: 0,
+        kind: CaptureErrorKind::CompressionNotBuilt("gzip"),
+    })
+}
+
+#[cfg(feature = "zstd")]
+fn zstd<R: Read + Send + 'static>(stream: R) -> Result<Box<dyn Read + Send>, CaptureError> {
+    zstd::stream::read::Decoder::new(stream)
+        .map(|d| Box::new(d) as Box<dyn Read + Send>)
+        .map_err(|e| CaptureError {
+            offset: 0,
+            kind: CaptureErrorKind::Io(e),
+        })
+}
+
+#[cfg(not(feature = "zstd"))]
+fn zstd<R: Read + Send + 'static>(_: R) -> Result<Box<dyn Read + Send>, CaptureError> {
+    Err(CaptureError {
+        offset: 0,
+        kind: CaptureErrorKind::CompressionNotBuilt("zstd"),
+    })
+}
+
+/// Counts the bytes read from the raw input.
+struct Counting<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// A decoder whose first error sticks (a decoder may answer "end of data"
+/// after an error, which would pass a damaged capture for a complete one) and
+/// is kept, with offsets, for the error report.
+struct Decoding {
+    inner: Box<dyn Read + Send>,
+    compression: Compression,
+    compressed: Arc<AtomicU64>,
+    produced: u64,
+    failed: Option<io::ErrorKind>,
+    slot: Arc<Mutex<Option<DecompressError>>>,
+}
+
+impl Read for Decoding {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(kind) = self.failed {
+            return Err(io::Error::new(kind, "compressed data could not be read"));
+        }
+        match self.inner.read(buf) {
+            Ok(n) => {
+                self.produced += n as u64;
+                Ok(n)
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
+            Err(e) => {
+                let reason = match e.kind() {
+                    io::ErrorKind::UnexpectedEof => "is cut short".to_string(),
+                    _ => format!("is corrupt: {e}"),
+                };
+                let d = DecompressError {
+                    compression: self.compression,
+                    compressed_bytes: self.compressed.load(Ordering::Relaxed),
+                    decompressed_bytes: self.produced,
+                    reason,
+                };
+                let message = d.to_string();
+                if let Ok(mut g) = self.slot.lock() {
+                    *g = Some(d);
+                }
+                self.failed = Some(e.kind());
+                Err(io::Error::new(e.kind(), message))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// A little-endian µs pcap of Ethernet frames with `n` records of 100..=199 bytes.
+    fn pcap(n: u32) -> Vec<u8> {
+        let mut f = 0xa1b2_c3d4u32.to_le_bytes().to_vec();
+        f.extend_from_slice(&2u16.to_le_bytes());
+        f.extend_from_slice(&4u16.to_le_bytes());
+        for v in [0u32, 0, 65535, 1] {
+            f.extend_from_slice(&v.to_le_bytes());
+        }
+        for i in 0..n {
+            let len = 100 + i % 100;
+            for v in [i, 0, len, len] {
+                f.extend_from_slice(&v.to_le_bytes());
+            }
+            // Poorly compressible bytes, so that a cut lands inside the packets.
+            let mut x = i.wrapping_mul(2_654_435_761) | 1;
+            for _ in 0..len {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                f.push(x as u8);
+            }
+        }
+        f
+    }
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    /// With a content checksum, as the zstd command writes by default (without
+    /// one, damage inside literal bytes decodes to wrong bytes, undetectably).
+    fn zst(data: &[u8]) -> Vec<u8> {
+        let mut e = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
+        e.include_checksum(true).unwrap();
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    /// Packets read (their first timestamp second is their index) and the final error.
+    fn read(bytes: Vec<u8>) -> (Compression, Vec<i64>, Option<CaptureError>) {
+        read_from(io::Cursor::new(bytes))
+    }
+
+    fn read_from<R: Read + Send + 'static>(r: R) -> (Compression, Vec<i64>, Option<CaptureError>) {
+        let mut c = match open_reader(r) {
+            Ok(c) => c,
+            Err(e) => return (Compression::None, Vec::new(), Some(e)),
+        };
+        let mut seen = Vec::new();
+        loop {
+            match c.next_packet() {
+                Ok(Some(p)) => seen.push(p.ts.secs()),
+                Ok(None) => return (c.compression(), seen, None),
+                Err(e) => return (c.compression(), seen, Some(e)),
+            }
+        }
+    }
+
+    /// Returns one byte per read, like a slow pipe.
+    #[cfg(all(feature = "gzip", feature = "zstd"))]
+    struct Trickle(io::Cursor<Vec<u8>>);
+    #[cfg(all(feature = "gzip", feature = "zstd"))]
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(1);
+            self.0.read(&mut buf[..n])
+        }
+    }
+
+    #[test]
+    fn magic_bytes_decide_not_names() {
+        assert_eq!(Compression::sniff(&[0x1f, 0x8b, 8, 0]), Compression::Gzip);
+        assert_eq!(
+            Compression::sniff(&[0x28, 0xb5, 0x2f, 0xfd]),
+            Compression::Zstd
+        );
+        assert_eq!(Compression::sniff(&[0x28, 0xb5]), Compression::None);
+        assert_eq!(
+            Compression::sniff(&[0xd4, 0xc3, 0xb2, 0xa1]),
+            Compression::None
+        );
+        assert_eq!(Compression::sniff(&[]), Compression::None);
+    }
+
+    #[test]
+    #[cfg(all(feature = "gzip", feature = "zstd"))]
+    fn plain_gzip_and_zstd_give_the_same_packets() {
+        let plain = pcap(500);
+        let want: Vec<i64> = (0..500).collect();
+        for (bytes, kind) in [
+            (plain.clone(), Compression::None),
+            (gz(&plain), Compression::Gzip),
+            (zst(&plain), Compression::Zstd),
+        ] {
+            let (c, got, err) = read(bytes.clone());
+            assert!(err.is_none(), "{kind}: {err:?}");
+            assert_eq!((c, &got), (kind, &want));
+            // The same through a pipe that hands over one byte at a time.
+            let (c, got, err) = read_from(Trickle(io::Cursor::new(bytes)));
+            assert!(err.is_none(), "{kind} trickled: {err:?}");
+            assert_eq!((c, got.len()), (kind, 500));
+        }
+    }
+
+    #[test]
+    #[cfg(all(feature = "gzip", feature = "zstd"))]
+    fn concatenated_members_and_frames_are_read_whole() {
+        let plain = pcap(300);
+        let (head, tail) = plain.split_at(5000);
+        for (joined, kind) in [
+            ([gz(head), gz(tail)].concat(), Compression::Gzip),
+            ([zst(head), zst(tail)].concat(), Compression::Zstd),
+        ] {
+            let (c, got, err) = read(joined);
+            assert!(err.is_none(), "{kind}: {err:?}");
+            assert_eq!((c, got.len()), (kind, 300));
+        }
+    }
+
+    #[test]
+    #[cfg(all(feature = "gzip", feature = "zstd"))]
+    fn a_cut_compressed_file_keeps_the_packets_before_the_cut() {
+        let plain = pcap(2000);
+        for (whole, kind) in [
+            (gz(&plain), Compression::Gzip),
+            (zst(&plain), Compression::Zstd),
+        ] {
+            let cut = whole[..whole.len() / 2].to_vec();
+            let cut_len = cut.len() as u64;
+            let (_, got, err) = read(cut);
+            let err = err.expect("a cut file is an error");
+            assert!(
+                got.len() > 100 && got.len() < 2000,
+                "{kind}: {} packets, {err}",
+                got.len()
+            );
+            assert_eq!(got, (0..got.len() as i64).collect::<Vec<_>>());
+            let CaptureErrorKind::Decompress(d) = &err.kind else {
+                panic!("{kind}: {err}");
+            };
+            assert_eq!(d.compression, kind);
+            assert_eq!(d.compressed_bytes, cut_len);
+            assert!(d.decompressed_bytes >= err.offset, "{err}");
+            let text = err.to_string();
+            assert!(
+                text.contains(kind.as_str()) && text.contains("cut short"),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    #[cfg(all(feature = "gzip", feature = "zstd"))]
+    fn a_corrupt_compressed_tail_keeps_the_packets_before_it() {
+        let plain = pcap(2000);
+        for (whole, kind) in [
+            (gz(&plain), Compression::Gzip),
+            (zst(&plain), Compression::Zstd),
+        ] {
+            // A damaged checksum at the very end: the packets, then the decoder's
+            // error (gzip hands over all the data first; zstd withholds the bytes
+            // it decoded in the same step as the failed check, here the last block).
+            let mut bad = whole.clone();
+            let n = bad.len();
+            for b in bad.get_mut(n - 4..n - 2).unwrap() {
+                *b = !*b;
+            }
+            let (_, got, err) = read(bad);
+            let err = err.unwrap_or_else(|| panic!("{kind}: a bad checksum must be an error"));
+            let CaptureErrorKind::Decompress(d) = &err.kind else {
+                panic!("{kind}: {err}");
+            };
+            assert!(d.reason.starts_with("is corrupt"), "{kind}: {d}");
+            if kind == Compression::Gzip {
+                assert_eq!(got.len(), 2000);
+                assert_eq!(err.offset, plain.len() as u64);
+            } else {
+                assert!(got.len() > 1000, "{kind}: {} packets", got.len());
+            }
+
+            // Damage inside the data: the packets before it, then an error, either
+            // from the decoder or from the capture parser reading wrong bytes.
+            let mut bad = whole.clone();
+            let from = bad.len() * 3 / 4;
+            for b in bad.get_mut(from..from + 64).unwrap() {
+                *b = !*b;
+            }
+            let (_, got, err) = read(bad);
+            let err = err.unwrap_or_else(|| {
+                panic!(
+                    "{kind}: corrupt data must be an error ({} packets)",
+                    got.len()
+                )
+            });
+            assert!(
+                got.len() > 100 && got.len() < 2000,
+                "{kind}: {} packets, {err}",
+                got.len()
+            );
+            assert!(
+                matches!(
+                    err.kind,
+                    CaptureErrorKind::Decompress(_)
+                        | CaptureErrorKind::Corrupt(_)
+                        | CaptureErrorKind::RecordTooLarge { .. }
+                ),
+                "{kind}: {err}"
+            );
+        }
+        // Garbage after a complete gzip member.
+        let mut trailing = gz(&plain);
+        trailing.extend_from_slice(b"this is not another gzip member");
+        let (_, got, err) = read(trailing);
+        assert_eq!(got.len(), 2000);
+        assert!(
+            matches!(err.map(|e| e.kind), Some(CaptureErrorKind::Decompress(_))),
+            "trailing garbage must not pass silently"
+        );
+    }
+
+    #[test]
+    #[cfg(all(feature = "gzip", feature = "zstd"))]
+    fn compressed_non_captures_and_empty_inputs() {
+        let (c, _, err) = read(gz(b"just some text, compressed"));
+        assert!(matches!(err.unwrap().kind, CaptureErrorKind::NotACapture));
+        assert_eq!(c, Compression::None, "open failed before a Capture existed");
+        let (_, _, err) = read(gz(b""));
+        assert!(matches!(err.unwrap().kind, CaptureErrorKind::Empty));
+        let (_, _, err) = read(Vec::new());
+        assert!(matches!(err.unwrap().kind, CaptureErrorKind::Empty));
+        let (_, _, err) = read(vec![0x1f, 0x8b, 8]);
+        assert!(
+            matches!(err.as_ref().unwrap().kind, CaptureErrorKind::Decompress(_)),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    #[cfg(not(all(feature = "gzip", feature = "zstd")))]
+    fn a_build_without_a_decoder_says_which_feature_is_missing() {
+        for (bytes, name) in [(gz(&pcap(3)), "gzip"), (zst(&pcap(3)), "zstd")] {
+            let (_, got, err) = read(bytes);
+            if cfg!(feature = "gzip") && name == "gzip" || cfg!(feature = "zstd") && name == "zstd"
+            {
+                assert_eq!(got.len(), 3);
+                continue;
+            }
+            let err = err.expect("an error");
+            assert!(
+                matches!(err.kind, CaptureErrorKind::CompressionNotBuilt(n) if n == name),
+                "{err}"
+            );
+            assert!(err.to_string().contains("feature"), "{err}");
+        }
+    }
+
+    #[test]
+    fn stdin_is_named_dash() {
+        assert_eq!(Input::from_arg(Path::new("-")), Input::Stdin);
+        assert_eq!(Input::Stdin.name(), "-");
+        assert_eq!(
+            Input::from_arg(Path::new("./-")),
+            Input::Path(PathBuf::from("./-"))
+        );
+    }
+}

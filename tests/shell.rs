@@ -1,0 +1,385 @@
+//! Fitting the shell: completions, the man page, examples in every help,
+//! `--quiet`, `-o FILE`, colours only on a terminal and never with NO_COLOR,
+//! and Ctrl-C that still finishes the report.
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn phoneleak() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_phoneleak"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c.env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("CLICOLOR");
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    phoneleak().args(args).output().expect("run phoneleak")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn completions_for_bash_zsh_and_fish() {
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef phoneleak"),
+        ("fish", "complete -c phoneleak"),
+    ] {
+        let out = run(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let script = stdout(&out);
+        assert!(script.contains(marker), "{shell}: {script}");
+        for word in ["scan", "html", "quiet", "show-numbers", "completions"] {
+            assert!(script.contains(word), "{shell} completes {word}");
+        }
+    }
+    assert_eq!(run(&["completions", "tcsh"]).status.code(), Some(2));
+}
+
+#[test]
+fn man_pages_for_the_program_and_its_commands() {
+    let out = run(&["man"]);
+    assert_eq!(out.status.code(), Some(0));
+    let page = stdout(&out);
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH phoneleak"),
+        "{page}"
+    );
+    assert!(page.contains(".TH phoneleak 1"), "{page}");
+    assert!(page.contains("completions") && page.contains("Examples"));
+    let scan = stdout(&run(&["man", "scan"]));
+    assert!(scan.contains(".TH phoneleak-scan 1"), "{scan}");
+    assert!(scan.contains(env!("CARGO_PKG_VERSION")), "{scan}");
+    assert!(scan.contains("tcpdump"), "the examples are in the page");
+    for option in [
+        "\\-\\-quiet",
+        "\\-\\-html",
+        "\\-\\-output",
+        "\\-\\-show\\-numbers",
+    ] {
+        assert!(scan.contains(option), "man scan documents {option}");
+    }
+    let bad = run(&["man", "nosuch"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("scan"), "{}", stderr(&bad));
+}
+
+#[test]
+fn every_command_has_examples_in_its_help() {
+    for command in [&[][..], &["scan"], &["live"], &["completions"], &["man"]] {
+        let mut args: Vec<&str> = command.to_vec();
+        args.push("--help");
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        let help = stdout(&out);
+        assert!(help.contains("Examples:"), "{args:?}: {help}");
+        assert!(
+            help.contains("  phoneleak ") || help.contains("| phoneleak"),
+            "{help}"
+        );
+    }
+    let scan = stdout(&run(&["scan", "--help"]));
+    for needle in [
+        "tcpdump -i eth0 -w - | phoneleak scan -",
+        "--html",
+        "-o, --output",
+    ] {
+        assert!(scan.contains(needle), "scan --help shows {needle}");
+    }
+}
+
+#[test]
+fn quiet_prints_only_findings() {
+    let normal = stdout(&run(&["scan", "fixtures/o2-2012.pcap"]));
+    let quiet = run(&["scan", "--quiet", "fixtures/o2-2012.pcap"]);
+    assert_eq!(quiet.status.code(), Some(1));
+    let text = stdout(&quiet);
+    assert!(!text.contains("Summary"), "{text}");
+    assert!(normal.starts_with(&text) && normal.contains("Summary"));
+    assert!(text.matches("  leak  ").count() == 13, "{text}");
+    // No summary line in JSON mode either.
+    let jsonl = stdout(&run(&[
+        "scan",
+        "-q",
+        "--format",
+        "jsonl",
+        "fixtures/o2-2012.pcap",
+    ]));
+    assert_eq!(jsonl.lines().count(), 13);
+    assert!(!jsonl.contains("\"summary\""));
+    // A warning (a cut capture, still read) is not printed...
+    let cut = run(&["scan", "-q", "fixtures/truncated.pcap"]);
+    assert_eq!(cut.status.code(), Some(1));
+    assert!(stderr(&cut).is_empty(), "{}", stderr(&cut));
+    assert!(!stdout(&run(&["scan", "fixtures/truncated.pcap"])).is_empty());
+    // ...but an error that makes the status 2 is.
+    let bad = run(&[
+        "scan",
+        "-q",
+        "fixtures/not-a-capture.pcap",
+        "fixtures/o2-2012.pcap",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("not-a-capture.pcap"),
+        "{}",
+        stderr(&bad)
+    );
+    assert_eq!(stderr(&bad).lines().count(), 1);
+}
+
+#[test]
+fn output_file_gets_the_findings_and_stderr_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("findings.txt");
+    let file_arg = file.to_str().unwrap();
+    let normal = stdout(&run(&["scan", "fixtures/o2-2012.pcap"]));
+    let out = run(&["scan", "-o", file_arg, "fixtures/o2-2012.pcap"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).is_empty());
+    let written = std::fs::read_to_string(&file).unwrap();
+    let (findings, summary) = normal.split_at(normal.find("Summary").unwrap());
+    assert_eq!(written, findings, "text: findings only in the file");
+    assert_eq!(stderr(&out), summary, "the text summary on stderr");
+
+    // JSON lines: the file holds findings and the summary object; stderr a text summary.
+    let file = dir.path().join("findings.jsonl");
+    let file_arg = file.to_str().unwrap();
+    let normal = stdout(&run(&[
+        "scan",
+        "--format",
+        "jsonl",
+        "fixtures/o2-2012.pcap",
+    ]));
+    let out = run(&[
+        "scan",
+        "--format",
+        "jsonl",
+        "--output",
+        file_arg,
+        "fixtures/o2-2012.pcap",
+    ]);
+    assert!(stdout(&out).is_empty());
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), normal);
+    assert!(stderr(&out).starts_with("Summary"), "{}", stderr(&out));
+    let last: Value = serde_json::from_str(
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .lines()
+            .last()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(last["type"], "summary");
+
+    // With --quiet: nothing on the terminal; the JSON file keeps its summary.
+    let out = run(&[
+        "scan",
+        "-q",
+        "--format",
+        "jsonl",
+        "-o",
+        file_arg,
+        "fixtures/o2-2012.pcap",
+    ]);
+    assert!(stdout(&out).is_empty() && stderr(&out).is_empty());
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), normal);
+
+    // A file that cannot be created is a usage error, before anything is read.
+    let out = run(&["scan", "-o", "/nonexistent/dir/x", "fixtures/o2-2012.pcap"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("cannot create /nonexistent/dir/x"));
+}
+
+#[test]
+fn html_report_beside_the_text_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("report.html");
+    let out = run(&[
+        "scan",
+        "--html",
+        html.to_str().unwrap(),
+        "fixtures/o2-2012.pcap",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stdout(&out),
+        stdout(&run(&["scan", "fixtures/o2-2012.pcap"]))
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>") && page.ends_with("</html>\n"));
+    assert_eq!(page.matches("<tr><td>").count(), 5, "five receiving hosts");
+    assert!(!page.contains("7700900123"), "masked");
+    let clear = dir.path().join("clear.html");
+    run(&[
+        "scan",
+        "-q",
+        "--show-numbers",
+        "--html",
+        clear.to_str().unwrap(),
+        "fixtures/o2-2012.pcap",
+    ]);
+    assert!(
+        std::fs::read_to_string(&clear)
+            .unwrap()
+            .contains("+447700900123")
+    );
+}
+
+/// Whether `s` holds an ANSI colour or style sequence (`ESC [ ... m`); other
+/// escapes (a progress bar clearing its line) do not count.
+fn has_sgr(s: &str) -> bool {
+    s.split('\u{1b}').skip(1).any(|rest| {
+        rest.strip_prefix('[').is_some_and(|params| {
+            let end = params.find(|c: char| !(c.is_ascii_digit() || c == ';'));
+            end.is_some_and(|i| params[i..].starts_with('m'))
+        })
+    })
+}
+
+/// Runs `command` under a pseudo-terminal (util-linux `script`), returning what it printed.
+fn on_a_terminal(command: &str, no_color: bool) -> Option<String> {
+    if Command::new("script").arg("--version").output().is_err() {
+        return None;
+    }
+    let mut c = Command::new("script");
+    c.args(["-qec", command, "/dev/null"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("TERM", "xterm-256color")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("CLICOLOR")
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::null());
+    if no_color {
+        c.env("NO_COLOR", "1");
+    }
+    Some(String::from_utf8_lossy(&c.output().ok()?.stdout).into_owned())
+}
+
+#[test]
+fn colours_on_a_terminal_only_and_never_with_no_color() {
+    // Pipes (as here) never get colours.
+    let piped = stdout(&run(&["scan", "fixtures/o2-2012.pcap"]));
+    assert!(!piped.contains('\u{1b}'));
+    assert!(has_sgr("a \u{1b}[1;31mred\u{1b}[0m") && !has_sgr("\u{1b}[2K\u{1b}[1A"));
+    let command = format!(
+        "{} scan fixtures/o2-2012.pcap",
+        env!("CARGO_BIN_EXE_phoneleak")
+    );
+    let Some(tty) = on_a_terminal(&command, false) else {
+        // Straight to stderr, past the test harness's capture, so that it shows.
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: util-linux `script` is not installed; no terminal to test colours on"
+        );
+        return;
+    };
+    assert!(has_sgr(&tty) && tty.contains("leak"), "{tty}");
+    let no_color = on_a_terminal(&command, true).unwrap_or_default();
+    assert!(no_color.contains("leak"), "{no_color}");
+    assert!(!has_sgr(&no_color), "NO_COLOR: {no_color}");
+}
+
+/// Sends a signal to a process with the `kill` command.
+fn signal(pid: u32, name: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+}
+
+fn wait_with_timeout(child: &mut std::process::Child, limit: Duration) -> Option<i32> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if let Ok(Some(status)) = child.try_wait() {
+            return status.code();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    None
+}
+
+#[test]
+fn ctrl_c_finishes_the_report_and_a_second_one_quits() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("live.html");
+    let capture =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/o2-2012.pcap")).unwrap();
+    let mut child = phoneleak()
+        .args([
+            "scan",
+            "--format",
+            "jsonl",
+            "--html",
+            html.to_str().unwrap(),
+            "-",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&capture).unwrap();
+    stdin.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    // Ctrl-C reaches the whole pipeline: phoneleak stays to finish the report,
+    // and the producer (here: us) stops writing.
+    signal(child.id(), "INT");
+    std::thread::sleep(Duration::from_millis(200));
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stdout(&out).contains("\"type\":\"summary\""));
+    assert!(
+        std::fs::read_to_string(&html)
+            .unwrap()
+            .ends_with("</html>\n")
+    );
+
+    // A second Ctrl-C quits at once, even while the input stays open.
+    let mut child = phoneleak()
+        .args(["scan", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdin = child.stdin.take().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    signal(child.id(), "INT");
+    std::thread::sleep(Duration::from_millis(100));
+    signal(child.id(), "INT");
+    let code = wait_with_timeout(&mut child, Duration::from_secs(20));
+    drop(stdin);
+    assert_eq!(code, Some(130));
+}
+
+#[test]
+fn standard_input_on_a_terminal_is_refused_not_waited_on() {
+    let command = format!("{} scan -", env!("CARGO_BIN_EXE_phoneleak"));
+    let Some(tty) = on_a_terminal(&command, true) else {
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: util-linux `script` is not installed; no terminal for standard input"
+        );
+        return;
+    };
+    assert!(
+        tty.contains("standard input is a terminal") && tty.contains("tcpdump"),
+        "{tty}"
+    );
+}
