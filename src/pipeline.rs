@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::capture::Packet;
-use crate::decode::{self, Skip};
+use crate::decode::{Decoder, DefragLimits, DefragStats, Skip, TunnelStats};
 use crate::detect::{Detector, Leak};
 use crate::flow::{FlowStats, FlowTable, Limits};
 use crate::http::{HttpExtractor, HttpLimits, HttpStats, Request};
@@ -23,7 +23,9 @@ pub struct Finding {
     pub leaks: Vec<Leak>,
 }
 
-/// Counters of the decode stage, one per [`Skip`] reason.
+/// Counters of the decode stage: one per [`Skip`] reason (every packet that
+/// yielded no TCP segment is counted under exactly one), then the
+/// encapsulations seen and the fragment reassembly counters.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct DecodeStats {
     /// Frames of a link type that is not decoded.
@@ -32,12 +34,23 @@ pub struct DecodeStats {
     pub not_ip: u64,
     /// IP packets that are not TCP.
     pub not_tcp: u64,
-    /// IP fragments (not reassembled).
+    /// IP fragments that did not complete a datagram (held for reassembly or
+    /// dropped by it: see `defrag`).
     pub ip_fragment: u64,
     /// Frames whose headers were cut short.
     pub truncated: u64,
     /// Frames with self-contradicting headers.
     pub malformed: u64,
+    /// Tunnel messages without user data (GTP-U echo, error indication, end marker).
+    pub tunnel_control: u64,
+    /// Tunnels whose payload is not decoded (non-IP GTP-U PDUs, other ERSPAN frame types).
+    pub unsupported_encapsulation: u64,
+    /// Packets nested deeper than the limits (tunnels, VLAN tags, labels, extension headers).
+    pub too_deep: u64,
+    /// Encapsulation headers seen.
+    pub tunnels: TunnelStats,
+    /// IP fragment reassembly.
+    pub defrag: DefragStats,
 }
 
 impl DecodeStats {
@@ -49,6 +62,9 @@ impl DecodeStats {
             Skip::IpFragment => &mut self.ip_fragment,
             Skip::Truncated => &mut self.truncated,
             Skip::Malformed => &mut self.malformed,
+            Skip::TunnelControl => &mut self.tunnel_control,
+            Skip::UnsupportedEncapsulation => &mut self.unsupported_encapsulation,
+            Skip::TooDeep => &mut self.too_deep,
         };
         *slot += 1;
     }
@@ -80,10 +96,13 @@ pub struct Config {
     pub flow: Limits,
     /// HTTP limits.
     pub http: HttpLimits,
+    /// IP fragment reassembly limits.
+    pub defrag: DefragLimits,
 }
 
 /// The analysis of a run: packets in, findings out.
 pub struct Analyzer {
+    decoder: Decoder,
     flows: FlowTable<HttpExtractor>,
     http: HttpExtractor,
     detector: Arc<Detector>,
@@ -98,6 +117,7 @@ impl Analyzer {
     /// A fresh analysis.
     pub fn new(config: Config, detector: Arc<Detector>) -> Self {
         Analyzer {
+            decoder: Decoder::new(config.defrag),
             flows: FlowTable::new(config.flow),
             http: HttpExtractor::new(config.http),
             detector,
@@ -113,7 +133,7 @@ impl Analyzer {
     pub fn packet(&mut self, packet: &Packet<'_>, found: &mut dyn FnMut(Finding)) {
         self.packets += 1;
         self.bytes += packet.data.len() as u64;
-        match decode::decode(packet.link, packet.data) {
+        match self.decoder.decode(packet.ts, packet.link, packet.data) {
             Ok(segment) => self.flows.process(packet.ts, &segment, &mut self.http),
             Err(skip) => {
                 self.decode.count(skip);
@@ -126,6 +146,7 @@ impl Analyzer {
     /// Ends a source: flushes every flow (reporting what their buffers held).
     pub fn end_of_input(&mut self, found: &mut dyn FnMut(Finding)) {
         self.flows.flush_all(&mut self.http);
+        self.decoder.end_of_input();
         self.publish(found);
     }
 
@@ -141,7 +162,11 @@ impl Analyzer {
             bytes: self.bytes,
             leaking_requests: self.leaking_requests,
             leaks: self.leaks,
-            decode: self.decode.clone(),
+            decode: DecodeStats {
+                tunnels: self.decoder.tunnel_stats().clone(),
+                defrag: self.decoder.defrag_stats().clone(),
+                ..self.decode.clone()
+            },
             flow: self.flows.stats().clone(),
             http: self.http.stats().clone(),
         }
