@@ -10,6 +10,8 @@
 //! least recently active are evicted when full), idle flows time out by
 //! capture time, out-of-order bytes are capped per direction and in total.
 //! Every drop is counted in [`FlowStats`].
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
+
 mod stream;
 mod table;
 

@@ -83,7 +83,7 @@ impl<H: StreamHandler> FlowTable<H> {
                 .get(&key)
                 .is_some_and(|f| side.of(&f.halves).is_other_connection(seg.seq));
             if reused && let Some(old) = self.flows.remove(&key) {
-                self.stats.flows_reused += 1;
+                self.stats.flows_reused = self.stats.flows_reused.saturating_add(1);
                 finish(
                     old,
                     CloseReason::Reused,
@@ -97,16 +97,16 @@ impl<H: StreamHandler> FlowTable<H> {
         if !self.flows.contains_key(&key) {
             let worth_a_flow = flags.syn || !seg.payload.is_empty() || seg.missing > 0;
             if !worth_a_flow || flags.rst {
-                self.stats.packets_untracked += 1;
+                self.stats.packets_untracked = self.stats.packets_untracked.saturating_add(1);
                 return;
             }
             if self.flows.len() >= self.limits.max_flows {
                 self.evict(handler);
             }
-            self.next_id += 1;
-            self.stats.flows += 1;
+            self.next_id = self.next_id.saturating_add(1);
+            self.stats.flows = self.stats.flows.saturating_add(1);
             if !flags.syn {
-                self.stats.flows_midstream += 1;
+                self.stats.flows_midstream = self.stats.flows_midstream.saturating_add(1);
             }
             let flow = Flow {
                 ctx: FlowContext {
@@ -137,7 +137,7 @@ impl<H: StreamHandler> FlowTable<H> {
 
         if flags.rst {
             if let Some(flow) = self.flows.remove(&key) {
-                self.stats.flows_closed += 1;
+                self.stats.flows_closed = self.stats.flows_closed.saturating_add(1);
                 finish(
                     flow,
                     CloseReason::Closed,
@@ -178,7 +178,7 @@ impl<H: StreamHandler> FlowTable<H> {
         if halves.iter().all(HalfStream::finished)
             && let Some(flow) = self.flows.remove(&key)
         {
-            self.stats.flows_closed += 1;
+            self.stats.flows_closed = self.stats.flows_closed.saturating_add(1);
             finish(
                 flow,
                 CloseReason::Closed,
@@ -214,13 +214,13 @@ impl<H: StreamHandler> FlowTable<H> {
             self.now = ts;
         }
         let due = self.next_sweep.get_or_insert(Timestamp::from_parts(
-            self.now.secs() + SWEEP_INTERVAL_SECS,
+            self.now.secs().saturating_add(SWEEP_INTERVAL_SECS),
             0,
         ));
         if self.now < *due {
             return;
         }
-        *due = Timestamp::from_parts(self.now.secs() + SWEEP_INTERVAL_SECS, 0);
+        *due = Timestamp::from_parts(self.now.secs().saturating_add(SWEEP_INTERVAL_SECS), 0);
         let now = self.now;
         let timeout = self.limits.idle_timeout_secs;
         let mut idle: Vec<FlowKey> = self
@@ -235,7 +235,7 @@ impl<H: StreamHandler> FlowTable<H> {
         idle.sort_unstable_by_key(|k| self.flows.get(k).map_or(0, |f| f.ctx.id));
         for key in idle {
             if let Some(flow) = self.flows.remove(&key) {
-                self.stats.flows_timed_out += 1;
+                self.stats.flows_timed_out = self.stats.flows_timed_out.saturating_add(1);
                 finish(
                     flow,
                     CloseReason::Idle,
@@ -256,7 +256,7 @@ impl<H: StreamHandler> FlowTable<H> {
             .collect();
         let n = (ages.len() / 16).max(1);
         if ages.len() > n {
-            ages.select_nth_unstable(n - 1);
+            ages.select_nth_unstable(n.saturating_sub(1));
         }
         ages.truncate(n);
         let Some(&cutoff) = ages.iter().max() else {
@@ -271,7 +271,7 @@ impl<H: StreamHandler> FlowTable<H> {
         victims.sort_unstable();
         for (_, key) in victims {
             if let Some(flow) = self.flows.remove(&key) {
-                self.stats.flows_evicted += 1;
+                self.stats.flows_evicted = self.stats.flows_evicted.saturating_add(1);
                 finish(
                     flow,
                     CloseReason::Evicted,

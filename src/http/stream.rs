@@ -160,7 +160,7 @@ impl RequestStream {
                     self.state = if n == left {
                         State::Idle
                     } else {
-                        State::Body(left - n)
+                        State::Body(left.saturating_sub(n))
                     };
                     n as usize
                 }
@@ -192,7 +192,7 @@ impl RequestStream {
         match self.state {
             State::Stopped => return Verdict::Stopped,
             State::Body(left) if len < left => {
-                self.state = State::Body(left - len);
+                self.state = State::Body(left.saturating_sub(len));
                 return Verdict::Continue;
             }
             State::Body(left) if len == left => {
@@ -200,12 +200,12 @@ impl RequestStream {
                 return Verdict::Continue;
             }
             State::Head => {
-                stats.gaps_in_head += 1;
+                stats.gaps_in_head = stats.gaps_in_head.saturating_add(1);
                 self.emit_cut_head(stats, out);
             }
             _ => {}
         }
-        stats.resyncs += 1;
+        stats.resyncs = stats.resyncs.saturating_add(1);
         self.buf.clear();
         self.state = State::Seek;
         self.line_start = true;
@@ -233,10 +233,10 @@ impl RequestStream {
     fn not_a_request(&mut self, stats: &mut HttpStats) {
         self.buf.clear();
         if self.at_connection_start && !self.seen_request {
-            stats.streams_not_http += 1;
+            stats.streams_not_http = stats.streams_not_http.saturating_add(1);
             self.state = State::Stopped;
         } else {
-            stats.resyncs += 1;
+            stats.resyncs = stats.resyncs.saturating_add(1);
             self.state = State::Seek;
             self.line_start = false;
         }
@@ -308,7 +308,7 @@ impl RequestStream {
         }
         if take < input.len() {
             // Over the limit: report what we have, then look for the next request.
-            stats.heads_over_limit += 1;
+            stats.heads_over_limit = stats.heads_over_limit.saturating_add(1);
             self.emit_cut_head(stats, out);
             self.buf.clear();
             self.state = State::Seek;
@@ -331,12 +331,12 @@ impl RequestStream {
         self.state = match framing(&head) {
             Ok(next) => next,
             Err(()) => {
-                stats.framing_errors += 1;
+                stats.framing_errors = stats.framing_errors.saturating_add(1);
                 State::Stopped
             }
         };
         if head.method == "CONNECT" {
-            stats.connect_tunnels += 1;
+            stats.connect_tunnels = stats.connect_tunnels.saturating_add(1);
             self.state = State::Stopped;
         }
         out.push(ParsedRequest {
@@ -349,7 +349,7 @@ impl RequestStream {
     fn emit_cut_head(&mut self, stats: &mut HttpStats, out: &mut Vec<ParsedRequest>) {
         if let Some(head) = parse_head(&self.buf) {
             self.seen_request = true;
-            stats.truncated_heads += 1;
+            stats.truncated_heads = stats.truncated_heads.saturating_add(1);
             out.push(ParsedRequest {
                 ts: self.head_ts,
                 head,
@@ -366,7 +366,7 @@ impl RequestStream {
                 self.state = State::Chunked(if n == left {
                     ChunkStep::DataEnd
                 } else {
-                    ChunkStep::Data(left - n)
+                    ChunkStep::Data(left.saturating_sub(n))
                 });
                 n as usize
             }
@@ -377,15 +377,15 @@ impl RequestStream {
                     1
                 }
                 _ => {
-                    stats.framing_errors += 1;
+                    stats.framing_errors = stats.framing_errors.saturating_add(1);
                     self.state = State::Stopped;
                     0
                 }
             },
             ChunkStep::Size | ChunkStep::Trailer => {
                 let Some(nl) = memchr::memchr(b'\n', input) else {
-                    if self.buf.len() + input.len() > MAX_LINE {
-                        stats.framing_errors += 1;
+                    if self.buf.len().saturating_add(input.len()) > MAX_LINE {
+                        stats.framing_errors = stats.framing_errors.saturating_add(1);
                         self.state = State::Stopped;
                         return input.len();
                     }
@@ -401,26 +401,26 @@ impl RequestStream {
                         Some(0) => State::Chunked(ChunkStep::Trailer),
                         Some(n) => State::Chunked(ChunkStep::Data(n)),
                         None => {
-                            stats.framing_errors += 1;
+                            stats.framing_errors = stats.framing_errors.saturating_add(1);
                             State::Stopped
                         }
                     },
                     _ if line.is_empty() => State::Idle,
                     _ => State::Chunked(ChunkStep::Trailer),
                 };
-                nl + 1
+                nl.saturating_add(1)
             }
         }
     }
 
     fn seek(&mut self, ts: Timestamp, input: &[u8], stats: &mut HttpStats) -> usize {
         let used = self.seek_inner(ts, input);
-        self.seek_bytes += used as u64;
+        self.seek_bytes = self.seek_bytes.saturating_add(used as u64);
         if self.state == State::Seek
             && !self.seen_request
             && self.seek_bytes > MAX_SEEK_WITHOUT_REQUEST
         {
-            stats.streams_given_up += 1;
+            stats.streams_given_up = stats.streams_given_up.saturating_add(1);
             self.buf = Vec::new();
             self.state = State::Stopped;
         }
@@ -431,7 +431,7 @@ impl RequestStream {
         if !self.buf.is_empty() {
             // A candidate line started in an earlier chunk.
             let Some(nl) = memchr::memchr(b'\n', input) else {
-                if self.buf.len() + input.len() > MAX_LINE {
+                if self.buf.len().saturating_add(input.len()) > MAX_LINE {
                     self.buf.clear();
                     self.line_start = false;
                 } else {
@@ -441,7 +441,7 @@ impl RequestStream {
             };
             self.buf
                 .extend_from_slice(input.get(..=nl).unwrap_or_default());
-            let line_len = self.buf.len() - 1;
+            let line_len = self.buf.len().saturating_sub(1);
             if parse_request_line(self.buf.get(..line_len).unwrap_or_default()).is_some() {
                 self.state = State::Head;
                 self.line_ok = true;
@@ -450,7 +450,7 @@ impl RequestStream {
                 self.buf.clear();
                 self.line_start = true;
             }
-            return nl + 1;
+            return nl.saturating_add(1);
         }
         let mut pos = 0;
         let mut candidate = self.line_start;
@@ -489,7 +489,7 @@ impl RequestStream {
             }
             match memchr::memchr(b'\n', rest) {
                 Some(nl) => {
-                    pos += nl + 1;
+                    pos = pos.saturating_add(nl).saturating_add(1);
                     candidate = true;
                 }
                 None => {
@@ -505,11 +505,15 @@ impl RequestStream {
 fn find_head_end(bytes: &[u8], from: usize) -> Option<usize> {
     let mut at = from;
     while let Some(rel) = memchr::memchr(b'\n', bytes.get(at..)?) {
-        let nl = at + rel;
-        match (bytes.get(nl + 1), bytes.get(nl + 2)) {
-            (Some(b'\n'), _) => return Some(nl + 2),
-            (Some(b'\r'), Some(b'\n')) => return Some(nl + 3),
-            _ => at = nl + 1,
+        // Indices of a slice: none of these can overflow, saturating is free.
+        let nl = at.saturating_add(rel);
+        match (
+            bytes.get(nl.saturating_add(1)),
+            bytes.get(nl.saturating_add(2)),
+        ) {
+            (Some(b'\n'), _) => return Some(nl.saturating_add(2)),
+            (Some(b'\r'), Some(b'\n')) => return Some(nl.saturating_add(3)),
+            _ => at = nl.saturating_add(1),
         }
     }
     None
