@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod encap;
+pub mod hostile;
 pub mod http;
 pub mod packet;
 pub mod pcap;
