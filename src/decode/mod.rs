@@ -930,4 +930,128 @@ mod tests {
             }
         }
     }
+
+    /// An outer IPv4 header around `inner` with protocol `proto`.
+    fn outer_ipv4(proto: u8, inner: &[u8]) -> Vec<u8> {
+        let mut h = vec![0x45, 0];
+        h.extend_from_slice(&((20 + inner.len()) as u16).to_be_bytes());
+        h.extend_from_slice(&[0, 1, 0, 0, 64, proto, 0, 0, 172, 16, 1, 10, 172, 16, 2, 20]);
+        h.extend_from_slice(inner);
+        h
+    }
+
+    fn udp(dst_port: u16, inner: &[u8]) -> Vec<u8> {
+        let mut u = 2152u16.to_be_bytes().to_vec();
+        u.extend_from_slice(&dst_port.to_be_bytes());
+        u.extend_from_slice(&((8 + inner.len()) as u16).to_be_bytes());
+        u.extend_from_slice(&[0, 0]);
+        u.extend_from_slice(inner);
+        u
+    }
+
+    fn gtpu(inner: &[u8]) -> Vec<u8> {
+        let mut g = vec![0x30, 0xff];
+        g.extend_from_slice(&(inner.len() as u16).to_be_bytes());
+        g.extend_from_slice(&7u32.to_be_bytes());
+        g.extend_from_slice(inner);
+        g
+    }
+
+    #[test]
+    fn gtpu_yields_the_inner_segment() {
+        let inner = ipv4_tcp(b"GET / HTTP/1.1\r\n\r\n");
+        let frame = ethernet(0x0800, &outer_ipv4(17, &udp(2152, &gtpu(&inner))));
+        let seg = decode(LinkType::ETHERNET, &frame).unwrap();
+        assert_eq!(seg.src, "10.0.0.1:51000".parse().unwrap());
+        assert_eq!(seg.payload, b"GET / HTTP/1.1\r\n\r\n");
+        // A non-IP PDU inside: not decoded, and said so.
+        let frame = ethernet(0x0800, &outer_ipv4(17, &udp(2152, &gtpu(&[0x20; 30]))));
+        assert_eq!(
+            decode(LinkType::ETHERNET, &frame),
+            Err(Skip::UnsupportedEncapsulation)
+        );
+        // Other UDP is not TCP (2152 as the source port alone means GTP-U).
+        let mut dns = udp(53, b"dns");
+        dns[..2].copy_from_slice(&5353u16.to_be_bytes());
+        let frame = ethernet(0x0800, &outer_ipv4(17, &dns));
+        assert_eq!(decode(LinkType::ETHERNET, &frame), Err(Skip::NotTcp));
+    }
+
+    #[test]
+    fn mpls_multicast_and_vxlan_flags() {
+        let inner = ipv4_tcp(b"x");
+        let mut labels = vec![0, 0x01, 0x01, 64];
+        labels.extend_from_slice(&inner);
+        assert_eq!(
+            decode(LinkType::ETHERNET, &ethernet(0x8848, &labels))
+                .unwrap()
+                .payload,
+            b"x"
+        );
+        let mut vx = vec![0, 0, 0, 0, 0, 0, 1, 0]; // I flag missing
+        vx.extend_from_slice(&ethernet(0x0800, &inner));
+        let frame = ethernet(0x0800, &outer_ipv4(17, &udp(4789, &vx)));
+        assert_eq!(decode(LinkType::ETHERNET, &frame), Err(Skip::Malformed));
+    }
+
+    #[test]
+    fn nesting_past_the_limit_is_too_deep() {
+        let mut pkt = ipv4_tcp(b"deep");
+        for _ in 0..MAX_ENCAPSULATIONS {
+            pkt = outer_ipv4(4, &pkt);
+        }
+        assert_eq!(decode(LinkType::RAW, &pkt).unwrap().payload, b"deep");
+        let pkt = outer_ipv4(4, &pkt);
+        assert_eq!(decode(LinkType::RAW, &pkt), Err(Skip::TooDeep));
+        // VLAN tags.
+        let mut tags = Vec::new();
+        for _ in 0..=MAX_VLAN_TAGS {
+            tags.extend_from_slice(&[0, 1, 0x81, 0]);
+        }
+        tags.extend_from_slice(&[0, 1, 0x08, 0]);
+        tags.extend_from_slice(&ipv4_tcp(b""));
+        assert_eq!(
+            decode(LinkType::ETHERNET, &ethernet(0x8100, &tags)),
+            Err(Skip::TooDeep)
+        );
+    }
+
+    #[test]
+    fn pppoe_control_is_not_ip() {
+        let lcp = [0x11, 0, 0, 1, 0, 6, 0xc0, 0x21, 9, 1, 0, 4];
+        assert_eq!(
+            decode(LinkType::ETHERNET, &ethernet(0x8864, &lcp)),
+            Err(Skip::NotIp)
+        );
+    }
+
+    #[test]
+    fn fragments_reassemble_in_the_decoder_only() {
+        let whole = ipv4_tcp(b"0123456789abcdefghijklmnopqrstuvwxyz");
+        let payload = &whole[20..];
+        let frag = |off: usize, more: bool, data: &[u8]| {
+            let mut h = whole[..20].to_vec();
+            h[2..4].copy_from_slice(&((20 + data.len()) as u16).to_be_bytes());
+            let field = (off / 8) as u16 | if more { 0x2000 } else { 0 };
+            h[6..8].copy_from_slice(&field.to_be_bytes());
+            h.extend_from_slice(data);
+            h
+        };
+        let second = frag(32, false, &payload[32..]);
+        let first = frag(0, true, &payload[..32]);
+        assert_eq!(decode(LinkType::RAW, &first), Err(Skip::IpFragment));
+        let mut d = Decoder::new(DefragLimits::default());
+        let t = Timestamp::from_parts(1, 0);
+        assert_eq!(d.decode(t, LinkType::RAW, &second), Err(Skip::IpFragment));
+        let seg = d.decode(t, LinkType::RAW, &first).unwrap();
+        assert_eq!(seg.payload, b"0123456789abcdefghijklmnopqrstuvwxyz");
+        assert_eq!(seg.missing, 0);
+        assert_eq!(d.defrag_stats().completed, 1);
+        assert_eq!(d.held_fragment_bytes(), 0);
+        // A fragment cut by the snap length cannot be reassembled.
+        assert_eq!(
+            d.decode(t, LinkType::RAW, &first[..30]),
+            Err(Skip::Truncated)
+        );
+    }
 }
