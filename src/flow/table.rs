@@ -23,7 +23,9 @@ struct Flow<S> {
 
 /// Tracks TCP flows and hands their reassembled streams to a [`StreamHandler`].
 pub struct FlowTable<H: StreamHandler> {
-    flows: HashMap<FlowKey, Flow<H::State>, foldhash::fast::RandomState>,
+    /// Flows are boxed: a table that churns (evictions, timeouts) grows its
+    /// buckets up to twice its capacity, and a bucket then costs 72 bytes, not 450.
+    flows: HashMap<FlowKey, Box<Flow<H::State>>, foldhash::fast::RandomState>,
     limits: Limits,
     budget: Budget,
     stats: FlowStats,
@@ -118,7 +120,7 @@ impl<H: StreamHandler> FlowTable<H> {
                 last_seen: ts,
                 app: H::State::default(),
             };
-            self.flows.insert(key, flow);
+            self.flows.insert(key, Box::new(flow));
             self.stats.flows_peak = self.stats.flows_peak.max(self.flows.len() as u64);
         }
         let Some(flow) = self.flows.get_mut(&key) else {
@@ -151,7 +153,7 @@ impl<H: StreamHandler> FlowTable<H> {
 
         let Flow {
             ctx, halves, app, ..
-        } = flow;
+        } = &mut **flow;
         if flags.ack {
             // What this side acknowledges tells about holes in the other side's stream.
             let peer = side.other();
@@ -191,7 +193,7 @@ impl<H: StreamHandler> FlowTable<H> {
 
     /// Flushes and forgets every flow (end of input).
     pub fn flush_all(&mut self, handler: &mut H) {
-        let mut flows: Vec<Flow<H::State>> = self.flows.drain().map(|(_, f)| f).collect();
+        let mut flows: Vec<Box<Flow<H::State>>> = self.flows.drain().map(|(_, f)| f).collect();
         // Flush in flow order so output does not depend on hash order.
         flows.sort_unstable_by_key(|f| f.ctx.id);
         for flow in flows {
@@ -286,7 +288,7 @@ impl<H: StreamHandler> FlowTable<H> {
 
 /// Flushes both directions of a flow and tells the handler it ended.
 fn finish<H: StreamHandler>(
-    mut flow: Flow<H::State>,
+    mut flow: Box<Flow<H::State>>,
     reason: CloseReason,
     budget: &mut Budget,
     stats: &mut FlowStats,
@@ -294,7 +296,7 @@ fn finish<H: StreamHandler>(
 ) {
     let Flow {
         ctx, halves, app, ..
-    } = &mut flow;
+    } = &mut *flow;
     for side in [Side::A, Side::B] {
         side.of_mut(halves).flush(budget, stats, &mut |chunk| {
             handler.on_chunk(app, ctx, side, chunk) == Interest::Continue

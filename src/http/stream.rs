@@ -106,9 +106,10 @@ impl RequestStream {
         }
     }
 
-    /// Bytes held in the partial-head buffer.
+    /// Bytes of memory held for partial heads and lines (the buffer's
+    /// capacity: an empty buffer is released, not kept for later).
     pub fn buffered(&self) -> usize {
-        self.buf.len()
+        self.buf.capacity()
     }
 
     /// Feeds in-order bytes. `max_buffer` bounds the partial head kept (the
@@ -206,7 +207,7 @@ impl RequestStream {
             _ => {}
         }
         stats.resyncs = stats.resyncs.saturating_add(1);
-        self.buf.clear();
+        self.buf = Vec::new();
         self.state = State::Seek;
         self.line_start = true;
         Verdict::Continue
@@ -224,14 +225,14 @@ impl RequestStream {
     fn begin_head(&mut self, ts: Timestamp) {
         self.state = State::Head;
         self.head_ts = ts;
-        self.buf.clear();
+        self.buf = Vec::new();
         self.scan = 0;
         self.line_ok = false;
     }
 
     /// The bytes at a message boundary are not a request.
     fn not_a_request(&mut self, stats: &mut HttpStats) {
-        self.buf.clear();
+        self.buf = Vec::new();
         if self.at_connection_start && !self.seen_request {
             stats.streams_not_http = stats.streams_not_http.saturating_add(1);
             self.state = State::Stopped;
@@ -285,6 +286,15 @@ impl RequestStream {
         }
         let old = self.buf.len();
         let take = input.len().min(max_buffer.saturating_sub(old));
+        // Grow by doubling, but never past the limit: the capacity is what the
+        // memory cap counts.
+        let need = old.saturating_add(take);
+        if need > self.buf.capacity() {
+            let cap = need
+                .max(self.buf.capacity().saturating_mul(2))
+                .min(max_buffer.max(need));
+            self.buf.reserve_exact(cap.saturating_sub(old));
+        }
         self.buf
             .extend_from_slice(input.get(..take).unwrap_or_default());
         if let Some(end) = find_head_end(&self.buf, self.scan) {
@@ -294,8 +304,6 @@ impl RequestStream {
                 return 0;
             }
             self.complete_head(parse_head(head), stats, out);
-            self.buf = buf;
-            self.buf.clear();
             return end.saturating_sub(old);
         }
         self.scan = self.buf.len().saturating_sub(2);
@@ -303,14 +311,14 @@ impl RequestStream {
         let ok = self.check_line(&buf, stats);
         self.buf = buf;
         if !ok {
-            self.buf.clear();
+            self.buf = Vec::new();
             return 0;
         }
         if take < input.len() {
             // Over the limit: report what we have, then look for the next request.
             stats.heads_over_limit = stats.heads_over_limit.saturating_add(1);
             self.emit_cut_head(stats, out);
-            self.buf.clear();
+            self.buf = Vec::new();
             self.state = State::Seek;
             self.line_start = false;
         }
@@ -356,7 +364,7 @@ impl RequestStream {
                 truncated: true,
             });
         }
-        self.buf.clear();
+        self.buf = Vec::new();
     }
 
     fn chunked(&mut self, step: ChunkStep, input: &[u8], stats: &mut HttpStats) -> usize {
@@ -432,7 +440,7 @@ impl RequestStream {
             // A candidate line started in an earlier chunk.
             let Some(nl) = memchr::memchr(b'\n', input) else {
                 if self.buf.len().saturating_add(input.len()) > MAX_LINE {
-                    self.buf.clear();
+                    self.buf = Vec::new();
                     self.line_start = false;
                 } else {
                     self.buf.extend_from_slice(input);
@@ -447,7 +455,7 @@ impl RequestStream {
                 self.line_ok = true;
                 self.scan = 0;
             } else {
-                self.buf.clear();
+                self.buf = Vec::new();
                 self.line_start = true;
             }
             return nl.saturating_add(1);
