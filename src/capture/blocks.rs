@@ -283,8 +283,14 @@ impl<R: Read> BlockSource for PcapBlocks<R> {
         self.offset = block_offset + at as u64;
         if !more && !self.carry.is_empty() && packets.is_empty() {
             let offset = self.offset;
-            let kind = "a record";
-            return Err(self.error(offset, CaptureErrorKind::Truncated(kind)));
+            let kind = match self.u32_at(&self.carry, 8) {
+                Some(caplen) if self.carry.len() >= 16 => CaptureErrorKind::TruncatedRecord {
+                    declared: u64::from(caplen).saturating_add(16),
+                    present: self.carry.len() as u64,
+                },
+                _ => CaptureErrorKind::Truncated("a record header"),
+            };
+            return Err(self.error(offset, kind));
         }
         if packets.is_empty() && !more {
             self.done = true;
@@ -486,7 +492,16 @@ mod tests {
         let (packets, err) = all_packets(&mut PcapBlocks::new(std::io::Cursor::new(cut)));
         assert_eq!(packets.len(), 1);
         let err = err.unwrap();
-        assert!(matches!(err.kind, CaptureErrorKind::Truncated(_)));
+        assert!(
+            matches!(
+                err.kind,
+                CaptureErrorKind::TruncatedRecord {
+                    declared: 21,
+                    present: 19
+                }
+            ),
+            "{err}"
+        );
         assert_eq!(err.offset, 24 + 16 + 3);
         let mut corrupt = file.clone();
         corrupt[24 + 16 + 3 + 8..24 + 16 + 3 + 12].copy_from_slice(&u32::MAX.to_le_bytes());

@@ -67,6 +67,8 @@ struct BlockState {
     legacy_link: LinkType,
     legacy_nanos: bool,
     legacy_big_endian: bool,
+    /// pcapng: the current section's byte order.
+    ng_big_endian: bool,
     /// pcapng: the interfaces of the current section.
     interfaces: Vec<Interface>,
     /// Last timestamp seen (simple packet blocks have none of their own).
@@ -80,12 +82,14 @@ impl CaptureReader {
     pub fn new<R: Read + Send + 'static>(reader: R) -> Result<Self, CaptureError> {
         let io_error = Arc::new(Mutex::new(None));
         let opening = Arc::new(AtomicBool::new(true));
+        let head = Arc::new(Mutex::new(Vec::new()));
         let full = FillingReader {
             inner: reader,
             error: Arc::clone(&io_error),
             opening: Arc::clone(&opening),
             pending: None,
             delivered: 0,
+            head: Arc::clone(&head),
         };
         let inner = match pcap_parser::create_reader(BUFFER_SIZE, full) {
             Ok(r) => {
@@ -99,6 +103,8 @@ impl CaptureReader {
                         CaptureErrorKind::Truncated("the file header")
                     }
                     PcapError::ReadError => take_io_error(&io_error),
+                    // A known magic number on a file too short for its header: cut, not foreign.
+                    _ if starts_with_magic(&head) => CaptureErrorKind::Truncated("the file header"),
                     _ => CaptureErrorKind::NotACapture,
                 };
                 return Err(CaptureError { offset: 0, kind });
@@ -111,6 +117,7 @@ impl CaptureReader {
                 legacy_link: LinkType::ETHERNET,
                 legacy_nanos: false,
                 legacy_big_endian: false,
+                ng_big_endian: false,
                 interfaces: Vec::new(),
                 last_ts: Timestamp::default(),
                 unknown_interface_packets: 0,
@@ -131,18 +138,44 @@ impl CaptureReader {
         self.blocks.unknown_interface_packets
     }
 
-    /// Captured length claimed by the classic-pcap record header at the read position.
+    /// Whole length (header included) claimed by the record or block header at
+    /// the read position, when that header is complete.
     fn declared_record_len(&self) -> Option<u64> {
-        if self.blocks.format != Format::Pcap {
-            return None;
-        }
-        let field: [u8; 4] = self.inner.data().get(8..12)?.try_into().ok()?;
-        let len = if self.blocks.legacy_big_endian {
+        let (at, big_endian, header) = match self.blocks.format {
+            Format::Pcap => (8, self.blocks.legacy_big_endian, 16),
+            Format::PcapNg => (4, self.blocks.ng_big_endian, 0),
+        };
+        let field: [u8; 4] = self.inner.data().get(at..at + 4)?.try_into().ok()?;
+        let len = if big_endian {
             u32::from_be_bytes(field)
         } else {
             u32::from_le_bytes(field)
         };
-        Some(u64::from(len))
+        Some(u64::from(len) + header)
+    }
+
+    /// Why the input ended inside the record at the read position.
+    fn truncation(&self) -> CaptureErrorKind {
+        let present = self.inner.data().len() as u64;
+        let header = match self.blocks.format {
+            Format::Pcap => 16,
+            Format::PcapNg => 8,
+        };
+        if present < header {
+            return CaptureErrorKind::Truncated(match self.blocks.format {
+                Format::Pcap => "a record header",
+                Format::PcapNg => "a block header",
+            });
+        }
+        match self.declared_record_len() {
+            Some(len) if len > MAX_RECORD as u64 => CaptureErrorKind::RecordTooLarge {
+                limit: MAX_RECORD as u64,
+            },
+            Some(declared) if declared > present => {
+                CaptureErrorKind::TruncatedRecord { declared, present }
+            }
+            _ => CaptureErrorKind::Truncated("a record"),
+        }
     }
 
     fn error(&self, kind: CaptureErrorKind) -> CaptureError {
@@ -185,8 +218,9 @@ impl BlockState {
                     orig_len: rec.origlen,
                 })
             }
-            PcapBlockOwned::NG(Block::SectionHeader(_)) => {
+            PcapBlockOwned::NG(Block::SectionHeader(shb)) => {
                 self.format = Format::PcapNg;
+                self.ng_big_endian = shb.big_endian();
                 self.interfaces.clear();
                 Ok(Step::Skip)
             }
@@ -320,13 +354,9 @@ impl PacketSource for CaptureReader {
                 Err(ReadStep::Fail(kind)) => {
                     self.finished = true;
                     // A record "cut" by the end of file may really have a corrupt length.
-                    let kind = match (kind, self.declared_record_len()) {
-                        (CaptureErrorKind::Truncated(_), Some(len)) if len > MAX_RECORD as u64 => {
-                            CaptureErrorKind::RecordTooLarge {
-                                limit: MAX_RECORD as u64,
-                            }
-                        }
-                        (kind, _) => kind,
+                    let kind = match kind {
+                        CaptureErrorKind::Truncated(_) => self.truncation(),
+                        kind => kind,
                     };
                     return Err(self.error(kind));
                 }
@@ -400,6 +430,23 @@ struct FillingReader<R> {
     pending: Option<io::Error>,
     /// Bytes delivered so far.
     delivered: u64,
+    /// The first bytes delivered (up to 8), for [`starts_with_magic`].
+    head: Arc<Mutex<Vec<u8>>>,
+}
+
+/// True when the input starts with a pcap or pcapng magic number.
+fn starts_with_magic(head: &Arc<Mutex<Vec<u8>>>) -> bool {
+    let Ok(head) = head.lock() else {
+        return false;
+    };
+    const MAGICS: [[u8; 4]; 5] = [
+        [0xd4, 0xc3, 0xb2, 0xa1],
+        [0xa1, 0xb2, 0xc3, 0xd4],
+        [0x4d, 0x3c, 0xb2, 0xa1],
+        [0xa1, 0xb2, 0x3c, 0x4d],
+        [0x0a, 0x0d, 0x0d, 0x0a],
+    ];
+    MAGICS.iter().any(|m| head.starts_with(m))
 }
 
 /// Bytes the format sniffer needs to see at once, judged from the first bytes:
@@ -445,7 +492,15 @@ impl<R: Read> Read for FillingReader<R> {
             };
             match self.inner.read(rest) {
                 Ok(0) => break,
-                Ok(n) => filled += n,
+                Ok(n) => {
+                    if let Ok(mut head) = self.head.lock()
+                        && head.len() < 8
+                    {
+                        let want = 8 - head.len();
+                        head.extend(rest.iter().take(n.min(want)));
+                    }
+                    filled += n;
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     if let Ok(mut g) = self.error.lock() {
@@ -712,7 +767,10 @@ mod tests {
         let (pkts, err) = read_all(f);
         assert_eq!(pkts.len(), 1);
         let err = err.unwrap();
-        assert!(matches!(err.kind, CaptureErrorKind::Truncated(_)), "{err}");
+        assert!(
+            matches!(err.kind, CaptureErrorKind::TruncatedRecord { .. }),
+            "{err}"
+        );
         assert_eq!(err.offset, 24 + 16 + 5);
 
         // A corrupt record length far beyond the file: an error, not a 4 GiB allocation.
@@ -729,5 +787,155 @@ mod tests {
             "{err}"
         );
         assert_eq!(err.offset, 24 + 16 + 2);
+    }
+
+    fn simple_ng(packets: usize) -> Vec<u8> {
+        let mut f = shb();
+        f.extend(idb(1, None));
+        for i in 0..packets {
+            f.extend(epb(0, i as u64, &[0xab; 60]));
+        }
+        f
+    }
+
+    #[test]
+    fn pcapng_cut_inside_the_section_header_is_a_cut_header() {
+        let f = shb();
+        for cut in [4, 11, 20, f.len() - 1] {
+            let (pkts, err) = read_all(f[..cut].to_vec());
+            assert!(pkts.is_empty());
+            let err = err.unwrap();
+            assert_eq!(err.offset, 0);
+            assert!(
+                matches!(err.kind, CaptureErrorKind::Truncated("the file header")),
+                "cut at {cut}: {err}"
+            );
+        }
+        // Too short even for the magic: not a capture we can recognise.
+        let (_, err) = read_all(f[..3].to_vec());
+        assert!(err.is_some());
+    }
+
+    #[test]
+    fn pcapng_cut_inside_a_block_header_or_a_packet() {
+        let whole = simple_ng(2);
+        let first_two = shb().len() + idb(1, None).len() + epb(0, 0, &[0; 60]).len();
+        // Inside the second EPB's type/length words.
+        let (pkts, err) = read_all(whole[..first_two + 6].to_vec());
+        assert_eq!(pkts.len(), 1);
+        let err = err.unwrap();
+        assert_eq!(err.offset, first_two as u64);
+        assert!(
+            matches!(err.kind, CaptureErrorKind::Truncated("a block header")),
+            "{err}"
+        );
+        // Inside its packet data.
+        let (pkts, err) = read_all(whole[..first_two + 40].to_vec());
+        assert_eq!(pkts.len(), 1);
+        let err = err.unwrap();
+        assert_eq!(err.offset, first_two as u64);
+        assert!(
+            matches!(
+                err.kind,
+                CaptureErrorKind::TruncatedRecord {
+                    declared: 92,
+                    present: 40
+                }
+            ),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .contains("92-byte record (40 bytes present)")
+        );
+    }
+
+    #[test]
+    fn classic_pcap_cut_inside_a_record_header_or_a_packet() {
+        let mut f = pcap_header(false, false, 1);
+        f.extend(pcap_record(false, 1, 0, &[1; 60], 60));
+        let rec = pcap_record(false, 2, 0, &[2; 60], 60);
+        let mut cut_header = f.clone();
+        cut_header.extend_from_slice(&rec[..8]);
+        let (pkts, err) = read_all(cut_header);
+        assert_eq!(pkts.len(), 1);
+        let err = err.unwrap();
+        assert_eq!(err.offset, 24 + 76);
+        assert!(
+            matches!(err.kind, CaptureErrorKind::Truncated("a record header")),
+            "{err}"
+        );
+        f.extend_from_slice(&rec[..30]);
+        let (_, err) = read_all(f);
+        assert!(matches!(
+            err.unwrap().kind,
+            CaptureErrorKind::TruncatedRecord {
+                declared: 76,
+                present: 30
+            }
+        ));
+    }
+
+    #[test]
+    fn pcapng_corrupt_block_lengths() {
+        let good = simple_ng(1);
+        // A length far beyond the file and the record limit.
+        let mut bad = epb(0, 1, &[0; 60]);
+        bad[4..8].copy_from_slice(&0x7fff_fff0u32.to_le_bytes());
+        let mut f = good.clone();
+        f.extend(bad);
+        let (pkts, err) = read_all(f);
+        assert_eq!(pkts.len(), 1);
+        let err = err.unwrap();
+        assert_eq!(err.offset, good.len() as u64);
+        assert!(
+            matches!(err.kind, CaptureErrorKind::RecordTooLarge { .. }),
+            "{err}"
+        );
+        // A length that is not a multiple of 4 (or that disagrees with the trailer).
+        for len in [13u32, 8, 96] {
+            let mut bad = epb(0, 1, &[0; 60]);
+            bad[4..8].copy_from_slice(&len.to_le_bytes());
+            let mut f = good.clone();
+            f.extend(bad);
+            f.extend(epb(0, 2, &[0; 60]));
+            let (pkts, err) = read_all(f);
+            assert_eq!(pkts.len(), 1, "length {len}");
+            let err = err.expect("an error");
+            assert_eq!(err.offset, good.len() as u64, "length {len}: {err}");
+        }
+    }
+
+    #[test]
+    fn pcapng_unknown_block_types_are_skipped() {
+        let mut f = shb();
+        f.extend(idb(1, None));
+        f.extend(block(0x0bad_cafe, b"unknown"));
+        f.extend(block(0x8000_0001, &[0; 64])); // a local-use block type
+        f.extend(epb(0, 5, b"after"));
+        let (pkts, err) = read_all(f);
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(pkts.len(), 1);
+        assert_eq!(pkts[0].3, b"after");
+    }
+
+    #[test]
+    fn endless_zeros_are_refused_after_one_buffer() {
+        // /dev/zero as input: the magic check fails on the first read.
+        let zeros = std::io::Read::take(std::io::repeat(0), 1 << 40);
+        let err = CaptureReader::new(zeros).err().expect("refused");
+        assert_eq!(err.offset, 0);
+        assert!(matches!(err.kind, CaptureErrorKind::NotACapture));
+    }
+
+    #[test]
+    fn a_directory_is_a_read_error_at_offset_zero() {
+        let dir = std::env::temp_dir();
+        let err = match super::super::open_file(&dir) {
+            Err(e) => e,
+            Ok(_) => panic!("a directory opened as a capture"),
+        };
+        assert_eq!(err.offset, 0);
+        assert!(matches!(err.kind, CaptureErrorKind::Io(_)), "{err}");
     }
 }

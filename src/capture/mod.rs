@@ -76,9 +76,17 @@ pub enum CaptureErrorKind {
     /// The first bytes are neither a pcap nor a pcapng header.
     #[error("not a pcap or pcapng capture (unrecognised magic bytes)")]
     NotACapture,
-    /// The input ends inside a header or record.
+    /// The input ends inside a header (the file header, a record or block header).
     #[error("truncated: the file ends inside {0}")]
     Truncated(&'static str),
+    /// The input ends inside a record (pcap) or block (pcapng) whose header was read.
+    #[error("truncated: the file ends inside a {declared}-byte record ({present} bytes present)")]
+    TruncatedRecord {
+        /// Bytes the record's header announced (header included).
+        declared: u64,
+        /// Bytes of it present in the file.
+        present: u64,
+    },
     /// A record claims to be larger than the reader accepts.
     #[error("a record is larger than {limit} bytes (corrupt length field?)")]
     RecordTooLarge {

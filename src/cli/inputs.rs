@@ -37,15 +37,29 @@ fn walk(path: &Path, named: bool, files: &mut Vec<Input>, errors: &mut Vec<Input
             let mut children: Vec<PathBuf> =
                 entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
             children.sort();
+            let before = files.len();
             for child in children {
                 walk(&child, false, files, errors);
             }
+            if files.len() == before {
+                errors.push(InputError {
+                    file: path.display().to_string(),
+                    offset: None,
+                    error: "a folder with no files in it".into(),
+                    partial: false,
+                });
+            }
         }
-        Ok(meta) if meta.is_file() || named => files.push(Input::Path(path.to_path_buf())),
+        // Regular files, files named on the command line, and devices and pipes
+        // (`/dev/stdin`, `<(zcat x.pcap.gz)`): read as a stream; an endless one is
+        // stopped by the format check.
+        Ok(meta) if meta.is_file() || named || is_stream(&meta) => {
+            files.push(Input::Path(path.to_path_buf()))
+        }
         Ok(_) => errors.push(InputError {
             file: path.display().to_string(),
             offset: None,
-            error: "not a regular file or folder".into(),
+            error: "not a file, device, pipe or folder".into(),
             partial: false,
         }),
         Err(e) => errors.push(InputError {
@@ -55,4 +69,16 @@ fn walk(path: &Path, named: bool, files: &mut Vec<Input>, errors: &mut Vec<Input
             partial: false,
         }),
     }
+}
+
+#[cfg(unix)]
+fn is_stream(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    t.is_char_device() || t.is_block_device() || t.is_fifo()
+}
+
+#[cfg(not(unix))]
+fn is_stream(_meta: &std::fs::Metadata) -> bool {
+    false
 }

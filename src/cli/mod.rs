@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use phoneleak::decode::DefragLimits;
 use phoneleak::flow::Limits;
 use phoneleak::http::HttpLimits;
 use phoneleak::pipeline::Config;
@@ -153,6 +154,12 @@ pub(crate) struct AnalysisArgs {
     /// Largest request header block; larger ones are reported as truncated.
     #[arg(long, default_value_t = HttpLimits::default().max_head_bytes, value_name = "BYTES")]
     pub max_header_bytes: usize,
+    /// Bytes held for IP fragment reassembly over all datagrams.
+    #[arg(long, default_value_t = DefragLimits::default().memcap, value_name = "BYTES")]
+    pub defrag_memcap: usize,
+    /// Seconds of capture time after which an incomplete fragmented datagram is given up.
+    #[arg(long, default_value_t = DefragLimits::default().timeout_secs, value_name = "SECS")]
+    pub defrag_timeout: i64,
 }
 
 impl AnalysisArgs {
@@ -169,6 +176,11 @@ impl AnalysisArgs {
             http: HttpLimits {
                 max_head_bytes: self.max_header_bytes,
                 ..HttpLimits::default()
+            },
+            defrag: DefragLimits {
+                memcap: self.defrag_memcap,
+                timeout_secs: self.defrag_timeout,
+                ..DefragLimits::default()
             },
         }
     }

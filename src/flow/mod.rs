@@ -10,11 +10,13 @@
 //! least recently active are evicted when full), idle flows time out by
 //! capture time, out-of-order bytes are capped per direction and in total.
 //! Every drop is counted in [`FlowStats`].
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
+
 mod stream;
 mod table;
 
 pub use stream::{Budget, HalfStream};
-pub use table::{FlowTable, SweepSchedule, shard_of};
+pub use table::{FlowTable, SweepSchedule, shard_of, shard_of_pair};
 
 use std::net::SocketAddr;
 

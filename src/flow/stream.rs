@@ -114,9 +114,9 @@ impl HalfStream {
         let expected = base.wrapping_add(self.next_off as u32);
         // Signed distance from the next expected byte, modulo 2^32.
         let rel = i64::from(seq.wrapping_sub(expected) as i32);
-        let wire_len = payload.len() as u64 + u64::from(missing);
-        let start = self.next_off as i64 + rel;
-        let end = start + wire_len as i64;
+        let wire_len = (payload.len() as u64).saturating_add(u64::from(missing));
+        let start = (self.next_off as i64).saturating_add(rel);
+        let end = start.saturating_add(wire_len as i64);
         if fin && end >= 0 {
             self.fin_off.get_or_insert(end as u64);
         }
@@ -124,16 +124,16 @@ impl HalfStream {
             return;
         }
         if end <= self.next_off as i64 {
-            stats.retransmitted_bytes += wire_len;
+            stats.retransmitted_bytes = stats.retransmitted_bytes.saturating_add(wire_len);
             return;
         }
         if rel > limits.max_window as i64 {
-            stats.out_of_window_segments += 1;
+            stats.out_of_window_segments = stats.out_of_window_segments.saturating_add(1);
             return;
         }
         // Drop the part that was already delivered.
-        let skip = (self.next_off as i64 - start).max(0) as u64;
-        stats.retransmitted_bytes += skip;
+        let skip = (self.next_off as i64).saturating_sub(start).max(0) as u64;
+        stats.retransmitted_bytes = stats.retransmitted_bytes.saturating_add(skip);
         let start = start.max(0) as u64;
         let start = start.max(self.next_off);
         let (payload, missing) = if skip <= payload.len() as u64 {
@@ -142,21 +142,24 @@ impl HalfStream {
                 u64::from(missing),
             )
         } else {
-            (&[][..], u64::from(missing) - (skip - payload.len() as u64))
+            (
+                &[][..],
+                u64::from(missing).saturating_sub(skip.saturating_sub(payload.len() as u64)),
+            )
         };
 
         if start == self.next_off && self.pending.is_empty() {
             // Fast path: in order with nothing waiting, straight from the packet.
             if !payload.is_empty() {
-                self.next_off += payload.len() as u64;
+                self.next_off = self.next_off.saturating_add(payload.len() as u64);
                 if !deliver(Chunk::Data { ts, bytes: payload }) {
                     self.ignore(budget);
                     return;
                 }
             }
             if missing > 0 {
-                self.next_off += missing;
-                stats.snaplen_lost_bytes += missing;
+                self.next_off = self.next_off.saturating_add(missing);
+                stats.snaplen_lost_bytes = stats.snaplen_lost_bytes.saturating_add(missing);
                 self.emit_gap(missing, stats, deliver, budget);
             }
             return;
@@ -172,9 +175,10 @@ impl HalfStream {
                 break;
             }
             if over_flow {
-                stats.gaps_forced_by_direction_cap += 1;
+                stats.gaps_forced_by_direction_cap =
+                    stats.gaps_forced_by_direction_cap.saturating_add(1);
             } else {
-                stats.gaps_forced_by_memcap += 1;
+                stats.gaps_forced_by_memcap = stats.gaps_forced_by_memcap.saturating_add(1);
             }
             self.skip_hole(budget, stats, deliver);
         }
@@ -199,12 +203,12 @@ impl HalfStream {
         if ahead <= 0 {
             return;
         }
-        let acked_to = self.next_off + ahead as u64;
+        let acked_to = self.next_off.saturating_add(ahead as u64);
         while let Some((&first, _)) = self.pending.first_key_value() {
             if first > acked_to || self.ignored {
                 break;
             }
-            stats.gaps_acked += 1;
+            stats.gaps_acked = stats.gaps_acked.saturating_add(1);
             self.skip_hole(budget, stats, deliver);
         }
     }
@@ -233,7 +237,7 @@ impl HalfStream {
         if let Some((&first, _)) = self.pending.first_key_value()
             && first > self.next_off
         {
-            let hole = first - self.next_off;
+            let hole = first.saturating_sub(self.next_off);
             self.next_off = first;
             if !self.emit_gap(hole, stats, deliver, budget) {
                 return;
@@ -249,8 +253,8 @@ impl HalfStream {
         deliver: &mut dyn FnMut(Chunk<'_>) -> bool,
         budget: &mut Budget,
     ) -> bool {
-        stats.gaps += 1;
-        stats.gap_bytes += len;
+        stats.gaps = stats.gaps.saturating_add(1);
+        stats.gap_bytes = stats.gap_bytes.saturating_add(len);
         if !deliver(Chunk::Gap { len }) {
             self.ignore(budget);
             return false;
@@ -268,21 +272,21 @@ impl HalfStream {
         budget: &mut Budget,
         stats: &mut FlowStats,
     ) {
-        let data_end = start + payload.len() as u64;
-        let end = data_end + missing;
+        let data_end = start.saturating_add(payload.len() as u64);
+        let end = data_end.saturating_add(missing);
         let mut uncovered: Vec<(u64, u64)> = Vec::new();
         let mut cursor = start;
         let from = self
             .pending
             .range(..=start)
             .next_back()
-            .filter(|(s, p)| **s + p.len() > start)
+            .filter(|(s, p)| s.saturating_add(p.len()) > start)
             .map_or(start, |(s, _)| *s);
         for (&s, p) in self.pending.range(from..end) {
             if s > cursor {
                 uncovered.push((cursor, s));
             }
-            cursor = cursor.max(s + p.len());
+            cursor = cursor.max(s.saturating_add(p.len()));
             if cursor >= end {
                 break;
             }
@@ -296,20 +300,22 @@ impl HalfStream {
             let (da, db) = (a.min(data_end), b.min(data_end));
             if db > da {
                 let bytes = payload
-                    .get((da - start) as usize..(db - start) as usize)
+                    .get(da.saturating_sub(start) as usize..db.saturating_sub(start) as usize)
                     .unwrap_or(&[])
                     .to_vec();
-                self.pending_bytes += bytes.len();
-                budget.used += bytes.len();
+                self.pending_bytes = self.pending_bytes.saturating_add(bytes.len());
+                budget.used = budget.used.saturating_add(bytes.len());
                 self.pending.insert(da, Piece::Data { ts, bytes });
             }
             let (la, lb) = (a.max(data_end), b.max(data_end));
             if lb > la {
-                self.pending.insert(la, Piece::Lost(lb - la));
+                self.pending.insert(la, Piece::Lost(lb.saturating_sub(la)));
             }
-            kept += b - a;
+            kept = kept.saturating_add(b.saturating_sub(a));
         }
-        stats.overlap_bytes += (end - start) - kept;
+        stats.overlap_bytes = stats
+            .overlap_bytes
+            .saturating_add(end.saturating_sub(start).saturating_sub(kept));
     }
 
     /// Delivers the pieces that continue the stream.
@@ -326,17 +332,17 @@ impl HalfStream {
             let piece = entry.remove();
             match piece {
                 Piece::Data { ts, bytes } => {
-                    self.pending_bytes -= bytes.len();
+                    self.pending_bytes = self.pending_bytes.saturating_sub(bytes.len());
                     budget.used = budget.used.saturating_sub(bytes.len());
-                    self.next_off += bytes.len() as u64;
+                    self.next_off = self.next_off.saturating_add(bytes.len() as u64);
                     if !deliver(Chunk::Data { ts, bytes: &bytes }) {
                         self.ignore(budget);
                         return;
                     }
                 }
                 Piece::Lost(n) => {
-                    self.next_off += n;
-                    stats.snaplen_lost_bytes += n;
+                    self.next_off = self.next_off.saturating_add(n);
+                    stats.snaplen_lost_bytes = stats.snaplen_lost_bytes.saturating_add(n);
                     if !self.emit_gap(n, stats, deliver, budget) {
                         return;
                     }

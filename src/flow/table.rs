@@ -56,7 +56,13 @@ pub fn shard_of(src: SocketAddr, dst: SocketAddr, shards: usize) -> usize {
     let mixed = (fold(key.lo_addr) ^ fold(key.hi_addr).rotate_left(23) ^ key.ports.rotate_left(47))
         .wrapping_mul(0x9E37_79B9_7F4A_7C15);
     let shards = shards.max(1) as u64;
-    ((mixed >> 32) % shards) as usize
+    ((mixed >> 32).checked_rem(shards).unwrap_or(0)) as usize
+}
+
+/// Which of `shards` workers owns the packets between two IP addresses
+/// (unordered, so both directions agree; deterministic in every run).
+pub fn shard_of_pair(a: std::net::IpAddr, b: std::net::IpAddr, shards: usize) -> usize {
+    shard_of(SocketAddr::new(a, 0), SocketAddr::new(b, 0), shards)
 }
 
 /// An endpoint as one sortable integer pair: (address, port).
@@ -96,7 +102,9 @@ struct Flow<S> {
 
 /// Tracks TCP flows and hands their reassembled streams to a [`StreamHandler`].
 pub struct FlowTable<H: StreamHandler> {
-    flows: HashMap<FlowKey, Flow<H::State>, foldhash::fast::RandomState>,
+    /// Flows are boxed: a table that churns (evictions, timeouts) grows its
+    /// buckets up to twice its capacity, and a bucket then costs 72 bytes, not 450.
+    flows: HashMap<FlowKey, Box<Flow<H::State>>, foldhash::fast::RandomState>,
     limits: Limits,
     budget: Budget,
     stats: FlowStats,
@@ -168,9 +176,9 @@ impl<H: StreamHandler> FlowTable<H> {
                 .get(&key)
                 .is_some_and(|f| side.of(&f.halves).is_other_connection(seg.seq));
             if reused && let Some(old) = self.flows.remove(&key) {
-                self.stats.flows_reused += 1;
+                self.stats.flows_reused = self.stats.flows_reused.saturating_add(1);
                 finish(
-                    old,
+                    *old,
                     CloseReason::Reused,
                     &mut self.budget,
                     &mut self.stats,
@@ -182,16 +190,16 @@ impl<H: StreamHandler> FlowTable<H> {
         if !self.flows.contains_key(&key) {
             let worth_a_flow = flags.syn || !seg.payload.is_empty() || seg.missing > 0;
             if !worth_a_flow || flags.rst {
-                self.stats.packets_untracked += 1;
+                self.stats.packets_untracked = self.stats.packets_untracked.saturating_add(1);
                 return;
             }
             if self.flows.len() >= self.limits.max_flows {
                 self.evict(handler);
             }
-            self.next_id += 1;
-            self.stats.flows += 1;
+            self.next_id = self.next_id.saturating_add(1);
+            self.stats.flows = self.stats.flows.saturating_add(1);
             if !flags.syn {
-                self.stats.flows_midstream += 1;
+                self.stats.flows_midstream = self.stats.flows_midstream.saturating_add(1);
             }
             let flow = Flow {
                 ctx: FlowContext {
@@ -207,7 +215,7 @@ impl<H: StreamHandler> FlowTable<H> {
                 last_seen: ts,
                 app: H::State::default(),
             };
-            self.flows.insert(key, flow);
+            self.flows.insert(key, Box::new(flow));
         }
         let Some(flow) = self.flows.get_mut(&key) else {
             return;
@@ -225,9 +233,9 @@ impl<H: StreamHandler> FlowTable<H> {
 
         if flags.rst {
             if let Some(flow) = self.flows.remove(&key) {
-                self.stats.flows_closed += 1;
+                self.stats.flows_closed = self.stats.flows_closed.saturating_add(1);
                 finish(
-                    flow,
+                    *flow,
                     CloseReason::Closed,
                     &mut self.budget,
                     &mut self.stats,
@@ -239,7 +247,7 @@ impl<H: StreamHandler> FlowTable<H> {
 
         let Flow {
             ctx, halves, app, ..
-        } = flow;
+        } = &mut **flow;
         if flags.ack {
             // What this side acknowledges tells about holes in the other side's stream.
             let peer = side.other();
@@ -266,9 +274,9 @@ impl<H: StreamHandler> FlowTable<H> {
         if halves.iter().all(HalfStream::finished)
             && let Some(flow) = self.flows.remove(&key)
         {
-            self.stats.flows_closed += 1;
+            self.stats.flows_closed = self.stats.flows_closed.saturating_add(1);
             finish(
-                flow,
+                *flow,
                 CloseReason::Closed,
                 &mut self.budget,
                 &mut self.stats,
@@ -279,12 +287,12 @@ impl<H: StreamHandler> FlowTable<H> {
 
     /// Flushes and forgets every flow (end of input).
     pub fn flush_all(&mut self, handler: &mut H) {
-        let mut flows: Vec<Flow<H::State>> = self.flows.drain().map(|(_, f)| f).collect();
+        let mut flows: Vec<Box<Flow<H::State>>> = self.flows.drain().map(|(_, f)| f).collect();
         // Flush in order of the flows' first packets: output does not depend on hash order.
         flows.sort_unstable_by_key(|f| f.ctx.first_packet);
         for flow in flows {
             finish(
-                flow,
+                *flow,
                 CloseReason::EndOfInput,
                 &mut self.budget,
                 &mut self.stats,
@@ -310,9 +318,9 @@ impl<H: StreamHandler> FlowTable<H> {
         idle.sort_unstable_by_key(|k| self.flows.get(k).map_or(0, |f| f.ctx.first_packet));
         for key in idle {
             if let Some(flow) = self.flows.remove(&key) {
-                self.stats.flows_timed_out += 1;
+                self.stats.flows_timed_out = self.stats.flows_timed_out.saturating_add(1);
                 finish(
-                    flow,
+                    *flow,
                     CloseReason::Idle,
                     &mut self.budget,
                     &mut self.stats,
@@ -331,7 +339,7 @@ impl<H: StreamHandler> FlowTable<H> {
             .collect();
         let n = (ages.len() / 16).max(1);
         if ages.len() > n {
-            ages.select_nth_unstable(n - 1);
+            ages.select_nth_unstable(n.saturating_sub(1));
         }
         ages.truncate(n);
         let Some(&cutoff) = ages.iter().max() else {
@@ -346,9 +354,9 @@ impl<H: StreamHandler> FlowTable<H> {
         victims.sort_unstable();
         for (_, key) in victims {
             if let Some(flow) = self.flows.remove(&key) {
-                self.stats.flows_evicted += 1;
+                self.stats.flows_evicted = self.stats.flows_evicted.saturating_add(1);
                 finish(
-                    flow,
+                    *flow,
                     CloseReason::Evicted,
                     &mut self.budget,
                     &mut self.stats,

@@ -174,9 +174,9 @@ fn parse_head_lenient(bytes: &[u8]) -> Option<Head> {
     let mut lines = bytes.split(|b| *b == b'\n');
     let first = lines.next()?;
     let (method, uri, version) = parse_request_line(first)?;
-    let complete_lines = memchr::memrchr(b'\n', bytes).map_or(0, |i| i + 1);
+    let complete_lines = memchr::memrchr(b'\n', bytes).map_or(0, |i| i.saturating_add(1));
     let body = bytes
-        .get(first.len() + 1..complete_lines)
+        .get(first.len().saturating_add(1)..complete_lines)
         .unwrap_or_default();
     let mut headers: Vec<Header> = Vec::new();
     for line in body.split(|b| *b == b'\n') {
@@ -205,7 +205,7 @@ fn parse_head_lenient(bytes: &[u8]) -> Option<Head> {
         }
         headers.push(Header {
             name: lossy_string(name),
-            value: trim_value(line.get(colon + 1..).unwrap_or_default()),
+            value: trim_value(line.get(colon.saturating_add(1)..).unwrap_or_default()),
         });
     }
     Some(Head {

@@ -13,6 +13,8 @@
 //! dropped from parsing at once (TLS, SSH, ...). Memory: a partial head is
 //! held up to [`HttpLimits::max_head_bytes`], all partial heads together up
 //! to [`HttpLimits::head_memcap`].
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
+
 mod head;
 mod request;
 mod stream;
@@ -148,8 +150,8 @@ impl HttpExtractor {
     /// Attaches flow facts to parsed heads and queues them.
     fn publish(&mut self, flow: &FlowContext, client: Side, published: &mut u64) {
         for p in self.parsed.drain(..) {
-            self.stats.requests += 1;
-            *published += 1;
+            self.stats.requests = self.stats.requests.saturating_add(1);
+            *published = published.saturating_add(1);
             self.ready.push(Request {
                 ts: p.ts,
                 client: flow.addr(client),
@@ -199,7 +201,8 @@ impl StreamHandler for HttpExtractor {
                     .saturating_add(before);
                 let max = self.limits.max_head_bytes.min(room);
                 if max < self.limits.max_head_bytes {
-                    self.stats.heads_cut_by_memcap += 1;
+                    self.stats.heads_cut_by_memcap =
+                        self.stats.heads_cut_by_memcap.saturating_add(1);
                 }
                 stream.data(ts, bytes, max, &mut self.stats, &mut self.parsed)
             }

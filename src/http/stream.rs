@@ -13,8 +13,6 @@ use crate::time::Timestamp;
 
 /// Longest request line (or chunk-size / trailer line) accepted.
 pub const MAX_LINE: usize = 8 << 10;
-/// Capacity of a partial-head buffer kept between requests.
-const KEEP_BUFFER: usize = 4 << 10;
 /// Bytes scanned for a request line on a stream that never had one, before giving up.
 pub const MAX_SEEK_WITHOUT_REQUEST: u64 = 1 << 20;
 
@@ -108,9 +106,10 @@ impl RequestStream {
         }
     }
 
-    /// Bytes held in the partial-head buffer.
+    /// Bytes of memory held for partial heads and lines (the buffer's
+    /// capacity: an empty buffer is released, not kept for later).
     pub fn buffered(&self) -> usize {
-        self.buf.len()
+        self.buf.capacity()
     }
 
     /// Feeds in-order bytes. `max_buffer` bounds the partial head kept (the
@@ -162,7 +161,7 @@ impl RequestStream {
                     self.state = if n == left {
                         State::Idle
                     } else {
-                        State::Body(left - n)
+                        State::Body(left.saturating_sub(n))
                     };
                     n as usize
                 }
@@ -194,7 +193,7 @@ impl RequestStream {
         match self.state {
             State::Stopped => return Verdict::Stopped,
             State::Body(left) if len < left => {
-                self.state = State::Body(left - len);
+                self.state = State::Body(left.saturating_sub(len));
                 return Verdict::Continue;
             }
             State::Body(left) if len == left => {
@@ -202,13 +201,13 @@ impl RequestStream {
                 return Verdict::Continue;
             }
             State::Head => {
-                stats.gaps_in_head += 1;
+                stats.gaps_in_head = stats.gaps_in_head.saturating_add(1);
                 self.emit_cut_head(stats, out);
             }
             _ => {}
         }
-        stats.resyncs += 1;
-        self.buf.clear();
+        stats.resyncs = stats.resyncs.saturating_add(1);
+        self.buf = Vec::new();
         self.state = State::Seek;
         self.line_start = true;
         Verdict::Continue
@@ -226,19 +225,19 @@ impl RequestStream {
     fn begin_head(&mut self, ts: Timestamp) {
         self.state = State::Head;
         self.head_ts = ts;
-        self.buf.clear();
+        self.buf = Vec::new();
         self.scan = 0;
         self.line_ok = false;
     }
 
     /// The bytes at a message boundary are not a request.
     fn not_a_request(&mut self, stats: &mut HttpStats) {
-        self.buf.clear();
+        self.buf = Vec::new();
         if self.at_connection_start && !self.seen_request {
-            stats.streams_not_http += 1;
+            stats.streams_not_http = stats.streams_not_http.saturating_add(1);
             self.state = State::Stopped;
         } else {
-            stats.resyncs += 1;
+            stats.resyncs = stats.resyncs.saturating_add(1);
             self.state = State::Seek;
             self.line_start = false;
         }
@@ -287,8 +286,11 @@ impl RequestStream {
         }
         let old = self.buf.len();
         let take = input.len().min(max_buffer.saturating_sub(old));
-        self.buf
-            .extend_from_slice(input.get(..take).unwrap_or_default());
+        push_bounded(
+            &mut self.buf,
+            input.get(..take).unwrap_or_default(),
+            max_buffer,
+        );
         if let Some(end) = find_head_end(&self.buf, self.scan) {
             let buf = std::mem::take(&mut self.buf);
             let head = buf.get(..end).unwrap_or_default();
@@ -296,12 +298,6 @@ impl RequestStream {
                 return 0;
             }
             self.complete_head(parse_head(head), stats, out);
-            // Keep a small buffer for the next head; give a big one back (idle keep-alive
-            // flows must not each hold the largest head they ever saw).
-            if buf.capacity() <= KEEP_BUFFER {
-                self.buf = buf;
-                self.buf.clear();
-            }
             return end.saturating_sub(old);
         }
         self.scan = self.buf.len().saturating_sub(2);
@@ -309,14 +305,14 @@ impl RequestStream {
         let ok = self.check_line(&buf, stats);
         self.buf = buf;
         if !ok {
-            self.buf.clear();
+            self.buf = Vec::new();
             return 0;
         }
         if take < input.len() {
             // Over the limit: report what we have, then look for the next request.
-            stats.heads_over_limit += 1;
+            stats.heads_over_limit = stats.heads_over_limit.saturating_add(1);
             self.emit_cut_head(stats, out);
-            self.buf.clear();
+            self.buf = Vec::new();
             self.state = State::Seek;
             self.line_start = false;
         }
@@ -337,12 +333,12 @@ impl RequestStream {
         self.state = match framing(&head) {
             Ok(next) => next,
             Err(()) => {
-                stats.framing_errors += 1;
+                stats.framing_errors = stats.framing_errors.saturating_add(1);
                 State::Stopped
             }
         };
         if head.method == "CONNECT" {
-            stats.connect_tunnels += 1;
+            stats.connect_tunnels = stats.connect_tunnels.saturating_add(1);
             self.state = State::Stopped;
         }
         out.push(ParsedRequest {
@@ -355,18 +351,14 @@ impl RequestStream {
     fn emit_cut_head(&mut self, stats: &mut HttpStats, out: &mut Vec<ParsedRequest>) {
         if let Some(head) = parse_head(&self.buf) {
             self.seen_request = true;
-            stats.truncated_heads += 1;
+            stats.truncated_heads = stats.truncated_heads.saturating_add(1);
             out.push(ParsedRequest {
                 ts: self.head_ts,
                 head,
                 truncated: true,
             });
         }
-        if self.buf.capacity() > KEEP_BUFFER {
-            self.buf = Vec::new();
-        } else {
-            self.buf.clear();
-        }
+        self.buf = Vec::new();
     }
 
     fn chunked(&mut self, step: ChunkStep, input: &[u8], stats: &mut HttpStats) -> usize {
@@ -376,7 +368,7 @@ impl RequestStream {
                 self.state = State::Chunked(if n == left {
                     ChunkStep::DataEnd
                 } else {
-                    ChunkStep::Data(left - n)
+                    ChunkStep::Data(left.saturating_sub(n))
                 });
                 n as usize
             }
@@ -387,23 +379,22 @@ impl RequestStream {
                     1
                 }
                 _ => {
-                    stats.framing_errors += 1;
+                    stats.framing_errors = stats.framing_errors.saturating_add(1);
                     self.state = State::Stopped;
                     0
                 }
             },
             ChunkStep::Size | ChunkStep::Trailer => {
                 let Some(nl) = memchr::memchr(b'\n', input) else {
-                    if self.buf.len() + input.len() > MAX_LINE {
-                        stats.framing_errors += 1;
+                    if self.buf.len().saturating_add(input.len()) > MAX_LINE {
+                        stats.framing_errors = stats.framing_errors.saturating_add(1);
                         self.state = State::Stopped;
                         return input.len();
                     }
-                    self.buf.extend_from_slice(input);
+                    push_bounded(&mut self.buf, input, MAX_LINE);
                     return input.len();
                 };
-                self.buf
-                    .extend_from_slice(input.get(..nl).unwrap_or_default());
+                push_bounded(&mut self.buf, input.get(..nl).unwrap_or_default(), MAX_LINE);
                 let line = std::mem::take(&mut self.buf);
                 let line = line.strip_suffix(b"\r").unwrap_or(&line);
                 self.state = match step {
@@ -411,26 +402,26 @@ impl RequestStream {
                         Some(0) => State::Chunked(ChunkStep::Trailer),
                         Some(n) => State::Chunked(ChunkStep::Data(n)),
                         None => {
-                            stats.framing_errors += 1;
+                            stats.framing_errors = stats.framing_errors.saturating_add(1);
                             State::Stopped
                         }
                     },
                     _ if line.is_empty() => State::Idle,
                     _ => State::Chunked(ChunkStep::Trailer),
                 };
-                nl + 1
+                nl.saturating_add(1)
             }
         }
     }
 
     fn seek(&mut self, ts: Timestamp, input: &[u8], stats: &mut HttpStats) -> usize {
         let used = self.seek_inner(ts, input);
-        self.seek_bytes += used as u64;
+        self.seek_bytes = self.seek_bytes.saturating_add(used as u64);
         if self.state == State::Seek
             && !self.seen_request
             && self.seek_bytes > MAX_SEEK_WITHOUT_REQUEST
         {
-            stats.streams_given_up += 1;
+            stats.streams_given_up = stats.streams_given_up.saturating_add(1);
             self.buf = Vec::new();
             self.state = State::Stopped;
         }
@@ -441,26 +432,29 @@ impl RequestStream {
         if !self.buf.is_empty() {
             // A candidate line started in an earlier chunk.
             let Some(nl) = memchr::memchr(b'\n', input) else {
-                if self.buf.len() + input.len() > MAX_LINE {
-                    self.buf.clear();
+                if self.buf.len().saturating_add(input.len()) > MAX_LINE {
+                    self.buf = Vec::new();
                     self.line_start = false;
                 } else {
-                    self.buf.extend_from_slice(input);
+                    push_bounded(&mut self.buf, input, MAX_LINE);
                 }
                 return input.len();
             };
-            self.buf
-                .extend_from_slice(input.get(..=nl).unwrap_or_default());
-            let line_len = self.buf.len() - 1;
+            push_bounded(
+                &mut self.buf,
+                input.get(..=nl).unwrap_or_default(),
+                MAX_LINE,
+            );
+            let line_len = self.buf.len().saturating_sub(1);
             if parse_request_line(self.buf.get(..line_len).unwrap_or_default()).is_some() {
                 self.state = State::Head;
                 self.line_ok = true;
                 self.scan = 0;
             } else {
-                self.buf.clear();
+                self.buf = Vec::new();
                 self.line_start = true;
             }
-            return nl + 1;
+            return nl.saturating_add(1);
         }
         let mut pos = 0;
         let mut candidate = self.line_start;
@@ -483,7 +477,7 @@ impl RequestStream {
                         None => {
                             if rest.len() <= MAX_LINE {
                                 self.head_ts = ts;
-                                self.buf.extend_from_slice(rest);
+                                push_bounded(&mut self.buf, rest, MAX_LINE);
                             }
                             self.line_start = false;
                             return input.len();
@@ -499,7 +493,7 @@ impl RequestStream {
             }
             match memchr::memchr(b'\n', rest) {
                 Some(nl) => {
-                    pos += nl + 1;
+                    pos = pos.saturating_add(nl).saturating_add(1);
                     candidate = true;
                 }
                 None => {
@@ -511,15 +505,32 @@ impl RequestStream {
     }
 }
 
+/// Appends `bytes`, growing the buffer by doubling but to no more than `limit`
+/// (or what the bytes need, if more): the capacity is what memory caps count.
+fn push_bounded(buf: &mut Vec<u8>, bytes: &[u8], limit: usize) {
+    let need = buf.len().saturating_add(bytes.len());
+    if need > buf.capacity() {
+        let cap = need
+            .max(buf.capacity().saturating_mul(2))
+            .min(limit.max(need));
+        buf.reserve_exact(cap.saturating_sub(buf.len()));
+    }
+    buf.extend_from_slice(bytes);
+}
+
 /// Index just past the empty line that ends a head, searching from `from`.
 fn find_head_end(bytes: &[u8], from: usize) -> Option<usize> {
     let mut at = from;
     while let Some(rel) = memchr::memchr(b'\n', bytes.get(at..)?) {
-        let nl = at + rel;
-        match (bytes.get(nl + 1), bytes.get(nl + 2)) {
-            (Some(b'\n'), _) => return Some(nl + 2),
-            (Some(b'\r'), Some(b'\n')) => return Some(nl + 3),
-            _ => at = nl + 1,
+        // Indices of a slice: none of these can overflow, saturating is free.
+        let nl = at.saturating_add(rel);
+        match (
+            bytes.get(nl.saturating_add(1)),
+            bytes.get(nl.saturating_add(2)),
+        ) {
+            (Some(b'\n'), _) => return Some(nl.saturating_add(2)),
+            (Some(b'\r'), Some(b'\n')) => return Some(nl.saturating_add(3)),
+            _ => at = nl.saturating_add(1),
         }
     }
     None
@@ -803,6 +814,35 @@ mod tests {
                 assert!(s.buffered() <= MAX_LINE.max(512));
             }
             s.end(&mut stats, &mut out);
+        }
+    }
+
+    /// Found by `cargo fuzz run -s none http` (fuzz/fuzz_targets/http.rs): a
+    /// request line found while seeking grew the buffer by doubling to twice
+    /// the line limit, over what the memory caps allow for one stream.
+    #[test]
+    fn fuzz_regression_buffer_capacity_stays_bounded() {
+        let data = include_bytes!("testdata/fuzz-http-capacity.bin");
+        let max = 512;
+        for start in [true, false] {
+            let mut stream = RequestStream::new(start);
+            let mut stats = HttpStats::default();
+            let mut out = Vec::new();
+            for chunk in data.split(|b| *b == 0xff) {
+                match chunk {
+                    [0xfe, rest @ ..] => {
+                        stream.gap(rest.len() as u64, &mut stats, &mut out);
+                    }
+                    bytes => {
+                        stream.data(Timestamp(0), bytes, max, &mut stats, &mut out);
+                    }
+                }
+                assert!(
+                    stream.buffered() <= max.max(MAX_LINE),
+                    "{}",
+                    stream.buffered()
+                );
+            }
         }
     }
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::capture::Packet;
-use crate::decode::{self, Skip};
+use crate::decode::{Decoder, DefragLimits, DefragStats, Skip, TunnelStats};
 use crate::detect::{Detector, Leak};
 use crate::flow::{FlowStats, FlowTable, Limits};
 use crate::http::{HttpExtractor, HttpLimits, HttpStats, Request};
@@ -46,7 +46,9 @@ pub struct OrderKey {
     pub seq: u64,
 }
 
-/// Counters of the decode stage, one per [`Skip`] reason.
+/// Counters of the decode stage: one per [`Skip`] reason (every packet that
+/// yielded no TCP segment is counted under exactly one), then the
+/// encapsulations seen and the fragment reassembly counters.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct DecodeStats {
     /// Frames of a link type that is not decoded.
@@ -55,12 +57,23 @@ pub struct DecodeStats {
     pub not_ip: u64,
     /// IP packets that are not TCP.
     pub not_tcp: u64,
-    /// IP fragments (not reassembled).
+    /// IP fragments that did not complete a datagram (held for reassembly or
+    /// dropped by it: see `defrag`).
     pub ip_fragment: u64,
     /// Frames whose headers were cut short.
     pub truncated: u64,
     /// Frames with self-contradicting headers.
     pub malformed: u64,
+    /// Tunnel messages without user data (GTP-U echo, error indication, end marker).
+    pub tunnel_control: u64,
+    /// Tunnels whose payload is not decoded (non-IP GTP-U PDUs, other ERSPAN frame types).
+    pub unsupported_encapsulation: u64,
+    /// Packets nested deeper than the limits (tunnels, VLAN tags, labels, extension headers).
+    pub too_deep: u64,
+    /// Encapsulation headers seen.
+    pub tunnels: TunnelStats,
+    /// IP fragment reassembly.
+    pub defrag: DefragStats,
 }
 
 impl DecodeStats {
@@ -72,6 +85,9 @@ impl DecodeStats {
             Skip::IpFragment => &mut self.ip_fragment,
             Skip::Truncated => &mut self.truncated,
             Skip::Malformed => &mut self.malformed,
+            Skip::TunnelControl => &mut self.tunnel_control,
+            Skip::UnsupportedEncapsulation => &mut self.unsupported_encapsulation,
+            Skip::TooDeep => &mut self.too_deep,
         };
         *slot += 1;
     }
@@ -79,18 +95,30 @@ impl DecodeStats {
 
 impl DecodeStats {
     fn absorb(&mut self, o: &DecodeStats) {
-        absorb_counters!(
-            self,
-            o,
-            DecodeStats {
-                unknown_link_type,
-                not_ip,
-                not_tcp,
-                ip_fragment,
-                truncated,
-                malformed
-            }
-        );
+        let DecodeStats {
+            unknown_link_type,
+            not_ip,
+            not_tcp,
+            ip_fragment,
+            truncated,
+            malformed,
+            tunnel_control,
+            unsupported_encapsulation,
+            too_deep,
+            tunnels,
+            defrag,
+        } = o;
+        self.unknown_link_type += unknown_link_type;
+        self.not_ip += not_ip;
+        self.not_tcp += not_tcp;
+        self.ip_fragment += ip_fragment;
+        self.truncated += truncated;
+        self.malformed += malformed;
+        self.tunnel_control += tunnel_control;
+        self.unsupported_encapsulation += unsupported_encapsulation;
+        self.too_deep += too_deep;
+        self.tunnels.absorb(tunnels);
+        self.defrag.absorb(defrag);
     }
 }
 
@@ -142,10 +170,13 @@ pub struct Config {
     pub flow: Limits,
     /// HTTP limits.
     pub http: HttpLimits,
+    /// IP fragment reassembly limits.
+    pub defrag: DefragLimits,
 }
 
 /// The analysis of a run: packets in, findings out.
 pub struct Analyzer {
+    decoder: Decoder,
     flows: FlowTable<HttpExtractor>,
     http: HttpExtractor,
     detector: Arc<Detector>,
@@ -161,6 +192,7 @@ impl Analyzer {
     /// A fresh analysis.
     pub fn new(config: Config, detector: Arc<Detector>) -> Self {
         Analyzer {
+            decoder: Decoder::new(config.defrag),
             flows: FlowTable::new(config.flow),
             http: HttpExtractor::new(config.http),
             detector,
@@ -182,7 +214,7 @@ impl Analyzer {
             self.flows.advance_clock(packet.ts, &mut self.http);
             self.publish(index, 0, found);
         }
-        match decode::decode(packet.link, packet.data) {
+        match self.decoder.decode(packet.ts, packet.link, packet.data) {
             Ok(segment) => self
                 .flows
                 .process(index, packet.ts, &segment, &mut self.http),
@@ -214,6 +246,7 @@ impl Analyzer {
     /// Ends a source: flushes every flow (reporting what their buffers held).
     pub fn end_of_input(&mut self, found: &mut dyn FnMut(Finding)) {
         self.flows.flush_all(&mut self.http);
+        self.decoder.end_of_input();
         self.publish(u64::MAX, 0, found);
     }
 
@@ -229,7 +262,11 @@ impl Analyzer {
             bytes: self.bytes,
             leaking_requests: self.leaking_requests,
             leaks: self.leaks,
-            decode: self.decode.clone(),
+            decode: DecodeStats {
+                tunnels: self.decoder.tunnel_stats().clone(),
+                defrag: self.decoder.defrag_stats().clone(),
+                ..self.decode.clone()
+            },
             flow: self.flows.stats().clone(),
             http: self.http.stats().clone(),
         }

@@ -4,7 +4,9 @@
 //! pcap is read into shared buffers and never copied again), decodes just
 //! enough of each packet to find its flow, and sends every worker the block
 //! with the list of its packets; each worker runs an [`Analyzer`] over the
-//! flows whose symmetric key hashes to it ([`shard_of`]). Idle sweeps follow one [`SweepSchedule`] kept by the
+//! flows whose outermost IP address pair hashes to it ([`shard_of_pair`]: all
+//! of a flow's packets share it, fragments and tunnelled ones included).
+//! Idle sweeps follow one [`SweepSchedule`] kept by the
 //! reader, so every worker sweeps at the same point of the packet sequence as
 //! a single thread would. Workers return findings tagged with their
 //! [`OrderKey`] and the index up to which they have seen everything; the
@@ -22,7 +24,7 @@ use super::{Analyzer, Config, Finding, Stats};
 use crate::capture::{BlockData, BlockSource, CaptureError, PacketRef};
 use crate::decode;
 use crate::detect::Detector;
-use crate::flow::{SweepSchedule, shard_of};
+use crate::flow::{SweepSchedule, shard_of_pair};
 use crate::time::Timestamp;
 
 /// Blocks queued per worker before the reader waits.
@@ -107,9 +109,11 @@ pub fn analyze(
                         list.push(Item::Sweep { index, now });
                     }
                 }
-                let shard = match decode::decode(p.link, p.data) {
-                    Ok(segment) => shard_of(segment.src, segment.dst, workers),
-                    Err(_) => 0,
+                // By the outermost IP pair: a flow's fragments and tunnelled
+                // packets all travel between the same two outer addresses.
+                let shard = match decode::outer_ip_pair(p.link, p.data) {
+                    Some((a, b)) => shard_of_pair(a, b, workers),
+                    None => 0,
                 };
                 if let Some(list) = lists.get_mut(shard) {
                     list.push(Item::Packet {
@@ -148,6 +152,7 @@ fn per_worker(mut config: Config, workers: usize) -> Config {
     config.flow.max_flows = (config.flow.max_flows / workers).max(1);
     config.flow.ooo_memcap /= workers;
     config.http.head_memcap /= workers;
+    config.defrag.memcap /= workers;
     config
 }
 

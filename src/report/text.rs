@@ -131,10 +131,9 @@ impl<W: Write> Sink for TextSink<W> {
         if let Some(groups) = counters.as_object() {
             for (group, fields) in groups {
                 for (name, value) in fields.as_object().into_iter().flatten() {
-                    let n = value.as_u64().unwrap_or(0);
                     let headline = matches!(name.as_str(), "flows" | "requests");
-                    if n > 0 && !headline {
-                        noted.push((format!("{group}.{name}"), n));
+                    if !headline {
+                        nonzero(&format!("{group}.{name}"), value, &mut noted);
                     }
                 }
             }
@@ -153,6 +152,24 @@ impl<W: Write> Sink for TextSink<W> {
             writeln!(o, "  error    {}{}: {}", e.file, at, e.error)?;
         }
         o.flush()
+    }
+}
+
+/// Collects the non-zero counters under `name`, naming nested groups with dots
+/// (`decode.tunnels.gtpu`).
+fn nonzero(name: &str, value: &serde_json::Value, out: &mut Vec<(String, u64)>) {
+    match value {
+        serde_json::Value::Object(fields) => {
+            for (field, inner) in fields {
+                nonzero(&format!("{name}.{field}"), inner, out);
+            }
+        }
+        _ => {
+            let n = value.as_u64().unwrap_or(0);
+            if n > 0 {
+                out.push((name.to_string(), n));
+            }
+        }
     }
 }
 

@@ -7,11 +7,14 @@
 //! include this module (`#[path]`) to check the committed files byte for byte.
 #![allow(dead_code)]
 
+pub mod encap;
+pub mod hostile;
 pub mod http;
 pub mod packet;
 pub mod pcap;
 pub mod scenarios;
 pub mod tcp;
+pub mod tunnels;
 
 use serde::{Deserialize, Serialize};
 

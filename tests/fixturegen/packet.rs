@@ -74,6 +74,8 @@ pub struct Framing {
     pub sll_pkttype: u8,
     /// BSD null address family used for IPv6 (24, 28 or 30).
     pub null_af6: u32,
+    /// Encapsulations between the link header and the packet, outermost first.
+    pub encap: Vec<super::encap::Encap>,
 }
 
 /// The Internet checksum (RFC 1071) of `data`, folded and complemented,
@@ -198,8 +200,11 @@ pub fn ip_tcp(f: &TcpFields<'_>) -> Vec<u8> {
 
 /// Wraps an IP packet in the link-layer header described by `fr`.
 pub fn frame(fr: &Framing, ip: &[u8]) -> Vec<u8> {
-    let v6 = ip[0] >> 4 == 6;
-    let ethertype: u16 = if v6 { 0x86dd } else { 0x0800 };
+    use super::encap::{Kind, ip_kind, wrap};
+    let (wrapped, kind) = wrap(&fr.encap, ip, ip_kind(ip));
+    let ip = &wrapped[..];
+    let v6 = kind == Kind::Ipv6;
+    let ethertype: u16 = kind.ethertype();
     let mut out = Vec::with_capacity(ip.len() + 32);
     match fr.link {
         Link::Ethernet => {

@@ -13,11 +13,11 @@ const PNG: &[u8] = b"\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x48\x4
 /// 2012-01-25T10:00:00Z, the O2 re-enactment's first packet.
 const O2_START: u64 = 1_327_485_600;
 /// 2013-03-04T12:00:00Z, the other fixtures' epoch.
-const T0: u64 = 1_362_398_400;
+pub(super) const T0: u64 = 1_362_398_400;
 /// The subscriber of most fixtures (Ofcom drama range).
-const MSISDN: &str = "447700900123";
+pub(super) const MSISDN: &str = "447700900123";
 /// A second fictional subscriber.
-const MSISDN2: &str = "447700900456";
+pub(super) const MSISDN2: &str = "447700900456";
 
 /// Every fixture, in a fixed order.
 pub fn all() -> Vec<Fixture> {
@@ -42,10 +42,19 @@ pub fn all() -> Vec<Fixture> {
         truncated(),
         not_a_capture(),
         empty(),
+        super::tunnels::gtpu(),
+        super::tunnels::gre_erspan(),
+        super::tunnels::vxlan(),
+        super::tunnels::mpls(),
+        super::tunnels::ipip(),
+        super::tunnels::pppoe(),
+        super::tunnels::nested(),
+        super::tunnels::ip_fragments(),
+        super::tunnels::teardrop(),
     ]
 }
 
-fn fixture(
+pub(super) fn fixture(
     name: &'static str,
     t: &Trace,
     bytes: Vec<u8>,
@@ -66,7 +75,7 @@ fn fixture(
     }
 }
 
-fn eth_pcap(t: &Trace) -> Vec<u8> {
+pub(super) fn eth_pcap(t: &Trace) -> Vec<u8> {
     t.pcap(Endian::Little, false, SNAPLEN, Link::Ethernet)
 }
 
@@ -78,7 +87,7 @@ fn find(hay: &[u8], needle: &[u8]) -> usize {
 }
 
 /// A fixed-seed generator of filler text and bytes.
-struct Lcg(u64);
+pub(super) struct Lcg(pub(super) u64);
 
 impl Lcg {
     fn next(&mut self) -> u32 {
@@ -91,7 +100,7 @@ impl Lcg {
 
     /// Lower-case letters only (never a digit run an analyzer could take
     /// for a phone number).
-    fn letters(&mut self, n: usize) -> String {
+    pub(super) fn letters(&mut self, n: usize) -> String {
         (0..n)
             .map(|_| char::from(b'a' + (self.next() % 26) as u8))
             .collect()

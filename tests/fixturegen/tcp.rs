@@ -7,6 +7,7 @@
 use std::net::SocketAddr;
 
 use super::TruthRequest;
+use super::encap::Encap;
 use super::http::Req;
 use super::packet::{
     self, ACK, CLIENT_MAC, FIN, Framing, Link, PSH, ROUTER_MAC, RST, SYN, TcpFields,
@@ -182,6 +183,7 @@ impl Conversation {
             dst_mac,
             sll_pkttype,
             null_af6: 30,
+            encap: Vec::new(),
         };
         Conversation {
             id,
@@ -213,6 +215,13 @@ impl Conversation {
     pub fn vlans(mut self, c2s: &[(u16, u16)], s2c: &[(u16, u16)]) -> Self {
         self.c2s.vlans = c2s.to_vec();
         self.s2c.vlans = s2c.to_vec();
+        self
+    }
+
+    /// Sets the encapsulations (outermost first) of each direction.
+    pub fn encap(mut self, c2s: Vec<Encap>, s2c: Vec<Encap>) -> Self {
+        self.c2s.encap = c2s;
+        self.s2c.encap = s2c;
         self
     }
 
@@ -318,6 +327,61 @@ impl Conversation {
             seq: s.seq,
             len: s.payload.len(),
         });
+    }
+
+    /// Emits one segment as several packets: `split` turns its IP packet
+    /// into the IP packets to send, in order (fragments, reordered,
+    /// overlapping, or already wrapped in an outer IP header); each is framed
+    /// with this direction's framing and recorded as carrying the segment.
+    pub fn emit_split(
+        &mut self,
+        t: &mut Trace,
+        s: &Seg,
+        split: impl FnOnce(Vec<u8>) -> Vec<Vec<u8>>,
+    ) {
+        let (src, dst) = if s.from_client {
+            (self.client, self.server)
+        } else {
+            (self.server, self.client)
+        };
+        let id = if s.from_client {
+            &mut self.c_ip_id
+        } else {
+            &mut self.s_ip_id
+        };
+        *id = id.wrapping_add(1);
+        let mut ip = packet::ip_tcp(&TcpFields {
+            src,
+            dst,
+            seq: s.seq,
+            ack: s.ack,
+            flags: s.flags,
+            window: if s.from_client { 65_535 } else { 29_200 },
+            ip_id: *id,
+            v6_ext: self.v6_ext,
+            payload: &s.payload,
+        });
+        if ip[0] == 0x45 {
+            // Fragmentable: clear DF and fix the checksum.
+            ip[6] &= !0x40;
+            ip[10..12].copy_from_slice(&[0, 0]);
+            let c = packet::checksum(0, &ip[..20]);
+            ip[10..12].copy_from_slice(&c.to_be_bytes());
+        }
+        let fr = if s.from_client { &self.c2s } else { &self.s2c };
+        for piece in split(ip) {
+            let frame = packet::frame(fr, &piece);
+            let ts_ns = t.stamp();
+            t.records.push(Record {
+                iface: self.iface,
+                ts_ns,
+                frame,
+                conv: self.id,
+                from_client: s.from_client,
+                seq: s.seq,
+                len: s.payload.len(),
+            });
+        }
     }
 
     /// Emits several segments in the given order.

@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Seeds the fuzz corpora from the project's fixtures (fuzz/corpus/<target>/).
+
+capture: every fixture file as is. decode: each pcap's frames in the decode
+target's format ([link index][length][frame], frames cut to 255 bytes).
+reassembly: the TCP segments of IPv4-over-Ethernet fixtures as 8-byte ops.
+http: the client payloads of each fixture, chunks separated by 0xFF.
+detect: the header lines of every request (numbers in clear).
+Run from the project root after `cargo build`: python3 fuzz/seed.py
+"""
+import json, os, struct, subprocess, sys, glob, hashlib
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CORPUS = os.path.join(ROOT, "fuzz", "corpus")
+LINKS = [1, 0, 12, 14, 101, 108, 113, 228, 229, 276]
+
+def put(target, data):
+    d = os.path.join(CORPUS, target)
+    os.makedirs(d, exist_ok=True)
+    name = hashlib.sha1(data).hexdigest()
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+def pcap_frames(data):
+    if len(data) < 24:
+        return None, []
+    magic = data[:4]
+    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+        e = "<"
+    elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+        e = ">"
+    else:
+        return None, []
+    link = struct.unpack(e + "I", data[20:24])[0] & 0xffff
+    out, at = [], 24
+    while at + 16 <= len(data):
+        caplen = struct.unpack(e + "I", data[at + 8:at + 12])[0]
+        out.append(data[at + 16:at + 16 + caplen])
+        at += 16 + caplen
+    return link, out
+
+def tcp_of(frame):
+    """(src, dst, sport, dport, seq, ack, flags, payload) of Ethernet/IPv4/TCP, else None."""
+    if len(frame) < 54 or frame[12:14] != b"\x08\x00":
+        return None
+    ip = frame[14:]
+    ihl = (ip[0] & 15) * 4
+    if ip[9] != 6:
+        return None
+    tot = struct.unpack(">H", ip[2:4])[0]
+    tcp = ip[ihl:tot]
+    if len(tcp) < 20:
+        return None
+    sport, dport, seq, ack = struct.unpack(">HHII", tcp[:12])
+    doff = (tcp[12] >> 4) * 4
+    return ip[12:16], ip[16:20], sport, dport, seq, ack, tcp[13], tcp[doff:]
+
+def main():
+    fixtures = sorted(glob.glob(os.path.join(ROOT, "fixtures", "*.pcap*")))
+    for path in fixtures:
+        data = open(path, "rb").read()
+        put("capture", data)
+        link, frames = pcap_frames(data)
+        if link is None or link not in LINKS:
+            continue
+        li = LINKS.index(link)
+        buf = b""
+        for fr in frames:
+            fr = fr[:255]
+            buf += bytes([li, len(fr)]) + fr
+            if len(buf) > 4000:
+                put("decode", buf)
+                buf = b""
+        if buf:
+            put("decode", buf)
+        ops, payloads, base = b"", [], {}
+        for fr in frames:
+            t = tcp_of(fr)
+            if t is None:
+                continue
+            src, dst, sport, dport, seq, ack, flags, payload = t
+            key = (src, sport)
+            base.setdefault(key, seq)
+            f = (1 if flags & 2 else 0) | (2 if flags & 16 else 0) | (4 if flags & 1 else 0) | (8 if flags & 4 else 0)
+            pair = 0 if dport == 80 else 1 | (0 << 2)
+            pair = (0 | (1 << 2)) if dport == 80 or dport == 8080 else (1 | (0 << 2))
+            rel = (seq - base[key]) & 0xffff
+            p = payload[:255]
+            ops += bytes([f, pair]) + struct.pack(">HH", rel, ack & 0xffff) + bytes([len(p), 0]) + p
+            if dport in (80, 8080, 8081, 2222) and payload:
+                payloads.append(payload)
+        if ops:
+            put("reassembly", ops[:60000])
+        if payloads:
+            put("http", b"\xff".join(payloads)[:60000])
+    exe = os.path.join(ROOT, "target", "debug", "phoneleak")
+    if os.path.exists(exe):
+        for path in fixtures:
+            out = subprocess.run([exe, "scan", "--format", "jsonl", "--all-requests", "--show-numbers", path],
+                                 capture_output=True).stdout.decode("utf-8", "replace")
+            for line in out.splitlines():
+                o = json.loads(line)
+                if o.get("type") == "request":
+                    put("detect", "\n".join(f"{n}: {v}" for n, v in o["headers"]).encode())
+    for t in sorted(os.listdir(CORPUS)):
+        print(t, len(os.listdir(os.path.join(CORPUS, t))), "seeds")
+
+main()

@@ -1,0 +1,326 @@
+//! Generators of hostile captures for the memory-bound measurements
+//! (`examples/gen_hostile.rs`, `bench/hostile.sh`) and their small-scale
+//! integration tests (`tests/hostile.rs`). Each streams a classic pcap to a
+//! writer (nothing is held in memory, so gigabyte captures are fine) and
+//! mixes in one ordinary connection whose request leaks `X-MSISDN`, half way
+//! through the attack: an analyzer whose memory is bounded must still
+//! report it.
+
+use std::io::{self, Write};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use super::encap::ipv4_header;
+use super::http::{Req, UA_ANDROID};
+use super::packet::{self, ACK, CLIENT_MAC, FIN, Framing, Link, PSH, ROUTER_MAC, SYN, TcpFields};
+
+/// The attacks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Attack {
+    /// `scale` SYNs, each from a distinct address and port (default 1 000 000).
+    SynFlood,
+    /// One upload of `scale` MiB (default 1024) sent out of order: the first
+    /// segment of every MiB is never sent, so every MiB waits behind a hole.
+    OutOfOrder,
+    /// `scale` connections (default 2000), each sending a header block of
+    /// 128 KiB that never ends, interleaved.
+    EndlessHeaders,
+    /// `scale` thousand tiny IPv4 fragments (default 3000, i.e. 3 000 000),
+    /// each of its own datagram, none ever completed.
+    FragmentFlood,
+    /// One connection with `scale` thousand pipelined requests (default 5000,
+    /// i.e. 5 000 000), the server silent.
+    Pipelined,
+}
+
+impl Attack {
+    /// Every attack, in the order of the report.
+    pub const ALL: [Attack; 5] = [
+        Attack::SynFlood,
+        Attack::OutOfOrder,
+        Attack::EndlessHeaders,
+        Attack::FragmentFlood,
+        Attack::Pipelined,
+    ];
+
+    /// Its name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Attack::SynFlood => "syn-flood",
+            Attack::OutOfOrder => "ooo-gigabyte",
+            Attack::EndlessHeaders => "endless-headers",
+            Attack::FragmentFlood => "fragment-flood",
+            Attack::Pipelined => "pipelined",
+        }
+    }
+
+    /// The attack of that name.
+    pub fn from_name(name: &str) -> Option<Attack> {
+        Attack::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// The full-size scale (see each variant).
+    pub fn default_scale(self) -> u64 {
+        match self {
+            Attack::SynFlood => 1_000_000,
+            Attack::OutOfOrder => 1024,
+            Attack::EndlessHeaders => 2000,
+            Attack::FragmentFlood => 3000,
+            Attack::Pipelined => 5000,
+        }
+    }
+}
+
+/// The leaking request of the legitimate connection.
+pub const LEGIT_URI: &str = "/legit/still-reported";
+/// Its client.
+pub const LEGIT_CLIENT: &str = "10.200.0.1:40000";
+
+/// A streaming classic pcap writer (little-endian, nanoseconds, Ethernet).
+struct Out<W: Write> {
+    w: W,
+    ts_ns: u64,
+    step_ns: u64,
+    packets: u64,
+}
+
+impl<W: Write> Out<W> {
+    fn new(mut w: W, step_ns: u64) -> io::Result<Self> {
+        w.write_all(&0xa1b2_3c4du32.to_le_bytes())?;
+        w.write_all(&2u16.to_le_bytes())?;
+        w.write_all(&4u16.to_le_bytes())?;
+        for v in [0u32, 0, 262_144, 1] {
+            w.write_all(&v.to_le_bytes())?;
+        }
+        Ok(Out {
+            w,
+            ts_ns: 1_400_000_000 * 1_000_000_000,
+            step_ns,
+            packets: 0,
+        })
+    }
+
+    fn frame(&mut self, frame: &[u8]) -> io::Result<()> {
+        let secs = (self.ts_ns / 1_000_000_000) as u32;
+        let nanos = (self.ts_ns % 1_000_000_000) as u32;
+        let len = frame.len() as u32;
+        for v in [secs, nanos, len, len] {
+            self.w.write_all(&v.to_le_bytes())?;
+        }
+        self.w.write_all(frame)?;
+        self.ts_ns += self.step_ns;
+        self.packets += 1;
+        Ok(())
+    }
+
+    fn tcp(&mut self, f: &TcpFields<'_>) -> io::Result<()> {
+        let ip = packet::ip_tcp(f);
+        let framing = Framing {
+            link: Link::Ethernet,
+            vlans: Vec::new(),
+            src_mac: CLIENT_MAC,
+            dst_mac: ROUTER_MAC,
+            sll_pkttype: 0,
+            null_af6: 30,
+            encap: Vec::new(),
+        };
+        let frame = packet::frame(&framing, &ip);
+        self.frame(&frame)
+    }
+}
+
+fn seg<'a>(
+    src: SocketAddr,
+    dst: SocketAddr,
+    seq: u32,
+    ack: u32,
+    flags: u8,
+    payload: &'a [u8],
+) -> TcpFields<'a> {
+    TcpFields {
+        src,
+        dst,
+        seq,
+        ack,
+        flags,
+        window: 65_535,
+        ip_id: (seq as u16) ^ 0x5a5a,
+        v6_ext: false,
+        payload,
+    }
+}
+
+/// The legitimate connection: handshake, one leaking request, close.
+fn legit<W: Write>(out: &mut Out<W>) -> io::Result<()> {
+    let c: SocketAddr = LEGIT_CLIENT.parse().expect("address");
+    let s: SocketAddr = "192.0.2.250:80".parse().expect("address");
+    let req = Req::get(LEGIT_URI, "www.example.com")
+        .h("User-Agent", UA_ANDROID)
+        .leak("X-MSISDN", "447700900123")
+        .bytes();
+    let n = req.len() as u32;
+    out.tcp(&seg(c, s, 1000, 0, SYN, b""))?;
+    out.tcp(&seg(s, c, 5000, 1001, SYN | ACK, b""))?;
+    out.tcp(&seg(c, s, 1001, 5001, ACK, b""))?;
+    out.tcp(&seg(c, s, 1001, 5001, PSH | ACK, &req))?;
+    out.tcp(&seg(s, c, 5001, 1001 + n, ACK, b""))?;
+    out.tcp(&seg(c, s, 1001 + n, 5001, FIN | ACK, b""))?;
+    out.tcp(&seg(s, c, 5001, 1002 + n, FIN | ACK, b""))?;
+    out.tcp(&seg(c, s, 1002 + n, 5002, ACK, b""))
+}
+
+/// Writes the capture of `attack` at `scale` (see [`Attack`]); returns the packet count.
+pub fn write<W: Write>(attack: Attack, scale: u64, w: W) -> io::Result<u64> {
+    let mut out = Out::new(w, 1_000)?;
+    let server: SocketAddr = "192.0.2.80:80".parse().expect("address");
+    match attack {
+        Attack::SynFlood => {
+            for i in 0..scale {
+                if i == scale / 2 {
+                    legit(&mut out)?;
+                }
+                let ip = Ipv4Addr::from(
+                    0x0a00_0000u32
+                        | ((i as u32 / 50_000) << 16)
+                        | (i as u32 % 50_000 / 250) << 8
+                        | (i as u32 % 250 + 1),
+                );
+                let src = SocketAddr::new(IpAddr::V4(ip), 1024 + (i % 60_000) as u16);
+                out.tcp(&seg(src, server, i as u32, 0, SYN, b""))?;
+            }
+        }
+        Attack::OutOfOrder => {
+            let c: SocketAddr = "10.66.0.1:50000".parse().expect("address");
+            out.tcp(&seg(c, server, 0, 0, SYN, b""))?;
+            out.tcp(&seg(server, c, 0, 1, SYN | ACK, b""))?;
+            out.tcp(&seg(c, server, 1, 1, ACK, b""))?;
+            let total = scale << 20;
+            let head = format!(
+                "POST /upload HTTP/1.1\r\nHost: upload.example.com\r\nContent-Length: {total}\r\n\r\n"
+            );
+            out.tcp(&seg(c, server, 1, 1, PSH | ACK, head.as_bytes()))?;
+            let body_seq = 1u32.wrapping_add(head.len() as u32);
+            let chunk = vec![b'x'; 1448];
+            let per_mib = (1u64 << 20) / chunk.len() as u64;
+            let segments = total / chunk.len() as u64;
+            for i in 0..segments {
+                if i == segments / 2 {
+                    legit(&mut out)?;
+                }
+                // The first segment of every MiB is never sent: its hole never fills.
+                if i % per_mib == 0 {
+                    continue;
+                }
+                let seq = body_seq.wrapping_add((i * chunk.len() as u64) as u32);
+                out.tcp(&seg(c, server, seq, 1, ACK, &chunk))?;
+            }
+        }
+        Attack::EndlessHeaders => {
+            let flows: Vec<SocketAddr> = (0..scale)
+                .map(|i| {
+                    let ip = Ipv4Addr::from(0x0a43_0000u32 + i as u32 + 1);
+                    SocketAddr::new(IpAddr::V4(ip), 40_000)
+                })
+                .collect();
+            let start: &[u8] = b"GET /never-ending HTTP/1.1\r\nHost: a.example.com\r\n";
+            let mut next: Vec<u32> = vec![1 + start.len() as u32; flows.len()];
+            for c in &flows {
+                out.tcp(&seg(*c, server, 0, 0, SYN, b""))?;
+                out.tcp(&seg(*c, server, 1, 1, PSH | ACK, start))?;
+            }
+            let line = {
+                let mut l = b"X-Filler: ".to_vec();
+                l.extend(std::iter::repeat_n(b'f', 1400 - 12));
+                l.extend_from_slice(b"\r\n");
+                l
+            };
+            let rounds = (128 << 10) / line.len();
+            for round in 0..rounds {
+                if round == rounds / 2 {
+                    legit(&mut out)?;
+                }
+                for (c, n) in flows.iter().zip(next.iter_mut()) {
+                    out.tcp(&seg(*c, server, *n, 1, ACK, &line))?;
+                    *n = n.wrapping_add(line.len() as u32);
+                }
+            }
+        }
+        Attack::FragmentFlood => {
+            let count = scale * 1000;
+            let victim = Ipv4Addr::new(192, 0, 2, 80);
+            for i in 0..count {
+                if i == count / 2 {
+                    legit_fragmented(&mut out)?;
+                }
+                let src = Ipv4Addr::from(0x0a44_0000u32 | (i as u32 >> 16));
+                let mut f = ipv4_header(src, victim, i as u16, 17, 8, 0, true);
+                f.extend_from_slice(&[0x41; 8]);
+                let mut frame = ROUTER_MAC.to_vec();
+                frame.extend_from_slice(&CLIENT_MAC);
+                frame.extend_from_slice(&0x0800u16.to_be_bytes());
+                frame.extend_from_slice(&f);
+                out.frame(&frame)?;
+            }
+        }
+        Attack::Pipelined => {
+            let c: SocketAddr = "10.69.0.1:50000".parse().expect("address");
+            out.tcp(&seg(c, server, 0, 0, SYN, b""))?;
+            out.tcp(&seg(server, c, 0, 1, SYN | ACK, b""))?;
+            out.tcp(&seg(c, server, 1, 1, ACK, b""))?;
+            let count = scale * 1000;
+            let mut seq = 1u32;
+            let mut buf: Vec<u8> = Vec::with_capacity(4096);
+            for i in 0..count {
+                if i == count / 2 {
+                    let r = Req::get(LEGIT_URI, "www.example.com")
+                        .h("User-Agent", UA_ANDROID)
+                        .leak("X-MSISDN", "447700900123");
+                    buf.extend_from_slice(&r.bytes());
+                } else {
+                    buf.extend_from_slice(
+                        format!("GET /p/{i} HTTP/1.1\r\nHost: p.example.com\r\n\r\n").as_bytes(),
+                    );
+                }
+                while buf.len() >= 1448 {
+                    let rest = buf.split_off(1448);
+                    out.tcp(&seg(c, server, seq, 1, ACK, &buf))?;
+                    seq = seq.wrapping_add(1448);
+                    buf = rest;
+                }
+            }
+            if !buf.is_empty() {
+                out.tcp(&seg(c, server, seq, 1, PSH | ACK, &buf))?;
+            }
+        }
+    }
+    out.w.flush()?;
+    Ok(out.packets)
+}
+
+/// The legitimate connection, its request segment sent as three IPv4 fragments.
+fn legit_fragmented<W: Write>(out: &mut Out<W>) -> io::Result<()> {
+    let c: SocketAddr = LEGIT_CLIENT.parse().expect("address");
+    let s: SocketAddr = "192.0.2.250:80".parse().expect("address");
+    let req = Req::get(LEGIT_URI, "www.example.com")
+        .h("User-Agent", UA_ANDROID)
+        .leak("X-MSISDN", "447700900123")
+        .bytes();
+    let n = req.len() as u32;
+    out.tcp(&seg(c, s, 1000, 0, SYN, b""))?;
+    out.tcp(&seg(s, c, 5000, 1001, SYN | ACK, b""))?;
+    let mut ip = packet::ip_tcp(&seg(c, s, 1001, 5001, PSH | ACK, &req));
+    ip[6] &= !0x40;
+    let pieces = super::encap::even_pieces(ip.len() - 20, 96);
+    // Rebuild with a fresh id so no flood fragment shares its key.
+    ip[4..6].copy_from_slice(&0xbeefu16.to_be_bytes());
+    for f in super::encap::fragment_ipv4(&ip, &pieces, None) {
+        let mut frame = ROUTER_MAC.to_vec();
+        frame.extend_from_slice(&CLIENT_MAC);
+        frame.extend_from_slice(&0x0800u16.to_be_bytes());
+        frame.extend_from_slice(&f);
+        out.frame(&frame)?;
+    }
+    out.tcp(&seg(s, c, 5001, 1001 + n, ACK, b""))?;
+    out.tcp(&seg(c, s, 1001 + n, 5001, FIN | ACK, b""))?;
+    out.tcp(&seg(s, c, 5001, 1002 + n, FIN | ACK, b""))?;
+    out.tcp(&seg(c, s, 1002 + n, 5002, ACK, b""))
+}

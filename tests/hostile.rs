@@ -1,0 +1,94 @@
+//! Small-scale versions of the memory-bound measurements (docs/robustness.md):
+//! each hostile capture, with limits scaled down alike, must show in the
+//! counters what was dropped and still report the legitimate leaking request.
+//! The full-size runs (with peak memory) are `bench/hostile.sh`.
+#[path = "fixturegen/mod.rs"]
+mod fixturegen;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use fixturegen::hostile::{self, Attack, LEGIT_CLIENT, LEGIT_URI};
+use serde_json::Value;
+
+/// Generates the capture, scans it with `limits`, returns (requests, summary).
+fn scan(attack: Attack, scale: u64, limits: &[&str]) -> (Vec<Value>, Value) {
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{}.pcap", attack.name()));
+    let file = std::fs::File::create(&path).expect("create");
+    hostile::write(attack, scale, std::io::BufWriter::new(file)).expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_phoneleak"))
+        .args(["scan", "--format", "jsonl"])
+        .args(limits)
+        .arg(&path)
+        .output()
+        .expect("run phoneleak");
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}: {}",
+        attack.name(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    let summary = lines.pop().expect("summary");
+    (lines, summary)
+}
+
+fn assert_legit_reported(requests: &[Value], attack: Attack) {
+    let legit = requests
+        .iter()
+        .find(|r| r["uri"] == LEGIT_URI)
+        .unwrap_or_else(|| panic!("{}: the legitimate request was not reported", attack.name()));
+    assert_eq!(legit["leaks"][0]["header"], "X-MSISDN");
+    if attack != Attack::Pipelined {
+        assert_eq!(legit["src"], LEGIT_CLIENT);
+    }
+}
+
+#[test]
+fn syn_flood_evicts_and_keeps_reporting() {
+    let (requests, s) = scan(Attack::SynFlood, 20_000, &["--max-flows", "1000"]);
+    assert_legit_reported(&requests, Attack::SynFlood);
+    assert!(s["flow"]["flows"].as_u64().unwrap() >= 20_000);
+    // At most 1,000 tracked at once: all but the last 1,000 were evicted.
+    assert!(s["flow"]["flows_evicted"].as_u64().unwrap() >= 19_000);
+}
+
+#[test]
+fn out_of_order_upload_forces_gaps() {
+    let (requests, s) = scan(Attack::OutOfOrder, 4, &["--max-ooo-bytes", "262144"]);
+    assert_legit_reported(&requests, Attack::OutOfOrder);
+    let forced = s["flow"]["gaps_forced_by_direction_cap"].as_u64().unwrap();
+    assert!(forced >= 3, "{}", s["flow"]);
+}
+
+#[test]
+fn endless_headers_are_cut_at_the_limit() {
+    let (requests, s) = scan(Attack::EndlessHeaders, 40, &["--max-header-bytes", "16384"]);
+    assert_legit_reported(&requests, Attack::EndlessHeaders);
+    assert_eq!(s["http"]["heads_over_limit"].as_u64(), Some(40));
+    let cut: Vec<&Value> = requests.iter().filter(|r| r["truncated"] == true).collect();
+    assert!(cut.is_empty(), "only leaking requests are printed");
+}
+
+#[test]
+fn fragment_flood_is_evicted_by_the_memcap() {
+    let (requests, s) = scan(Attack::FragmentFlood, 20, &["--defrag-memcap", "262144"]);
+    assert_legit_reported(&requests, Attack::FragmentFlood);
+    let d = &s["decode"]["defrag"];
+    assert!(d["dropped_memcap"].as_u64().unwrap() > 15_000, "{d}");
+    assert_eq!(d["completed"].as_u64(), Some(1));
+    assert!(s["decode"]["ip_fragment"].as_u64().unwrap() >= 20_000);
+}
+
+#[test]
+fn pipelined_requests_stream_through() {
+    let (requests, s) = scan(Attack::Pipelined, 20, &[]);
+    assert_legit_reported(&requests, Attack::Pipelined);
+    assert_eq!(s["http"]["requests"].as_u64(), Some(20_000));
+    assert_eq!(s["leaking_requests"].as_u64(), Some(1));
+}
