@@ -87,7 +87,7 @@ impl<H: StreamHandler> FlowTable<H> {
             if reused && let Some(old) = self.flows.remove(&key) {
                 self.stats.flows_reused = self.stats.flows_reused.saturating_add(1);
                 finish(
-                    old,
+                    *old,
                     CloseReason::Reused,
                     &mut self.budget,
                     &mut self.stats,
@@ -141,7 +141,7 @@ impl<H: StreamHandler> FlowTable<H> {
             if let Some(flow) = self.flows.remove(&key) {
                 self.stats.flows_closed = self.stats.flows_closed.saturating_add(1);
                 finish(
-                    flow,
+                    *flow,
                     CloseReason::Closed,
                     &mut self.budget,
                     &mut self.stats,
@@ -182,7 +182,7 @@ impl<H: StreamHandler> FlowTable<H> {
         {
             self.stats.flows_closed = self.stats.flows_closed.saturating_add(1);
             finish(
-                flow,
+                *flow,
                 CloseReason::Closed,
                 &mut self.budget,
                 &mut self.stats,
@@ -198,7 +198,7 @@ impl<H: StreamHandler> FlowTable<H> {
         flows.sort_unstable_by_key(|f| f.ctx.id);
         for flow in flows {
             finish(
-                flow,
+                *flow,
                 CloseReason::EndOfInput,
                 &mut self.budget,
                 &mut self.stats,
@@ -239,7 +239,7 @@ impl<H: StreamHandler> FlowTable<H> {
             if let Some(flow) = self.flows.remove(&key) {
                 self.stats.flows_timed_out = self.stats.flows_timed_out.saturating_add(1);
                 finish(
-                    flow,
+                    *flow,
                     CloseReason::Idle,
                     &mut self.budget,
                     &mut self.stats,
@@ -275,7 +275,7 @@ impl<H: StreamHandler> FlowTable<H> {
             if let Some(flow) = self.flows.remove(&key) {
                 self.stats.flows_evicted = self.stats.flows_evicted.saturating_add(1);
                 finish(
-                    flow,
+                    *flow,
                     CloseReason::Evicted,
                     &mut self.budget,
                     &mut self.stats,
@@ -288,7 +288,7 @@ impl<H: StreamHandler> FlowTable<H> {
 
 /// Flushes both directions of a flow and tells the handler it ended.
 fn finish<H: StreamHandler>(
-    mut flow: Box<Flow<H::State>>,
+    mut flow: Flow<H::State>,
     reason: CloseReason,
     budget: &mut Budget,
     stats: &mut FlowStats,
@@ -296,7 +296,7 @@ fn finish<H: StreamHandler>(
 ) {
     let Flow {
         ctx, halves, app, ..
-    } = &mut *flow;
+    } = &mut flow;
     for side in [Side::A, Side::B] {
         side.of_mut(halves).flush(budget, stats, &mut |chunk| {
             handler.on_chunk(app, ctx, side, chunk) == Interest::Continue
