@@ -286,17 +286,11 @@ impl RequestStream {
         }
         let old = self.buf.len();
         let take = input.len().min(max_buffer.saturating_sub(old));
-        // Grow by doubling, but never past the limit: the capacity is what the
-        // memory cap counts.
-        let need = old.saturating_add(take);
-        if need > self.buf.capacity() {
-            let cap = need
-                .max(self.buf.capacity().saturating_mul(2))
-                .min(max_buffer.max(need));
-            self.buf.reserve_exact(cap.saturating_sub(old));
-        }
-        self.buf
-            .extend_from_slice(input.get(..take).unwrap_or_default());
+        push_bounded(
+            &mut self.buf,
+            input.get(..take).unwrap_or_default(),
+            max_buffer,
+        );
         if let Some(end) = find_head_end(&self.buf, self.scan) {
             let buf = std::mem::take(&mut self.buf);
             let head = buf.get(..end).unwrap_or_default();
@@ -397,11 +391,10 @@ impl RequestStream {
                         self.state = State::Stopped;
                         return input.len();
                     }
-                    self.buf.extend_from_slice(input);
+                    push_bounded(&mut self.buf, input, MAX_LINE);
                     return input.len();
                 };
-                self.buf
-                    .extend_from_slice(input.get(..nl).unwrap_or_default());
+                push_bounded(&mut self.buf, input.get(..nl).unwrap_or_default(), MAX_LINE);
                 let line = std::mem::take(&mut self.buf);
                 let line = line.strip_suffix(b"\r").unwrap_or(&line);
                 self.state = match step {
@@ -443,12 +436,15 @@ impl RequestStream {
                     self.buf = Vec::new();
                     self.line_start = false;
                 } else {
-                    self.buf.extend_from_slice(input);
+                    push_bounded(&mut self.buf, input, MAX_LINE);
                 }
                 return input.len();
             };
-            self.buf
-                .extend_from_slice(input.get(..=nl).unwrap_or_default());
+            push_bounded(
+                &mut self.buf,
+                input.get(..=nl).unwrap_or_default(),
+                MAX_LINE,
+            );
             let line_len = self.buf.len().saturating_sub(1);
             if parse_request_line(self.buf.get(..line_len).unwrap_or_default()).is_some() {
                 self.state = State::Head;
@@ -481,7 +477,7 @@ impl RequestStream {
                         None => {
                             if rest.len() <= MAX_LINE {
                                 self.head_ts = ts;
-                                self.buf.extend_from_slice(rest);
+                                push_bounded(&mut self.buf, rest, MAX_LINE);
                             }
                             self.line_start = false;
                             return input.len();
@@ -507,6 +503,19 @@ impl RequestStream {
             }
         }
     }
+}
+
+/// Appends `bytes`, growing the buffer by doubling but to no more than `limit`
+/// (or what the bytes need, if more): the capacity is what memory caps count.
+fn push_bounded(buf: &mut Vec<u8>, bytes: &[u8], limit: usize) {
+    let need = buf.len().saturating_add(bytes.len());
+    if need > buf.capacity() {
+        let cap = need
+            .max(buf.capacity().saturating_mul(2))
+            .min(limit.max(need));
+        buf.reserve_exact(cap.saturating_sub(buf.len()));
+    }
+    buf.extend_from_slice(bytes);
 }
 
 /// Index just past the empty line that ends a head, searching from `from`.
@@ -805,6 +814,35 @@ mod tests {
                 assert!(s.buffered() <= MAX_LINE.max(512));
             }
             s.end(&mut stats, &mut out);
+        }
+    }
+
+    /// Found by `cargo fuzz run -s none http` (fuzz/fuzz_targets/http.rs): a
+    /// request line found while seeking grew the buffer by doubling to twice
+    /// the line limit, over what the memory caps allow for one stream.
+    #[test]
+    fn fuzz_regression_buffer_capacity_stays_bounded() {
+        let data = include_bytes!("testdata/fuzz-http-capacity.bin");
+        let max = 512;
+        for start in [true, false] {
+            let mut stream = RequestStream::new(start);
+            let mut stats = HttpStats::default();
+            let mut out = Vec::new();
+            for chunk in data.split(|b| *b == 0xff) {
+                match chunk {
+                    [0xfe, rest @ ..] => {
+                        stream.gap(rest.len() as u64, &mut stats, &mut out);
+                    }
+                    bytes => {
+                        stream.data(Timestamp(0), bytes, max, &mut stats, &mut out);
+                    }
+                }
+                assert!(
+                    stream.buffered() <= max.max(MAX_LINE),
+                    "{}",
+                    stream.buffered()
+                );
+            }
         }
     }
 }
