@@ -4,6 +4,8 @@
 //! finished request, with its leaks, to a callback as soon as its header
 //! block is complete. [`Analyzer::end_of_input`] flushes the flows of a source
 //! (call it between files: flows never span two captures).
+//! [`Analyzer::advance_clock`] lets a live source move capture time on while
+//! no packet arrives, so idle flows are flushed on time.
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -13,6 +15,7 @@ use crate::decode::{self, Skip};
 use crate::detect::{Detector, Leak};
 use crate::flow::{FlowStats, FlowTable, Limits};
 use crate::http::{HttpExtractor, HttpLimits, HttpStats, Request};
+use crate::time::Timestamp;
 
 /// A request and what leaked in it.
 #[derive(Debug, Clone)]
@@ -126,6 +129,14 @@ impl Analyzer {
     /// Ends a source: flushes every flow (reporting what their buffers held).
     pub fn end_of_input(&mut self, found: &mut dyn FnMut(Finding)) {
         self.flows.flush_all(&mut self.http);
+        self.publish(found);
+    }
+
+    /// Tells the analysis that capture time reached `now` with no packet (a live
+    /// source's read timeout): idle flows are flushed on time, and `found`
+    /// receives the requests their buffers held. Time never moves back.
+    pub fn advance_clock(&mut self, now: Timestamp, found: &mut dyn FnMut(Finding)) {
+        self.flows.advance_clock(now, &mut self.http);
         self.publish(found);
     }
 

@@ -1,15 +1,19 @@
 //! Packet sources: capture files (pcap and pcapng, pure Rust) and, with the
-//! `live` feature, network interfaces.
+//! `live` feature, network interfaces (libpcap, in [`live`]).
 //!
 //! In: a byte stream or an interface. Out: [`Packet`]s, each borrowing the
 //! reader's buffer until the next call. A source never invents bytes: `data`
 //! holds exactly the captured bytes (`caplen`), and `orig_len` says how long
 //! the packet was on the wire.
 mod file;
+#[cfg(feature = "live")]
+pub mod live;
 
 pub use file::{CaptureReader, Format};
 
 use std::fmt;
+
+use serde::Serialize;
 
 use crate::time::Timestamp;
 
@@ -102,6 +106,23 @@ pub fn open_file(path: &std::path::Path) -> Result<CaptureReader, CaptureError> 
         kind: CaptureErrorKind::Io(e),
     })?;
     CaptureReader::new(file)
+}
+
+/// Counters of a live capture, as libpcap reports them (`pcap_stats`), for the summary.
+///
+/// libpcap's own counters are 32-bit and wrap; these are kept in 64 bits.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CaptureStats {
+    /// The interface captured on.
+    pub interface: String,
+    /// Packets the kernel passed to the capture (after the filter; on Linux a
+    /// loopback packet is counted once per direction).
+    pub received: u64,
+    /// Packets dropped because the capture buffer was full (the reader fell
+    /// behind; see `--buffer-size`).
+    pub dropped_kernel: u64,
+    /// Packets dropped by the interface or its driver (0 where not reported).
+    pub dropped_interface: u64,
 }
 
 /// Anything that yields packets: a capture file or a live interface.

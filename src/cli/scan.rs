@@ -100,6 +100,7 @@ pub(crate) fn run(args: &ScanArgs) -> io::Result<u8> {
     let leaked = stats.leaking_requests > 0;
     sink.summary(&Summary {
         files: files.len() as u64,
+        capture: None,
         stats,
         errors,
     })?;

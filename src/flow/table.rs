@@ -208,8 +208,12 @@ impl<H: StreamHandler> FlowTable<H> {
         self.next_sweep = None;
     }
 
-    /// Moves capture time forward and expires idle flows now and then.
-    fn advance_clock(&mut self, ts: Timestamp, handler: &mut H) {
+    /// Moves capture time forward to `ts` (never back) and, every 5 s of capture
+    /// time, flushes the flows idle for the timeout (`flows_timed_out`).
+    ///
+    /// [`FlowTable::process`] calls it for every segment; a live source also calls
+    /// it when no packet arrives, so idle flows are flushed while the capture runs.
+    pub fn advance_clock(&mut self, ts: Timestamp, handler: &mut H) {
         if ts > self.now {
             self.now = ts;
         }

@@ -13,6 +13,7 @@ use std::io;
 
 use serde::Serialize;
 
+use crate::capture::CaptureStats;
 use crate::detect::{Leak, mask_value};
 use crate::pipeline::{Finding, Stats};
 
@@ -28,7 +29,8 @@ pub struct ReportOptions {
 /// An input that could not be read (completely).
 #[derive(Debug, Clone, Serialize)]
 pub struct InputError {
-    /// The file (as given or found in a folder; `-` for standard input).
+    /// The file (as given or found in a folder; `-` for standard input), or the
+    /// interface of a live capture.
     pub file: String,
     /// Byte offset of the problem, when known.
     pub offset: Option<u64>,
@@ -41,8 +43,11 @@ pub struct InputError {
 /// The closing summary of a run.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
-    /// Capture files read (including those with errors).
+    /// Capture files read (including those with errors); 0 for a live capture.
     pub files: u64,
+    /// The live capture's counters (`phoneleak live` only; absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capture: Option<CaptureStats>,
     /// All counters.
     #[serde(flatten)]
     pub stats: Stats,

@@ -55,15 +55,26 @@ impl<W: Write> Sink for TextSink<W> {
         let s = &summary.stats;
         let o = &mut self.out;
         writeln!(o, "Summary")?;
-        let rows = [
-            ("files", summary.files),
+        let mut rows = Vec::with_capacity(10);
+        match &summary.capture {
+            Some(c) => {
+                writeln!(o, "  {:<18} {:>12}", "interface", c.interface)?;
+                rows.extend([
+                    ("received", c.received),
+                    ("kernel drops", c.dropped_kernel),
+                    ("interface drops", c.dropped_interface),
+                ]);
+            }
+            None => rows.push(("files", summary.files)),
+        }
+        rows.extend([
             ("packets", s.packets),
             ("bytes", s.bytes),
             ("flows", s.flow.flows),
             ("requests", s.http.requests),
             ("leaking requests", s.leaking_requests),
             ("leaks", s.leaks),
-        ];
+        ]);
         for (name, value) in rows {
             writeln!(o, "  {name:<18} {value:>12}")?;
         }
