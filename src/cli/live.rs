@@ -55,9 +55,10 @@ pub(crate) struct LiveArgs {
     /// Do not put the interface into promiscuous mode.
     #[arg(long)]
     pub no_promisc: bool,
-    /// Kernel capture buffer, e.g. 64M (K, M, G: binary units); default: libpcap's (2 MiB).
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    pub buffer_size: Option<u32>,
+    /// Kernel capture buffer, e.g. 64M (K, M, G: binary units). libpcap's own
+    /// default (2 MiB) holds only 8 whole-packet frames on `any` in immediate mode.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "32M")]
+    pub buffer_size: u32,
     /// Hand each packet over at once instead of in batches.
     #[arg(long)]
     pub immediate: bool,
@@ -102,7 +103,7 @@ pub(crate) fn run(args: &LiveArgs) -> io::Result<u8> {
         filter: args.filter.clone(),
         snaplen: args.snaplen,
         promiscuous: !args.no_promisc,
-        buffer_size: args.buffer_size,
+        buffer_size: Some(args.buffer_size),
         immediate: args.immediate,
         ..LiveOptions::new(interface)
     };
@@ -497,7 +498,7 @@ mod tests {
             "--count",
             "5",
             "--buffer-size",
-            "32M",
+            "64M",
             "--no-promisc",
             "--immediate",
             "--format",
@@ -513,7 +514,7 @@ mod tests {
         assert_eq!(args.filter.as_deref(), Some("tcp port 80"));
         assert_eq!(args.duration, Some(Duration::from_secs(600)));
         assert_eq!(args.count, Some(5));
-        assert_eq!(args.buffer_size, Some(32 << 20));
+        assert_eq!(args.buffer_size, 64 << 20);
         assert_eq!(args.snaplen, DEFAULT_SNAPLEN);
         assert!(args.no_promisc && args.immediate);
         assert_eq!(args.analysis.max_flows, 10);
