@@ -1,6 +1,6 @@
 //! Packet sources: capture files (pcap and pcapng, pure Rust), plain or
 //! compressed (gzip, zstd), from a path or standard input, and, with the
-//! `live` feature, network interfaces.
+//! `live` feature, network interfaces (libpcap, in [`live`]).
 //!
 //! [`open`] is the one entry point for inputs: it recognises compression and
 //! format by magic bytes and streams.
@@ -12,12 +12,16 @@
 pub mod blocks;
 mod file;
 mod input;
+#[cfg(feature = "live")]
+pub mod live;
 
 pub use blocks::{BlockData, BlockSource, CopiedBlocks, PacketBlock, PacketRef, PcapBlocks};
 pub use file::{CaptureReader, Format};
 pub use input::{Capture, Compression, DecompressError, Input, open, open_reader};
 
 use std::fmt;
+
+use serde::Serialize;
 
 use crate::time::Timestamp;
 
@@ -156,6 +160,23 @@ pub fn open_blocks(
     let capture = open(input)?;
     let compression = capture.compression();
     Ok((Box::new(CopiedBlocks::new(capture)), compression))
+}
+
+/// Counters of a live capture, as libpcap reports them (`pcap_stats`), for the summary.
+///
+/// libpcap's own counters are 32-bit and wrap; these are kept in 64 bits.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CaptureStats {
+    /// The interface captured on.
+    pub interface: String,
+    /// Packets the kernel passed to the capture (after the filter; on Linux a
+    /// loopback packet is counted once per direction).
+    pub received: u64,
+    /// Packets dropped because the capture buffer was full (the reader fell
+    /// behind; see `--buffer-size`).
+    pub dropped_kernel: u64,
+    /// Packets dropped by the interface or its driver (0 where not reported).
+    pub dropped_interface: u64,
 }
 
 /// Anything that yields packets: a capture file or a live interface.

@@ -1,6 +1,8 @@
 //! Command-line interface: argument definitions and dispatch. Each command
 //! lives in its own file and only wires library stages together.
 mod inputs;
+#[cfg(feature = "live")]
+mod live;
 mod scan;
 mod shell;
 
@@ -57,12 +59,27 @@ summary and the HTML report.
 
 Exit status: 0 no leak, 1 at least one leak, 2 a usage or input error.")]
     Scan(ScanArgs),
+    /// Capture on a network interface and report leaks as they happen.
+    #[cfg(feature = "live")]
+    #[command(after_help = live::LIVE_HELP)]
+    Live(live::LiveArgs),
+    /// List the interfaces live capture can use.
+    #[cfg(feature = "live")]
+    Interfaces,
     /// Capture on a network interface (needs the `live` build feature).
+    #[cfg(not(feature = "live"))]
     #[command(after_help = "Examples:
   cargo build --release --features live     # a build with live capture (needs libpcap-dev)
   tcpdump -i eth0 -w - | phoneleak scan -   # meanwhile: live traffic through a pipe")]
     Live {
         /// Arguments of the live mode.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+        rest: Vec<String>,
+    },
+    /// List capture interfaces (needs the `live` build feature).
+    #[cfg(not(feature = "live"))]
+    Interfaces {
+        /// Ignored.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
         rest: Vec<String>,
     },
@@ -88,6 +105,12 @@ Exit status: 0 no leak, 1 at least one leak, 2 a usage or input error.")]
         command: Option<String>,
     },
 }
+
+/// What a build without the `live` feature answers to `live` and `interfaces`.
+#[cfg(not(feature = "live"))]
+const NO_LIVE: &str = "phoneleak: live capture is not built in: this binary was built without the \
+`live` cargo feature; rebuild with `cargo build --release --features live` \
+(needs libpcap: apt-get install libpcap-dev)";
 
 #[derive(Clone, Copy, ValueEnum)]
 pub(crate) enum Format {
@@ -260,11 +283,13 @@ pub fn run() -> ExitCode {
         Command::Scan(args) => scan::run(&args),
         Command::Completions { shell } => shell::completions(shell),
         Command::Man { command } => shell::man(command.as_deref()),
-        Command::Live { .. } => {
-            eprintln!(
-                "phoneleak: live capture is not built in: rebuild with `cargo build --release --features live` \
-                 (needs libpcap: apt-get install libpcap-dev)"
-            );
+        #[cfg(feature = "live")]
+        Command::Live(args) => live::run(&args),
+        #[cfg(feature = "live")]
+        Command::Interfaces => live::interfaces(),
+        #[cfg(not(feature = "live"))]
+        Command::Live { .. } | Command::Interfaces { .. } => {
+            eprintln!("{NO_LIVE}");
             return ExitCode::from(2);
         }
     };

@@ -159,6 +159,7 @@ pub(crate) fn run(args: &ScanArgs) -> io::Result<u8> {
     let leaked = stats.leaking_requests > 0;
     sink.summary(&Summary {
         files: opened,
+        capture: None,
         stats,
         errors,
     })?;

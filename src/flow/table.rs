@@ -554,6 +554,32 @@ mod tests {
     }
 
     #[test]
+    fn advancing_the_clock_without_packets_times_flows_out() {
+        let limits = Limits {
+            idle_timeout_secs: 10,
+            ..Limits::default()
+        };
+        let mut t = FlowTable::new(limits);
+        let mut h = Recorder::default();
+        t.process(
+            0,
+            Timestamp::from_parts(0, 0),
+            &seg(C, S, 1, "A", b"a"),
+            &mut h,
+        );
+        // Before the first sweep (5 s) and before the timeout: nothing happens.
+        t.advance_clock(Timestamp::from_parts(4, 0), &mut h);
+        t.advance_clock(Timestamp::from_parts(9, 0), &mut h);
+        assert_eq!(t.len(), 1);
+        // Time never moves back.
+        t.advance_clock(Timestamp::from_parts(2, 0), &mut h);
+        t.advance_clock(Timestamp::from_parts(15, 0), &mut h);
+        assert!(t.is_empty());
+        assert_eq!(h.log, vec!["1 B a", "1 close Idle client=None"]);
+        assert_eq!(t.stats().flows_timed_out, 1);
+    }
+
+    #[test]
     fn full_table_evicts_least_recently_active() {
         let limits = Limits {
             max_flows: 32,

@@ -186,6 +186,8 @@ pub struct Analyzer {
     leaking_requests: u64,
     leaks: u64,
     external_clock: bool,
+    /// One past the index of the last packet (orders clock-driven flushes).
+    next_index: u64,
 }
 
 impl Analyzer {
@@ -202,6 +204,7 @@ impl Analyzer {
             leaking_requests: 0,
             leaks: 0,
             external_clock: false,
+            next_index: 0,
         }
     }
 
@@ -209,6 +212,7 @@ impl Analyzer {
     /// completed by it (or by an idle sweep it triggered), in [`OrderKey`] order.
     pub fn packet(&mut self, index: u64, packet: &Packet<'_>, found: &mut dyn FnMut(Finding)) {
         self.packets += 1;
+        self.next_index = index.saturating_add(1);
         self.bytes += packet.data.len() as u64;
         if !self.external_clock {
             self.flows.advance_clock(packet.ts, &mut self.http);
@@ -224,6 +228,14 @@ impl Analyzer {
             }
         }
         self.publish(index, 1, found);
+    }
+
+    /// Tells the analysis that capture time reached `now` with no packet (a live
+    /// source's read timeout): idle flows are flushed on time, and `found`
+    /// receives the requests their buffers held. Time never moves back.
+    pub fn advance_clock(&mut self, now: crate::time::Timestamp, found: &mut dyn FnMut(Finding)) {
+        self.flows.advance_clock(now, &mut self.http);
+        self.publish(self.next_index, 0, found);
     }
 
     /// Leaves idle sweeps to [`Analyzer::sweep`] calls (see [`parallel`]).
@@ -292,5 +304,65 @@ impl Analyzer {
                 order,
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::LinkType;
+    use crate::time::Timestamp;
+
+    /// A raw IPv4 + TCP packet (no options, checksums left zero).
+    fn ipv4_tcp(seq: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
+        let total = u16::try_from(40 + payload.len()).unwrap();
+        let mut p = vec![0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 6, 0, 0];
+        p[2..4].copy_from_slice(&total.to_be_bytes());
+        p.extend_from_slice(&[10, 0, 0, 9, 10, 0, 0, 1]);
+        p.extend_from_slice(&40000u16.to_be_bytes());
+        p.extend_from_slice(&80u16.to_be_bytes());
+        p.extend_from_slice(&seq.to_be_bytes());
+        p.extend_from_slice(&[0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+        p.extend_from_slice(payload);
+        p
+    }
+
+    #[test]
+    fn an_idle_flow_is_reported_when_the_clock_moves_without_packets() {
+        let mut analyzer = Analyzer::new(Config::default(), Arc::new(Detector::new()));
+        let mut found = Vec::new();
+        let t0 = 1_700_000_000;
+        for (seq, flags, payload) in [
+            (100, 0x02, &b""[..]),
+            // A head that never ends: only a flush reports it.
+            (
+                101,
+                0x18,
+                b"GET /idle HTTP/1.1\r\nHost: a\r\nX-MSISDN: 447700900123\r\n",
+            ),
+        ] {
+            let data = ipv4_tcp(seq, flags, payload);
+            let packet = Packet {
+                ts: Timestamp::from_parts(t0, 0),
+                link: LinkType::RAW,
+                orig_len: u32::try_from(data.len()).unwrap(),
+                data: &data,
+            };
+            analyzer.packet(seq.into(), &packet, &mut |f| found.push(f));
+        }
+        assert!(found.is_empty());
+        assert_eq!(analyzer.active_flows(), 1);
+        // The default idle timeout is 300 s of capture time.
+        analyzer.advance_clock(Timestamp::from_parts(t0 + 200, 0), &mut |f| found.push(f));
+        assert_eq!(analyzer.active_flows(), 1);
+        analyzer.advance_clock(Timestamp::from_parts(t0 + 301, 0), &mut |f| found.push(f));
+        assert_eq!(analyzer.active_flows(), 0);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].request.uri, "/idle");
+        assert!(found[0].request.truncated);
+        assert_eq!(found[0].leaks.len(), 1);
+        let stats = analyzer.stats();
+        assert_eq!(stats.flow.flows_timed_out, 1);
+        assert_eq!(stats.leaking_requests, 1);
     }
 }

@@ -859,6 +859,7 @@ mod tests {
                 ..Stats::default()
             },
             errors: Vec::new(),
+            capture: None,
         }
     }
 

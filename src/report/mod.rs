@@ -18,6 +18,7 @@ use std::io;
 
 use serde::Serialize;
 
+use crate::capture::CaptureStats;
 use crate::detect::{Leak, mask_value};
 use crate::pipeline::{Finding, Stats};
 
@@ -33,7 +34,8 @@ pub struct ReportOptions {
 /// An input that could not be read (completely).
 #[derive(Debug, Clone, Serialize)]
 pub struct InputError {
-    /// The file (as given or found in a folder; `-` for standard input).
+    /// The file (as given or found in a folder; `-` for standard input), or the
+    /// interface of a live capture.
     pub file: String,
     /// Byte offset of the problem, when known.
     pub offset: Option<u64>,
@@ -46,8 +48,11 @@ pub struct InputError {
 /// The closing summary of a run.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
-    /// Capture files read (including those with errors).
+    /// Capture files read (including those with errors); 0 for a live capture.
     pub files: u64,
+    /// The live capture's counters (`phoneleak live` only; absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capture: Option<CaptureStats>,
     /// All counters.
     #[serde(flatten)]
     pub stats: Stats,
@@ -176,4 +181,66 @@ pub(crate) fn shown_leaks<'a>(finding: &'a Finding, opts: &ReportOptions) -> Vec
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(capture: Option<CaptureStats>) -> Summary {
+        Summary {
+            files: u64::from(capture.is_none()),
+            capture,
+            stats: Stats::default(),
+            errors: Vec::new(),
+        }
+    }
+
+    fn jsonl(s: &Summary) -> serde_json::Value {
+        let mut sink = JsonlSink::new(Vec::new(), ReportOptions::default());
+        sink.summary(s).unwrap();
+        let out = sink.into_inner();
+        assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 1);
+        serde_json::from_slice(&out).unwrap()
+    }
+
+    fn text(s: &Summary) -> String {
+        let mut sink = TextSink::new(Vec::new(), ReportOptions::default());
+        sink.summary(s).unwrap();
+        String::from_utf8(sink.into_inner()).unwrap()
+    }
+
+    #[test]
+    fn capture_counters_appear_only_for_live_captures() {
+        let files = summary(None);
+        assert!(jsonl(&files).get("capture").is_none());
+        assert!(text(&files).contains("  files "));
+        assert!(!text(&files).contains("kernel drops"));
+
+        let live = summary(Some(CaptureStats {
+            interface: "eth0".into(),
+            received: 10,
+            dropped_kernel: 2,
+            dropped_interface: 1,
+        }));
+        let v = jsonl(&live);
+        assert_eq!(
+            v["capture"],
+            serde_json::json!({"interface": "eth0", "received": 10,
+                               "dropped_kernel": 2, "dropped_interface": 1})
+        );
+        // The existing fields stay.
+        assert_eq!(v["files"], 0);
+        assert!(v["packets"].is_u64() && v["errors"].is_array());
+        let t = text(&live);
+        assert!(!t.contains("  files "), "{t}");
+        for row in [
+            "  interface                  eth0",
+            "  received                     10",
+            "  kernel drops                  2",
+            "  interface drops               1",
+        ] {
+            assert!(t.contains(row), "{row:?} in {t}");
+        }
+    }
 }

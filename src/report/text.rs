@@ -103,15 +103,26 @@ impl<W: Write> Sink for TextSink<W> {
         let c = self.color;
         let o = &mut self.out;
         writeln!(o, "{}", Paint(c, BOLD, "Summary"))?;
-        let rows = [
-            ("files", summary.files),
+        let mut rows = Vec::with_capacity(10);
+        match &summary.capture {
+            Some(capture) => {
+                writeln!(o, "  {:<18} {:>12}", "interface", capture.interface)?;
+                rows.extend([
+                    ("received", capture.received),
+                    ("kernel drops", capture.dropped_kernel),
+                    ("interface drops", capture.dropped_interface),
+                ]);
+            }
+            None => rows.push(("files", summary.files)),
+        }
+        rows.extend([
             ("packets", s.packets),
             ("bytes", s.bytes),
             ("flows", s.flow.flows),
             ("requests", s.http.requests),
             ("leaking requests", s.leaking_requests),
             ("leaks", s.leaks),
-        ];
+        ]);
         for (name, value) in rows {
             let style = if name == "leaking requests" && value > 0 {
                 LEAK

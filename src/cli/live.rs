@@ -1,0 +1,574 @@
+//! `phoneleak live`: an interface → pipeline → report, until a signal,
+//! `--duration` or `--count`; and `phoneleak interfaces`. Built with the `live`
+//! cargo feature only.
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use clap::Args;
+use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
+
+use phoneleak::capture::CaptureStats;
+use phoneleak::capture::live::{
+    self, DEFAULT_SNAPLEN, LiveCapture, LiveError, LiveOptions, StopHandle,
+};
+use phoneleak::detect::Detector;
+use phoneleak::pipeline::{Analyzer, Finding};
+use phoneleak::report::{InputError, Sink, Summary};
+use phoneleak::time::Timestamp;
+
+use super::{AnalysisArgs, OutputArgs};
+
+/// Shown after `phoneleak live --help`.
+pub(crate) const LIVE_HELP: &str = "Examples:
+  sudo phoneleak live -i eth0
+  sudo phoneleak live -i any -f 'tcp' --duration 10m --format jsonl > leaks.jsonl
+  sudo phoneleak live -i wlan0 --user nobody
+  phoneleak interfaces
+
+Ctrl-C or SIGTERM, --duration and --count stop the capture; every flow is then flushed and the
+summary printed (with the kernel's drop counts). A second Ctrl-C exits at once.
+
+Privileges: run as root, optionally with --user NAME to drop to that user once the interface is
+open, or grant the binary the capture capabilities instead:
+  sudo setcap cap_net_raw,cap_net_admin=eip $(command -v phoneleak)
+
+Exit status: 0 no leak, 1 at least one leak, 2 a usage or capture error.";
+
+/// How often the status line, the capture counters and the pcap file are refreshed.
+const TICK: Duration = Duration::from_secs(1);
+
+#[derive(Args)]
+pub(crate) struct LiveArgs {
+    /// Interface to capture on (`any`: all of them); default: libpcap's first up, non-loopback one.
+    #[arg(short, long, value_name = "NAME")]
+    pub interface: Option<String>,
+    /// Capture filter in tcpdump (BPF) syntax, e.g. 'tcp port 80'.
+    #[arg(short, long, value_name = "EXPR")]
+    pub filter: Option<String>,
+    /// Bytes kept of each packet (default: whole packets).
+    #[arg(long, default_value_t = DEFAULT_SNAPLEN, value_name = "BYTES",
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(DEFAULT_SNAPLEN)))]
+    pub snaplen: u32,
+    /// Do not put the interface into promiscuous mode.
+    #[arg(long)]
+    pub no_promisc: bool,
+    /// Kernel capture buffer, e.g. 64M (K, M, G: binary units). libpcap's own
+    /// default (2 MiB) holds only 8 whole-packet frames on `any` in immediate mode.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "32M")]
+    pub buffer_size: u32,
+    /// Hand each packet over at once instead of in batches.
+    #[arg(long)]
+    pub immediate: bool,
+    /// Stop after this long, e.g. 30s, 10m, 1h, 1h30m (a bare number is seconds).
+    #[arg(long, value_name = "TIME", value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+    /// Stop after this many packets.
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+    /// Also write every captured packet to this pcap file.
+    #[arg(long, value_name = "FILE")]
+    pub write_pcap: Option<PathBuf>,
+    /// Once the interface is open, drop root to this user and its group (like tcpdump -Z).
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+}
+
+/// Runs `live`; returns the exit status.
+pub(crate) fn run(args: &LiveArgs) -> io::Result<u8> {
+    let interface = match &args.interface {
+        Some(name) => name.clone(),
+        None => match live::default_interface() {
+            Ok(Some(name)) => name,
+            Ok(None) => {
+                eprintln!(
+                    "phoneleak: no interface to capture on: name one with -i \
+                     (`phoneleak interfaces` lists them)"
+                );
+                return Ok(2);
+            }
+            Err(e) => {
+                eprintln!("phoneleak: {e}");
+                return Ok(2);
+            }
+        },
+    };
+    let opts = LiveOptions {
+        filter: args.filter.clone(),
+        snaplen: args.snaplen,
+        promiscuous: !args.no_promisc,
+        buffer_size: Some(args.buffer_size),
+        immediate: args.immediate,
+        ..LiveOptions::new(interface)
+    };
+    let mut cap = match start(args, &opts) {
+        Ok(cap) => cap,
+        Err(message) => {
+            eprintln!("phoneleak: {message}");
+            return Ok(2);
+        }
+    };
+    let stop = match on_signals(cap.stop_handle()) {
+        Ok(stop) => stop,
+        Err(e) => {
+            eprintln!("phoneleak: cannot handle Ctrl-C: {e}");
+            return Ok(2);
+        }
+    };
+    eprintln!(
+        "phoneleak: capturing on {} (link type {}, snapshot length {} bytes)",
+        cap.interface(),
+        cap.link_type(),
+        args.snaplen
+    );
+
+    let mut sink = match args.output.sinks(vec![cap.interface().to_string()]) {
+        Ok(sink) => sink,
+        Err(message) => {
+            eprintln!("phoneleak: {message}");
+            return Ok(2);
+        }
+    };
+    let mut analyzer = Analyzer::new(args.analysis.config(), Arc::new(Detector::new()));
+    let status = status_line();
+    let mut write_error: Option<io::Error> = None;
+    let mut failure: Option<LiveError> = None;
+    let deadline = args.duration.and_then(|d| Instant::now().checked_add(d));
+    let mut next_tick = Instant::now() + TICK;
+    let mut packets = 0u64;
+
+    loop {
+        if stop.load(Ordering::SeqCst)
+            || deadline.is_some_and(|d| Instant::now() >= d)
+            || args.count.is_some_and(|n| packets >= n)
+        {
+            break;
+        }
+        let mut on_finding = |f: Finding| {
+            if write_error.is_none()
+                && let Err(e) = status.suspend(|| sink.finding(&f))
+            {
+                write_error = Some(e);
+            }
+        };
+        match cap.next_packet() {
+            Ok(Some(packet)) => {
+                analyzer.packet(packets, &packet, &mut on_finding);
+                packets += 1;
+            }
+            // No packet for a while: capture time still passes for idle flows.
+            Ok(None) => analyzer.advance_clock(wall_clock(), &mut on_finding),
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        }
+        if write_error.is_some() {
+            break;
+        }
+        if Instant::now() >= next_tick {
+            next_tick = Instant::now() + TICK;
+            if let Err(e) = cap.flush_savefile() {
+                failure = Some(e);
+                break;
+            }
+            if !status.is_hidden() {
+                show_status(&status, &analyzer, &cap.stats());
+            }
+        }
+    }
+    status.finish_and_clear();
+
+    // Stopped: report what every flow still holds.
+    analyzer.end_of_input(&mut |f: Finding| {
+        if write_error.is_none()
+            && let Err(e) = sink.finding(&f)
+        {
+            write_error = Some(e);
+        }
+    });
+    if let Err(e) = cap.flush_savefile() {
+        failure.get_or_insert(e);
+    }
+    let capture = cap.stats();
+    drop(cap);
+    if let Some(e) = write_error {
+        return Err(e);
+    }
+
+    let mut errors = Vec::new();
+    if let Some(e) = &failure {
+        eprintln!("phoneleak: error: {e}");
+        errors.push(InputError {
+            file: capture.interface.clone(),
+            offset: None,
+            error: e.to_string(),
+            partial: true,
+        });
+    }
+    if capture.dropped_kernel > 0 {
+        eprintln!(
+            "phoneleak: warning: the kernel dropped {} packets (capture buffer full); \
+             leaks in them were missed: try a larger --buffer-size or a narrower --filter",
+            capture.dropped_kernel
+        );
+    }
+    let stats = analyzer.stats();
+    let leaked = stats.leaking_requests > 0;
+    sink.summary(&Summary {
+        files: 0,
+        capture: Some(capture),
+        stats,
+        errors,
+    })?;
+    io::stdout().flush()?;
+    Ok(if failure.is_some() {
+        2
+    } else if leaked {
+        1
+    } else {
+        0
+    })
+}
+
+/// Opens the capture, drops privileges, opens the pcap file: the steps before
+/// capturing, each failing with a message for the user.
+fn start(args: &LiveArgs, opts: &LiveOptions) -> Result<LiveCapture, String> {
+    let mut cap = LiveCapture::open(opts).map_err(|e| e.to_string())?;
+    drop_privileges(args.user.as_deref())?;
+    // Opened after the drop, like tcpdump -Z: the file belongs to that user.
+    if let Some(path) = &args.write_pcap {
+        cap.write_to(path).map_err(|e| e.to_string())?;
+    }
+    Ok(cap)
+}
+
+/// Runs `phoneleak interfaces`: name, description, flags and addresses of each interface.
+pub(crate) fn interfaces() -> io::Result<u8> {
+    let list = match live::interfaces() {
+        Ok(list) => list,
+        Err(e) => {
+            eprintln!("phoneleak: {e}");
+            return Ok(2);
+        }
+    };
+    let mut out = BufWriter::new(io::stdout().lock());
+    for i in &list {
+        let flags = if i.flags.is_empty() {
+            "-".to_string()
+        } else {
+            i.flags.join(", ")
+        };
+        writeln!(out, "{:<16} {flags}", i.name)?;
+        if let Some(d) = &i.description {
+            writeln!(out, "{:<16} {d}", "")?;
+        }
+        for (addr, prefix) in &i.addresses {
+            let prefix = prefix.map(|p| format!("/{p}")).unwrap_or_default();
+            writeln!(out, "{:<16} {addr}{prefix}", "")?;
+        }
+    }
+    out.flush()?;
+    Ok(0)
+}
+
+/// SIGINT, SIGTERM (and SIGHUP): the first stops the capture, a second exits at once.
+fn on_signals(handle: StopHandle) -> Result<Arc<AtomicBool>, ctrlc::Error> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            eprintln!("\nphoneleak: interrupted again: exiting without the summary");
+            std::process::exit(130);
+        }
+        handle.stop();
+    })?;
+    Ok(stop)
+}
+
+/// Gives up root (or file capabilities) once the capture handle is open.
+///
+/// With `--user NAME`: no supplementary groups, then that user's group and
+/// user ids (real, effective and saved), which also clears every capability.
+/// Without it, a non-root process (a binary given CAP_NET_RAW with setcap)
+/// clears its capabilities: they were needed only to open the interface.
+/// Either way no later exec can regain privileges (no_new_privs).
+fn drop_privileges(user: Option<&str>) -> Result<(), String> {
+    use nix::unistd::{self, User};
+    match user {
+        Some(name) => {
+            let user = User::from_name(name)
+                .map_err(|e| format!("--user: cannot look up user {name}: {e}"))?
+                .ok_or_else(|| format!("--user: no such user: {name}"))?;
+            if !unistd::geteuid().is_root() {
+                return Err(format!(
+                    "--user {name} needs root (this process runs as uid {})",
+                    unistd::geteuid()
+                ));
+            }
+            unistd::setgroups(&[])
+                .map_err(|e| format!("--user: cannot drop supplementary groups: {e}"))?;
+            unistd::setresgid(user.gid, user.gid, user.gid)
+                .map_err(|e| format!("--user: cannot switch to group {}: {e}", user.gid))?;
+            unistd::setresuid(user.uid, user.uid, user.uid)
+                .map_err(|e| format!("--user: cannot switch to user {name}: {e}"))?;
+            clear_capabilities()
+        }
+        None if !unistd::geteuid().is_root() => clear_capabilities(),
+        None => Ok(()),
+    }
+}
+
+/// Empties the capability sets and sets no_new_privs.
+fn clear_capabilities() -> Result<(), String> {
+    use caps::CapSet;
+    for set in [CapSet::Effective, CapSet::Permitted, CapSet::Inheritable] {
+        caps::clear(None, set).map_err(|e| format!("cannot drop capabilities: {e}"))?;
+    }
+    nix::sys::prctl::set_no_new_privs().map_err(|e| format!("cannot set no_new_privs: {e}"))
+}
+
+/// The status line: drawn on stderr only when it is a terminal.
+fn status_line() -> ProgressBar {
+    if !io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let target = ProgressDrawTarget::term_like(Box::new(NarrowTerm(console::Term::stderr())));
+    let bar = ProgressBar::with_draw_target(None, target);
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {elapsed} {msg}") {
+        bar.set_style(style);
+    }
+    bar.set_message("waiting for packets");
+    bar
+}
+
+/// The terminal on stderr, reported 3 columns narrower than it is. indicatif pads
+/// the status line to the full width, and the terminal's `^C` echo would then
+/// wrap to a new line, leaving the status line on screen after the capture stops.
+#[derive(Debug)]
+struct NarrowTerm(console::Term);
+
+impl TermLike for NarrowTerm {
+    fn width(&self) -> u16 {
+        self.0.size().1.saturating_sub(3).max(1)
+    }
+    fn height(&self) -> u16 {
+        self.0.size().0
+    }
+    fn move_cursor_up(&self, n: usize) -> io::Result<()> {
+        self.0.move_cursor_up(n)
+    }
+    fn move_cursor_down(&self, n: usize) -> io::Result<()> {
+        self.0.move_cursor_down(n)
+    }
+    fn move_cursor_right(&self, n: usize) -> io::Result<()> {
+        self.0.move_cursor_right(n)
+    }
+    fn move_cursor_left(&self, n: usize) -> io::Result<()> {
+        self.0.move_cursor_left(n)
+    }
+    fn write_line(&self, s: &str) -> io::Result<()> {
+        self.0.write_line(s)
+    }
+    fn write_str(&self, s: &str) -> io::Result<()> {
+        self.0.write_str(s)
+    }
+    fn clear_line(&self) -> io::Result<()> {
+        self.0.clear_line()
+    }
+    fn flush(&self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+fn show_status(bar: &ProgressBar, analyzer: &Analyzer, capture: &CaptureStats) {
+    let s = analyzer.stats();
+    bar.set_message(format!(
+        "packets {}  bytes {}  flows {}  requests {}  leaks {}  kernel drops {}",
+        s.packets,
+        HumanBytes(s.bytes),
+        analyzer.active_flows(),
+        s.http.requests,
+        s.leaks,
+        capture.dropped_kernel
+    ));
+    bar.tick();
+}
+
+/// Now, as a capture timestamp (the kernel stamps live packets with this clock).
+fn wall_clock() -> Timestamp {
+    let d = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    Timestamp::from_parts(
+        i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        d.subsec_nanos(),
+    )
+}
+
+/// Parses `30s`, `10m`, `1h`, `1h30m`, `500ms`, `2d`; a bare number is seconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let s = text.trim();
+    let bad = |why: &str| format!("invalid duration {text:?}: {why} (e.g. 30s, 10m, 1h, 1h30m)");
+    let total = if let Ok(secs) = s.parse::<u64>() {
+        Duration::from_secs(secs)
+    } else {
+        let mut total = Duration::ZERO;
+        let mut rest = s;
+        while !rest.is_empty() {
+            let digits = rest
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len());
+            let (number, tail) = rest.split_at(digits);
+            let letters = tail
+                .find(|c: char| c.is_ascii_digit())
+                .unwrap_or(tail.len());
+            let (unit, next) = tail.split_at(letters);
+            let n: u64 = number.parse().map_err(|_| bad("expected a number"))?;
+            let part = match unit {
+                "ms" => Some(Duration::from_millis(n)),
+                "s" | "sec" => Some(Duration::from_secs(n)),
+                "m" | "min" => n.checked_mul(60).map(Duration::from_secs),
+                "h" => n.checked_mul(3600).map(Duration::from_secs),
+                "d" => n.checked_mul(86_400).map(Duration::from_secs),
+                "" => return Err(bad("a unit is missing")),
+                _ => return Err(bad("unknown unit")),
+            };
+            total = part
+                .and_then(|p| total.checked_add(p))
+                .ok_or_else(|| bad("too long"))?;
+            rest = next;
+        }
+        total
+    };
+    if total.is_zero() {
+        return Err(bad("must be longer than zero"));
+    }
+    Ok(total)
+}
+
+/// Parses a byte count with an optional binary unit: `4194304`, `512K`, `64M`, `1G`, `64MiB`.
+fn parse_size(text: &str) -> Result<u32, String> {
+    let s = text.trim();
+    let bad = |why: &str| format!("invalid size {text:?}: {why} (e.g. 64M)");
+    let s = s
+        .strip_suffix("iB")
+        .or_else(|| s.strip_suffix('B'))
+        .unwrap_or(s);
+    let (number, shift) = match s.char_indices().last() {
+        Some((i, 'k' | 'K')) => (s.get(..i), 10),
+        Some((i, 'm' | 'M')) => (s.get(..i), 20),
+        Some((i, 'g' | 'G')) => (s.get(..i), 30),
+        _ => (Some(s), 0),
+    };
+    let n: u64 = number
+        .unwrap_or("")
+        .parse()
+        .map_err(|_| bad("expected a number"))?;
+    let bytes = n
+        .checked_shl(shift)
+        .filter(|b| b >> shift == n)
+        .ok_or_else(|| bad("too large"))?;
+    // libpcap takes an int.
+    let bytes = u32::try_from(bytes)
+        .ok()
+        .filter(|b| i32::try_from(*b).is_ok())
+        .ok_or_else(|| bad("at most 2047M"))?;
+    if bytes == 0 {
+        return Err(bad("must be more than zero"));
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        let secs = |s: &str| parse_duration(s).map(|d| d.as_millis());
+        assert_eq!(secs("30s"), Ok(30_000));
+        assert_eq!(secs("10m"), Ok(600_000));
+        assert_eq!(secs("1h"), Ok(3_600_000));
+        assert_eq!(secs("1h30m"), Ok(5_400_000));
+        assert_eq!(secs("2d"), Ok(172_800_000));
+        assert_eq!(secs("500ms"), Ok(500));
+        assert_eq!(secs("45"), Ok(45_000));
+        assert_eq!(secs(" 3min "), Ok(180_000));
+        for bad in ["", "0", "0s", "s", "10x", "1h30", "-5s", "1.5h", "h1"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?} should be refused");
+        }
+        assert!(parse_duration("99999999999999999999d").is_err());
+        assert!(parse_duration("999999999999999999h").is_err());
+        let message = parse_duration("10x").unwrap_err();
+        assert!(message.contains("unknown unit") && message.contains("10m"));
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("4194304"), Ok(4_194_304));
+        assert_eq!(parse_size("512K"), Ok(512 << 10));
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_size("1g"), Ok(1 << 30));
+        assert_eq!(parse_size("2047M"), Ok(2047 << 20));
+        for bad in ["", "0", "2G", "4096G", "M", "1.5M", "-1", "12X"] {
+            assert!(parse_size(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn wall_clock_is_now() {
+        let now = wall_clock();
+        assert!(now.secs() > 1_700_000_000);
+    }
+
+    #[test]
+    fn arguments_parse() {
+        use clap::Parser;
+        let cli = super::super::Cli::try_parse_from([
+            "phoneleak",
+            "live",
+            "-i",
+            "any",
+            "-f",
+            "tcp port 80",
+            "--duration",
+            "10m",
+            "--count",
+            "5",
+            "--buffer-size",
+            "64M",
+            "--no-promisc",
+            "--immediate",
+            "--format",
+            "jsonl",
+            "--max-flows",
+            "10",
+        ])
+        .unwrap();
+        let super::super::Command::Live(args) = cli.command else {
+            panic!("not live");
+        };
+        assert_eq!(args.interface.as_deref(), Some("any"));
+        assert_eq!(args.filter.as_deref(), Some("tcp port 80"));
+        assert_eq!(args.duration, Some(Duration::from_secs(600)));
+        assert_eq!(args.count, Some(5));
+        assert_eq!(args.buffer_size, 64 << 20);
+        assert_eq!(args.snaplen, DEFAULT_SNAPLEN);
+        assert!(args.no_promisc && args.immediate);
+        assert_eq!(args.analysis.max_flows, 10);
+        for bad in [
+            &["phoneleak", "live", "--snaplen", "0"][..],
+            &["phoneleak", "live", "--duration", "soon"],
+        ] {
+            assert!(super::super::Cli::try_parse_from(bad).is_err());
+        }
+    }
+}
