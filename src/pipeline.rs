@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::capture::Packet;
 use crate::decode::{self, Skip};
-use crate::detect::{Detector, Leak};
+use crate::detect::{Confidence, Detector, Leak};
 use crate::flow::{FlowStats, FlowTable, Limits};
 use crate::http::{HttpExtractor, HttpLimits, HttpStats, Request};
 
@@ -19,8 +19,20 @@ use crate::http::{HttpExtractor, HttpLimits, HttpStats, Request};
 pub struct Finding {
     /// The request.
     pub request: Request,
-    /// Leaks, in header order; empty when nothing leaked.
+    /// Leaks at or above the run's minimum confidence, headers first in
+    /// header order, then the request target, then known numbers; empty
+    /// when nothing leaked.
     pub leaks: Vec<Leak>,
+    /// Findings below the minimum confidence: not reported or counted, but
+    /// still masked in output.
+    pub below_min_confidence: Vec<Leak>,
+}
+
+impl Finding {
+    /// Every finding of the request, reported or not (for masking).
+    pub fn all_leaks(&self) -> impl Iterator<Item = &Leak> {
+        self.leaks.iter().chain(&self.below_min_confidence)
+    }
 }
 
 /// Counters of the decode stage, one per [`Skip`] reason.
@@ -65,6 +77,8 @@ pub struct Stats {
     pub leaking_requests: u64,
     /// Leaks found (a request may have several).
     pub leaks: u64,
+    /// Findings left out because their confidence is below `--min-confidence`.
+    pub leaks_below_min_confidence: u64,
     /// Decode stage.
     pub decode: DecodeStats,
     /// Flow and reassembly stage.
@@ -80,6 +94,8 @@ pub struct Config {
     pub flow: Limits,
     /// HTTP limits.
     pub http: HttpLimits,
+    /// Findings below this confidence are not reported (`--min-confidence`).
+    pub min_confidence: Confidence,
 }
 
 /// The analysis of a run: packets in, findings out.
@@ -92,6 +108,8 @@ pub struct Analyzer {
     bytes: u64,
     leaking_requests: u64,
     leaks: u64,
+    below_min_confidence: u64,
+    min_confidence: Confidence,
 }
 
 impl Analyzer {
@@ -106,6 +124,8 @@ impl Analyzer {
             bytes: 0,
             leaking_requests: 0,
             leaks: 0,
+            below_min_confidence: 0,
+            min_confidence: config.min_confidence,
         }
     }
 
@@ -141,6 +161,7 @@ impl Analyzer {
             bytes: self.bytes,
             leaking_requests: self.leaking_requests,
             leaks: self.leaks,
+            leaks_below_min_confidence: self.below_min_confidence,
             decode: self.decode.clone(),
             flow: self.flows.stats().clone(),
             http: self.http.stats().clone(),
@@ -149,12 +170,25 @@ impl Analyzer {
 
     fn publish(&mut self, found: &mut dyn FnMut(Finding)) {
         for request in self.http.take_requests() {
-            let leaks = self.detector.inspect(&request.headers);
+            let mut leaks = self.detector.inspect(&request);
+            let mut below_min_confidence = Vec::new();
+            if leaks.iter().any(|l| l.confidence < self.min_confidence) {
+                let (keep, drop) = leaks
+                    .into_iter()
+                    .partition(|l| l.confidence >= self.min_confidence);
+                leaks = keep;
+                below_min_confidence = drop;
+                self.below_min_confidence += below_min_confidence.len() as u64;
+            }
             if !leaks.is_empty() {
                 self.leaking_requests += 1;
                 self.leaks += leaks.len() as u64;
             }
-            found(Finding { request, leaks });
+            found(Finding {
+                request,
+                leaks,
+                below_min_confidence,
+            });
         }
     }
 }

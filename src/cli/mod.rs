@@ -1,5 +1,6 @@
 //! Command-line interface: argument definitions and dispatch. Each command
 //! lives in its own file and only wires library stages together.
+mod headers;
 mod inputs;
 mod scan;
 
@@ -9,10 +10,11 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use phoneleak::detect::Confidence;
 use phoneleak::flow::Limits;
 use phoneleak::http::HttpLimits;
 use phoneleak::pipeline::Config;
-use phoneleak::report::{JsonlSink, ReportOptions, Sink, TextSink};
+use phoneleak::report::{JsonlSink, ReportOptions, Sink, Tally, TextSink};
 
 #[derive(Parser)]
 #[command(
@@ -32,9 +34,14 @@ pub(crate) enum Command {
   phoneleak scan fixtures/o2-2012.pcap
   phoneleak scan --format jsonl --all-requests --show-numbers capture.pcapng
   phoneleak scan a.pcap b.pcapng captures/
+  phoneleak scan --number +447700900123 --region GB capture.pcap
+  phoneleak scan --baseline last-week.jsonl --min-confidence medium captures/
 
-Exit status: 0 no leak, 1 at least one leak, 2 a usage or input error.")]
+Exit status: 0 no leak, 1 at least one leak (not in the baseline, at or above
+--min-confidence), 2 a usage or input error.")]
     Scan(ScanArgs),
+    /// Print the catalogue of header names that carry phone numbers or subscriber IDs.
+    Headers(HeadersArgs),
     /// Capture on a network interface (needs the `live` build feature).
     Live {
         /// Arguments of the live mode.
@@ -59,7 +66,69 @@ pub(crate) struct ScanArgs {
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
+    pub detection: DetectionArgs,
+    #[command(flatten)]
     pub analysis: AnalysisArgs,
+}
+
+/// Output format of `headers`.
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum CatalogueFormat {
+    /// A readable table.
+    Text,
+    /// A JSON array of objects.
+    Json,
+}
+
+#[derive(Args)]
+pub(crate) struct HeadersArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: CatalogueFormat,
+}
+
+/// What to look for and which findings count.
+#[derive(Args)]
+pub(crate) struct DetectionArgs {
+    /// A number of yours to look for in any form and encoding (E.164, e.g.
+    /// +447700900123; national with --region). Repeatable.
+    #[arg(long = "number", value_name = "NUMBER")]
+    pub numbers: Vec<String>,
+    /// A file of numbers to look for, one per line (`#` starts a comment).
+    #[arg(long, value_name = "FILE")]
+    pub numbers_file: Option<PathBuf>,
+    /// Region for national numbers (ISO 3166 code, e.g. GB, US, DE); without
+    /// it national-only numbers are reported with no number and low confidence.
+    #[arg(long, value_name = "CC")]
+    pub region: Option<String>,
+    /// Findings below this confidence are not reported or counted.
+    #[arg(long, value_enum, default_value = "low", value_name = "LEVEL")]
+    pub min_confidence: MinConfidence,
+    /// An earlier JSON-lines output: only findings not in it count for the exit status.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+}
+
+/// `--min-confidence` values.
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum MinConfidence {
+    /// Every finding.
+    Low,
+    /// Medium and high.
+    Medium,
+    /// High only.
+    High,
+}
+
+impl MinConfidence {
+    /// The library's confidence.
+    pub fn level(self) -> Confidence {
+        match self {
+            MinConfidence::Low => Confidence::Low,
+            MinConfidence::Medium => Confidence::Medium,
+            MinConfidence::High => Confidence::High,
+        }
+    }
 }
 
 /// How findings are written (shared by every command that reports).
@@ -98,8 +167,9 @@ pub(crate) struct AnalysisArgs {
 
 impl AnalysisArgs {
     /// The analysis settings these options ask for.
-    pub fn config(&self) -> Config {
+    pub fn config(&self, min_confidence: Confidence) -> Config {
         Config {
+            min_confidence,
             flow: Limits {
                 max_flows: self.max_flows.max(1),
                 idle_timeout_secs: self.flow_timeout,
@@ -116,15 +186,15 @@ impl AnalysisArgs {
 }
 
 impl OutputArgs {
-    /// A sink for these options, writing to `out`.
-    pub fn sink<'w>(&self, out: impl Write + 'w) -> Box<dyn Sink + 'w> {
+    /// A sink for these options, writing to `out` and tallying into `tally`.
+    pub fn sink<'w>(&self, out: impl Write + 'w, tally: Tally) -> Box<dyn Sink + 'w> {
         let opts = ReportOptions {
             show_numbers: self.show_numbers,
             all_requests: self.all_requests,
         };
         match self.format {
-            Format::Text => Box::new(TextSink::new(out, opts)),
-            Format::Jsonl => Box::new(JsonlSink::new(out, opts)),
+            Format::Text => Box::new(TextSink::new(out, opts, tally)),
+            Format::Jsonl => Box::new(JsonlSink::new(out, opts, tally)),
         }
     }
 }
@@ -134,6 +204,7 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => scan::run(&args),
+        Command::Headers(args) => headers::run(&args),
         Command::Live { .. } => {
             eprintln!(
                 "phoneleak: live capture is not built in: rebuild with `cargo build --release --features live` \

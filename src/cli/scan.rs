@@ -5,19 +5,82 @@ use std::sync::Arc;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use phoneleak::capture::{self, PacketSource};
-use phoneleak::detect::Detector;
+use phoneleak::detect::{Detector, KnownNumbers, PhoneNumber, Region, number};
 use phoneleak::pipeline::Analyzer;
-use phoneleak::report::{InputError, Summary};
+use phoneleak::report::{Baseline, BaselineInfo, InputError, Summary, Tally};
 
-use super::ScanArgs;
 use super::inputs::expand_paths;
+use super::{DetectionArgs, ScanArgs};
+
+/// Reads a number the user gave: international, or national with `region`.
+fn user_number(text: &str, region: Option<Region>) -> Result<PhoneNumber, String> {
+    match number::parse(text, region) {
+        Some(p) => p.number.ok_or_else(|| {
+            "a national number: give it as +CC... or name its region with --region".to_string()
+        }),
+        None => Err("not a phone number (expected e.g. +447700900123)".to_string()),
+    }
+}
+
+/// The detector the options ask for.
+fn detector(args: &DetectionArgs) -> Result<Detector, String> {
+    let region = match &args.region {
+        Some(code) => Some(Region::parse(code).ok_or_else(|| {
+            let known: Vec<&str> = Region::codes().collect();
+            format!(
+                "--region {code}: unknown region; known: {}",
+                known.join(" ")
+            )
+        })?),
+        None => None,
+    };
+    let mut numbers: Vec<PhoneNumber> = Vec::new();
+    for n in &args.numbers {
+        numbers.push(user_number(n, region).map_err(|e| format!("--number {n}: {e}"))?);
+    }
+    if let Some(path) = &args.numbers_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("--numbers-file {}: {e}", path.display()))?;
+        for (i, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if line.is_empty() {
+                continue;
+            }
+            numbers.push(
+                user_number(line, region)
+                    .map_err(|e| format!("{}, line {}: {line}: {e}", path.display(), i + 1))?,
+            );
+        }
+    }
+    numbers.sort_by_key(PhoneNumber::e164);
+    numbers.dedup();
+    let known = KnownNumbers::new(numbers).map_err(|e| e.to_string())?;
+    Ok(Detector::with(region, known))
+}
 
 /// Runs `scan`; returns the exit status.
 pub(crate) fn run(args: &ScanArgs) -> io::Result<u8> {
+    let detector = match detector(&args.detection) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("phoneleak: {e}");
+            return Ok(2);
+        }
+    };
+    let baseline = match args.detection.baseline.as_deref().map(Baseline::load) {
+        Some(Ok(b)) => Some(b),
+        Some(Err(e)) => {
+            eprintln!("phoneleak: --baseline: {e}");
+            return Ok(2);
+        }
+        None => None,
+    };
+    let min_confidence = args.detection.min_confidence.level();
     let mut errors = Vec::new();
     let files = expand_paths(&args.paths, &mut errors);
-    let mut sink = args.output.sink(BufWriter::new(io::stdout().lock()));
-    let mut analyzer = Analyzer::new(args.analysis.config(), Arc::new(Detector::new()));
+    let tally = Tally::new(args.output.show_numbers, baseline);
+    let mut sink = args.output.sink(BufWriter::new(io::stdout().lock()), tally);
+    let mut analyzer = Analyzer::new(args.analysis.config(min_confidence), Arc::new(detector));
     let total: u64 = files
         .iter()
         .filter_map(|f| f.metadata().ok())
@@ -97,10 +160,20 @@ pub(crate) fn run(args: &ScanArgs) -> io::Result<u8> {
         eprintln!("phoneleak: {what}: {}{at}: {}", e.file, e.error);
     }
     let stats = analyzer.stats();
-    let leaked = stats.leaking_requests > 0;
+    let tally = sink.tally();
+    let new_leaks = tally.new_leaks;
+    let baseline = tally.baseline().map(|b| BaselineInfo {
+        file: b.file().to_string(),
+        entries: b.len() as u64,
+        leaks_in_baseline: tally.leaks_in_baseline,
+    });
+    let leaked = new_leaks > 0;
     sink.summary(&Summary {
         files: files.len() as u64,
         stats,
+        min_confidence,
+        new_leaks,
+        baseline,
         errors,
     })?;
     io::stdout().flush()?;
