@@ -177,6 +177,17 @@ fn b64_engine(url_safe: bool) -> GeneralPurpose {
     GeneralPurpose::new(alphabet, config)
 }
 
+/// The base64 byte a percent-escape at `i` stands for (`%2B`, `%2F`, `%3D`).
+fn escaped_token_byte(bytes: &[u8], i: usize) -> Option<u8> {
+    let (h, l) = (bytes.get(i + 1)?, bytes.get(i + 2)?);
+    match (h, l.to_ascii_uppercase()) {
+        (b'2', b'B') => Some(b'+'),
+        (b'2', b'F') => Some(b'/'),
+        (b'3', b'D') => Some(b'='),
+        _ => None,
+    }
+}
+
 fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
 }
@@ -351,8 +362,10 @@ impl KnownNumbers {
         }
     }
 
-    /// Base64 and hex tokens: decoded and scanned, digests looked up.
+    /// Base64 and hex tokens (percent-escaped `+`, `/`, `=` included, as
+    /// in query strings): decoded and scanned, digests looked up.
     fn tokens(&self, bytes: &[u8], hit: &mut impl FnMut(KnownMatch)) {
+        let mut tok = [0u8; MAX_TOKEN];
         let mut i = 0usize;
         while i < bytes.len() {
             if !bytes.get(i).copied().is_some_and(is_token_byte) {
@@ -360,18 +373,35 @@ impl KnownNumbers {
                 continue;
             }
             let start = i;
-            while bytes.get(i).copied().is_some_and(is_token_byte) {
-                i += 1;
+            let mut n = 0usize;
+            let mut padding = 0usize;
+            loop {
+                let (byte, step) = match bytes.get(i).copied() {
+                    Some(b'%') => match escaped_token_byte(bytes, i) {
+                        Some(b) => (b, 3),
+                        None => break,
+                    },
+                    Some(b) => (b, 1),
+                    None => break,
+                };
+                // Padding ends the token: at most two `=` after the body.
+                if byte == b'=' && padding < 2 && n > 0 {
+                    padding += 1;
+                    i += step;
+                    continue;
+                }
+                if padding > 0 || !is_token_byte(byte) {
+                    break;
+                }
+                if let Some(slot) = tok.get_mut(n) {
+                    *slot = byte;
+                }
+                n += 1;
+                i += step;
             }
-            let body_end = i;
-            while i < bytes.len() && i < body_end + 2 && bytes.get(i) == Some(&b'=') {
-                i += 1;
-            }
-            let Some(token) = bytes.get(start..body_end) else {
-                continue;
-            };
-            if token.len() >= 10 && token.len() <= MAX_TOKEN {
-                self.token(token, start..i, hit);
+            let body = tok.get(..n).unwrap_or_default();
+            if n <= MAX_TOKEN && body.len() >= 10 {
+                self.token(body, start..i, hit);
             }
         }
     }
@@ -568,6 +598,19 @@ mod tests {
                 assert_eq!(h[0].3, Some(enc));
             }
         }
+        // Percent-escaped in a query string.
+        let md5: [u8; 16] = md5::Md5::digest(b"447700900123").into();
+        let b = base64::engine::general_purpose::STANDARD.encode(md5);
+        let escaped = b
+            .replace('+', "%2B")
+            .replace('/', "%2F")
+            .replace('=', "%3D");
+        let h = hits(&k, &format!("/t?u={escaped}&x=1"));
+        assert_eq!(h.len(), 1, "{escaped}: {h:?}");
+        assert_eq!(
+            (h[0].0.as_str(), h[0].3),
+            (escaped.as_str(), Some(Encoding::Md5Base64))
+        );
         // Inside a longer base64 text.
         let h = hits(&k, &b64("{\"msisdn\":\"447700900123\",\"x\":1}"));
         assert_eq!(h.len(), 1, "{h:?}");

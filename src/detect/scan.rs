@@ -11,7 +11,7 @@
 use std::ops::Range;
 
 use super::catalogue;
-use super::number::{Parsed, Region, parse};
+use super::number::{Form, Parsed, Region, parse};
 
 /// Where in a request a finding was made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -288,6 +288,18 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
         key: Option<Range<usize>>,
         location: Where,
     ) -> bool {
+        self.keyed(range, key, location, true)
+    }
+
+    /// [`Self::keyed_value`], taking national-only numbers (no region to
+    /// place them) only when `national_only`.
+    fn keyed(
+        &mut self,
+        range: Range<usize>,
+        key: Option<Range<usize>>,
+        location: Where,
+        national_only: bool,
+    ) -> bool {
         let range = trim_range(self.text, range);
         if range.is_empty() {
             return false;
@@ -297,9 +309,9 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
             return false;
         };
         let value = value.trim().trim_matches('"');
-        if let Some(parsed) =
-            parse(value, self.region).filter(|p| p.number.is_some() || trunk_shaped(value))
-        {
+        let placed_or_trunk =
+            |p: &Parsed| p.number.is_some() || (national_only && trunk_shaped(value));
+        if let Some(parsed) = parse(value, self.region).filter(placed_or_trunk) {
             (self.out)(Candidate {
                 span: range,
                 key,
@@ -449,6 +461,19 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
             let mut buf = [0u8; MAX_DECODED];
             let (value, url_encoded) = percent_decode(self.slice(&span), &mut buf)?;
             let parsed = parse(value, None).filter(|p| p.number.is_some() && p.form.is_marked())?;
+            // `00` + digits alone is also how counters are zero-padded
+            // (`0049123456789`): without a key it needs grouping separators.
+            if parsed.form == Form::DoubleZero && !value.trim().contains([' ', '-', '.', '(']) {
+                return None;
+            }
+            // A signed decimal (`+29069.49`, a coordinate `+51.4779`) is no
+            // number; nor is anything shorter than 8 digits without a key.
+            let dots = value.matches('.').count();
+            if (dots == 1 && !value.contains([' ', '-', '(']))
+                || parsed.number.as_ref().is_some_and(|n| n.digits().len() < 8)
+            {
+                return None;
+            }
             let span_end = span.end;
             (self.out)(Candidate {
                 span,
@@ -504,7 +529,8 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
             if let Some(params) = params {
                 self.pairs(params, b";", Where::Uri);
             }
-            let found = previous_phone && self.keyed_value(name.clone(), None, Where::Uri);
+            // A path segment is often an id: only a placed number counts.
+            let found = previous_phone && self.keyed(name.clone(), None, Where::Uri, false);
             if !found {
                 self.markers(name.clone(), None, Where::Uri);
             }
@@ -693,6 +719,12 @@ mod tests {
             "/p?phone=0123456789",
             "/p?phone=99999999999",
             "/p?tel=1",
+            "/p?order=0049123456789",
+            "/story/0068848589",
+            "/mobile/0612345678",
+            "/p?geo=+44.1234567,-0.1234567",
+            "/p?amount=+29069.49",
+            "/p?x=+2901234",
         ] {
             let got = scan(target, |s| s.url(0..target.len()));
             assert!(got.is_empty(), "{target}: {got:?}");
@@ -705,9 +737,11 @@ mod tests {
         let got = scan(v, |s| s.pairs(0..v.len(), b",;&", Where::Header));
         assert_eq!(got.len(), 1, "{got:?}");
         assert_eq!(got[0].0, "+44 7700 900123");
-        let v = "call 00447700900123 now";
+        let v = "call 0044 7700 900123 now";
         let got = scan(v, |s| s.pairs(0..v.len(), b",;&", Where::Header));
-        assert_eq!(got[0].0, "00447700900123");
+        assert_eq!(got[0].0, "0044 7700 900123");
+        let v = "call 00447700900123 now";
+        assert!(scan(v, |s| s.pairs(0..v.len(), b",;&", Where::Header)).is_empty());
         let v = "+44 7700 900123 10";
         let got = scan(v, |s| s.pairs(0..v.len(), b",;&", Where::Header));
         assert_eq!(got[0].0, "+44 7700 900123", "shrinks to a valid number");
