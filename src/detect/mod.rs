@@ -898,6 +898,138 @@ mod tests {
     }
 
     #[test]
+    fn nothing_found_allocates_no_leak_list() {
+        let known = KnownNumbers::new(vec![num("+447700900123")]).unwrap();
+        let det = Detector::with(Region::parse("GB"), known);
+        let headers = [
+            h("Host", "example.com"),
+            h("Cookie", "session=3f9cabe1d04c; visits=12; line=2"),
+            h("Referer", "http://example.com/a?b=1&phone_model=GT-I9100"),
+            h("X-Request-ID", "4bf92f35-77b3-4da6-a3ce-929d0e0e4736"),
+            h("Authorization", "Bearer NDQ3NzAwOTAwMTI0"),
+            h("X-Balance", "+29069.49"),
+        ];
+        let v = det.inspect_parts("GET", "/p?id=123456789012&cb=1362398400123", &headers);
+        assert!(v.is_empty(), "{v:?}");
+        assert_eq!(v.capacity(), 0);
+    }
+
+    #[test]
+    fn value_findings_and_their_masks() {
+        let det = Detector::new();
+        let headers = [
+            h("Cookie", "a=1; msisdn=447700900123"),
+            h("X-Note", "call +44 7700 900123 today"),
+            h("Referer", "http://x.example/p?mobile=%2B447700900456"),
+        ];
+        let uri = "/q?to=%2B44%207700%20900123";
+        let leaks = det.inspect_parts("GET", uri, &headers);
+        let got: Vec<_> = leaks
+            .iter()
+            .map(|l| {
+                (
+                    l.place,
+                    l.location,
+                    l.kind,
+                    l.confidence,
+                    l.key_text(uri, &headers),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    Place::Header(0),
+                    Where::Cookie,
+                    LeakKind::PhoneNumberValue,
+                    Confidence::High,
+                    Some("msisdn")
+                ),
+                (
+                    Place::Header(1),
+                    Where::Header,
+                    LeakKind::PhoneNumberValue,
+                    Confidence::Medium,
+                    None
+                ),
+                (
+                    Place::Header(2),
+                    Where::Query,
+                    LeakKind::PhoneNumberValue,
+                    Confidence::High,
+                    Some("mobile")
+                ),
+                (
+                    Place::Target,
+                    Where::Query,
+                    LeakKind::PhoneNumberValue,
+                    Confidence::Medium,
+                    Some("to")
+                ),
+            ]
+        );
+        let all: Vec<&Leak> = leaks.iter().collect();
+        let masked: Vec<String> = headers
+            .iter()
+            .enumerate()
+            .map(|(i, x)| mask_text(&x.value, Place::Header(i), &all))
+            .collect();
+        assert_eq!(masked[0], "a=1; msisdn=44*******123");
+        assert_eq!(masked[1], "call +44 **** ***123 today");
+        assert_eq!(masked[2], "http://x.example/p?mobile=%2B44*******456");
+        assert_eq!(
+            mask_text(uri, Place::Target, &all),
+            "/q?to=%2B44%20****%20***123"
+        );
+        // A number found anywhere is masked everywhere it appears.
+        assert_eq!(
+            mask_text("x 447700900123 y", Place::Header(9), &all),
+            "x 44*******123 y"
+        );
+    }
+
+    #[test]
+    fn catalogued_values_decoded_and_placed() {
+        let l = one("X-MSISDN", "NDQ3NzAwOTAwMTIz").unwrap();
+        assert_eq!(
+            (l.confidence, l.encoding),
+            (Confidence::High, Some(Encoding::Base64))
+        );
+        assert_eq!(l.number.unwrap().e164(), "+447700900123");
+        let l = one("X-MSISDN", "343437373030393030313233").unwrap();
+        assert_eq!(l.encoding, Some(Encoding::Hex));
+        let l = one("x-up-calling-line-id", "0447700900123").unwrap();
+        assert_eq!(
+            (l.confidence, l.form),
+            (Confidence::Medium, Some(Form::ZeroInternational))
+        );
+        let gb = Detector::with(Region::parse("GB"), KnownNumbers::default());
+        let v = gb.inspect_parts("GET", "/", &[h("X-MSISDN", "07700 900123")]);
+        assert_eq!(v[0].number.as_ref().unwrap().e164(), "+447700900123");
+        assert_eq!(
+            (v[0].confidence, v[0].form),
+            (Confidence::Medium, Some(Form::National))
+        );
+        // Known numbers do not repeat what a catalogued header found.
+        let known = KnownNumbers::new(vec![num("+447700900123")]).unwrap();
+        let k = Detector::with(None, known);
+        let v = k.inspect_parts(
+            "GET",
+            "/",
+            &[h("X-MSISDN", "447700900123"), h("X-Other", "u447700900123")],
+        );
+        let kinds: Vec<_> = v.iter().map(|l| (l.place, l.kind)).collect();
+        assert_eq!(
+            kinds,
+            [
+                (Place::Header(0), LeakKind::MsisdnHeader),
+                (Place::Header(1), LeakKind::KnownNumber)
+            ]
+        );
+    }
+
+    #[test]
     fn several_leaks_in_header_order() {
         let headers = [
             h("X-UIDH", "abcdef"),
