@@ -103,6 +103,11 @@ const PHONE_SUFFIXES: &[&str] = &[
     "telno",
 ];
 
+/// Stems of every entry of [`PHONE_WORDS`] and [`PHONE_SUFFIXES`].
+const PHONE_STEMS: &[&str] = &[
+    "ani", "callerid", "cell", "cli", "line", "mdn", "mob", "msisdn", "phone", "tel",
+];
+
 /// Longest key looked at (longer keys are never phone-like).
 const MAX_KEY: usize = 64;
 
@@ -132,6 +137,14 @@ pub fn is_phone_key(key: &str) -> bool {
         }
     }
     let letters = letters.get(..n).unwrap_or_default();
+    // Every phone word and suffix contains one of these stems: most keys
+    // (`id`, `session`, `utm_source`) stop here.
+    if !PHONE_STEMS
+        .iter()
+        .any(|stem| letters.windows(stem.len()).any(|w| w == stem.as_bytes()))
+    {
+        return false;
+    }
     if PHONE_SUFFIXES
         .iter()
         .any(|s| letters.ends_with(s.as_bytes()))
@@ -516,7 +529,7 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
         if let Some(q) = query {
             self.pairs(q, b"&;", Where::Query);
         }
-        let mut previous_phone = false;
+        let mut previous_phone: Option<Range<usize>> = None;
         for segment in split_ranges(text, path, b"/") {
             let seg = self.slice(&segment);
             let (name, params) = match seg.find(';') {
@@ -530,13 +543,16 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
                 self.pairs(params, b";", Where::Uri);
             }
             // A path segment is often an id: only a placed number counts.
-            let found = previous_phone && self.keyed(name.clone(), None, Where::Uri, false);
+            let found = previous_phone
+                .take()
+                .is_some_and(|key| self.keyed(name.clone(), Some(key), Where::Uri, false));
             if !found {
                 self.markers(name.clone(), None, Where::Uri);
             }
             let mut kbuf = [0u8; MAX_DECODED];
             previous_phone = percent_decode(self.slice(&name), &mut kbuf)
-                .is_some_and(|(k, _)| !k.is_empty() && is_phone_key(k));
+                .is_some_and(|(k, _)| !k.is_empty() && is_phone_key(k))
+                .then_some(name);
         }
     }
 }
@@ -638,6 +654,13 @@ mod tests {
             "climate",
         ] {
             assert!(!is_phone_key(k), "{k}");
+        }
+    }
+
+    #[test]
+    fn stems_cover_every_word_and_suffix() {
+        for w in PHONE_WORDS.iter().chain(PHONE_SUFFIXES) {
+            assert!(PHONE_STEMS.iter().any(|s| w.contains(s)), "{w}");
         }
     }
 
