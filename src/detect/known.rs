@@ -188,6 +188,37 @@ fn escaped_token_byte(bytes: &[u8], i: usize) -> Option<u8> {
     }
 }
 
+/// True when a hex token may hold a group of five or more ASCII digits:
+/// five aligned pairs `3` + decimal digit in a row. Other hex tokens are
+/// decoded only when they have a digest's length.
+fn hex_may_hold_digits(token: &[u8]) -> bool {
+    let mut run = 0usize;
+    for pair in token.chunks_exact(2) {
+        if matches!(pair, [b'3', b'0'..=b'9']) {
+            run += 1;
+            if run >= 5 {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    false
+}
+
+/// True when a base64 token may hold a group of five or more ASCII digits:
+/// five digits in a row always contain three aligned on a 3-byte group,
+/// which encode as `[MNO][DTjz][AEIMQUYcgk][w-z0-5]`. Other base64 tokens
+/// are decoded only when they have a digest's length.
+fn b64_may_hold_digits(token: &[u8]) -> bool {
+    token.chunks_exact(4).any(|g| match g {
+        [b'M' | b'N' | b'O', b'D' | b'T' | b'j' | b'z', c, d] => {
+            b"AEIMQUYcgk".contains(c) && matches!(d, b'w'..=b'z' | b'0'..=b'5')
+        }
+        _ => false,
+    })
+}
+
 fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
 }
@@ -420,6 +451,11 @@ impl KnownNumbers {
         };
         // Hexadecimal.
         if token.len().is_multiple_of(2) && token.iter().all(u8::is_ascii_hexdigit) {
+            let digest_len = matches!(token.len(), 32 | 40 | 64);
+            let digits = hex_may_hold_digits(token);
+            if !digest_len && !digits {
+                return;
+            }
             let n = token.len() / 2;
             for (k, pair) in token.chunks_exact(2).enumerate() {
                 if let (Some(slot), [h, l]) = (buf.get_mut(k), pair)
@@ -446,6 +482,10 @@ impl KnownNumbers {
         }
         // Base64: the standard alphabet, or the URL-safe one when the token
         // uses it (both agree on letters and digits).
+        let digest_len = matches!(token.len(), 22 | 27 | 43);
+        if !digest_len && !b64_may_hold_digits(token) {
+            return;
+        }
         let url_safe = token.iter().any(|b| matches!(b, b'-' | b'_'));
         if url_safe && token.iter().any(|b| matches!(b, b'+' | b'/')) {
             return;
@@ -623,6 +663,23 @@ mod tests {
         ] {
             assert!(hits(&k, &text).is_empty(), "{text}");
         }
+    }
+
+    #[test]
+    fn prefilters_pass_every_digit_triple() {
+        // Every aligned triple of ASCII digits passes the base64 prefilter,
+        // and five digits at any offset contain one.
+        for n in 0..1000 {
+            let t = format!("{n:03}");
+            assert!(b64_may_hold_digits(b64(&t).as_bytes()), "{t}");
+        }
+        for prefix in ["", "a", "ab"] {
+            let t = format!("{prefix}90123x");
+            assert!(b64_may_hold_digits(b64(&t).as_bytes()), "{t}");
+        }
+        assert!(!b64_may_hold_digits(b"QWxhZGRpbjpvcGVuIHNlc2FtZQ"));
+        assert!(hex_may_hold_digits(hex(b"ab90123").as_bytes()));
+        assert!(!hex_may_hold_digits(hex(b"ab9012").as_bytes()));
     }
 
     #[test]
