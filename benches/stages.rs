@@ -150,8 +150,20 @@ fn detect_request(bencher: divan::Bencher, leaking: bool) {
         .into_iter()
         .filter(|h| leaking || !h.name.starts_with("x-up"))
         .collect();
+    let request = phoneleak::http::Request {
+        ts: phoneleak::time::Timestamp(0),
+        client: "10.0.0.1:40000".parse().expect("address"),
+        server: "192.0.2.1:80".parse().expect("address"),
+        flow_id: 1,
+        method: head.method,
+        uri: head.uri,
+        version: head.version,
+        headers,
+        truncated: false,
+        flow_order: (0, 0),
+    };
     let detector = Detector::new();
-    bencher.bench(|| detector.inspect(divan::black_box(&headers)).len());
+    bencher.bench(|| detector.inspect(divan::black_box(&request)).len());
 }
 
 /// The whole pipeline over a fixture, packets already in memory.

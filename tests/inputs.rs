@@ -344,7 +344,9 @@ fn a_mixed_folder_skips_what_is_not_a_capture_and_goes_on() {
         "jsonl",
         "fixtures/links.pcapng",
     ]));
-    assert_eq!(requests.first(), o2.first().as_ref());
-    assert_eq!(requests.last(), links.iter().rev().nth(1).as_ref());
-    assert_eq!(requests.len(), o2.len() - 1 + links.len() - 1);
+    let o2: Vec<&Value> = o2.iter().filter(|v| v["type"] == "request").collect();
+    let links: Vec<&Value> = links.iter().filter(|v| v["type"] == "request").collect();
+    assert_eq!(requests.first(), o2.first());
+    assert_eq!(requests.last(), links.last());
+    assert_eq!(requests.len(), o2.len() + links.len());
 }

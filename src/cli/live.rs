@@ -14,9 +14,9 @@ use phoneleak::capture::CaptureStats;
 use phoneleak::capture::live::{
     self, DEFAULT_SNAPLEN, LiveCapture, LiveError, LiveOptions, StopHandle,
 };
-use phoneleak::detect::Detector;
+use phoneleak::detect::{Confidence, Detector};
 use phoneleak::pipeline::{Analyzer, Finding};
-use phoneleak::report::{InputError, Sink, Summary};
+use phoneleak::report::{InputError, Sink, Summary, Tally};
 use phoneleak::time::Timestamp;
 
 use super::{AnalysisArgs, OutputArgs};
@@ -128,14 +128,18 @@ pub(crate) fn run(args: &LiveArgs) -> io::Result<u8> {
         args.snaplen
     );
 
-    let mut sink = match args.output.sinks(vec![cap.interface().to_string()]) {
+    let tally = Tally::new(args.output.show_numbers, None);
+    let mut sink = match args.output.sinks(vec![cap.interface().to_string()], tally) {
         Ok(sink) => sink,
         Err(message) => {
             eprintln!("phoneleak: {message}");
             return Ok(2);
         }
     };
-    let mut analyzer = Analyzer::new(args.analysis.config(), Arc::new(Detector::new()));
+    let mut analyzer = Analyzer::new(
+        args.analysis.config(Confidence::Low),
+        Arc::new(Detector::new()),
+    );
     let status = status_line();
     let mut write_error: Option<io::Error> = None;
     let mut failure: Option<LiveError> = None;
@@ -221,10 +225,14 @@ pub(crate) fn run(args: &LiveArgs) -> io::Result<u8> {
     }
     let stats = analyzer.stats();
     let leaked = stats.leaking_requests > 0;
+    let new_leaks = sink.tally().new_leaks;
     sink.summary(&Summary {
         files: 0,
         capture: Some(capture),
         stats,
+        min_confidence: Confidence::Low,
+        new_leaks,
+        baseline: None,
         errors,
     })?;
     io::stdout().flush()?;

@@ -1,5 +1,6 @@
 //! Command-line interface: argument definitions and dispatch. Each command
 //! lives in its own file and only wires library stages together.
+mod headers;
 mod inputs;
 #[cfg(feature = "live")]
 mod live;
@@ -14,11 +15,12 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use phoneleak::decode::DefragLimits;
+use phoneleak::detect::Confidence;
 use phoneleak::flow::Limits;
 use phoneleak::http::HttpLimits;
 use phoneleak::pipeline::Config;
 use phoneleak::report::{
-    FanOut, FindingsOnly, HtmlSink, JsonlSink, ReportOptions, Sink, SummaryOnly, TextSink,
+    FanOut, FindingsOnly, HtmlSink, JsonlSink, ReportOptions, Sink, Tally, TextSink,
 };
 
 #[derive(Parser)]
@@ -52,20 +54,25 @@ pub(crate) enum Command {
   ssh sensor 'tcpdump -i eth0 -w -' | phoneleak scan --html report.html -
   zcat old.pcap.gz | phoneleak scan --quiet --format jsonl -
   phoneleak scan -o findings.jsonl --format jsonl captures/
+  phoneleak scan --number +447700900123 --region GB capture.pcap
+  phoneleak scan --baseline last-week.jsonl --min-confidence medium captures/
 
 Compression (gzip, zstd) and format (pcap, pcapng) are recognised by their
 first bytes, not by the file name. Ctrl-C stops reading and still writes the
 summary and the HTML report.
 
-Exit status: 0 no leak, 1 at least one leak, 2 a usage or input error.")]
-    Scan(ScanArgs),
+Exit status: 0 no leak, 1 at least one leak (not in the baseline, at or above
+--min-confidence), 2 a usage or input error.")]
+    Scan(Box<ScanArgs>),
     /// Capture on a network interface and report leaks as they happen.
     #[cfg(feature = "live")]
     #[command(after_help = live::LIVE_HELP)]
-    Live(live::LiveArgs),
+    Live(Box<live::LiveArgs>),
     /// List the interfaces live capture can use.
     #[cfg(feature = "live")]
     Interfaces,
+    /// Print the catalogue of header names that carry phone numbers or subscriber IDs.
+    Headers(HeadersArgs),
     /// Capture on a network interface (needs the `live` build feature).
     #[cfg(not(feature = "live"))]
     #[command(after_help = "Examples:
@@ -128,10 +135,72 @@ pub(crate) struct ScanArgs {
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
+    pub detection: DetectionArgs,
+    #[command(flatten)]
     pub analysis: AnalysisArgs,
     /// Analysis threads (default: one per core). Output is the same for any number.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+}
+
+/// Output format of `headers`.
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum CatalogueFormat {
+    /// A readable table.
+    Text,
+    /// A JSON array of objects.
+    Json,
+}
+
+#[derive(Args)]
+pub(crate) struct HeadersArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: CatalogueFormat,
+}
+
+/// What to look for and which findings count.
+#[derive(Args)]
+pub(crate) struct DetectionArgs {
+    /// A number of yours to look for in any form and encoding (E.164, e.g.
+    /// +447700900123; national with --region). Repeatable.
+    #[arg(long = "number", value_name = "NUMBER")]
+    pub numbers: Vec<String>,
+    /// A file of numbers to look for, one per line (`#` starts a comment).
+    #[arg(long, value_name = "FILE")]
+    pub numbers_file: Option<PathBuf>,
+    /// Region for national numbers (ISO 3166 code, e.g. GB, US, DE); without
+    /// it national-only numbers are reported with no number and low confidence.
+    #[arg(long, value_name = "CC")]
+    pub region: Option<String>,
+    /// Findings below this confidence are not reported or counted.
+    #[arg(long, value_enum, default_value = "low", value_name = "LEVEL")]
+    pub min_confidence: MinConfidence,
+    /// An earlier JSON-lines output: only findings not in it count for the exit status.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+}
+
+/// `--min-confidence` values.
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum MinConfidence {
+    /// Every finding.
+    Low,
+    /// Medium and high.
+    Medium,
+    /// High only.
+    High,
+}
+
+impl MinConfidence {
+    /// The library's confidence.
+    pub fn level(self) -> Confidence {
+        match self {
+            MinConfidence::Low => Confidence::Low,
+            MinConfidence::Medium => Confidence::Medium,
+            MinConfidence::High => Confidence::High,
+        }
+    }
 }
 
 /// How findings are written (shared by every command that reports).
@@ -187,8 +256,9 @@ pub(crate) struct AnalysisArgs {
 
 impl AnalysisArgs {
     /// The analysis settings these options ask for.
-    pub fn config(&self) -> Config {
+    pub fn config(&self, min_confidence: Confidence) -> Config {
         Config {
+            min_confidence,
             flow: Limits {
                 max_flows: self.max_flows.max(1),
                 idle_timeout_secs: self.flow_timeout,
@@ -217,31 +287,35 @@ impl OutputArgs {
         }
     }
 
-    /// A sink of the chosen format, writing to `out`.
-    pub fn sink<'w>(&self, out: impl Write + 'w, color: bool) -> Box<dyn Sink + 'w> {
+    /// A sink of the chosen format, writing to `out`, tallying into `tally`.
+    pub fn sink<'w>(&self, out: impl Write + 'w, color: bool, tally: Tally) -> Box<dyn Sink + 'w> {
         let opts = self.report_options();
         match self.format {
-            Format::Text => Box::new(TextSink::new(out, opts).with_color(color)),
-            Format::Jsonl => Box::new(JsonlSink::new(out, opts)),
+            Format::Text => Box::new(TextSink::new(out, opts, tally).with_color(color)),
+            Format::Jsonl => Box::new(JsonlSink::new(out, opts, tally)),
         }
     }
 
     /// Every sink these options ask for: the findings on standard output or in
     /// the `-o` file, the summary where it belongs, the HTML report. `inputs`
     /// names the inputs in the HTML report. Fails when a file cannot be created.
-    pub fn sinks(&self, inputs: Vec<String>) -> Result<FanOut<'static>, String> {
+    /// `tally` goes to the main output, whose count of new leaks sets the exit status.
+    pub fn sinks(&self, inputs: Vec<String>, tally: Tally) -> Result<FanOut<'static>, String> {
         let mut fan = FanOut::new();
         let (main, summary_in_main) = match &self.output {
             Some(path) => {
                 let file = create(path)?;
                 // A JSON-lines file is a record: it keeps its summary even with --quiet.
                 let jsonl = matches!(self.format, Format::Jsonl);
-                (self.sink(BufWriter::new(file), false), jsonl)
+                (self.sink(BufWriter::new(file), false, tally), jsonl)
             }
             None => {
                 let stdout = io::stdout();
                 let color = colours_on(&stdout);
-                (self.sink(BufWriter::new(stdout.lock()), color), !self.quiet)
+                (
+                    self.sink(BufWriter::new(stdout.lock()), color, tally),
+                    !self.quiet,
+                )
             }
         };
         if summary_in_main {
@@ -252,8 +326,11 @@ impl OutputArgs {
         if self.output.is_some() && !self.quiet {
             let stderr = io::stderr();
             let color = colours_on(&stderr);
-            let text = TextSink::new(stderr, self.report_options()).with_color(color);
-            fan.push(Box::new(SummaryOnly(text)));
+            let side = Tally::new(self.show_numbers, None);
+            let text = TextSink::new(stderr, self.report_options(), side)
+                .with_color(color)
+                .summary_only();
+            fan.push(Box::new(text));
         }
         if let Some(path) = &self.html {
             let file = create(path)?;
@@ -283,6 +360,7 @@ pub fn run() -> ExitCode {
         Command::Scan(args) => scan::run(&args),
         Command::Completions { shell } => shell::completions(shell),
         Command::Man { command } => shell::man(command.as_deref()),
+        Command::Headers(args) => headers::run(&args),
         #[cfg(feature = "live")]
         Command::Live(args) => live::run(&args),
         #[cfg(feature = "live")]

@@ -8,15 +8,77 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use phoneleak::capture::{
     self, BlockSource, CaptureError, Compression, Input, PacketBlock, PacketSource,
 };
-use phoneleak::detect::Detector;
+use phoneleak::detect::{Detector, KnownNumbers, PhoneNumber, Region, number};
 use phoneleak::pipeline::{Analyzer, Config, Finding, Stats, parallel};
-use phoneleak::report::{InputError, Sink, Summary};
+use phoneleak::report::{Baseline, BaselineInfo, InputError, Sink, Summary, Tally};
 
-use super::ScanArgs;
 use super::inputs::expand_paths;
+use super::{DetectionArgs, ScanArgs};
+
+/// Reads a number the user gave: international, or national with `region`.
+fn user_number(text: &str, region: Option<Region>) -> Result<PhoneNumber, String> {
+    match number::parse(text, region) {
+        Some(p) => p.number.ok_or_else(|| {
+            "a national number: give it as +CC... or name its region with --region".to_string()
+        }),
+        None => Err("not a phone number (expected e.g. +447700900123)".to_string()),
+    }
+}
+
+/// The detector the options ask for.
+fn detector(args: &DetectionArgs) -> Result<Detector, String> {
+    let region = match &args.region {
+        Some(code) => Some(Region::parse(code).ok_or_else(|| {
+            let known: Vec<&str> = Region::codes().collect();
+            format!(
+                "--region {code}: unknown region; known: {}",
+                known.join(" ")
+            )
+        })?),
+        None => None,
+    };
+    let mut numbers: Vec<PhoneNumber> = Vec::new();
+    for n in &args.numbers {
+        numbers.push(user_number(n, region).map_err(|e| format!("--number {n}: {e}"))?);
+    }
+    if let Some(path) = &args.numbers_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("--numbers-file {}: {e}", path.display()))?;
+        for (i, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if line.is_empty() {
+                continue;
+            }
+            numbers.push(
+                user_number(line, region)
+                    .map_err(|e| format!("{}, line {}: {line}: {e}", path.display(), i + 1))?,
+            );
+        }
+    }
+    numbers.sort_by_key(PhoneNumber::e164);
+    numbers.dedup();
+    let known = KnownNumbers::new(numbers).map_err(|e| e.to_string())?;
+    Ok(Detector::with(region, known))
+}
 
 /// Runs `scan`; returns the exit status.
 pub(crate) fn run(args: &ScanArgs) -> io::Result<u8> {
+    let detector = match detector(&args.detection) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("phoneleak: {e}");
+            return Ok(2);
+        }
+    };
+    let baseline = match args.detection.baseline.as_deref().map(Baseline::load) {
+        Some(Ok(b)) => Some(b),
+        Some(Err(e)) => {
+            eprintln!("phoneleak: --baseline: {e}");
+            return Ok(2);
+        }
+        None => None,
+    };
+    let min_confidence = args.detection.min_confidence.level();
     let quiet = args.output.quiet;
     let mut errors = Vec::new();
     let inputs = expand_paths(&args.paths, &mut errors);
@@ -27,7 +89,11 @@ pub(crate) fn run(args: &ScanArgs) -> io::Result<u8> {
         );
         return Ok(2);
     }
-    let mut sink = match args.output.sinks(inputs.iter().map(Input::name).collect()) {
+    let tally = Tally::new(args.output.show_numbers, baseline);
+    let mut sink = match args
+        .output
+        .sinks(inputs.iter().map(Input::name).collect(), tally)
+    {
         Ok(sink) => sink,
         Err(message) => {
             eprintln!("phoneleak: {message}");
@@ -35,8 +101,8 @@ pub(crate) fn run(args: &ScanArgs) -> io::Result<u8> {
         }
     };
     let interrupted = on_interrupt();
-    let detector = Arc::new(Detector::new());
-    let config = args.analysis.config();
+    let detector = Arc::new(detector);
+    let config = args.analysis.config(min_confidence);
     let threads = args.threads.unwrap_or_else(default_threads).max(1);
     let mut stats = Stats::default();
     let reads_stdin = inputs.contains(&Input::Stdin);
@@ -156,11 +222,21 @@ pub(crate) fn run(args: &ScanArgs) -> io::Result<u8> {
             inputs.len()
         );
     }
-    let leaked = stats.leaking_requests > 0;
+    let tally = sink.tally();
+    let new_leaks = tally.new_leaks;
+    let baseline = tally.baseline().map(|b| BaselineInfo {
+        file: b.file().to_string(),
+        entries: b.len() as u64,
+        leaks_in_baseline: tally.leaks_in_baseline,
+    });
+    let leaked = new_leaks > 0;
     sink.summary(&Summary {
         files: opened,
         capture: None,
         stats,
+        min_confidence,
+        new_leaks,
+        baseline,
         errors,
     })?;
     Ok(if fatal {

@@ -175,6 +175,115 @@ static ENTRIES: &[Entry] = &[
     msisdn("y-msisdn", "MSISDN (inferred from name)", 2, "carrier-billing/DCB code lists"),
 ];
 
+/// Who was seen using each catalogued name (operators, gateways, vendors),
+/// from `shared/research/msisdn-headers.md` §3, sorted by name.
+#[rustfmt::skip]
+static SEEN_BY: &[(&str, &str)] = &[
+    ("_rapmdn", "Reliance (India) WAP gw"),
+    ("_rapmin", "Reliance (India) WAP gw"),
+    ("clientid", "Sprint"),
+    ("i-msisdn", "not known (operator attribution is guesswork)"),
+    ("igcli", "not stated"),
+    ("imisdn", "not known (operator attribution is guesswork)"),
+    ("mdn", "MTS India (per Hungama code)"),
+    ("mscope-msisdn", "not known (operator attribution is guesswork)"),
+    ("msisdn", "Claro DO/PY/BR/EC (gem); Dialog Sri Lanka (encrypted); F5 BIG-IP PEM iRules"),
+    ("msisdn_number", "not known (operator attribution is guesswork)"),
+    ("nbg-imp-msisdn", "Indian operators (Hungama list)"),
+    ("rapmin", "Reliance (India) WAP gw"),
+    ("rim-device-id", "RIM/BlackBerry proxy"),
+    ("tm-user-id", "not stated (Telefónica? inferred)"),
+    ("tm_user-id", "not stated (Telefónica? inferred)"),
+    ("user-identity-forward-msisdn", "Idea Cellular (India), Singtel (code checks gw IP)"),
+    ("vzv-msisdn", "not known (operator attribution is guesswork)"),
+    ("x-access-subnym", "not stated"),
+    ("x-acr", "AT&T (test, stopped Nov 2014)"),
+    ("x-amobee-1", "Bharti Airtel (4 tests)"),
+    ("x-amobee-2", "Bharti Airtel (4 tests)"),
+    ("x-avantgo-deviceid", "AvantGo app"),
+    ("x-avantgo-userid", "AvantGo app"),
+    ("x-bam-msisdn", "not known (operator attribution is guesswork)"),
+    ("x-dcmguid", "NTT docomo"),
+    ("x-drutt-device-id", "Drutt portal"),
+    ("x-drutt-portal-user-id", "Drutt portal"),
+    ("x-drutt-portal-user-msisdn", "Drutt mobile portal platform"),
+    ("x-du-msisdn", "not known (operator attribution is guesswork)"),
+    ("x-em-guid", "EMOBILE JP"),
+    ("x-em-uid", "EMOBILE JP"),
+    ("x-fcckv2", "not stated"),
+    ("x-fh-msisdn", "not stated"),
+    ("x-forwarded-msisdn", "not known (operator attribution is guesswork)"),
+    ("x-h3g-msisdn", "Hutchison \"3\" (H3G) (inf from name)"),
+    ("x-h3g-party-user-id", "Hutchison 3 (inf)"),
+    ("x-ht-msisdn", "not known (operator attribution is guesswork)"),
+    ("x-hts-clid", "not known (attributed to Mulliner's list)"),
+    ("x-hts_clid", "not known (attributed to Mulliner's list)"),
+    ("x-hutch-msisdn", "not known (operator attribution is guesswork)"),
+    ("x-imsi", "Claro Panamá (gem); generic"),
+    ("x-jinny-cid", "Jinny Software gateway; Safaricom (Kenya) code reads it first"),
+    ("x-jinny.cid", "Jinny Software gateway; Safaricom (Kenya) code reads it first"),
+    ("x-jphone-uid", "SoftBank Mobile JP"),
+    ("x-mdn", "Tata Indicom CDMA (per Hungama code); Android MMS code sends it itself (client-side)"),
+    ("x-msisdn", "NowWAP \"Basic HHE\" default; T-Mobile (per a public proxy README); generic GGSN/PGW header-enrichment examples"),
+    ("x-msp-clid", "not stated"),
+    ("x-msp-msisdn", "not stated"),
+    ("x-nokia-alias", "Nokia gw"),
+    ("x-nokia-imsi", "Nokia gw; Claro GT/PE/AR (gem)"),
+    ("x-nokia-msisdn", "Nokia WAP gateway; Claro PR/GT/SV/HN/NI/CR/AR, Telcel MX (gem)"),
+    ("x-nx-clid", "not stated"),
+    ("x-opwv-ddm-httpmiscdd", "Vodacom (South Africa)"),
+    ("x-opwv-ddm-identity", "Vodacom (South Africa)"),
+    ("x-opwv-ddm-subscriber", "Vodacom (South Africa)"),
+    ("x-orange-cli", "Orange (inferred from the name)"),
+    ("x-orange-id", "Orange"),
+    ("x-original-msisdn", "not known (operator attribution is guesswork)"),
+    ("x-piper-id", "not stated"),
+    ("x-saucer", "not stated"),
+    ("x-source-msisdn", "not known (operator attribution is guesswork)"),
+    ("x-subscriber", "not known (operator attribution is guesswork)"),
+    ("x-tata-msisdn", "not known (operator attribution is guesswork)"),
+    ("x-uidh", "Verizon Wireless (since ~2012)"),
+    ("x-up-3gpp-imeisv", "Openwave gw"),
+    ("x-up-calling-line", "not stated"),
+    ("x-up-calling-line-id", "Openwave (UP.Link/WAP gw) feature; O2 UK + giffgaff/Tesco 2012; TeliaSonera FI; Movistar MX/PE/AR, Claro PE, TIM Brasil, Oi Brasil (per gem); many others"),
+    ("x-up-ch-msisdn", "Vivo Brasil (gem)"),
+    ("x-up-lsid", "not stated"),
+    ("x-up-nai", "Openwave gw"),
+    ("x-up-subno", "AT&T/Cingular (US) and KDDI au (JP) as an opaque ID; Claro Colombia and Claro Panamá as the MSISDN (gem)"),
+    ("x-up-subscriber-cos", "Vodacom (South Africa)"),
+    ("x-up-vodacomgw-subid", "Vodacom (South Africa) Openwave gw (inf from name)"),
+    ("x-upvodacomgw-subid", "Vodacom (South Africa) Openwave gw (inf from name)"),
+    ("x-vf-acr", "Vodafone (NL and Spain per Access Now; seen by Graham-Cumming in 2012)"),
+    ("x-wap-3gpp-imsi", "NowWAP \"Basic HHE\""),
+    ("x-wap-clientid", "Indian operators (Hungama list)"),
+    ("x-wap-fh-subscriber-info", "not stated"),
+    ("x-wap-kid", "not stated"),
+    ("x-wap-msisdn", "Claro Chile (gem)"),
+    ("x-wap-network-client-msisdn", "WAP gateways generally; used by MMSCs to identify MM1 senders (Go MMSC code)"),
+    ("x-wap-sesiones3g-mdn", "Iusacell MX (gem)"),
+    ("x-wsb-cli", "not stated"),
+    ("x-wsb-identity", "Indian operators (appears in Hungama WAP code next to other MSISDN names)"),
+    ("x-wte-msisdn", "Vodafone Web Transformation Engine (Novarra), inferred"),
+    ("x-ztgo-beareraddress", "Movistar Ecuador (gem)"),
+    ("x_mti_email", "not stated (enterprise proxy?)"),
+    ("x_mti_empid", "not stated (enterprise proxy?)"),
+    ("x_mti_username", "not stated (enterprise proxy?)"),
+    ("xmsisdn", "Indian operators (Hungama list)"),
+    ("y-msisdn", "not known (operator attribution is guesswork)"),
+];
+
+impl Entry {
+    /// Who was seen using this name (operators, gateways, vendors), or "not
+    /// stated".
+    pub fn seen_by(&self) -> &'static str {
+        SEEN_BY
+            .binary_search_by(|(n, _)| n.cmp(&self.name))
+            .ok()
+            .and_then(|i| SEEN_BY.get(i))
+            .map_or("not stated", |(_, w)| w)
+    }
+}
+
 /// All catalogued entries, sorted by name.
 pub fn entries() -> &'static [Entry] {
     ENTRIES
@@ -220,6 +329,23 @@ pub fn suffix_rule(name: &str) -> bool {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn everyone_seen_by_someone_or_not_stated() {
+        for w in SEEN_BY.windows(2) {
+            assert!(w[0].0 < w[1].0, "{}", w[1].0);
+        }
+        for e in entries() {
+            assert!(SEEN_BY.iter().any(|(n, _)| *n == e.name), "{}", e.name);
+            assert!(!e.seen_by().is_empty());
+        }
+        assert!(
+            lookup("x-up-calling-line-id")
+                .unwrap()
+                .seen_by()
+                .contains("O2 UK")
+        );
+    }
 
     #[test]
     fn sorted_unique_lowercase_and_complete_fields() {

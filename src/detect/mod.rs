@@ -1,28 +1,48 @@
-//! Leak detection: decides which headers of one request leak a subscriber's
-//! phone number (MSISDN) or another subscriber identifier.
+//! Leak detection: decides what in one request leaks a subscriber's phone
+//! number (MSISDN) or another subscriber identifier.
 //!
-//! In: the headers of one [`crate::http::Request`], in wire order. Out: one
-//! [`Leak`] per leaking header, in header order. Detection is by header name
-//! (the [`catalogue`] plus the documented suffix rule); the value decides the
-//! confidence and whether a [`PhoneNumber`] was recovered. Headers with
-//! other names are not looked at (value-based detection comes later). Empty,
-//! `-`, `null` and `unknown` values are not leaks.
+//! In: one request (method, target, headers in wire order). Out: [`Leak`]s,
+//! headers first in header order, then the request target, then the user's
+//! known numbers. Four kinds of finding:
+//! - [`LeakKind::MsisdnHeader`] and [`LeakKind::SubscriberIdHeader`]: by
+//!   header name (the [`catalogue`] and the documented suffix rule); the
+//!   value decides the confidence and whether a [`PhoneNumber`] was
+//!   recovered (also from a hex or base64 value). Empty, `-`, `null` and
+//!   `unknown` values are not leaks.
+//! - [`LeakKind::PhoneNumberValue`]: a phone number in any other header
+//!   value, a cookie pair, the query string or path of the request target,
+//!   or a URL-valued header such as `Referer` ([`scan`]). A digit run alone
+//!   is never enough: it needs a `+`/`00`/`tel:` form or a phone-like key.
+//! - [`LeakKind::KnownNumber`]: a number the user gave, in any common form or
+//!   encoding, anywhere in the request target or header values ([`known`]).
 //!
-//! Privacy: a recovered number is only ever shown masked
-//! ([`PhoneNumber::masked`], [`mask_value`]); `Debug` of a `PhoneNumber` is
-//! masked too. See `docs/headers.md`.
+//! One text span yields one finding: a known-number match that overlaps an
+//! earlier finding in the same place is dropped.
+//!
+//! Privacy: a recovered number is only ever shown masked ([`mask_text`],
+//! [`PhoneNumber::masked`], [`mask_value`]); `Debug` of a `PhoneNumber` is
+//! masked too. See `docs/headers.md` and `docs/detection.md`.
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
 pub mod catalogue;
+pub mod known;
 pub mod number;
+pub mod scan;
 
-pub use number::PhoneNumber;
+pub use known::{BuildError, Encoding, KnownMatch, KnownNumbers};
+pub use number::{Form, Parsed, PhoneNumber, Region};
+pub use scan::{Where, is_phone_key};
 
-use crate::http::Header;
-use number::parse_international;
+use std::ops::Range;
+
+use base64::Engine as _;
+
+use crate::http::{Header, Request};
+use number::parse;
+use scan::{Candidate, Scanner, is_url};
 
 /// What a leak is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LeakKind {
     /// A header that carries the phone number (MSISDN/MDN), clear or encoded.
@@ -30,23 +50,33 @@ pub enum LeakKind {
     /// A header that carries another subscriber or device identifier (IMSI,
     /// IMEI, opaque tracking ID).
     SubscriberIdHeader,
+    /// A phone number in some other header value, a cookie pair, the query
+    /// string or path of the request target, or a `Referer`'s query.
+    PhoneNumberValue,
+    /// One of the user's own numbers (`--number`), in any form or encoding.
+    KnownNumber,
 }
 
 impl LeakKind {
-    /// The kind as written in output: `msisdn-header`, `subscriber-id-header`.
+    /// The kind as written in output: `msisdn-header`,
+    /// `subscriber-id-header`, `phone-number-value`, `known-number`.
     pub fn as_str(self) -> &'static str {
         match self {
             LeakKind::MsisdnHeader => "msisdn-header",
             LeakKind::SubscriberIdHeader => "subscriber-id-header",
+            LeakKind::PhoneNumberValue => "phone-number-value",
+            LeakKind::KnownNumber => "known-number",
         }
     }
 }
 
 /// How sure the detector is that a finding is a real leak.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Confidence {
-    /// Known name, but the value did not show what was expected.
+    /// Known name, but the value did not show what was expected; or a
+    /// national-only number that no region places.
+    #[default]
     Low,
     /// Known name with a plausible value, or weaker evidence for the name.
     Medium,
@@ -63,26 +93,92 @@ impl Confidence {
             Confidence::High => "high",
         }
     }
+
+    /// Reads `low`, `medium` or `high` (any case).
+    pub fn parse(s: &str) -> Option<Confidence> {
+        [Confidence::Low, Confidence::Medium, Confidence::High]
+            .into_iter()
+            .find(|c| c.as_str().eq_ignore_ascii_case(s))
+    }
 }
 
-/// One finding in one header of a request.
+/// The text of a request a finding is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Place {
+    /// The value of the header with this index in the request's header list.
+    Header(usize),
+    /// The request target (the URI of the request line).
+    Target,
+}
+
+/// The name written as `header` for findings in the request target.
+pub const TARGET_NAME: &str = "(request-target)";
+
+/// One finding in one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Leak {
-    /// Index of the header in the request's header list.
-    pub header_index: usize,
+    /// The text it is in: a header value or the request target.
+    pub place: Place,
+    /// Where in the request, for output: header, cookie, query, uri.
+    pub location: Where,
+    /// Byte range of the cookie name or parameter key in the place's text,
+    /// when the number was the value of one.
+    pub key: Option<Range<usize>>,
+    /// Byte range of what leaked in the place's text (the number as
+    /// written, the encoded token, or the whole value for identifiers).
+    pub span: Range<usize>,
     /// What leaked.
     pub kind: LeakKind,
     /// How sure the detector is.
     pub confidence: Confidence,
-    /// The phone number recovered from the value, if any.
+    /// The phone number recovered, if any.
     pub number: Option<PhoneNumber>,
+    /// How the number was written, when a number (or national-only digits)
+    /// was read.
+    pub form: Option<Form>,
+    /// How it was encoded, when it was (`url`, `base64`, `hex`, digests).
+    pub encoding: Option<Encoding>,
 }
 
-/// Detects leaks in request headers. Stateless after construction: build
-/// once and share (it is `Send + Sync`).
+impl Leak {
+    /// The index of the header it is in; `None` for the request target.
+    pub fn header_index(&self) -> Option<usize> {
+        match self.place {
+            Place::Header(i) => Some(i),
+            Place::Target => None,
+        }
+    }
+
+    /// The text of the place this leak is in.
+    pub fn place_text<'r>(&self, uri: &'r str, headers: &'r [Header]) -> &'r str {
+        match self.place {
+            Place::Header(i) => headers.get(i).map_or("", |h| h.value.as_str()),
+            Place::Target => uri,
+        }
+    }
+
+    /// The name shown as `header`: the header's name in wire case, or
+    /// `(request-target)`.
+    pub fn place_name<'r>(&self, headers: &'r [Header]) -> &'r str {
+        match self.place {
+            Place::Header(i) => headers.get(i).map_or("", |h| h.name.as_str()),
+            Place::Target => TARGET_NAME,
+        }
+    }
+
+    /// The cookie name or parameter key, if the number was the value of one.
+    pub fn key_text<'r>(&self, uri: &'r str, headers: &'r [Header]) -> Option<&'r str> {
+        let key = self.key.clone()?;
+        self.place_text(uri, headers).get(key)
+    }
+}
+
+/// Detects leaks in requests. Immutable after construction: build once and
+/// share (it is `Send + Sync`).
 #[derive(Debug, Clone, Default)]
 pub struct Detector {
-    _private: (),
+    region: Option<Region>,
+    known: KnownNumbers,
 }
 
 /// How a header name was recognised.
@@ -117,26 +213,83 @@ fn is_blank(value: &str) -> bool {
         || !value.chars().any(char::is_alphanumeric)
 }
 
-/// Finds an international number in a header value: the whole value, else
-/// each `,`/`;`-separated part, else each whitespace-separated token.
-fn find_number(value: &str) -> Option<PhoneNumber> {
-    if let Some(n) = parse_international(value) {
-        return Some(n);
-    }
-    let mut parts = value.split([',', ';']).map(str::trim);
-    let several_parts = value.contains([',', ';']);
-    parts.find_map(|part| {
-        let whole = if several_parts {
-            parse_international(part)
-        } else {
-            None
+/// Byte ranges (within `value`) of the pieces a catalogued value is read
+/// in: the whole value, each `,`/`;`-separated part (when there are
+/// several), each whitespace-separated token of a part.
+fn pieces(value: &str) -> impl Iterator<Item = Range<usize>> + '_ {
+    let base = value.as_ptr() as usize;
+    let offset = move |s: &str| {
+        let start = (s.as_ptr() as usize).saturating_sub(base);
+        start..start + s.len()
+    };
+    let several = value.contains([',', ';']);
+    std::iter::once(0..value.len()).chain(value.split([',', ';']).flat_map(move |part| {
+        let part = part.trim();
+        let whole = several.then(|| offset(part));
+        let tokens = part
+            .split_whitespace()
+            .filter(move |t| *t != part)
+            .map(offset);
+        whole.into_iter().chain(tokens)
+    }))
+}
+
+/// Finds a number in a catalogued header value: the first piece that reads
+/// as a placed number, else the first national-only one.
+fn find_number(value: &str, region: Option<Region>) -> Option<(Range<usize>, Parsed)> {
+    let mut national_only = None;
+    for range in pieces(value) {
+        let Some(parsed) = value.get(range.clone()).and_then(|p| parse(p, region)) else {
+            continue;
         };
-        whole.or_else(|| {
-            part.split_whitespace()
-                .filter(|t| *t != part)
-                .find_map(parse_international)
-        })
-    })
+        if parsed.number.is_some() {
+            return Some((range, parsed));
+        }
+        national_only.get_or_insert((range, parsed));
+    }
+    national_only
+}
+
+/// A hex or base64 value that decodes to a written number
+/// (`343437373030393030313233`, `NDQ3NzAwOTAwMTIz`).
+fn decode_number(value: &str, region: Option<Region>) -> Option<(Parsed, Encoding)> {
+    let mut buf = [0u8; 48];
+    let bytes = value.as_bytes();
+    let n = if bytes.len().is_multiple_of(2) && bytes.iter().all(u8::is_ascii_hexdigit) {
+        let n = bytes.len() / 2;
+        for (k, pair) in bytes.chunks_exact(2).enumerate() {
+            let digit = |b: &u8| char::from(*b).to_digit(16);
+            if let ([h, l], Some(slot)) = (pair, buf.get_mut(k)) {
+                *slot = u8::try_from(digit(h)? * 16 + digit(l)?).ok()?;
+            } else {
+                return None;
+            }
+        }
+        Some((n, Encoding::Hex))
+    } else {
+        None
+    };
+    let (n, encoding) = match n {
+        Some(found) => found,
+        None => {
+            let engine = base64::engine::GeneralPurpose::new(
+                &base64::alphabet::STANDARD,
+                base64::engine::GeneralPurposeConfig::new()
+                    .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+            );
+            (engine.decode_slice(bytes, &mut buf).ok()?, Encoding::Base64)
+        }
+    };
+    let decoded = std::str::from_utf8(buf.get(..n)?).ok()?;
+    if !decoded
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'+' | b' ' | b'-'))
+    {
+        return None;
+    }
+    parse(decoded, region)
+        .filter(|p| p.number.is_some())
+        .map(|p| (p, encoding))
 }
 
 /// True for 14–16 digits (dashes and spaces allowed between): the shape of an
@@ -153,62 +306,234 @@ fn imsi_imei_shaped(value: &str) -> bool {
     (14..=16).contains(&digits)
 }
 
-impl Detector {
-    /// Builds a detector over the built-in catalogue.
-    pub fn new() -> Self {
-        Detector { _private: () }
-    }
-
-    /// Inspects one request's headers; returns the leaks in header order
-    /// (an empty, unallocated `Vec` when there are none).
-    pub fn inspect(&self, headers: &[Header]) -> Vec<Leak> {
-        let mut leaks = Vec::new();
-        for (header_index, h) in headers.iter().enumerate() {
-            let Some(m) = classify_name(&h.name) else {
-                continue;
-            };
-            let value = h.value.trim();
-            if is_blank(value) {
-                continue;
-            }
-            if let Some(leak) = judge(header_index, &m, value) {
-                leaks.push(leak);
-            }
-        }
-        leaks
+/// Pushes `leak` unless it overlaps a finding already made in the same place.
+fn push_new(leaks: &mut Vec<Leak>, leak: Leak) {
+    let overlaps = leaks.iter().any(|l| {
+        l.place == leak.place && l.span.start < leak.span.end && leak.span.start < l.span.end
+    });
+    if !overlaps {
+        leaks.push(leak);
     }
 }
 
-/// Applies the value rules to a header whose name matched.
-fn judge(header_index: usize, m: &NameMatch, value: &str) -> Option<Leak> {
-    let leak = |kind, confidence, number| Leak {
-        header_index,
+impl Detector {
+    /// A detector over the built-in catalogue, with no region and no known
+    /// number.
+    pub fn new() -> Self {
+        Detector::default()
+    }
+
+    /// A detector that places national numbers in `region` and looks for
+    /// the `known` numbers.
+    pub fn with(region: Option<Region>, known: KnownNumbers) -> Self {
+        Detector { region, known }
+    }
+
+    /// The region national numbers are placed in.
+    pub fn region(&self) -> Option<Region> {
+        self.region
+    }
+
+    /// The user's numbers looked for.
+    pub fn known(&self) -> &KnownNumbers {
+        &self.known
+    }
+
+    /// Inspects one request; returns its leaks (an empty, unallocated `Vec`
+    /// when there are none).
+    pub fn inspect(&self, request: &Request) -> Vec<Leak> {
+        self.inspect_parts(&request.method, &request.uri, &request.headers)
+    }
+
+    /// Inspects a request given by its parts: the method (unused today), the
+    /// request target and the headers in wire order.
+    pub fn inspect_parts(&self, _method: &str, uri: &str, headers: &[Header]) -> Vec<Leak> {
+        let mut leaks = Vec::new();
+        for (index, h) in headers.iter().enumerate() {
+            let place = Place::Header(index);
+            if let Some(m) = classify_name(&h.name) {
+                let value = h.value.trim();
+                if !is_blank(value) {
+                    let offset = h.value.len() - h.value.trim_start().len();
+                    if let Some(leak) = judge(place, &m, value, offset, self.region) {
+                        leaks.push(leak);
+                    }
+                }
+                continue;
+            }
+            let text = h.value.as_str();
+            let mut push = |c: Candidate| leaks.push(value_leak(place, c));
+            let mut scan = Scanner::new(text, self.region, &mut push);
+            if h.name.eq_ignore_ascii_case("cookie") {
+                scan.pairs(0..text.len(), b";", Where::Cookie);
+            } else if is_url(text) {
+                scan.url(0..text.len());
+            } else if is_phone_key(&h.name) {
+                scan.keyed_header(0..text.len());
+            } else {
+                scan.pairs(0..text.len(), b",;&", Where::Header);
+            }
+        }
+        let mut push = |c: Candidate| leaks.push(value_leak(Place::Target, c));
+        Scanner::new(uri, self.region, &mut push).url(0..uri.len());
+        if !self.known.is_empty() {
+            self.known_numbers(uri, headers, &mut leaks);
+        }
+        leaks
+    }
+
+    fn known_numbers(&self, uri: &str, headers: &[Header], leaks: &mut Vec<Leak>) {
+        let texts = headers
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                (
+                    Place::Header(i),
+                    h.value.as_str(),
+                    h.name.eq_ignore_ascii_case("cookie"),
+                )
+            })
+            .chain(std::iter::once((Place::Target, uri, false)));
+        for (place, text, cookie) in texts {
+            let query_at = match place {
+                Place::Target => Some(uri.find('?').unwrap_or(uri.len())),
+                Place::Header(_) if is_url(text) => Some(text.find('?').unwrap_or(text.len())),
+                Place::Header(_) => None,
+            };
+            self.known.find(text, |m| {
+                let location = match query_at {
+                    _ if cookie => Where::Cookie,
+                    Some(q) if m.span.start > q => Where::Query,
+                    Some(_) => Where::Uri,
+                    None => Where::Header,
+                };
+                let number = self.known.numbers().get(m.number).cloned();
+                push_new(
+                    leaks,
+                    Leak {
+                        place,
+                        location,
+                        key: None,
+                        span: m.span,
+                        kind: LeakKind::KnownNumber,
+                        confidence: Confidence::High,
+                        number,
+                        form: Some(m.form),
+                        encoding: m.encoding,
+                    },
+                );
+            });
+        }
+    }
+}
+
+/// A value-scan candidate as a finding. Confidence: a phone-like key with an
+/// international number is high; a phone-like key with a number placed by
+/// `--region` (or the `0`-international form), or a marked number (`+`,
+/// `00`, `tel:`) without such a key, is medium; national-only digits under a
+/// phone-like key are low.
+fn value_leak(place: Place, c: Candidate) -> Leak {
+    let placed = c.parsed.number.is_some();
+    let confidence = match (c.keyed, placed, c.parsed.form) {
+        (true, true, Form::National | Form::ZeroInternational) => Confidence::Medium,
+        (true, true, _) => Confidence::High,
+        (false, true, _) => Confidence::Medium,
+        (_, false, _) => Confidence::Low,
+    };
+    Leak {
+        place,
+        location: c.location,
+        key: c.key,
+        span: c.span,
+        kind: LeakKind::PhoneNumberValue,
+        confidence,
+        number: c.parsed.number,
+        form: Some(c.parsed.form),
+        encoding: c.url_encoded.then_some(Encoding::Url),
+    }
+}
+
+/// Applies the value rules to a header whose name matched. `value` is the
+/// trimmed value, starting at byte `offset` of the header's value.
+fn judge(
+    place: Place,
+    m: &NameMatch,
+    value: &str,
+    offset: usize,
+    region: Option<Region>,
+) -> Option<Leak> {
+    let whole = offset..offset + value.len();
+    let leak = |kind, confidence, span: Range<usize>, parsed: Option<Parsed>, encoding| Leak {
+        place,
+        location: Where::Header,
+        key: None,
+        span,
         kind,
         confidence,
-        number,
+        form: parsed.as_ref().map(|p| p.form),
+        number: parsed.and_then(|p| p.number),
+        encoding,
     };
+    let shifted = |r: Range<usize>| r.start + offset..r.end + offset;
     if m.by_value {
         // x-up-subno: an MSISDN at some operators, an opaque ID at others.
-        if let Some(n) = find_number(value).filter(|n| (8..=15).contains(&n.digits().len())) {
-            return Some(leak(LeakKind::MsisdnHeader, Confidence::Medium, Some(n)));
+        let found = find_number(value, None).filter(|(_, p)| {
+            p.number
+                .as_ref()
+                .is_some_and(|n| (8..=15).contains(&n.digits().len()))
+                && p.form != Form::ZeroInternational
+        });
+        if let Some((range, parsed)) = found {
+            let span = shifted(range);
+            return Some(leak(
+                LeakKind::MsisdnHeader,
+                Confidence::Medium,
+                span,
+                Some(parsed),
+                None,
+            ));
         }
-        return Some(leak(
-            LeakKind::SubscriberIdHeader,
-            subscriber_confidence(value),
-            None,
-        ));
+        let c = subscriber_confidence(value);
+        return Some(leak(LeakKind::SubscriberIdHeader, c, whole, None, None));
     }
+    let tiered = |form: Form| match form {
+        Form::National | Form::ZeroInternational => Confidence::Medium,
+        _ if m.tier == 1 => Confidence::High,
+        _ => Confidence::Medium,
+    };
     Some(match m.kind {
-        LeakKind::MsisdnHeader => match find_number(value) {
-            Some(n) if m.tier == 1 => leak(LeakKind::MsisdnHeader, Confidence::High, Some(n)),
-            Some(n) => leak(LeakKind::MsisdnHeader, Confidence::Medium, Some(n)),
-            None => leak(LeakKind::MsisdnHeader, Confidence::Low, None),
+        LeakKind::SubscriberIdHeader => {
+            let c = subscriber_confidence(value);
+            leak(LeakKind::SubscriberIdHeader, c, whole, None, None)
+        }
+        _ => match find_number(value, region) {
+            Some((range, parsed)) if parsed.number.is_some() => {
+                let c = tiered(parsed.form);
+                leak(
+                    LeakKind::MsisdnHeader,
+                    c,
+                    shifted(range),
+                    Some(parsed),
+                    None,
+                )
+            }
+            found => match decode_number(value, region) {
+                Some((parsed, encoding)) => {
+                    let c = tiered(parsed.form);
+                    leak(
+                        LeakKind::MsisdnHeader,
+                        c,
+                        whole,
+                        Some(parsed),
+                        Some(encoding),
+                    )
+                }
+                None => {
+                    let form = found.map(|(_, p)| p);
+                    leak(LeakKind::MsisdnHeader, Confidence::Low, whole, form, None)
+                }
+            },
         },
-        LeakKind::SubscriberIdHeader => leak(
-            LeakKind::SubscriberIdHeader,
-            subscriber_confidence(value),
-            None,
-        ),
     })
 }
 
@@ -241,10 +566,65 @@ pub fn mask_value(value: &str, number: Option<&PhoneNumber>) -> String {
         .unwrap_or_else(|| number::mask_opaque(value))
 }
 
+/// How many leading digits of a written number stay visible: the `00` or
+/// `0` prefix and the country code, or a national trunk prefix.
+fn visible_front(leak: &Leak) -> usize {
+    let Some(n) = &leak.number else { return 0 };
+    let cc = n.country_code().len();
+    match leak.form {
+        Some(Form::DoubleZero) => 2 + cc,
+        Some(Form::ZeroInternational) => 1 + cc,
+        Some(Form::National) => 0,
+        _ => cc,
+    }
+}
+
+/// Masks the text of one finding (its span).
+fn mask_span(text: &str, leak: &Leak) -> String {
+    if leak.encoding.is_some_and(Encoding::is_opaque) {
+        return number::mask_opaque(text);
+    }
+    match &leak.number {
+        Some(n) => number::mask_number_in(text, n)
+            .unwrap_or_else(|| number::mask_digits(text, visible_front(leak))),
+        None if leak.kind == LeakKind::PhoneNumberValue => number::mask_digits(text, 0),
+        None => number::mask_opaque(text),
+    }
+}
+
+/// Masks a text of a request (a header value or the request target) for
+/// output: the span of every finding in `place` (per [`mask_value`]'s rules;
+/// encoded tokens and identifiers wholly but their last three characters),
+/// then every other occurrence in the text of any number found in the
+/// request. Text that holds nothing found is returned unchanged.
+pub fn mask_text(text: &str, place: Place, leaks: &[&Leak]) -> String {
+    let mut spans: Vec<&Leak> = leaks.iter().copied().filter(|l| l.place == place).collect();
+    spans.sort_by_key(|l| (l.span.start, std::cmp::Reverse(l.span.end)));
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0usize;
+    for leak in spans {
+        let (start, end) = (leak.span.start.max(at), leak.span.end);
+        let (Some(before), Some(inner)) = (text.get(at..start), text.get(start..end)) else {
+            continue;
+        };
+        out.push_str(before);
+        out.push_str(&mask_span(inner, leak));
+        at = end;
+    }
+    out.push_str(text.get(at..).unwrap_or_default());
+    for n in leaks.iter().filter_map(|l| l.number.as_ref()) {
+        if let Some(masked) = number::mask_number_in(&out, n) {
+            out = masked;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+    use number::parse_international;
 
     fn h(name: &str, value: &str) -> Header {
         Header {
@@ -253,8 +633,12 @@ mod tests {
         }
     }
 
+    fn inspect(headers: &[Header]) -> Vec<Leak> {
+        Detector::new().inspect_parts("GET", "/", headers)
+    }
+
     fn one(name: &str, value: &str) -> Option<Leak> {
-        let mut v = Detector::new().inspect(&[h(name, value)]);
+        let mut v = inspect(&[h(name, value)]);
         assert!(v.len() <= 1);
         v.pop()
     }
@@ -304,14 +688,19 @@ mod tests {
             h("x-up-calling-line-id", "447700900123"),
             h("Accept", "*/*"),
         ];
-        let leaks = Detector::new().inspect(&headers);
+        let leaks = inspect(&headers);
         assert_eq!(
             leaks,
             vec![Leak {
-                header_index: 2,
+                place: Place::Header(2),
+                location: Where::Header,
+                key: None,
+                span: 0..12,
                 kind: LeakKind::MsisdnHeader,
                 confidence: Confidence::High,
                 number: Some(num("+447700900123")),
+                form: Some(Form::International),
+                encoding: None,
             }]
         );
         let n = leaks[0].number.as_ref().unwrap();
@@ -493,7 +882,6 @@ mod tests {
             ("X-Operator-MSISDN", " - "),
             ("Content-Length", "447700900123"),
             ("Host", "447700900123"),
-            ("Cookie", "msisdn=447700900123"),
             ("User-Agent", "447700900123"),
             ("X-Forwarded-For", "447700900123, 10.1.2.3"),
             ("Accept-Language", "en-GB"),
@@ -504,9 +892,141 @@ mod tests {
         ] {
             assert_eq!(one(name, value), None, "{name}: {value:?}");
         }
-        assert!(Detector::new().inspect(&[]).is_empty());
-        let v = Detector::new().inspect(&[h("Host", "a"), h("Accept", "*/*")]);
+        assert!(inspect(&[]).is_empty());
+        let v = inspect(&[h("Host", "a"), h("Accept", "*/*")]);
         assert_eq!(v.capacity(), 0, "no allocation without leaks");
+    }
+
+    #[test]
+    fn nothing_found_allocates_no_leak_list() {
+        let known = KnownNumbers::new(vec![num("+447700900123")]).unwrap();
+        let det = Detector::with(Region::parse("GB"), known);
+        let headers = [
+            h("Host", "example.com"),
+            h("Cookie", "session=3f9cabe1d04c; visits=12; line=2"),
+            h("Referer", "http://example.com/a?b=1&phone_model=GT-I9100"),
+            h("X-Request-ID", "4bf92f35-77b3-4da6-a3ce-929d0e0e4736"),
+            h("Authorization", "Bearer NDQ3NzAwOTAwMTI0"),
+            h("X-Balance", "+29069.49"),
+        ];
+        let v = det.inspect_parts("GET", "/p?id=123456789012&cb=1362398400123", &headers);
+        assert!(v.is_empty(), "{v:?}");
+        assert_eq!(v.capacity(), 0);
+    }
+
+    #[test]
+    fn value_findings_and_their_masks() {
+        let det = Detector::new();
+        let headers = [
+            h("Cookie", "a=1; msisdn=447700900123"),
+            h("X-Note", "call +44 7700 900123 today"),
+            h("Referer", "http://x.example/p?mobile=%2B447700900456"),
+        ];
+        let uri = "/q?to=%2B44%207700%20900123";
+        let leaks = det.inspect_parts("GET", uri, &headers);
+        let got: Vec<_> = leaks
+            .iter()
+            .map(|l| {
+                (
+                    l.place,
+                    l.location,
+                    l.kind,
+                    l.confidence,
+                    l.key_text(uri, &headers),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    Place::Header(0),
+                    Where::Cookie,
+                    LeakKind::PhoneNumberValue,
+                    Confidence::High,
+                    Some("msisdn")
+                ),
+                (
+                    Place::Header(1),
+                    Where::Header,
+                    LeakKind::PhoneNumberValue,
+                    Confidence::Medium,
+                    None
+                ),
+                (
+                    Place::Header(2),
+                    Where::Query,
+                    LeakKind::PhoneNumberValue,
+                    Confidence::High,
+                    Some("mobile")
+                ),
+                (
+                    Place::Target,
+                    Where::Query,
+                    LeakKind::PhoneNumberValue,
+                    Confidence::Medium,
+                    Some("to")
+                ),
+            ]
+        );
+        let all: Vec<&Leak> = leaks.iter().collect();
+        let masked: Vec<String> = headers
+            .iter()
+            .enumerate()
+            .map(|(i, x)| mask_text(&x.value, Place::Header(i), &all))
+            .collect();
+        assert_eq!(masked[0], "a=1; msisdn=44*******123");
+        assert_eq!(masked[1], "call +44 **** ***123 today");
+        assert_eq!(masked[2], "http://x.example/p?mobile=%2B44*******456");
+        assert_eq!(
+            mask_text(uri, Place::Target, &all),
+            "/q?to=%2B44%20****%20***123"
+        );
+        // A number found anywhere is masked everywhere it appears.
+        assert_eq!(
+            mask_text("x 447700900123 y", Place::Header(9), &all),
+            "x 44*******123 y"
+        );
+    }
+
+    #[test]
+    fn catalogued_values_decoded_and_placed() {
+        let l = one("X-MSISDN", "NDQ3NzAwOTAwMTIz").unwrap();
+        assert_eq!(
+            (l.confidence, l.encoding),
+            (Confidence::High, Some(Encoding::Base64))
+        );
+        assert_eq!(l.number.unwrap().e164(), "+447700900123");
+        let l = one("X-MSISDN", "343437373030393030313233").unwrap();
+        assert_eq!(l.encoding, Some(Encoding::Hex));
+        let l = one("x-up-calling-line-id", "0447700900123").unwrap();
+        assert_eq!(
+            (l.confidence, l.form),
+            (Confidence::Medium, Some(Form::ZeroInternational))
+        );
+        let gb = Detector::with(Region::parse("GB"), KnownNumbers::default());
+        let v = gb.inspect_parts("GET", "/", &[h("X-MSISDN", "07700 900123")]);
+        assert_eq!(v[0].number.as_ref().unwrap().e164(), "+447700900123");
+        assert_eq!(
+            (v[0].confidence, v[0].form),
+            (Confidence::Medium, Some(Form::National))
+        );
+        // Known numbers do not repeat what a catalogued header found.
+        let known = KnownNumbers::new(vec![num("+447700900123")]).unwrap();
+        let k = Detector::with(None, known);
+        let v = k.inspect_parts(
+            "GET",
+            "/",
+            &[h("X-MSISDN", "447700900123"), h("X-Other", "u447700900123")],
+        );
+        let kinds: Vec<_> = v.iter().map(|l| (l.place, l.kind)).collect();
+        assert_eq!(
+            kinds,
+            [
+                (Place::Header(0), LeakKind::MsisdnHeader),
+                (Place::Header(1), LeakKind::KnownNumber)
+            ]
+        );
     }
 
     #[test]
@@ -517,14 +1037,14 @@ mod tests {
             h("MSISDN", "12025550123"),
             h("x-msisdn", "12025550123"),
         ];
-        let leaks = Detector::new().inspect(&headers);
-        let idx: Vec<_> = leaks.iter().map(|l| (l.header_index, l.kind)).collect();
+        let leaks = inspect(&headers);
+        let idx: Vec<_> = leaks.iter().map(|l| (l.header_index(), l.kind)).collect();
         assert_eq!(
             idx,
             [
-                (0, LeakKind::SubscriberIdHeader),
-                (2, LeakKind::MsisdnHeader),
-                (3, LeakKind::MsisdnHeader)
+                (Some(0), LeakKind::SubscriberIdHeader),
+                (Some(2), LeakKind::MsisdnHeader),
+                (Some(3), LeakKind::MsisdnHeader)
             ]
         );
     }
@@ -697,10 +1217,17 @@ mod tests {
                 v.as_str(),
             ] {
                 let headers = [h(name, v), h(v, v)];
-                for l in det.inspect(&headers) {
-                    assert!(l.header_index < 2);
+                let leaks = det.inspect_parts("GET", v, &headers);
+                let all: Vec<&Leak> = leaks.iter().collect();
+                for l in &leaks {
+                    if let Some(i) = l.header_index() {
+                        assert!(i < 2);
+                    }
+                    let text = l.place_text(v, &headers);
+                    assert!(text.get(l.span.clone()).is_some(), "{v:?}: {l:?}");
+                    let m = mask_text(text, l.place, &all);
+                    assert_eq!(m.chars().count(), text.chars().count(), "{v:?}");
                     if let Some(n) = &l.number {
-                        let m = mask_value(&headers[l.header_index].value, Some(n));
                         assert!(!m.contains(n.national()), "{v:?} -> {m:?}");
                     }
                 }

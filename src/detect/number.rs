@@ -289,18 +289,115 @@ impl PhoneNumber {
     }
 }
 
-/// Finds the country code at the start of `digits`: `(code length, min NSN
-/// length, max NSN length)`.
-fn country_of(digits: &[u8]) -> Option<(usize, u8, u8)> {
+/// Finds the country code at the start of `digits`: `(code, code length, min
+/// NSN length, max NSN length)`.
+fn country_of(digits: &[u8]) -> Option<(u16, usize, u8, u8)> {
     let mut code: u16 = 0;
     for (i, &d) in digits.iter().take(3).enumerate() {
         code = code * 10 + u16::from(d.wrapping_sub(b'0'));
         if let Ok(at) = COUNTRIES.binary_search_by_key(&code, |&(c, _, _)| c) {
             let &(_, min, max) = COUNTRIES.get(at)?;
-            return Some((i + 1, min, max));
+            return Some((code, i + 1, min, max));
         }
     }
     None
+}
+
+/// `(NSN prefix, min length, max length)`.
+type LeadingRule = (&'static str, u8, u8);
+
+/// Leading-digit rules for the countries where they matter for false alarms:
+/// the one-digit codes (+1, +7), which would otherwise swallow many digit
+/// strings, and the countries most often met (+33, +44, +49, +86).
+/// `(code, [(NSN prefix, min length, max length)])`: the first entry whose
+/// prefix starts the NSN decides; an NSN matching no entry is rejected.
+#[rustfmt::skip]
+static LEADING: &[(u16, &[LeadingRule])] = &[
+    // NANP is checked by its own NXX-NXX rule (see `plausible_nsn`).
+    // RU: 3xx/4xx/8xx geographic, 9xx mobile; KZ: 6xx, 7xx.
+    (7, &[("3", 10, 10), ("4", 10, 10), ("6", 10, 10), ("7", 10, 10), ("8", 10, 10), ("9", 10, 10)]),
+    // FR: 1-5 geographic, 6/7 mobile, 8 special, 9 VoIP; never 0.
+    (33, &[("1", 9, 9), ("2", 9, 9), ("3", 9, 9), ("4", 9, 9), ("5", 9, 9), ("6", 9, 9), ("7", 9, 9), ("8", 9, 9), ("9", 9, 9)]),
+    // GB: 1/2 geographic, 3 non-geographic, 5 corporate/VoIP, 7 mobile, 8 freephone, 9 premium; 4 and 6 unused.
+    (44, &[("1", 9, 10), ("2", 10, 10), ("3", 10, 10), ("5", 10, 10), ("7", 10, 10), ("8", 9, 10), ("9", 10, 10)]),
+    // DE: 15x/16x/17x mobile (10-11 digits), other 1x services, 2-9 geographic.
+    (49, &[("15", 10, 11), ("16", 10, 11), ("17", 10, 11), ("1", 6, 13), ("2", 6, 12), ("3", 6, 12), ("4", 6, 12),
+           ("5", 6, 12), ("6", 6, 12), ("7", 6, 12), ("8", 6, 12), ("9", 6, 12)]),
+    // CN: 13x-19x mobile (11 digits), 10 Beijing, 2x two-digit areas, 3-9 three-digit areas.
+    (86, &[("10", 10, 10), ("13", 11, 11), ("14", 11, 11), ("15", 11, 11), ("16", 11, 11), ("17", 11, 11),
+           ("18", 11, 11), ("19", 11, 11), ("2", 10, 10), ("3", 10, 11), ("4", 10, 11), ("5", 10, 11),
+           ("6", 10, 11), ("7", 10, 11), ("8", 10, 11), ("9", 10, 11)]),
+];
+
+/// Country codes whose national significant numbers may start with `0`
+/// (Italian fixed lines, the 10-digit plans of Côte d'Ivoire, Benin and
+/// Congo). Everywhere else a `0` after the country code is a trunk prefix
+/// written by mistake or no number at all.
+const NSN_MAY_START_WITH_0: [u16; 4] = [39, 225, 229, 242];
+
+/// True when `nsn` has a plausible shape for country `code` with the length
+/// range `min..=max`: length, leading digits, NANP's NXX-NXX rule.
+fn plausible_nsn(code: u16, nsn: &[u8], min: u8, max: u8) -> bool {
+    let len = nsn.len();
+    if len < usize::from(min) || len > usize::from(max) {
+        return false;
+    }
+    if nsn.first() == Some(&b'0') && !NSN_MAY_START_WITH_0.contains(&code) {
+        return false;
+    }
+    if code == 1 {
+        // NANP: NXX-NXX-XXXX, area code and exchange start with 2-9.
+        return matches!(nsn.first(), Some(b'2'..=b'9')) && matches!(nsn.get(3), Some(b'2'..=b'9'));
+    }
+    let Some((_, rules)) = LEADING.iter().find(|(c, _)| *c == code) else {
+        return true;
+    };
+    rules
+        .iter()
+        .find(|(prefix, _, _)| nsn.starts_with(prefix.as_bytes()))
+        .is_some_and(|&(_, lo, hi)| (usize::from(lo)..=usize::from(hi)).contains(&len))
+}
+
+/// Known placeholders: every digit the same (`99999999999`, `00000000`), a
+/// national number all one digit (`19999999999`), or a run of seven or
+/// more consecutive digits up or down (`0123456789`, `123456789`,
+/// `9876543210`).
+pub fn is_placeholder(digits: &[u8]) -> bool {
+    let same = |d: &[u8]| d.windows(2).all(|w| w.first() == w.last());
+    let step = |d: &[u8], up: bool| {
+        d.windows(2).all(|w| match (w.first(), w.last()) {
+            (Some(&a), Some(&b)) if up => b == a + 1,
+            (Some(&a), Some(&b)) => a == b + 1,
+            _ => false,
+        })
+    };
+    let long_run = digits.len() >= 7;
+    // `1234567890`: up to 9, then a 0.
+    let up_then_zero = digits.ends_with(b"90")
+        && digits
+            .get(..digits.len() - 1)
+            .is_some_and(|d| step(d, true));
+    same(digits)
+        || (long_run && (step(digits, true) || step(digits, false) || up_then_zero))
+        || digits
+            .get(1..)
+            .is_some_and(|rest| rest.len() >= 6 && same(rest))
+}
+
+/// Checks `digits` (country code and NSN, no prefix) as an E.164 number.
+fn validate(digits: &[u8]) -> Option<PhoneNumber> {
+    if digits.first().is_none_or(|&d| d == b'0') || digits.len() > MAX_E164_DIGITS {
+        return None;
+    }
+    let (code, cc_len, min, max) = country_of(digits)?;
+    let nsn = digits.get(cc_len..)?;
+    if !plausible_nsn(code, nsn, min, max) || is_placeholder(nsn) || is_placeholder(digits) {
+        return None;
+    }
+    Some(PhoneNumber {
+        digits: std::str::from_utf8(digits).ok()?.to_owned(),
+        cc_len: u8::try_from(cc_len).ok()?,
+    })
 }
 
 /// True when `s` is `a.b.c.d` with four decimal groups of 1–3 digits, each at
@@ -321,18 +418,263 @@ fn looks_like_ipv4(s: &str) -> bool {
 }
 
 /// Strips a `tel:`, `sip:` or `sips:` scheme (any case) with its parameters
-/// (`;…`) and, for SIP, the host part (`@…`).
-fn strip_uri(s: &str) -> &str {
+/// (`;…`) and, for SIP, the host part (`@…`). Returns the rest and whether a
+/// scheme was there.
+fn strip_uri(s: &str) -> (&str, bool) {
     for scheme in ["tel:", "sip:", "sips:"] {
         let has = s
             .get(..scheme.len())
             .is_some_and(|p| p.eq_ignore_ascii_case(scheme));
         if let (true, Some(rest)) = (has, s.get(scheme.len()..)) {
             let end = rest.find([';', '@', '?']).unwrap_or(rest.len());
-            return rest.get(..end).unwrap_or_default().trim();
+            return (rest.get(..end).unwrap_or_default().trim(), true);
         }
     }
-    s
+    (s, false)
+}
+
+/// How a number was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub enum Form {
+    /// `+447700900123` (spaces and dashes allowed).
+    #[serde(rename = "e164")]
+    Plus,
+    /// Bare international digits, `447700900123` (O2's form).
+    #[serde(rename = "international")]
+    International,
+    /// `00447700900123`.
+    #[serde(rename = "00")]
+    DoubleZero,
+    /// `tel:+44-7700-900123` or `sip:+447700900123@host`.
+    #[serde(rename = "tel")]
+    Tel,
+    /// National, with the region's trunk prefix (`07700 900123`).
+    #[serde(rename = "national")]
+    National,
+    /// A `0` in front of the international digits (`0447700900123`), as some
+    /// gateways write it.
+    #[serde(rename = "0-international")]
+    ZeroInternational,
+}
+
+impl Form {
+    /// The form as written in output: `e164`, `international`, `00`, `tel`,
+    /// `national`, `0-international`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Form::Plus => "e164",
+            Form::International => "international",
+            Form::DoubleZero => "00",
+            Form::Tel => "tel",
+            Form::National => "national",
+            Form::ZeroInternational => "0-international",
+        }
+    }
+
+    /// True for the forms that say "international number" by themselves
+    /// (`+`, `00`, `tel:`): enough evidence outside catalogued names.
+    pub fn is_marked(self) -> bool {
+        matches!(self, Form::Plus | Form::DoubleZero | Form::Tel)
+    }
+}
+
+/// A region for national numbers: ISO 3166 code, country calling code and
+/// the trunk prefix dialled before national numbers (`0` in most countries).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Region {
+    /// ISO 3166-1 alpha-2 code, upper case.
+    pub code: &'static str,
+    /// Country calling code.
+    pub cc: u16,
+    /// Trunk prefix, empty where national numbers are dialled without one.
+    pub trunk: &'static str,
+}
+
+/// The regions `--region` accepts. Trunk prefixes after ITU-T E.164
+/// national numbering plans.
+#[rustfmt::skip]
+static REGIONS: &[(&str, u16, &str)] = &[
+    ("AE", 971, "0"), ("AR", 54, "0"), ("AT", 43, "0"), ("AU", 61, "0"), ("BD", 880, "0"),
+    ("BE", 32, "0"), ("BG", 359, "0"), ("BR", 55, "0"), ("CA", 1, "1"), ("CH", 41, "0"),
+    ("CL", 56, ""), ("CN", 86, "0"), ("CO", 57, ""), ("CZ", 420, ""), ("DE", 49, "0"),
+    ("DK", 45, ""), ("EG", 20, "0"), ("ES", 34, ""), ("FI", 358, "0"), ("FR", 33, "0"),
+    ("GB", 44, "0"), ("GH", 233, "0"), ("GR", 30, ""), ("HK", 852, ""), ("HU", 36, "06"),
+    ("ID", 62, "0"), ("IE", 353, "0"), ("IL", 972, "0"), ("IN", 91, "0"), ("IT", 39, ""),
+    ("JP", 81, "0"), ("KE", 254, "0"), ("KR", 82, "0"), ("MA", 212, "0"), ("MX", 52, ""),
+    ("MY", 60, "0"), ("NG", 234, "0"), ("NL", 31, "0"), ("NO", 47, ""), ("NZ", 64, "0"),
+    ("PE", 51, "0"), ("PH", 63, "0"), ("PK", 92, "0"), ("PL", 48, ""), ("PT", 351, ""),
+    ("PY", 595, "0"), ("RO", 40, "0"), ("RU", 7, "8"), ("SA", 966, "0"), ("SE", 46, "0"),
+    ("SG", 65, ""), ("TH", 66, "0"), ("TR", 90, "0"), ("TW", 886, "0"), ("TZ", 255, "0"),
+    ("UA", 380, "0"), ("UG", 256, "0"), ("US", 1, "1"), ("VN", 84, "0"), ("ZA", 27, "0"),
+];
+
+impl Region {
+    /// Looks a region up by its ISO 3166-1 alpha-2 code (any case): `GB`,
+    /// `us`. `UK` is accepted for `GB`.
+    pub fn parse(code: &str) -> Option<Region> {
+        let code = if code.eq_ignore_ascii_case("UK") {
+            "GB"
+        } else {
+            code
+        };
+        REGIONS
+            .iter()
+            .find(|(c, _, _)| c.eq_ignore_ascii_case(code))
+            .map(|&(code, cc, trunk)| Region { code, cc, trunk })
+    }
+
+    /// Every region code `--region` accepts.
+    pub fn codes() -> impl Iterator<Item = &'static str> {
+        REGIONS.iter().map(|(c, _, _)| *c)
+    }
+
+    /// The E.164 number of a national number's digits, if it is plausible
+    /// in this region. The trunk prefix is required where there is one,
+    /// except NANP's optional `1`.
+    fn national(&self, digits: &[u8]) -> Option<PhoneNumber> {
+        let nsn = match (self.trunk, digits.strip_prefix(self.trunk.as_bytes())) {
+            ("", _) => digits,
+            (_, Some(nsn)) => nsn,
+            ("1", None) => digits,
+            _ => return None,
+        };
+        let cc = self.cc.to_string();
+        let mut all = [0u8; MAX_COLLECT + 3];
+        let n = cc.len() + nsn.len();
+        let slot = all.get_mut(..n)?;
+        let (head, tail) = slot.split_at_mut(cc.len());
+        head.copy_from_slice(cc.as_bytes());
+        tail.copy_from_slice(nsn);
+        let number = validate(slot)?;
+        (number.country_code() == cc).then_some(number)
+    }
+}
+
+/// The trunk prefix dialled before national numbers in the country of
+/// calling code `cc` (`0` where not listed otherwise).
+pub(crate) fn trunk_prefix(cc: &str) -> &'static str {
+    let code: u16 = cc.parse().unwrap_or(0);
+    REGIONS
+        .iter()
+        .find(|(_, c, _)| *c == code)
+        .map_or("0", |&(_, _, t)| t)
+}
+
+/// A value read as a phone number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed {
+    /// The number, when it could be placed in a country; `None` for a
+    /// national-only number with no region to place it.
+    pub number: Option<PhoneNumber>,
+    /// How it was written.
+    pub form: Form,
+}
+
+/// The digits of a value and what stood before them.
+struct Collected {
+    buf: [u8; MAX_COLLECT],
+    n: usize,
+    plus: bool,
+    scheme: bool,
+}
+
+impl Collected {
+    fn digits(&self) -> &[u8] {
+        self.buf.get(..self.n).unwrap_or_default()
+    }
+}
+
+/// Collects the digits of a value written as one number: optional scheme,
+/// optional `+`, digits with spaces, dashes, dots and parentheses, a `(0)`
+/// trunk insertion after the country code. `None` for anything else.
+fn collect(value: &str) -> Option<Collected> {
+    let (s, scheme) = strip_uri(value.trim());
+    let plus = s.starts_with('+');
+    if !plus && looks_like_ipv4(s) {
+        return None;
+    }
+    let body = if plus { s.get(1..)? } else { s };
+    let bytes = body.as_bytes();
+    let mut c = Collected {
+        buf: [0u8; MAX_COLLECT],
+        n: 0,
+        plus,
+        scheme,
+    };
+    let mut i = 0usize;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'0'..=b'9' => {
+                *c.buf.get_mut(c.n)? = b;
+                c.n += 1;
+            }
+            // "(0)" after some digits: the national trunk prefix, not part of
+            // the international number.
+            b'(' if c.n > 0
+                && bytes.get(i + 1) == Some(&b'0')
+                && bytes.get(i + 2) == Some(&b')') =>
+            {
+                i += 3;
+                continue;
+            }
+            b' ' | b'\t' | b'-' | b'.' | b'(' | b')' => {}
+            _ => return None,
+        }
+        i += 1;
+    }
+    (c.n > 0).then_some(c)
+}
+
+/// Shortest and longest digit strings taken for a national-only number when
+/// no region places it.
+const NATIONAL_ONLY_DIGITS: std::ops::RangeInclusive<usize> = 7..=12;
+
+/// Reads a value written as one phone number, in any form: `+44…`, `00 44…`,
+/// `tel:`/`sip:`, bare international digits, national digits (placed with
+/// `region` when given, else returned with `number: None`), or the
+/// international digits after a `0` (`0447700900123`).
+///
+/// Order of interpretation for digits without `+`/`00`: with a region, a
+/// valid national number of that region (with its trunk prefix where it has
+/// one; NANP's `1` is optional); then bare international digits; then the
+/// gateway form, a single `0` before valid international digits; without a
+/// region, anything else of 7–12 digits is national-only.
+/// Placeholders are never numbers.
+pub fn parse(value: &str, region: Option<Region>) -> Option<Parsed> {
+    let c = collect(value)?;
+    let digits = c.digits();
+    let found = |number, form| Some(Parsed { number, form });
+    if c.plus {
+        let form = if c.scheme { Form::Tel } else { Form::Plus };
+        return validate(digits).and_then(|n| found(Some(n), form));
+    }
+    if let Some(rest) = digits.strip_prefix(b"00") {
+        let form = if c.scheme {
+            Form::Tel
+        } else {
+            Form::DoubleZero
+        };
+        return validate(rest).and_then(|n| found(Some(n), form));
+    }
+    if c.scheme {
+        return validate(digits).and_then(|n| found(Some(n), Form::Tel));
+    }
+    if let Some(n) = region.and_then(|r| r.national(digits)) {
+        return found(Some(n), Form::National);
+    }
+    if let Some(n) = validate(digits) {
+        return found(Some(n), Form::International);
+    }
+    if let Some(rest) = digits.strip_prefix(b"0")
+        && let Some(n) = validate(rest)
+    {
+        return found(Some(n), Form::ZeroInternational);
+    }
+    (region.is_none() && NATIONAL_ONLY_DIGITS.contains(&digits.len()) && !is_placeholder(digits))
+        .then_some(Parsed {
+            number: None,
+            form: Form::National,
+        })
 }
 
 /// Parses a header value holding an international number.
@@ -343,70 +685,18 @@ fn strip_uri(s: &str) -> &str {
 /// dots and parentheses anywhere, and a `(0)` trunk-prefix insertion
 /// (`+44 (0)7700 900123`). Returns `None` unless the digits form a plausible
 /// E.164 number: known country code, national number length in the country's
-/// range (for +1, area code and exchange starting with 2–9), at most 15
-/// digits, no letters or other characters, no placeholder (national number all
-/// one digit) and no dotted-quad IPv4 address.
+/// range and leading digits allowed there (for +1, area code and exchange
+/// starting with 2–9), at most 15 digits, no letters or other characters, no
+/// placeholder and no dotted-quad IPv4 address.
 pub fn parse_international(value: &str) -> Option<PhoneNumber> {
-    let s = strip_uri(value.trim());
-    let has_plus = s.starts_with('+');
-    if !has_plus && looks_like_ipv4(s) {
-        return None;
-    }
-    let body = if has_plus { s.get(1..)? } else { s };
-    let bytes = body.as_bytes();
-
-    let mut buf = [0u8; MAX_COLLECT];
-    let mut n = 0usize;
-    let mut i = 0usize;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'0'..=b'9' => {
-                *buf.get_mut(n)? = b;
-                n += 1;
-            }
-            // "(0)" after some digits: the national trunk prefix, not part of
-            // the international number.
-            b'(' if n > 0 && bytes.get(i + 1) == Some(&b'0') && bytes.get(i + 2) == Some(&b')') => {
-                i += 3;
-                continue;
-            }
-            b' ' | b'\t' | b'-' | b'.' | b'(' | b')' => {}
-            _ => return None,
-        }
-        i += 1;
-    }
-    let collected = buf.get(..n)?;
-    let digits = if has_plus {
-        collected
-    } else if let Some(rest) = collected.strip_prefix(b"00") {
-        rest
+    let c = collect(value)?;
+    let digits = c.digits();
+    let digits = if c.plus {
+        digits
     } else {
-        collected
+        digits.strip_prefix(b"00").unwrap_or(digits)
     };
-    if digits.first().is_none_or(|&d| d == b'0') || digits.len() > MAX_E164_DIGITS {
-        return None;
-    }
-    let (cc_len, min, max) = country_of(digits)?;
-    let nsn = digits.get(cc_len..)?;
-    if nsn.len() < usize::from(min) || nsn.len() > usize::from(max) {
-        return None;
-    }
-    // Placeholders: 99999999999, 19999999999, +44 0000000000 ...
-    if nsn.windows(2).all(|w| w.first() == w.last()) {
-        return None;
-    }
-    // NANP: NXX-NXX-XXXX, area code and exchange start with 2-9.
-    if cc_len == 1
-        && digits.first() == Some(&b'1')
-        && !(matches!(nsn.first(), Some(b'2'..=b'9')) && matches!(nsn.get(3), Some(b'2'..=b'9')))
-    {
-        return None;
-    }
-    let digits = std::str::from_utf8(digits).ok()?.to_owned();
-    Some(PhoneNumber {
-        digits,
-        cc_len: u8::try_from(cc_len).ok()?,
-    })
+    validate(digits)
 }
 
 /// Characters that may sit between the digits of a written number.
@@ -497,6 +787,51 @@ pub(crate) fn mask_number_in(value: &str, number: &PhoneNumber) -> Option<String
         i += 1;
     }
     found.then(|| out.into_iter().collect())
+}
+
+/// Masks the digits of a written number: every ASCII digit except the
+/// first `keep_front` and the last three becomes `*`; percent-escapes
+/// (`%2B`, `%20`) and every other character are kept.
+pub(crate) fn mask_digits(text: &str, keep_front: usize) -> String {
+    let bytes = text.as_bytes();
+    let is_escape = |i: usize| {
+        bytes.get(i) == Some(&b'%')
+            && bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+            && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
+    };
+    let mut total = 0usize;
+    let mut i = 0usize;
+    while let Some(b) = bytes.get(i) {
+        if is_escape(i) {
+            i += 3;
+            continue;
+        }
+        total += usize::from(b.is_ascii_digit());
+        i += 1;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut seen = 0usize;
+    let mut skip = 0usize;
+    for (i, c) in text.char_indices() {
+        if skip > 0 {
+            skip -= 1;
+            out.push(c);
+            continue;
+        }
+        if is_escape(i) {
+            skip = 2;
+            out.push(c);
+            continue;
+        }
+        if c.is_ascii_digit() {
+            let hide = seen >= keep_front && seen + 3 < total;
+            seen += 1;
+            out.push(if hide { '*' } else { c });
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Masks an opaque value: every character except the last three becomes `*`;
@@ -608,9 +943,9 @@ mod tests {
             ("5511912345678", "55"),    // BR
             ("56912345678", "56"),      // CL
             ("573001234567", "57"),     // CO
-            ("5712345678", "57"),       // CO 8-digit
+            ("5716012345", "57"),       // CO 8-digit
             ("584121234567", "58"),     // VE
-            ("60123456789", "60"),      // MY
+            ("60123456788", "60"),      // MY
             ("61412345678", "61"),      // AU
             ("6281234567890", "62"),    // ID
             ("639171234567", "63"),     // PH
@@ -637,7 +972,7 @@ mod tests {
             ("358401234567", "358"),    // FI
             ("380501234567", "380"),    // UA
             ("420601123456", "420"),    // CZ
-            ("50212345678", "502"),     // GT
+            ("50222345678", "502"),     // GT
             ("595961714786", "595"),    // PY (Adobe x-hts-clid example)
             ("59899123456", "598"),     // UY
             ("85291234567", "852"),     // HK
@@ -698,6 +1033,124 @@ mod tests {
         ] {
             assert_eq!(e164(v), None, "{v:?}");
         }
+    }
+
+    #[test]
+    fn forms_and_regions() {
+        let gb = Region::parse("gb");
+        let us = Region::parse("US");
+        let p =
+            |v: &str, r: Option<Region>| parse(v, r).map(|p| (p.number.map(|n| n.e164()), p.form));
+        let uk = Some("+447700900123".to_string());
+        assert_eq!(p("07700 900123", gb), Some((uk.clone(), Form::National)));
+        assert_eq!(p("07700 900123", None), Some((None, Form::National)));
+        assert_eq!(
+            p("0447700900123", None),
+            Some((uk.clone(), Form::ZeroInternational))
+        );
+        assert_eq!(
+            p("0447700900123", gb),
+            Some((uk.clone(), Form::ZeroInternational))
+        );
+        assert_eq!(
+            p("447700900123", gb),
+            Some((uk.clone(), Form::International))
+        );
+        assert_eq!(p("+44 7700 900123", gb), Some((uk.clone(), Form::Plus)));
+        assert_eq!(
+            p("00447700900123", None),
+            Some((uk.clone(), Form::DoubleZero))
+        );
+        assert_eq!(
+            p("tel:+44-7700-900123", None),
+            Some((uk.clone(), Form::Tel))
+        );
+        let us_n = Some("+12025550143".to_string());
+        assert_eq!(p("2025550143", us), Some((us_n.clone(), Form::National)));
+        assert_eq!(
+            p("1 202 555 0143", us),
+            Some((us_n.clone(), Form::National))
+        );
+        assert_eq!(p("12025550143", None), Some((us_n, Form::International)));
+        // A trunk prefix is required where the region has one.
+        assert_eq!(p("7700900123", gb), None);
+        assert_eq!(
+            p("8 916 123 45 67", Region::parse("RU"))
+                .unwrap()
+                .0
+                .as_deref(),
+            Some("+79161234567")
+        );
+        assert_eq!(
+            p("06 20 123 4567", Region::parse("hu"))
+                .unwrap()
+                .0
+                .as_deref(),
+            Some("+36201234567")
+        );
+        // National-only needs 7-12 digits and no placeholder.
+        assert_eq!(p("123456", None), None);
+        assert_eq!(p("0123456789", None), None);
+        assert_eq!(p("99999999999", None), None);
+        assert_eq!(Region::parse("UK"), gb);
+        assert_eq!(Region::parse("XX"), None);
+        assert!(Region::codes().count() >= 50);
+        for code in Region::codes() {
+            let r = Region::parse(code).unwrap();
+            assert!(COUNTRIES.iter().any(|c| c.0 == r.cc), "{code}");
+        }
+    }
+
+    #[test]
+    fn leading_digit_rules() {
+        for v in [
+            "+44 4700 900123", // GB: 4 unused
+            "+44 6700 900123", // GB: 6 unused
+            "+44 770 090 012", // GB mobile: 10 digits
+            "+33 012345678",   // FR: never 0
+            "+7 1234567890",   // RU/KZ: no 1 or 2
+            "+49 0301234567",  // DE: no 0
+            "+49 151234567",   // DE mobile: 10-11 digits
+            "+86 1212345678",  // CN: 12x is no range
+            "+86 1381234567",  // CN mobile: 11 digits
+        ] {
+            assert_eq!(e164(v), None, "{v}");
+        }
+        for v in [
+            "+44 20 7946 0018",
+            "+49 30 1234567",
+            "+86 10 1234 5678",
+            "+39 06 1234 5678",
+        ] {
+            assert!(e164(v).is_some(), "{v}");
+        }
+    }
+
+    #[test]
+    fn placeholders() {
+        for d in [
+            "99999999999",
+            "0000000",
+            "0123456789",
+            "1234567890",
+            "9876543210",
+            "19999999999",
+        ] {
+            assert!(is_placeholder(d.as_bytes()), "{d}");
+        }
+        for d in ["447700900123", "12345", "1234568", "12025550143"] {
+            assert!(!is_placeholder(d.as_bytes()), "{d}");
+        }
+    }
+
+    #[test]
+    fn mask_digits_keeps_escapes() {
+        assert_eq!(
+            mask_digits("%2B44%207700%20900123", 2),
+            "%2B44%20****%20***123"
+        );
+        assert_eq!(mask_digits("07700900123", 0), "********123");
+        assert_eq!(mask_digits("12", 0), "12");
     }
 
     #[test]

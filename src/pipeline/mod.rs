@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::capture::Packet;
 use crate::decode::{Decoder, DefragLimits, DefragStats, Skip, TunnelStats};
-use crate::detect::{Detector, Leak};
+use crate::detect::{Confidence, Detector, Leak};
 use crate::flow::{FlowStats, FlowTable, Limits};
 use crate::http::{HttpExtractor, HttpLimits, HttpStats, Request};
 
@@ -24,10 +24,22 @@ use crate::http::{HttpExtractor, HttpLimits, HttpStats, Request};
 pub struct Finding {
     /// The request.
     pub request: Request,
-    /// Leaks, in header order; empty when nothing leaked.
+    /// Leaks at or above the run's minimum confidence, headers first in
+    /// header order, then the request target, then known numbers; empty
+    /// when nothing leaked.
     pub leaks: Vec<Leak>,
+    /// Findings below the minimum confidence: not reported or counted, but
+    /// still masked in output.
+    pub below_min_confidence: Vec<Leak>,
     /// Where the finding falls in the order of the run's output.
     pub order: OrderKey,
+}
+
+impl Finding {
+    /// Every finding of the request, reported or not (for masking).
+    pub fn all_leaks(&self) -> impl Iterator<Item = &Leak> {
+        self.leaks.iter().chain(&self.below_min_confidence)
+    }
 }
 
 /// The order of findings: by the packet whose processing completed the
@@ -133,6 +145,8 @@ pub struct Stats {
     pub leaking_requests: u64,
     /// Leaks found (a request may have several).
     pub leaks: u64,
+    /// Findings left out because their confidence is below `--min-confidence`.
+    pub leaks_below_min_confidence: u64,
     /// Decode stage.
     pub decode: DecodeStats,
     /// Flow and reassembly stage.
@@ -149,10 +163,12 @@ impl Stats {
             bytes,
             leaking_requests,
             leaks,
+            leaks_below_min_confidence,
             decode,
             flow,
             http,
         } = o;
+        self.leaks_below_min_confidence += leaks_below_min_confidence;
         self.packets += packets;
         self.bytes += bytes;
         self.leaking_requests += leaking_requests;
@@ -172,6 +188,8 @@ pub struct Config {
     pub http: HttpLimits,
     /// IP fragment reassembly limits.
     pub defrag: DefragLimits,
+    /// Findings below this confidence are not reported (`--min-confidence`).
+    pub min_confidence: Confidence,
 }
 
 /// The analysis of a run: packets in, findings out.
@@ -185,6 +203,8 @@ pub struct Analyzer {
     bytes: u64,
     leaking_requests: u64,
     leaks: u64,
+    below_min_confidence: u64,
+    min_confidence: Confidence,
     external_clock: bool,
     /// One past the index of the last packet (orders clock-driven flushes).
     next_index: u64,
@@ -203,6 +223,8 @@ impl Analyzer {
             bytes: 0,
             leaking_requests: 0,
             leaks: 0,
+            below_min_confidence: 0,
+            min_confidence: config.min_confidence,
             external_clock: false,
             next_index: 0,
         }
@@ -274,6 +296,7 @@ impl Analyzer {
             bytes: self.bytes,
             leaking_requests: self.leaking_requests,
             leaks: self.leaks,
+            leaks_below_min_confidence: self.below_min_confidence,
             decode: DecodeStats {
                 tunnels: self.decoder.tunnel_stats().clone(),
                 defrag: self.decoder.defrag_stats().clone(),
@@ -286,7 +309,16 @@ impl Analyzer {
 
     fn publish(&mut self, completed_at: u64, phase: u8, found: &mut dyn FnMut(Finding)) {
         for request in self.http.take_requests() {
-            let leaks = self.detector.inspect(&request.headers);
+            let mut leaks = self.detector.inspect(&request);
+            let mut below_min_confidence = Vec::new();
+            if leaks.iter().any(|l| l.confidence < self.min_confidence) {
+                let (keep, drop) = leaks
+                    .into_iter()
+                    .partition(|l| l.confidence >= self.min_confidence);
+                leaks = keep;
+                below_min_confidence = drop;
+                self.below_min_confidence += below_min_confidence.len() as u64;
+            }
             if !leaks.is_empty() {
                 self.leaking_requests += 1;
                 self.leaks += leaks.len() as u64;
@@ -301,6 +333,7 @@ impl Analyzer {
             found(Finding {
                 request,
                 leaks,
+                below_min_confidence,
                 order,
             });
         }

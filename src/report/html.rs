@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::{ReportOptions, Sink, Summary, nonzero_counters, shown_leaks};
+use super::{ReportOptions, Sink, Summary, Tally, nonzero_counters, show};
 use crate::pipeline::Finding;
 use crate::time::Timestamp;
 
@@ -110,7 +110,7 @@ impl<W: Write> HtmlSink<W> {
             return;
         }
         let r = &finding.request;
-        let shown = shown_leaks(finding, &self.opts);
+        let shown = show(finding, &self.opts);
         let mut h = String::new();
         let open = if self.listed_count < 5 { " open" } else { "" };
         let _ = write!(
@@ -120,7 +120,7 @@ impl<W: Write> HtmlSink<W> {
             r.ts.rfc3339(),
             esc(clip(host, MAX_VALUE_CHARS)),
             esc(clip(&r.method, 40)),
-            esc(clip(&r.uri, MAX_VALUE_CHARS)),
+            esc(clip(&shown.uri, MAX_VALUE_CHARS)),
             esc(&r.client.to_string()),
             esc(&r.server.to_string()),
         );
@@ -128,13 +128,17 @@ impl<W: Write> HtmlSink<W> {
             h.push_str(" <span class=\"tag\">header block truncated</span>");
         }
         h.push_str("</summary><table class=\"hdrs\">");
-        for (i, header) in r.headers.iter().enumerate().take(MAX_HEADERS_SHOWN) {
-            match shown.iter().find(|s| s.leak.header_index == i) {
+        for (i, (name, value)) in shown.headers.iter().enumerate().take(MAX_HEADERS_SHOWN) {
+            match shown
+                .leaks
+                .iter()
+                .find(|s| s.leak.header_index() == Some(i))
+            {
                 Some(s) => {
                     let _ = write!(
                         h,
                         "<tr class=\"leak\"><th>{}</th><td>{} <span class=\"tag\">{} · {}</span></td></tr>",
-                        esc(clip(&header.name, MAX_VALUE_CHARS)),
+                        esc(clip(name, MAX_VALUE_CHARS)),
                         esc(clip(&s.value, MAX_VALUE_CHARS)),
                         s.leak.kind.as_str(),
                         s.leak.confidence.as_str()
@@ -144,8 +148,8 @@ impl<W: Write> HtmlSink<W> {
                     let _ = write!(
                         h,
                         "<tr><th>{}</th><td>{}</td></tr>",
-                        esc(clip(&header.name, MAX_VALUE_CHARS)),
-                        esc(clip(&header.value, MAX_VALUE_CHARS))
+                        esc(clip(name, MAX_VALUE_CHARS)),
+                        esc(clip(value, MAX_VALUE_CHARS))
                     );
                 }
             }
@@ -418,6 +422,11 @@ impl<W: Write> HtmlSink<W> {
 }
 
 impl<W: Write> Sink for HtmlSink<W> {
+    /// The HTML report keeps its own tables; it tallies nothing for the exit status.
+    fn tally(&self) -> &Tally {
+        &super::EMPTY_TALLY
+    }
+
     fn finding(&mut self, finding: &Finding) -> io::Result<()> {
         if finding.leaks.is_empty() {
             return Ok(());
@@ -430,16 +439,12 @@ impl<W: Write> Sink for HtmlSink<W> {
         let host = clip(r.host().unwrap_or(&server), MAX_KEY_CHARS).to_string();
         self.timeline.add(&host, r.ts);
         let mut seen = Vec::new();
-        for s in shown_leaks(finding, &self.opts) {
+        let shown = show(finding, &self.opts);
+        for s in &shown.leaks {
             let header = clip(s.header, MAX_KEY_CHARS);
             let identity = match &s.leak.number {
                 Some(n) => n.e164(),
-                None => finding
-                    .request
-                    .headers
-                    .get(s.leak.header_index)
-                    .map(|h| clip(&h.value, MAX_KEY_CHARS).to_string())
-                    .unwrap_or_default(),
+                None => clip(&s.found, MAX_KEY_CHARS).to_string(),
             };
             let key = ReceiverKey {
                 host: host.to_ascii_lowercase(),
@@ -461,7 +466,7 @@ impl<W: Write> Sink for HtmlSink<W> {
                     Receiver {
                         host: host.clone(),
                         header: header.to_string(),
-                        shown: s.number.clone().unwrap_or(s.value),
+                        shown: s.number.clone().unwrap_or_else(|| s.found.clone()),
                         kind: kind_label(s.leak.kind.as_str()),
                         requests: 1,
                         first: r.ts,
@@ -842,10 +847,11 @@ mod tests {
     }
 
     fn finding(detector: &Detector, request: Request) -> Finding {
-        let leaks = detector.inspect(&request.headers);
+        let leaks = detector.inspect(&request);
         Finding {
             request,
             leaks,
+            below_min_confidence: Vec::new(),
             order: Default::default(),
         }
     }
@@ -860,6 +866,9 @@ mod tests {
             },
             errors: Vec::new(),
             capture: None,
+            min_confidence: crate::detect::Confidence::Low,
+            new_leaks: leaking,
+            baseline: None,
         }
     }
 

@@ -3,15 +3,23 @@
 //!
 //! In: [`Finding`]s and the run's [`Summary`]. Out: lines on a writer (or, for
 //! HTML, one document at the end). Phone numbers and identifiers are masked
-//! unless [`ReportOptions::show_numbers`]. The JSON-lines format is specified
-//! in `docs/output.md`. Sinks combine: [`FanOut`] feeds several, and
+//! unless [`ReportOptions::show_numbers`]: in leak values, in every header
+//! value and in the request target (a number found in a cookie or the query is
+//! masked wherever it appears), and in the aggregate tables. Each sink keeps a
+//! [`Tally`] (who received which number; the baseline comparison) and writes
+//! it before the summary. The JSON-lines format is specified in
+//! `docs/output.md`. Sinks combine: [`FanOut`] feeds several, and
 //! [`FindingsOnly`] / [`SummaryOnly`] pass on one half of a run.
+mod baseline;
 mod html;
 mod jsonl;
+mod tally;
 mod text;
 
+pub use baseline::{Baseline, BaselineError};
 pub use html::HtmlSink;
 pub use jsonl::JsonlSink;
+pub use tally::{DestinationRow, HeaderRow, Tally};
 pub use text::TextSink;
 
 use std::io;
@@ -19,7 +27,7 @@ use std::io;
 use serde::Serialize;
 
 use crate::capture::CaptureStats;
-use crate::detect::{Leak, mask_value};
+use crate::detect::{Confidence, Leak, Place, mask_text, number::mask_opaque};
 use crate::pipeline::{Finding, Stats};
 
 /// What every sink needs to know.
@@ -45,6 +53,17 @@ pub struct InputError {
     pub partial: bool,
 }
 
+/// How the findings of a run were compared with a baseline (`--baseline`).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct BaselineInfo {
+    /// The baseline file as given.
+    pub file: String,
+    /// Distinct findings it lists.
+    pub entries: u64,
+    /// Leaks of this run that the baseline lists.
+    pub leaks_in_baseline: u64,
+}
+
 /// The closing summary of a run.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
@@ -56,6 +75,13 @@ pub struct Summary {
     /// All counters.
     #[serde(flatten)]
     pub stats: Stats,
+    /// Findings below this confidence were left out (`--min-confidence`).
+    pub min_confidence: Confidence,
+    /// Leaks that count for the exit status: all leaks, or those not in the
+    /// baseline.
+    pub new_leaks: u64,
+    /// The baseline comparison, when `--baseline` was given.
+    pub baseline: Option<BaselineInfo>,
     /// Inputs with problems.
     pub errors: Vec<InputError>,
 }
@@ -64,9 +90,14 @@ pub struct Summary {
 pub trait Sink {
     /// One request (called for every request; the sink filters).
     fn finding(&mut self, finding: &Finding) -> io::Result<()>;
-    /// The end of the run.
+    /// What the sink tallied so far (aggregates, baseline comparison).
+    fn tally(&self) -> &Tally;
+    /// The end of the run: the aggregate tables, then the summary.
     fn summary(&mut self, summary: &Summary) -> io::Result<()>;
 }
+
+/// The tally of a sink that keeps none.
+static EMPTY_TALLY: std::sync::LazyLock<Tally> = std::sync::LazyLock::new(Tally::default);
 
 /// Feeds every finding and the summary to several sinks, in order.
 #[derive(Default)]
@@ -91,6 +122,11 @@ impl Sink for FanOut<'_> {
         self.sinks.iter_mut().try_for_each(|s| s.finding(finding))
     }
 
+    /// The first sink's tally (the main output's, which decides the exit status).
+    fn tally(&self) -> &Tally {
+        self.sinks.first().map_or(&EMPTY_TALLY, |s| s.tally())
+    }
+
     fn summary(&mut self, summary: &Summary) -> io::Result<()> {
         self.sinks.iter_mut().try_for_each(|s| s.summary(summary))
     }
@@ -102,6 +138,10 @@ pub struct FindingsOnly<S>(pub S);
 impl<S: Sink> Sink for FindingsOnly<S> {
     fn finding(&mut self, finding: &Finding) -> io::Result<()> {
         self.0.finding(finding)
+    }
+
+    fn tally(&self) -> &Tally {
+        self.0.tally()
     }
 
     fn summary(&mut self, _: &Summary) -> io::Result<()> {
@@ -117,6 +157,10 @@ impl<S: Sink> Sink for SummaryOnly<S> {
         Ok(())
     }
 
+    fn tally(&self) -> &Tally {
+        self.0.tally()
+    }
+
     fn summary(&mut self, summary: &Summary) -> io::Result<()> {
         self.0.summary(summary)
     }
@@ -125,6 +169,10 @@ impl<S: Sink> Sink for SummaryOnly<S> {
 impl<S: Sink + ?Sized> Sink for Box<S> {
     fn finding(&mut self, finding: &Finding) -> io::Result<()> {
         (**self).finding(finding)
+    }
+
+    fn tally(&self) -> &Tally {
+        (**self).tally()
     }
 
     fn summary(&mut self, summary: &Summary) -> io::Result<()> {
@@ -152,35 +200,105 @@ pub(crate) fn nonzero_counters(stats: &Stats) -> Vec<(String, u64)> {
 
 /// A leak ready to print: masked as the options say.
 pub(crate) struct ShownLeak<'a> {
+    /// The header name in wire case, or `(request-target)`.
     pub header: &'a str,
+    /// The whole text it is in (header value or request target), masked.
     pub value: String,
+    /// What leaked, as written (masked).
+    pub found: String,
+    /// The number in E.164 form, masked.
     pub number: Option<String>,
+    /// The cookie name or parameter key.
+    pub key: Option<&'a str>,
+    /// The finding.
     pub leak: &'a Leak,
 }
 
-/// The leaks of a request, masked as the options say, and the masked value per header index.
-pub(crate) fn shown_leaks<'a>(finding: &'a Finding, opts: &ReportOptions) -> Vec<ShownLeak<'a>> {
-    finding
+/// A request ready to print: target, headers and leaks masked as the
+/// options say.
+pub(crate) struct ShownRequest<'a> {
+    pub uri: String,
+    pub headers: Vec<(&'a str, String)>,
+    pub leaks: Vec<ShownLeak<'a>>,
+}
+
+/// The masked (or, with `show_numbers`, clear) view of a finding. Every
+/// finding of the request, including those below the minimum confidence, is
+/// masked everywhere it shows.
+pub(crate) fn show<'a>(finding: &'a Finding, opts: &ReportOptions) -> ShownRequest<'a> {
+    let r = &finding.request;
+    let all: Vec<&Leak> = finding.all_leaks().collect();
+    let mask = |text: &str, place: Place| {
+        if opts.show_numbers || all.is_empty() {
+            text.to_string()
+        } else {
+            mask_text(text, place, &all)
+        }
+    };
+    let uri = mask(&r.uri, Place::Target);
+    let headers: Vec<(&str, String)> = r
+        .headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.name.as_str(), mask(&h.value, Place::Header(i))))
+        .collect();
+    let leaks = finding
         .leaks
         .iter()
-        .filter_map(|leak| {
-            let header = finding.request.headers.get(leak.header_index)?;
-            let (value, number) = if opts.show_numbers {
-                (header.value.clone(), leak.number.as_ref().map(|n| n.e164()))
-            } else {
-                (
-                    mask_value(&header.value, leak.number.as_ref()),
-                    leak.number.as_ref().map(|n| n.masked()),
-                )
+        .map(|leak| {
+            let value = match leak.place {
+                Place::Target => uri.clone(),
+                Place::Header(i) => headers.get(i).map(|(_, v)| v.clone()).unwrap_or_default(),
             };
-            Some(ShownLeak {
-                header: &header.name,
+            ShownLeak {
+                header: leak.place_name(&r.headers),
+                found: found_text(finding, leak, opts.show_numbers),
                 value,
-                number,
+                number: leak.number.as_ref().map(|n| {
+                    if opts.show_numbers {
+                        n.e164()
+                    } else {
+                        n.masked()
+                    }
+                }),
+                key: leak.key_text(&r.uri, &r.headers),
                 leak,
-            })
+            }
         })
-        .collect()
+        .collect();
+    ShownRequest {
+        uri,
+        headers,
+        leaks,
+    }
+}
+
+/// What leaked, as written: the leak's span of its text, masked unless
+/// `clear`.
+pub(crate) fn found_text(finding: &Finding, leak: &Leak, clear: bool) -> String {
+    let r = &finding.request;
+    let text = leak.place_text(&r.uri, &r.headers);
+    let span = text.get(leak.span.clone()).unwrap_or_default();
+    if clear {
+        return span.to_string();
+    }
+    let mut alone = leak.clone();
+    alone.span = 0..span.len();
+    alone.place = Place::Target;
+    let masked = mask_text(span, Place::Target, &[&alone]);
+    if masked == span && leak.number.is_none() {
+        mask_opaque(span)
+    } else {
+        masked
+    }
+}
+
+/// The destination host of a request: its Host (or absolute-form
+/// authority), else the server address.
+pub(crate) fn host_of(finding: &Finding) -> String {
+    let r = &finding.request;
+    r.host()
+        .map_or_else(|| r.server.to_string(), str::to_string)
 }
 
 #[cfg(test)]
@@ -192,12 +310,15 @@ mod tests {
             files: u64::from(capture.is_none()),
             capture,
             stats: Stats::default(),
+            min_confidence: Confidence::Low,
+            new_leaks: 0,
+            baseline: None,
             errors: Vec::new(),
         }
     }
 
     fn jsonl(s: &Summary) -> serde_json::Value {
-        let mut sink = JsonlSink::new(Vec::new(), ReportOptions::default());
+        let mut sink = JsonlSink::new(Vec::new(), ReportOptions::default(), Tally::default());
         sink.summary(s).unwrap();
         let out = sink.into_inner();
         assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 1);
@@ -205,7 +326,7 @@ mod tests {
     }
 
     fn text(s: &Summary) -> String {
-        let mut sink = TextSink::new(Vec::new(), ReportOptions::default());
+        let mut sink = TextSink::new(Vec::new(), ReportOptions::default(), Tally::default());
         sink.summary(s).unwrap();
         String::from_utf8(sink.into_inner()).unwrap()
     }

@@ -1,12 +1,13 @@
-//! The report for people: one block per leaking request, then a summary.
-//! Colours (ANSI) only when asked for: the caller decides, from the terminal
-//! and `NO_COLOR`.
+//! The report for people: one block per leaking request, then who received
+//! which number, then a summary. Colours (ANSI) only when asked for: the
+//! caller decides, from the terminal and `NO_COLOR`.
 use std::fmt;
 use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 
-use super::{ReportOptions, Sink, Summary, shown_leaks};
+use super::{ReportOptions, Sink, Summary, Tally, show};
+use crate::detect::Where;
 use crate::pipeline::Finding;
 
 const BOLD: Style = Style::new().bold();
@@ -18,7 +19,10 @@ const DIM: Style = Style::new().dimmed();
 pub struct TextSink<W: Write> {
     out: W,
     opts: ReportOptions,
+    tally: Tally,
     color: bool,
+    /// False: findings are tallied but not printed (the summary goes elsewhere than the findings).
+    print_findings: bool,
 }
 
 /// `text` in `style` when colours are on.
@@ -35,13 +39,22 @@ impl<T: fmt::Display> fmt::Display for Paint<T> {
 }
 
 impl<W: Write> TextSink<W> {
-    /// A sink writing to `out`, without colours.
-    pub fn new(out: W, opts: ReportOptions) -> Self {
+    /// A sink writing to `out`, tallying into `tally`, without colours.
+    pub fn new(out: W, opts: ReportOptions, tally: Tally) -> Self {
         TextSink {
             out,
             opts,
+            tally,
             color: false,
+            print_findings: true,
         }
+    }
+
+    /// Tallies findings without printing them: only the tables and the summary
+    /// are written (the findings go to another sink, as with `-o FILE`).
+    pub fn summary_only(mut self) -> Self {
+        self.print_findings = false;
+        self
     }
 
     /// Colours the report with ANSI escapes (for a terminal) when `color` is true.
@@ -56,12 +69,47 @@ impl<W: Write> TextSink<W> {
     }
 }
 
+/// Writes rows as aligned columns (two spaces apart, indented by two);
+/// columns named in `right` are right-aligned.
+fn table(o: &mut impl Write, rows: &[Vec<String>], right: &[usize]) -> io::Result<()> {
+    let cols = rows.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in rows {
+        let mut line = String::from(" ");
+        for (c, cell) in row.iter().enumerate() {
+            let w = widths.get(c).copied().unwrap_or(0);
+            line.push(' ');
+            if right.contains(&c) {
+                line.push_str(&format!("{cell:>w$}"));
+            } else {
+                line.push_str(&format!("{cell:<w$}"));
+            }
+            line.push(' ');
+        }
+        writeln!(o, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
 impl<W: Write> Sink for TextSink<W> {
     fn finding(&mut self, finding: &Finding) -> io::Result<()> {
         if finding.leaks.is_empty() && !self.opts.all_requests {
             return Ok(());
         }
         let r = &finding.request;
+        let shown = show(finding, &self.opts);
+        let flags = self.tally.record(finding, &shown.leaks);
+        if !self.print_findings {
+            return Ok(());
+        }
         let c = self.color;
         let o = &mut self.out;
         writeln!(
@@ -77,8 +125,12 @@ impl<W: Write> Sink for TextSink<W> {
         } else {
             ""
         };
-        writeln!(o, "  request  {} {} {}{}", r.method, r.uri, r.version, cut)?;
-        for s in shown_leaks(finding, &self.opts) {
+        writeln!(
+            o,
+            "  request  {} {} {}{}",
+            r.method, shown.uri, r.version, cut
+        )?;
+        for (i, s) in shown.leaks.iter().enumerate() {
             writeln!(
                 o,
                 "  {}     {}: {}",
@@ -86,22 +138,98 @@ impl<W: Write> Sink for TextSink<W> {
                 Paint(c, LEAK, s.header),
                 Paint(c, LEAK, &s.value)
             )?;
+            let mut extra = String::new();
+            if s.leak.location != Where::Header || s.key.is_some() {
+                extra.push_str("  where ");
+                extra.push_str(s.leak.location.as_str());
+                if let Some(k) = s.key {
+                    extra.push(':');
+                    extra.push_str(k);
+                }
+            }
+            if let Some(e) = s.leak.encoding {
+                extra.push_str("  encoding ");
+                extra.push_str(e.as_str());
+                if let Some(f) = s.leak.form {
+                    extra.push_str(&format!(" (of the {} form)", f.as_str()));
+                }
+            }
+            if flags.get(i).copied().flatten() == Some(true) {
+                extra.push_str("  (in baseline)");
+            }
             writeln!(
                 o,
-                "           number {}  kind {}  confidence {}",
+                "           number {}  kind {}  confidence {}{}",
                 Paint(c, NUMBER, s.number.as_deref().unwrap_or("-")),
                 s.leak.kind.as_str(),
-                s.leak.confidence.as_str()
+                s.leak.confidence.as_str(),
+                extra
             )?;
         }
         writeln!(o)?;
         o.flush()
     }
 
+    fn tally(&self) -> &Tally {
+        &self.tally
+    }
+
     fn summary(&mut self, summary: &Summary) -> io::Result<()> {
+        let destinations = self.tally.destinations();
+        let o = &mut self.out;
+        if !destinations.is_empty() {
+            writeln!(o, "Who received the number")?;
+            let mut rows = vec![
+                [
+                    "host",
+                    "header",
+                    "where",
+                    "number",
+                    "kind",
+                    "requests",
+                    "first seen",
+                    "last seen",
+                ]
+                .map(String::from)
+                .to_vec(),
+            ];
+            for d in &destinations {
+                let location = match &d.key {
+                    Some(k) => format!("{}:{k}", d.location.as_str()),
+                    None => d.location.as_str().to_string(),
+                };
+                rows.push(vec![
+                    d.host.clone(),
+                    d.header.clone(),
+                    location,
+                    d.number.clone().unwrap_or_else(|| d.found.clone()),
+                    d.kind.as_str().to_string(),
+                    d.requests.to_string(),
+                    d.first_seen.clone(),
+                    d.last_seen.clone(),
+                ]);
+            }
+            table(o, &rows, &[5])?;
+            writeln!(o)?;
+            writeln!(o, "Per header")?;
+            let mut rows = vec![
+                ["header", "numbers", "hosts", "requests"]
+                    .map(String::from)
+                    .to_vec(),
+            ];
+            for h in self.tally.headers() {
+                rows.push(vec![
+                    h.header,
+                    h.numbers.to_string(),
+                    h.hosts.to_string(),
+                    h.requests.to_string(),
+                ]);
+            }
+            table(o, &rows, &[1, 2, 3])?;
+            writeln!(o)?;
+        }
         let s = &summary.stats;
         let c = self.color;
-        let o = &mut self.out;
         writeln!(o, "{}", Paint(c, BOLD, "Summary"))?;
         let mut rows = Vec::with_capacity(10);
         match &summary.capture {
@@ -133,6 +261,27 @@ impl<W: Write> Sink for TextSink<W> {
                 o,
                 "  {name:<18} {}",
                 Paint(c, style, format!("{value:>12}"))
+            )?;
+        }
+        writeln!(
+            o,
+            "  {:<18} {:>12}",
+            "min confidence",
+            summary.min_confidence.as_str()
+        )?;
+        if s.leaks_below_min_confidence > 0 {
+            writeln!(
+                o,
+                "  {:<18} {:>12}",
+                "below min conf.", s.leaks_below_min_confidence
+            )?;
+        }
+        if let Some(b) = &summary.baseline {
+            writeln!(o, "  {:<18} {:>12}", "new leaks", summary.new_leaks)?;
+            writeln!(
+                o,
+                "  {:<18} {:>12}  ({}, {} findings)",
+                "in baseline", b.leaks_in_baseline, b.file, b.entries
             )?;
         }
         // Drops, gaps and anomalies: only the counters that are not zero.
@@ -207,11 +356,13 @@ mod tests {
             truncated: false,
             flow_order: (0, 0),
         };
-        let leaks = Detector::new().inspect(&request.headers);
-        let mut sink = TextSink::new(Vec::new(), ReportOptions::default()).with_color(color);
+        let leaks = Detector::new().inspect(&request);
+        let mut sink =
+            TextSink::new(Vec::new(), ReportOptions::default(), Tally::default()).with_color(color);
         sink.finding(&Finding {
             request,
             leaks,
+            below_min_confidence: Vec::new(),
             order: Default::default(),
         })
         .unwrap();

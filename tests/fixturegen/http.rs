@@ -4,17 +4,38 @@
 //! marked without leaking.
 
 /// Every subscriber identifier used in the fixtures, as bare digits. All are
-/// fictional: Ofcom's drama range +44 7700 900xxx, the US 555-01xx range,
-/// and an IMSI on the 001-01 test network.
+/// fictional: Ofcom's drama range +44 7700 900xxx (also in national form),
+/// the US 555-01xx range, and an IMSI on the 001-01 test network.
 pub const SUBSCRIBER_IDS: &[&str] = &[
     "447700900123",
     "447700900456",
+    "07700900123",
+    "07700900456",
     "12025550143",
     "001010123456789",
 ];
 
+/// The digits of `s` after percent-decoding (`%2B44%207700` → `447700`).
 fn digits(s: &str) -> String {
-    s.chars().filter(char::is_ascii_digit).collect()
+    let mut out = String::new();
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |k: usize| b.get(k).is_some_and(u8::is_ascii_hexdigit);
+        if b[i] == b'%' && hex(i + 1) && hex(i + 2) {
+            let v = u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap();
+            if v.is_ascii_digit() {
+                out.push(char::from(v));
+            }
+            i += 3;
+            continue;
+        }
+        if b[i].is_ascii_digit() {
+            out.push(char::from(b[i]));
+        }
+        i += 1;
+    }
+    out
 }
 
 /// True when `value` carries one of [`SUBSCRIBER_IDS`] (formatting ignored).
@@ -39,6 +60,9 @@ pub struct Hdr {
     pub value: String,
     /// Whether it carries a subscriber identifier.
     pub leak: bool,
+    /// Whether it carries the known number (+447700900123) in a form only
+    /// `--number` finds (encoded, hashed, or bare digits without a key).
+    pub known: bool,
 }
 
 /// An HTTP request under construction.
@@ -54,6 +78,11 @@ pub struct Req {
     pub headers: Vec<Hdr>,
     /// Body bytes (sent after the header block as they are).
     pub body: Vec<u8>,
+    /// The request target carries a phone number found by default.
+    pub uri_leak: bool,
+    /// The request target carries the known number in a form only
+    /// `--number` finds.
+    pub uri_known: bool,
 }
 
 impl Req {
@@ -65,6 +94,8 @@ impl Req {
             version: "HTTP/1.1".into(),
             headers: Vec::new(),
             body: Vec::new(),
+            uri_leak: false,
+            uri_known: false,
         }
     }
 
@@ -88,7 +119,39 @@ impl Req {
             name: name.into(),
             value: value.into(),
             leak: false,
+            known: false,
         });
+        self
+    }
+
+    /// Adds a header that carries the known number (+447700900123) in a
+    /// form only `--number` finds: no leak by default.
+    pub fn known(mut self, name: &str, value: &str) -> Self {
+        self.headers.push(Hdr {
+            name: name.into(),
+            value: value.into(),
+            leak: false,
+            known: true,
+        });
+        self
+    }
+
+    /// Marks the request target as carrying a phone number that is found
+    /// by default (a phone-like key, a `+`/`%2B`/`00`/`tel:` form).
+    pub fn uri_leaks(mut self) -> Self {
+        assert!(
+            carries_subscriber_id(&self.uri),
+            "{} leaks nothing",
+            self.uri
+        );
+        self.uri_leak = true;
+        self
+    }
+
+    /// Marks the request target as carrying the known number in a form only
+    /// `--number` finds.
+    pub fn uri_known(mut self) -> Self {
+        self.uri_known = true;
         self
     }
 
@@ -102,6 +165,7 @@ impl Req {
             name: name.into(),
             value: value.into(),
             leak: true,
+            known: false,
         });
         self
     }
@@ -148,7 +212,8 @@ impl Req {
             .unwrap_or_default()
     }
 
-    /// Lower-cased names of the leaking headers, in order, without repeats.
+    /// Lower-cased names of the leaking headers, in order, without repeats;
+    /// `(request-target)` when the request target leaks.
     pub fn leak_headers(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for h in self.headers.iter().filter(|h| h.leak) {
@@ -156,6 +221,26 @@ impl Req {
             if !out.contains(&n) {
                 out.push(n);
             }
+        }
+        if self.uri_leak {
+            out.push("(request-target)".into());
+        }
+        out
+    }
+
+    /// Lower-cased names of the headers (and `(request-target)`) that leak
+    /// only when the known number +447700900123 is given.
+    pub fn known_leak_headers(&self) -> Vec<String> {
+        let leaking = self.leak_headers();
+        let mut out: Vec<String> = Vec::new();
+        for h in self.headers.iter().filter(|h| h.known) {
+            let n = h.name.to_ascii_lowercase();
+            if !out.contains(&n) && !leaking.contains(&n) {
+                out.push(n);
+            }
+        }
+        if self.uri_known && !self.uri_leak {
+            out.push("(request-target)".into());
         }
         out
     }

@@ -34,6 +34,11 @@ pub struct TruthRequest {
     /// Lower-cased names of the headers carrying a phone number or
     /// subscriber identifier.
     pub leak_headers: Vec<String>,
+    /// Lower-cased names of the headers (and `(request-target)`) that leak
+    /// only when `--number +447700900123` is given (encoded, hashed, or
+    /// bare digits without a phone-like key); omitted when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub known_leak_headers: Vec<String>,
     /// The header block is cut (size limit, gap, snap length); omitted when false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub truncated: bool,

@@ -40,6 +40,9 @@ pub fn all() -> Vec<Fixture> {
         snaplen(),
         non_http(),
         truncated(),
+        value_leaks(),
+        national_region(),
+        known_number(),
         not_a_capture(),
         empty(),
         super::tunnels::gtpu(),
@@ -1436,6 +1439,169 @@ fn truncated() -> Fixture {
 }
 
 // 18 ────────────────────────────────────────────────────────────────────────
+
+/// A request of a mobile browser with no leak of its own.
+fn mobile(uri: &str, host: &str) -> Req {
+    Req::get(uri, host)
+        .h("User-Agent", UA_ANDROID)
+        .h("Accept", "*/*")
+        .h("Accept-Language", "en-GB")
+}
+
+fn value_leaks() -> Fixture {
+    let mut t = Trace::new(T0 + 54_000, 0);
+    let mut c = Conversation::new(
+        &mut t,
+        "10.0.0.40:55100",
+        "192.0.2.190:80",
+        0x1a2b_0000,
+        0x3c4d_0000,
+    );
+    c.handshake(&mut t);
+    let shop = "shop.example.com";
+    let cookie = format!("edition=uk; msisdn={MSISDN}; sid=a8f3c2e1b7");
+    c.exchange(
+        &mut t,
+        &mobile("/account", shop).leak("Cookie", &cookie),
+        "Account",
+    );
+    let r = mobile(&format!("/landing?msisdn={MSISDN}&campaign=spring"), shop).uri_leaks();
+    c.exchange(&mut t, &r, "Landing");
+    let r = mobile("/api/lookup?to=%2B447700900123&fmt=json", shop).uri_leaks();
+    c.exchange(&mut t, &r, "Lookup");
+    let r = mobile("/sms/send?text=hello&phone=%2B44%207700%20900456", shop).uri_leaks();
+    c.exchange(&mut t, &r, "Sent");
+    let r = mobile("/subscriber;msisdn=447700900456/status", shop).uri_leaks();
+    c.exchange(&mut t, &r, "Status");
+    let r = mobile("/v1/msisdn/447700900123/balance", shop).uri_leaks();
+    c.exchange(&mut t, &r, "Balance");
+    c.fin_close(&mut t);
+
+    let mut d = Conversation::new(
+        &mut t,
+        "10.0.0.40:55101",
+        "198.51.100.190:80",
+        0x5e6f_0000,
+        0x7a8b_0000,
+    );
+    d.handshake(&mut t);
+    let r = mobile("/img/banner.png", "cdn.example.net").leak(
+        "Referer",
+        "http://shop.example.com/checkout?step=2&mobile=447700900123",
+    );
+    d.exchange(&mut t, &r, "Banner");
+    let r = mobile("/api/v2/profile", "api.example.org")
+        .leak("X-Caller", "+44 7700 900456, 10.20.30.40")
+        .leak("X-Subscriber-Phone", MSISDN)
+        .leak("X-Contact", "tel:+1-202-555-0143");
+    d.exchange(&mut t, &r, "Profile");
+    // Digits everywhere, no phone number: must stay quiet.
+    let r = mobile(
+        "/static/app.js?v=1362452400&cb=87345210&build=2.4.1",
+        "static.example.com",
+    )
+    .h("If-None-Match", "\"5d41402a-1c8\"")
+    .h("X-Request-ID", "4bf92f35-77b3-4da6-a3ce-929d0e0e4736")
+    .h("Cookie", "_ga=GA1.2.12345678.13624524; visits=12; line=2")
+    .h("X-Forwarded-For", "10.20.30.40, 192.0.2.7")
+    .h("Range", "bytes=0-1023");
+    d.exchange(&mut t, &r, "Static");
+    d.fin_close(&mut t);
+    fixture(
+        "value-leaks.pcap",
+        &t,
+        eth_pcap(&t),
+        "Phone numbers outside catalogued header names: a Cookie pair (msisdn=447700900123); the query string (msisdn=..., to=%2B447700900123 URL-encoded, phone=%2B44%207700%20900456 with encoded spaces); a path parameter (/subscriber;msisdn=447700900456/status); a path segment after a phone-like one (/v1/msisdn/447700900123/balance); a Referer's query (mobile=447700900123); a +44 number with an IP in X-Caller; a phone-like header name (X-Subscriber-Phone); tel:+1-202-555-0143 in X-Contact. Last, a request full of digits (cache busters, versions, ETag, request id, IPs, a Range) with no number.",
+        "Eight of the nine requests leak: cookie, (request-target) five times (query, URL-encoded query, encoded spaces, path parameter, path segment), referer, and x-caller + x-subscriber-phone + x-contact in one request. The last request must not leak.",
+    )
+}
+
+// 19 ────────────────────────────────────────────────────────────────────────
+
+fn national_region() -> Fixture {
+    let mut t = Trace::new(T0 + 57_600, 0);
+    let mut c = Conversation::new(
+        &mut t,
+        "10.0.0.41:55200",
+        "203.0.113.191:80",
+        0x2b3c_0000,
+        0x4d5e_0000,
+    );
+    c.handshake(&mut t);
+    let host = "m.example.co.uk";
+    let r = mobile("/home", host).leak("X-MSISDN", "07700 900123");
+    c.exchange(&mut t, &r, "Home");
+    let r = mobile("/offers", host).leak("Cookie", "lang=en; mob=07700900456");
+    c.exchange(&mut t, &r, "Offers");
+    let r = mobile("/gateway", host).leak("x-up-calling-line-id", "0447700900123");
+    c.exchange(&mut t, &r, "Gateway");
+    let r = mobile("/contact?name=jo&phone=07700%20900123", host).uri_leaks();
+    c.exchange(&mut t, &r, "Contact");
+    c.fin_close(&mut t);
+    fixture(
+        "national-region.pcap",
+        &t,
+        eth_pcap(&t),
+        "UK numbers written nationally, which only --region GB can place: X-MSISDN: 07700 900123, a cookie mob=07700900456, a query phone=07700%20900123; and x-up-calling-line-id: 0447700900123, the international digits after a 0 as some gateways write them.",
+        "All four requests leak. Without --region the three national numbers are reported with number null and confidence low; with --region GB as +447700900123 / +447700900456, confidence medium. The 0-international form is +447700900123 (medium) either way.",
+    )
+}
+
+// 20 ────────────────────────────────────────────────────────────────────────
+
+fn b64(s: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn known_number() -> Fixture {
+    use md5::Digest as _;
+    let mut t = Trace::new(T0 + 61_200, 0);
+    let mut c = Conversation::new(
+        &mut t,
+        "10.0.0.42:55300",
+        "192.0.2.192:80",
+        0x3c4d_0000,
+        0x5e6f_0000,
+    );
+    c.handshake(&mut t);
+    let host = "api.example.com";
+    let sha256 = hex(&sha2::Sha256::digest(b"+447700900123"));
+    let r = mobile("/sync", host).known("X-Client-Hash", &sha256);
+    c.exchange(&mut t, &r, "Sync");
+    let md5 = hex(&md5::Md5::digest(b"447700900123"));
+    let r = mobile("/profile", host).known("Cookie", &format!("uid={md5}; theme=dark"));
+    c.exchange(&mut t, &r, "Profile");
+    let r = mobile(&format!("/track?u={}&e=view", b64("447700900123")), host).uri_known();
+    c.exchange(&mut t, &r, "Track");
+    let r = mobile("/device", host).known("X-Device-Token", &hex(b"07700900123").to_uppercase());
+    c.exchange(&mut t, &r, "Device");
+    let sha1 = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(sha1::Sha1::digest(b"00447700900123"))
+    };
+    let r = mobile("/ads", host).known("X-Sub", &sha1);
+    c.exchange(&mut t, &r, "Ads");
+    let r = mobile("/log?ref=user-447700900123&x=1", host).uri_known();
+    c.exchange(&mut t, &r, "Log");
+    let other = hex(&md5::Md5::digest(b"447700900124"));
+    let r = mobile("/other", host).h("X-Client-Hash", &other);
+    c.exchange(&mut t, &r, "Other");
+    c.fin_close(&mut t);
+    fixture(
+        "known-number.pcap",
+        &t,
+        eth_pcap(&t),
+        "The subscriber's own number +447700900123 in forms only --number finds: the SHA-256 (hex) of +447700900123 in X-Client-Hash, the MD5 (hex) of 447700900123 in a cookie, base64 of 447700900123 in the query, hex (upper case) of 07700900123 in X-Device-Token, the SHA-1 (base64) of 00447700900123 in X-Sub, and bare digits user-447700900123 in the query. Last, the MD5 of another number.",
+        "Without --number nothing leaks. With --number +447700900123 the first six requests leak (known_leak_headers: x-client-hash, cookie, (request-target), x-device-token, x-sub, (request-target)); the last one never does.",
+    )
+}
+
+// 21 ────────────────────────────────────────────────────────────────────────
 
 fn error_fixture(name: &'static str, bytes: Vec<u8>, description: &str, notes: &str) -> Fixture {
     fixture(name, &Trace::new(0, 0), bytes, description, notes)

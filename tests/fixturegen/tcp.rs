@@ -457,6 +457,11 @@ impl Conversation {
                 method: req.method.clone(),
                 uri: req.uri.clone(),
                 host: req.host(),
+                known_leak_headers: if truncated {
+                    Vec::new()
+                } else {
+                    req.known_leak_headers()
+                },
                 leak_headers,
                 truncated,
             },

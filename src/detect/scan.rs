@@ -1,0 +1,805 @@
+//! Value scanning: phone numbers in header values, cookie pairs, query
+//! strings, path parameters and URL-valued headers (Referer).
+//!
+//! A digit run alone is never enough here. A candidate is taken only when
+//! it is written as an international number with a marker (`+`, `%2B`,
+//! `00`, `tel:`/`sip:`) at the start of a token, or when it is the whole
+//! value of a phone-like key ([`is_phone_key`]: `msisdn=`, `phone=`,
+//! `mob=`, a cookie named like a catalogued MSISDN header, ...). Values are
+//! percent-decoded (into a stack buffer) before they are parsed, and nothing
+//! is allocated unless a candidate is found.
+use std::ops::Range;
+
+use super::catalogue;
+use super::number::{Form, Parsed, Region, parse};
+
+/// Where in a request a finding was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Where {
+    /// A header value (as a whole, a token of it, or a `key=value` pair in it).
+    Header,
+    /// A pair of the `Cookie` header.
+    Cookie,
+    /// A query-string parameter, of the request target or of a URL-valued
+    /// header such as `Referer`.
+    Query,
+    /// The path of the request target (or of a URL-valued header): a path
+    /// parameter (`;msisdn=…`), a segment, a segment after a phone-like one.
+    Uri,
+}
+
+impl Where {
+    /// The location as written in output: `header`, `cookie`, `query`, `uri`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Where::Header => "header",
+            Where::Cookie => "cookie",
+            Where::Query => "query",
+            Where::Uri => "uri",
+        }
+    }
+}
+
+/// A phone number candidate in a container text (a header value or the
+/// request target).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Candidate {
+    /// Byte range of the number as written (markers included).
+    pub span: Range<usize>,
+    /// Byte range of the key (`msisdn` in `msisdn=…`), if it had one.
+    pub key: Option<Range<usize>>,
+    /// The key is phone-like: the value was read permissively.
+    pub keyed: bool,
+    /// The number read.
+    pub parsed: Parsed,
+    /// The written form was percent-encoded (`%2B44…`, `%20`).
+    pub url_encoded: bool,
+    /// Where it was.
+    pub location: Where,
+}
+
+/// Words that make a key phone-like (compared with each word of the key:
+/// split at non-alphanumerics and at lower-to-upper case changes).
+const PHONE_WORDS: &[&str] = &[
+    "ani",
+    "callerid",
+    "callinglineid",
+    "cell",
+    "cellphone",
+    "cli",
+    "clid",
+    "line",
+    "lineid",
+    "mdn",
+    "mob",
+    "mobile",
+    "mobileno",
+    "mobilenumber",
+    "msisdn",
+    "msisdns",
+    "phone",
+    "phoneno",
+    "phonenumber",
+    "phones",
+    "tel",
+    "telephone",
+    "telno",
+];
+
+/// Endings of the letters-only, lower-cased key that make it phone-like
+/// even without word breaks (`userphone`, `custmsisdn`).
+const PHONE_SUFFIXES: &[&str] = &[
+    "callerid",
+    "callinglineid",
+    "cellphone",
+    "mobileno",
+    "mobilenumber",
+    "msisdn",
+    "phone",
+    "phoneno",
+    "phonenumber",
+    "telephone",
+    "telno",
+];
+
+/// Stems of every entry of [`PHONE_WORDS`] and [`PHONE_SUFFIXES`].
+const PHONE_STEMS: &[&str] = &[
+    "ani", "callerid", "cell", "cli", "line", "mdn", "mob", "msisdn", "phone", "tel",
+];
+
+/// Longest key looked at (longer keys are never phone-like).
+const MAX_KEY: usize = 64;
+
+/// True when a header name, cookie name or parameter key says its value is
+/// a phone number: a catalogued MSISDN header name, a name matching the
+/// suffix rule, a key with a phone word (`phone`, `tel`, `mobile`, `mob`,
+/// `cli`, `line`, `mdn`, `msisdn`, ...) or ending in a longer one
+/// (`userphone`). `hotel`, `deadline`, `online` are not phone-like.
+/// Allocation-free.
+pub fn is_phone_key(key: &str) -> bool {
+    let key = key.trim().trim_matches('"');
+    if key.is_empty() || key.len() > MAX_KEY {
+        return false;
+    }
+    if catalogue::lookup(key)
+        .is_some_and(|e| e.kind == super::LeakKind::MsisdnHeader && !e.by_value)
+        || catalogue::suffix_rule(key)
+    {
+        return true;
+    }
+    let mut letters = [0u8; MAX_KEY];
+    let mut n = 0usize;
+    for b in key.bytes().filter(u8::is_ascii_alphabetic) {
+        if let Some(slot) = letters.get_mut(n) {
+            *slot = b.to_ascii_lowercase();
+            n += 1;
+        }
+    }
+    let letters = letters.get(..n).unwrap_or_default();
+    // Every phone word and suffix contains one of these stems: most keys
+    // (`id`, `session`, `utm_source`) stop here.
+    if !PHONE_STEMS
+        .iter()
+        .any(|stem| letters.windows(stem.len()).any(|w| w == stem.as_bytes()))
+    {
+        return false;
+    }
+    if PHONE_SUFFIXES
+        .iter()
+        .any(|s| letters.ends_with(s.as_bytes()))
+    {
+        return true;
+    }
+    words(key).any(|w| {
+        PHONE_WORDS
+            .iter()
+            .any(|p| p.len() == w.len() && p.as_bytes().eq_ignore_ascii_case(w.as_bytes()))
+    })
+}
+
+/// The words of a key: split at non-alphanumerics and before an upper-case
+/// letter that follows a lower-case one (`userPhone` → `user`, `Phone`).
+fn words(key: &str) -> impl Iterator<Item = &str> {
+    let bytes = key.as_bytes();
+    let mut start = 0usize;
+    let mut i = 0usize;
+    std::iter::from_fn(move || {
+        while i <= bytes.len() {
+            let here = bytes.get(i).copied();
+            let prev = i.checked_sub(1).and_then(|p| bytes.get(p)).copied();
+            let boundary = match here {
+                None => true,
+                Some(b) if !b.is_ascii_alphanumeric() => true,
+                Some(b) => b.is_ascii_uppercase() && prev.is_some_and(|p| p.is_ascii_lowercase()),
+            };
+            if boundary {
+                let word = key.get(start..i).filter(|w| !w.is_empty());
+                start = if here.is_some_and(|b| b.is_ascii_alphanumeric()) {
+                    i
+                } else {
+                    i + 1
+                };
+                i += 1;
+                if word.is_some() {
+                    return word;
+                }
+            } else {
+                i += 1;
+            }
+        }
+        None
+    })
+}
+
+/// Longest value percent-decoded for parsing (phone numbers are short).
+const MAX_DECODED: usize = 96;
+
+/// Percent-decodes `s` into `buf`; `None` when it does not fit or the
+/// result is not UTF-8. A `+` stays a `+` (in query strings it may mean a
+/// space, but before digits it means a plus far more often).
+fn percent_decode<'b>(s: &str, buf: &'b mut [u8; MAX_DECODED]) -> Option<(&'b str, bool)> {
+    let bytes = s.as_bytes();
+    let mut n = 0usize;
+    let mut i = 0usize;
+    let mut decoded = false;
+    while let Some(&b) = bytes.get(i) {
+        let hex = |k: usize| bytes.get(k).and_then(|&c| char::from(c).to_digit(16));
+        let out = match (b, hex(i + 1), hex(i + 2)) {
+            (b'%', Some(h), Some(l)) => {
+                i += 3;
+                decoded = true;
+                u8::try_from(h * 16 + l).ok()?
+            }
+            _ => {
+                i += 1;
+                b
+            }
+        };
+        *buf.get_mut(n)? = out;
+        n += 1;
+    }
+    let text = std::str::from_utf8(buf.get(..n)?).ok()?;
+    Some((text, decoded))
+}
+
+/// A scan over one container text.
+pub(crate) struct Scanner<'a, F: FnMut(Candidate)> {
+    text: &'a str,
+    region: Option<Region>,
+    out: F,
+}
+
+/// Trims ASCII whitespace (and surrounding double quotes) off `range` of `text`.
+fn trim_range(text: &str, range: Range<usize>) -> Range<usize> {
+    let bytes = text.as_bytes();
+    let (mut a, mut b) = (range.start, range.end);
+    while a < b
+        && bytes
+            .get(a)
+            .is_some_and(|c| c.is_ascii_whitespace() || *c == b'"')
+    {
+        a += 1;
+    }
+    while b > a
+        && bytes
+            .get(b - 1)
+            .is_some_and(|c| c.is_ascii_whitespace() || *c == b'"')
+    {
+        b -= 1;
+    }
+    a..b
+}
+
+/// Byte ranges of the parts of `range` separated by any of `seps`.
+fn split_ranges<'s>(
+    text: &'s str,
+    range: Range<usize>,
+    seps: &'s [u8],
+) -> impl Iterator<Item = Range<usize>> + 's {
+    let bytes = text.as_bytes();
+    let end = range.end;
+    let mut at = range.start;
+    let mut done = range.start > range.end;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        let start = at;
+        let mut i = at;
+        while i < end && !bytes.get(i).is_some_and(|b| seps.contains(b)) {
+            i += 1;
+        }
+        if i >= end {
+            done = true;
+        }
+        at = i + 1;
+        Some(start..i)
+    })
+}
+
+fn is_alnum_at(bytes: &[u8], i: usize) -> bool {
+    bytes.get(i).is_some_and(u8::is_ascii_alphanumeric)
+}
+
+impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
+    /// A scanner over `text` (a header value or the request target), handing
+    /// candidates to `out`.
+    pub fn new(text: &'a str, region: Option<Region>, out: F) -> Self {
+        Scanner { text, region, out }
+    }
+
+    fn slice(&self, r: &Range<usize>) -> &'a str {
+        self.text.get(r.clone()).unwrap_or_default()
+    }
+
+    /// A value that belongs to a phone-like key (or header name): read
+    /// permissively (bare digits, national forms). Returns true if found.
+    pub fn keyed_value(
+        &mut self,
+        range: Range<usize>,
+        key: Option<Range<usize>>,
+        location: Where,
+    ) -> bool {
+        self.keyed(range, key, location, true)
+    }
+
+    /// [`Self::keyed_value`], taking national-only numbers (no region to
+    /// place them) only when `national_only`.
+    fn keyed(
+        &mut self,
+        range: Range<usize>,
+        key: Option<Range<usize>>,
+        location: Where,
+        national_only: bool,
+    ) -> bool {
+        let range = trim_range(self.text, range);
+        if range.is_empty() {
+            return false;
+        }
+        let mut buf = [0u8; MAX_DECODED];
+        let Some((value, url_encoded)) = percent_decode(self.slice(&range), &mut buf) else {
+            return false;
+        };
+        let value = value.trim().trim_matches('"');
+        let placed_or_trunk =
+            |p: &Parsed| p.number.is_some() || (national_only && trunk_shaped(value));
+        if let Some(parsed) = parse(value, self.region).filter(placed_or_trunk) {
+            (self.out)(Candidate {
+                span: range,
+                key,
+                keyed: true,
+                parsed,
+                url_encoded,
+                location,
+            });
+            return true;
+        }
+        false
+    }
+
+    /// A header value under a phone-like name: the whole value, else each
+    /// `,`/`;`-separated part, else each whitespace-separated token.
+    pub fn keyed_header(&mut self, range: Range<usize>) {
+        if self.keyed_value(range.clone(), None, Where::Header) {
+            return;
+        }
+        let text = self.text;
+        for part in split_ranges(text, range, b",;") {
+            if self.keyed_value(part.clone(), None, Where::Header) {
+                return;
+            }
+            for token in split_ranges(text, part, b" \t") {
+                if self.keyed_value(token, None, Where::Header) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// `key=value` pairs separated by any of `seps`: phone-like keys are read
+    /// permissively, other values only for marked numbers; parts without
+    /// `=` are scanned for marked numbers.
+    pub fn pairs(&mut self, range: Range<usize>, seps: &[u8], location: Where) {
+        let text = self.text;
+        for part in split_ranges(text, range, seps) {
+            let part = trim_range(text, part);
+            let eq = self.slice(&part).find('=').map(|i| part.start + i);
+            match eq {
+                Some(eq) => {
+                    let key = trim_range(text, part.start..eq);
+                    let value = eq + 1..part.end;
+                    let mut kbuf = [0u8; MAX_DECODED];
+                    let phone_key = percent_decode(self.slice(&key), &mut kbuf)
+                        .is_some_and(|(k, _)| is_phone_key(k));
+                    if !(phone_key && self.keyed_value(value.clone(), Some(key.clone()), location))
+                    {
+                        self.markers(value, Some(key), location);
+                    }
+                }
+                None => self.markers(part, None, location),
+            }
+        }
+    }
+
+    /// Marked international numbers anywhere in `range`: `+` or `%2B`
+    /// before a digit, `00` or `tel:`/`sip:` at the start of a token, each
+    /// not glued to a letter or digit before it, and the number not glued to
+    /// one after it.
+    pub fn markers(&mut self, range: Range<usize>, key: Option<Range<usize>>, location: Where) {
+        let bytes = self.text.as_bytes();
+        let mut i = range.start;
+        while i < range.end {
+            let Some(&b) = bytes.get(i) else { break };
+            let at_token_start = i == 0 || !is_alnum_at(bytes, i - 1);
+            let next_digit = |k: usize| bytes.get(k).is_some_and(u8::is_ascii_digit);
+            let marker = match b {
+                b'+' if next_digit(i + 1) => Some(i + 1),
+                b'%' if bytes.get(i + 1) == Some(&b'2')
+                    && matches!(bytes.get(i + 2), Some(b'B' | b'b'))
+                    && next_digit(i + 3) =>
+                {
+                    Some(i + 3)
+                }
+                b'0' if bytes.get(i + 1) == Some(&b'0') && next_digit(i + 2) => Some(i + 2),
+                b't' | b'T' | b's' | b'S' => {
+                    let rest = self.text.get(i..).unwrap_or_default();
+                    ["tel:", "sip:", "sips:"]
+                        .iter()
+                        .find(|s| {
+                            rest.get(..s.len())
+                                .is_some_and(|p| p.eq_ignore_ascii_case(s))
+                        })
+                        .map(|s| i + s.len())
+                }
+                _ => None,
+            };
+            let Some(body) = marker.filter(|_| at_token_start) else {
+                i += 1;
+                continue;
+            };
+            match self.marked_at(i, body, range.end, key.clone(), location) {
+                Some(end) => i = end,
+                None => i = body,
+            }
+        }
+    }
+
+    /// Tries the number whose marker starts at `start` and whose digits start
+    /// at `body`; returns the end of the candidate when one was taken.
+    fn marked_at(
+        &mut self,
+        start: usize,
+        body: usize,
+        limit: usize,
+        key: Option<Range<usize>>,
+        location: Where,
+    ) -> Option<usize> {
+        let bytes = self.text.as_bytes();
+        // Extend over digits, separators and percent-escapes of separators.
+        let mut end = body;
+        let tel = bytes.get(start).is_some_and(|b| b.is_ascii_alphabetic());
+        let mut stops: [usize; 8] = [0; 8];
+        let mut nstops = 0usize;
+        while end < limit {
+            let Some(&c) = bytes.get(end) else { break };
+            let step = match c {
+                b'0'..=b'9' => 1,
+                b'-' | b'.' | b'(' | b')' => 1,
+                b' ' => {
+                    if let Some(s) = stops.get_mut(nstops) {
+                        *s = end;
+                        nstops += 1;
+                    }
+                    1
+                }
+                b'+' if tel && end == body => 1,
+                b'%' if bytes.get(end + 1) == Some(&b'2')
+                    && matches!(bytes.get(end + 2), Some(b'0' | b'D' | b'd' | b'B' | b'b')) =>
+                {
+                    3
+                }
+                _ => break,
+            };
+            end += step;
+        }
+        // The number must not run into a letter or digit.
+        let glued = |e: usize| e < limit && is_alnum_at(bytes, e);
+        let mut candidates = std::iter::once(end).chain(stops.into_iter().take(nstops).rev());
+        candidates.find_map(|e| {
+            let span = start..trim_range(self.text, start..e).end;
+            if span.is_empty() || (e == end && glued(e)) {
+                return None;
+            }
+            let mut buf = [0u8; MAX_DECODED];
+            let (value, url_encoded) = percent_decode(self.slice(&span), &mut buf)?;
+            let parsed = parse(value, None).filter(|p| p.number.is_some() && p.form.is_marked())?;
+            // `00` + digits alone is also how counters are zero-padded
+            // (`0049123456789`): without a key it needs grouping separators.
+            if parsed.form == Form::DoubleZero && !value.trim().contains([' ', '-', '.', '(']) {
+                return None;
+            }
+            // A signed decimal (`+29069.49`, a coordinate `+51.4779`) is no
+            // number; nor is anything shorter than 8 digits without a key.
+            let dots = value.matches('.').count();
+            if (dots == 1 && !value.contains([' ', '-', '(']))
+                || parsed.number.as_ref().is_some_and(|n| n.digits().len() < 8)
+            {
+                return None;
+            }
+            let span_end = span.end;
+            (self.out)(Candidate {
+                span,
+                key: key.clone(),
+                keyed: false,
+                parsed,
+                url_encoded,
+                location,
+            });
+            Some(span_end)
+        })
+    }
+
+    /// A URL or request target: the query string's pairs (location
+    /// `query`), then the path: `;key=value` path parameters, segments with
+    /// marked numbers, and a segment right after a phone-like segment
+    /// (`/msisdn/447700900123`), all with location `uri`.
+    pub fn url(&mut self, range: Range<usize>) {
+        let text = self.text;
+        let s = self.slice(&range);
+        // Skip scheme://authority of an absolute URL.
+        let mut path_start = range.start;
+        let lower_starts = |p: &str| s.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
+        if let Some(scheme) = ["http://", "https://"]
+            .into_iter()
+            .find(|p| lower_starts(p))
+        {
+            let after = range.start + scheme.len();
+            path_start = text
+                .get(after..range.end)
+                .and_then(|r| r.find(['/', '?', '#']))
+                .map_or(range.end, |i| after + i);
+        }
+        let rest = text.get(path_start..range.end).unwrap_or_default();
+        let end = rest.find('#').map_or(range.end, |i| path_start + i);
+        let (path, query) = match text.get(path_start..end).and_then(|r| r.find('?')) {
+            Some(q) => (path_start..path_start + q, Some(path_start + q + 1..end)),
+            None => (path_start..end, None),
+        };
+        if let Some(q) = query {
+            self.pairs(q, b"&;", Where::Query);
+        }
+        let mut previous_phone: Option<Range<usize>> = None;
+        for segment in split_ranges(text, path, b"/") {
+            let seg = self.slice(&segment);
+            let (name, params) = match seg.find(';') {
+                Some(p) => (
+                    segment.start..segment.start + p,
+                    Some(segment.start + p + 1..segment.end),
+                ),
+                None => (segment.clone(), None),
+            };
+            if let Some(params) = params {
+                self.pairs(params, b";", Where::Uri);
+            }
+            // A path segment is often an id: only a placed number counts.
+            let found = previous_phone
+                .take()
+                .is_some_and(|key| self.keyed(name.clone(), Some(key), Where::Uri, false));
+            if !found {
+                self.markers(name.clone(), None, Where::Uri);
+            }
+            let mut kbuf = [0u8; MAX_DECODED];
+            previous_phone = percent_decode(self.slice(&name), &mut kbuf)
+                .is_some_and(|(k, _)| !k.is_empty() && is_phone_key(k))
+                .then_some(name);
+        }
+    }
+}
+
+/// True for a national-only value that has the usual shape of a national
+/// number with a trunk prefix: 9–12 digits starting with `0`. Other digit
+/// strings under a phone-like key (dates, counters, timestamps) are not
+/// taken without a region to check them against.
+fn trunk_shaped(value: &str) -> bool {
+    let mut digits = value.bytes().filter(u8::is_ascii_digit);
+    let first = digits.next();
+    first == Some(b'0') && (8..=11).contains(&digits.count())
+}
+
+/// True when a header value is a URL (absolute `http(s)://`), as in
+/// `Referer` and `Origin`.
+pub(crate) fn is_url(value: &str) -> bool {
+    ["http://", "https://"].iter().any(|p| {
+        value
+            .get(..p.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(p))
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    fn scan(
+        text: &str,
+        f: impl FnOnce(&mut Scanner<'_, &mut dyn FnMut(Candidate)>),
+    ) -> Vec<(String, Option<String>, bool, Where)> {
+        let mut got = Vec::new();
+        let mut push = |c: Candidate| got.push(c);
+        {
+            let mut s: Scanner<'_, &mut dyn FnMut(Candidate)> =
+                Scanner::new(text, Region::parse("GB"), &mut push);
+            f(&mut s);
+        }
+        got.into_iter()
+            .map(|c| {
+                (
+                    text[c.span].to_string(),
+                    c.parsed.number.map(|n| n.e164()),
+                    c.keyed,
+                    c.location,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn phone_keys() {
+        for k in [
+            "msisdn",
+            "MSISDN",
+            "phone",
+            "userPhone",
+            "user_phone",
+            "phone_number",
+            "PhoneNumber",
+            "tel",
+            "mobile",
+            "mob",
+            "cli",
+            "line",
+            "mdn",
+            "x-up-calling-line-id",
+            "User-Identity-Forward-msisdn",
+            "custmsisdn",
+            "userphone",
+            "X-Caller-Id",
+            "mobileNo",
+        ] {
+            assert!(is_phone_key(k), "{k}");
+        }
+        for k in [
+            "hotel",
+            "deadline",
+            "online",
+            "timeline",
+            "id",
+            "q",
+            "ts",
+            "cb",
+            "_",
+            "v",
+            "page",
+            "session",
+            "number",
+            "uid",
+            "x-uidh",
+            "x-up-subno",
+            "",
+            "telemetry",
+            "mobilize",
+            "client",
+            "climate",
+        ] {
+            assert!(!is_phone_key(k), "{k}");
+        }
+    }
+
+    #[test]
+    fn stems_cover_every_word_and_suffix() {
+        for w in PHONE_WORDS.iter().chain(PHONE_SUFFIXES) {
+            assert!(PHONE_STEMS.iter().any(|s| w.contains(s)), "{w}");
+        }
+    }
+
+    #[test]
+    fn words_split() {
+        let w: Vec<&str> = words("x-userPhone_no").collect();
+        assert_eq!(w, ["x", "user", "Phone", "no"]);
+        assert_eq!(words("").count(), 0);
+        assert_eq!(words("--").count(), 0);
+    }
+
+    #[test]
+    fn cookie_pairs() {
+        let text = "edition=uk; msisdn=447700900123; sid=a8f3c2e1b7";
+        let got = scan(text, |s| s.pairs(0..text.len(), b";", Where::Cookie));
+        assert_eq!(
+            got,
+            [(
+                "447700900123".into(),
+                Some("+447700900123".into()),
+                true,
+                Where::Cookie
+            )]
+        );
+    }
+
+    #[test]
+    fn query_forms() {
+        for (target, want) in [
+            ("/p?msisdn=447700900123&x=1", "447700900123"),
+            ("/p?a=1&msisdn=%2B447700900123", "%2B447700900123"),
+            ("/p?q=%2B44%207700%20900123", "%2B44%207700%20900123"),
+            ("/p?to=tel:+447700900123", "tel:+447700900123"),
+            ("/p?mob=07700900123", "07700900123"),
+            ("/p?n=0044%207700900123", "0044%207700900123"),
+            (
+                "http://h.example/p?phone=+44-7700-900123#frag",
+                "+44-7700-900123",
+            ),
+        ] {
+            let got = scan(target, |s| s.url(0..target.len()));
+            assert_eq!(got.len(), 1, "{target}: {got:?}");
+            assert_eq!(got[0].0, want, "{target}");
+            assert_eq!(got[0].1.as_deref(), Some("+447700900123"), "{target}");
+            assert_eq!(got[0].3, Where::Query, "{target}");
+        }
+    }
+
+    #[test]
+    fn path_forms() {
+        for (target, want) in [
+            ("/users;msisdn=447700900123/profile", "447700900123"),
+            ("/msisdn/447700900123/profile", "447700900123"),
+            ("/lookup/%2B447700900123", "%2B447700900123"),
+            ("/call/tel:+447700900123", "tel:+447700900123"),
+        ] {
+            let got = scan(target, |s| s.url(0..target.len()));
+            assert_eq!(got.len(), 1, "{target}: {got:?}");
+            assert_eq!(got[0].0, want, "{target}");
+            assert_eq!(got[0].3, Where::Uri, "{target}");
+        }
+    }
+
+    #[test]
+    fn digit_runs_alone_are_not_enough() {
+        for target in [
+            "/p?id=447700900123",
+            "/p?ts=1362398400123&cb=447700900123",
+            "/447700900123",
+            "/img/12025550123.png",
+            "/p?v=1.2.3&ip=10.1.2.3",
+            "/p?card=4111111111111111",
+            "/p?q=a+447700900123",
+            "/p?x=b%2B447700900123",
+            "/p?x=+4477009001234567",
+            "/p?x=+447700900123abc",
+            "/p?x=x00447700900123",
+            "/p?phone=abc",
+            "/p?phone=0123456789",
+            "/p?phone=99999999999",
+            "/p?tel=1",
+            "/p?order=0049123456789",
+            "/story/0068848589",
+            "/mobile/0612345678",
+            "/p?geo=+44.1234567,-0.1234567",
+            "/p?amount=+29069.49",
+            "/p?x=+2901234",
+        ] {
+            let got = scan(target, |s| s.url(0..target.len()));
+            assert!(got.is_empty(), "{target}: {got:?}");
+        }
+    }
+
+    #[test]
+    fn markers_in_values() {
+        let v = "id=abc, +44 7700 900123 ext";
+        let got = scan(v, |s| s.pairs(0..v.len(), b",;&", Where::Header));
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0].0, "+44 7700 900123");
+        let v = "call 0044 7700 900123 now";
+        let got = scan(v, |s| s.pairs(0..v.len(), b",;&", Where::Header));
+        assert_eq!(got[0].0, "0044 7700 900123");
+        let v = "call 00447700900123 now";
+        assert!(scan(v, |s| s.pairs(0..v.len(), b",;&", Where::Header)).is_empty());
+        let v = "+44 7700 900123 10";
+        let got = scan(v, |s| s.pairs(0..v.len(), b",;&", Where::Header));
+        assert_eq!(got[0].0, "+44 7700 900123", "shrinks to a valid number");
+    }
+
+    #[test]
+    fn keyed_header_tokens() {
+        let v = "447700900123, 10.1.2.3";
+        let got = scan(v, |s| s.keyed_header(0..v.len()));
+        assert_eq!(got[0].0, "447700900123");
+        let v = "07700 900123";
+        let got = scan(v, |s| s.keyed_header(0..v.len()));
+        assert_eq!(got[0].1.as_deref(), Some("+447700900123"));
+    }
+
+    #[test]
+    fn percent_decoding() {
+        let mut buf = [0u8; MAX_DECODED];
+        assert_eq!(
+            percent_decode("%2B44%207700", &mut buf),
+            Some(("+44 7700", true))
+        );
+        assert_eq!(percent_decode("%zz%4", &mut buf), Some(("%zz%4", false)));
+        assert_eq!(percent_decode(&"1".repeat(200), &mut buf), None);
+        assert_eq!(percent_decode("%ff", &mut buf), None);
+    }
+
+    #[test]
+    fn split_and_trim() {
+        let t = "a; b ;;c";
+        let parts: Vec<&str> = split_ranges(t, 0..t.len(), b";")
+            .map(|r| &t[trim_range(t, r)])
+            .collect();
+        assert_eq!(parts, ["a", "b", "", "c"]);
+        assert_eq!(split_ranges("", 0..0, b";").count(), 1);
+        assert!(is_url("HTTP://x/") && is_url("https://x") && !is_url("/x"));
+    }
+}
