@@ -212,6 +212,11 @@ impl Decoder {
         link: LinkType,
         frame: &'a [u8],
     ) -> Result<TcpSegment<'a>, Skip> {
+        if link == LinkType::ETHERNET
+            && let Some(segment) = ethernet_ipv4_tcp(frame)
+        {
+            return Ok(segment);
+        }
         let (mut layer, mut at) = link_layer(link, frame)?;
         let mut walker = Walker {
             tunnels: &mut self.tunnels,
@@ -262,6 +267,93 @@ impl Decoder {
     pub fn held_fragment_bytes(&self) -> usize {
         self.defrag.held_bytes()
     }
+}
+
+/// The fast path for the commonest frame: Ethernet II, IPv4 without options,
+/// not fragmented, TCP, nothing cut by the snap length. `None` means "not that
+/// simple": the general walker then decodes the frame and classifies what it is.
+fn ethernet_ipv4_tcp(frame: &[u8]) -> Option<TcpSegment<'_>> {
+    const ETH: usize = 14;
+    if be16(frame, 12)? != 0x0800 {
+        return None;
+    }
+    let ip = frame.get(ETH..)?;
+    let ip_header: &[u8; 20] = ip.get(..20)?.try_into().ok()?;
+    let [
+        version_ihl,
+        _,
+        len_hi,
+        len_lo,
+        _,
+        _,
+        flags_frag_hi,
+        frag_lo,
+        _,
+        protocol,
+        _,
+        _,
+        s0,
+        s1,
+        s2,
+        s3,
+        d0,
+        d1,
+        d2,
+        d3,
+    ] = *ip_header;
+    // IPv4, 20-byte header, TCP, neither "more fragments" nor a fragment offset.
+    if version_ihl != 0x45 || protocol != 6 || (flags_frag_hi & 0x3f) != 0 || frag_lo != 0 {
+        return None;
+    }
+    let total = usize::from(u16::from_be_bytes([len_hi, len_lo]));
+    // The IP length must fit the captured bytes (Ethernet padding may follow).
+    let packet = ip.get(..total)?;
+    let tcp = packet.get(20..)?;
+    let tcp_header: &[u8; 20] = tcp.get(..20)?.try_into().ok()?;
+    let [
+        sp0,
+        sp1,
+        dp0,
+        dp1,
+        q0,
+        q1,
+        q2,
+        q3,
+        a0,
+        a1,
+        a2,
+        a3,
+        offset,
+        flags,
+        ..,
+    ] = *tcp_header;
+    let header_len = usize::from(offset >> 4).checked_mul(4)?;
+    if header_len < 20 {
+        return None;
+    }
+    let payload = tcp.get(header_len..)?;
+    let src = SocketAddr::new(
+        IpAddr::from([s0, s1, s2, s3]),
+        u16::from_be_bytes([sp0, sp1]),
+    );
+    let dst = SocketAddr::new(
+        IpAddr::from([d0, d1, d2, d3]),
+        u16::from_be_bytes([dp0, dp1]),
+    );
+    Some(TcpSegment {
+        src,
+        dst,
+        seq: u32::from_be_bytes([q0, q1, q2, q3]),
+        ack: u32::from_be_bytes([a0, a1, a2, a3]),
+        flags: TcpFlags {
+            fin: flags & 0x01 != 0,
+            syn: flags & 0x02 != 0,
+            rst: flags & 0x04 != 0,
+            ack: flags & 0x10 != 0,
+        },
+        payload,
+        missing: 0,
+    })
 }
 
 /// The addresses of a frame's outermost IP header (before any tunnel), read
@@ -319,6 +411,11 @@ pub fn outer_ip_pair(link: LinkType, frame: &[u8]) -> Option<(IpAddr, IpAddr)> {
 
 /// Decodes one frame without fragment reassembly (fragments are [`Skip::IpFragment`]).
 pub fn decode(link: LinkType, frame: &[u8]) -> Result<TcpSegment<'_>, Skip> {
+    if link == LinkType::ETHERNET
+        && let Some(segment) = ethernet_ipv4_tcp(frame)
+    {
+        return Ok(segment);
+    }
     let (layer, at) = link_layer(link, frame)?;
     let mut tunnels = TunnelStats::default();
     let mut walker = Walker {

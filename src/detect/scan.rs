@@ -530,6 +530,7 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
             self.pairs(q, b"&;", Where::Query);
         }
         let mut previous_phone: Option<Range<usize>> = None;
+        let mut previous_generic = false;
         for segment in split_ranges(text, path, b"/") {
             let seg = self.slice(&segment);
             let (name, params) = match seg.find(';') {
@@ -542,19 +543,38 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
             if let Some(params) = params {
                 self.pairs(params, b";", Where::Uri);
             }
-            // A path segment is often an id: only a placed number counts.
-            let found = previous_phone
-                .take()
-                .is_some_and(|key| self.keyed(name.clone(), Some(key), Where::Uri, false));
+            // A path segment is often an id: only a placed number counts, and after a
+            // section-like word (`/mobile/`) only one of at least 10 digits.
+            let long_enough = !previous_generic
+                || self.slice(&name).bytes().filter(u8::is_ascii_digit).count() >= 10;
+            let found = previous_phone.take().is_some_and(|key| {
+                long_enough && self.keyed(name.clone(), Some(key), Where::Uri, false)
+            });
             if !found {
                 self.markers(name.clone(), None, Where::Uri);
             }
             let mut kbuf = [0u8; MAX_DECODED];
+            previous_generic = false;
             previous_phone = percent_decode(self.slice(&name), &mut kbuf)
-                .is_some_and(|(k, _)| !k.is_empty() && is_phone_key(k))
+                .is_some_and(|(k, _)| {
+                    let phone = !k.is_empty() && is_phone_key(k);
+                    previous_generic = phone && is_generic_path_word(k);
+                    phone
+                })
                 .then_some(name);
         }
     }
+}
+
+/// Path segments that name a site section as often as they announce a number
+/// (`/mobile/49476334/banner.jpg` is an image id on a mobile site): after one,
+/// only a segment of at least 10 digits counts as a number.
+fn is_generic_path_word(segment: &str) -> bool {
+    [
+        "mobile", "mob", "m", "line", "lines", "cli", "phone", "phones",
+    ]
+    .iter()
+    .any(|w| w.eq_ignore_ascii_case(segment.trim()))
 }
 
 /// True for a national-only value that has the usual shape of a national
@@ -745,6 +765,9 @@ mod tests {
             "/p?order=0049123456789",
             "/story/0068848589",
             "/mobile/0612345678",
+            // A section name, not a key: seen as a false leak on the benchmark capture.
+            "/mobile/49476334/business_240x90.jpg",
+            "/phones/4947633",
             "/p?geo=+44.1234567,-0.1234567",
             "/p?amount=+29069.49",
             "/p?x=+2901234",
