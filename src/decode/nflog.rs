@@ -81,7 +81,7 @@ mod tests {
         out.extend_from_slice(&l);
         out.extend_from_slice(&k);
         out.extend_from_slice(value);
-        while out.len() % 4 != 0 {
+        while !out.len().is_multiple_of(4) {
             out.push(0);
         }
     }
