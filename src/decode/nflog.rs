@@ -112,6 +112,9 @@ mod tests {
         // A payload attribute cut by the snap length: what was captured.
         assert_eq!(nflog(&[2, 0, 0, 5, 40, 0, 9, 0, 0x45, 0]), Ok((8, 10)));
         // Cut inside an attribute header.
-        assert_eq!(nflog(&[2, 0, 0, 5, 8, 0, 1, 0, 0, 0, 0, 0, 8]), Err(Skip::Truncated));
+        assert_eq!(
+            nflog(&[2, 0, 0, 5, 8, 0, 1, 0, 0, 0, 0, 0, 8]),
+            Err(Skip::Truncated)
+        );
     }
 }

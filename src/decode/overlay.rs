@@ -27,7 +27,9 @@ pub(crate) fn geneve(data: &[u8]) -> Result<(usize, Inner), Skip> {
     if first >> 6 != 0 {
         return Err(Skip::Malformed);
     }
-    let len = usize::from(first & 0x3f).saturating_mul(4).saturating_add(8);
+    let len = usize::from(first & 0x3f)
+        .saturating_mul(4)
+        .saturating_add(8);
     if data.len() < len {
         return Err(Skip::Truncated);
     }
@@ -77,7 +79,9 @@ pub(crate) fn ayiya(data: &[u8]) -> Result<(usize, Inner), Skip> {
     let sig = byte(data, 1).ok_or(Skip::Truncated)?;
     let op = byte(data, 2).ok_or(Skip::Truncated)?;
     let next = byte(data, 3).ok_or(Skip::Truncated)?;
-    let id_len = 1usize.checked_shl(u32::from(id >> 4)).ok_or(Skip::Malformed)?;
+    let id_len = 1usize
+        .checked_shl(u32::from(id >> 4))
+        .ok_or(Skip::Malformed)?;
     let sig_len = usize::from(sig >> 4).saturating_mul(4);
     let len = 8usize.saturating_add(id_len).saturating_add(sig_len);
     if data.len() < len {
@@ -116,10 +120,7 @@ mod tests {
 
     #[test]
     fn vxlan_gpe_headers() {
-        assert_eq!(
-            vxlan_gpe(&[0x0c, 0, 0, 1, 0, 0, 1, 0]),
-            Ok((8, Inner::Ip))
-        );
+        assert_eq!(vxlan_gpe(&[0x0c, 0, 0, 1, 0, 0, 1, 0]), Ok((8, Inner::Ip)));
         assert_eq!(
             vxlan_gpe(&[0x0c, 0, 0, 3, 0, 0, 1, 0]),
             Ok((8, Inner::Ethernet))
@@ -138,8 +139,14 @@ mod tests {
             vxlan_gpe(&[0x0c, 0, 0, 4, 0, 0, 1, 0]),
             Err(Skip::UnsupportedEncapsulation)
         );
-        assert_eq!(vxlan_gpe(&[0x1c, 0, 0, 1, 0, 0, 1, 0]), Err(Skip::Malformed));
-        assert_eq!(vxlan_gpe(&[0x04, 0, 0, 1, 0, 0, 1, 0]), Err(Skip::Malformed));
+        assert_eq!(
+            vxlan_gpe(&[0x1c, 0, 0, 1, 0, 0, 1, 0]),
+            Err(Skip::Malformed)
+        );
+        assert_eq!(
+            vxlan_gpe(&[0x04, 0, 0, 1, 0, 0, 1, 0]),
+            Err(Skip::Malformed)
+        );
         assert_eq!(vxlan_gpe(&[0x0c, 0, 0, 1]), Err(Skip::Truncated));
     }
 
@@ -159,6 +166,9 @@ mod tests {
         assert_eq!(ayiya(&h), Err(Skip::TunnelControl));
         assert_eq!(ayiya(&h[..40]), Err(Skip::Truncated));
         // A 2^15-byte identity cannot fit in a packet.
-        assert_eq!(ayiya(&[0xf1, 0, 0x11, 41, 0, 0, 0, 0]), Err(Skip::Truncated));
+        assert_eq!(
+            ayiya(&[0xf1, 0, 0x11, 41, 0, 0, 0, 0]),
+            Err(Skip::Truncated)
+        );
     }
 }

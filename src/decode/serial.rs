@@ -90,7 +90,20 @@ mod tests {
             Ok((5, 0x0800))
         );
         // Exception packet.
-        let h = [1, 2, 0, 0, ARC_IP_RFC1201, 0xff, 0xff, 0xff, ARC_IP_RFC1201, 0, 0, 9];
+        let h = [
+            1,
+            2,
+            0,
+            0,
+            ARC_IP_RFC1201,
+            0xff,
+            0xff,
+            0xff,
+            ARC_IP_RFC1201,
+            0,
+            0,
+            9,
+        ];
         assert_eq!(arcnet_linux(&h), Ok((12, 0x0800)));
         let h = [1, 2, 0, 0, ARC_IP_RFC1201, 0xff, 0xff, 0xff, 0x99, 0, 0, 9];
         assert_eq!(arcnet_linux(&h), Err(Skip::Malformed));
@@ -101,7 +114,10 @@ mod tests {
             arcnet_linux(&[1, 2, 0, 0, ARC_ARP_RFC1201, 0, 0, 0]),
             Err(Skip::NotIp)
         );
-        assert_eq!(arcnet_linux(&[1, 2, 0, 0, ARC_IP_RFC1201, 0, 0]), Err(Skip::Truncated));
+        assert_eq!(
+            arcnet_linux(&[1, 2, 0, 0, ARC_IP_RFC1201, 0, 0]),
+            Err(Skip::Truncated)
+        );
         assert_eq!(arcnet_linux(&[1, 2, 0]), Err(Skip::Truncated));
     }
 }

@@ -4,6 +4,15 @@
 use super::Skip;
 use super::bytes::byte;
 
+/// Bytes of the frame check sequence at the end of a frame.
+pub(crate) const FCS_LEN: usize = 4;
+
+/// Aruba's GRE protocol types for 802.11 frames between access point and
+/// controller: 0x8200 to 0x8370 in steps of 0x10 (as tshark registers them).
+pub(crate) fn is_aruba_gre(proto: u16) -> bool {
+    (0x8200..=0x8370).contains(&proto) && proto & 0x000f == 0
+}
+
 /// Radiotap "Flags" field bits.
 const RADIOTAP_FLAG_DATA_PAD: u8 = 0x20;
 const RADIOTAP_FLAG_FCS: u8 = 0x10;
