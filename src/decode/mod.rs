@@ -40,6 +40,8 @@ mod bytes;
 pub mod defrag;
 mod ip;
 mod link;
+#[cfg(test)]
+mod link_tests;
 mod llc;
 mod nflog;
 mod overlay;

@@ -244,24 +244,6 @@ impl Walker<'_> {
         }
     }
 
-    /// Enters a UDP overlay tunnel whose header `parse` reads.
-    fn overlay<'d>(
-        &mut self,
-        payload: &'d [u8],
-        parse: fn(&[u8]) -> Result<(usize, Inner), Skip>,
-        counter: fn(&mut TunnelStats) -> &mut u64,
-    ) -> Result<Step<'d>, Skip> {
-        self.enter()?;
-        bump(counter(self.tunnels));
-        let (len, inner) = parse(payload)?;
-        if let Inner::EtherType(t) = inner
-            && !link::decodable(t)
-        {
-            return Err(Skip::UnsupportedEncapsulation);
-        }
-        Ok(Step::Next(inner_layer(inner), tail(payload, len)?))
-    }
-
     /// The payload of an IP packet, by its protocol number.
     fn transport<'d>(&mut self, proto: u8, net: Net, data: &'d [u8]) -> Result<Step<'d>, Skip> {
         match proto {
@@ -335,15 +317,36 @@ impl Walker<'_> {
                 bump(&mut self.tunnels.gre_in_udp);
                 Ok(Step::Next(Layer::Gre, payload))
             }
-            GENEVE_PORT => self.overlay(payload, overlay::geneve, |t| &mut t.geneve),
-            VXLAN_GPE_PORT => self.overlay(payload, overlay::vxlan_gpe, |t| &mut t.vxlan_gpe),
+            GENEVE_PORT => {
+                self.enter()?;
+                bump(&mut self.tunnels.geneve);
+                overlay_payload(payload, overlay::geneve(payload)?)
+            }
+            VXLAN_GPE_PORT => {
+                self.enter()?;
+                bump(&mut self.tunnels.vxlan_gpe);
+                overlay_payload(payload, overlay::vxlan_gpe(payload)?)
+            }
             // AYIYA by either port: the broker answers from 5072.
             _ if dst_port == AYIYA_PORT || src_port == AYIYA_PORT => {
-                self.overlay(payload, overlay::ayiya, |t| &mut t.ayiya)
+                self.enter()?;
+                bump(&mut self.tunnels.ayiya);
+                overlay_payload(payload, overlay::ayiya(payload)?)
             }
             _ => Err(Skip::NotTcp),
         }
     }
+}
+
+/// What follows an overlay header of `len` bytes; a payload type the walker
+/// does not decode is an unsupported encapsulation.
+fn overlay_payload(payload: &[u8], (len, inner): (usize, Inner)) -> Result<Step<'_>, Skip> {
+    if let Inner::EtherType(t) = inner
+        && !link::decodable(t)
+    {
+        return Err(Skip::UnsupportedEncapsulation);
+    }
+    Ok(Step::Next(inner_layer(inner), tail(payload, len)?))
 }
 
 fn inner_layer(inner: Inner) -> Layer {
