@@ -40,14 +40,24 @@ impl LinkType {
     pub const RAW_BSD: LinkType = LinkType(14);
     /// Raw IPv4 or IPv6, told apart by the version nibble.
     pub const RAW: LinkType = LinkType(101);
+    /// Cisco HDLC: address, control, EtherType.
+    pub const C_HDLC: LinkType = LinkType(104);
+    /// IEEE 802.11 frames without a capture header.
+    pub const IEEE802_11: LinkType = LinkType(105);
     /// OpenBSD loopback: 4-byte address family in network byte order.
     pub const LOOP: LinkType = LinkType(108);
     /// Linux cooked capture v1 (`-i any`).
     pub const LINUX_SLL: LinkType = LinkType(113);
+    /// IEEE 802.11 frames after a radiotap header (monitor mode).
+    pub const IEEE802_11_RADIOTAP: LinkType = LinkType(127);
+    /// Linux ARCNET (ATA 878.1 with a 2-byte offset field).
+    pub const ARCNET_LINUX: LinkType = LinkType(129);
     /// Raw IPv4.
     pub const IPV4: LinkType = LinkType(228);
     /// Raw IPv6.
     pub const IPV6: LinkType = LinkType(229);
+    /// Linux netfilter NFLOG records.
+    pub const NFLOG: LinkType = LinkType(239);
     /// Linux cooked capture v2.
     pub const LINUX_SLL2: LinkType = LinkType(276);
 }

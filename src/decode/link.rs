@@ -3,7 +3,7 @@
 //! IP, BSD null/loopback; MPLS and PPPoE sessions are entered from here.
 use super::bytes::be16;
 use super::walk::{Layer, Step, Walker, bump, tail};
-use super::{MAX_VLAN_TAGS, Skip, tunnel};
+use super::{MAX_VLAN_TAGS, Skip, serial, tunnel};
 use crate::capture::LinkType;
 
 /// IPv4.
@@ -24,6 +24,11 @@ pub(super) const ETHERTYPE_MPLS: u16 = 0x8847;
 pub(super) const ETHERTYPE_MPLS_MULTICAST: u16 = 0x8848;
 /// PPPoE session stage.
 pub(super) const ETHERTYPE_PPPOE_SESSION: u16 = 0x8864;
+
+/// The largest 802.3 length field: above it the field is an EtherType.
+pub(super) const ETHERNET_MAX_LENGTH: u16 = 1500;
+/// The SLL protocol of 802.2 LLC frames (Linux `ETH_P_802_2`).
+const SLL_PROTOCOL_LLC: u16 = 0x0004;
 
 /// Bytes of an Ethernet II header (destination, source, EtherType).
 const ETHERNET_HEADER: usize = 14;
@@ -46,10 +51,10 @@ const NULL_HEADER: usize = 4;
 pub(super) fn link_layer(link: LinkType, frame: &[u8]) -> Result<(Layer, usize), Skip> {
     Ok(match link {
         LinkType::ETHERNET => (Layer::Ethernet, 0),
-        LinkType::LINUX_SLL => (
-            Layer::EtherType(be16(frame, SLL_TYPE_AT).ok_or(Skip::Truncated)?),
-            SLL_HEADER,
-        ),
+        LinkType::LINUX_SLL => match be16(frame, SLL_TYPE_AT).ok_or(Skip::Truncated)? {
+            SLL_PROTOCOL_LLC => (Layer::Llc, SLL_HEADER),
+            ether_type => (Layer::EtherType(ether_type), SLL_HEADER),
+        },
         LinkType::LINUX_SLL2 => (
             Layer::EtherType(be16(frame, 0).ok_or(Skip::Truncated)?),
             SLL2_HEADER,
@@ -61,6 +66,17 @@ pub(super) fn link_layer(link: LinkType, frame: &[u8]) -> Result<(Layer, usize),
         | LinkType::IPV6 => (Layer::Ip, 0),
         // The 4-byte address family differs by OS and byte order; the IP version nibble decides.
         LinkType::NULL | LinkType::LOOP => (Layer::Ip, NULL_HEADER),
+        LinkType::IEEE802_11_RADIOTAP => (Layer::Radiotap, 0),
+        LinkType::IEEE802_11 => (Layer::Dot11 { data_pad: false }, 0),
+        LinkType::NFLOG => (Layer::Nflog, 0),
+        LinkType::C_HDLC => {
+            let (len, ether_type) = serial::cisco_hdlc(frame)?;
+            (Layer::EtherType(ether_type), len)
+        }
+        LinkType::ARCNET_LINUX => {
+            let (len, ether_type) = serial::arcnet_linux(frame)?;
+            (Layer::EtherType(ether_type), len)
+        }
         _ => return Err(Skip::UnknownLinkType),
     })
 }
@@ -104,7 +120,31 @@ impl Walker<'_> {
                 ))
             }
             tunnel::ETHERTYPE_TEB => Ok(Step::Next(Layer::Ethernet, data)),
+            // An 802.3 length field (after the addresses or a VLAN tag): LLC
+            // follows, and the frame's data ends there (padding after it).
+            length @ 0..=ETHERNET_MAX_LENGTH => {
+                let len = usize::from(length);
+                Ok(Step::Next(Layer::Llc, data.get(..len).unwrap_or(data)))
+            }
             _ => Err(Skip::NotIp),
         }
     }
+}
+
+/// Whether an EtherType names a payload the walker decodes (tunnels whose
+/// payload type is anything else are an unsupported encapsulation, not "not IP").
+pub(super) fn decodable(ether_type: u16) -> bool {
+    matches!(
+        ether_type,
+        ETHERTYPE_IPV4
+            | ETHERTYPE_IPV6
+            | ETHERTYPE_VLAN
+            | ETHERTYPE_QINQ
+            | ETHERTYPE_VLAN_9100
+            | ETHERTYPE_VLAN_9200
+            | ETHERTYPE_MPLS
+            | ETHERTYPE_MPLS_MULTICAST
+            | ETHERTYPE_PPPOE_SESSION
+            | tunnel::ETHERTYPE_TEB
+    )
 }

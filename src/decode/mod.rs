@@ -5,14 +5,17 @@
 //! borrowed from the frame or from a reassembled datagram), or the [`Skip`]
 //! reason the frame carries no TCP segment we can use.
 //!
-//! - Link types: Ethernet (802.1Q, QinQ, 0x9100 tags), Linux cooked SLL and
-//!   SLL2, raw IP (12, 14, 101, 228, 229) and BSD null/loopback (0, 108).
+//! - Link types: Ethernet (802.1Q, QinQ, 0x9100 tags; 802.3 length field with
+//!   LLC/SNAP), Linux cooked SLL and SLL2, raw IP (12, 14, 101, 228, 229), BSD
+//!   null/loopback (0, 108), 802.11 plain (105) and after radiotap (127),
+//!   Linux NFLOG (239), Cisco HDLC (104), Linux ARCNET (129).
 //! - Encapsulations, nested in any order in one pass: MPLS label stacks
 //!   (IPv4/IPv6 by the version nibble, pseudowire control word and Ethernet),
 //!   PPPoE sessions (PPP IPv4/IPv6), IP-in-IP (protocol 4) and IPv6-in-IP (41),
 //!   GRE (versions 0 and 1, transparent Ethernet bridging, ERSPAN types I, II
-//!   and III) also over UDP 4754, VXLAN (UDP 4789), GTP-U (UDP 2152, GTPv1
-//!   with sequence/N-PDU/extension headers such as the 5G PDU session
+//!   and III, Aruba's 802.11 frames) also over UDP 4754, VXLAN (UDP 4789 and
+//!   8472), VXLAN-GPE (4790), Geneve (6081), AYIYA (5072), GTP-U (UDP 2152,
+//!   GTPv1 with sequence/N-PDU/extension headers such as the 5G PDU session
 //!   container). At most [`MAX_ENCAPSULATIONS`] tunnels and
 //!   [`MAX_VLAN_TAGS`] VLAN tags per packet ([`Skip::TooDeep`] beyond).
 //! - IPv4 (options, AH) and IPv6 (extension headers); IPv4 and IPv6 fragments
@@ -26,6 +29,8 @@
 //! Layout, one file per layer: `link.rs` (link types, Ethernet, VLAN tags,
 //! EtherType dispatch), `ip.rs` (IPv4, IPv6 extension headers, fragment
 //! hand-off), `tunnel.rs` (GTP-U, GRE/ERSPAN, VXLAN, MPLS, PPPoE/PPP headers),
+//! `wifi.rs` (radiotap, 802.11), `llc.rs` (802.2 LLC/SNAP), `nflog.rs`,
+//! `serial.rs` (Cisco HDLC, ARCNET), `overlay.rs` (Geneve, VXLAN-GPE, AYIYA),
 //! `tcp.rs` (the one TCP header parser), `walk.rs` (the layer loop, and the
 //! Ethernet/IPv4/TCP fast path in front of it), `defrag.rs` (reassembly),
 //! `bytes.rs` (bounds-checked reads).
@@ -35,9 +40,16 @@ mod bytes;
 pub mod defrag;
 mod ip;
 mod link;
+#[cfg(test)]
+mod link_tests;
+mod llc;
+mod nflog;
+mod overlay;
+mod serial;
 mod tcp;
 mod tunnel;
 mod walk;
+mod wifi;
 
 pub use defrag::{DefragLimits, DefragStats};
 
@@ -172,6 +184,18 @@ pub struct TunnelStats {
     pub ip_in_ip: u64,
     /// IPv6 packets inside IP (protocol 41, e.g. 6in4).
     pub ipv6_in_ip: u64,
+    /// Geneve headers (UDP 6081).
+    pub geneve: u64,
+    /// VXLAN-GPE headers (UDP 4790).
+    pub vxlan_gpe: u64,
+    /// AYIYA headers (UDP 5072).
+    pub ayiya: u64,
+    /// 802.11 frames inside Aruba's GRE (protocol types 0x8200-0x8370).
+    pub aruba_gre: u64,
+    /// Protected (encrypted) 802.11 data frames, not decoded.
+    pub wifi_protected: u64,
+    /// GRE packets whose protocol type is not decoded.
+    pub gre_unknown_protocol: u64,
 }
 
 impl TunnelStats {
@@ -190,7 +214,13 @@ impl TunnelStats {
                 vxlan,
                 gtpu,
                 ip_in_ip,
-                ipv6_in_ip
+                ipv6_in_ip,
+                geneve,
+                vxlan_gpe,
+                ayiya,
+                aruba_gre,
+                wifi_protected,
+                gre_unknown_protocol
             }
         );
     }

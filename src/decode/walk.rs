@@ -9,8 +9,13 @@ use super::bytes::{be16, byte};
 use super::defrag::Defrag;
 use super::ip::{self, Net, PROTO_AH, PROTO_GRE, PROTO_IPIP, PROTO_IPV6, PROTO_TCP, PROTO_UDP};
 use super::link::{self, ETHERTYPE_IPV4};
+use super::overlay::{AYIYA_PORT, GENEVE_PORT, VXLAN_GPE_PORT, VXLAN_LINUX_PORT};
 use super::tunnel::{self, Inner};
-use super::{MAX_ENCAPSULATIONS, MAX_STEPS, Skip, TcpFlags, TcpSegment, TunnelStats, tcp};
+use super::wifi::{self, Dot11};
+use super::{
+    MAX_ENCAPSULATIONS, MAX_STEPS, Skip, TcpFlags, TcpSegment, TunnelStats, llc, nflog, overlay,
+    tcp,
+};
 use crate::time::Timestamp;
 
 /// What the bytes at hand are.
@@ -35,6 +40,16 @@ pub(super) enum Layer {
     Mpls,
     Ppp,
     Gre,
+    /// A radiotap header, then an 802.11 frame.
+    Radiotap,
+    /// An 802.11 frame; `data_pad` aligns its payload to 4 bytes.
+    Dot11 {
+        data_pad: bool,
+    },
+    /// An 802.2 LLC header (SNAP names the EtherType).
+    Llc,
+    /// A Linux NFLOG record.
+    Nflog,
 }
 
 /// A TCP segment found, its payload as a range of the source buffer.
@@ -176,9 +191,54 @@ impl Walker<'_> {
                 if gre.erspan {
                     bump(&mut self.tunnels.erspan);
                 }
+                let rest = tail(data, gre.header_len)?;
+                match gre.inner {
+                    Inner::EtherType(proto) if wifi::is_aruba_gre(proto) => {
+                        bump(&mut self.tunnels.aruba_gre);
+                        Ok(Step::Next(Layer::Dot11 { data_pad: false }, rest))
+                    }
+                    Inner::EtherType(proto) if !link::decodable(proto) => {
+                        bump(&mut self.tunnels.gre_unknown_protocol);
+                        Err(Skip::UnsupportedEncapsulation)
+                    }
+                    inner => Ok(Step::Next(inner_layer(inner), rest)),
+                }
+            }
+            Layer::Radiotap => {
+                let rt = wifi::radiotap(data)?;
+                let frame = tail(data, rt.header_len)?;
+                let frame = if rt.fcs {
+                    let end = frame
+                        .len()
+                        .checked_sub(wifi::FCS_LEN)
+                        .ok_or(Skip::Truncated)?;
+                    frame.get(..end).ok_or(Skip::Truncated)?
+                } else {
+                    frame
+                };
                 Ok(Step::Next(
-                    inner_layer(gre.inner),
-                    tail(data, gre.header_len)?,
+                    Layer::Dot11 {
+                        data_pad: rt.data_pad,
+                    },
+                    frame,
+                ))
+            }
+            Layer::Dot11 { data_pad } => match wifi::dot11(data, data_pad)? {
+                Dot11::Data(at) => Ok(Step::Next(Layer::Llc, tail(data, at)?)),
+                Dot11::Protected => {
+                    bump(&mut self.tunnels.wifi_protected);
+                    Err(Skip::UnsupportedEncapsulation)
+                }
+            },
+            Layer::Llc => {
+                let (len, ether_type) = llc::llc(data)?;
+                Ok(Step::Next(Layer::EtherType(ether_type), tail(data, len)?))
+            }
+            Layer::Nflog => {
+                let (start, end) = nflog::nflog(data)?;
+                Ok(Step::Next(
+                    Layer::Ip,
+                    data.get(start..end).ok_or(Skip::Truncated)?,
                 ))
             }
         }
@@ -220,10 +280,18 @@ impl Walker<'_> {
             return Err(Skip::Malformed);
         }
         let payload = data.get(8..len.min(data.len())).ok_or(Skip::Malformed)?;
+        // GTP-U also by its source port, unless the destination names another tunnel.
         let gtpu = dst_port == tunnel::GTPU_PORT
             || (src_port == tunnel::GTPU_PORT
-                && dst_port != tunnel::VXLAN_PORT
-                && dst_port != tunnel::GRE_UDP_PORT);
+                && !matches!(
+                    dst_port,
+                    tunnel::VXLAN_PORT
+                        | VXLAN_LINUX_PORT
+                        | tunnel::GRE_UDP_PORT
+                        | GENEVE_PORT
+                        | VXLAN_GPE_PORT
+                        | AYIYA_PORT
+                ));
         if gtpu {
             self.enter()?;
             bump(&mut self.tunnels.gtpu);
@@ -239,7 +307,7 @@ impl Walker<'_> {
             };
         }
         match dst_port {
-            tunnel::VXLAN_PORT => {
+            tunnel::VXLAN_PORT | VXLAN_LINUX_PORT => {
                 self.enter()?;
                 bump(&mut self.tunnels.vxlan);
                 let len = tunnel::vxlan(payload)?;
@@ -249,9 +317,36 @@ impl Walker<'_> {
                 bump(&mut self.tunnels.gre_in_udp);
                 Ok(Step::Next(Layer::Gre, payload))
             }
+            GENEVE_PORT => {
+                self.enter()?;
+                bump(&mut self.tunnels.geneve);
+                overlay_payload(payload, overlay::geneve(payload)?)
+            }
+            VXLAN_GPE_PORT => {
+                self.enter()?;
+                bump(&mut self.tunnels.vxlan_gpe);
+                overlay_payload(payload, overlay::vxlan_gpe(payload)?)
+            }
+            // AYIYA by either port: the broker answers from 5072.
+            _ if dst_port == AYIYA_PORT || src_port == AYIYA_PORT => {
+                self.enter()?;
+                bump(&mut self.tunnels.ayiya);
+                overlay_payload(payload, overlay::ayiya(payload)?)
+            }
             _ => Err(Skip::NotTcp),
         }
     }
+}
+
+/// What follows an overlay header of `len` bytes; a payload type the walker
+/// does not decode is an unsupported encapsulation.
+fn overlay_payload(payload: &[u8], (len, inner): (usize, Inner)) -> Result<Step<'_>, Skip> {
+    if let Inner::EtherType(t) = inner
+        && !link::decodable(t)
+    {
+        return Err(Skip::UnsupportedEncapsulation);
+    }
+    Ok(Step::Next(inner_layer(inner), tail(payload, len)?))
 }
 
 fn inner_layer(inner: Inner) -> Layer {

@@ -10,6 +10,7 @@
 pub mod encap;
 pub mod hostile;
 pub mod http;
+pub mod links;
 pub mod packet;
 pub mod pcap;
 pub mod scenarios;

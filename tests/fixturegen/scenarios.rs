@@ -55,6 +55,11 @@ pub fn all() -> Vec<Fixture> {
         super::tunnels::nested(),
         super::tunnels::ip_fragments(),
         super::tunnels::teardrop(),
+        super::links::wifi(),
+        super::links::aruba(),
+        super::links::nflog_fixture(),
+        super::links::serial_links(),
+        super::links::overlays(),
     ]
 }
 
