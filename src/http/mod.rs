@@ -138,9 +138,10 @@ fn server_port_hint(flow: &FlowContext) -> Option<Side> {
     }
 }
 
-/// Whether `side`, which answered the SYN, is the client after all: its
-/// first chunk (the start of its stream, e.g. data on the SYN-ACK) opens
-/// with a complete request line, and the SYN's sender has sent nothing yet.
+/// Whether `side`, which answered the SYN, is the client after all: it put
+/// data on its SYN-ACK, its stream (that first chunk) opens with a complete
+/// request line, and the SYN's sender has sent nothing yet. A server that
+/// merely speaks first after the handshake is not taken for a client.
 fn responder_speaks_first(
     state: &HttpFlow,
     flow: &FlowContext,
@@ -151,6 +152,7 @@ fn responder_speaks_first(
         return false;
     };
     flow.syn_client == Some(side.other())
+        && flow.synack_data
         && state.requests == 0
         && state.streams.iter().all(Option::is_none)
         && memchr::memchr(b'\n', bytes)

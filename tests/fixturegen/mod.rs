@@ -12,6 +12,7 @@ pub mod hostile;
 pub mod http;
 pub mod packet;
 pub mod pcap;
+pub mod proxies;
 pub mod scenarios;
 pub mod tcp;
 pub mod tunnels;

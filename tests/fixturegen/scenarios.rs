@@ -54,6 +54,8 @@ pub fn all() -> Vec<Fixture> {
         super::tunnels::nested(),
         super::tunnels::ip_fragments(),
         super::tunnels::teardrop(),
+        super::proxies::proxy_wrappers(),
+        super::proxies::request_lines(),
     ]
 }
 
