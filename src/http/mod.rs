@@ -9,8 +9,10 @@
 //! mid-stream, the side on an unprivileged port when the other is on a usual
 //! HTTP port (80, 8080, 3128, ...), else the side that sends a request line (a
 //! side that first shows a response status line is the server). Bytes of the server are never read
-//! as requests. Flows whose client does not open with a request line are
-//! dropped from parsing at once (TLS, SSH, ...). Memory: a partial head is
+//! as requests, except that a request on the SYN-ACK (the side that answered
+//! the SYN speaking first, with a request line) makes that side the client.
+//! Flows whose client does not open with a request line (after a SOCKS
+//! handshake, if any) are dropped from parsing at once (TLS, SSH, ...). Memory: a partial head is
 //! held up to [`HttpLimits::max_head_bytes`], all partial heads together up
 //! to [`HttpLimits::head_memcap`].
 #![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]

@@ -19,7 +19,7 @@ pub enum Socks {
     /// A handshake so far: more bytes needed.
     NeedMore,
     /// Not a SOCKS client handshake.
-    NotSocks,
+    Other,
 }
 
 /// Whether a stream's first byte can open a SOCKS client handshake.
@@ -32,12 +32,12 @@ pub fn handshake_len(b: &[u8]) -> Socks {
     let r = match b.first() {
         Some(4) => socks4(b),
         Some(5) => socks5(b),
-        Some(_) => Err(Socks::NotSocks),
+        Some(_) => Err(Socks::Other),
         None => Err(Socks::NeedMore),
     };
     match r {
         Ok(n) => Socks::Complete(n),
-        Err(Socks::NeedMore) if b.len() >= MAX_HANDSHAKE => Socks::NotSocks,
+        Err(Socks::NeedMore) if b.len() >= MAX_HANDSHAKE => Socks::Other,
         Err(e) => e,
     }
 }
@@ -51,8 +51,8 @@ fn nul_string(b: &[u8], from: usize) -> Result<usize, Socks> {
     let rest = b.get(from..).unwrap_or_default();
     match memchr::memchr(0, rest) {
         Some(n) if n <= 255 => Ok(from.saturating_add(n).saturating_add(1)),
-        Some(_) => Err(Socks::NotSocks),
-        None if rest.len() > 255 => Err(Socks::NotSocks),
+        Some(_) => Err(Socks::Other),
+        None if rest.len() > 255 => Err(Socks::Other),
         None => Err(Socks::NeedMore),
     }
 }
@@ -61,14 +61,14 @@ fn nul_string(b: &[u8], from: usize) -> Result<usize, Socks> {
 /// DSTIP 0.0.0.x (x ≠ 0), then the host name NUL.
 fn socks4(b: &[u8]) -> Result<usize, Socks> {
     if !matches!(byte(b, 1)?, 1 | 2) {
-        return Err(Socks::NotSocks);
+        return Err(Socks::Other);
     }
     let ip = [byte(b, 4)?, byte(b, 5)?, byte(b, 6)?, byte(b, 7)?];
     let end = nul_string(b, 8)?;
     if ip[..3] == [0, 0, 0] && ip[3] != 0 {
         let host_end = nul_string(b, end)?;
         if host_end.saturating_sub(end) < 2 {
-            return Err(Socks::NotSocks);
+            return Err(Socks::Other);
         }
         return Ok(host_end);
     }
@@ -82,7 +82,7 @@ fn socks4(b: &[u8]) -> Result<usize, Socks> {
 fn socks5(b: &[u8]) -> Result<usize, Socks> {
     let n = usize::from(byte(b, 1)?);
     if n == 0 {
-        return Err(Socks::NotSocks);
+        return Err(Socks::Other);
     }
     let methods_end = n.saturating_add(2);
     let methods = b.get(2..methods_end).ok_or(Socks::NeedMore)?;
@@ -97,14 +97,14 @@ fn socks5(b: &[u8]) -> Result<usize, Socks> {
         || !matches!(byte(b, pos.saturating_add(1))?, 1..=3)
         || byte(b, pos.saturating_add(2))? != 0
     {
-        return Err(Socks::NotSocks);
+        return Err(Socks::Other);
     }
     let addr_at = pos.saturating_add(4);
     let addr_len = match byte(b, pos.saturating_add(3))? {
         1 => 4,
         3 => usize::from(byte(b, addr_at)?).saturating_add(1),
         4 => 16,
-        _ => return Err(Socks::NotSocks),
+        _ => return Err(Socks::Other),
     };
     let end = addr_at.saturating_add(addr_len).saturating_add(2);
     if b.len() < end {
@@ -126,10 +126,10 @@ mod tests {
         for cut in 1..25 {
             assert_eq!(handshake_len(&v4a[..cut]), Socks::NeedMore, "{cut}");
         }
-        assert_eq!(handshake_len(b"\x04\x09\x00\x50"), Socks::NotSocks);
+        assert_eq!(handshake_len(b"\x04\x09\x00\x50"), Socks::Other);
         let mut long = b"\x04\x01\x00\x50\x01\x02\x03\x04".to_vec();
         long.extend([b'a'; 300]);
-        assert_eq!(handshake_len(&long), Socks::NotSocks);
+        assert_eq!(handshake_len(&long), Socks::Other);
     }
 
     #[test]
@@ -143,12 +143,9 @@ mod tests {
         for cut in 1..auth.len() {
             assert_eq!(handshake_len(&auth[..cut]), Socks::NeedMore, "{cut}");
         }
-        assert_eq!(handshake_len(b"\x05\x00"), Socks::NotSocks);
-        assert_eq!(handshake_len(b"\x05\x01\x00\x05\x07"), Socks::NotSocks);
-        assert_eq!(
-            handshake_len(b"\x05\x01\x00\x05\x01\x00\x02"),
-            Socks::NotSocks
-        );
-        assert_eq!(handshake_len(b"\x16\x03\x01"), Socks::NotSocks);
+        assert_eq!(handshake_len(b"\x05\x00"), Socks::Other);
+        assert_eq!(handshake_len(b"\x05\x01\x00\x05\x07"), Socks::Other);
+        assert_eq!(handshake_len(b"\x05\x01\x00\x05\x01\x00\x02"), Socks::Other);
+        assert_eq!(handshake_len(b"\x16\x03\x01"), Socks::Other);
     }
 }

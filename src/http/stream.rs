@@ -4,9 +4,14 @@
 //! the body framed by `Content-Length` or chunked coding (skipped, never read
 //! as headers), then the next head. After a gap, or on a flow picked up in the
 //! middle, it resynchronises at the next line that is a complete request line.
-//! Framing it cannot trust (conflicting `Content-Length`s, an unknown
-//! `Transfer-Encoding`, a broken chunk) stops the direction: guessing there
-//! would let body bytes pass for requests.
+//! Conflicting `Content-Length`s leave the body's end unknown: it
+//! resynchronises from the body's start. Framing it cannot follow at all (an
+//! unknown `Transfer-Encoding`, a broken chunk) stops the direction: guessing
+//! there would let body bytes pass for requests. A SOCKS handshake at the
+//! stream's start is skipped; after a CONNECT, the tunnel is parsed only if
+//! the client's next bytes are a request. Results do not depend on how the
+//! bytes are cut into chunks (see the `segmentation` property test), except
+//! that while resynchronising a chunk's first byte counts as a line start.
 use super::HttpStats;
 use super::head::{
     Head, LineStart, classify_line_start, lenient_head_ok, parse_cut_request_line, parse_head,
@@ -462,7 +467,7 @@ impl RequestStream {
                 n.saturating_sub(old)
             }
             Socks::NeedMore => take,
-            Socks::NotSocks => {
+            Socks::Other => {
                 self.not_a_request(stats);
                 input.len()
             }
