@@ -96,6 +96,9 @@ pub struct FlowContext {
     pub endpoints: [SocketAddr; 2],
     /// The side that sent the opening SYN, when the handshake was captured.
     pub syn_client: Option<Side>,
+    /// The side that answered the SYN put data on its SYN-ACK (TCP allows
+    /// it; its stream then starts with those bytes).
+    pub synack_data: bool,
     /// Index (in its source) of the packet that created the flow; orders flows
     /// the same way whatever the hashing or the number of threads.
     pub first_packet: u64,

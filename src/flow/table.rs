@@ -216,6 +216,7 @@ impl<H: StreamHandler> FlowTable<H> {
                         Side::B => [seg.dst, seg.src],
                     },
                     syn_client: None,
+                    synack_data: false,
                     first_packet: index,
                 },
                 halves: Default::default(),
@@ -233,6 +234,9 @@ impl<H: StreamHandler> FlowTable<H> {
         if flags.syn {
             if flow.ctx.syn_client.is_none() {
                 flow.ctx.syn_client = Some(if flags.ack { side.other() } else { side });
+            }
+            if flags.ack && !seg.payload.is_empty() && flow.ctx.syn_client == Some(side.other()) {
+                flow.ctx.synack_data = true;
             }
             side.of_mut(&mut flow.halves).anchor_syn(seg.seq);
             seq = seq.wrapping_add(1);
@@ -482,6 +486,57 @@ mod tests {
             vec!["1 B req", "1 A resp", "1 close Closed client=Some(B)"]
         );
         assert_eq!(stats.flows_closed, 1);
+    }
+
+    #[test]
+    fn data_on_the_syn_ack_is_delivered_and_flagged() {
+        #[derive(Default)]
+        struct Flags(Vec<(Side, bool, String)>);
+        impl StreamHandler for Flags {
+            type State = ();
+            fn on_chunk(
+                &mut self,
+                _: &mut (),
+                f: &FlowContext,
+                side: Side,
+                c: Chunk<'_>,
+            ) -> Interest {
+                if let Chunk::Data { bytes, .. } = c {
+                    self.0
+                        .push((side, f.synack_data, String::from_utf8_lossy(bytes).into()));
+                }
+                Interest::Continue
+            }
+            fn on_close(&mut self, _: &mut (), _: &FlowContext, _: CloseReason) {}
+        }
+        let mut t = FlowTable::new(Limits::default());
+        let mut h = Flags::default();
+        for s in [
+            seg(C, S, 100, "S", b""),
+            seg(S, C, 500, "SA", b"GET / HTTP/1.1\r\n\r\n"),
+            seg(C, S, 101, "A", b"ok"),
+        ] {
+            t.process(0, Timestamp::from_parts(0, 0), &s, &mut h);
+        }
+        t.flush_all(&mut h);
+        assert_eq!(
+            h.0,
+            vec![
+                (Side::A, true, "GET / HTTP/1.1\r\n\r\n".to_string()),
+                (Side::B, true, "ok".to_string())
+            ]
+        );
+        // Data on a bare SYN does not set it.
+        let mut t = FlowTable::new(Limits::default());
+        let mut h = Flags::default();
+        t.process(
+            0,
+            Timestamp::from_parts(0, 0),
+            &seg(C, S, 100, "S", b"x"),
+            &mut h,
+        );
+        t.flush_all(&mut h);
+        assert_eq!(h.0, vec![(Side::B, false, "x".to_string())]);
     }
 
     #[test]

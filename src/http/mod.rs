@@ -9,16 +9,20 @@
 //! mid-stream, the side on an unprivileged port when the other is on a usual
 //! HTTP port (80, 8080, 3128, ...), else the side that sends a request line (a
 //! side that first shows a response status line is the server). Bytes of the server are never read
-//! as requests. Flows whose client does not open with a request line are
-//! dropped from parsing at once (TLS, SSH, ...). Memory: a partial head is
+//! as requests, except that a request on the SYN-ACK (the side that answered
+//! the SYN speaking first, with a request line) makes that side the client.
+//! Flows whose client does not open with a request line (after a SOCKS
+//! handshake, if any) are dropped from parsing at once (TLS, SSH, ...). Memory: a partial head is
 //! held up to [`HttpLimits::max_head_bytes`], all partial heads together up
 //! to [`HttpLimits::head_memcap`].
 #![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 
 mod head;
 mod request;
+mod socks;
 mod stream;
 
+use head::parse_request_line;
 pub use head::{Head, parse_head};
 pub use request::{Header, Request};
 pub use stream::{ParsedRequest, RequestStream, Verdict};
@@ -62,8 +66,21 @@ pub struct HttpStats {
     pub resyncs: u64,
     /// Directions stopped because body framing could not be trusted.
     pub framing_errors: u64,
-    /// CONNECT requests (the tunnel after them is not parsed).
+    /// CONNECT requests (the tunnel after them is parsed only if it opens with a request).
     pub connect_tunnels: u64,
+    /// CONNECT tunnels in which the client then sent plain HTTP (parsed).
+    pub connect_plain_http: u64,
+    /// SOCKS 4/4a/5 client handshakes skipped at a stream's start.
+    pub socks_handshakes: u64,
+    /// Requests whose line had a missing or cut version (`GET /`, `GET / HTTP/1.`).
+    pub lenient_request_lines: u64,
+    /// Request lines longer than the head limit (reported cut, then resynchronised).
+    pub long_request_lines: u64,
+    /// Heads with conflicting or invalid `Content-Length` values, after which
+    /// the parser searched for the next request line.
+    pub length_resyncs: u64,
+    /// Flows whose requests came from the side that answered the SYN.
+    pub responder_clients: u64,
     /// Client streams that did not start with a request (not HTTP).
     pub streams_not_http: u64,
     /// Mid-stream directions given up after a long search found no request.
@@ -85,6 +102,12 @@ impl HttpStats {
                 resyncs,
                 framing_errors,
                 connect_tunnels,
+                connect_plain_http,
+                socks_handshakes,
+                lenient_request_lines,
+                long_request_lines,
+                length_resyncs,
+                responder_clients,
                 streams_not_http,
                 streams_given_up
             }
@@ -115,6 +138,28 @@ fn server_port_hint(flow: &FlowContext) -> Option<Side> {
         (false, true) if flow.addr(Side::A).port() >= 1024 => Some(Side::A),
         _ => None,
     }
+}
+
+/// Whether `side`, which answered the SYN, is the client after all: it put
+/// data on its SYN-ACK, its stream (that first chunk) opens with a complete
+/// request line, and the SYN's sender has sent nothing yet. A server that
+/// merely speaks first after the handshake is not taken for a client.
+fn responder_speaks_first(
+    state: &HttpFlow,
+    flow: &FlowContext,
+    side: Side,
+    chunk: &Chunk<'_>,
+) -> bool {
+    let Chunk::Data { bytes, .. } = chunk else {
+        return false;
+    };
+    flow.syn_client == Some(side.other())
+        && flow.synack_data
+        && state.requests == 0
+        && state.streams.iter().all(Option::is_none)
+        && memchr::memchr(b'\n', bytes)
+            .and_then(|nl| bytes.get(..nl))
+            .is_some_and(|line| parse_request_line(line).is_some())
 }
 
 /// Turns reassembled streams into requests.
@@ -180,6 +225,14 @@ impl StreamHandler for HttpExtractor {
     ) -> Interest {
         if state.client.is_none() {
             state.client = flow.syn_client.or_else(|| server_port_hint(flow));
+        }
+        if state.client.is_some_and(|c| c != side)
+            && responder_speaks_first(state, flow, side, &chunk)
+        {
+            // The side that answered the SYN opens the connection with a
+            // request before the SYN's sender sent a byte: it is the client.
+            state.client = Some(side);
+            self.stats.responder_clients = self.stats.responder_clients.saturating_add(1);
         }
         if state.client.is_some_and(|c| c != side) {
             // The server's side: never parsed. Drop what it held before roles were known.

@@ -13,6 +13,7 @@ pub mod http;
 pub mod links;
 pub mod packet;
 pub mod pcap;
+pub mod proxies;
 pub mod scenarios;
 pub mod tcp;
 pub mod tunnels;

@@ -60,6 +60,8 @@ pub fn all() -> Vec<Fixture> {
         super::links::nflog_fixture(),
         super::links::serial_links(),
         super::links::overlays(),
+        super::proxies::proxy_wrappers(),
+        super::proxies::request_lines(),
     ]
 }
 
