@@ -8,7 +8,7 @@ use phoneleak::capture::LinkType;
 use phoneleak::decode::{self, Decoder, DefragLimits};
 use phoneleak::time::Timestamp;
 
-const LINKS: [u16; 10] = [1, 0, 12, 14, 101, 108, 113, 228, 229, 276];
+const LINKS: [u16; 15] = [1, 0, 12, 14, 101, 108, 113, 228, 229, 276, 104, 105, 127, 129, 239];
 
 fuzz_target!(|data: &[u8]| {
     let limits = DefragLimits {
