@@ -79,3 +79,38 @@ fn request_counts_match_tshark_and_nothing_leaks() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Findings, their order and every summary counter, in JSON lines and in the
+/// text report, are byte-identical for any number of threads.
+#[test]
+fn output_does_not_depend_on_the_number_of_threads() {
+    let Some(dir) = captures_dir() else {
+        eprintln!(
+            "SKIPPED: real captures not found (set PHONELEAK_REAL_CAPTURES); nothing was checked"
+        );
+        return;
+    };
+    let mut failures = Vec::new();
+    for (file, _, _) in EXPECTED {
+        for format in ["jsonl", "text"] {
+            let run = |threads: &str| {
+                let out = Command::new(env!("CARGO_BIN_EXE_phoneleak"))
+                    .args(["scan", "--threads", threads, "--format", format])
+                    .arg("--all-requests")
+                    .arg(dir.join(file))
+                    .output()
+                    .expect("run phoneleak");
+                (out.status.code(), out.stdout, out.stderr)
+            };
+            let one = run("1");
+            for threads in ["2", "3", "7"] {
+                if run(threads) != one {
+                    failures.push(format!(
+                        "{file} ({format}): --threads {threads} differs from --threads 1"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -138,7 +138,9 @@ pub(crate) struct ScanArgs {
     pub detection: DetectionArgs,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
-    /// Analysis threads (default: one per core). Output is the same for any number.
+    /// Analysis threads (default: one per core). Output is the same for any
+    /// number, unless a run reaches --max-flows or --ooo-memcap: those are
+    /// divided among the threads, so results may then depend on --threads.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
 }
@@ -231,7 +233,8 @@ pub(crate) struct OutputArgs {
 /// Limits of the analysis (shared by every command that analyses).
 #[derive(Args)]
 pub(crate) struct AnalysisArgs {
-    /// Most TCP flows tracked at once (least recently active are evicted).
+    /// Most TCP flows tracked at once (least recently active are evicted);
+    /// each of N threads tracks 1/N of them.
     #[arg(long, default_value_t = Limits::default().max_flows, value_name = "N")]
     pub max_flows: usize,
     /// Seconds of capture time after which an idle flow is flushed.
@@ -240,7 +243,7 @@ pub(crate) struct AnalysisArgs {
     /// Out-of-order bytes buffered per flow direction before a hole is skipped.
     #[arg(long, default_value_t = Limits::default().max_ooo_per_direction, value_name = "BYTES")]
     pub max_ooo_bytes: usize,
-    /// Out-of-order bytes buffered over all flows.
+    /// Out-of-order bytes buffered over all flows; each of N threads holds 1/N.
     #[arg(long, default_value_t = Limits::default().ooo_memcap, value_name = "BYTES")]
     pub ooo_memcap: usize,
     /// Largest request header block; larger ones are reported as truncated.

@@ -53,16 +53,15 @@ mod wifi;
 
 pub use defrag::{DefragLimits, DefragStats};
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 
 use serde::Serialize;
 
 use crate::capture::LinkType;
 use crate::time::Timestamp;
-use bytes::{array4, array16, be16, byte};
 use defrag::Defrag;
 use link::link_layer;
-use walk::{Layer, Outcome, Walker, ethernet_ipv4_tcp};
+use walk::{Outcome, Walker, ethernet_ipv4_tcp};
 
 /// Tunnels (GRE, GTP-U, VXLAN, MPLS stack, PPPoE, IP-in-IP) followed in one packet.
 pub const MAX_ENCAPSULATIONS: usize = 8;
@@ -319,59 +318,6 @@ pub fn decode(link: LinkType, frame: &[u8]) -> Result<TcpSegment<'_>, Skip> {
         Outcome::Segment(found) => found.segment(frame),
         Outcome::Skip(skip) => Err(skip),
         Outcome::Reassembled(..) => Err(Skip::IpFragment),
-    }
-}
-
-/// The addresses of a frame's outermost IP header (before any tunnel), read
-/// through Ethernet, VLAN tags, MPLS labels and PPPoE. The parallel reader
-/// shards by them: every packet of a flow, fragments and tunnelled ones
-/// included, has the same outer pair (in one order or the other).
-pub fn outer_ip_pair(link: LinkType, frame: &[u8]) -> Option<(IpAddr, IpAddr)> {
-    let (mut layer, mut at) = link_layer(link, frame).ok()?;
-    for _ in 0..32 {
-        match layer {
-            Layer::Ethernet => {
-                layer = Layer::EtherType(be16(frame, at.checked_add(12)?)?);
-                at = at.checked_add(14)?;
-            }
-            Layer::EtherType(0x8100 | 0x88a8 | 0x9100) => {
-                layer = Layer::EtherType(be16(frame, at.checked_add(2)?)?);
-                at = at.checked_add(4)?;
-            }
-            Layer::EtherType(0x0800 | 0x86dd) | Layer::Ip | Layer::Ipv4 | Layer::Ipv6 => break,
-            Layer::EtherType(0x8847 | 0x8848) | Layer::Mpls => {
-                // Labels up to the bottom of the stack, then IP.
-                loop {
-                    let bottom = byte(frame, at.checked_add(2)?)? & 1 == 1;
-                    at = at.checked_add(4)?;
-                    if bottom {
-                        break;
-                    }
-                }
-                layer = Layer::Ip;
-            }
-            Layer::EtherType(0x8864) => {
-                // PPPoE session header (6 bytes), then the PPP protocol.
-                let proto = be16(frame, at.checked_add(6)?)?;
-                at = at.checked_add(8)?;
-                layer = match proto {
-                    0x0021 | 0x0057 => Layer::Ip,
-                    _ => return None,
-                };
-            }
-            _ => return None,
-        }
-    }
-    match byte(frame, at)? >> 4 {
-        4 => Some((
-            IpAddr::V4(Ipv4Addr::from(array4(frame, at.checked_add(12)?)?)),
-            IpAddr::V4(Ipv4Addr::from(array4(frame, at.checked_add(16)?)?)),
-        )),
-        6 => Some((
-            IpAddr::V6(Ipv6Addr::from(array16(frame, at.checked_add(8)?)?)),
-            IpAddr::V6(Ipv6Addr::from(array16(frame, at.checked_add(24)?)?)),
-        )),
-        _ => None,
     }
 }
 

@@ -16,7 +16,7 @@ mod stream;
 mod table;
 
 pub use stream::{Budget, HalfStream};
-pub use table::{FlowTable, SweepSchedule, shard_of, shard_of_pair};
+pub use table::{FlowKey, FlowTable, SweepSchedule, shard_of};
 
 use std::net::SocketAddr;
 

@@ -37,32 +37,22 @@ impl SweepSchedule {
     }
 }
 
-/// Both endpoints packed into integers, lower endpoint first: cheap to hash and
-/// compare (the derived hash of `SocketAddr` pairs cost several times more).
+/// The key of a flow: both endpoints packed into integers, lower endpoint
+/// first, so both directions of a connection have the same key. Cheap to hash
+/// and compare (the derived hash of `SocketAddr` pairs cost several times
+/// more). The flow table keys flows by it, and the parallel reader routes
+/// segments by it ([`FlowKey::shard`]): one definition of "the same flow".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-struct FlowKey {
+pub struct FlowKey {
     lo_addr: u128,
     hi_addr: u128,
     /// Low port in bits 0..16, high port in 16..32, bit 32 set for IPv6.
     ports: u64,
 }
 
-/// Which of `shards` workers owns the flow of a segment. Symmetric (both
-/// directions land on the same shard) and the same in every run, so work is
-/// split identically whatever the machine.
+/// Which of `shards` workers owns the flow of a segment (see [`FlowKey::shard`]).
 pub fn shard_of(src: SocketAddr, dst: SocketAddr, shards: usize) -> usize {
-    let (key, _) = FlowKey::of(src, dst);
-    let fold = |x: u128| (x as u64) ^ ((x >> 64) as u64);
-    let mixed = (fold(key.lo_addr) ^ fold(key.hi_addr).rotate_left(23) ^ key.ports.rotate_left(47))
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    let shards = shards.max(1) as u64;
-    ((mixed >> 32).checked_rem(shards).unwrap_or(0)) as usize
-}
-
-/// Which of `shards` workers owns the packets between two IP addresses
-/// (unordered, so both directions agree; deterministic in every run).
-pub fn shard_of_pair(a: std::net::IpAddr, b: std::net::IpAddr, shards: usize) -> usize {
-    shard_of(SocketAddr::new(a, 0), SocketAddr::new(b, 0), shards)
+    FlowKey::of(src, dst).0.shard(shards)
 }
 
 /// An endpoint as one sortable integer pair: (address, port).
@@ -75,8 +65,8 @@ fn endpoint(addr: SocketAddr) -> (u128, u16) {
 }
 
 impl FlowKey {
-    /// The key of a segment and the side that sent it.
-    fn of(src: SocketAddr, dst: SocketAddr) -> (FlowKey, Side) {
+    /// The key of a segment from `src` to `dst`, and the side that sent it.
+    pub fn of(src: SocketAddr, dst: SocketAddr) -> (FlowKey, Side) {
         let (s, d) = (endpoint(src), endpoint(dst));
         let v6 = if src.is_ipv6() { 1u64 << 32 } else { 0 };
         let ((lo, hi), side) = if s <= d {
@@ -90,6 +80,23 @@ impl FlowKey {
             ports: v6 | u64::from(lo.1) | (u64::from(hi.1) << 16),
         };
         (key, side)
+    }
+
+    /// Which of `shards` workers owns this flow. Symmetric (both directions
+    /// have one key) and the same in every run, so work is split identically
+    /// whatever the machine; ports take part, so the flows between two
+    /// addresses (one GTP-U subscriber, one NAT) spread over the workers.
+    pub fn shard(&self, shards: usize) -> usize {
+        let fold = |x: u128| (x as u64) ^ ((x >> 64) as u64);
+        // splitmix64's finaliser: every input bit reaches the high bits, which
+        // pick the shard (a client port one higher moves the flow anywhere).
+        let mut h = fold(self.lo_addr) ^ fold(self.hi_addr).rotate_left(23) ^ self.ports;
+        h = (h ^ (h >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        h = (h ^ (h >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        h ^= h >> 31;
+        let shards = shards.max(1) as u64;
+        // The high 64 bits of h × shards: uniform in 0..shards without a division.
+        (u128::from(h).wrapping_mul(u128::from(shards)) >> 64) as usize
     }
 }
 

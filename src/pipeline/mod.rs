@@ -8,16 +8,19 @@
 //! a shard of the flows, and merges their findings into the order one thread
 //! produces ([`OrderKey`]).
 pub mod parallel;
+mod stages;
+
+pub use stages::{DecodeStage, TrackStage};
 
 use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::capture::Packet;
-use crate::decode::{Decoder, DefragLimits, DefragStats, Skip, TunnelStats};
+use crate::decode::{DefragLimits, DefragStats, Skip, TunnelStats};
 use crate::detect::{Confidence, Detector, Leak};
-use crate::flow::{FlowStats, FlowTable, Limits};
-use crate::http::{HttpExtractor, HttpLimits, HttpStats, Request};
+use crate::flow::{FlowStats, Limits, SweepSchedule};
+use crate::http::{HttpLimits, HttpStats, Request};
 
 /// A request and what leaked in it.
 #[derive(Debug, Clone)]
@@ -192,20 +195,12 @@ pub struct Config {
     pub min_confidence: Confidence,
 }
 
-/// The analysis of a run: packets in, findings out.
+/// The analysis of a run on one thread: the [`DecodeStage`] and the
+/// [`TrackStage`] in sequence, with the run's [`SweepSchedule`].
 pub struct Analyzer {
-    decoder: Decoder,
-    flows: FlowTable<HttpExtractor>,
-    http: HttpExtractor,
-    detector: Arc<Detector>,
-    decode: DecodeStats,
-    packets: u64,
-    bytes: u64,
-    leaking_requests: u64,
-    leaks: u64,
-    below_min_confidence: u64,
-    min_confidence: Confidence,
-    external_clock: bool,
+    decode: DecodeStage,
+    track: TrackStage,
+    schedule: SweepSchedule,
     /// One past the index of the last packet (orders clock-driven flushes).
     next_index: u64,
 }
@@ -214,18 +209,9 @@ impl Analyzer {
     /// A fresh analysis.
     pub fn new(config: Config, detector: Arc<Detector>) -> Self {
         Analyzer {
-            decoder: Decoder::new(config.defrag),
-            flows: FlowTable::new(config.flow),
-            http: HttpExtractor::new(config.http),
-            detector,
-            decode: DecodeStats::default(),
-            packets: 0,
-            bytes: 0,
-            leaking_requests: 0,
-            leaks: 0,
-            below_min_confidence: 0,
-            min_confidence: config.min_confidence,
-            external_clock: false,
+            decode: DecodeStage::new(config.defrag),
+            track: TrackStage::new(config.flow, config.http, config.min_confidence, detector),
+            schedule: SweepSchedule::default(),
             next_index: 0,
         }
     }
@@ -233,110 +219,42 @@ impl Analyzer {
     /// Takes the `index`-th packet of the source; `found` receives each request
     /// completed by it (or by an idle sweep it triggered), in [`OrderKey`] order.
     pub fn packet(&mut self, index: u64, packet: &Packet<'_>, found: &mut dyn FnMut(Finding)) {
-        self.packets += 1;
         self.next_index = index.saturating_add(1);
-        self.bytes += packet.data.len() as u64;
-        if !self.external_clock {
-            self.flows.advance_clock(packet.ts, &mut self.http);
-            self.publish(index, 0, found);
+        if let Some(now) = self.schedule.observe(packet.ts) {
+            self.track.sweep(index, now, found);
         }
-        match self.decoder.decode(packet.ts, packet.link, packet.data) {
-            Ok(segment) => self
-                .flows
-                .process(index, packet.ts, &segment, &mut self.http),
-            Err(skip) => {
-                self.decode.count(skip);
-                return;
-            }
+        if let Some(segment) = self.decode.packet(packet) {
+            self.track.segment(index, packet.ts, &segment, found);
         }
-        self.publish(index, 1, found);
     }
 
     /// Tells the analysis that capture time reached `now` with no packet (a live
     /// source's read timeout): idle flows are flushed on time, and `found`
     /// receives the requests their buffers held. Time never moves back.
     pub fn advance_clock(&mut self, now: crate::time::Timestamp, found: &mut dyn FnMut(Finding)) {
-        self.flows.advance_clock(now, &mut self.http);
-        self.publish(self.next_index, 0, found);
-    }
-
-    /// Leaves idle sweeps to [`Analyzer::sweep`] calls (see [`parallel`]).
-    pub fn set_external_clock(&mut self, external: bool) {
-        self.external_clock = external;
-        self.flows.set_external_clock(external);
-    }
-
-    /// Sweeps idle flows at capture time `now`, before the `index`-th packet.
-    pub fn sweep(
-        &mut self,
-        index: u64,
-        now: crate::time::Timestamp,
-        found: &mut dyn FnMut(Finding),
-    ) {
-        self.flows.sweep(now, &mut self.http);
-        self.publish(index, 0, found);
+        if let Some(now) = self.schedule.observe(now) {
+            self.track.sweep(self.next_index, now, found);
+        }
     }
 
     /// Ends a source: flushes every flow (reporting what their buffers held).
     pub fn end_of_input(&mut self, found: &mut dyn FnMut(Finding)) {
-        self.flows.flush_all(&mut self.http);
-        self.decoder.end_of_input();
-        self.publish(u64::MAX, 0, found);
+        self.track.end_of_input(found);
+        self.decode.end_of_input();
+        // The next source has a clock of its own.
+        self.schedule = SweepSchedule::default();
     }
 
     /// Flows tracked now.
     pub fn active_flows(&self) -> usize {
-        self.flows.len()
+        self.track.active_flows()
     }
 
     /// Counters so far.
     pub fn stats(&self) -> Stats {
-        Stats {
-            packets: self.packets,
-            bytes: self.bytes,
-            leaking_requests: self.leaking_requests,
-            leaks: self.leaks,
-            leaks_below_min_confidence: self.below_min_confidence,
-            decode: DecodeStats {
-                tunnels: self.decoder.tunnel_stats().clone(),
-                defrag: self.decoder.defrag_stats().clone(),
-                ..self.decode.clone()
-            },
-            flow: self.flows.stats().clone(),
-            http: self.http.stats().clone(),
-        }
-    }
-
-    fn publish(&mut self, completed_at: u64, phase: u8, found: &mut dyn FnMut(Finding)) {
-        for request in self.http.take_requests() {
-            let mut leaks = self.detector.inspect(&request);
-            let mut below_min_confidence = Vec::new();
-            if leaks.iter().any(|l| l.confidence < self.min_confidence) {
-                let (keep, drop) = leaks
-                    .into_iter()
-                    .partition(|l| l.confidence >= self.min_confidence);
-                leaks = keep;
-                below_min_confidence = drop;
-                self.below_min_confidence += below_min_confidence.len() as u64;
-            }
-            if !leaks.is_empty() {
-                self.leaking_requests += 1;
-                self.leaks += leaks.len() as u64;
-            }
-            let (flow, seq) = request.flow_order;
-            let order = OrderKey {
-                completed_at,
-                phase,
-                flow,
-                seq,
-            };
-            found(Finding {
-                request,
-                leaks,
-                below_min_confidence,
-                order,
-            });
-        }
+        let mut stats = self.decode.stats();
+        stats.absorb(&self.track.stats());
+        stats
     }
 }
 

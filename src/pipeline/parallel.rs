@@ -1,37 +1,144 @@
 //! The analysis on several threads.
 //!
 //! The calling thread reads the capture in blocks ([`BlockSource`]: classic
-//! pcap is read into shared buffers and never copied again), decodes just
-//! enough of each packet to find its flow, and sends every worker the block
-//! with the list of its packets; each worker runs an [`Analyzer`] over the
-//! flows whose outermost IP address pair hashes to it ([`shard_of_pair`]: all
-//! of a flow's packets share it, fragments and tunnelled ones included).
-//! Idle sweeps follow one [`SweepSchedule`] kept by the
-//! reader, so every worker sweeps at the same point of the packet sequence as
-//! a single thread would. Workers return findings tagged with their
-//! [`OrderKey`] and the index up to which they have seen everything; the
-//! reader merges them into exactly the order one thread produces. Memory is
-//! bounded: at most [`BATCHES_IN_FLIGHT`] blocks per worker, and findings
-//! wait only for the slowest worker's progress.
+//! pcap is read into shared buffers and never copied again) and runs the
+//! run's one [`Router`]: the [`DecodeStage`] on every packet (link layers,
+//! tunnels, IP fragment reassembly, outer and inner) and the idle-sweep
+//! [`SweepSchedule`]. Each segment goes to the worker its [`FlowKey`] hashes
+//! to, the same key the flow table uses, so a connection whose packets
+//! change outer addresses (a GTP-U handover between base stations, two
+//! mirror sources) stays with one worker. A worker receives the segment's
+//! header fields and its payload as a range of the shared block (owned bytes
+//! only for a reassembled datagram) and runs a [`TrackStage`] (flow → http →
+//! detect). Sweeps are sent to every worker at the same point of the packet
+//! sequence as a single thread would make them. Workers return findings
+//! tagged with their [`super::OrderKey`] and the index up to which they have seen
+//! everything; the reader merges them into exactly the order one thread
+//! produces. Memory is bounded: at most [`BATCHES_IN_FLIGHT`] blocks per
+//! worker, and findings wait only for the slowest worker's progress.
 //!
-//! Limits are per worker: each gets `1/N` of the flow-table and memory caps,
-//! so output is identical to one thread's unless a cap is reached.
+//! Decode counters (skips, tunnels, fragment reassembly) live in the reader,
+//! so they are those of one thread. The flow-table and HTTP caps are divided
+//! among workers (each gets `1/N` of `--max-flows`, `--ooo-memcap` and the
+//! heads' memcap): output is identical to one thread's unless such a cap is
+//! reached. The fragment memcap is the reader's, whole.
 use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::ops::Range;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use super::{Analyzer, Config, Finding, Stats};
-use crate::capture::{BlockData, BlockSource, CaptureError, PacketRef};
-use crate::decode;
+use super::{Config, DecodeStage, Finding, Stats, TrackStage};
+use crate::capture::{BlockData, BlockSource, CaptureError, Packet};
+use crate::decode::{DefragLimits, TcpFlags, TcpSegment};
 use crate::detect::Detector;
-use crate::flow::{SweepSchedule, shard_of_pair};
+use crate::flow::{FlowKey, SweepSchedule};
 use crate::time::Timestamp;
 
 /// Blocks queued per worker before the reader waits.
 pub const BATCHES_IN_FLIGHT: usize = 4;
 
+/// The reader's per-packet work: decode, sweep schedule, choice of worker.
+#[derive(Debug)]
+pub struct Router {
+    decode: DecodeStage,
+    schedule: SweepSchedule,
+    workers: usize,
+}
+
+/// What the router made of one packet.
+#[derive(Debug)]
+pub struct Routed<'a> {
+    /// An idle sweep is due at this time, before the packet (sent to every worker).
+    pub sweep: Option<Timestamp>,
+    /// The packet's segment, and the worker that owns its flow.
+    pub segment: Option<(usize, TcpSegment<'a>)>,
+}
+
+impl Router {
+    /// A router over `workers` workers (at least one).
+    pub fn new(defrag: DefragLimits, workers: usize) -> Self {
+        Router {
+            decode: DecodeStage::new(defrag),
+            schedule: SweepSchedule::default(),
+            workers: workers.max(1),
+        }
+    }
+
+    /// Takes the next packet of the source.
+    pub fn route<'a>(&'a mut self, packet: &Packet<'a>) -> Routed<'a> {
+        let sweep = self.schedule.observe(packet.ts);
+        let workers = self.workers;
+        let segment = self.decode.packet(packet).map(|segment| {
+            let (key, _) = FlowKey::of(segment.src, segment.dst);
+            (key.shard(workers), segment)
+        });
+        Routed { sweep, segment }
+    }
+
+    /// Ends the source: fragments in reassembly are given up (counted).
+    pub fn end_of_input(&mut self) {
+        self.decode.end_of_input();
+        self.schedule = SweepSchedule::default();
+    }
+
+    /// The decode stage's counters.
+    pub fn stats(&self) -> Stats {
+        self.decode.stats()
+    }
+}
+
+/// Where a routed segment's payload is.
+#[derive(Debug)]
+enum Payload {
+    /// A range of the batch's block: the packet's own bytes.
+    Block(Range<usize>),
+    /// A reassembled datagram's payload.
+    Owned(Vec<u8>),
+}
+
+/// A decoded segment on its way to a worker.
+#[derive(Debug)]
+struct SegmentItem {
+    index: u64,
+    ts: Timestamp,
+    src: SocketAddr,
+    dst: SocketAddr,
+    seq: u32,
+    ack: u32,
+    flags: TcpFlags,
+    missing: u32,
+    payload: Payload,
+}
+
+impl SegmentItem {
+    fn segment<'a>(&'a self, block: &'a BlockData) -> TcpSegment<'a> {
+        let payload = match &self.payload {
+            Payload::Block(range) => block.bytes().get(range.clone()).unwrap_or_default(),
+            Payload::Owned(bytes) => bytes,
+        };
+        TcpSegment {
+            src: self.src,
+            dst: self.dst,
+            seq: self.seq,
+            ack: self.ack,
+            flags: self.flags,
+            payload,
+            missing: self.missing,
+        }
+    }
+}
+
+/// Where `inner` lies within `outer`, if it does.
+fn range_within(outer: &[u8], inner: &[u8]) -> Option<Range<usize>> {
+    let start = (inner.as_ptr() as usize).checked_sub(outer.as_ptr() as usize)?;
+    let end = start.checked_add(inner.len())?;
+    (end <= outer.len()).then_some(start..end)
+}
+
+#[derive(Debug)]
 enum Item {
-    Packet { index: u64, packet: PacketRef },
+    Segment(SegmentItem),
     Sweep { index: u64, now: Timestamp },
 }
 
@@ -60,7 +167,7 @@ struct FromWorker {
 }
 
 /// Analyses `source` on `workers` threads; findings reach `found` in the order
-/// a single [`Analyzer`] would produce them. `progress` hears the source
+/// a single [`super::Analyzer`] would produce them. `progress` hears the source
 /// position after every block. Returns the summed counters and the error that
 /// ended the source early, if any.
 pub fn analyze(
@@ -87,7 +194,7 @@ pub fn analyze(
 
         let mut merger = Merger::new(workers);
         let mut spare: Vec<Vec<Item>> = Vec::new();
-        let mut schedule = SweepSchedule::default();
+        let mut router = Router::new(config.defrag, workers);
         let mut index: u64 = 0;
         let mut error = None;
         loop {
@@ -104,22 +211,35 @@ pub fn analyze(
                 .collect();
             for packet in &block.packets {
                 let p = packet.packet(&block.data);
-                if let Some(now) = schedule.observe(p.ts) {
+                let routed = router.route(&p);
+                if let Some(now) = routed.sweep {
                     for list in &mut lists {
                         list.push(Item::Sweep { index, now });
                     }
                 }
-                // By the outermost IP pair: a flow's fragments and tunnelled
-                // packets all travel between the same two outer addresses.
-                let shard = match decode::outer_ip_pair(p.link, p.data) {
-                    Some((a, b)) => shard_of_pair(a, b, workers),
-                    None => 0,
-                };
-                if let Some(list) = lists.get_mut(shard) {
-                    list.push(Item::Packet {
-                        index,
-                        packet: *packet,
-                    });
+                if let Some((worker, seg)) = routed.segment {
+                    // The packet's own bytes travel as a range of the shared
+                    // block; only a reassembled datagram's are copied.
+                    let payload = match range_within(p.data, seg.payload) {
+                        Some(r) => Payload::Block(
+                            r.start.saturating_add(packet.start)
+                                ..r.end.saturating_add(packet.start),
+                        ),
+                        None => Payload::Owned(seg.payload.to_vec()),
+                    };
+                    if let Some(list) = lists.get_mut(worker) {
+                        list.push(Item::Segment(SegmentItem {
+                            index,
+                            ts: p.ts,
+                            src: seg.src,
+                            dst: seg.dst,
+                            seq: seg.seq,
+                            ack: seg.ack,
+                            flags: seg.flags,
+                            missing: seg.missing,
+                            payload,
+                        }));
+                    }
                 }
                 index += 1;
             }
@@ -138,21 +258,24 @@ pub fn analyze(
             progress(source.position());
             merger.drain(&results, &mut spare, found, false);
         }
+        router.end_of_input();
         for inbox in &inboxes {
             let _ = inbox.send(ToWorker::End);
         }
         drop(inboxes);
         merger.drain(&results, &mut spare, found, true);
-        (merger.stats, error)
+        let mut stats = router.stats();
+        stats.absorb(&merger.stats);
+        (stats, error)
     })
 }
 
-/// Each worker's share of the limits.
+/// Each worker's share of the flow and HTTP limits (fragment reassembly is
+/// the reader's alone and keeps its whole cap).
 fn per_worker(mut config: Config, workers: usize) -> Config {
     config.flow.max_flows = (config.flow.max_flows / workers).max(1);
     config.flow.ooo_memcap /= workers;
     config.http.head_memcap /= workers;
-    config.defrag.memcap /= workers;
     config
 }
 
@@ -163,8 +286,7 @@ fn run_worker(
     config: Config,
     detector: Arc<Detector>,
 ) {
-    let mut analyzer = Analyzer::new(config, detector);
-    analyzer.set_external_clock(true);
+    let mut track = TrackStage::new(config.flow, config.http, config.min_confidence, detector);
     while let Ok(message) = inbox.recv() {
         let mut findings = Vec::new();
         let mut push = |f: Finding| findings.push(f);
@@ -175,10 +297,10 @@ fn run_worker(
                 dispatched_below,
             }) => {
                 for item in &items {
-                    match *item {
-                        Item::Sweep { index, now } => analyzer.sweep(index, now, &mut push),
-                        Item::Packet { index, packet } => {
-                            analyzer.packet(index, &packet.packet(&block), &mut push)
+                    match item {
+                        Item::Sweep { index, now } => track.sweep(*index, *now, &mut push),
+                        Item::Segment(s) => {
+                            track.segment(s.index, s.ts, &s.segment(&block), &mut push)
                         }
                     }
                 }
@@ -196,8 +318,8 @@ fn run_worker(
                 }
             }
             ToWorker::End => {
-                analyzer.end_of_input(&mut push);
-                let stats = Some(Box::new(analyzer.stats()));
+                track.end_of_input(&mut push);
+                let stats = Some(Box::new(track.stats()));
                 let _ = results.send(FromWorker {
                     worker,
                     findings,
@@ -281,5 +403,153 @@ impl Merger {
                 found(finding);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::LinkType;
+
+    /// An IPv4 header (no options, checksum zero) around `payload`.
+    fn ipv4(src: [u8; 4], dst: [u8; 4], proto: u8, payload: &[u8]) -> Vec<u8> {
+        let total = u16::try_from(20 + payload.len()).unwrap();
+        let mut p = vec![0x45, 0];
+        p.extend_from_slice(&total.to_be_bytes());
+        p.extend_from_slice(&[0, 1, 0, 0, 64, proto, 0, 0]);
+        p.extend_from_slice(&src);
+        p.extend_from_slice(&dst);
+        p.extend_from_slice(payload);
+        p
+    }
+
+    /// A TCP header (ACK, PSH) with `payload`.
+    fn tcp(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+        let mut t = sport.to_be_bytes().to_vec();
+        t.extend_from_slice(&dport.to_be_bytes());
+        t.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 1, 0x50, 0x18, 0xff, 0xff, 0, 0, 0, 0]);
+        t.extend_from_slice(payload);
+        t
+    }
+
+    /// An Ethernet frame carrying `inner` in GTP-U between one base station and one gateway.
+    fn gtpu_frame(inner: &[u8]) -> Vec<u8> {
+        let mut g = vec![0x30, 0xff];
+        g.extend_from_slice(&u16::try_from(inner.len()).unwrap().to_be_bytes());
+        g.extend_from_slice(&7u32.to_be_bytes());
+        g.extend_from_slice(inner);
+        let mut u = 2152u16.to_be_bytes().to_vec();
+        u.extend_from_slice(&2152u16.to_be_bytes());
+        u.extend_from_slice(&u16::try_from(8 + g.len()).unwrap().to_be_bytes());
+        u.extend_from_slice(&[0, 0]);
+        u.extend_from_slice(&g);
+        let mut f = vec![0u8; 12];
+        f.extend_from_slice(&0x0800u16.to_be_bytes());
+        f.extend_from_slice(&ipv4([172, 16, 1, 10], [172, 16, 2, 20], 17, &u));
+        f
+    }
+
+    fn packet(data: &[u8]) -> Packet<'_> {
+        Packet {
+            ts: Timestamp::from_parts(1_700_000_000, 0),
+            link: LinkType::ETHERNET,
+            orig_len: u32::try_from(data.len()).unwrap(),
+            data,
+        }
+    }
+
+    #[test]
+    fn one_tunnel_pair_with_many_flows_keeps_every_worker_busy() {
+        for workers in [2, 3, 4, 7] {
+            let mut router = Router::new(DefragLimits::default(), workers);
+            let mut per_worker = vec![0usize; workers];
+            for i in 0..64u16 {
+                // One subscriber, many connections, all in one tunnel.
+                let up = ipv4(
+                    [10, 45, 0, 7],
+                    [192, 0, 2, 60],
+                    6,
+                    &tcp(40000 + i, 80, b"GET"),
+                );
+                let frame = gtpu_frame(&up);
+                let (worker, seg) = router.route(&packet(&frame)).segment.unwrap();
+                assert_eq!(seg.payload, b"GET");
+                assert_eq!(worker, FlowKey::of(seg.src, seg.dst).0.shard(workers));
+                per_worker[worker] += 1;
+                // The answer of the same connection goes to the same worker.
+                let down = ipv4([192, 0, 2, 60], [10, 45, 0, 7], 6, &tcp(80, 40000 + i, b""));
+                let frame = gtpu_frame(&down);
+                assert_eq!(router.route(&packet(&frame)).segment.unwrap().0, worker);
+            }
+            assert!(
+                per_worker.iter().all(|&n| n > 0),
+                "{workers} workers: {per_worker:?}"
+            );
+            // Every packet was decoded once, in the router.
+            let stats = router.stats();
+            assert_eq!(stats.packets, 128);
+            assert_eq!(stats.decode.tunnels.gtpu, 128);
+        }
+    }
+
+    #[test]
+    fn payloads_travel_as_block_ranges_unless_reassembled() {
+        let frame = gtpu_frame(&ipv4([10, 0, 0, 1], [10, 0, 0, 2], 6, &tcp(1, 2, b"abc")));
+        let mut router = Router::new(DefragLimits::default(), 2);
+        let (_, seg) = router.route(&packet(&frame)).segment.unwrap();
+        assert_eq!(
+            range_within(&frame, seg.payload),
+            Some(frame.len() - 3..frame.len())
+        );
+        let elsewhere = b"abc".to_vec();
+        assert_eq!(range_within(&frame, &elsewhere), None);
+    }
+
+    /// The router and a decoder fed the same frames (GTP-U, fragments of it,
+    /// arbitrary bytes) agree: a routing key exactly for every segment, the
+    /// same segment, and the flow table's key.
+    #[test]
+    fn router_and_decoder_agree_on_every_frame() {
+        let mut frames = Vec::new();
+        let mut state = 0x9e37_79b9u32;
+        for i in 0..400u16 {
+            let inner = ipv4(
+                [10, 45, 0, 7],
+                [192, 0, 2, 60],
+                6,
+                &tcp(40000 + i, 80, b"GET /"),
+            );
+            let mut frame = gtpu_frame(&inner);
+            // Flip a few bytes of most frames, cut some.
+            for _ in 0..(i % 4) {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                let at = state as usize % frame.len();
+                frame[at] ^= (state >> 8) as u8;
+            }
+            if i % 7 == 0 {
+                frame.truncate(state as usize % frame.len());
+            }
+            frames.push(frame);
+        }
+        let mut decoder = crate::decode::Decoder::new(DefragLimits::default());
+        let mut router = Router::new(DefragLimits::default(), 3);
+        let mut segments = 0;
+        for frame in &frames {
+            let p = packet(frame);
+            let decoded = decoder.decode(p.ts, p.link, p.data);
+            let routed = router.route(&p).segment;
+            match (decoded, routed) {
+                (Ok(seg), Some((worker, routed))) => {
+                    assert_eq!(seg, routed);
+                    assert_eq!(worker, FlowKey::of(seg.dst, seg.src).0.shard(3));
+                    segments += 1;
+                }
+                (Err(_), None) => {}
+                (d, r) => panic!("decoder {d:?}, router {r:?}"),
+            }
+        }
+        assert!(segments > 100, "{segments} segments");
     }
 }

@@ -46,6 +46,7 @@ pub fn all() -> Vec<Fixture> {
         not_a_capture(),
         empty(),
         super::tunnels::gtpu(),
+        super::tunnels::gtpu_handover(),
         super::tunnels::gre_erspan(),
         super::tunnels::vxlan(),
         super::tunnels::mpls(),
