@@ -12,7 +12,7 @@ import json, os, struct, subprocess, sys, glob, hashlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORPUS = os.path.join(ROOT, "fuzz", "corpus")
-LINKS = [1, 0, 12, 14, 101, 108, 113, 228, 229, 276]
+LINKS = [1, 0, 12, 14, 101, 108, 113, 228, 229, 276, 104, 105, 127, 129, 239]
 
 def put(target, data):
     d = os.path.join(CORPUS, target)

@@ -15,7 +15,7 @@ use phoneleak::time::Timestamp;
 /// Workers the router shards over.
 const WORKERS: usize = 3;
 
-const LINKS: [u16; 10] = [1, 0, 12, 14, 101, 108, 113, 228, 229, 276];
+const LINKS: [u16; 15] = [1, 0, 12, 14, 101, 108, 113, 228, 229, 276, 104, 105, 127, 129, 239];
 
 fuzz_target!(|data: &[u8]| {
     let limits = DefragLimits {
