@@ -271,7 +271,8 @@ pub fn lenient_head_ok(head: &[u8]) -> bool {
 }
 
 /// A request line cut by the head size limit (no line end seen): the method
-/// and the target bytes kept, version empty, no headers.
+/// and the target bytes kept, version empty, no headers. None when the
+/// target holds a control byte (binary data after a method-like word).
 pub fn parse_cut_request_line(bytes: &[u8]) -> Option<Head> {
     let sp = memchr::memchr(b' ', bytes)?;
     let method = bytes.get(..sp)?;
@@ -279,6 +280,9 @@ pub fn parse_cut_request_line(bytes: &[u8]) -> Option<Head> {
         return None;
     }
     let target = bytes.get(sp..)?.trim_ascii();
+    if target.is_empty() || target.iter().any(u8::is_ascii_control) {
+        return None;
+    }
     Some(Head {
         method: lossy_string(method),
         uri: lossy_string(target),
@@ -510,6 +514,8 @@ mod tests {
         );
         assert!(parse_cut_request_line(b"\x16\x03 abc").is_none());
         assert!(parse_cut_request_line(b"GETabc").is_none());
+        assert!(parse_cut_request_line(b"GET /\x00\x01\x02").is_none());
+        assert!(parse_cut_request_line(b"GET   ").is_none());
     }
 
     #[test]

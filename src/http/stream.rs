@@ -354,15 +354,26 @@ impl RequestStream {
         }
         if take < input.len() {
             // Over the limit: report what we have, then look for the next request.
+            let has_line = memchr::memchr(b'\n', &self.buf).is_some();
+            // The request line alone passes the limit: report its start.
+            let cut = if has_line {
+                None
+            } else {
+                parse_cut_request_line(&self.buf)
+            };
+            if (has_line && !self.line_ok) || (!has_line && cut.is_none()) {
+                // Never shown to be a request (a line without a version whose
+                // head does not end, or a long line that is no request line).
+                self.not_a_request(stats);
+                return take;
+            }
             stats.heads_over_limit = stats.heads_over_limit.saturating_add(1);
-            if memchr::memchr(b'\n', &self.buf).is_none() {
-                // The request line alone passes the limit: report its start.
-                if let Some(head) = parse_cut_request_line(&self.buf) {
+            match cut {
+                Some(head) => {
                     stats.long_request_lines = stats.long_request_lines.saturating_add(1);
                     self.push_cut(head, stats, out);
                 }
-            } else {
-                self.emit_cut_head(stats, out);
+                None => self.emit_cut_head(stats, out),
             }
             self.buf = Vec::new();
             self.state = State::Seek;
@@ -583,14 +594,18 @@ impl RequestStream {
             if parse_request_line(self.buf.get(..line_len).unwrap_or_default()).is_some() {
                 if line_len >= max_buffer {
                     // The line alone passes the head limit: cut it there, as
-                    // when the whole line arrives in one chunk.
+                    // when the whole line arrives in one chunk (see `head`).
                     self.buf.truncate(max_buffer);
-                    stats.heads_over_limit = stats.heads_over_limit.saturating_add(1);
-                    if let Some(head) = parse_cut_request_line(&self.buf) {
-                        stats.long_request_lines = stats.long_request_lines.saturating_add(1);
-                        self.push_cut(head, stats, out);
+                    match parse_cut_request_line(&self.buf) {
+                        Some(head) => {
+                            stats.heads_over_limit = stats.heads_over_limit.saturating_add(1);
+                            stats.long_request_lines = stats.long_request_lines.saturating_add(1);
+                            self.push_cut(head, stats, out);
+                            self.buf = Vec::new();
+                        }
+                        None => self.not_a_request(stats),
                     }
-                    self.buf = Vec::new();
+                    // Past the line's end already: the next byte starts a line.
                     self.line_start = true;
                     return nl.saturating_add(1);
                 }
@@ -1047,6 +1062,30 @@ mod tests {
     }
 
     #[test]
+    fn lines_never_shown_to_be_requests_are_not_reported_when_over_the_limit() {
+        let mut binary = b"GET /".to_vec();
+        // No line end anywhere: the limit is what ends it.
+        binary.extend((0..200u8).filter(|b| *b != b'\n').cycle().take(100_000));
+        let mut endless = b"GET /\r\nHost: a\r\n".to_vec();
+        while endless.len() < 100_000 {
+            endless.extend_from_slice(b"X-Filler: aaaaaaaaaaaaaaaa\r\n");
+        }
+        let mut long_text = b"GET /".to_vec();
+        long_text.resize(100_000, b'a');
+        for stream in [binary, endless] {
+            let parts: Vec<Result<&[u8], u64>> = stream.chunks(1448).map(Ok).collect();
+            let (uris, stats) = run(true, &parts);
+            assert!(uris.is_empty());
+            assert_eq!((stats.streams_not_http, stats.heads_over_limit), (1, 0));
+        }
+        // A long line without a version is still a (cut) request line.
+        let (uris, stats) = run(true, &[Ok(&long_text)]);
+        assert_eq!(uris.len(), 1);
+        assert!(uris[0].ends_with("aaa (cut)"));
+        assert_eq!(stats.long_request_lines, 1);
+    }
+
+    #[test]
     fn a_request_line_over_the_limit_is_cut_and_resynced() {
         let mut line = b"GET /long?n=447700900123&pad=".to_vec();
         line.resize(1 << 20, b'a');
@@ -1084,7 +1123,7 @@ mod tests {
             state
         };
         let alphabet: &[u8] =
-            b"GET POST/ HTTP/1.1\r\n:0123456789abcdef;chunkedContent-Length: Transfer-Encoding";
+            b"GET POST/ HTTP/1.1\r\n:0123456789abcdef;chunkedContent-Length: Transfer-EncodingCONNECT OPTIONS\x04\x05\x00\x01\x03\xe9";
         for _ in 0..300 {
             let mut s = RequestStream::new(next() % 2 == 0);
             let mut stats = HttpStats::default();
@@ -1148,7 +1187,7 @@ mod segmentation {
 
     fn message(kind: u8, i: usize) -> Vec<u8> {
         let filler = "x".repeat(20 + i * 13 % 90);
-        match kind % 9 {
+        match kind % 11 {
             0 => format!("GET /m{i} HTTP/1.1\r\nHost: a{i}\r\nX-MSISDN: 447700900123\r\n\r\n")
                 .into_bytes(),
             1 => format!("POST /p{i} HTTP/1.1\r\nContent-Length: 7\r\n\r\nGET /no").into_bytes(),
@@ -1167,7 +1206,9 @@ mod segmentation {
                 "POST /l{i} HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nzz\r\n"
             )
             .into_bytes(),
-            _ => b"GET /caf\xe9 HTTP/1.1\r\n\r\n".to_vec(),
+            8 => b"GET /caf\xe9 HTTP/1.1\r\n\r\n".to_vec(),
+            9 => format!("GET /n{i}\r\nHost: d\r\n\r\n").into_bytes(),
+            _ => b"OPTIONS\r\n\r\n".to_vec(),
         }
     }
 
