@@ -218,6 +218,8 @@ impl RequestStream {
         stats: &mut HttpStats,
         out: &mut Vec<ParsedRequest>,
     ) -> Verdict {
+        // A SOCKS handshake is only looked for at the stream's very first byte.
+        self.at_first_byte = false;
         if self.in_tunnel {
             // Bytes lost in a CONNECT tunnel not yet known to carry HTTP: stop.
             self.buf = Vec::new();
@@ -256,6 +258,7 @@ impl RequestStream {
     }
 
     fn begin_head(&mut self, ts: Timestamp) {
+        self.at_first_byte = false;
         self.state = State::Head;
         self.head_ts = ts;
         self.buf = Vec::new();
@@ -1010,6 +1013,18 @@ mod tests {
             let parts: Vec<Result<&[u8], u64>> = stream.chunks(3).map(Ok).collect();
             assert_eq!(run(true, &parts).0, ["/via-socks"]);
         }
+        // Not after a gap at the start, nor later in the stream.
+        let (uris, stats) = run(
+            true,
+            &[
+                Err(5),
+                Ok(b"GET /a HTTP/1.1\r\n\r\n"),
+                Ok(v4a),
+                Ok(b"GET /b HTTP/1.1\r\n\r\n"),
+            ],
+        );
+        assert_eq!(uris, ["/a", "/b"]);
+        assert_eq!(stats.socks_handshakes, 0);
         // SOCKS then TLS: not HTTP. A stream picked up mid-way is not read as SOCKS.
         let (uris, stats) = run(true, &[Ok(&[v4a, b"\x16\x03\x01\x00"].concat())]);
         assert!(uris.is_empty());
