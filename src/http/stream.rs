@@ -717,6 +717,7 @@ fn framing(head: &Head) -> Result<State, Framing> {
     let mut chunked = false;
     let mut has_te = false;
     let mut length: Option<u64> = None;
+    let mut bad_length = false;
     for h in &head.headers {
         if h.name.eq_ignore_ascii_case("transfer-encoding") {
             has_te = true;
@@ -725,14 +726,15 @@ fn framing(head: &Head) -> Result<State, Framing> {
         } else if h.name.eq_ignore_ascii_case("content-length") {
             for part in h.value.split(',') {
                 let part = part.trim();
-                if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(Framing::ContentLength);
+                let n = if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+                    None
+                } else {
+                    part.parse::<u64>().ok()
+                };
+                match n {
+                    Some(n) if length.is_none_or(|l| l == n) => length = Some(n),
+                    _ => bad_length = true,
                 }
-                let n: u64 = part.parse().map_err(|_| Framing::ContentLength)?;
-                if length.is_some_and(|l| l != n) {
-                    return Err(Framing::ContentLength);
-                }
-                length = Some(n);
             }
         }
     }
@@ -743,6 +745,9 @@ fn framing(head: &Head) -> Result<State, Framing> {
         } else {
             Err(Framing::Untrusted)
         };
+    }
+    if bad_length {
+        return Err(Framing::ContentLength);
     }
     Ok(match length {
         Some(0) | None => State::Idle,
@@ -853,6 +858,13 @@ mod tests {
             )],
         );
         assert_eq!(uris, ["/x", "/smuggled"]);
+        // Transfer-Encoding wins over any Content-Length, even conflicting ones.
+        let (uris, stats) = run(
+            true,
+            &[Ok(b"POST /t HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nGET\r\n0\r\n\r\nGET /next HTTP/1.1\r\n\r\n")],
+        );
+        assert_eq!(uris, ["/t", "/next"]);
+        assert_eq!(stats.length_resyncs, 0);
         let (uris, stats) = run(
             true,
             &[Ok(
