@@ -298,3 +298,62 @@ impl StreamHandler for HttpExtractor {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::Timestamp;
+
+    /// Requests (client, target) after the side that answered the SYN sends
+    /// `first`, then the SYN's sender sends `then`.
+    fn roles(synack_data: bool, first: &[u8], then: &[u8]) -> (Vec<(String, String)>, u64) {
+        let flow = FlowContext {
+            id: 1,
+            endpoints: [
+                "10.0.0.1:80".parse().unwrap(),
+                "10.0.0.9:40000".parse().unwrap(),
+            ],
+            syn_client: Some(Side::B),
+            synack_data,
+            first_packet: 0,
+        };
+        let mut x = HttpExtractor::new(HttpLimits::default());
+        let mut state = HttpFlow::default();
+        let ts = Timestamp(0);
+        x.on_chunk(&mut state, &flow, Side::A, Chunk::Data { ts, bytes: first });
+        x.on_chunk(&mut state, &flow, Side::B, Chunk::Data { ts, bytes: then });
+        x.on_close(&mut state, &flow, CloseReason::Closed);
+        let got = x
+            .take_requests()
+            .map(|r| (r.client.to_string(), r.uri))
+            .collect();
+        (got, x.stats().responder_clients)
+    }
+
+    #[test]
+    fn a_request_on_the_syn_ack_makes_its_sender_the_client() {
+        let req = b"GET /mine HTTP/1.1\r\nHost: a\r\n\r\n";
+        let resp = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+        assert_eq!(
+            roles(true, req, resp),
+            (vec![("10.0.0.1:80".to_string(), "/mine".to_string())], 1)
+        );
+        // Without data on the SYN-ACK, a server speaking first stays the server.
+        let normal = b"GET /theirs HTTP/1.1\r\n\r\n";
+        assert_eq!(
+            roles(false, req, normal),
+            (
+                vec![("10.0.0.9:40000".to_string(), "/theirs".to_string())],
+                0
+            )
+        );
+        // Data on the SYN-ACK that is no request line: roles as the SYN says.
+        assert_eq!(
+            roles(true, b"220 smtp ready\r\n", normal),
+            (
+                vec![("10.0.0.9:40000".to_string(), "/theirs".to_string())],
+                0
+            )
+        );
+    }
+}

@@ -218,6 +218,8 @@ impl RequestStream {
         stats: &mut HttpStats,
         out: &mut Vec<ParsedRequest>,
     ) -> Verdict {
+        // A SOCKS handshake is only looked for at the stream's very first byte.
+        self.at_first_byte = false;
         if self.in_tunnel {
             // Bytes lost in a CONNECT tunnel not yet known to carry HTTP: stop.
             self.buf = Vec::new();
@@ -256,6 +258,7 @@ impl RequestStream {
     }
 
     fn begin_head(&mut self, ts: Timestamp) {
+        self.at_first_byte = false;
         self.state = State::Head;
         self.head_ts = ts;
         self.buf = Vec::new();
@@ -714,6 +717,7 @@ fn framing(head: &Head) -> Result<State, Framing> {
     let mut chunked = false;
     let mut has_te = false;
     let mut length: Option<u64> = None;
+    let mut bad_length = false;
     for h in &head.headers {
         if h.name.eq_ignore_ascii_case("transfer-encoding") {
             has_te = true;
@@ -722,14 +726,15 @@ fn framing(head: &Head) -> Result<State, Framing> {
         } else if h.name.eq_ignore_ascii_case("content-length") {
             for part in h.value.split(',') {
                 let part = part.trim();
-                if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(Framing::ContentLength);
+                let n = if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+                    None
+                } else {
+                    part.parse::<u64>().ok()
+                };
+                match n {
+                    Some(n) if length.is_none_or(|l| l == n) => length = Some(n),
+                    _ => bad_length = true,
                 }
-                let n: u64 = part.parse().map_err(|_| Framing::ContentLength)?;
-                if length.is_some_and(|l| l != n) {
-                    return Err(Framing::ContentLength);
-                }
-                length = Some(n);
             }
         }
     }
@@ -740,6 +745,9 @@ fn framing(head: &Head) -> Result<State, Framing> {
         } else {
             Err(Framing::Untrusted)
         };
+    }
+    if bad_length {
+        return Err(Framing::ContentLength);
     }
     Ok(match length {
         Some(0) | None => State::Idle,
@@ -850,6 +858,13 @@ mod tests {
             )],
         );
         assert_eq!(uris, ["/x", "/smuggled"]);
+        // Transfer-Encoding wins over any Content-Length, even conflicting ones.
+        let (uris, stats) = run(
+            true,
+            &[Ok(b"POST /t HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nGET\r\n0\r\n\r\nGET /next HTTP/1.1\r\n\r\n")],
+        );
+        assert_eq!(uris, ["/t", "/next"]);
+        assert_eq!(stats.length_resyncs, 0);
         let (uris, stats) = run(
             true,
             &[Ok(
@@ -1010,6 +1025,18 @@ mod tests {
             let parts: Vec<Result<&[u8], u64>> = stream.chunks(3).map(Ok).collect();
             assert_eq!(run(true, &parts).0, ["/via-socks"]);
         }
+        // Not after a gap at the start, nor later in the stream.
+        let (uris, stats) = run(
+            true,
+            &[
+                Err(5),
+                Ok(b"GET /a HTTP/1.1\r\n\r\n"),
+                Ok(v4a),
+                Ok(b"GET /b HTTP/1.1\r\n\r\n"),
+            ],
+        );
+        assert_eq!(uris, ["/a", "/b"]);
+        assert_eq!(stats.socks_handshakes, 0);
         // SOCKS then TLS: not HTTP. A stream picked up mid-way is not read as SOCKS.
         let (uris, stats) = run(true, &[Ok(&[v4a, b"\x16\x03\x01\x00"].concat())]);
         assert!(uris.is_empty());
