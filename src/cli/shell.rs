@@ -6,7 +6,7 @@ use clap::CommandFactory;
 use super::Cli;
 
 /// Writes the completion script for `shell` to standard output.
-pub(crate) fn completions(shell: clap_complete::Shell) -> io::Result<u8> {
+pub(crate) fn completions(shell: clap_complete::Shell) -> Result<u8, super::CliError> {
     let mut cmd = Cli::command();
     let mut out = io::stdout().lock();
     clap_complete::generate(shell, &mut cmd, "phoneleak", &mut out);
@@ -15,7 +15,7 @@ pub(crate) fn completions(shell: clap_complete::Shell) -> io::Result<u8> {
 }
 
 /// Writes the manual page of the program, or of one of its commands, to standard output.
-pub(crate) fn man(command: Option<&str>) -> io::Result<u8> {
+pub(crate) fn man(command: Option<&str>) -> Result<u8, super::CliError> {
     let mut cmd = Cli::command();
     // Building names the subcommands `phoneleak-scan` (page) and `phoneleak scan` (synopsis).
     cmd.build();
