@@ -149,6 +149,14 @@ impl<R: Read> PcapBlocks<R> {
         }
     }
 
+    /// Reads classic pcap from `inner`, its file header at once (so that a
+    /// file cut inside its header fails here, as in the streaming reader).
+    pub fn open(inner: R) -> Result<Self, CaptureError> {
+        let mut blocks = PcapBlocks::new(inner);
+        blocks.read_header()?;
+        Ok(blocks)
+    }
+
     fn error(&mut self, offset: u64, kind: CaptureErrorKind) -> CaptureError {
         self.done = true;
         CaptureError { offset, kind }

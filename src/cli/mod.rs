@@ -63,7 +63,8 @@ first bytes, not by the file name. Ctrl-C stops reading and still writes the
 summary and the HTML report.
 
 Exit status: 0 no leak, 1 at least one leak (not in the baseline, at or above
---min-confidence), 2 a usage or input error.")]
+--min-confidence), 2 a usage or input error, or damage that stopped reading
+before the end (also when leaks were found); 141 a closed output pipe.")]
     Scan(Box<ScanArgs>),
     /// Capture on a network interface and report leaks as they happen.
     #[cfg(feature = "live")]
@@ -71,8 +72,15 @@ Exit status: 0 no leak, 1 at least one leak (not in the baseline, at or above
     Live(Box<live::LiveArgs>),
     /// List the interfaces live capture can use.
     #[cfg(feature = "live")]
+    #[command(after_help = "Examples:
+  phoneleak interfaces                       # name, flags, addresses
+  sudo phoneleak live -i \"$(phoneleak interfaces | awk 'NR==1{print $1}')\"")]
     Interfaces,
     /// Print the catalogue of header names that carry phone numbers or subscriber IDs.
+    #[command(after_help = "Examples:
+  phoneleak headers                                # the table, with sources
+  phoneleak headers --format jsonl | jq -r .name   # one name per line
+  phoneleak headers --format json > catalogue.json")]
     Headers(HeadersArgs),
     /// Capture on a network interface (needs the `live` build feature).
     #[cfg(not(feature = "live"))]
@@ -86,6 +94,9 @@ Exit status: 0 no leak, 1 at least one leak (not in the baseline, at or above
     },
     /// List capture interfaces (needs the `live` build feature).
     #[cfg(not(feature = "live"))]
+    #[command(after_help = "Examples:
+  cargo build --release --features live     # a build with live capture (needs libpcap-dev)
+  phoneleak interfaces                      # then: name, flags, addresses")]
     Interfaces {
         /// Ignored.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
@@ -113,6 +124,17 @@ Exit status: 0 no leak, 1 at least one leak (not in the baseline, at or above
         command: Option<String>,
     },
 }
+
+/// The exit status, for `scan` and `live` (help and the man page).
+pub(crate) const EXIT_STATUS: &str = "\
+0    no finding counts (none, or all below --min-confidence or in the --baseline)
+1    at least one finding counts
+2    a usage error, an input that could not be read, or damage that stopped
+     reading before the end of a capture (even when leaks were found: they
+     are still reported); a capture whose last record is cut short is only
+     a warning
+130  interrupted (Ctrl-C, SIGTERM) before any capture was read
+141  the output pipe was closed (as for a program killed by SIGPIPE)";
 
 /// What a build without the `live` feature answers to `live` and `interfaces`.
 #[cfg(not(feature = "live"))]

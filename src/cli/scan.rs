@@ -131,7 +131,6 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
         };
         // An input is a capture: the outputs may now be emptied.
         outputs.commit()?;
-        captures += 1;
         let (compressed, (file_stats, error), counters) = match reading {
             Reading::One(mut reader) => {
                 let compressed = reader.compression() != Compression::None;
@@ -163,6 +162,10 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
         };
         if compressed {
             decompressed.push(name.clone());
+        }
+        // A file of which not even one packet could be read is no capture read.
+        if error.is_none() || file_stats.packets > 0 {
+            captures += 1;
         }
         if let Some(e) = error {
             // A cut last record is a warning; damage that stops reading before
