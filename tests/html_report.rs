@@ -6,6 +6,13 @@
 //! Without Chromium the test says plainly that it was skipped. `.ci/run`
 //! installs it. `PHONELEAK_SCREENSHOT=docs/report.png cargo test --test
 //! html_report` also saves the screenshot (as shown in the README).
+// Test code: a panic is a failed check (Cargo.toml denies these in src/).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
