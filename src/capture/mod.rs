@@ -194,6 +194,74 @@ impl Opened {
     }
 }
 
+/// `scan -f FILTER`: a tcpdump-syntax filter on each packet's outermost
+/// frame. It needs libpcap's compiler: built with the `live` feature only;
+/// without it [`PacketFilter::new`] says so.
+pub struct PacketFilter {
+    #[cfg(feature = "live")]
+    inner: live::FrameFilter,
+    /// Packets tested, and of those the ones that passed.
+    tested: u64,
+    passed: u64,
+}
+
+impl PacketFilter {
+    /// Compiles `expression`; the error is a message for the user.
+    pub fn new(expression: &str) -> Result<PacketFilter, String> {
+        #[cfg(feature = "live")]
+        {
+            live::FrameFilter::new(expression)
+                .map(|inner| PacketFilter {
+                    inner,
+                    tested: 0,
+                    passed: 0,
+                })
+                .map_err(|e| e.to_string())
+        }
+        #[cfg(not(feature = "live"))]
+        {
+            Err(format!(
+                "-f {expression:?}: filtering needs libpcap's filter compiler, and this binary \
+                 was built without the `live` cargo feature; rebuild with `cargo build --release \
+                 --features live` (needs libpcap-dev), or filter first: \
+                 tcpdump -r FILE -w - 'FILTER' | phoneleak scan -"
+            ))
+        }
+    }
+
+    /// True when the packet passes.
+    pub fn matches(&mut self, packet: &Packet<'_>) -> bool {
+        #[cfg(feature = "live")]
+        let pass = self.inner.matches(packet);
+        #[cfg(not(feature = "live"))]
+        let pass = {
+            let _ = packet;
+            true
+        };
+        self.tested += 1;
+        self.passed += u64::from(pass);
+        pass
+    }
+
+    /// Packets tested and passed so far.
+    pub fn counts(&self) -> (u64, u64) {
+        (self.tested, self.passed)
+    }
+
+    /// Link types the expression could not be compiled for (their packets did
+    /// not pass), with libpcap's reason.
+    pub fn failures(&self) -> Vec<(LinkType, String)> {
+        #[cfg(feature = "live")]
+        {
+            self.inner.failures()
+        }
+        #[cfg(not(feature = "live"))]
+        {
+            Vec::new()
+        }
+    }
+}
+
 /// Counters of a live capture, as libpcap reports them (`pcap_stats`), for the summary.
 ///
 /// libpcap's own counters are 32-bit and wrap; these are kept in 64 bits.

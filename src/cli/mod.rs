@@ -57,6 +57,7 @@ pub(crate) enum Command {
   phoneleak scan -o findings.jsonl --format jsonl captures/
   phoneleak scan --number +447700900123 --region GB capture.pcap
   phoneleak scan --baseline last-week.jsonl --min-confidence medium captures/
+  phoneleak scan -f 'tcp port 80 and host 10.0.0.5' capture.pcap   # with --features live
 
 Compression (gzip, zstd) and format (pcap, pcapng) are recognised by their
 first bytes, not by the file name. Ctrl-C stops reading and still writes the
@@ -168,6 +169,12 @@ pub(crate) struct ScanArgs {
     /// FIFOs, devices, sockets).
     #[arg(short, long)]
     pub verbose: bool,
+    /// Analyse only packets passing this filter (tcpdump syntax, applied to the
+    /// outermost frame as `tcpdump -r FILE FILTER` does; needs the `live` build
+    /// feature, for libpcap's filter compiler). Packet numbers then count the
+    /// packets that passed.
+    #[arg(short, long, value_name = "EXPR")]
+    pub filter: Option<String>,
 }
 
 /// Output format of `headers`.

@@ -7,7 +7,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use phoneleak::capture::{
     self, BlockSource, Capture, CaptureError, CaptureErrorKind, Compression, Input, MAX_INTERFACES,
-    PacketBlock, PacketSource, ReaderCounters, strip_os_error,
+    PacketBlock, PacketFilter, PacketSource, ReaderCounters, strip_os_error,
 };
 use phoneleak::detect::Detector;
 use phoneleak::pipeline::{Analyzer, Config, Finding, Stats, parallel};
@@ -34,6 +34,10 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
         }
         Some(n) => n.max(1),
         None => default_threads().min(MAX_THREADS),
+    };
+    let mut filter = match &args.filter {
+        Some(expression) => Some(PacketFilter::new(expression).map_err(CliError::Usage)?),
+        None => None,
     };
     // Before anything is opened: the first signal also ends an open that
     // waits for a FIFO's writer.
@@ -139,6 +143,7 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
                     config,
                     &detector,
                     &interrupted,
+                    filter.as_mut(),
                     &mut on_finding,
                     &mut on_progress,
                 );
@@ -148,6 +153,7 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
                 let mut source = Interruptible {
                     inner: blocks.as_mut(),
                     flag: &interrupted,
+                    filter: filter.as_mut(),
                 };
                 let result = parallel::analyze(
                     &mut source,
@@ -215,6 +221,18 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
     }
     print_errors(&errors, quiet, &decompressed);
     print_skipped(&skipped, args.verbose, quiet);
+    if let Some(f) = &filter
+        && !quiet
+    {
+        for (link, why) in f.failures() {
+            eprintln!(
+                "phoneleak: warning: -f does not apply to link type {link} ({why}); \
+                 its packets were left out"
+            );
+        }
+        let (tested, passed) = f.counts();
+        eprintln!("phoneleak: -f: {passed} of {tested} packets passed the filter");
+    }
     if interrupted.load(Ordering::Relaxed) && !quiet {
         eprintln!(
             "phoneleak: interrupted: the report covers what was read until then ({tried} of {} inputs)",
@@ -338,28 +356,37 @@ fn default_threads() -> usize {
 
 /// The whole analysis of one source on the calling thread; stops early (with
 /// the flows flushed) when `interrupted` is raised.
+#[allow(clippy::too_many_arguments)]
 fn analyze_here(
     source: &mut dyn PacketSource,
     config: Config,
     detector: &Arc<Detector>,
     interrupted: &AtomicBool,
+    mut filter: Option<&mut PacketFilter>,
     found: &mut dyn FnMut(Finding),
     progress: &mut dyn FnMut(u64),
 ) -> (Stats, Option<CaptureError>) {
     let mut analyzer = Analyzer::new(config, Arc::clone(detector));
+    // Packets analysed (those passing -f), the analyzer's packet index, and packets read.
     let mut index = 0u64;
+    let mut read = 0u64;
     let mut error = None;
     loop {
         match source.next_packet() {
-            Ok(Some(packet)) => analyzer.packet(index, &packet, found),
+            Ok(Some(packet)) => {
+                if filter.as_deref_mut().is_none_or(|f| f.matches(&packet)) {
+                    analyzer.packet(index, &packet, found);
+                    index += 1;
+                }
+            }
             Ok(None) => break,
             Err(e) => {
                 error = Some(e);
                 break;
             }
         }
-        index += 1;
-        if index.is_multiple_of(4096) {
+        read += 1;
+        if read.is_multiple_of(4096) {
             progress(source.position());
             if interrupted.load(Ordering::Relaxed) {
                 break;
@@ -370,18 +397,33 @@ fn analyze_here(
     (analyzer.stats(), error)
 }
 
-/// A block source that ends early once Ctrl-C was pressed.
+/// A block source that ends early once Ctrl-C was pressed, and keeps only
+/// the packets passing `-f` (so packet indices are those of the single-thread
+/// run: output never depends on --threads).
 struct Interruptible<'a> {
     inner: &'a mut dyn BlockSource,
     flag: &'a AtomicBool,
+    filter: Option<&'a mut PacketFilter>,
 }
 
 impl BlockSource for Interruptible<'_> {
     fn next_block(&mut self) -> Result<Option<PacketBlock>, CaptureError> {
-        if self.flag.load(Ordering::Relaxed) {
-            return Ok(None);
+        loop {
+            if self.flag.load(Ordering::Relaxed) {
+                return Ok(None);
+            }
+            let Some(mut block) = self.inner.next_block()? else {
+                return Ok(None);
+            };
+            let Some(filter) = self.filter.as_deref_mut() else {
+                return Ok(Some(block));
+            };
+            let data = Arc::clone(&block.data);
+            block.packets.retain(|r| filter.matches(&r.packet(&data)));
+            if !block.packets.is_empty() {
+                return Ok(Some(block));
+            }
         }
-        self.inner.next_block()
     }
 
     fn position(&self) -> u64 {
