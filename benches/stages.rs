@@ -1,6 +1,13 @@
 //! Micro-benchmarks of each pipeline stage (divan), so a regression in one
 //! stage shows even when the end-to-end time hides it. Inputs are the
 //! project's own fixtures. Run: `cargo bench --bench stages`.
+// Test code: a panic is a failed check (Cargo.toml denies these in src/).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 use std::sync::Arc;
 
 use phoneleak::capture::{CaptureReader, LinkType, PacketSource};

@@ -7,6 +7,13 @@
 //!   change of output, regenerate them with `PHONELEAK_BLESS=1 cargo test --test fixtures`
 //!   and review the diff;
 //! - exit statuses, error messages, masking and multi-file runs.
+// Test code: a panic is a failed check (Cargo.toml denies these in src/).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 #[path = "fixturegen/mod.rs"]
 mod fixturegen;
 
@@ -328,22 +335,35 @@ fn several_files_and_folders_in_one_run() {
                 + two.last().unwrap()["http"]["requests"].as_u64().unwrap()
         )
     );
-    // The fixtures folder holds an empty file and a non-capture: named, skipped, status 2,
-    // and every capture in it is still analysed, in name order.
+    // The fixtures folder holds an empty file, a non-capture, the expected
+    // outputs and a README: a walk skips them with one line (listed with
+    // --verbose), counts only captures, and the status is the leaks' (1).
     let dir = phoneleak(&["scan", "--format", "jsonl", "fixtures"]);
-    assert_eq!(dir.status.code(), Some(2));
+    assert_eq!(dir.status.code(), Some(1));
     let err = String::from_utf8_lossy(&dir.stderr);
+    let not_captures = ["empty.pcap", "not-a-capture.pcap"];
+    let skipped = count_non_fixture_files() + not_captures.len() as u64;
     assert!(
-        err.contains("empty.pcap") && err.contains("not-a-capture.pcap"),
+        err.contains(&format!(
+            "phoneleak: skipped {skipped} files of the folders that are not captures"
+        )),
         "{err}"
     );
+    assert!(!err.contains("empty.pcap"), "{err}");
+    let verbose = phoneleak(&["scan", "--verbose", "--quiet", "fixtures"]);
+    assert!(verbose.stderr.is_empty(), "--quiet wins");
+    let verbose = phoneleak(&["scan", "--verbose", "--format", "jsonl", "fixtures"]);
+    let listed = String::from_utf8_lossy(&verbose.stderr);
+    for name in not_captures {
+        assert!(listed.contains(&format!("fixtures/{name}: ")), "{listed}");
+    }
     let lines = json_lines(&dir);
     let summary = lines.last().expect("summary");
-    let captures = fixturegen::all().len() as u64;
-    assert_eq!(
-        summary["files"].as_u64(),
-        Some(captures + count_non_fixture_files())
-    );
+    let captures = fixturegen::all()
+        .iter()
+        .filter(|f| !not_captures.contains(&f.name))
+        .count() as u64;
+    assert_eq!(summary["files"].as_u64(), Some(captures));
     assert!(summary["leaking_requests"].as_u64().unwrap() > 0);
 }
 

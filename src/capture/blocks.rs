@@ -82,6 +82,10 @@ pub trait BlockSource {
     fn next_block(&mut self) -> Result<Option<PacketBlock>, CaptureError>;
     /// Input bytes consumed so far.
     fn position(&self) -> u64;
+    /// What the reader skipped so far.
+    fn counters(&self) -> super::ReaderCounters {
+        super::ReaderCounters::default()
+    }
 }
 
 /// A buffer pool: buffers come back when their last block reference drops.
@@ -143,6 +147,14 @@ impl<R: Read> PcapBlocks<R> {
             done: false,
             pending_error: None,
         }
+    }
+
+    /// Reads classic pcap from `inner`, its file header at once (so that a
+    /// file cut inside its header fails here, as in the streaming reader).
+    pub fn open(inner: R) -> Result<Self, CaptureError> {
+        let mut blocks = PcapBlocks::new(inner);
+        blocks.read_header()?;
+        Ok(blocks)
     }
 
     fn error(&mut self, offset: u64, kind: CaptureErrorKind) -> CaptureError {
@@ -399,6 +411,10 @@ impl<S: PacketSource> BlockSource for CopiedBlocks<S> {
     fn position(&self) -> u64 {
         self.source.position()
     }
+
+    fn counters(&self) -> super::ReaderCounters {
+        self.source.counters()
+    }
 }
 
 #[cfg(test)]
@@ -483,6 +499,53 @@ mod tests {
             assert_eq!(blocks.len(), records.len());
             assert!(blocks == copied);
         }
+    }
+
+    /// Packets and the kind of the error, through both readers.
+    fn both_readers(file: &[u8]) -> [(Vec<usize>, Option<String>); 2] {
+        let sizes = |(packets, err): AllPackets| {
+            (
+                packets.iter().map(|p| p.2.len()).collect(),
+                err.map(|e| format!("{} at {}", e.kind, e.offset)),
+            )
+        };
+        let blocks = sizes(all_packets(&mut PcapBlocks::new(std::io::Cursor::new(
+            file.to_vec(),
+        ))));
+        let streaming = match CaptureReader::new(std::io::Cursor::new(file.to_vec())) {
+            Ok(reader) => sizes(all_packets(&mut CopiedBlocks::new(reader))),
+            Err(e) => (Vec::new(), Some(format!("{} at {}", e.kind, e.offset))),
+        };
+        [blocks, streaming]
+    }
+
+    #[test]
+    fn one_record_size_limit_for_both_readers() {
+        // Exactly the limit of packet data is read; one byte more is refused, by both.
+        let at_limit = vec![7u8; MAX_RECORD];
+        let file = pcap(
+            &[
+                (b"before", 6),
+                (&at_limit, MAX_RECORD as u32),
+                (b"after", 5),
+            ],
+            false,
+        );
+        let [blocks, streaming] = both_readers(&file);
+        assert_eq!(blocks, (vec![6, MAX_RECORD, 5], None));
+        assert_eq!(streaming, blocks);
+        let over = vec![7u8; MAX_RECORD + 1];
+        let file = pcap(&[(b"before", 6), (&over, 0), (b"after", 5)], false);
+        let [blocks, streaming] = both_readers(&file);
+        assert_eq!(blocks.0, vec![6]);
+        assert!(
+            blocks
+                .1
+                .as_deref()
+                .is_some_and(|e| e.contains("larger than")),
+            "{blocks:?}"
+        );
+        assert_eq!(streaming, blocks);
     }
 
     #[test]

@@ -14,12 +14,11 @@ use phoneleak::capture::CaptureStats;
 use phoneleak::capture::live::{
     self, DEFAULT_SNAPLEN, LiveCapture, LiveError, LiveOptions, StopHandle,
 };
-use phoneleak::detect::{Confidence, Detector};
 use phoneleak::pipeline::{Analyzer, Finding};
-use phoneleak::report::{InputError, Sink, Summary, Tally};
+use phoneleak::report::{BaselineInfo, InputError, Severity, Sink, Summary, Tally};
 use phoneleak::time::Timestamp;
 
-use super::{AnalysisArgs, OutputArgs};
+use super::{AnalysisArgs, CliError, DetectionArgs, OutputArgs, detection, exit_status};
 
 /// Shown after `phoneleak live --help`.
 pub(crate) const LIVE_HELP: &str = "Examples:
@@ -35,7 +34,8 @@ Privileges: run as root, optionally with --user NAME to drop to that user once t
 open, or grant the binary the capture capabilities instead:
   sudo setcap cap_net_raw,cap_net_admin=eip $(command -v phoneleak)
 
-Exit status: 0 no leak, 1 at least one leak, 2 a usage or capture error.";
+Exit status: as for scan: 0 no leak, 1 at least one leak that counts (at or above
+--min-confidence, not in the --baseline), 2 a usage or capture error (also when leaks were found).";
 
 /// How often the status line, the capture counters and the pcap file are refreshed.
 const TICK: Duration = Duration::from_secs(1);
@@ -77,11 +77,15 @@ pub(crate) struct LiveArgs {
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
+    pub detection: DetectionArgs,
+    #[command(flatten)]
     pub analysis: AnalysisArgs,
 }
 
 /// Runs `live`; returns the exit status.
-pub(crate) fn run(args: &LiveArgs) -> io::Result<u8> {
+pub(crate) fn run(args: &LiveArgs) -> Result<u8, CliError> {
+    let (detector, baseline) = detection(&args.detection)?;
+    let min_confidence = args.detection.min_confidence.level();
     let interface = match &args.interface {
         Some(name) => name.clone(),
         None => match live::default_interface() {
@@ -128,18 +132,13 @@ pub(crate) fn run(args: &LiveArgs) -> io::Result<u8> {
         args.snaplen
     );
 
-    let tally = Tally::new(args.output.show_numbers, None);
-    let mut sink = match args.output.sinks(vec![cap.interface().to_string()], tally) {
-        Ok(sink) => sink,
-        Err(message) => {
-            eprintln!("phoneleak: {message}");
-            return Ok(2);
-        }
-    };
-    let mut analyzer = Analyzer::new(
-        args.analysis.config(Confidence::Low),
-        Arc::new(Detector::new()),
-    );
+    let tally = Tally::new(args.output.show_numbers, baseline);
+    let (mut sink, mut outputs) =
+        args.output
+            .sinks(vec![cap.interface().to_string()], &[], tally)?;
+    // The interface is open: the outputs may be emptied.
+    outputs.commit()?;
+    let mut analyzer = Analyzer::new(args.analysis.config(min_confidence), Arc::new(detector));
     let status = status_line();
     let mut write_error: Option<io::Error> = None;
     let mut failure: Option<LiveError> = None;
@@ -203,7 +202,7 @@ pub(crate) fn run(args: &LiveArgs) -> io::Result<u8> {
     let capture = cap.stats();
     drop(cap);
     if let Some(e) = write_error {
-        return Err(e);
+        return Err(CliError::Write(e));
     }
 
     let mut errors = Vec::new();
@@ -214,6 +213,7 @@ pub(crate) fn run(args: &LiveArgs) -> io::Result<u8> {
             offset: None,
             error: e.to_string(),
             partial: true,
+            severity: Severity::Error,
         });
     }
     if capture.dropped_kernel > 0 {
@@ -224,25 +224,24 @@ pub(crate) fn run(args: &LiveArgs) -> io::Result<u8> {
         );
     }
     let stats = analyzer.stats();
-    let leaked = stats.leaking_requests > 0;
-    let new_leaks = sink.tally().new_leaks;
+    let tally = sink.tally();
+    let new_leaks = tally.new_leaks;
+    let baseline = tally.baseline().map(|b| BaselineInfo {
+        file: b.file().to_string(),
+        entries: b.len() as u64,
+        leaks_in_baseline: tally.leaks_in_baseline,
+    });
     sink.summary(&Summary {
         files: 0,
         capture: Some(capture),
         stats,
-        min_confidence: Confidence::Low,
+        min_confidence,
         new_leaks,
-        baseline: None,
+        baseline,
         errors,
     })?;
     io::stdout().flush()?;
-    Ok(if failure.is_some() {
-        2
-    } else if leaked {
-        1
-    } else {
-        0
-    })
+    Ok(exit_status(failure.is_some(), new_leaks))
 }
 
 /// Opens the capture, drops privileges, opens the pcap file: the steps before
@@ -258,7 +257,7 @@ fn start(args: &LiveArgs, opts: &LiveOptions) -> Result<LiveCapture, String> {
 }
 
 /// Runs `phoneleak interfaces`: name, description, flags and addresses of each interface.
-pub(crate) fn interfaces() -> io::Result<u8> {
+pub(crate) fn interfaces() -> Result<u8, CliError> {
     let list = match live::interfaces() {
         Ok(list) => list,
         Err(e) => {

@@ -51,6 +51,31 @@ pub struct InputError {
     pub error: String,
     /// Whether packets were read from the file before the problem.
     pub partial: bool,
+    /// `warning`: the input ended inside its last record (everything before
+    /// was read); `error`: the input could not be read to its end, and the
+    /// exit status is 2.
+    pub severity: Severity,
+}
+
+/// How serious an [`InputError`] is; the same word starts its line on
+/// standard error and in the text summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The last record was cut short; the status is unchanged.
+    Warning,
+    /// Reading stopped before the end (or never started): status 2.
+    Error,
+}
+
+impl Severity {
+    /// `warning` or `error`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
 }
 
 /// How the findings of a run were compared with a baseline (`--baseline`).

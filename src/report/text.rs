@@ -309,7 +309,8 @@ impl<W: Write> Sink for TextSink<W> {
                 .offset
                 .map(|o| format!(" at byte {o}"))
                 .unwrap_or_default();
-            writeln!(o, "  error    {}{}: {}", e.file, at, e.error)?;
+            let word = format!("{:<8}", e.severity.as_str());
+            writeln!(o, "  {word} {}{}: {}", e.file, at, e.error)?;
         }
         o.flush()
     }
