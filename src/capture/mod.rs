@@ -15,7 +15,9 @@ mod input;
 #[cfg(feature = "live")]
 pub mod live;
 
-pub use blocks::{BlockData, BlockSource, CopiedBlocks, PacketBlock, PacketRef, PcapBlocks};
+pub use blocks::{
+    BlockBuilder, BlockData, BlockSource, CopiedBlocks, PacketBlock, PacketRef, PcapBlocks,
+};
 pub use file::{CaptureReader, Format, MAX_INTERFACES, MAX_RECORD};
 pub use input::{Capture, Compression, DecompressError, Input, Opened, open, open_reader};
 

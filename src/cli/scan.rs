@@ -6,11 +6,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use phoneleak::capture::{
-    self, BlockSource, Capture, CaptureError, CaptureErrorKind, Compression, Input, MAX_INTERFACES,
-    PacketBlock, PacketFilter, PacketSource, ReaderCounters, strip_os_error,
+    self, CaptureErrorKind, Input, MAX_INTERFACES, PacketFilter, ReaderCounters, strip_os_error,
 };
-use phoneleak::detect::Detector;
-use phoneleak::pipeline::{Analyzer, Config, Finding, Stats, parallel};
+use phoneleak::pipeline::{self, Finding, Reading, Stats};
 use phoneleak::report::{BaselineInfo, InputError, Severity, Sink, Summary, Tally};
 
 use super::inputs::{Inputs, expand_paths};
@@ -33,7 +31,7 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
             MAX_THREADS
         }
         Some(n) => n.max(1),
-        None => default_threads().min(MAX_THREADS),
+        None => pipeline::default_threads().min(MAX_THREADS),
     };
     let mut filter = match &args.filter {
         Some(expression) => Some(PacketFilter::new(expression).map_err(CliError::Usage)?),
@@ -99,17 +97,8 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
         let opened = capture::Opened::open(input, Some(&interrupted));
         // Standard input is analysed on one thread, packet by packet, so findings
         // come out as packets arrive (a live `tcpdump -w -` feeds it).
-        let outcome = opened.and_then(|opened| {
-            if threads == 1 || *input == Input::Stdin {
-                opened
-                    .into_capture()
-                    .map(|capture| Reading::One(Box::new(capture)))
-            } else {
-                opened
-                    .into_blocks()
-                    .map(|(blocks, compression)| Reading::Many(blocks, compression))
-            }
-        });
+        let outcome =
+            opened.and_then(|opened| Reading::new(opened, threads, *input == Input::Stdin));
         let reading = match outcome {
             Ok(reading) => reading,
             Err(_) if interrupted.load(Ordering::Relaxed) => {
@@ -135,37 +124,22 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
         };
         // An input is a capture: the outputs may now be emptied.
         outputs.commit()?;
-        let (compressed, (file_stats, error), counters) = match reading {
-            Reading::One(mut reader) => {
-                let compressed = reader.compression() != Compression::None;
-                let result = analyze_here(
-                    reader.as_mut(),
-                    config,
-                    &detector,
-                    &interrupted,
-                    filter.as_mut(),
-                    &mut on_finding,
-                    &mut on_progress,
-                );
-                (compressed, result, reader.counters())
-            }
-            Reading::Many(mut blocks, compression) => {
-                let mut source = Interruptible {
-                    inner: blocks.as_mut(),
-                    flag: &interrupted,
-                    filter: filter.as_mut(),
-                };
-                let result = parallel::analyze(
-                    &mut source,
-                    threads,
-                    config,
-                    &detector,
-                    &mut on_finding,
-                    &mut on_progress,
-                );
-                (compression != Compression::None, result, blocks.counters())
-            }
-        };
+        let outcome = pipeline::analyze_input(
+            reading,
+            threads,
+            config,
+            &detector,
+            &interrupted,
+            filter.as_mut(),
+            &mut on_finding,
+            &mut on_progress,
+        );
+        let (compressed, file_stats, error, counters) = (
+            outcome.compressed,
+            outcome.stats,
+            outcome.error,
+            outcome.reader,
+        );
         if compressed {
             decompressed.push(name.clone());
         }
@@ -261,12 +235,6 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
 /// 128 + SIGINT, as a shell reports a program stopped by Ctrl-C.
 const INTERRUPTED_STATUS: u8 = 130;
 
-/// How one input is read: on this thread, or in blocks for the workers.
-enum Reading {
-    One(Box<Capture>),
-    Many(Box<dyn BlockSource + Send>, Compression),
-}
-
 /// Errors that mean "this file is not a capture" (skipped in a folder walk).
 fn not_a_capture(kind: &CaptureErrorKind) -> bool {
     matches!(
@@ -346,92 +314,6 @@ fn warn_counters(name: &str, c: ReaderCounters) {
             "phoneleak: warning: {name}: {} packets on undescribed interfaces were skipped",
             c.unknown_interface_packets
         );
-    }
-}
-
-/// One thread per core by default.
-fn default_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
-/// The whole analysis of one source on the calling thread; stops early (with
-/// the flows flushed) when `interrupted` is raised.
-#[allow(clippy::too_many_arguments)]
-fn analyze_here(
-    source: &mut dyn PacketSource,
-    config: Config,
-    detector: &Arc<Detector>,
-    interrupted: &AtomicBool,
-    mut filter: Option<&mut PacketFilter>,
-    found: &mut dyn FnMut(Finding),
-    progress: &mut dyn FnMut(u64),
-) -> (Stats, Option<CaptureError>) {
-    let mut analyzer = Analyzer::new(config, Arc::clone(detector));
-    // Packets analysed (those passing -f), the analyzer's packet index, and packets read.
-    let mut index = 0u64;
-    let mut read = 0u64;
-    let mut error = None;
-    loop {
-        match source.next_packet() {
-            Ok(Some(packet)) => {
-                if filter.as_deref_mut().is_none_or(|f| f.matches(&packet)) {
-                    analyzer.packet(index, &packet, found);
-                    index += 1;
-                }
-            }
-            Ok(None) => break,
-            Err(e) => {
-                error = Some(e);
-                break;
-            }
-        }
-        read += 1;
-        if read.is_multiple_of(4096) {
-            progress(source.position());
-            if interrupted.load(Ordering::Relaxed) {
-                break;
-            }
-        }
-    }
-    analyzer.end_of_input(found);
-    (analyzer.stats(), error)
-}
-
-/// A block source that ends early once Ctrl-C was pressed, and keeps only
-/// the packets passing `-f` (so packet indices are those of the single-thread
-/// run: output never depends on --threads).
-struct Interruptible<'a> {
-    inner: &'a mut dyn BlockSource,
-    flag: &'a AtomicBool,
-    filter: Option<&'a mut PacketFilter>,
-}
-
-impl BlockSource for Interruptible<'_> {
-    fn next_block(&mut self) -> Result<Option<PacketBlock>, CaptureError> {
-        loop {
-            if self.flag.load(Ordering::Relaxed) {
-                return Ok(None);
-            }
-            let Some(mut block) = self.inner.next_block()? else {
-                return Ok(None);
-            };
-            let Some(filter) = self.filter.as_deref_mut() else {
-                return Ok(Some(block));
-            };
-            let data = Arc::clone(&block.data);
-            block.packets.retain(|r| filter.matches(&r.packet(&data)));
-            if !block.packets.is_empty() {
-                return Ok(Some(block));
-            }
-        }
-    }
-
-    fn position(&self) -> u64 {
-        self.inner.position()
-    }
-
-    fn counters(&self) -> ReaderCounters {
-        self.inner.counters()
     }
 }
 

@@ -8,8 +8,10 @@
 //! a shard of the flows, and merges their findings into the order one thread
 //! produces ([`OrderKey`]).
 pub mod parallel;
+pub mod run;
 mod stages;
 
+pub use run::{Feed, InputOutcome, Reading, analyze_input, default_threads, stream};
 pub use stages::{DecodeStage, TrackStage};
 
 use std::sync::Arc;
@@ -46,19 +48,58 @@ impl Finding {
 }
 
 /// The order of findings: by the packet whose processing completed the
-/// request, then (sweeps before the packet itself) by flow, then by position in
-/// the flow. One thread emits findings in this order; the parallel runner
+/// request, then by phase (the idle sweeps made before that packet, in turn,
+/// then the packet itself), then by flow, then by position in the flow. One thread emits findings in this order; the parallel runner
 /// merges shards into it, so output does not depend on the number of threads.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct OrderKey {
     /// Index of the packet (or tick) that completed the request; `u64::MAX` at end of input.
     pub completed_at: u64,
-    /// 0 for requests flushed by an idle sweep before that packet, 1 for the packet's own.
-    pub phase: u8,
+    /// For requests flushed by an idle sweep before that packet, the number of
+    /// sweeps made earlier at the same point (a live source's clock can sweep
+    /// several times between two packets); [`PHASE_PACKET`] for the packet's own.
+    pub phase: u32,
     /// Index of the packet that created the request's flow.
     pub flow: u64,
     /// Position of the request in its flow.
     pub seq: u64,
+}
+
+/// [`OrderKey::phase`] of the requests a packet's own segment completed.
+pub const PHASE_PACKET: u32 = u32::MAX;
+
+/// When the run sweeps idle flows: the [`SweepSchedule`] over every packet's
+/// capture time (and a live source's clock), and the order key of each sweep.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Clock {
+    schedule: SweepSchedule,
+    /// The index and phase of the last sweep.
+    last: Option<(u64, u32)>,
+}
+
+/// An idle sweep due before the `index`-th packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sweep {
+    /// Index of the next packet.
+    pub index: u64,
+    /// Sweeps made at this index before this one.
+    pub phase: u32,
+    /// Capture time the sweep is made at.
+    pub now: crate::time::Timestamp,
+}
+
+impl Clock {
+    /// Notes that capture time reached `ts` before the `index`-th packet;
+    /// returns the sweep due, if any.
+    pub fn observe(&mut self, index: u64, ts: crate::time::Timestamp) -> Option<Sweep> {
+        let now = self.schedule.observe(ts)?;
+        let phase = match self.last {
+            Some((i, p)) if i == index => p.saturating_add(1).min(PHASE_PACKET - 1),
+            _ => 0,
+        };
+        self.last = Some((index, phase));
+        Some(Sweep { index, phase, now })
+    }
 }
 
 /// Counters of the decode stage: one per [`Skip`] reason (every packet that
@@ -196,11 +237,11 @@ pub struct Config {
 }
 
 /// The analysis of a run on one thread: the [`DecodeStage`] and the
-/// [`TrackStage`] in sequence, with the run's [`SweepSchedule`].
+/// [`TrackStage`] in sequence, with the run's [`Clock`].
 pub struct Analyzer {
     decode: DecodeStage,
     track: TrackStage,
-    schedule: SweepSchedule,
+    clock: Clock,
     /// One past the index of the last packet (orders clock-driven flushes).
     next_index: u64,
 }
@@ -211,7 +252,7 @@ impl Analyzer {
         Analyzer {
             decode: DecodeStage::new(config.defrag),
             track: TrackStage::new(config.flow, config.http, config.min_confidence, detector),
-            schedule: SweepSchedule::default(),
+            clock: Clock::default(),
             next_index: 0,
         }
     }
@@ -220,8 +261,8 @@ impl Analyzer {
     /// completed by it (or by an idle sweep it triggered), in [`OrderKey`] order.
     pub fn packet(&mut self, index: u64, packet: &Packet<'_>, found: &mut dyn FnMut(Finding)) {
         self.next_index = index.saturating_add(1);
-        if let Some(now) = self.schedule.observe(packet.ts) {
-            self.track.sweep(index, now, found);
+        if let Some(sweep) = self.clock.observe(index, packet.ts) {
+            self.track.sweep(sweep, found);
         }
         if let Some(segment) = self.decode.packet(packet) {
             self.track.segment(index, packet.ts, &segment, found);
@@ -232,8 +273,8 @@ impl Analyzer {
     /// source's read timeout): idle flows are flushed on time, and `found`
     /// receives the requests their buffers held. Time never moves back.
     pub fn advance_clock(&mut self, now: crate::time::Timestamp, found: &mut dyn FnMut(Finding)) {
-        if let Some(now) = self.schedule.observe(now) {
-            self.track.sweep(self.next_index, now, found);
+        if let Some(sweep) = self.clock.observe(self.next_index, now) {
+            self.track.sweep(sweep, found);
         }
     }
 
@@ -242,7 +283,7 @@ impl Analyzer {
         self.track.end_of_input(found);
         self.decode.end_of_input();
         // The next source has a clock of its own.
-        self.schedule = SweepSchedule::default();
+        self.clock = Clock::default();
     }
 
     /// Flows tracked now.
