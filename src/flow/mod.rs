@@ -88,7 +88,9 @@ pub enum Chunk<'a> {
 /// What a flow's handler sees of the flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FlowContext {
-    /// Identifier, unique within one table (one capture source).
+    /// Identifier, unique within one capture source and the same for any
+    /// number of threads: one more than the index of the packet that created
+    /// the flow.
     pub id: u64,
     /// Endpoints, per side (see [`Side::of`]).
     pub endpoints: [SocketAddr; 2],
