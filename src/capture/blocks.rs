@@ -401,6 +401,74 @@ impl<S: PacketSource> BlockSource for CopiedBlocks<S> {
     }
 }
 
+/// Packets copied into blocks one at a time, for a source that hands them out
+/// as they come (a live capture): push packets, take the block when it is
+/// big enough or the source goes quiet.
+pub struct BlockBuilder {
+    pool: Pool,
+    buf: Vec<u8>,
+    packets: Vec<PacketRef>,
+}
+
+impl Default for BlockBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl BlockBuilder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        let pool = Pool::new();
+        let buf = pool.take();
+        BlockBuilder {
+            pool,
+            buf,
+            packets: Vec::new(),
+        }
+    }
+
+    /// Copies a packet in.
+    pub fn push(&mut self, p: &Packet<'_>) {
+        let start = self.buf.len();
+        self.buf.extend_from_slice(p.data);
+        self.packets.push(PacketRef {
+            ts: p.ts,
+            link: p.link,
+            orig_len: p.orig_len,
+            start,
+            end: self.buf.len(),
+        });
+    }
+
+    /// Packets held.
+    pub fn len(&self) -> usize {
+        self.packets.len()
+    }
+
+    /// True when no packet is held.
+    pub fn is_empty(&self) -> bool {
+        self.packets.is_empty()
+    }
+
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// The packets pushed since the last call, as a block (`None` if there are none).
+    pub fn take(&mut self) -> Option<PacketBlock> {
+        if self.packets.is_empty() {
+            return None;
+        }
+        let buf = std::mem::replace(&mut self.buf, self.pool.take());
+        Some(PacketBlock {
+            data: self.pool.wrap(buf),
+            packets: std::mem::take(&mut self.packets),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,9 @@ mod input;
 #[cfg(feature = "live")]
 pub mod live;
 
-pub use blocks::{BlockData, BlockSource, CopiedBlocks, PacketBlock, PacketRef, PcapBlocks};
+pub use blocks::{
+    BlockBuilder, BlockData, BlockSource, CopiedBlocks, PacketBlock, PacketRef, PcapBlocks,
+};
 pub use file::{CaptureReader, Format};
 pub use input::{Capture, Compression, DecompressError, Input, open, open_reader};
 

@@ -15,7 +15,7 @@ use phoneleak::capture::live::{
     self, DEFAULT_SNAPLEN, LiveCapture, LiveError, LiveOptions, StopHandle,
 };
 use phoneleak::detect::{Confidence, Detector};
-use phoneleak::pipeline::{Analyzer, Finding};
+use phoneleak::pipeline::{self, Feed, Finding};
 use phoneleak::report::{InputError, Sink, Summary, Tally};
 use phoneleak::time::Timestamp;
 
@@ -78,6 +78,11 @@ pub(crate) struct LiveArgs {
     pub output: OutputArgs,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+    /// Analysis threads behind the capture thread (default: one per core).
+    /// Findings are the same, in the same order, for any number, unless
+    /// --max-flows or --ooo-memcap is reached (they are divided among threads).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
 }
 
 /// Runs `live`; returns the exit status.
@@ -136,10 +141,11 @@ pub(crate) fn run(args: &LiveArgs) -> io::Result<u8> {
             return Ok(2);
         }
     };
-    let mut analyzer = Analyzer::new(
-        args.analysis.config(Confidence::Low),
-        Arc::new(Detector::new()),
-    );
+    let detector = Arc::new(Detector::new());
+    let threads = args
+        .threads
+        .unwrap_or_else(pipeline::default_threads)
+        .max(1);
     let status = status_line();
     let mut write_error: Option<io::Error> = None;
     let mut failure: Option<LiveError> = None;
@@ -147,55 +153,58 @@ pub(crate) fn run(args: &LiveArgs) -> io::Result<u8> {
     let mut next_tick = Instant::now() + TICK;
     let mut packets = 0u64;
 
-    loop {
-        if stop.load(Ordering::SeqCst)
-            || deadline.is_some_and(|d| Instant::now() >= d)
-            || args.count.is_some_and(|n| packets >= n)
-        {
-            break;
+    let config = args.analysis.config(Confidence::Low);
+    let stats = pipeline::stream(threads, config, &detector, |feed| {
+        loop {
+            if stop.load(Ordering::SeqCst)
+                || deadline.is_some_and(|d| Instant::now() >= d)
+                || args.count.is_some_and(|n| packets >= n)
+            {
+                break;
+            }
+            let mut on_finding = |f: Finding| {
+                if write_error.is_none()
+                    && let Err(e) = status.suspend(|| sink.finding(&f))
+                {
+                    write_error = Some(e);
+                }
+            };
+            match cap.next_packet() {
+                Ok(Some(packet)) => {
+                    feed.packet(&packet, &mut on_finding);
+                    packets += 1;
+                }
+                // No packet for a while: capture time still passes for idle flows.
+                Ok(None) => feed.tick(wall_clock(), &mut on_finding),
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+            if write_error.is_some() {
+                break;
+            }
+            if Instant::now() >= next_tick {
+                next_tick = Instant::now() + TICK;
+                if let Err(e) = cap.flush_savefile() {
+                    failure = Some(e);
+                    break;
+                }
+                if !status.is_hidden() {
+                    show_status(&status, feed, &cap.stats());
+                }
+            }
         }
-        let mut on_finding = |f: Finding| {
+        status.finish_and_clear();
+
+        // Stopped: report what every flow still holds.
+        feed.finish(&mut |f: Finding| {
             if write_error.is_none()
-                && let Err(e) = status.suspend(|| sink.finding(&f))
+                && let Err(e) = sink.finding(&f)
             {
                 write_error = Some(e);
             }
-        };
-        match cap.next_packet() {
-            Ok(Some(packet)) => {
-                analyzer.packet(packets, &packet, &mut on_finding);
-                packets += 1;
-            }
-            // No packet for a while: capture time still passes for idle flows.
-            Ok(None) => analyzer.advance_clock(wall_clock(), &mut on_finding),
-            Err(e) => {
-                failure = Some(e);
-                break;
-            }
-        }
-        if write_error.is_some() {
-            break;
-        }
-        if Instant::now() >= next_tick {
-            next_tick = Instant::now() + TICK;
-            if let Err(e) = cap.flush_savefile() {
-                failure = Some(e);
-                break;
-            }
-            if !status.is_hidden() {
-                show_status(&status, &analyzer, &cap.stats());
-            }
-        }
-    }
-    status.finish_and_clear();
-
-    // Stopped: report what every flow still holds.
-    analyzer.end_of_input(&mut |f: Finding| {
-        if write_error.is_none()
-            && let Err(e) = sink.finding(&f)
-        {
-            write_error = Some(e);
-        }
+        })
     });
     if let Err(e) = cap.flush_savefile() {
         failure.get_or_insert(e);
@@ -223,7 +232,6 @@ pub(crate) fn run(args: &LiveArgs) -> io::Result<u8> {
             capture.dropped_kernel
         );
     }
-    let stats = analyzer.stats();
     let leaked = stats.leaking_requests > 0;
     let new_leaks = sink.tally().new_leaks;
     sink.summary(&Summary {
@@ -395,13 +403,13 @@ impl TermLike for NarrowTerm {
     }
 }
 
-fn show_status(bar: &ProgressBar, analyzer: &Analyzer, capture: &CaptureStats) {
-    let s = analyzer.stats();
+fn show_status(bar: &ProgressBar, feed: &dyn Feed, capture: &CaptureStats) {
+    let s = feed.stats();
     bar.set_message(format!(
         "packets {}  bytes {}  flows {}  requests {}  leaks {}  kernel drops {}",
         s.packets,
         HumanBytes(s.bytes),
-        analyzer.active_flows(),
+        feed.active_flows(),
         s.http.requests,
         s.leaks,
         capture.dropped_kernel

@@ -5,11 +5,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use phoneleak::capture::{
-    self, BlockSource, CaptureError, Compression, Input, PacketBlock, PacketSource,
-};
+use phoneleak::capture::Input;
 use phoneleak::detect::{Detector, KnownNumbers, PhoneNumber, Region, number};
-use phoneleak::pipeline::{Analyzer, Config, Finding, Stats, parallel};
+use phoneleak::pipeline::{self, Finding, Stats};
 use phoneleak::report::{Baseline, BaselineInfo, InputError, Sink, Summary, Tally};
 
 use super::inputs::expand_paths;
@@ -103,7 +101,10 @@ pub(crate) fn run(args: &ScanArgs) -> io::Result<u8> {
     let interrupted = on_interrupt();
     let detector = Arc::new(detector);
     let config = args.analysis.config(min_confidence);
-    let threads = args.threads.unwrap_or_else(default_threads).max(1);
+    let threads = args
+        .threads
+        .unwrap_or_else(pipeline::default_threads)
+        .max(1);
     let mut stats = Stats::default();
     let reads_stdin = inputs.contains(&Input::Stdin);
     let total: u64 = inputs.iter().filter_map(Input::size).sum();
@@ -129,36 +130,16 @@ pub(crate) fn run(args: &ScanArgs) -> io::Result<u8> {
         let mut on_progress = |position: u64| progress.set_position(done_bytes + position);
         // Standard input is analysed on one thread, packet by packet, so findings
         // come out as packets arrive (a live `tcpdump -w -` feeds it).
-        let outcome = if threads == 1 || *input == Input::Stdin {
-            capture::open(input).map(|mut reader| {
-                let compressed = reader.compression() != Compression::None;
-                let result = analyze_here(
-                    &mut reader,
-                    config,
-                    &detector,
-                    &interrupted,
-                    &mut on_finding,
-                    &mut on_progress,
-                );
-                (compressed, result)
-            })
-        } else {
-            capture::open_blocks(input).map(|(mut blocks, compression)| {
-                let mut source = Interruptible {
-                    inner: blocks.as_mut(),
-                    flag: &interrupted,
-                };
-                let result = parallel::analyze(
-                    &mut source,
-                    threads,
-                    config,
-                    &detector,
-                    &mut on_finding,
-                    &mut on_progress,
-                );
-                (compression != Compression::None, result)
-            })
-        };
+        let outcome = pipeline::analyze_input(
+            input,
+            threads,
+            config,
+            &detector,
+            &interrupted,
+            &mut on_finding,
+            &mut on_progress,
+        )
+        .map(|o| (o.compressed, (o.stats, o.error)));
         let (file_stats, error) = match outcome {
             Ok((compressed, result)) => {
                 if compressed {
@@ -246,64 +227,6 @@ pub(crate) fn run(args: &ScanArgs) -> io::Result<u8> {
     } else {
         0
     })
-}
-
-/// One thread per core by default.
-fn default_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
-/// The whole analysis of one source on the calling thread; stops early (with
-/// the flows flushed) when `interrupted` is raised.
-fn analyze_here(
-    source: &mut dyn PacketSource,
-    config: Config,
-    detector: &Arc<Detector>,
-    interrupted: &AtomicBool,
-    found: &mut dyn FnMut(Finding),
-    progress: &mut dyn FnMut(u64),
-) -> (Stats, Option<CaptureError>) {
-    let mut analyzer = Analyzer::new(config, Arc::clone(detector));
-    let mut index = 0u64;
-    let mut error = None;
-    loop {
-        match source.next_packet() {
-            Ok(Some(packet)) => analyzer.packet(index, &packet, found),
-            Ok(None) => break,
-            Err(e) => {
-                error = Some(e);
-                break;
-            }
-        }
-        index += 1;
-        if index.is_multiple_of(4096) {
-            progress(source.position());
-            if interrupted.load(Ordering::Relaxed) {
-                break;
-            }
-        }
-    }
-    analyzer.end_of_input(found);
-    (analyzer.stats(), error)
-}
-
-/// A block source that ends early once Ctrl-C was pressed.
-struct Interruptible<'a> {
-    inner: &'a mut dyn BlockSource,
-    flag: &'a AtomicBool,
-}
-
-impl BlockSource for Interruptible<'_> {
-    fn next_block(&mut self) -> Result<Option<PacketBlock>, CaptureError> {
-        if self.flag.load(Ordering::Relaxed) {
-            return Ok(None);
-        }
-        self.inner.next_block()
-    }
-
-    fn position(&self) -> u64 {
-        self.inner.position()
-    }
 }
 
 /// A flag raised by the first Ctrl-C (SIGINT) or SIGTERM: reading stops and the

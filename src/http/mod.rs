@@ -23,8 +23,6 @@ pub use head::{Head, parse_head};
 pub use request::{Header, Request};
 pub use stream::{ParsedRequest, RequestStream, Verdict};
 
-use serde::Serialize;
-
 use crate::flow::{Chunk, CloseReason, FlowContext, Interest, Side, StreamHandler};
 
 /// Limits of the HTTP stage.
@@ -45,50 +43,29 @@ impl Default for HttpLimits {
     }
 }
 
-/// Counters of the HTTP stage.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct HttpStats {
-    /// Requests extracted (complete and truncated).
-    pub requests: u64,
-    /// Requests whose head was cut (limit, gap, end of stream).
-    pub truncated_heads: u64,
-    /// Heads over the size limit.
-    pub heads_over_limit: u64,
-    /// Heads cut early because all partial heads together passed the memcap.
-    pub heads_cut_by_memcap: u64,
-    /// Gaps that fell inside a head.
-    pub gaps_in_head: u64,
-    /// Times the parser lost its place and searched for the next request line.
-    pub resyncs: u64,
-    /// Directions stopped because body framing could not be trusted.
-    pub framing_errors: u64,
-    /// CONNECT requests (the tunnel after them is not parsed).
-    pub connect_tunnels: u64,
-    /// Client streams that did not start with a request (not HTTP).
-    pub streams_not_http: u64,
-    /// Mid-stream directions given up after a long search found no request.
-    pub streams_given_up: u64,
-}
-
-impl HttpStats {
-    /// Adds another extractor's counters to these.
-    pub fn absorb(&mut self, o: &HttpStats) {
-        absorb_counters!(
-            self,
-            o,
-            HttpStats {
-                requests,
-                truncated_heads,
-                heads_over_limit,
-                heads_cut_by_memcap,
-                gaps_in_head,
-                resyncs,
-                framing_errors,
-                connect_tunnels,
-                streams_not_http,
-                streams_given_up
-            }
-        );
+counters! {
+    /// Counters of the HTTP stage.
+    pub struct HttpStats {
+        /// Requests extracted (complete and truncated).
+        pub requests: u64,
+        /// Requests whose head was cut (limit, gap, end of stream).
+        pub truncated_heads: u64,
+        /// Heads over the size limit.
+        pub heads_over_limit: u64,
+        /// Heads cut early because all partial heads together passed the memcap.
+        pub heads_cut_by_memcap: u64,
+        /// Gaps that fell inside a head.
+        pub gaps_in_head: u64,
+        /// Times the parser lost its place and searched for the next request line.
+        pub resyncs: u64,
+        /// Directions stopped because body framing could not be trusted.
+        pub framing_errors: u64,
+        /// CONNECT requests (the tunnel after them is not parsed).
+        pub connect_tunnels: u64,
+        /// Client streams that did not start with a request (not HTTP).
+        pub streams_not_http: u64,
+        /// Mid-stream directions given up after a long search found no request.
+        pub streams_given_up: u64,
     }
 }
 

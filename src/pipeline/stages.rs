@@ -9,28 +9,23 @@
 //!   parallel runner has one per worker, each owning the flows whose key
 //!   hashes to it ([`crate::flow::FlowKey::shard`]).
 //!
-//! Idle sweeps are the caller's: it keeps one [`crate::flow::SweepSchedule`]
-//! over every packet's time and calls [`TrackStage::sweep`] when it says so.
+//! Idle sweeps are the caller's: it keeps one [`super::Clock`] over every
+//! packet's time and calls [`TrackStage::sweep`] when it says so.
 use std::sync::Arc;
 
-use super::{DecodeStats, Finding, OrderKey, Stats};
+use super::{DecodeStats, Finding, OrderKey, PHASE_PACKET, Stats, Sweep};
 use crate::capture::Packet;
-use crate::decode::{Decoder, DefragLimits, TcpSegment};
+use crate::decode::{Decoder, DefragLimits, SkipStats, TcpSegment};
 use crate::detect::{Confidence, Detector};
 use crate::flow::{FlowTable, Limits};
 use crate::http::{HttpExtractor, HttpLimits};
 use crate::time::Timestamp;
 
-/// Phase of findings flushed by an idle sweep (before the packet that triggered it).
-const PHASE_SWEEP: u8 = 0;
-/// Phase of findings completed by a packet's own segment.
-const PHASE_PACKET: u8 = 1;
-
 /// The decode stage: every packet of a run goes through it, in capture order.
 #[derive(Debug, Default)]
 pub struct DecodeStage {
     decoder: Decoder,
-    skips: DecodeStats,
+    skips: SkipStats,
     packets: u64,
     bytes: u64,
 }
@@ -74,9 +69,9 @@ impl DecodeStage {
             packets: self.packets,
             bytes: self.bytes,
             decode: DecodeStats {
+                skips: self.skips.clone(),
                 tunnels: self.decoder.tunnel_stats().clone(),
                 defrag: self.decoder.defrag_stats().clone(),
-                ..self.skips.clone()
             },
             ..Stats::default()
         }
@@ -130,17 +125,17 @@ impl TrackStage {
         self.publish(index, PHASE_PACKET, found);
     }
 
-    /// Flushes the flows idle at capture time `now`, before the `index`-th
-    /// packet; `found` receives the requests their buffers held.
-    pub fn sweep(&mut self, index: u64, now: Timestamp, found: &mut dyn FnMut(Finding)) {
-        self.flows.sweep(now, &mut self.http);
-        self.publish(index, PHASE_SWEEP, found);
+    /// Flushes the flows idle at the sweep's capture time; `found` receives
+    /// the requests their buffers held.
+    pub fn sweep(&mut self, sweep: Sweep, found: &mut dyn FnMut(Finding)) {
+        self.flows.sweep(sweep.now, &mut self.http);
+        self.publish(sweep.index, sweep.phase, found);
     }
 
     /// Ends a source: flushes every flow (reporting what their buffers held).
     pub fn end_of_input(&mut self, found: &mut dyn FnMut(Finding)) {
         self.flows.flush_all(&mut self.http);
-        self.publish(u64::MAX, PHASE_SWEEP, found);
+        self.publish(u64::MAX, 0, found);
     }
 
     /// Flows tracked now.
@@ -160,7 +155,7 @@ impl TrackStage {
         }
     }
 
-    fn publish(&mut self, completed_at: u64, phase: u8, found: &mut dyn FnMut(Finding)) {
+    fn publish(&mut self, completed_at: u64, phase: u32, found: &mut dyn FnMut(Finding)) {
         for request in self.http.take_requests() {
             let mut leaks = self.detector.inspect(&request);
             let mut below_min_confidence = Vec::new();
