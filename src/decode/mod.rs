@@ -55,8 +55,6 @@ pub use defrag::{DefragLimits, DefragStats};
 
 use std::net::SocketAddr;
 
-use serde::Serialize;
-
 use crate::capture::LinkType;
 use crate::time::Timestamp;
 use defrag::Defrag;
@@ -106,123 +104,107 @@ pub struct TcpSegment<'a> {
     pub missing: u32,
 }
 
-/// Why a frame yielded no TCP segment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Skip {
+/// Declares the skip reasons once: the [`Skip`] enum, its counter names and
+/// [`SkipStats`], one counter per reason.
+macro_rules! skip_reasons {
+    ($( $(#[$doc:meta])* $variant:ident => $name:ident, )*) => {
+        /// Why a frame yielded no TCP segment.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Skip {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Skip {
+            /// Every reason, in the order summaries list them.
+            pub const ALL: &'static [Skip] = &[$(Skip::$variant),*];
+
+            /// The counter name used in summaries.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $( Skip::$variant => stringify!($name), )*
+                }
+            }
+        }
+
+        counters! {
+            /// Frames that yielded no segment, one counter per [`Skip`] reason.
+            pub struct SkipStats {
+                $( $(#[$doc])* pub $name: u64, )*
+            }
+        }
+
+        impl SkipStats {
+            /// Counts one frame skipped for `skip`.
+            pub fn count(&mut self, skip: Skip) {
+                let slot = match skip {
+                    $( Skip::$variant => &mut self.$name, )*
+                };
+                *slot = slot.saturating_add(1);
+            }
+        }
+    };
+}
+
+skip_reasons! {
     /// The capture's link type is not one we decode.
-    UnknownLinkType,
+    UnknownLinkType => unknown_link_type,
     /// The frame carries no IPv4/IPv6 packet (ARP, LLDP, PPPoE discovery, PPP control, ...).
-    NotIp,
+    NotIp => not_ip,
     /// An IP packet of another protocol (UDP other than the tunnels, ICMP, ...).
-    NotTcp,
+    NotTcp => not_tcp,
     /// A fragment of an IP packet that did not complete a datagram: held for
     /// reassembly, or dropped by it (see [`DefragStats`]).
-    IpFragment,
+    IpFragment => ip_fragment,
     /// Headers cut short by the snap length or a bogus length field.
-    Truncated,
+    Truncated => truncated,
     /// A header that contradicts itself.
-    Malformed,
+    Malformed => malformed,
     /// A tunnel message without user data (GTP-U echo, error indication, end marker).
-    TunnelControl,
-    /// A tunnel whose payload is not decoded (GTP-U non-IP PDUs, ERSPAN frame
-    /// types other than Ethernet and IP, GRE source routing).
-    UnsupportedEncapsulation,
+    TunnelControl => tunnel_control,
+    /// A tunnel or link whose payload is not decoded (GTP-U non-IP PDUs,
+    /// ERSPAN frame types other than Ethernet and IP, GRE source routing, GRE
+    /// and overlay payload types not decoded, protected 802.11 frames, 802.11
+    /// fragments, split ARCNET packets).
+    UnsupportedEncapsulation => unsupported_encapsulation,
     /// More nested tunnels, VLAN tags, labels or extension headers than the limits allow.
-    TooDeep,
+    TooDeep => too_deep,
 }
 
-impl Skip {
-    /// Every reason, in the order summaries list them.
-    pub const ALL: [Skip; 9] = [
-        Skip::UnknownLinkType,
-        Skip::NotIp,
-        Skip::NotTcp,
-        Skip::IpFragment,
-        Skip::Truncated,
-        Skip::Malformed,
-        Skip::TunnelControl,
-        Skip::UnsupportedEncapsulation,
-        Skip::TooDeep,
-    ];
-
-    /// The counter name used in summaries.
-    pub fn name(self) -> &'static str {
-        match self {
-            Skip::UnknownLinkType => "unknown_link_type",
-            Skip::NotIp => "not_ip",
-            Skip::NotTcp => "not_tcp",
-            Skip::IpFragment => "ip_fragment",
-            Skip::Truncated => "truncated",
-            Skip::Malformed => "malformed",
-            Skip::TunnelControl => "tunnel_control",
-            Skip::UnsupportedEncapsulation => "unsupported_encapsulation",
-            Skip::TooDeep => "too_deep",
-        }
-    }
-}
-
-/// Encapsulation headers seen (each header once per packet that carried it).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct TunnelStats {
-    /// 802.1Q / 802.1ad tags.
-    pub vlan: u64,
-    /// MPLS label stacks.
-    pub mpls: u64,
-    /// PPPoE session headers.
-    pub pppoe: u64,
-    /// GRE headers (over IP and over UDP).
-    pub gre: u64,
-    /// Of those, GRE over UDP (port 4754).
-    pub gre_in_udp: u64,
-    /// ERSPAN headers (types I, II, III) inside GRE.
-    pub erspan: u64,
-    /// VXLAN headers.
-    pub vxlan: u64,
-    /// GTP-U headers.
-    pub gtpu: u64,
-    /// IPv4 packets inside IP (protocol 4).
-    pub ip_in_ip: u64,
-    /// IPv6 packets inside IP (protocol 41, e.g. 6in4).
-    pub ipv6_in_ip: u64,
-    /// Geneve headers (UDP 6081).
-    pub geneve: u64,
-    /// VXLAN-GPE headers (UDP 4790).
-    pub vxlan_gpe: u64,
-    /// AYIYA headers (UDP 5072).
-    pub ayiya: u64,
-    /// 802.11 frames inside Aruba's GRE (protocol types 0x8200-0x8370).
-    pub aruba_gre: u64,
-    /// Protected (encrypted) 802.11 data frames, not decoded.
-    pub wifi_protected: u64,
-    /// GRE packets whose protocol type is not decoded.
-    pub gre_unknown_protocol: u64,
-}
-
-impl TunnelStats {
-    /// Adds another decoder's counters to these.
-    pub fn absorb(&mut self, o: &TunnelStats) {
-        absorb_counters!(
-            self,
-            o,
-            TunnelStats {
-                vlan,
-                mpls,
-                pppoe,
-                gre,
-                gre_in_udp,
-                erspan,
-                vxlan,
-                gtpu,
-                ip_in_ip,
-                ipv6_in_ip,
-                geneve,
-                vxlan_gpe,
-                ayiya,
-                aruba_gre,
-                wifi_protected,
-                gre_unknown_protocol
-            }
-        );
+counters! {
+    /// Encapsulation headers seen (each header once per packet that carried it).
+    pub struct TunnelStats {
+        /// 802.1Q / 802.1ad tags.
+        pub vlan: u64,
+        /// MPLS label stacks.
+        pub mpls: u64,
+        /// PPPoE session headers.
+        pub pppoe: u64,
+        /// GRE headers (over IP and over UDP).
+        pub gre: u64,
+        /// Of those, GRE over UDP (port 4754).
+        pub gre_in_udp: u64,
+        /// ERSPAN headers (types I, II, III) inside GRE.
+        pub erspan: u64,
+        /// VXLAN headers.
+        pub vxlan: u64,
+        /// GTP-U headers.
+        pub gtpu: u64,
+        /// IPv4 packets inside IP (protocol 4).
+        pub ip_in_ip: u64,
+        /// IPv6 packets inside IP (protocol 41, e.g. 6in4).
+        pub ipv6_in_ip: u64,
+        /// Geneve headers (UDP 6081).
+        pub geneve: u64,
+        /// VXLAN-GPE headers (UDP 4790).
+        pub vxlan_gpe: u64,
+        /// AYIYA headers (UDP 5072).
+        pub ayiya: u64,
+        /// 802.11 frames inside Aruba's GRE (protocol types 0x8200-0x8370).
+        pub aruba_gre: u64,
+        /// Protected (encrypted) 802.11 data frames, not decoded.
+        pub wifi_protected: u64,
+        /// GRE packets whose protocol type is not decoded.
+        pub gre_unknown_protocol: u64,
     }
 }
 

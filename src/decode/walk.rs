@@ -224,7 +224,10 @@ impl Walker<'_> {
                 ))
             }
             Layer::Dot11 { data_pad } => match wifi::dot11(data, data_pad)? {
-                Dot11::Data(at) => Ok(Step::Next(Layer::Llc, tail(data, at)?)),
+                Dot11::Data(start, end) => Ok(Step::Next(
+                    Layer::Llc,
+                    data.get(start..end).ok_or(Skip::Truncated)?,
+                )),
                 Dot11::Protected => {
                     bump(&mut self.tunnels.wifi_protected);
                     Err(Skip::UnsupportedEncapsulation)

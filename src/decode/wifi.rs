@@ -2,7 +2,7 @@
 //! header of data frames (LINKTYPE 105, and Aruba's GRE tunnels between
 //! access point and controller), up to the LLC header of the payload.
 use super::Skip;
-use super::bytes::byte;
+use super::bytes::{be16, byte};
 
 /// Bytes of the frame check sequence at the end of a frame.
 pub(crate) const FCS_LEN: usize = 4;
@@ -85,8 +85,8 @@ pub(crate) fn radiotap(data: &[u8]) -> Result<Radiotap, Skip> {
 /// What an 802.11 frame holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Dot11 {
-    /// A data frame whose payload (an LLC header) starts at this offset.
-    Data(usize),
+    /// A data frame whose payload (an LLC header) is `start..end` of the frame.
+    Data(usize, usize),
     /// A protected (encrypted) data frame: its payload cannot be read.
     Protected,
 }
@@ -100,9 +100,13 @@ const MORE_FRAGMENTS: u8 = 0x04;
 const PROTECTED: u8 = 0x40;
 const ORDER: u8 = 0x80;
 
+/// Bytes of an A-MSDU subframe header (destination, source, length).
+const AMSDU_SUBFRAME_HEADER: usize = 14;
+
 /// Parses an 802.11 MAC header. Management, control and null-data frames
-/// carry no IP ([`Skip::NotIp`]); fragments and A-MSDU aggregates are not
-/// reassembled ([`Skip::UnsupportedEncapsulation`]). Handles the
+/// carry no IP ([`Skip::NotIp`]); fragments are not reassembled, and an
+/// A-MSDU aggregate is read only when it holds one subframe
+/// ([`Skip::UnsupportedEncapsulation`] otherwise: one frame yields one segment). Handles the
 /// 4-address form (to and from the distribution system), QoS data and the
 /// HT control field; `data_pad` (from radiotap) aligns the payload to 4 bytes.
 pub(crate) fn dot11(data: &[u8], data_pad: bool) -> Result<Dot11, Skip> {
@@ -137,13 +141,23 @@ pub(crate) fn dot11(data: &[u8], data_pad: bool) -> Result<Dot11, Skip> {
         return Ok(Dot11::Protected);
     }
     let fragment = byte(data, 22).ok_or(Skip::Truncated)? & 0x0f;
-    if flags & MORE_FRAGMENTS != 0 || fragment != 0 || amsdu {
+    if flags & MORE_FRAGMENTS != 0 || fragment != 0 {
         return Err(Skip::UnsupportedEncapsulation);
     }
     if data_pad {
         len = len.saturating_add(3) & !3;
     }
-    Ok(Dot11::Data(len))
+    if amsdu {
+        let length = usize::from(be16(data, len.saturating_add(12)).ok_or(Skip::Truncated)?);
+        let start = len.saturating_add(AMSDU_SUBFRAME_HEADER);
+        let end = start.saturating_add(length);
+        // Another subframe follows (after at most 3 bytes of padding).
+        if data.len() > end.saturating_add(3) {
+            return Err(Skip::UnsupportedEncapsulation);
+        }
+        return Ok(Dot11::Data(start, end.min(data.len())));
+    }
+    Ok(Dot11::Data(len, data.len()))
 }
 
 #[cfg(test)]
@@ -160,19 +174,22 @@ mod tests {
     #[test]
     fn data_frames_of_every_form() {
         // Plain data, from the AP.
-        assert_eq!(dot11(&header(0x08, FROM_DS), false), Ok(Dot11::Data(24)));
+        assert_eq!(
+            dot11(&header(0x08, FROM_DS), false),
+            Ok(Dot11::Data(24, 24))
+        );
         // QoS data to the AP.
         let mut q = header(0x88, TO_DS);
         q.extend_from_slice(&[0, 0]);
-        assert_eq!(dot11(&q, false), Ok(Dot11::Data(26)));
+        assert_eq!(dot11(&q, false), Ok(Dot11::Data(26, 26)));
         // With radiotap data padding: aligned to 28.
         q.extend_from_slice(&[0, 0]);
-        assert_eq!(dot11(&q, true), Ok(Dot11::Data(28)));
+        assert_eq!(dot11(&q, true), Ok(Dot11::Data(28, 28)));
         // Four addresses, QoS, HT control.
         let mut w = header(0x88, TO_DS | FROM_DS | ORDER);
         w.extend_from_slice(&[2; 6]);
         w.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
-        assert_eq!(dot11(&w, false), Ok(Dot11::Data(36)));
+        assert_eq!(dot11(&w, false), Ok(Dot11::Data(36, 36)));
         // Cut short.
         assert_eq!(dot11(&w[..30], false), Err(Skip::Truncated));
         assert_eq!(dot11(&[0x08], false), Err(Skip::Truncated));
@@ -197,9 +214,18 @@ mod tests {
         let mut f = header(0x08, TO_DS);
         f[22] = 0x11;
         assert_eq!(dot11(&f, false), Err(Skip::UnsupportedEncapsulation));
+        // An A-MSDU of one subframe (padding after it), then of two.
         let mut a = header(0x88, TO_DS);
         a.extend_from_slice(&[0x80, 0]);
+        a.extend_from_slice(&[3; 12]);
+        a.extend_from_slice(&5u16.to_be_bytes());
+        a.extend_from_slice(b"hello\0\0\0");
+        assert_eq!(dot11(&a, false), Ok(Dot11::Data(40, 45)));
+        a.extend_from_slice(&[3; 12]);
+        a.extend_from_slice(&1u16.to_be_bytes());
+        a.push(b'x');
         assert_eq!(dot11(&a, false), Err(Skip::UnsupportedEncapsulation));
+        assert_eq!(dot11(&a[..30], false), Err(Skip::Truncated));
         assert_eq!(dot11(&header(0x09, 0), false), Err(Skip::Malformed));
     }
 

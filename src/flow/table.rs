@@ -115,7 +115,6 @@ pub struct FlowTable<H: StreamHandler> {
     limits: Limits,
     budget: Budget,
     stats: FlowStats,
-    next_id: u64,
     schedule: SweepSchedule,
     /// When set, sweeps happen only through [`FlowTable::sweep`].
     external_clock: bool,
@@ -129,7 +128,6 @@ impl<H: StreamHandler> FlowTable<H> {
             limits,
             budget: Budget::default(),
             stats: FlowStats::default(),
-            next_id: 0,
             schedule: SweepSchedule::default(),
             external_clock: false,
         }
@@ -203,14 +201,15 @@ impl<H: StreamHandler> FlowTable<H> {
             if self.flows.len() >= self.limits.max_flows {
                 self.evict(handler);
             }
-            self.next_id = self.next_id.saturating_add(1);
             self.stats.flows = self.stats.flows.saturating_add(1);
             if !flags.syn {
                 self.stats.flows_midstream = self.stats.flows_midstream.saturating_add(1);
             }
             let flow = Flow {
                 ctx: FlowContext {
-                    id: self.next_id,
+                    // The creating packet's index: unique in the source (a packet
+                    // creates at most one flow) and the same for any --threads.
+                    id: index.saturating_add(1),
                     endpoints: match side {
                         Side::A => [seg.src, seg.dst],
                         Side::B => [seg.dst, seg.src],
@@ -460,8 +459,8 @@ mod tests {
     fn run(segs: &[(i64, TcpSegment<'_>)], limits: Limits) -> (Vec<String>, FlowStats) {
         let mut t = FlowTable::new(limits);
         let mut h = Recorder::default();
-        for (secs, s) in segs {
-            t.process(0, Timestamp::from_parts(*secs, 0), s, &mut h);
+        for (i, (secs, s)) in segs.iter().enumerate() {
+            t.process(i as u64, Timestamp::from_parts(*secs, 0), s, &mut h);
         }
         t.flush_all(&mut h);
         (h.log, t.stats().clone())
@@ -552,8 +551,9 @@ mod tests {
             ],
             Limits::default(),
         );
+        // Flow ids are one more than the index of the packet that created the flow.
         assert_eq!(log[0], "1 B one");
-        assert!(log.contains(&"2 B two".to_string()), "{log:?}");
+        assert!(log.contains(&"5 B two".to_string()), "{log:?}");
         assert_eq!(stats.flows, 2);
     }
 
@@ -573,8 +573,8 @@ mod tests {
             vec![
                 "1 B one",
                 "1 close Reused client=Some(B)",
-                "2 B two",
-                "2 close EndOfInput client=Some(B)"
+                "3 B two",
+                "3 close EndOfInput client=Some(B)"
             ]
         );
         assert_eq!(stats.flows_reused, 1);
@@ -591,7 +591,7 @@ mod tests {
         );
         assert_eq!(
             log,
-            vec!["1 A HTTP/1.1 200", "1 close EndOfInput client=None"]
+            vec!["2 A HTTP/1.1 200", "2 close EndOfInput client=None"]
         );
         assert_eq!(stats.packets_untracked, 1);
         assert_eq!(stats.flows_midstream, 1);

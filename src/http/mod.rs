@@ -27,8 +27,6 @@ pub use head::{Head, parse_head};
 pub use request::{Header, Request};
 pub use stream::{ParsedRequest, RequestStream, Verdict};
 
-use serde::Serialize;
-
 use crate::flow::{Chunk, CloseReason, FlowContext, Interest, Side, StreamHandler};
 
 /// Limits of the HTTP stage.
@@ -49,69 +47,42 @@ impl Default for HttpLimits {
     }
 }
 
-/// Counters of the HTTP stage.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct HttpStats {
-    /// Requests extracted (complete and truncated).
-    pub requests: u64,
-    /// Requests whose head was cut (limit, gap, end of stream).
-    pub truncated_heads: u64,
-    /// Heads over the size limit.
-    pub heads_over_limit: u64,
-    /// Heads cut early because all partial heads together passed the memcap.
-    pub heads_cut_by_memcap: u64,
-    /// Gaps that fell inside a head.
-    pub gaps_in_head: u64,
-    /// Times the parser lost its place and searched for the next request line.
-    pub resyncs: u64,
-    /// Directions stopped because body framing could not be trusted.
-    pub framing_errors: u64,
-    /// CONNECT requests (the tunnel after them is parsed only if it opens with a request).
-    pub connect_tunnels: u64,
-    /// CONNECT tunnels in which the client then sent plain HTTP (parsed).
-    pub connect_plain_http: u64,
-    /// SOCKS 4/4a/5 client handshakes skipped at a stream's start.
-    pub socks_handshakes: u64,
-    /// Requests whose line had a missing or cut version (`GET /`, `GET / HTTP/1.`).
-    pub lenient_request_lines: u64,
-    /// Request lines longer than the head limit (reported cut, then resynchronised).
-    pub long_request_lines: u64,
-    /// Heads with conflicting or invalid `Content-Length` values, after which
-    /// the parser searched for the next request line.
-    pub length_resyncs: u64,
-    /// Flows whose requests came from the side that answered the SYN.
-    pub responder_clients: u64,
-    /// Client streams that did not start with a request (not HTTP).
-    pub streams_not_http: u64,
-    /// Mid-stream directions given up after a long search found no request.
-    pub streams_given_up: u64,
-}
-
-impl HttpStats {
-    /// Adds another extractor's counters to these.
-    pub fn absorb(&mut self, o: &HttpStats) {
-        absorb_counters!(
-            self,
-            o,
-            HttpStats {
-                requests,
-                truncated_heads,
-                heads_over_limit,
-                heads_cut_by_memcap,
-                gaps_in_head,
-                resyncs,
-                framing_errors,
-                connect_tunnels,
-                connect_plain_http,
-                socks_handshakes,
-                lenient_request_lines,
-                long_request_lines,
-                length_resyncs,
-                responder_clients,
-                streams_not_http,
-                streams_given_up
-            }
-        );
+counters! {
+    /// Counters of the HTTP stage.
+    pub struct HttpStats {
+        /// Requests extracted (complete and truncated).
+        pub requests: u64,
+        /// Requests whose head was cut (limit, gap, end of stream).
+        pub truncated_heads: u64,
+        /// Heads over the size limit.
+        pub heads_over_limit: u64,
+        /// Heads cut early because all partial heads together passed the memcap.
+        pub heads_cut_by_memcap: u64,
+        /// Gaps that fell inside a head.
+        pub gaps_in_head: u64,
+        /// Times the parser lost its place and searched for the next request line.
+        pub resyncs: u64,
+        /// Directions stopped because body framing could not be trusted.
+        pub framing_errors: u64,
+        /// CONNECT requests (the tunnel after them is parsed only if it opens with a request).
+        pub connect_tunnels: u64,
+        /// CONNECT tunnels in which the client then sent plain HTTP (parsed).
+        pub connect_plain_http: u64,
+        /// SOCKS 4/4a/5 client handshakes skipped at a stream's start.
+        pub socks_handshakes: u64,
+        /// Requests whose line had a missing or cut version (`GET /`, `GET / HTTP/1.`).
+        pub lenient_request_lines: u64,
+        /// Request lines longer than the head limit (reported cut, then resynchronised).
+        pub long_request_lines: u64,
+        /// Heads with conflicting or invalid `Content-Length` values, after which
+        /// the parser searched for the next request line.
+        pub length_resyncs: u64,
+        /// Flows whose requests came from the side that answered the SYN.
+        pub responder_clients: u64,
+        /// Client streams that did not start with a request (not HTTP).
+        pub streams_not_http: u64,
+        /// Mid-stream directions given up after a long search found no request.
+        pub streams_given_up: u64,
     }
 }
 

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::capture::Packet;
-use crate::decode::{DefragLimits, DefragStats, Skip, TunnelStats};
+use crate::decode::{DefragLimits, DefragStats, SkipStats, TunnelStats};
 use crate::detect::{Confidence, Detector, Leak};
 use crate::flow::{FlowStats, Limits, SweepSchedule};
 use crate::http::{HttpLimits, HttpStats, Request};
@@ -102,30 +102,14 @@ impl Clock {
     }
 }
 
-/// Counters of the decode stage: one per [`Skip`] reason (every packet that
-/// yielded no TCP segment is counted under exactly one), then the
-/// encapsulations seen and the fragment reassembly counters.
+/// Counters of the decode stage: one per [`crate::decode::Skip`] reason
+/// (every packet that yielded no TCP segment is counted under exactly one),
+/// then the encapsulations seen and the fragment reassembly counters.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct DecodeStats {
-    /// Frames of a link type that is not decoded.
-    pub unknown_link_type: u64,
-    /// Frames without IP.
-    pub not_ip: u64,
-    /// IP packets that are not TCP.
-    pub not_tcp: u64,
-    /// IP fragments that did not complete a datagram (held for reassembly or
-    /// dropped by it: see `defrag`).
-    pub ip_fragment: u64,
-    /// Frames whose headers were cut short.
-    pub truncated: u64,
-    /// Frames with self-contradicting headers.
-    pub malformed: u64,
-    /// Tunnel messages without user data (GTP-U echo, error indication, end marker).
-    pub tunnel_control: u64,
-    /// Tunnels whose payload is not decoded (non-IP GTP-U PDUs, other ERSPAN frame types).
-    pub unsupported_encapsulation: u64,
-    /// Packets nested deeper than the limits (tunnels, VLAN tags, labels, extension headers).
-    pub too_deep: u64,
+    /// Frames skipped, by reason (flattened into the `decode` group).
+    #[serde(flatten)]
+    pub skips: SkipStats,
     /// Encapsulation headers seen.
     pub tunnels: TunnelStats,
     /// IP fragment reassembly.
@@ -133,46 +117,13 @@ pub struct DecodeStats {
 }
 
 impl DecodeStats {
-    fn count(&mut self, skip: Skip) {
-        let slot = match skip {
-            Skip::UnknownLinkType => &mut self.unknown_link_type,
-            Skip::NotIp => &mut self.not_ip,
-            Skip::NotTcp => &mut self.not_tcp,
-            Skip::IpFragment => &mut self.ip_fragment,
-            Skip::Truncated => &mut self.truncated,
-            Skip::Malformed => &mut self.malformed,
-            Skip::TunnelControl => &mut self.tunnel_control,
-            Skip::UnsupportedEncapsulation => &mut self.unsupported_encapsulation,
-            Skip::TooDeep => &mut self.too_deep,
-        };
-        *slot += 1;
-    }
-}
-
-impl DecodeStats {
     fn absorb(&mut self, o: &DecodeStats) {
         let DecodeStats {
-            unknown_link_type,
-            not_ip,
-            not_tcp,
-            ip_fragment,
-            truncated,
-            malformed,
-            tunnel_control,
-            unsupported_encapsulation,
-            too_deep,
+            skips,
             tunnels,
             defrag,
         } = o;
-        self.unknown_link_type += unknown_link_type;
-        self.not_ip += not_ip;
-        self.not_tcp += not_tcp;
-        self.ip_fragment += ip_fragment;
-        self.truncated += truncated;
-        self.malformed += malformed;
-        self.tunnel_control += tunnel_control;
-        self.unsupported_encapsulation += unsupported_encapsulation;
-        self.too_deep += too_deep;
+        self.skips.absorb(skips);
         self.tunnels.absorb(tunnels);
         self.defrag.absorb(defrag);
     }
@@ -199,7 +150,24 @@ pub struct Stats {
     pub http: HttpStats,
 }
 
+/// The counter groups of the summary, by their names in every report.
+pub const COUNTER_GROUPS: [&str; 5] = ["decode", "decode.tunnels", "decode.defrag", "flow", "http"];
+
 impl Stats {
+    /// The one walk over the stage counters that every report uses: calls `f`
+    /// with each counter's group (one of [`COUNTER_GROUPS`]), name and value,
+    /// in the order of the JSON summary.
+    pub fn visit_counters(&self, f: &mut dyn FnMut(&'static str, &'static str, u64)) {
+        let [decode, tunnels, defrag, flow, http] = COUNTER_GROUPS;
+        self.decode.skips.visit(&mut |name, n| f(decode, name, n));
+        self.decode
+            .tunnels
+            .visit(&mut |name, n| f(tunnels, name, n));
+        self.decode.defrag.visit(&mut |name, n| f(defrag, name, n));
+        self.flow.visit(&mut |name, n| f(flow, name, n));
+        self.http.visit(&mut |name, n| f(http, name, n));
+    }
+
     /// Adds another shard's (or file's) counters to these.
     pub fn absorb(&mut self, o: &Stats) {
         let Stats {
@@ -303,6 +271,7 @@ impl Analyzer {
 mod tests {
     use super::*;
     use crate::capture::LinkType;
+    use crate::decode::Skip;
     use crate::time::Timestamp;
 
     /// A raw IPv4 + TCP packet (no options, checksums left zero).
@@ -356,5 +325,48 @@ mod tests {
         let stats = analyzer.stats();
         assert_eq!(stats.flow.flows_timed_out, 1);
         assert_eq!(stats.leaking_requests, 1);
+    }
+
+    /// The visitor walks exactly the counters the JSON summary holds, with
+    /// the same names, in the same order; the skip reasons are the decode
+    /// group's first counters.
+    #[test]
+    fn the_counter_visitor_and_the_json_summary_agree() {
+        let stats = Stats::default();
+        let mut visited = Vec::new();
+        stats.visit_counters(&mut |group, name, _| visited.push(format!("{group}.{name}")));
+        fn leaves(prefix: &str, v: &serde_json::Value, out: &mut Vec<String>) {
+            match v {
+                serde_json::Value::Object(fields) => {
+                    for (k, v) in fields {
+                        leaves(&format!("{prefix}.{k}"), v, out);
+                    }
+                }
+                _ => out.push(prefix.to_string()),
+            }
+        }
+        let json = serde_json::to_value(&stats).unwrap();
+        let mut in_json = Vec::new();
+        for group in ["decode", "flow", "http"] {
+            leaves(group, &json[group], &mut in_json);
+        }
+        // JSON objects keep their keys sorted here; compare as sets, then order per group.
+        let mut a = visited.clone();
+        let mut b = in_json.clone();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b);
+        let skips: Vec<String> = Skip::ALL
+            .iter()
+            .map(|s| format!("decode.{}", s.name()))
+            .collect();
+        assert_eq!(visited[..skips.len()], skips[..]);
+        let mut counted = SkipStats::default();
+        for skip in Skip::ALL {
+            counted.count(*skip);
+        }
+        let mut each = Vec::new();
+        counted.visit(&mut |_, n| each.push(n));
+        assert_eq!(each, vec![1; Skip::ALL.len()]);
     }
 }

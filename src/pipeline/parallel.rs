@@ -787,7 +787,7 @@ mod tests {
             });
             let uris = |v: &[Finding]| {
                 v.iter()
-                    .map(|f| (f.request.uri.clone(), f.order))
+                    .map(|f| (f.request.uri.clone(), f.order, f.request.flow_id))
                     .collect::<Vec<_>>()
             };
             assert_eq!(uris(&many), uris(&one), "{workers} workers");

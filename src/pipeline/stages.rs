@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use super::{DecodeStats, Finding, OrderKey, PHASE_PACKET, Stats, Sweep};
 use crate::capture::Packet;
-use crate::decode::{Decoder, DefragLimits, TcpSegment};
+use crate::decode::{Decoder, DefragLimits, SkipStats, TcpSegment};
 use crate::detect::{Confidence, Detector};
 use crate::flow::{FlowTable, Limits};
 use crate::http::{HttpExtractor, HttpLimits};
@@ -25,7 +25,7 @@ use crate::time::Timestamp;
 #[derive(Debug, Default)]
 pub struct DecodeStage {
     decoder: Decoder,
-    skips: DecodeStats,
+    skips: SkipStats,
     packets: u64,
     bytes: u64,
 }
@@ -69,9 +69,9 @@ impl DecodeStage {
             packets: self.packets,
             bytes: self.bytes,
             decode: DecodeStats {
+                skips: self.skips.clone(),
                 tunnels: self.decoder.tunnel_stats().clone(),
                 defrag: self.decoder.defrag_stats().clone(),
-                ..self.skips.clone()
             },
             ..Stats::default()
         }

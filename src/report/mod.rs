@@ -205,21 +205,17 @@ impl<S: Sink + ?Sized> Sink for Box<S> {
     }
 }
 
-/// The counters of a run that are not zero, as `group.name` (headline counts left out).
+/// The counters of a run that are not zero, as `group.name`
+/// (`decode.tunnels.gtpu`), in summary order; the headline counts
+/// (`flow.flows`, `http.requests`) are left out. Every report lists these.
 pub(crate) fn nonzero_counters(stats: &Stats) -> Vec<(String, u64)> {
-    let counters = serde_json::json!({
-        "decode": &stats.decode, "reassembly": &stats.flow, "http": &stats.http
-    });
     let mut noted = Vec::new();
-    for (group, fields) in counters.as_object().into_iter().flatten() {
-        for (name, value) in fields.as_object().into_iter().flatten() {
-            let n = value.as_u64().unwrap_or(0);
-            let headline = matches!(name.as_str(), "flows" | "requests");
-            if n > 0 && !headline {
-                noted.push((format!("{group}.{name}"), n));
-            }
+    stats.visit_counters(&mut |group, name, n| {
+        let headline = matches!((group, name), ("flow", "flows") | ("http", "requests"));
+        if n > 0 && !headline {
+            noted.push((format!("{group}.{name}"), n));
         }
-    }
+    });
     noted
 }
 

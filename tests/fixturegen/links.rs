@@ -128,6 +128,8 @@ struct Wifi {
     /// HT control field (QoS frames with the Order flag).
     ht: bool,
     protected: bool,
+    /// The payload is an A-MSDU of one subframe.
+    amsdu: bool,
 }
 
 /// An 802.11 data frame header: from the client to the AP (to-DS), from the
@@ -161,7 +163,7 @@ fn dot11_header(w: Wifi, from_client: bool, seq: u16) -> Vec<u8> {
         h.extend_from_slice(&a4);
     }
     if w.qos {
-        h.extend_from_slice(&[0x00, 0x00]); // TID 0, no A-MSDU
+        h.extend_from_slice(&[if w.amsdu { 0x80 } else { 0x00 }, 0x00]); // TID 0, A-MSDU flag
         if w.ht {
             h.extend_from_slice(&[0, 0, 0, 0]);
         }
@@ -200,7 +202,19 @@ fn wifi_frame(
     rt: Option<(bool, bool)>,
 ) -> Vec<u8> {
     let header = dot11_header(w, from_client, seq);
-    let body = snap(ethertype_of(ip), ip);
+    let mut body = snap(ethertype_of(ip), ip);
+    if w.amsdu {
+        let (da, sa) = if from_client {
+            (ROUTER_MAC, CLIENT_MAC)
+        } else {
+            (CLIENT_MAC, ROUTER_MAC)
+        };
+        let mut sub = da.to_vec();
+        sub.extend_from_slice(&sa);
+        sub.extend_from_slice(&(body.len() as u16).to_be_bytes());
+        sub.extend_from_slice(&body);
+        body = sub;
+    }
     let mut mac = header.clone();
     mac.extend_from_slice(&body);
     let Some((fcs, pad)) = rt else {
@@ -302,6 +316,22 @@ pub fn wifi() -> Fixture {
     reframe(&mut t, c, |r| {
         wifi_frame(qos, r.from_client, next(), &r.frame, Some((false, false)))
     });
+    // Radiotap: QoS data frames each holding an A-MSDU of one subframe.
+    let amsdu = Wifi {
+        qos: true,
+        amsdu: true,
+        ..Wifi::default()
+    };
+    let c2 = one(
+        &mut t,
+        "10.90.0.6:46004",
+        "192.0.2.124:80",
+        500,
+        &leaking("/wifi/a-msdu", "www.example.com"),
+    );
+    reframe(&mut t, c2, |r| {
+        wifi_frame(amsdu, r.from_client, next(), &r.frame, Some((false, false)))
+    });
     // Encrypted traffic: counted, not decoded.
     for i in 0..3 {
         let mut f = radiotap(false, false);
@@ -341,8 +371,8 @@ pub fn wifi() -> Fixture {
         "wifi.pcapng",
         &t,
         w.finish(),
-        "802.11 in pcapng. Interface 0 radiotap (LINKTYPE 127): a beacon, data frames to and from the AP (LLC/SNAP IPv4), QoS data frames with radiotap's data padding and an FCS, IPv6 in QoS data, three protected (CCMP) frames. Interface 1 plain 802.11 (LINKTYPE 105): a wireless bridge's 4-address QoS data frames with HT control, one protected frame.",
-        "Four requests; three leak x-msisdn. The beacon is decode.not_ip; the four protected frames are decode.unsupported_encapsulation and decode.tunnels.wifi_protected.",
+        "802.11 in pcapng. Interface 0 radiotap (LINKTYPE 127): a beacon, data frames to and from the AP (LLC/SNAP IPv4), QoS data frames with radiotap's data padding and an FCS, IPv6 in QoS data, QoS data frames carrying an A-MSDU of one subframe, three protected (CCMP) frames. Interface 1 plain 802.11 (LINKTYPE 105): a wireless bridge's 4-address QoS data frames with HT control, one protected frame.",
+        "Five requests; four leak x-msisdn. The beacon is decode.not_ip; the four protected frames are decode.unsupported_encapsulation and decode.tunnels.wifi_protected.",
     )
 }
 
