@@ -420,7 +420,8 @@ impl FrameFilter {
         self.programs
             .entry(link.0)
             .or_insert_with(|| {
-                let dead = pcap::Capture::dead(pcap::Linktype(dlt_of(link))).map_err(pcap_message)?;
+                let dead =
+                    pcap::Capture::dead(pcap::Linktype(dlt_of(link))).map_err(pcap_message)?;
                 dead.compile(expression, true).map_err(pcap_message)
             })
             .as_ref()
