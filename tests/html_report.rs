@@ -15,7 +15,6 @@
     clippy::indexing_slicing,
     clippy::panic
 )]
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
