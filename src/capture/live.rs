@@ -376,6 +376,18 @@ fn classify_open_error(interface: &str, e: pcap::Error) -> LiveError {
     }
 }
 
+/// libpcap's DLT_ value for a file's LINKTYPE_ value (what `pcap_open_dead`
+/// takes): the same number except where the registries part (Linux values).
+fn dlt_of(link: LinkType) -> i32 {
+    match link.0 {
+        // LINKTYPE_RAW and the BSDs' raw IP: DLT_RAW.
+        101 | 14 => 12,
+        // LINKTYPE_ATM_RFC1483: DLT_ATM_RFC1483.
+        100 => 11,
+        other => i32::from(other),
+    }
+}
+
 /// A capture filter in tcpdump's syntax, compiled by libpcap's own compiler
 /// on a dead handle (no interface is opened) once for each link type met,
 /// and tested on each packet's outermost frame, as `tcpdump -r FILE FILTER`
@@ -409,7 +421,7 @@ impl FrameFilter {
             .entry(link.0)
             .or_insert_with(|| {
                 let dead =
-                    pcap::Capture::dead(pcap::Linktype(i32::from(link.0))).map_err(pcap_message)?;
+                    pcap::Capture::dead(pcap::Linktype(dlt_of(link))).map_err(pcap_message)?;
                 dead.compile(expression, true).map_err(pcap_message)
             })
             .as_ref()

@@ -628,3 +628,43 @@ fn status(result: Result<u8, CliError>) -> u8 {
 
 /// 128 + SIGPIPE (13), what a shell reports for a program killed by SIGPIPE.
 pub(crate) const SIGPIPE_STATUS: u8 = 141;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_exit_status_rule() {
+        assert_eq!(exit_status(false, 0), 0);
+        assert_eq!(exit_status(false, 3), 1);
+        // Damage before the end wins over leaks.
+        assert_eq!(exit_status(true, 3), 2);
+        assert_eq!(exit_status(true, 0), 2);
+        let pipe = io::Error::from(io::ErrorKind::BrokenPipe);
+        assert_eq!(status(Err(CliError::Write(pipe))), SIGPIPE_STATUS);
+        assert_eq!(status(Err(CliError::Reported)), 2);
+        assert_eq!(status(Ok(1)), 1);
+    }
+
+    #[test]
+    fn same_file_sees_through_spellings() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.txt");
+        std::fs::write(&a, "x").unwrap();
+        let dotted = dir.path().join(".").join("a.txt");
+        assert!(same_file(&a, &dotted));
+        assert!(!same_file(&a, &dir.path().join("b.txt")));
+        // Neither exists: compared as absolute paths.
+        assert!(same_file(Path::new("new.html"), Path::new("./new.html")));
+        assert!(is_stdout(Path::new("-")) && !is_stdout(Path::new("./-")));
+    }
+
+    #[test]
+    fn cli_errors_read_as_one_line_without_os_error() {
+        let e = CliError::Create(PathBuf::from("/no/such/x"), io::Error::from_raw_os_error(2));
+        assert_eq!(
+            e.to_string(),
+            "cannot write /no/such/x: No such file or directory"
+        );
+    }
+}
