@@ -162,3 +162,67 @@ fn leaking_corpus_yields_every_planted_leak() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert_eq!(found, [LEAKING_PER_WAY; WAYS]);
 }
+
+/// Every finding on the corpora, one line each, written to the file named by
+/// `PHONELEAK_DUMP_FINDINGS` (nothing is written without it). Used to show
+/// that a change to detection leaves every finding as it was: dump before,
+/// dump after, compare (`docs/detection.md`).
+#[test]
+fn dump_findings_when_asked() {
+    let Some(path) = std::env::var_os("PHONELEAK_DUMP_FINDINGS") else {
+        return;
+    };
+    fn line(out: &mut String, tag: &str, i: usize, l: &Leak) {
+        use std::fmt::Write as _;
+        let _ = writeln!(
+            out,
+            "{tag} {i} {:?} {} {:?} {:?} {} {} {:?} {:?} {:?}",
+            l.place,
+            l.location.as_str(),
+            l.key,
+            l.span,
+            l.kind.as_str(),
+            l.confidence.as_str(),
+            l.number.as_ref().map(PhoneNumber::e164),
+            l.form,
+            l.encoding.map(|e| e.as_str()),
+        );
+    }
+    let mut out = String::new();
+    let configs = [
+        ("defaults", Detector::new()),
+        (
+            "GB",
+            Detector::with(Region::parse("GB"), KnownNumbers::default()),
+        ),
+        (
+            "US",
+            Detector::with(Region::parse("US"), KnownNumbers::default()),
+        ),
+        (
+            "DE+known",
+            Detector::with(Region::parse("DE"), known_numbers(1000, "+447700900123")),
+        ),
+    ];
+    for seed in [1, 3] {
+        let corpus = benign(seed, BENIGN);
+        for (name, det) in &configs {
+            for (i, req) in corpus.iter().enumerate() {
+                for l in det.inspect_parts(&req.method, &req.uri, &req.headers) {
+                    line(&mut out, &format!("benign{seed}/{name}"), i, &l);
+                }
+            }
+        }
+    }
+    let mine = ("44".to_string(), "7700900123".to_string());
+    let cases = leaking(2, WAYS * LEAKING_PER_WAY, &mine);
+    for (name, det) in &configs {
+        for (i, case) in cases.iter().enumerate() {
+            let req = &case.req;
+            for l in det.inspect_parts(&req.method, &req.uri, &req.headers) {
+                line(&mut out, &format!("leaking/{name}"), i, &l);
+            }
+        }
+    }
+    std::fs::write(path, out).expect("dump written");
+}

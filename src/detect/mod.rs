@@ -26,6 +26,7 @@
 
 pub mod catalogue;
 pub mod known;
+mod names;
 pub mod number;
 pub mod scan;
 
@@ -188,15 +189,15 @@ struct NameMatch {
     by_value: bool,
 }
 
-fn classify_name(name: &str) -> Option<NameMatch> {
-    if let Some(e) = catalogue::lookup(name) {
+fn name_match(info: &names::NameInfo) -> Option<NameMatch> {
+    if let Some(e) = info.entry {
         return Some(NameMatch {
             kind: e.kind,
             tier: e.tier,
             by_value: e.by_value,
         });
     }
-    catalogue::suffix_rule(name).then_some(NameMatch {
+    info.suffix.then_some(NameMatch {
         kind: LeakKind::MsisdnHeader,
         tier: 2,
         by_value: false,
@@ -351,7 +352,8 @@ impl Detector {
         let mut leaks = Vec::new();
         for (index, h) in headers.iter().enumerate() {
             let place = Place::Header(index);
-            if let Some(m) = classify_name(&h.name) {
+            let info = names::classify_header(&h.name);
+            if let Some(m) = name_match(&info) {
                 let value = h.value.trim();
                 if !is_blank(value) {
                     let offset = h.value.len() - h.value.trim_start().len();
@@ -362,13 +364,18 @@ impl Detector {
                 continue;
             }
             let text = h.value.as_str();
+            // Most values (`keep-alive`, `gzip, deflate`, a host name) have
+            // too few digits for any number: nothing to scan.
+            if scan::too_few_digits(text) {
+                continue;
+            }
             let mut push = |c: Candidate| leaks.push(value_leak(place, c));
             let mut scan = Scanner::new(text, self.region, &mut push);
-            if h.name.eq_ignore_ascii_case("cookie") {
+            if info.cookie {
                 scan.pairs(0..text.len(), b";", Where::Cookie);
             } else if is_url(text) {
                 scan.url(0..text.len());
-            } else if is_phone_key(&h.name) {
+            } else if info.phone {
                 scan.keyed_header(0..text.len());
             } else {
                 scan.pairs(0..text.len(), b",;&", Where::Header);

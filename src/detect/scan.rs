@@ -10,8 +10,8 @@
 //! is allocated unless a candidate is found.
 use std::ops::Range;
 
-use super::catalogue;
-use super::number::{Form, Parsed, Region, parse};
+use super::{catalogue, names};
+use super::number::{self, Form, Parsed, Region, parse};
 
 /// Where in a request a finding was made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -116,9 +116,19 @@ const MAX_KEY: usize = 64;
 /// suffix rule, a key with a phone word (`phone`, `tel`, `mobile`, `mob`,
 /// `cli`, `line`, `mdn`, `msisdn`, ...) or ending in a longer one
 /// (`userphone`). `hotel`, `deadline`, `online` are not phone-like.
-/// Allocation-free.
+/// Allocation-free; one pass over the key ([`names::classify`]).
 pub fn is_phone_key(key: &str) -> bool {
-    let key = key.trim().trim_matches('"');
+    names::classify(names::trim_key(key)).phone
+}
+
+/// [`is_phone_key`] by the plain rules, one after the other: the reference
+/// the one-pass classifier is tested against.
+pub(crate) fn is_phone_key_model(key: &str) -> bool {
+    phone_key_model(names::trim_key(key))
+}
+
+/// The body of [`is_phone_key_model`], on a key already trimmed.
+pub(crate) fn phone_key_model(key: &str) -> bool {
     if key.is_empty() || key.len() > MAX_KEY {
         return false;
     }
@@ -145,6 +155,13 @@ pub fn is_phone_key(key: &str) -> bool {
     {
         return false;
     }
+    phone_words_hold(key, letters)
+}
+
+/// The phone-word rules of [`is_phone_key`] on a key that is neither
+/// catalogued nor caught by the suffix rule, given its lower-cased letters:
+/// it ends in a long phone word or has a phone word as one of its words.
+pub(crate) fn phone_words_hold(key: &str, letters: &[u8]) -> bool {
     if PHONE_SUFFIXES
         .iter()
         .any(|s| letters.ends_with(s.as_bytes()))
@@ -156,6 +173,40 @@ pub fn is_phone_key(key: &str) -> bool {
             .iter()
             .any(|p| p.len() == w.len() && p.as_bytes().eq_ignore_ascii_case(w.as_bytes()))
     })
+}
+
+/// Words that make a header name say its value is subscriber data, when
+/// they occur in its lower-cased letters: `X-Subscriber-Info`, `X-Caller`,
+/// `X-Calling-Station-Id`, `X-Contact`.
+const SUBSCRIBER_WORDS: &[&str] = &["caller", "calling", "contact", "subscriber"];
+
+/// True when a header name says its value is subscriber data: its letters,
+/// lower-cased, contain `subscriber`, `caller`, `calling` or `contact`.
+/// Under such a name a bare number of international length counts
+/// ([`Scanner::bare_numbers`]).
+pub(crate) fn is_subscriber_name_model(name: &str) -> bool {
+    // The last letters seen, newest last: enough for the longest word.
+    let mut recent = [0u8; 10];
+    for b in name.bytes().filter(u8::is_ascii_alphabetic) {
+        recent.rotate_left(1);
+        if let Some(last) = recent.last_mut() {
+            *last = b.to_ascii_lowercase();
+        }
+        if SUBSCRIBER_WORDS
+            .iter()
+            .any(|w| recent.ends_with(w.as_bytes()))
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// [`is_subscriber_name_model`] given the name's lower-cased letters.
+pub(crate) fn subscriber_words_hold(_name: &str, letters: &[u8]) -> bool {
+    SUBSCRIBER_WORDS
+        .iter()
+        .any(|w| letters.windows(w.len()).any(|x| x == w.as_bytes()))
 }
 
 /// The words of a key: split at non-alphanumerics and before an upper-case
@@ -195,6 +246,48 @@ fn words(key: &str) -> impl Iterator<Item = &str> {
 /// Longest value percent-decoded for parsing (phone numbers are short).
 const MAX_DECODED: usize = 96;
 
+/// Fewest ASCII digits the text of any value-scan candidate holds: the
+/// shortest national significant number of any country
+/// ([`number::MIN_NSN`]); percent-escapes only add digits to the text.
+/// A text with fewer is skipped at once.
+pub(crate) const MIN_DIGITS: usize = number::MIN_NSN;
+
+/// Fewest digits of a marked number taken without a key (see
+/// [`Scanner::markers`]).
+const MIN_MARKED_DIGITS: usize = 8;
+
+/// The ASCII digits in `range` of `text` (clamped to the text).
+fn digits_in(text: &str, range: &Range<usize>) -> usize {
+    let bytes = text.as_bytes();
+    let end = range.end.min(bytes.len());
+    bytes
+        .get(range.start.min(end)..end)
+        .unwrap_or_default()
+        .iter()
+        .filter(|b| b.is_ascii_digit())
+        .count()
+}
+
+/// True when `text` holds too few digits for the value scan to find
+/// anything in it, whatever the key or name.
+pub(crate) fn too_few_digits(text: &str) -> bool {
+    digits_in(text, &(0..text.len())) < MIN_DIGITS
+}
+
+/// Bytes a marker can start with: `+`, `%` (`%2B`), `0` (`00`), `t`/`s`
+/// (`tel:`, `sip:`, `sips:`).
+static MARKER_START: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'+' as usize] = true;
+    t[b'%' as usize] = true;
+    t[b'0' as usize] = true;
+    t[b't' as usize] = true;
+    t[b'T' as usize] = true;
+    t[b's' as usize] = true;
+    t[b'S' as usize] = true;
+    t
+};
+
 /// Percent-decodes `s` into `buf`; `None` when it does not fit or the
 /// result is not UTF-8. A `+` stays a `+` (in query strings it may mean a
 /// space, but before digits it means a plus far more often).
@@ -228,6 +321,9 @@ pub(crate) struct Scanner<'a, F: FnMut(Candidate)> {
     text: &'a str,
     region: Option<Region>,
     out: F,
+    /// Skip texts with too few digits (always, but in the tests that show
+    /// the skipping changes nothing).
+    prefilter: bool,
 }
 
 /// Trims ASCII whitespace (and surrounding double quotes) off `range` of `text`.
@@ -286,7 +382,29 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
     /// A scanner over `text` (a header value or the request target), handing
     /// candidates to `out`.
     pub fn new(text: &'a str, region: Option<Region>, out: F) -> Self {
-        Scanner { text, region, out }
+        Scanner {
+            text,
+            region,
+            out,
+            prefilter: true,
+        }
+    }
+
+    /// The same scanner without the digit prefilter: the reference the
+    /// prefilter is tested against.
+    #[cfg(test)]
+    pub fn unfiltered(text: &'a str, region: Option<Region>, out: F) -> Self {
+        Scanner {
+            text,
+            region,
+            out,
+            prefilter: false,
+        }
+    }
+
+    /// True when `range` holds fewer than `min` digits and the prefilter is on.
+    fn few(&self, range: &Range<usize>, min: usize) -> bool {
+        self.prefilter && digits_in(self.text, range) < min
     }
 
     fn slice(&self, r: &Range<usize>) -> &'a str {
@@ -341,6 +459,9 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
     /// A header value under a phone-like name: the whole value, else each
     /// `,`/`;`-separated part, else each whitespace-separated token.
     pub fn keyed_header(&mut self, range: Range<usize>) {
+        if self.few(&range, MIN_DIGITS) {
+            return;
+        }
         if self.keyed_value(range.clone(), None, Where::Header) {
             return;
         }
@@ -362,23 +483,67 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
     /// `=` are scanned for marked numbers.
     pub fn pairs(&mut self, range: Range<usize>, seps: &[u8], location: Where) {
         let text = self.text;
-        for part in split_ranges(text, range, seps) {
-            let part = trim_range(text, part);
-            let eq = self.slice(&part).find('=').map(|i| part.start + i);
-            match eq {
-                Some(eq) => {
-                    let key = trim_range(text, part.start..eq);
-                    let value = eq + 1..part.end;
-                    let mut kbuf = [0u8; MAX_DECODED];
-                    let phone_key = percent_decode(self.slice(&key), &mut kbuf)
-                        .is_some_and(|(k, _)| is_phone_key(k));
-                    if !(phone_key && self.keyed_value(value.clone(), Some(key.clone()), location))
-                    {
-                        self.markers(value, Some(key), location);
-                    }
+        // A key's value needs MIN_DIGITS digits, a marked number more: parts
+        // and values with fewer hold nothing and are skipped at once.
+        if self.few(&range, MIN_DIGITS) {
+            return;
+        }
+        // The separators as a bit set (they are all below 64).
+        let sep_set = seps
+            .iter()
+            .filter(|&&b| b < 64)
+            .fold(0u64, |m, &b| m | 1 << b);
+        let is_sep = |b: u8| b < 64 && sep_set >> b & 1 == 1;
+        debug_assert!(seps.iter().all(|&b| is_sep(b)));
+        let bytes = text.as_bytes();
+        let end = range.end;
+        let mut start = range.start;
+        if start > end {
+            return;
+        }
+        loop {
+            // One pass over the part: its end, its first `=`, its digits in
+            // all and after the `=`.
+            let mut i = start;
+            let mut eq = None;
+            let (mut digits, mut after) = (0usize, 0usize);
+            while i < end {
+                let Some(&b) = bytes.get(i) else { break };
+                if is_sep(b) {
+                    break;
                 }
-                None => self.markers(part, None, location),
+                if b.is_ascii_digit() {
+                    digits += 1;
+                    after += usize::from(eq.is_some());
+                } else if b == b'=' && eq.is_none() {
+                    eq = Some(i);
+                }
+                i += 1;
             }
+            if !(self.prefilter && digits < MIN_DIGITS) {
+                let part = trim_range(text, start..i);
+                match eq.filter(|&e| e >= part.start && e < part.end) {
+                    Some(eq) => {
+                        let key = trim_range(text, part.start..eq);
+                        let value = eq + 1..part.end;
+                        if !(self.prefilter && after < MIN_DIGITS) {
+                            let mut kbuf = [0u8; MAX_DECODED];
+                            let phone_key = percent_decode(self.slice(&key), &mut kbuf)
+                                .is_some_and(|(k, _)| is_phone_key(k));
+                            if !(phone_key
+                                && self.keyed_value(value.clone(), Some(key.clone()), location))
+                            {
+                                self.markers_counted(value, Some(key), location, after);
+                            }
+                        }
+                    }
+                    None => self.markers_counted(part, None, location, digits),
+                }
+            }
+            if i >= end {
+                return;
+            }
+            start = i + 1;
         }
     }
 
@@ -387,10 +552,29 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
     /// not glued to a letter or digit before it, and the number not glued to
     /// one after it.
     pub fn markers(&mut self, range: Range<usize>, key: Option<Range<usize>>, location: Where) {
+        let digits = digits_in(self.text, &range);
+        self.markers_counted(range, key, location, digits);
+    }
+
+    /// [`Self::markers`] given the count of digits in `range`.
+    fn markers_counted(
+        &mut self,
+        range: Range<usize>,
+        key: Option<Range<usize>>,
+        location: Where,
+        digits: usize,
+    ) {
         let bytes = self.text.as_bytes();
+        if self.prefilter && digits < MIN_MARKED_DIGITS {
+            return;
+        }
         let mut i = range.start;
         while i < range.end {
             let Some(&b) = bytes.get(i) else { break };
+            if !MARKER_START[usize::from(b)] {
+                i += 1;
+                continue;
+            }
             let at_token_start = i == 0 || !is_alnum_at(bytes, i - 1);
             let next_digit = |k: usize| bytes.get(k).is_some_and(u8::is_ascii_digit);
             let marker = match b {
@@ -402,7 +586,9 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
                     Some(i + 3)
                 }
                 b'0' if bytes.get(i + 1) == Some(&b'0') && next_digit(i + 2) => Some(i + 2),
-                b't' | b'T' | b's' | b'S' => {
+                b't' | b'T' | b's' | b'S'
+                    if bytes.get(i + 3) == Some(&b':') || bytes.get(i + 4) == Some(&b':') =>
+                {
                     let rest = self.text.get(i..).unwrap_or_default();
                     ["tel:", "sip:", "sips:"]
                         .iter()
@@ -421,6 +607,42 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
             match self.marked_at(i, body, range.end, key.clone(), location) {
                 Some(end) => i = end,
                 None => i = body,
+            }
+        }
+    }
+
+    /// Bare international numbers under a header name that says its value is
+    /// subscriber data ([`is_subscriber_name_model`]): a token of `range`
+    /// (split at `,` `;` `&` and whitespace, quotes trimmed) made of 8–15
+    /// digits and nothing else that reads as an international number
+    /// (country code, length and leading digits judged as everywhere).
+    /// `00`- and `0`-prefixed digits are not taken.
+    pub fn bare_numbers(&mut self, range: Range<usize>) {
+        let text = self.text;
+        if self.few(&range, MIN_MARKED_DIGITS) {
+            return;
+        }
+        for part in split_ranges(text, range, b",;&") {
+            for token in split_ranges(text, part, b" \t") {
+                let token = trim_range(text, token);
+                let digits = self.slice(&token);
+                if !(8..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit())
+                {
+                    continue;
+                }
+                let Some(parsed) = parse(digits, None)
+                    .filter(|p| p.form == Form::International && p.number.is_some())
+                else {
+                    continue;
+                };
+                (self.out)(Candidate {
+                    span: token,
+                    key: None,
+                    keyed: false,
+                    parsed,
+                    url_encoded: false,
+                    location: Where::Header,
+                });
             }
         }
     }
@@ -506,6 +728,9 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
     /// (`/msisdn/447700900123`), all with location `uri`.
     pub fn url(&mut self, range: Range<usize>) {
         let text = self.text;
+        if self.few(&range, MIN_DIGITS) {
+            return;
+        }
         let s = self.slice(&range);
         // Skip scheme://authority of an absolute URL.
         let mut path_start = range.start;
@@ -529,8 +754,7 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
         if let Some(q) = query {
             self.pairs(q, b"&;", Where::Query);
         }
-        let mut previous_phone: Option<Range<usize>> = None;
-        let mut previous_generic = false;
+        let mut previous: Option<Range<usize>> = None;
         for segment in split_ranges(text, path, b"/") {
             let seg = self.slice(&segment);
             let (name, params) = match seg.find(';') {
@@ -543,25 +767,30 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
             if let Some(params) = params {
                 self.pairs(params, b";", Where::Uri);
             }
-            // A path segment is often an id: only a placed number counts, and after a
-            // section-like word (`/mobile/`) only one of at least 10 digits.
-            let long_enough = !previous_generic
-                || self.slice(&name).bytes().filter(u8::is_ascii_digit).count() >= 10;
-            let found = previous_phone.take().is_some_and(|key| {
-                long_enough && self.keyed(name.clone(), Some(key), Where::Uri, false)
-            });
+            // A segment right after a phone-like one is its value; whether the
+            // previous one is phone-like matters only when this one has
+            // enough digits to be a number.
+            let digits = digits_in(text, &name);
+            let found = match previous.take() {
+                Some(key) if !self.prefilter || digits >= MIN_DIGITS => {
+                    let mut kbuf = [0u8; MAX_DECODED];
+                    let (phone, generic) = percent_decode(self.slice(&key), &mut kbuf)
+                        .map_or((false, false), |(k, _)| {
+                            let phone = !k.is_empty() && is_phone_key(k);
+                            (phone, phone && is_generic_path_word(k))
+                        });
+                    // A path segment is often an id: only a placed number
+                    // counts, and after a section-like word (`/mobile/`) only
+                    // one of at least 10 digits.
+                    let long_enough = !generic || digits >= 10;
+                    phone && long_enough && self.keyed(name.clone(), Some(key), Where::Uri, false)
+                }
+                _ => false,
+            };
             if !found {
                 self.markers(name.clone(), None, Where::Uri);
             }
-            let mut kbuf = [0u8; MAX_DECODED];
-            previous_generic = false;
-            previous_phone = percent_decode(self.slice(&name), &mut kbuf)
-                .is_some_and(|(k, _)| {
-                    let phone = !k.is_empty() && is_phone_key(k);
-                    previous_generic = phone && is_generic_path_word(k);
-                    phone
-                })
-                .then_some(name);
+            previous = Some(name);
         }
     }
 }
@@ -601,6 +830,7 @@ pub(crate) fn is_url(value: &str) -> bool {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn scan(
         text: &str,
@@ -623,6 +853,120 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    /// Texts made of the pieces numbers, keys, markers and separators are
+    /// made of, so that both finds and near misses are frequent.
+    fn text_strategy() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            4 => "[0-9]{1,15}",
+            1 => "[1-9][0-9]{9,12}",
+            1 => proptest::sample::select(vec![
+                "447700900123", "+44", "+44 7700 900123", "%2B", "00", "0044 ", "tel:", "sip:",
+                "sips:", "TEL:+", "msisdn=", "phone=", "id=", "mob=", "line=", "x=", "/", "?",
+                "&", ";", ",", " ", "-", ".", "%20", "%2b", "(0)", "%3", "%34%34", "=", "\"",
+                "http://h.example", "https://", "/msisdn/", "/mobile/", "/phone/", "#", "\t",
+            ]).prop_map(str::to_string),
+            2 => "[a-zA-Z]{1,6}",
+            1 => "[ -~]{1,4}",
+        ];
+        proptest::collection::vec(piece, 0..14).prop_map(|v| v.concat())
+    }
+
+    type Found = Vec<Candidate>;
+
+    /// Every scan the detector runs over `text`, with the prefilter on or off.
+    fn every_scan(text: &str, region: Option<Region>, filtered: bool) -> [Found; 5] {
+        let run = |f: &dyn Fn(&mut Scanner<'_, &mut dyn FnMut(Candidate)>)| {
+            let mut got = Vec::new();
+            let mut push = |c: Candidate| got.push(c);
+            {
+                let mut s: Scanner<'_, &mut dyn FnMut(Candidate)> = if filtered {
+                    Scanner::new(text, region, &mut push)
+                } else {
+                    Scanner::unfiltered(text, region, &mut push)
+                };
+                f(&mut s);
+            }
+            got
+        };
+        let all = 0..text.len();
+        [
+            run(&|s| s.pairs(all.clone(), b",;&", Where::Header)),
+            run(&|s| s.pairs(all.clone(), b";", Where::Cookie)),
+            run(&|s| s.url(all.clone())),
+            run(&|s| s.keyed_header(all.clone())),
+            run(&|s| s.bare_numbers(all.clone())),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        /// The digit prefilter never skips a text, part, value or segment the
+        /// full scan would find something in.
+        #[test]
+        fn prefilter_skips_nothing_found(text in text_strategy(), gb in any::<bool>()) {
+            let region = if gb { Region::parse("GB") } else { None };
+            let full = every_scan(&text, region, false);
+            prop_assert_eq!(&every_scan(&text, region, true), &full, "{:?}", text);
+            if too_few_digits(&text) {
+                prop_assert!(full.iter().all(Vec::is_empty), "{:?}: {:?}", text, full);
+            }
+        }
+
+        /// Whatever `parse` places has at least `MIN_DIGITS` digits in its text.
+        #[test]
+        fn numbers_have_min_digits(text in text_strategy(), gb in any::<bool>()) {
+            let region = if gb { Region::parse("GB") } else { None };
+            if parse(&text, region).is_some_and(|p| p.number.is_some()) {
+                prop_assert!(!too_few_digits(&text), "{:?}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn bare_numbers_under_subscriber_names() {
+        let v = "model=GT-I9100, 447700900123; net=3G";
+        let got = scan(v, |s| s.bare_numbers(0..v.len()));
+        assert_eq!(
+            got,
+            [(
+                "447700900123".into(),
+                Some("+447700900123".into()),
+                false,
+                Where::Header
+            )]
+        );
+        for v in [
+            "1362398400",
+            "1362398400123",
+            "20240131123045",
+            "0447700900123",
+            "00447700900123",
+            "4477009001234567",
+            "447700900123x",
+            "a447700900123",
+            "44 7700 900123",
+            "id=447700900123",
+            "99999999999",
+        ] {
+            assert!(scan(v, |s| s.bare_numbers(0..v.len())).is_empty(), "{v}");
+        }
+        for n in [
+            "X-Subscriber-Info",
+            "x-subscriber-id",
+            "X-Caller",
+            "X-CallerNumber",
+            "X-Calling-Station-Id",
+            "X-Contact",
+            "Contact-Number",
+        ] {
+            assert!(is_subscriber_name_model(n), "{n}");
+        }
+        for n in ["Host", "User-Agent", "X-Call", "X-Sub", "Content-Type", "X-Request-Id"] {
+            assert!(!is_subscriber_name_model(n), "{n}");
+        }
+        assert!(SUBSCRIBER_WORDS.iter().all(|w| w.len() <= 10));
     }
 
     #[test]
