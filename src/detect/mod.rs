@@ -377,7 +377,7 @@ impl Detector {
                 scan.url(0..text.len());
             } else if info.phone {
                 scan.keyed_header(0..text.len());
-            } else {
+            } else if !scan::cannot_hold_marked_or_keyed(text) {
                 scan.pairs(0..text.len(), b",;&", Where::Header);
             }
         }

@@ -171,9 +171,9 @@ fn slot_of(hash: u64, displace: u16, mask: usize) -> usize {
 }
 
 fn hash_of(lower: &[u8]) -> u64 {
-    lower
-        .iter()
-        .fold(FNV_BASIS, |h, &b| (h ^ u64::from(b)).wrapping_mul(FNV_PRIME))
+    lower.iter().fold(FNV_BASIS, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(FNV_PRIME)
+    })
 }
 
 fn build() -> Table {
@@ -199,22 +199,24 @@ fn build() -> Table {
         let placed = order.iter().all(|&b| {
             let members = buckets.get(b).map(Vec::as_slice).unwrap_or_default();
             (0..=u16::MAX).any(|d| {
-                let mut chosen: Vec<usize> = members
-                    .iter()
-                    .filter_map(|&i| hashes.get(i))
-                    .map(|&h| slot_of(h, d, mask))
-                    .collect();
-                let free = chosen.iter().all(|&s| slots.get(s) == Some(&0));
-                chosen.sort_unstable();
-                chosen.dedup();
-                if !free || chosen.len() != members.len() {
-                    return false;
-                }
+                // Buckets hold a handful of names: a fixed array, no allocation.
+                let mut chosen = [usize::MAX; 32];
+                let mut n = 0usize;
                 for &i in members {
-                    let s = hashes.get(i).map(|&h| slot_of(h, d, mask));
-                    if let (Some(slot), Ok(v)) = (s.and_then(|s| slots.get_mut(s)), u16::try_from(i + 1))
-                    {
-                        *slot = v;
+                    let Some(slot) = hashes.get(i).map(|&h| slot_of(h, d, mask)) else {
+                        return false;
+                    };
+                    let taken = slots.get(slot) != Some(&0);
+                    let twice = chosen.get(..n).unwrap_or_default().contains(&slot);
+                    match chosen.get_mut(n) {
+                        Some(c) if !taken && !twice => *c = slot,
+                        _ => return false,
+                    }
+                    n += 1;
+                }
+                for (&i, &slot) in members.iter().zip(&chosen) {
+                    if let (Some(s), Ok(v)) = (slots.get_mut(slot), u16::try_from(i + 1)) {
+                        *s = v;
                     }
                 }
                 if let Some(x) = displace.get_mut(b) {
@@ -244,28 +246,16 @@ pub(crate) fn classify(name: &str) -> NameInfo {
         return model(name);
     }
     let table = &*TABLE;
-    let mut lower = [0u8; MAX_NAME];
-    let mut letters = [0u8; MAX_NAME];
-    let mut n_letters = 0usize;
     let mut hash = FNV_BASIS;
     // A lower-case letter followed by an upper-case one: a word break
     // (`userPhone`), so the phone-word rules depend on the case as written.
     let mut camel = false;
     let mut previous_lower = false;
-    for (slot, &b) in lower.iter_mut().zip(bytes) {
-        let l = b.to_ascii_lowercase();
-        *slot = l;
-        hash = (hash ^ u64::from(l)).wrapping_mul(FNV_PRIME);
+    for &b in bytes {
+        hash = (hash ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(FNV_PRIME);
         camel |= previous_lower && b.is_ascii_uppercase();
         previous_lower = b.is_ascii_lowercase();
-        if l.is_ascii_lowercase()
-            && let Some(s) = letters.get_mut(n_letters)
-        {
-            *s = l;
-            n_letters += 1;
-        }
     }
-    let lower = lower.get(..bytes.len()).unwrap_or_default();
     let hit = table
         .slots
         .get(slot_of(
@@ -274,12 +264,25 @@ pub(crate) fn classify(name: &str) -> NameInfo {
             table.mask,
         ))
         .and_then(|&i| table.names.get(usize::from(i).checked_sub(1)?))
-        .filter(|(n, _)| n.as_bytes() == lower)
+        .filter(|(n, _)| n.as_bytes().eq_ignore_ascii_case(bytes))
         .map(|(_, info)| *info);
+    // Stored for the lower-case name: right for any case but camel case.
+    if let Some(info) = hit
+        && !camel
+    {
+        return info;
+    }
+    let mut letters = [0u8; MAX_NAME];
+    let mut n_letters = 0usize;
+    for (slot, b) in letters
+        .iter_mut()
+        .zip(bytes.iter().filter(|b| b.is_ascii_alphabetic()))
+    {
+        *slot = b.to_ascii_lowercase();
+        n_letters += 1;
+    }
     let letters = letters.get(..n_letters).unwrap_or_default();
     match hit {
-        // Stored for the lower-case name: right for any case but camel case.
-        Some(info) if !camel => info,
         Some(mut info) => {
             let msisdn = info
                 .entry
@@ -427,7 +430,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(4000))]
+        #![proptest_config(ProptestConfig::with_cases(3000))]
         #[test]
         fn classify_agrees_with_the_plain_rules(name in name_strategy()) {
             prop_assert_eq!(classify(&name), model(&name), "{:?}", name);

@@ -10,8 +10,8 @@
 //! is allocated unless a candidate is found.
 use std::ops::Range;
 
-use super::{catalogue, names};
 use super::number::{self, Form, Parsed, Region, parse};
+use super::{catalogue, names};
 
 /// Where in a request a finding was made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -108,6 +108,11 @@ const PHONE_STEMS: &[&str] = &[
     "ani", "callerid", "cell", "cli", "line", "mdn", "mob", "msisdn", "phone", "tel",
 ];
 
+/// The first two letters of every stem of [`PHONE_STEMS`] (checked by a test).
+const STEM_PAIRS: [[u8; 2]; 10] = [
+    *b"an", *b"ca", *b"ce", *b"cl", *b"li", *b"md", *b"mo", *b"ms", *b"ph", *b"te",
+];
+
 /// Longest key looked at (longer keys are never phone-like).
 const MAX_KEY: usize = 64;
 
@@ -162,6 +167,17 @@ pub(crate) fn phone_key_model(key: &str) -> bool {
 /// catalogued nor caught by the suffix rule, given its lower-cased letters:
 /// it ends in a long phone word or has a phone word as one of its words.
 pub(crate) fn phone_words_hold(key: &str, letters: &[u8]) -> bool {
+    // Every phone word and suffix holds a stem, and every stem starts with
+    // one of these letter pairs: most keys (`_fbp`, `uid`, `session`) have
+    // none and stop here.
+    if !letters.windows(2).any(|w| {
+        STEM_PAIRS.contains(&[
+            w.first().copied().unwrap_or(0),
+            w.last().copied().unwrap_or(0),
+        ])
+    }) {
+        return false;
+    }
     if PHONE_SUFFIXES
         .iter()
         .any(|s| letters.ends_with(s.as_bytes()))
@@ -260,12 +276,42 @@ const MIN_MARKED_DIGITS: usize = 8;
 fn digits_in(text: &str, range: &Range<usize>) -> usize {
     let bytes = text.as_bytes();
     let end = range.end.min(bytes.len());
+    count_digits(bytes.get(range.start.min(end)..end).unwrap_or_default())
+}
+
+/// The ASCII digits in `bytes` (counted in byte lanes, 255 bytes at a time,
+/// which the compiler turns into vector code).
+fn count_digits(bytes: &[u8]) -> usize {
     bytes
-        .get(range.start.min(end)..end)
-        .unwrap_or_default()
-        .iter()
-        .filter(|b| b.is_ascii_digit())
-        .count()
+        .chunks(255)
+        .map(|c| {
+            usize::from(c.iter().fold(0u8, |n, &b| {
+                n.wrapping_add(u8::from(b.wrapping_sub(b'0') < 10))
+            }))
+        })
+        .sum()
+}
+
+/// True when `text` cannot hold a marked number (no `+`, `%`, `00` or `:`)
+/// nor a `key=value` pair (no `=`): a plain header value scanned by
+/// [`Scanner::pairs`] then yields nothing. Found with `memchr`, so most
+/// values (user agents, `Accept-Language`) are passed over in a few
+/// instructions per 32 bytes.
+pub(crate) fn cannot_hold_marked_or_keyed(text: &str) -> bool {
+    let b = text.as_bytes();
+    memchr::memchr3(b'=', b'+', b'%', b).is_none()
+        && memchr::memchr(b':', b).is_none()
+        && memchr::memmem::find(b, b"00").is_none()
+}
+
+/// The first separator of `seps` in `hay`.
+fn find_sep(hay: &[u8], seps: &[u8]) -> Option<usize> {
+    match *seps {
+        [a] => memchr::memchr(a, hay),
+        [a, b] => memchr::memchr2(a, b, hay),
+        [a, b, c] => memchr::memchr3(a, b, c, hay),
+        _ => hay.iter().position(|x| seps.contains(x)),
+    }
 }
 
 /// True when `text` holds too few digits for the value scan to find
@@ -483,49 +529,39 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
     /// `=` are scanned for marked numbers.
     pub fn pairs(&mut self, range: Range<usize>, seps: &[u8], location: Where) {
         let text = self.text;
+        #[cfg(test)]
+        if !self.prefilter {
+            return self.pairs_model(range, seps, location);
+        }
         // A key's value needs MIN_DIGITS digits, a marked number more: parts
         // and values with fewer hold nothing and are skipped at once.
         if self.few(&range, MIN_DIGITS) {
             return;
         }
-        // The separators as a bit set (they are all below 64).
-        let sep_set = seps
-            .iter()
-            .filter(|&&b| b < 64)
-            .fold(0u64, |m, &b| m | 1 << b);
-        let is_sep = |b: u8| b < 64 && sep_set >> b & 1 == 1;
-        debug_assert!(seps.iter().all(|&b| is_sep(b)));
         let bytes = text.as_bytes();
-        let end = range.end;
+        let end = range.end.min(bytes.len());
         let mut start = range.start;
         if start > end {
             return;
         }
         loop {
-            // One pass over the part: its end, its first `=`, its digits in
-            // all and after the `=`.
-            let mut i = start;
-            let mut eq = None;
-            let (mut digits, mut after) = (0usize, 0usize);
-            while i < end {
-                let Some(&b) = bytes.get(i) else { break };
-                if is_sep(b) {
-                    break;
-                }
-                if b.is_ascii_digit() {
-                    digits += 1;
-                    after += usize::from(eq.is_some());
-                } else if b == b'=' && eq.is_none() {
-                    eq = Some(i);
-                }
-                i += 1;
-            }
+            let stop = bytes
+                .get(start..end)
+                .and_then(|hay| find_sep(hay, seps))
+                .map_or(end, |k| start + k);
+            let raw = bytes.get(start..stop).unwrap_or_default();
+            let digits = count_digits(raw);
             if !(self.prefilter && digits < MIN_DIGITS) {
-                let part = trim_range(text, start..i);
-                match eq.filter(|&e| e >= part.start && e < part.end) {
+                let part = trim_range(text, start..stop);
+                // The first `=` is inside the trimmed part (trimming takes
+                // only spaces and quotes).
+                match memchr::memchr(b'=', raw).map(|k| start + k) {
                     Some(eq) => {
                         let key = trim_range(text, part.start..eq);
                         let value = eq + 1..part.end;
+                        // The digits after the `=`: the part's less the key's.
+                        let before = bytes.get(start..eq).unwrap_or_default();
+                        let after = digits - count_digits(before);
                         if !(self.prefilter && after < MIN_DIGITS) {
                             let mut kbuf = [0u8; MAX_DECODED];
                             let phone_key = percent_decode(self.slice(&key), &mut kbuf)
@@ -540,10 +576,10 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
                     None => self.markers_counted(part, None, location, digits),
                 }
             }
-            if i >= end {
+            if stop >= end {
                 return;
             }
-            start = i + 1;
+            start = stop + 1;
         }
     }
 
@@ -565,11 +601,57 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
         digits: usize,
     ) {
         let bytes = self.text.as_bytes();
-        if self.prefilter && digits < MIN_MARKED_DIGITS {
+        #[cfg(test)]
+        if !self.prefilter {
+            return self.markers_model(range, key, location);
+        }
+        if digits < MIN_MARKED_DIGITS {
             return;
         }
+        let len = bytes.len();
+        let end = range.end;
         let mut i = range.start;
-        while i < range.end {
+        // The next `:` at or after `colon_from` (for `tel:`, `sip:`,
+        // `sips:`, whose `:` is 3 or 4 bytes after the marker's start; it may
+        // lie past the range), kept so that no byte is searched twice.
+        let mut colon: Option<usize> = None;
+        let mut colon_from = 0usize;
+        // The next `+`, `%` or `0` at or after `symbol_from`, kept likewise.
+        let mut symbol: Option<usize> = None;
+        let mut symbol_from = 0usize;
+        let symbols_end = end.min(len);
+        while i < end {
+            // Jump to the next byte that can start a marker: `+`, `%`, `0`,
+            // or one 3 or 4 bytes before a `:`.
+            if symbol.is_none_or(|p| p < i) && symbol_from < symbols_end {
+                symbol_from = symbol_from.max(i);
+                symbol = bytes
+                    .get(symbol_from..symbols_end)
+                    .and_then(|hay| memchr::memchr3(b'+', b'%', b'0', hay))
+                    .map(|k| symbol_from + k);
+                symbol_from = symbol.map_or(symbols_end, |p| p + 1);
+            }
+            if colon.is_none_or(|c| c < i + 3) && colon_from < len {
+                colon_from = colon_from.max(i + 3);
+                colon = bytes
+                    .get(colon_from..(end + 4).min(len))
+                    .and_then(|hay| memchr::memchr(b':', hay))
+                    .map(|k| colon_from + k);
+                colon_from = colon.map_or(len, |c| c + 1);
+            }
+            let symbol_next = symbol.filter(|&p| p >= i);
+            let scheme = colon
+                .filter(|&c| c >= i + 3)
+                .map(|c| c.saturating_sub(4).max(i));
+            let next = match (symbol_next, scheme) {
+                (Some(a), Some(b)) => a.min(b),
+                (Some(a), None) | (None, Some(a)) => a,
+                (None, None) => break,
+            };
+            if next >= end {
+                break;
+            }
+            i = next;
             let Some(&b) = bytes.get(i) else { break };
             if !MARKER_START[usize::from(b)] {
                 i += 1;
@@ -643,6 +725,73 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
                     url_encoded: false,
                     location: Where::Header,
                 });
+            }
+        }
+    }
+
+    /// [`Self::pairs`] as it was written before the one-pass version (split,
+    /// trim, look for `=`, part by part): the reference of the tests.
+    #[cfg(test)]
+    fn pairs_model(&mut self, range: Range<usize>, seps: &[u8], location: Where) {
+        let text = self.text;
+        for part in split_ranges(text, range, seps) {
+            let part = trim_range(text, part);
+            let eq = self.slice(&part).find('=').map(|i| part.start + i);
+            match eq {
+                Some(eq) => {
+                    let key = trim_range(text, part.start..eq);
+                    let value = eq + 1..part.end;
+                    let mut kbuf = [0u8; MAX_DECODED];
+                    let phone_key = percent_decode(self.slice(&key), &mut kbuf)
+                        .is_some_and(|(k, _)| is_phone_key_model(k));
+                    if !(phone_key && self.keyed_value(value.clone(), Some(key.clone()), location))
+                    {
+                        self.markers_model(value, Some(key), location);
+                    }
+                }
+                None => self.markers_model(part, None, location),
+            }
+        }
+    }
+
+    /// [`Self::markers`] as it was written before it jumped from marker to
+    /// marker (every byte looked at): the reference of the tests.
+    #[cfg(test)]
+    fn markers_model(&mut self, range: Range<usize>, key: Option<Range<usize>>, location: Where) {
+        let bytes = self.text.as_bytes();
+        let mut i = range.start;
+        while i < range.end {
+            let Some(&b) = bytes.get(i) else { break };
+            let at_token_start = i == 0 || !is_alnum_at(bytes, i - 1);
+            let next_digit = |k: usize| bytes.get(k).is_some_and(u8::is_ascii_digit);
+            let marker = match b {
+                b'+' if next_digit(i + 1) => Some(i + 1),
+                b'%' if bytes.get(i + 1) == Some(&b'2')
+                    && matches!(bytes.get(i + 2), Some(b'B' | b'b'))
+                    && next_digit(i + 3) =>
+                {
+                    Some(i + 3)
+                }
+                b'0' if bytes.get(i + 1) == Some(&b'0') && next_digit(i + 2) => Some(i + 2),
+                b't' | b'T' | b's' | b'S' => {
+                    let rest = self.text.get(i..).unwrap_or_default();
+                    ["tel:", "sip:", "sips:"]
+                        .iter()
+                        .find(|s| {
+                            rest.get(..s.len())
+                                .is_some_and(|p| p.eq_ignore_ascii_case(s))
+                        })
+                        .map(|s| i + s.len())
+                }
+                _ => None,
+            };
+            let Some(body) = marker.filter(|_| at_token_start) else {
+                i += 1;
+                continue;
+            };
+            match self.marked_at(i, body, range.end, key.clone(), location) {
+                Some(end) => i = end,
+                None => i = body,
             }
         }
     }
@@ -774,11 +923,13 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
             let found = match previous.take() {
                 Some(key) if !self.prefilter || digits >= MIN_DIGITS => {
                     let mut kbuf = [0u8; MAX_DECODED];
-                    let (phone, generic) = percent_decode(self.slice(&key), &mut kbuf)
-                        .map_or((false, false), |(k, _)| {
+                    let (phone, generic) = percent_decode(self.slice(&key), &mut kbuf).map_or(
+                        (false, false),
+                        |(k, _)| {
                             let phone = !k.is_empty() && is_phone_key(k);
                             (phone, phone && is_generic_path_word(k))
-                        });
+                        },
+                    );
                     // A path segment is often an id: only a placed number
                     // counts, and after a section-like word (`/mobile/`) only
                     // one of at least 10 digits.
@@ -912,6 +1063,9 @@ mod tests {
             if too_few_digits(&text) {
                 prop_assert!(full.iter().all(Vec::is_empty), "{:?}: {:?}", text, full);
             }
+            if cannot_hold_marked_or_keyed(&text) {
+                prop_assert!(full[0].is_empty(), "{:?}: {:?}", text, full[0]);
+            }
         }
 
         /// Whatever `parse` places has at least `MIN_DIGITS` digits in its text.
@@ -963,7 +1117,14 @@ mod tests {
         ] {
             assert!(is_subscriber_name_model(n), "{n}");
         }
-        for n in ["Host", "User-Agent", "X-Call", "X-Sub", "Content-Type", "X-Request-Id"] {
+        for n in [
+            "Host",
+            "User-Agent",
+            "X-Call",
+            "X-Sub",
+            "Content-Type",
+            "X-Request-Id",
+        ] {
             assert!(!is_subscriber_name_model(n), "{n}");
         }
         assert!(SUBSCRIBER_WORDS.iter().all(|w| w.len() <= 10));
@@ -1018,6 +1179,14 @@ mod tests {
             "climate",
         ] {
             assert!(!is_phone_key(k), "{k}");
+        }
+    }
+
+    #[test]
+    fn stem_pairs_start_every_stem() {
+        for stem in PHONE_STEMS {
+            let b = stem.as_bytes();
+            assert!(STEM_PAIRS.contains(&[b[0], b[1]]), "{stem}");
         }
     }
 
