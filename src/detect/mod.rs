@@ -369,6 +369,7 @@ impl Detector {
             if scan::too_few_digits(text) {
                 continue;
             }
+            let first = leaks.len();
             let mut push = |c: Candidate| leaks.push(value_leak(place, c));
             let mut scan = Scanner::new(text, self.region, &mut push);
             if info.cookie {
@@ -377,6 +378,21 @@ impl Detector {
                 scan.url(0..text.len());
             } else if info.phone {
                 scan.keyed_header(0..text.len());
+            } else if info.subscriber {
+                scan.pairs(0..text.len(), b",;&", Where::Header);
+                // A name that says subscriber data: bare international numbers
+                // count too, where nothing was found yet.
+                let mut bare = |c: Candidate| {
+                    let new = leaks
+                        .get(first..)
+                        .unwrap_or_default()
+                        .iter()
+                        .all(|l| l.span.end <= c.span.start || c.span.end <= l.span.start);
+                    if new {
+                        leaks.push(value_leak(place, c));
+                    }
+                };
+                Scanner::new(text, self.region, &mut bare).bare_numbers(0..text.len());
             } else if !scan::cannot_hold_marked_or_keyed(text) {
                 scan.pairs(0..text.len(), b",;&", Where::Header);
             }
@@ -685,6 +701,40 @@ mod tests {
             "\"high\""
         );
         assert!(Confidence::Low < Confidence::Medium && Confidence::Medium < Confidence::High);
+    }
+
+    #[test]
+    fn subscriber_names_take_bare_international_numbers() {
+        for (name, value) in [
+            ("X-Caller", "447700900123"),
+            ("X-Subscriber-Info", "447700900123, 10.1.2.3"),
+            ("X-Calling-Station-Id", "id=ab12; 447700900123"),
+            ("Contact-Number", "\"447700900123\""),
+        ] {
+            let l = one(name, value).unwrap_or_else(|| panic!("{name}: {value}"));
+            assert_eq!(l.kind, LeakKind::PhoneNumberValue, "{name}");
+            assert_eq!(l.confidence, Confidence::Medium, "{name}");
+            assert_eq!(l.form, Some(Form::International), "{name}");
+            assert_eq!(l.number, Some(num("+447700900123")), "{name}");
+            assert_eq!(&value[l.span.clone()], "447700900123", "{name}");
+        }
+        // A marked number is found once, by the marker rule.
+        let l = one("X-Contact", "+447700900123").unwrap();
+        assert_eq!(l.form, Some(Form::Plus));
+        for (name, value) in [
+            // Not a subscriber-data name: a bare digit run is never enough.
+            ("X-Request-Id", "447700900123"),
+            ("X-Device-Info", "447700900123"),
+            // Not of a valid international shape, or not bare.
+            ("X-Caller", "1362398400"),
+            ("X-Caller", "1362398400123"),
+            ("X-Subscriber-Id", "0447700900123"),
+            ("X-Subscriber-Id", "4477009001234567"),
+            ("X-Subscriber-Id", "uid447700900123"),
+            ("X-Contact", "ts=447700900123"),
+        ] {
+            assert_eq!(one(name, value), None, "{name}: {value}");
+        }
     }
 
     #[test]

@@ -420,6 +420,14 @@ fn split_ranges<'s>(
     })
 }
 
+/// True when the byte at `i` continues a dash- or dot-grouped digit run
+/// (`4123-0065-6065-9410`, a card or account number): a `00` there is a
+/// group of it, not the start of an international number.
+fn in_digit_group(bytes: &[u8], i: usize) -> bool {
+    let before = |k: usize| i.checked_sub(k).and_then(|j| bytes.get(j));
+    matches!(before(1), Some(b'-' | b'.')) && before(2).is_some_and(u8::is_ascii_digit)
+}
+
 fn is_alnum_at(bytes: &[u8], i: usize) -> bool {
     bytes.get(i).is_some_and(u8::is_ascii_alphanumeric)
 }
@@ -667,7 +675,12 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
                 {
                     Some(i + 3)
                 }
-                b'0' if bytes.get(i + 1) == Some(&b'0') && next_digit(i + 2) => Some(i + 2),
+                b'0' if bytes.get(i + 1) == Some(&b'0')
+                    && next_digit(i + 2)
+                    && !in_digit_group(bytes, i) =>
+                {
+                    Some(i + 2)
+                }
                 b't' | b'T' | b's' | b'S'
                     if bytes.get(i + 3) == Some(&b':') || bytes.get(i + 4) == Some(&b':') =>
                 {
@@ -772,7 +785,12 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
                 {
                     Some(i + 3)
                 }
-                b'0' if bytes.get(i + 1) == Some(&b'0') && next_digit(i + 2) => Some(i + 2),
+                b'0' if bytes.get(i + 1) == Some(&b'0')
+                    && next_digit(i + 2)
+                    && !in_digit_group(bytes, i) =>
+                {
+                    Some(i + 2)
+                }
                 b't' | b'T' | b's' | b'S' => {
                     let rest = self.text.get(i..).unwrap_or_default();
                     ["tel:", "sip:", "sips:"]
@@ -1284,6 +1302,9 @@ mod tests {
             "/p?geo=+44.1234567,-0.1234567",
             "/p?amount=+29069.49",
             "/p?x=+2901234",
+            // A group of a card number, not a `00` prefix.
+            "/p?card=4123-0065-6065-9410",
+            "/p?ref=2012.0044.7700.900123",
         ] {
             let got = scan(target, |s| s.url(0..target.len()));
             assert!(got.is_empty(), "{target}: {got:?}");
