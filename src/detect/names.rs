@@ -170,9 +170,12 @@ fn slot_of(hash: u64, displace: u16, mask: usize) -> usize {
     (x as usize) & mask
 }
 
-fn hash_of(lower: &[u8]) -> u64 {
-    lower.iter().fold(FNV_BASIS, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(FNV_PRIME)
+/// FNV-1a of the name with bit 5 of every byte set: the same for two names
+/// that are equal but for ASCII case (it is what `to_ascii_lowercase` does to
+/// letters), and cheaper.
+fn hash_of(name: &[u8]) -> u64 {
+    name.iter().fold(FNV_BASIS, |h, &b| {
+        (h ^ u64::from(b | 0x20)).wrapping_mul(FNV_PRIME)
     })
 }
 
@@ -201,8 +204,7 @@ fn build() -> Table {
             (0..=u16::MAX).any(|d| {
                 // Buckets hold a handful of names: a fixed array, no allocation.
                 let mut chosen = [usize::MAX; 32];
-                let mut n = 0usize;
-                for &i in members {
+                for (n, &i) in members.iter().enumerate() {
                     let Some(slot) = hashes.get(i).map(|&h| slot_of(h, d, mask)) else {
                         return false;
                     };
@@ -212,7 +214,6 @@ fn build() -> Table {
                         Some(c) if !taken && !twice => *c = slot,
                         _ => return false,
                     }
-                    n += 1;
                 }
                 for (&i, &slot) in members.iter().zip(&chosen) {
                     if let (Some(s), Ok(v)) = (slots.get_mut(slot), u16::try_from(i + 1)) {
@@ -246,16 +247,7 @@ pub(crate) fn classify(name: &str) -> NameInfo {
         return model(name);
     }
     let table = &*TABLE;
-    let mut hash = FNV_BASIS;
-    // A lower-case letter followed by an upper-case one: a word break
-    // (`userPhone`), so the phone-word rules depend on the case as written.
-    let mut camel = false;
-    let mut previous_lower = false;
-    for &b in bytes {
-        hash = (hash ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(FNV_PRIME);
-        camel |= previous_lower && b.is_ascii_uppercase();
-        previous_lower = b.is_ascii_lowercase();
-    }
+    let hash = hash_of(bytes);
     let hit = table
         .slots
         .get(slot_of(
@@ -266,9 +258,17 @@ pub(crate) fn classify(name: &str) -> NameInfo {
         .and_then(|&i| table.names.get(usize::from(i).checked_sub(1)?))
         .filter(|(n, _)| n.as_bytes().eq_ignore_ascii_case(bytes))
         .map(|(_, info)| *info);
-    // Stored for the lower-case name: right for any case but camel case.
+    // Stored for the lower-case name: right for any case but camel case (a
+    // lower-case letter followed by an upper-case one is a word break,
+    // `userPhone`, so the phone-word rules depend on the case as written).
+    let camel = || {
+        bytes.windows(2).any(|w| {
+            w.first().is_some_and(u8::is_ascii_lowercase)
+                && w.last().is_some_and(u8::is_ascii_uppercase)
+        })
+    };
     if let Some(info) = hit
-        && !camel
+        && !camel()
     {
         return info;
     }

@@ -128,6 +128,7 @@ pub fn is_phone_key(key: &str) -> bool {
 
 /// [`is_phone_key`] by the plain rules, one after the other: the reference
 /// the one-pass classifier is tested against.
+#[cfg(test)]
 pub(crate) fn is_phone_key_model(key: &str) -> bool {
     phone_key_model(names::trim_key(key))
 }
@@ -320,19 +321,11 @@ pub(crate) fn too_few_digits(text: &str) -> bool {
     digits_in(text, &(0..text.len())) < MIN_DIGITS
 }
 
-/// Bytes a marker can start with: `+`, `%` (`%2B`), `0` (`00`), `t`/`s`
-/// (`tel:`, `sip:`, `sips:`).
-static MARKER_START: [bool; 256] = {
-    let mut t = [false; 256];
-    t[b'+' as usize] = true;
-    t[b'%' as usize] = true;
-    t[b'0' as usize] = true;
-    t[b't' as usize] = true;
-    t[b'T' as usize] = true;
-    t[b's' as usize] = true;
-    t[b'S' as usize] = true;
-    t
-};
+/// True for a byte a marker can start with: `+`, `%` (`%2B`), `0` (`00`),
+/// `t`/`s` (`tel:`, `sip:`, `sips:`).
+fn is_marker_start(b: u8) -> bool {
+    matches!(b, b'+' | b'%' | b'0' | b't' | b'T' | b's' | b'S')
+}
 
 /// Percent-decodes `s` into `buf`; `None` when it does not fit or the
 /// result is not UTF-8. A `+` stays a `+` (in query strings it may mean a
@@ -661,7 +654,7 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
             }
             i = next;
             let Some(&b) = bytes.get(i) else { break };
-            if !MARKER_START[usize::from(b)] {
+            if !is_marker_start(b) {
                 i += 1;
                 continue;
             }
@@ -1043,10 +1036,11 @@ mod tests {
     }
 
     type Found = Vec<Candidate>;
+    type Dyn<'a, 'b> = Scanner<'a, &'b mut dyn FnMut(Candidate)>;
 
     /// Every scan the detector runs over `text`, with the prefilter on or off.
     fn every_scan(text: &str, region: Option<Region>, filtered: bool) -> [Found; 5] {
-        let run = |f: &dyn Fn(&mut Scanner<'_, &mut dyn FnMut(Candidate)>)| {
+        let run = |f: &dyn Fn(&mut Dyn<'_, '_>)| {
             let mut got = Vec::new();
             let mut push = |c: Candidate| got.push(c);
             {
