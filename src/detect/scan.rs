@@ -221,6 +221,13 @@ pub(crate) fn is_subscriber_name_model(name: &str) -> bool {
 
 /// [`is_subscriber_name_model`] given the name's lower-cased letters.
 pub(crate) fn subscriber_words_hold(_name: &str, letters: &[u8]) -> bool {
+    // Every word starts with `ca`, `co` or `su`: most names have none.
+    if !letters
+        .windows(2)
+        .any(|w| matches!(w, [b'c', b'a' | b'o'] | [b's', b'u']))
+    {
+        return false;
+    }
     SUBSCRIBER_WORDS
         .iter()
         .any(|w| letters.windows(w.len()).any(|x| x == w.as_bytes()))
@@ -1140,6 +1147,11 @@ mod tests {
             assert!(!is_subscriber_name_model(n), "{n}");
         }
         assert!(SUBSCRIBER_WORDS.iter().all(|w| w.len() <= 10));
+        assert!(
+            SUBSCRIBER_WORDS
+                .iter()
+                .all(|w| ["ca", "co", "su"].iter().any(|p| w.starts_with(p)))
+        );
     }
 
     #[test]
