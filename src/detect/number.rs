@@ -1210,4 +1210,111 @@ mod tests {
         assert_eq!(mask_opaque("abcd"), "*bcd");
         assert_eq!(mask_opaque("héllo\u{FFFD}"), "***lo\u{FFFD}");
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// Digit strings shaped like numbers of the table's countries (code,
+        /// then a national number of an allowed length); the properties
+        /// assume the valid ones (`prop_assume!`, so proptest fails if too
+        /// few are).
+        fn candidates() -> impl Strategy<Value = String> {
+            prop::sample::select(COUNTRIES.to_vec()).prop_flat_map(|(code, lo, hi)| {
+                (usize::from(lo)..=usize::from(hi)).prop_flat_map(move |len| {
+                    prop::collection::vec(0u8..10, len).prop_map(move |nsn| {
+                        let mut s = code.to_string();
+                        for (i, d) in nsn.into_iter().enumerate() {
+                            // National numbers rarely start with 0 or 1.
+                            let d = if i == 0 { 2 + d % 8 } else { d };
+                            s.push(char::from(b'0' + d));
+                        }
+                        s
+                    })
+                })
+            })
+        }
+
+        /// The digits of `text`, in order.
+        fn digits_of(text: &str) -> String {
+            text.chars().filter(char::is_ascii_digit).collect()
+        }
+
+        /// The national number grouped as people write it: `sep` every `group` digits.
+        fn grouped(nsn: &str, group: usize, sep: char) -> String {
+            let mut out = String::new();
+            for (i, c) in nsn.chars().enumerate() {
+                if i > 0 && i % group == 0 {
+                    out.push(sep);
+                }
+                out.push(c);
+            }
+            out
+        }
+
+        proptest! {
+            /// Every international form of a valid number reads back as the
+            /// same E.164 number, and says how it was written.
+            #[test]
+            fn written_forms_round_trip(digits in candidates(), group in 2usize..5, sep in prop::sample::select(vec![' ', '-', '.'])) {
+                let n = parse_international(&digits);
+                prop_assume!(n.is_some());
+                let n = n.unwrap();
+                prop_assert_eq!(n.e164(), format!("+{digits}"));
+                prop_assert_eq!(format!("{}{}", n.country_code(), n.national()), digits.clone());
+                let cc = n.country_code();
+                let nsn = grouped(n.national(), group, sep);
+                for (text, form) in [
+                    (format!("+{digits}"), Form::Plus),
+                    (format!("00{digits}"), Form::DoubleZero),
+                    (format!("tel:+{digits}"), Form::Tel),
+                    (format!("+{cc} {nsn}"), Form::Plus),
+                    (format!("+{cc} (0){nsn}"), Form::Plus),
+                    (format!("00 {cc} {nsn}"), Form::DoubleZero),
+                ] {
+                    let parsed = parse(&text, None);
+                    prop_assert!(parsed.is_some(), "{} did not parse", text);
+                    let parsed = parsed.unwrap();
+                    prop_assert_eq!(parsed.number.as_ref().map(PhoneNumber::e164), Some(n.e164()), "{}", text);
+                    prop_assert_eq!(parsed.form, form, "{}", text);
+                    prop_assert_eq!(parse_international(&text).map(|p| p.e164()), Some(n.e164()));
+                }
+                // The E.164 string itself is a fixed point.
+                prop_assert_eq!(parse_international(&n.e164()).map(|p| p.e164()), Some(n.e164()));
+            }
+
+            /// Masking shows the country code and the last three digits, never
+            /// more: in the masked number and in every written form of it.
+            #[test]
+            fn masking_shows_only_country_code_and_last_three(digits in candidates(), group in 2usize..5, sep in prop::sample::select(vec![' ', '-', '.'])) {
+                let n = parse_international(&digits);
+                prop_assume!(n.is_some());
+                let n = n.unwrap();
+                let cc = n.country_code().to_string();
+                let last3 = &digits[digits.len() - 3..];
+                let shown = format!("{cc}{last3}");
+                prop_assert_eq!(digits_of(&n.masked()), shown.clone());
+                prop_assert_eq!(n.masked().len(), digits.len() + 1);
+                let nsn = grouped(n.national(), group, sep);
+                for (text, prefix) in [
+                    (format!("+{digits}"), ""),
+                    (digits.clone(), ""),
+                    (format!("00{digits}"), "00"),
+                    (format!("tel:+{cc}-{nsn}"), ""),
+                    (format!("+{cc} (0){nsn}"), "(0)"),
+                    (format!("id={digits};x=y"), ""),
+                ] {
+                    let masked = crate::detect::mask_value(&text, Some(&n));
+                    // The trunk `(0)` is no digit of the number: it may stay.
+                    let expected = if prefix == "(0)" {
+                        vec![shown.clone(), format!("{cc}0{last3}")]
+                    } else {
+                        vec![format!("{prefix}{shown}")]
+                    };
+                    prop_assert!(expected.contains(&digits_of(&masked)), "{} -> {}", text, masked);
+                    prop_assert_eq!(masked.chars().count(), text.chars().count(), "length kept: {}", text);
+                }
+            }
+        }
+    }
 }
