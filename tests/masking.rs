@@ -98,7 +98,10 @@ fn no_output_shows_a_found_number() {
             })
             .collect();
         texts.push(("html".into(), std::fs::read_to_string(&html).unwrap()));
-        texts.push(("-o file".into(), std::fs::read_to_string(&out_file).unwrap()));
+        texts.push((
+            "-o file".into(),
+            std::fs::read_to_string(&out_file).unwrap(),
+        ));
         for number in &found {
             let Some(secret) = hidden(number) else {
                 continue;
