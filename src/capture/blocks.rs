@@ -101,9 +101,15 @@ impl Pool {
     }
 
     fn take(&self) -> Vec<u8> {
-        let mut buf = self.returned.try_recv().unwrap_or_default();
+        let mut buf = self.take_dirty();
         buf.clear();
         buf
+    }
+
+    /// A buffer with whatever bytes it last held: its length (already
+    /// initialised memory) is kept, so filling it again costs no zeroing.
+    fn take_dirty(&self) -> Vec<u8> {
+        self.returned.try_recv().unwrap_or_default()
     }
 
     fn wrap(&self, bytes: Vec<u8>) -> Arc<BlockData> {
@@ -175,7 +181,13 @@ impl<R: Read> PcapBlocks<R> {
     fn fill(&mut self, buf: &mut Vec<u8>, want: usize) -> Result<bool, CaptureError> {
         let have = buf.len();
         buf.resize(want.max(have), 0);
-        let mut filled = have;
+        self.fill_from(buf, have)
+    }
+
+    /// Reads into `buf[from..]` (bytes already there are overwritten), then
+    /// cuts `buf` to what was read; false when nothing was.
+    fn fill_from(&mut self, buf: &mut Vec<u8>, from: usize) -> Result<bool, CaptureError> {
+        let mut filled = from;
         while filled < buf.len() {
             let Some(space) = buf.get_mut(filled..) else {
                 break;
@@ -192,7 +204,7 @@ impl<R: Read> PcapBlocks<R> {
             }
         }
         buf.truncate(filled);
-        Ok(filled > have)
+        Ok(filled > from)
     }
 
     fn read_header(&mut self) -> Result<(), CaptureError> {
@@ -237,11 +249,19 @@ impl<R: Read> BlockSource for PcapBlocks<R> {
         if !self.started {
             self.read_header()?;
         }
-        let mut buf = self.pool.take();
-        buf.extend_from_slice(&self.carry);
+        // A pooled buffer keeps its length: only bytes it never held are zeroed.
+        let mut buf = self.pool.take_dirty();
+        let carried = self.carry.len();
+        let want = BLOCK_SIZE.max(carried);
+        if buf.len() < want {
+            buf.resize(want, 0);
+        }
+        buf.truncate(want);
+        if let Some(front) = buf.get_mut(..carried) {
+            front.copy_from_slice(&self.carry);
+        }
         self.carry.clear();
-        let want = BLOCK_SIZE.max(buf.len());
-        let more = self.fill(&mut buf, want)?;
+        let more = self.fill_from(&mut buf, carried)?;
         let block_offset = self.offset;
         let mut packets = Vec::with_capacity(buf.len() / 256);
         let mut at = 0usize;
