@@ -797,6 +797,7 @@ fn fanout_sensors_together_equal_one_scan() {
         union.extend(ids);
     }
     union.sort();
+    println!("requests per sensor: {per_sensor:?}");
 
     let offline = phoneleak()
         .args(["scan", "--format", "jsonl", "--all-requests"])
@@ -876,7 +877,8 @@ fn sighup_reopens_the_output_and_stats_lines_appear() {
     leak("/after");
     wait_for(&out, "/after");
     thread::sleep(Duration::from_millis(500));
-    live.signal(Signal::SIGINT);
+    // SIGTERM (as systemd stops a unit) also ends with the summary.
+    live.signal(Signal::SIGTERM);
     let (status, _, err) = live.finish();
     assert_eq!(status, Some(1), "{err:?}");
 

@@ -705,6 +705,10 @@ mod tests {
             "jsonl",
             "--max-flows",
             "10",
+            "--fanout",
+            "65535",
+            "--stats-interval",
+            "5m",
         ])
         .unwrap();
         let super::super::Command::Live(args) = cli.command else {
@@ -718,9 +722,13 @@ mod tests {
         assert_eq!(args.snaplen, DEFAULT_SNAPLEN);
         assert!(args.no_promisc && args.immediate);
         assert_eq!(args.analysis.max_flows, 10);
+        assert_eq!(args.fanout, Some(65535));
+        assert_eq!(args.stats_interval, Some(Duration::from_secs(300)));
         for bad in [
             &["phoneleak", "live", "--snaplen", "0"][..],
             &["phoneleak", "live", "--duration", "soon"],
+            &["phoneleak", "live", "--fanout", "65536"],
+            &["phoneleak", "live", "--stats-interval", "0"],
         ] {
             assert!(super::super::Cli::try_parse_from(bad).is_err());
         }
