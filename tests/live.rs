@@ -921,3 +921,66 @@ fn sighup_reopens_the_output_and_stats_lines_appear() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Text `stats` lines go where the text summary goes (standard output, or
+/// standard error with --quiet); a second sensor that cannot join the first
+/// one's fanout group (another interface) exits 2 and says so.
+#[test]
+fn text_stats_lines_and_fanout_conflicts() {
+    if !can_capture("text_stats_lines_and_fanout_conflicts") {
+        return;
+    }
+    let group = (std::process::id() % 30_000 + 10_000).to_string();
+    let mut first = Live::start(&[
+        "-i",
+        "lo",
+        "-f",
+        "tcp port 1",
+        "--fanout",
+        &group,
+        "--stats-interval",
+        "1",
+    ]);
+    first.wait_capturing("lo");
+    let other = phoneleak()
+        .args(["live", "-i", "any", "--fanout", &group, "--duration", "1"])
+        .output()
+        .expect("second sensor");
+    let err = String::from_utf8_lossy(&other.stderr);
+    assert_eq!(other.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("cannot join fanout group {group} on any")),
+        "{err}"
+    );
+    thread::sleep(Duration::from_millis(1500));
+    first.signal(Signal::SIGINT);
+    let (status, out, _) = first.finish();
+    assert_eq!(status, Some(0));
+    let stats: Vec<&String> = out.iter().filter(|l| l.starts_with("stats ")).collect();
+    assert!(!stats.is_empty(), "{out:?}");
+    assert!(
+        stats[0].contains(" packets ") && stats[0].contains(" dropped_kernel "),
+        "{}",
+        stats[0]
+    );
+
+    let quiet = phoneleak()
+        .args([
+            "live",
+            "-i",
+            "lo",
+            "-f",
+            "tcp port 1",
+            "-q",
+            "--stats-interval",
+            "1",
+            "--duration",
+            "2",
+        ])
+        .output()
+        .expect("quiet run");
+    assert_eq!(quiet.status.code(), Some(0));
+    assert!(!String::from_utf8_lossy(&quiet.stdout).contains("stats "));
+    let err = String::from_utf8_lossy(&quiet.stderr);
+    assert!(err.lines().any(|l| l.starts_with("stats ")), "{err}");
+}
