@@ -119,9 +119,13 @@ struct Live {
 
 impl Live {
     fn start(args: &[&str]) -> Live {
-        let mut child = phoneleak()
-            .arg("live")
-            .args(args)
+        let mut cmd = phoneleak();
+        cmd.arg("live").args(args);
+        Live::spawn(cmd)
+    }
+
+    fn spawn(mut cmd: Command) -> Live {
+        let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -580,4 +584,403 @@ fn scratch_dir(tag: &str) -> PathBuf {
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).expect("chmod");
     assert!(Path::new(&dir).is_dir());
     dir
+}
+
+/// Deletes the test's network namespace (and the veth pair with it) on drop.
+struct Netns {
+    name: String,
+    host_side: String,
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.host_side])
+            .status();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
+
+fn ip(args: &[&str]) {
+    let status = Command::new("ip").args(args).status().expect("run ip");
+    assert!(status.success(), "ip {args:?} failed");
+}
+
+/// An Ethernet/IPv4/TCP frame (IPv4 checksum computed; TCP checksum left 0:
+/// packet sockets and phoneleak do not check it).
+fn frame(
+    src: ([u8; 4], u16),
+    dst: ([u8; 4], u16),
+    seq: u32,
+    ack: u32,
+    flags: u8,
+    payload: &[u8],
+) -> Vec<u8> {
+    let mut f = vec![0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00];
+    let total = u16::try_from(20 + 20 + payload.len()).unwrap();
+    let mut ip = vec![0x45, 0];
+    ip.extend_from_slice(&total.to_be_bytes());
+    ip.extend_from_slice(&[0, 0, 0x40, 0, 64, 6, 0, 0]);
+    ip.extend_from_slice(&src.0);
+    ip.extend_from_slice(&dst.0);
+    let mut sum: u32 = ip
+        .chunks(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    ip[10..12].copy_from_slice(&(!(sum as u16)).to_be_bytes());
+    f.extend_from_slice(&ip);
+    f.extend_from_slice(&src.1.to_be_bytes());
+    f.extend_from_slice(&dst.1.to_be_bytes());
+    f.extend_from_slice(&seq.to_be_bytes());
+    f.extend_from_slice(&ack.to_be_bytes());
+    f.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+    f.extend_from_slice(payload);
+    f
+}
+
+/// `flows` HTTP connections from different clients, each a handshake, one
+/// request (every third one without a subscriber header), an ACK and FINs.
+fn many_flows(flows: u16) -> Vec<Vec<u8>> {
+    const SYN: u8 = 0x02;
+    const ACK: u8 = 0x10;
+    const PSH_ACK: u8 = 0x18;
+    const FIN_ACK: u8 = 0x11;
+    let mut packets = Vec::new();
+    for i in 0..flows {
+        let c = ([10, 1, (i / 200) as u8, (i % 200) as u8 + 1], 40_000 + i);
+        let s = ([10, 2, 0, 1], 80);
+        let req = if i % 3 == 2 {
+            format!("GET /flow/{i} HTTP/1.1\r\nHost: h{i}.example\r\n\r\n")
+        } else {
+            format!(
+                "GET /flow/{i} HTTP/1.1\r\nHost: h{i}.example\r\nX-MSISDN: 4477009{:05}\r\n\r\n",
+                10_000 + u32::from(i)
+            )
+        };
+        let req = req.as_bytes();
+        let n = u32::try_from(req.len()).unwrap();
+        packets.push(frame(c, s, 100, 0, SYN, b""));
+        packets.push(frame(s, c, 500, 101, 0x12, b""));
+        packets.push(frame(c, s, 101, 501, ACK, b""));
+        packets.push(frame(c, s, 101, 501, PSH_ACK, req));
+        packets.push(frame(s, c, 501, 101 + n, ACK, b""));
+        packets.push(frame(c, s, 101 + n, 501, FIN_ACK, b""));
+        packets.push(frame(s, c, 501, 102 + n, FIN_ACK, b""));
+    }
+    packets
+}
+
+/// A classic little-endian pcap file (Ethernet, microseconds) of `packets`.
+fn write_pcap(path: &Path, packets: &[Vec<u8>]) {
+    let mut out = Vec::new();
+    out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    out.extend_from_slice(&[2, 0, 4, 0]);
+    out.extend_from_slice(&[0; 8]);
+    out.extend_from_slice(&65_535u32.to_le_bytes());
+    out.extend_from_slice(&1u32.to_le_bytes());
+    for (i, p) in packets.iter().enumerate() {
+        let len = u32::try_from(p.len()).unwrap();
+        out.extend_from_slice(&1_700_000_000u32.to_le_bytes());
+        out.extend_from_slice(&(u32::try_from(i).unwrap() * 10).to_le_bytes());
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(p);
+    }
+    std::fs::write(path, out).expect("write pcap");
+}
+
+/// The identities of the request lines: src, dst, method, uri and leaks, sorted.
+fn request_identities(lines: &[String]) -> Vec<String> {
+    let mut ids: Vec<String> = json(lines)
+        .into_iter()
+        .filter(|v| v["type"] == "request")
+        .map(|v| {
+            serde_json::json!([v["src"], v["dst"], v["method"], v["uri"], v["leaks"]]).to_string()
+        })
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// Two `live --fanout` processes on one veth end in a namespace of the test's
+/// own: the union of their requests is one offline scan of the same packets,
+/// and the kernel gave each of them some flows.
+#[test]
+fn fanout_sensors_together_equal_one_scan() {
+    if !can_capture("fanout_sensors_together_equal_one_scan") {
+        return;
+    }
+    if Command::new("ip").arg("-V").output().is_err() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED fanout_sensors_together_equal_one_scan: no `ip` (iproute2)"
+        );
+        return;
+    }
+    let id = std::process::id();
+    let ns = Netns {
+        name: format!("plfan{id}"),
+        host_side: format!("plfa{id}"),
+    };
+    let inner = format!("plfb{id}");
+    ip(&["netns", "add", &ns.name]);
+    ip(&[
+        "link",
+        "add",
+        &ns.host_side,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        &inner,
+    ]);
+    ip(&["link", "set", &inner, "netns", &ns.name]);
+    ip(&["link", "set", &ns.host_side, "up"]);
+    ip(&["-n", &ns.name, "link", "set", &inner, "up"]);
+
+    let packets = many_flows(64);
+    let dir = scratch_dir("fanout");
+    let pcap_path = dir.join("flows.pcap");
+    write_pcap(&pcap_path, &packets);
+
+    let mut sensors: Vec<Live> = (0..2)
+        .map(|_| {
+            let mut cmd = Command::new("ip");
+            cmd.args([
+                "netns",
+                "exec",
+                &ns.name,
+                env!("CARGO_BIN_EXE_phoneleak"),
+                "live",
+            ])
+            .args([
+                "-i",
+                &inner,
+                "--fanout",
+                "4242",
+                "--format",
+                "jsonl",
+                "--all-requests",
+            ])
+            .args(["--immediate", "-f", "tcp", "--threads", "1"]);
+            Live::spawn(cmd)
+        })
+        .collect();
+    for s in &mut sensors {
+        s.wait_capturing(&inner);
+    }
+    let mut tx = pcap::Capture::from_device(ns.host_side.as_str())
+        .unwrap()
+        .open()
+        .expect("open the host side for sending");
+    for p in &packets {
+        tx.sendpacket(p.as_slice()).expect("send");
+    }
+    thread::sleep(Duration::from_millis(1500));
+    let mut union = Vec::new();
+    let mut per_sensor = Vec::new();
+    for s in sensors {
+        s.signal(Signal::SIGINT);
+        let (status, out, err) = s.finish();
+        assert!(
+            err.iter().any(|l| l.contains("fanout group 4242")),
+            "{err:?}"
+        );
+        assert_eq!(status, Some(1), "leaks found; stderr {err:?}");
+        let ids = request_identities(&out);
+        per_sensor.push(ids.len());
+        union.extend(ids);
+    }
+    union.sort();
+    println!("requests per sensor: {per_sensor:?}");
+
+    let offline = phoneleak()
+        .args(["scan", "--format", "jsonl", "--all-requests"])
+        .arg(&pcap_path)
+        .output()
+        .expect("scan");
+    let expected = request_identities(&stdout_lines(&offline));
+    assert_eq!(expected.len(), 64, "the scan finds every request");
+    assert_eq!(
+        union, expected,
+        "the sensors together report what one scan does"
+    );
+    assert!(
+        per_sensor.iter().all(|&n| n > 0),
+        "each sensor got flows: {per_sensor:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--stats-interval` writes `stats` lines into the JSON-lines `-o` file, and
+/// SIGHUP after a rename (logrotate) moves later lines to a new file: every
+/// finding is in exactly one of the two files.
+#[test]
+fn sighup_reopens_the_output_and_stats_lines_appear() {
+    if !can_capture("sighup_reopens_the_output_and_stats_lines_appear") {
+        return;
+    }
+    let port = http_server();
+    let dir = scratch_dir("sighup");
+    let out = dir.join("leaks.jsonl");
+    let rotated = dir.join("leaks.jsonl.1");
+    let filter = format!("tcp port {port}");
+    let out_arg = out.to_str().unwrap();
+    let mut live = Live::start(&[
+        "-i",
+        "lo",
+        "-f",
+        &filter,
+        "--immediate",
+        "--format",
+        "jsonl",
+        "-o",
+        out_arg,
+        "--stats-interval",
+        "1",
+    ]);
+    live.wait_capturing("lo");
+    let leak = |uri: &str| {
+        let mut c = connect(port);
+        request(
+            &mut c,
+            &[&format!(
+                "GET {uri} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-MSISDN: {MSISDN}\r\nConnection: close\r\n\r\n"
+            )],
+        );
+    };
+    let wait_for = |path: &Path, what: &str| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if std::fs::read_to_string(path).is_ok_and(|t| t.contains(what)) {
+                return;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+        panic!("{} never held {what:?}", path.display());
+    };
+    leak("/before");
+    wait_for(&out, "/before");
+    wait_for(&out, r#""type":"stats""#);
+    std::fs::rename(&out, &rotated).unwrap();
+    live.signal(Signal::SIGHUP);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !out.exists() {
+        assert!(Instant::now() < deadline, "no new file after SIGHUP");
+        thread::sleep(Duration::from_millis(50));
+    }
+    leak("/after");
+    wait_for(&out, "/after");
+    thread::sleep(Duration::from_millis(500));
+    // SIGTERM (as systemd stops a unit) also ends with the summary.
+    live.signal(Signal::SIGTERM);
+    let (status, _, err) = live.finish();
+    assert_eq!(status, Some(1), "{err:?}");
+
+    let read = |p: &Path| -> Vec<Value> {
+        std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))
+            })
+            .collect()
+    };
+    let uris = |v: &[Value]| -> Vec<String> {
+        v.iter()
+            .filter(|l| l["type"] == "request")
+            .map(|l| l["uri"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let old = read(&rotated);
+    let new = read(&out);
+    assert_eq!(uris(&old), ["/before"]);
+    assert_eq!(uris(&new), ["/after"]);
+    assert!(!old.iter().any(|l| l["type"] == "summary"));
+    let summary = new.last().unwrap();
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["leaking_requests"], 2, "{summary}");
+    let stats: Vec<&Value> = old
+        .iter()
+        .chain(&new)
+        .filter(|l| l["type"] == "stats")
+        .collect();
+    assert!(!stats.is_empty());
+    for s in &stats {
+        assert!(
+            s["packets"].as_u64().is_some() && s["capture"]["interface"] == "lo",
+            "{s}"
+        );
+        assert!(s["time"].as_str().unwrap().ends_with('Z'), "{s}");
+        assert!(s["uptime_secs"].as_u64().is_some(), "{s}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Text `stats` lines go where the text summary goes (standard output, or
+/// standard error with --quiet); a second sensor that cannot join the first
+/// one's fanout group (another interface) exits 2 and says so.
+#[test]
+fn text_stats_lines_and_fanout_conflicts() {
+    if !can_capture("text_stats_lines_and_fanout_conflicts") {
+        return;
+    }
+    let group = (std::process::id() % 30_000 + 10_000).to_string();
+    let mut first = Live::start(&[
+        "-i",
+        "lo",
+        "-f",
+        "tcp port 1",
+        "--fanout",
+        &group,
+        "--stats-interval",
+        "1",
+    ]);
+    first.wait_capturing("lo");
+    let other = phoneleak()
+        .args(["live", "-i", "any", "--fanout", &group, "--duration", "1"])
+        .output()
+        .expect("second sensor");
+    let err = String::from_utf8_lossy(&other.stderr);
+    assert_eq!(other.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("cannot join fanout group {group} on any")),
+        "{err}"
+    );
+    thread::sleep(Duration::from_millis(1500));
+    first.signal(Signal::SIGINT);
+    let (status, out, _) = first.finish();
+    assert_eq!(status, Some(0));
+    let stats: Vec<&String> = out.iter().filter(|l| l.starts_with("stats ")).collect();
+    assert!(!stats.is_empty(), "{out:?}");
+    assert!(
+        stats[0].contains(" packets ") && stats[0].contains(" dropped_kernel "),
+        "{}",
+        stats[0]
+    );
+
+    let quiet = phoneleak()
+        .args([
+            "live",
+            "-i",
+            "lo",
+            "-f",
+            "tcp port 1",
+            "-q",
+            "--stats-interval",
+            "1",
+            "--duration",
+            "2",
+        ])
+        .output()
+        .expect("quiet run");
+    assert_eq!(quiet.status.code(), Some(0));
+    assert!(!String::from_utf8_lossy(&quiet.stdout).contains("stats "));
+    let err = String::from_utf8_lossy(&quiet.stderr);
+    assert!(err.lines().any(|l| l.starts_with("stats ")), "{err}");
 }

@@ -39,6 +39,10 @@ pub struct LiveOptions {
     /// quiet Linux interface outside immediate mode (TPACKET_V3 only wakes for a
     /// packet), so a helper thread interrupts the read this often.
     pub read_timeout_ms: u32,
+    /// Join this PACKET_FANOUT group (Linux): the kernel spreads the
+    /// interface's packets over every socket in the group by a symmetric flow
+    /// hash, IP fragments reassembled first, so each process sees whole flows.
+    pub fanout: Option<u16>,
 }
 
 impl LiveOptions {
@@ -52,6 +56,7 @@ impl LiveOptions {
             buffer_size: None,
             immediate: false,
             read_timeout_ms: 250,
+            fanout: None,
         }
     }
 }
@@ -105,6 +110,17 @@ pub enum LiveError {
         /// What went wrong.
         detail: String,
     },
+    /// The socket could not join the fanout group (e.g. another member
+    /// captures on another interface or with another fanout mode).
+    #[error("cannot join fanout group {group} on {interface}: {detail}")]
+    Fanout {
+        /// The interface.
+        interface: String,
+        /// The group id.
+        group: u16,
+        /// The system's reason.
+        detail: String,
+    },
     /// The interfaces could not be listed.
     #[error("cannot list interfaces: {0}")]
     List(String),
@@ -143,6 +159,14 @@ impl LiveCapture {
             cap.filter(filter, true).map_err(|e| LiveError::BadFilter {
                 filter: filter.clone(),
                 detail: pcap_message(e),
+            })?;
+        }
+        // After activation: libpcap has bound the socket and set up its ring.
+        if let Some(group) = opts.fanout {
+            join_fanout(&cap, group).map_err(|e| LiveError::Fanout {
+                interface: interface.clone(),
+                group,
+                detail: e.to_string(),
             })?;
         }
         let link = LinkType(u16::try_from(cap.get_datalink().0).unwrap_or(u16::MAX));
@@ -254,6 +278,63 @@ impl LiveCapture {
         }
         self.stats.clone()
     }
+}
+
+/// `PACKET_FANOUT_FLAG_DEFRAG` (linux/if_packet.h): reassemble IP fragments
+/// before hashing, so a fragmented datagram goes to one member.
+#[cfg(target_os = "linux")]
+const PACKET_FANOUT_FLAG_DEFRAG: u32 = 0x8000;
+
+/// The PACKET_FANOUT option value: group id in the low 16 bits, mode and
+/// flags in the high 16 (flow hash, fragments reassembled first).
+#[cfg(target_os = "linux")]
+fn fanout_value(group: u16) -> u32 {
+    u32::from(group) | ((libc::PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16)
+}
+
+/// Joins the activated capture's packet socket to fanout group `group` with
+/// PACKET_FANOUT_HASH and PACKET_FANOUT_FLAG_DEFRAG (the kernel's symmetric
+/// flow hash: both directions of a flow go to the same member).
+///
+/// The crate's one `unsafe` block (Cargo.toml denies `unsafe_code`;
+/// docs/dependencies.md says why): libpcap has no fanout API, and neither
+/// `nix`, `rustix` nor `socket2` offers this socket option.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn join_fanout(cap: &pcap::Capture<pcap::Active>, group: u16) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let fd = cap.as_raw_fd();
+    let value: u32 = fanout_value(group);
+    let len = libc::socklen_t::try_from(std::mem::size_of::<u32>()).unwrap_or(4);
+    // SAFETY: `fd` is the packet socket of `cap`, which is borrowed for the
+    // whole call, so the descriptor stays open and is not reused. `value` is a
+    // live, aligned u32 on this stack frame and `len` is its exact size; the
+    // kernel only reads `len` bytes from the pointer (copy_from_user) and
+    // keeps no reference to it. setsockopt touches no Rust-owned memory besides
+    // that, and the result is checked.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_PACKET,
+            libc::PACKET_FANOUT,
+            (&raw const value).cast::<libc::c_void>(),
+            len,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// Fanout is a Linux packet-socket feature.
+#[cfg(not(target_os = "linux"))]
+fn join_fanout(_cap: &pcap::Capture<pcap::Active>, _group: u16) -> std::io::Result<()> {
+    Err(std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        "PACKET_FANOUT exists on Linux only",
+    ))
 }
 
 /// Starts a thread that interrupts the capture's read every `period`, until the
@@ -398,6 +479,17 @@ pub struct FrameFilter {
     programs: std::collections::HashMap<u16, Result<pcap::BpfProgram, String>>,
 }
 
+/// The DLT value libpcap's compiler takes for a file's LINKTYPE value: they
+/// are equal except for raw IP, LINKTYPE_RAW (101), whose DLT_RAW is 12
+/// (14 on OpenBSD); `pcap_open_dead` does not translate it.
+fn dlt_of(link: LinkType) -> i32 {
+    if link == LinkType::RAW {
+        if cfg!(target_os = "openbsd") { 14 } else { 12 }
+    } else {
+        i32::from(link.0)
+    }
+}
+
 impl FrameFilter {
     /// Compiles `expression` (checked against Ethernet, the common case, so
     /// that a typo fails at once).
@@ -483,6 +575,14 @@ mod tests {
     }
 
     use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn fanout_option_value() {
+        // Group in the low half; PACKET_FANOUT_HASH (0) | FLAG_DEFRAG in the high half.
+        assert_eq!(fanout_value(7), 0x8000_0007);
+        assert_eq!(fanout_value(0xffff), 0x8000_ffff);
+    }
 
     #[test]
     fn prefix_lengths() {

@@ -28,7 +28,13 @@ pub(crate) const LIVE_HELP: &str = "Examples:
   phoneleak interfaces
 
 Ctrl-C or SIGTERM, --duration and --count stop the capture; every flow is then flushed and the
-summary printed (with the kernel's drop counts). A second Ctrl-C exits at once.
+summary printed (with the kernel's drop counts). A second Ctrl-C exits at once. SIGHUP reopens the
+-o file (for logrotate: rename it, then send SIGHUP).
+
+Several sensors on one interface (Linux): start each with the same --fanout GROUP; the kernel
+gives each whole flows, and together they report what one process would (docs/live-sensors.md):
+  sudo phoneleak live -i eth0 --fanout 42 --format jsonl -o /var/log/phoneleak/1.jsonl &
+  sudo phoneleak live -i eth0 --fanout 42 --format jsonl -o /var/log/phoneleak/2.jsonl &
 
 Privileges: run as root, optionally with --user NAME to drop to that user once the interface is
 open, or grant the binary the capture capabilities instead:
@@ -85,6 +91,14 @@ pub(crate) struct LiveArgs {
     /// --max-flows or --ooo-memcap is reached (they are divided among threads).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Share the interface with the other processes given the same GROUP
+    /// (0-65535; Linux PACKET_FANOUT, flow hash): each sees whole flows.
+    #[arg(long, value_name = "GROUP")]
+    pub fanout: Option<u16>,
+    /// Every SECS seconds, write a `stats` line (the counters so far and the
+    /// capture's) where the summary goes, e.g. 60 or 5m.
+    #[arg(long, value_name = "SECS", value_parser = parse_duration)]
+    pub stats_interval: Option<Duration>,
 }
 
 /// Runs `live`; returns the exit status.
@@ -114,6 +128,7 @@ pub(crate) fn run(args: &LiveArgs) -> Result<u8, CliError> {
         promiscuous: !args.no_promisc,
         buffer_size: Some(args.buffer_size),
         immediate: args.immediate,
+        fanout: args.fanout,
         ..LiveOptions::new(interface)
     };
     let mut cap = match start(args, &opts) {
@@ -123,15 +138,19 @@ pub(crate) fn run(args: &LiveArgs) -> Result<u8, CliError> {
             return Ok(2);
         }
     };
-    let stop = match on_signals(cap.stop_handle()) {
-        Ok(stop) => stop,
+    let (stop, hup) = match on_signals(cap.stop_handle()) {
+        Ok(flags) => flags,
         Err(e) => {
             eprintln!("phoneleak: cannot handle Ctrl-C: {e}");
             return Ok(2);
         }
     };
+    let fanout = args
+        .fanout
+        .map(|g| format!(", fanout group {g}"))
+        .unwrap_or_default();
     eprintln!(
-        "phoneleak: capturing on {} (link type {}, snapshot length {} bytes)",
+        "phoneleak: capturing on {} (link type {}, snapshot length {} bytes{fanout})",
         cap.interface(),
         cap.link_type(),
         args.snaplen
@@ -154,6 +173,10 @@ pub(crate) fn run(args: &LiveArgs) -> Result<u8, CliError> {
     let deadline = args.duration.and_then(|d| Instant::now().checked_add(d));
     let mut next_tick = Instant::now() + TICK;
     let mut packets = 0u64;
+    let started = Instant::now();
+    let mut next_stats = args.stats_interval.map(|d| started + d);
+    let stats_to = stats_stream(&args.output, outputs.main.clone());
+    let jsonl = matches!(args.output.format, super::Format::Jsonl);
 
     let config = args.analysis.config(min_confidence);
     let stats = pipeline::stream(threads, config, &detector, |feed| {
@@ -185,6 +208,32 @@ pub(crate) fn run(args: &LiveArgs) -> Result<u8, CliError> {
             }
             if write_error.is_some() {
                 break;
+            }
+            if hup.swap(false, Ordering::SeqCst) {
+                // The sinks flush after every line: nothing is buffered, so
+                // every finding so far is in the old file, every later one in the new.
+                match &outputs.main {
+                    Some(main) => {
+                        if let Err(e) = main.reopen() {
+                            eprintln!(
+                                "phoneleak: SIGHUP: cannot reopen {}: {} (still writing to the old file)",
+                                main.path().display(),
+                                super::human_io(&e)
+                            );
+                        }
+                    }
+                    None => eprintln!("phoneleak: SIGHUP: no -o file to reopen"),
+                }
+            }
+            if let (Some(at), Some(every)) = (next_stats, args.stats_interval)
+                && Instant::now() >= at
+            {
+                next_stats = Some(Instant::now() + every);
+                let line = stats_line(jsonl, started, feed, &cap.stats());
+                if let Err(e) = status.suspend(|| stats_to.write(&line)) {
+                    write_error = Some(e);
+                    break;
+                }
             }
             if Instant::now() >= next_tick {
                 next_tick = Instant::now() + TICK;
@@ -296,8 +345,11 @@ pub(crate) fn interfaces() -> Result<u8, CliError> {
     Ok(0)
 }
 
-/// SIGINT, SIGTERM (and SIGHUP): the first stops the capture, a second exits at once.
-fn on_signals(handle: StopHandle) -> Result<Arc<AtomicBool>, ctrlc::Error> {
+/// SIGINT and SIGTERM: the first stops the capture, a second exits at once.
+/// SIGHUP sets the second flag: reopen the `-o` file. (A SIGTERM is seen by
+/// the loop within the read timeout; SIGINT also breaks the read at once.)
+fn on_signals(handle: StopHandle) -> Result<(Arc<AtomicBool>, Arc<AtomicBool>), String> {
+    use signal_hook::consts::{SIGHUP, SIGTERM};
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
     ctrlc::set_handler(move || {
@@ -306,8 +358,92 @@ fn on_signals(handle: StopHandle) -> Result<Arc<AtomicBool>, ctrlc::Error> {
             std::process::exit(130);
         }
         handle.stop();
-    })?;
-    Ok(stop)
+    })
+    .map_err(|e| e.to_string())?;
+    // Registered first, so it sees the flag before this signal sets it.
+    signal_hook::flag::register_conditional_shutdown(SIGTERM, 130, Arc::clone(&stop))
+        .and_then(|_| signal_hook::flag::register(SIGTERM, Arc::clone(&stop)))
+        .map_err(|e| format!("SIGTERM: {e}"))?;
+    let hup = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(SIGHUP, Arc::clone(&hup)).map_err(|e| format!("SIGHUP: {e}"))?;
+    Ok((stop, hup))
+}
+
+/// Where `stats` lines go: where the summary goes (the `-o` file for JSON
+/// lines, else standard error when -o is a file or with --quiet, else standard output).
+enum StatsStream {
+    File(super::reopen::ReopenHandle),
+    Stdout,
+    Stderr,
+}
+
+fn stats_stream(output: &OutputArgs, main: Option<super::reopen::ReopenHandle>) -> StatsStream {
+    match main {
+        Some(file) if matches!(output.format, super::Format::Jsonl) => StatsStream::File(file),
+        Some(_) => StatsStream::Stderr,
+        None if output.quiet => StatsStream::Stderr,
+        None => StatsStream::Stdout,
+    }
+}
+
+impl StatsStream {
+    fn write(&self, line: &str) -> io::Result<()> {
+        match self {
+            StatsStream::File(file) => file.write_line(line.as_bytes()),
+            StatsStream::Stdout => {
+                let mut out = io::stdout().lock();
+                out.write_all(line.as_bytes())?;
+                out.flush()
+            }
+            StatsStream::Stderr => io::stderr().write_all(line.as_bytes()),
+        }
+    }
+}
+
+/// The `stats` line of `--stats-interval` (docs/output.md), newline included.
+#[derive(serde::Serialize)]
+struct StatsLine<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    time: String,
+    uptime_secs: u64,
+    active_flows: usize,
+    capture: &'a CaptureStats,
+    #[serde(flatten)]
+    stats: pipeline::Stats,
+}
+
+fn stats_line(jsonl: bool, started: Instant, feed: &dyn Feed, capture: &CaptureStats) -> String {
+    let s = feed.stats();
+    let uptime_secs = started.elapsed().as_secs();
+    if jsonl {
+        let line = StatsLine {
+            kind: "stats",
+            time: wall_clock().rfc3339().to_string(),
+            uptime_secs,
+            active_flows: feed.active_flows(),
+            capture,
+            stats: s,
+        };
+        let mut text = serde_json::to_string(&line).unwrap_or_default();
+        text.push('\n');
+        text
+    } else {
+        format!(
+            "stats {} uptime {uptime_secs}s packets {} bytes {} flows {} requests {} \
+             leaking_requests {} leaks {} received {} dropped_kernel {} dropped_interface {}\n",
+            wall_clock().rfc3339(),
+            s.packets,
+            s.bytes,
+            feed.active_flows(),
+            s.http.requests,
+            s.leaking_requests,
+            s.leaks,
+            capture.received,
+            capture.dropped_kernel,
+            capture.dropped_interface
+        )
+    }
 }
 
 /// Gives up root (or file capabilities) once the capture handle is open.
@@ -569,6 +705,10 @@ mod tests {
             "jsonl",
             "--max-flows",
             "10",
+            "--fanout",
+            "65535",
+            "--stats-interval",
+            "5m",
         ])
         .unwrap();
         let super::super::Command::Live(args) = cli.command else {
@@ -582,9 +722,13 @@ mod tests {
         assert_eq!(args.snaplen, DEFAULT_SNAPLEN);
         assert!(args.no_promisc && args.immediate);
         assert_eq!(args.analysis.max_flows, 10);
+        assert_eq!(args.fanout, Some(65535));
+        assert_eq!(args.stats_interval, Some(Duration::from_secs(300)));
         for bad in [
             &["phoneleak", "live", "--snaplen", "0"][..],
             &["phoneleak", "live", "--duration", "soon"],
+            &["phoneleak", "live", "--fanout", "65536"],
+            &["phoneleak", "live", "--stats-interval", "0"],
         ] {
             assert!(super::super::Cli::try_parse_from(bad).is_err());
         }

@@ -4,6 +4,7 @@ mod headers;
 mod inputs;
 #[cfg(feature = "live")]
 mod live;
+mod reopen;
 mod scan;
 mod shell;
 
@@ -378,7 +379,8 @@ impl OutputArgs {
         let mut fan = FanOut::new();
         let (main, summary_in_main) = match output {
             Some(path) => {
-                let file = outputs.open(path)?;
+                let (file, handle) = reopen::reopenable(outputs.open(path)?, path);
+                outputs.main = Some(handle);
                 // A JSON-lines file is a record: it keeps its summary even with --quiet.
                 let jsonl = matches!(self.format, Format::Jsonl);
                 (self.sink(BufWriter::new(file), false, tally), jsonl)
@@ -448,6 +450,8 @@ fn same_file(a: &Path, b: &Path) -> bool {
 #[derive(Default)]
 pub(crate) struct Outputs {
     pending: Vec<File>,
+    /// The `-o` file, which `live` reopens on SIGHUP.
+    pub main: Option<reopen::ReopenHandle>,
 }
 
 impl Outputs {
