@@ -479,17 +479,6 @@ pub struct FrameFilter {
     programs: std::collections::HashMap<u16, Result<pcap::BpfProgram, String>>,
 }
 
-/// The DLT value libpcap's compiler takes for a file's LINKTYPE value: they
-/// are equal except for raw IP, LINKTYPE_RAW (101), whose DLT_RAW is 12
-/// (14 on OpenBSD); `pcap_open_dead` does not translate it.
-fn dlt_of(link: LinkType) -> i32 {
-    if link == LinkType::RAW {
-        if cfg!(target_os = "openbsd") { 14 } else { 12 }
-    } else {
-        i32::from(link.0)
-    }
-}
-
 impl FrameFilter {
     /// Compiles `expression` (checked against Ethernet, the common case, so
     /// that a typo fails at once).
