@@ -239,7 +239,7 @@ pub(crate) fn run(args: &LiveArgs) -> io::Result<u8> {
     Ok(if failure.is_some() {
         2
     } else if leaked {
-        1
+        args.output.exit_code
     } else {
         0
     })

@@ -4,6 +4,7 @@ mod headers;
 mod inputs;
 #[cfg(feature = "live")]
 mod live;
+mod merge;
 mod scan;
 mod shell;
 
@@ -20,7 +21,8 @@ use phoneleak::flow::Limits;
 use phoneleak::http::HttpLimits;
 use phoneleak::pipeline::Config;
 use phoneleak::report::{
-    FanOut, FindingsOnly, HtmlSink, JsonlSink, ReportOptions, Sink, Tally, TextSink,
+    FanOut, FindingsOnly, HtmlSink, JsonlSink, Report, ReportOptions, SubjectKey,
+    SummaryOnly, Tally, TextSink,
 };
 
 #[derive(Parser)]
@@ -71,6 +73,9 @@ Exit status: 0 no leak, 1 at least one leak (not in the baseline, at or above
     /// List the interfaces live capture can use.
     #[cfg(feature = "live")]
     Interfaces,
+    /// Merge the JSON-lines outputs of several runs into the report of one run over all their inputs.
+    #[command(after_help = merge::MERGE_HELP)]
+    Merge(Box<merge::MergeArgs>),
     /// Print the catalogue of header names that carry phone numbers or subscriber IDs.
     Headers(HeadersArgs),
     /// Capture on a network interface (needs the `live` build feature).
@@ -226,6 +231,16 @@ pub(crate) struct OutputArgs {
     /// Also write a self-contained HTML report to FILE.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Add to every leak and aggregate row a pseudonym of the clear number or
+    /// identifier: HMAC-SHA-256 keyed with FILE's bytes (at least 16), so
+    /// outputs of different runs and `merge` keep numbers that mask alike apart.
+    #[arg(long, value_name = "FILE")]
+    pub subject_key: Option<PathBuf>,
+    /// Exit status when leaks are found (default 1). `--exit-code 0` suits job
+    /// runners (Spark, Airflow, Dask) that take any other status for a failed
+    /// task; errors still exit 2.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub exit_code: u8,
 }
 
 /// Limits of the analysis (shared by every command that analyses).
@@ -280,40 +295,51 @@ impl AnalysisArgs {
 }
 
 impl OutputArgs {
-    fn report_options(&self) -> ReportOptions {
+    fn report_options(&self, multi_file: bool) -> ReportOptions {
         ReportOptions {
             show_numbers: self.show_numbers,
             all_requests: self.all_requests,
+            multi_file,
         }
     }
 
-    /// A sink of the chosen format, writing to `out`, tallying into `tally`.
-    pub fn sink<'w>(&self, out: impl Write + 'w, color: bool, tally: Tally) -> Box<dyn Sink + 'w> {
-        let opts = self.report_options();
+    /// A format of the chosen kind, writing to `out`.
+    pub fn format<'w>(
+        &self,
+        out: impl Write + 'w,
+        color: bool,
+        opts: ReportOptions,
+    ) -> Box<dyn phoneleak::report::Format + 'w> {
         match self.format {
-            Format::Text => Box::new(TextSink::new(out, opts, tally).with_color(color)),
-            Format::Jsonl => Box::new(JsonlSink::new(out, opts, tally)),
+            Format::Text => Box::new(TextSink::new(out, opts).with_color(color)),
+            Format::Jsonl => Box::new(JsonlSink::new(out)),
         }
     }
 
-    /// Every sink these options ask for: the findings on standard output or in
-    /// the `-o` file, the summary where it belongs, the HTML report. `inputs`
-    /// names the inputs in the HTML report. Fails when a file cannot be created.
-    /// `tally` goes to the main output, whose count of new leaks sets the exit status.
-    pub fn sinks(&self, inputs: Vec<String>, tally: Tally) -> Result<FanOut<'static>, String> {
+    /// The report these options ask for: the findings on standard output or
+    /// in the `-o` file, the summary where it belongs, the HTML report, one
+    /// tally (`tally`) for all of them, whose count of new leaks sets the
+    /// exit status. `inputs` names the inputs in the HTML report. Fails when
+    /// a file cannot be created or the subject key cannot be read.
+    pub fn sinks(&self, inputs: Vec<String>, tally: Tally) -> Result<Report<'static>, String> {
+        let key = match &self.subject_key {
+            Some(path) => Some(SubjectKey::load(path).map_err(|e| format!("--subject-key: {e}"))?),
+            None => None,
+        };
+        let opts = self.report_options(inputs.len() > 1);
         let mut fan = FanOut::new();
         let (main, summary_in_main) = match &self.output {
             Some(path) => {
                 let file = create(path)?;
                 // A JSON-lines file is a record: it keeps its summary even with --quiet.
                 let jsonl = matches!(self.format, Format::Jsonl);
-                (self.sink(BufWriter::new(file), false, tally), jsonl)
+                (self.format(BufWriter::new(file), false, opts), jsonl)
             }
             None => {
                 let stdout = io::stdout();
                 let color = colours_on(&stdout);
                 (
-                    self.sink(BufWriter::new(stdout.lock()), color, tally),
+                    self.format(BufWriter::new(stdout.lock()), color, opts),
                     !self.quiet,
                 )
             }
@@ -326,19 +352,15 @@ impl OutputArgs {
         if self.output.is_some() && !self.quiet {
             let stderr = io::stderr();
             let color = colours_on(&stderr);
-            let side = Tally::new(self.show_numbers, None);
-            let text = TextSink::new(stderr, self.report_options(), side)
-                .with_color(color)
-                .summary_only();
-            fan.push(Box::new(text));
+            let text = TextSink::new(stderr, opts).with_color(color);
+            fan.push(Box::new(SummaryOnly(text)));
         }
         if let Some(path) = &self.html {
             let file = create(path)?;
-            let html =
-                HtmlSink::new(BufWriter::new(file), self.report_options()).with_inputs(inputs);
+            let html = HtmlSink::new(BufWriter::new(file), opts).with_inputs(inputs);
             fan.push(Box::new(html));
         }
-        Ok(fan)
+        Ok(Report::new(opts, tally, fan).with_subject_key(key))
     }
 }
 
@@ -358,6 +380,7 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => scan::run(&args),
+        Command::Merge(args) => merge::run(&args),
         Command::Completions { shell } => shell::completions(shell),
         Command::Man { command } => shell::man(command.as_deref()),
         Command::Headers(args) => headers::run(&args),

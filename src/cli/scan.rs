@@ -120,6 +120,7 @@ pub(crate) fn run(args: &ScanArgs) -> io::Result<u8> {
             break;
         }
         opened += 1;
+        sink.set_input(Some(input.name()), 0);
         let mut on_finding = |f: Finding| {
             if let Err(e) = sink.finding(&f) {
                 write_error.set(Some(e));
@@ -242,7 +243,7 @@ pub(crate) fn run(args: &ScanArgs) -> io::Result<u8> {
     Ok(if fatal {
         2
     } else if leaked {
-        1
+        args.output.exit_code
     } else {
         0
     })

@@ -58,7 +58,8 @@ impl Default for DefragLimits {
 }
 
 /// Counters of fragment reassembly.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct DefragStats {
     /// Fragments received (IPv4 and IPv6).
     pub fragments: u64,

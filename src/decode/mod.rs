@@ -139,7 +139,8 @@ impl Skip {
 }
 
 /// Encapsulation headers seen (each header once per packet that carried it).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct TunnelStats {
     /// 802.1Q / 802.1ad tags.
     pub vlan: u64,

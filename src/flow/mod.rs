@@ -178,7 +178,8 @@ impl Default for Limits {
 }
 
 /// Counters of the flow stage.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct FlowStats {
     /// Flows created.
     pub flows: u64,

@@ -46,7 +46,8 @@ impl Default for HttpLimits {
 }
 
 /// Counters of the HTTP stage.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct HttpStats {
     /// Requests extracted (complete and truncated).
     pub requests: u64,

@@ -61,7 +61,8 @@ pub struct OrderKey {
 /// Counters of the decode stage: one per [`Skip`] reason (every packet that
 /// yielded no TCP segment is counted under exactly one), then the
 /// encapsulations seen and the fragment reassembly counters.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct DecodeStats {
     /// Frames of a link type that is not decoded.
     pub unknown_link_type: u64,
@@ -135,7 +136,8 @@ impl DecodeStats {
 }
 
 /// Every counter of a run, for the summary.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Stats {
     /// Packets read.
     pub packets: u64,
@@ -143,7 +145,9 @@ pub struct Stats {
     pub bytes: u64,
     /// Requests that leaked something.
     pub leaking_requests: u64,
-    /// Leaks found (a request may have several).
+    /// Leaks found (a request may have several). `leak_count` in JSON: `leaks`
+    /// is the array of a request line.
+    #[serde(rename = "leak_count")]
     pub leaks: u64,
     /// Findings left out because their confidence is below `--min-confidence`.
     pub leaks_below_min_confidence: u64,

@@ -6,9 +6,7 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 
-use super::{ReportOptions, Sink, Summary, Tally, show};
-use crate::detect::Where;
-use crate::pipeline::Finding;
+use super::{Format, ReportOptions, Shown, Summary, Tally};
 
 const BOLD: Style = Style::new().bold();
 const LEAK: Style = AnsiColor::Red.on_default().bold();
@@ -19,7 +17,6 @@ const DIM: Style = Style::new().dimmed();
 pub struct TextSink<W: Write> {
     out: W,
     opts: ReportOptions,
-    tally: Tally,
     color: bool,
     /// False: findings are tallied but not printed (the summary goes elsewhere than the findings).
     print_findings: bool,
@@ -39,12 +36,11 @@ impl<T: fmt::Display> fmt::Display for Paint<T> {
 }
 
 impl<W: Write> TextSink<W> {
-    /// A sink writing to `out`, tallying into `tally`, without colours.
-    pub fn new(out: W, opts: ReportOptions, tally: Tally) -> Self {
+    /// A format writing to `out`, without colours.
+    pub fn new(out: W, opts: ReportOptions) -> Self {
         TextSink {
             out,
             opts,
-            tally,
             color: false,
             print_findings: true,
         }
@@ -99,27 +95,19 @@ fn table(o: &mut impl Write, rows: &[Vec<String>], right: &[usize]) -> io::Resul
     Ok(())
 }
 
-impl<W: Write> Sink for TextSink<W> {
-    fn finding(&mut self, finding: &Finding) -> io::Result<()> {
-        if finding.leaks.is_empty() && !self.opts.all_requests {
-            return Ok(());
-        }
-        let r = &finding.request;
-        let shown = show(finding, &self.opts);
-        let flags = self.tally.record(finding, &shown.leaks);
+impl<W: Write> Format for TextSink<W> {
+    fn request(&mut self, r: &Shown) -> io::Result<()> {
         if !self.print_findings {
             return Ok(());
         }
         let c = self.color;
         let o = &mut self.out;
+        writeln!(o, "{}  {} -> {}", Paint(c, BOLD, &r.ts), r.src, r.dst)?;
         writeln!(
             o,
-            "{}  {} -> {}",
-            Paint(c, BOLD, r.ts.rfc3339()),
-            r.client,
-            r.server
+            "  host     {}",
+            Paint(c, BOLD, r.host.as_deref().unwrap_or("-"))
         )?;
-        writeln!(o, "  host     {}", Paint(c, BOLD, r.host().unwrap_or("-")))?;
         let cut = if r.truncated {
             "  (header block truncated)"
         } else {
@@ -128,41 +116,57 @@ impl<W: Write> Sink for TextSink<W> {
         writeln!(
             o,
             "  request  {} {} {}{}",
-            r.method, shown.uri, r.version, cut
+            r.method, r.uri, r.version, cut
         )?;
-        for (i, s) in shown.leaks.iter().enumerate() {
+        let packet = r
+            .packet
+            .map_or_else(|| "end of input".to_string(), |n| n.to_string());
+        let file = match (&r.file, self.opts.multi_file) {
+            (Some(f), true) => format!(" of {f}"),
+            _ => String::new(),
+        };
+        writeln!(
+            o,
+            "  packet   {packet}{file}  flow {}  {}",
+            r.flow_id, r.community_id
+        )?;
+        for s in &r.leaks {
             writeln!(
                 o,
                 "  {}     {}: {}",
                 Paint(c, LEAK, "leak"),
-                Paint(c, LEAK, s.header),
+                Paint(c, LEAK, &s.header),
                 Paint(c, LEAK, &s.value)
             )?;
             let mut extra = String::new();
-            if s.leak.location != Where::Header || s.key.is_some() {
+            if s.location != "header" || s.key.is_some() {
                 extra.push_str("  where ");
-                extra.push_str(s.leak.location.as_str());
-                if let Some(k) = s.key {
+                extra.push_str(&s.location);
+                if let Some(k) = &s.key {
                     extra.push(':');
                     extra.push_str(k);
                 }
             }
-            if let Some(e) = s.leak.encoding {
+            if let Some(e) = &s.encoding {
                 extra.push_str("  encoding ");
-                extra.push_str(e.as_str());
-                if let Some(f) = s.leak.form {
-                    extra.push_str(&format!(" (of the {} form)", f.as_str()));
+                extra.push_str(e);
+                if let Some(f) = &s.form {
+                    extra.push_str(&format!(" (of the {f} form)"));
                 }
             }
-            if flags.get(i).copied().flatten() == Some(true) {
+            if let Some(p) = &s.subject {
+                extra.push_str("  subject ");
+                extra.push_str(p);
+            }
+            if s.in_baseline == Some(true) {
                 extra.push_str("  (in baseline)");
             }
             writeln!(
                 o,
                 "           number {}  kind {}  confidence {}{}",
                 Paint(c, NUMBER, s.number.as_deref().unwrap_or("-")),
-                s.leak.kind.as_str(),
-                s.leak.confidence.as_str(),
+                s.kind,
+                s.confidence,
                 extra
             )?;
         }
@@ -170,12 +174,8 @@ impl<W: Write> Sink for TextSink<W> {
         o.flush()
     }
 
-    fn tally(&self) -> &Tally {
-        &self.tally
-    }
-
-    fn summary(&mut self, summary: &Summary) -> io::Result<()> {
-        let destinations = self.tally.destinations();
+    fn summary(&mut self, summary: &Summary, tally: &Tally) -> io::Result<()> {
+        let destinations = tally.destinations();
         let o = &mut self.out;
         if !destinations.is_empty() {
             writeln!(o, "Who received the number")?;
@@ -195,15 +195,15 @@ impl<W: Write> Sink for TextSink<W> {
             ];
             for d in &destinations {
                 let location = match &d.key {
-                    Some(k) => format!("{}:{k}", d.location.as_str()),
-                    None => d.location.as_str().to_string(),
+                    Some(k) => format!("{}:{k}", d.location),
+                    None => d.location.clone(),
                 };
                 rows.push(vec![
                     d.host.clone(),
                     d.header.clone(),
                     location,
                     d.number.clone().unwrap_or_else(|| d.found.clone()),
-                    d.kind.as_str().to_string(),
+                    d.kind.clone(),
                     d.requests.to_string(),
                     d.first_seen.clone(),
                     d.last_seen.clone(),
@@ -217,7 +217,7 @@ impl<W: Write> Sink for TextSink<W> {
                     .map(String::from)
                     .to_vec(),
             ];
-            for h in self.tally.headers() {
+            for h in tally.headers() {
                 rows.push(vec![
                     h.header,
                     h.numbers.to_string(),
@@ -274,6 +274,15 @@ impl<W: Write> Sink for TextSink<W> {
                 o,
                 "  {:<18} {:>12}",
                 "below min conf.", s.leaks_below_min_confidence
+            )?;
+        }
+        if tally.folded_leaks > 0 {
+            writeln!(
+                o,
+                "  {:<18} {:>12}  (the table keeps {} rows)",
+                "leaks in * rows",
+                tally.folded_leaks,
+                super::MAX_ROWS
             )?;
         }
         if let Some(b) = &summary.baseline {

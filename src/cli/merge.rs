@@ -1,0 +1,165 @@
+//! `phoneleak merge`: the JSON-lines outputs of several runs (shards) → the
+//! report one run over all their inputs would have written.
+use std::io::{self, BufReader, IsTerminal, Read};
+use std::path::PathBuf;
+
+use clap::Args;
+
+use phoneleak::report::merge::{MergeError, Totals, read_shard};
+use phoneleak::report::{Baseline, BaselineInfo, Sink, Summary, Tally};
+
+use super::{MinConfidence, OutputArgs};
+
+/// Help text of `merge`.
+pub(crate) const MERGE_HELP: &str = "Examples:
+  phoneleak scan --format jsonl -o a.jsonl a.pcap; phoneleak scan --format jsonl -o b.jsonl b.pcap
+  phoneleak merge a.jsonl b.jsonl                  # the report of one scan of a.pcap and b.pcap
+  cat shards/*.jsonl | phoneleak merge --format jsonl - > all.jsonl
+  phoneleak merge --html report.html --baseline last-week.jsonl shards/*.jsonl
+
+Each shard must end with its summary line (a run that was killed does not
+pass silently). Request lines keep shard order; the aggregate tables are
+recomputed from them; counters are summed. Without --subject-key in the scans,
+numbers that mask alike count as one in the distinct counts (a warning says so).
+
+Exit status: as scan: 0 no leak, 1 a leak (not in the baseline, at or above
+--min-confidence; see --exit-code), 2 a shard or input error.";
+
+#[derive(Args)]
+pub(crate) struct MergeArgs {
+    /// JSON-lines outputs of `phoneleak scan` or `live` (`-` for standard input).
+    #[arg(required = true, value_name = "SHARD")]
+    pub shards: Vec<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Findings below this confidence are dropped from the merged report.
+    #[arg(long, value_enum, default_value = "low", value_name = "LEVEL")]
+    pub min_confidence: MinConfidence,
+    /// An earlier JSON-lines output: only findings not in it count for the exit status.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+}
+
+/// A shard's name for messages.
+fn name(path: &std::path::Path) -> String {
+    if path.as_os_str() == "-" {
+        "standard input".to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// Reads a shard: standard input is held in memory (it is read twice).
+fn open(path: &std::path::Path, stdin: &mut Option<Vec<u8>>) -> Result<Box<dyn io::BufRead>, MergeError> {
+    if path.as_os_str() == "-" {
+        if stdin.is_none() {
+            let mut buf = Vec::new();
+            io::stdin()
+                .lock()
+                .read_to_end(&mut buf)
+                .map_err(|source| MergeError::Read {
+                    shard: name(path),
+                    source,
+                })?;
+            *stdin = Some(buf);
+        }
+        let bytes = stdin.clone().unwrap_or_default();
+        return Ok(Box::new(io::Cursor::new(bytes)));
+    }
+    let file = std::fs::File::open(path).map_err(|source| MergeError::Read {
+        shard: name(path),
+        source,
+    })?;
+    Ok(Box::new(BufReader::with_capacity(1 << 16, file)))
+}
+
+/// Runs `merge`; returns the exit status.
+pub(crate) fn run(args: &MergeArgs) -> io::Result<u8> {
+    if args.shards.iter().any(|p| p.as_os_str() == "-") && io::stdin().is_terminal() {
+        eprintln!("phoneleak: standard input is a terminal: pipe JSON lines in, e.g. cat *.jsonl | phoneleak merge -");
+        return Ok(2);
+    }
+    let baseline = match args.baseline.as_deref().map(Baseline::load) {
+        Some(Ok(b)) => Some(b),
+        Some(Err(e)) => {
+            eprintln!("phoneleak: --baseline: {e}");
+            return Ok(2);
+        }
+        None => None,
+    };
+    // First pass: every shard must be whole before anything is written.
+    let mut stdin = None;
+    let mut totals = Totals::default();
+    for path in &args.shards {
+        let checked = open(path, &mut stdin)
+            .and_then(|input| read_shard(&name(path), input, None, &mut totals));
+        if let Err(e) = checked {
+            eprintln!("phoneleak: merge: {e}");
+            return Ok(2);
+        }
+    }
+    let level = args.min_confidence.level().max(totals.min_confidence);
+    let names: Vec<String> = args.shards.iter().map(|p| name(p)).collect();
+    let tally = Tally::new(false, baseline);
+    // The HTML and text reports name files when the runs read more than one.
+    let inputs = if totals.files > 1 {
+        names.clone()
+    } else {
+        names.iter().take(1).cloned().collect()
+    };
+    let mut report = match args.output.sinks(inputs, tally) {
+        Ok(r) => r.with_min_confidence(level),
+        Err(message) => {
+            eprintln!("phoneleak: {message}");
+            return Ok(2);
+        }
+    };
+    if totals.leaks_without_subject > 0 && !args.output.quiet {
+        eprintln!(
+            "phoneleak: warning: the shards carry no subject pseudonyms (scan --subject-key): \
+             numbers that mask alike count as one, so distinct counts are a lower bound"
+        );
+    }
+    let mut replayed = Totals::default();
+    for path in &args.shards {
+        let merged = open(path, &mut stdin)
+            .and_then(|input| read_shard(&name(path), input, Some(&mut report), &mut replayed));
+        match merged {
+            Ok(()) => {}
+            Err(MergeError::Write(e)) => return Err(e),
+            Err(e) => {
+                eprintln!("phoneleak: merge: {e}");
+                return Ok(2);
+            }
+        }
+    }
+    let (dropped_leaks, dropped_requests) = report.dropped();
+    let mut stats = totals.stats.clone();
+    stats.leaks = stats.leaks.saturating_sub(dropped_leaks);
+    stats.leaking_requests = stats.leaking_requests.saturating_sub(dropped_requests);
+    stats.leaks_below_min_confidence += dropped_leaks;
+    let tally = report.tally();
+    let new_leaks = tally.new_leaks;
+    let baseline = tally.baseline().map(|b| BaselineInfo {
+        file: b.file().to_string(),
+        entries: b.len() as u64,
+        leaks_in_baseline: tally.leaks_in_baseline,
+    });
+    let fatal = totals.errors.iter().any(|e| !e.partial);
+    report.summary(&Summary {
+        files: totals.files,
+        capture: totals.capture.clone(),
+        stats,
+        min_confidence: level,
+        new_leaks,
+        baseline,
+        errors: totals.errors,
+    })?;
+    Ok(if fatal {
+        2
+    } else if new_leaks > 0 {
+        args.output.exit_code
+    } else {
+        0
+    })
+}
