@@ -336,6 +336,42 @@ pub(crate) fn found_text(finding: &Finding, leak: &Leak, clear: bool) -> String 
     }
 }
 
+/// A writer whose bytes the test reads after the report is done with it.
+#[cfg(test)]
+#[derive(Clone, Default)]
+pub(crate) struct SharedBuf(pub std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+#[cfg(test)]
+impl SharedBuf {
+    pub(crate) fn text(&self) -> String {
+        String::from_utf8(self.0.borrow().clone()).unwrap()
+    }
+}
+
+#[cfg(test)]
+impl io::Write for SharedBuf {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A report with one format writing to a buffer.
+#[cfg(test)]
+pub(crate) fn test_report<'a>(
+    opts: ReportOptions,
+    make: impl FnOnce(SharedBuf) -> Box<dyn Format + 'a>,
+) -> (Report<'a>, SharedBuf) {
+    let buf = SharedBuf::default();
+    let mut fan = FanOut::new();
+    fan.push(make(buf.clone()));
+    (Report::new(opts, Tally::default(), fan), buf)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -353,16 +389,16 @@ mod tests {
     }
 
     fn jsonl(s: &Summary) -> serde_json::Value {
-        let mut sink = JsonlSink::new(Vec::new(), ReportOptions::default(), Tally::default());
-        sink.summary(s).unwrap();
+        let mut sink = JsonlSink::new(Vec::new());
+        sink.summary(s, &Tally::default()).unwrap();
         let out = sink.into_inner();
         assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 1);
         serde_json::from_slice(&out).unwrap()
     }
 
     fn text(s: &Summary) -> String {
-        let mut sink = TextSink::new(Vec::new(), ReportOptions::default(), Tally::default());
-        sink.summary(s).unwrap();
+        let mut sink = TextSink::new(Vec::new(), ReportOptions::default());
+        sink.summary(s, &Tally::default()).unwrap();
         String::from_utf8(sink.into_inner()).unwrap()
     }
 

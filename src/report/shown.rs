@@ -288,7 +288,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn rfc3339_round_trips(secs in 0i64..253_402_300_799, micros in 0u32..1_000_000) {
+        fn rfc3339_round_trips(secs in 0i64..9_000_000_000, micros in 0u32..1_000_000) {
             let t = Timestamp::from_parts(secs, micros * 1000);
             prop_assert_eq!(parse_rfc3339(&t.rfc3339().to_string()), Some(t));
         }

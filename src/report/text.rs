@@ -347,6 +347,8 @@ mod tests {
     use super::*;
     use crate::detect::Detector;
     use crate::http::{Header, Request};
+    use crate::pipeline::Finding;
+    use crate::report::Sink;
     use crate::time::Timestamp;
 
     fn report(color: bool) -> String {
@@ -366,16 +368,19 @@ mod tests {
             flow_order: (0, 0),
         };
         let leaks = Detector::new().inspect(&request);
-        let mut sink =
-            TextSink::new(Vec::new(), ReportOptions::default(), Tally::default()).with_color(color);
-        sink.finding(&Finding {
-            request,
-            leaks,
-            below_min_confidence: Vec::new(),
-            order: Default::default(),
-        })
-        .unwrap();
-        String::from_utf8(sink.into_inner()).unwrap()
+        let opts = ReportOptions::default();
+        let (mut report, buf) = crate::report::test_report(opts, |b| {
+            Box::new(TextSink::new(b, opts).with_color(color))
+        });
+        report
+            .finding(&Finding {
+                request,
+                leaks,
+                below_min_confidence: Vec::new(),
+                order: Default::default(),
+            })
+            .unwrap();
+        buf.text()
     }
 
     #[test]
