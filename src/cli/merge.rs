@@ -50,7 +50,10 @@ fn name(path: &std::path::Path) -> String {
 }
 
 /// Reads a shard: standard input is held in memory (it is read twice).
-fn open(path: &std::path::Path, stdin: &mut Option<Vec<u8>>) -> Result<Box<dyn io::BufRead>, MergeError> {
+fn open(
+    path: &std::path::Path,
+    stdin: &mut Option<Vec<u8>>,
+) -> Result<Box<dyn io::BufRead>, MergeError> {
     if path.as_os_str() == "-" {
         if stdin.is_none() {
             let mut buf = Vec::new();
@@ -76,7 +79,9 @@ fn open(path: &std::path::Path, stdin: &mut Option<Vec<u8>>) -> Result<Box<dyn i
 /// Runs `merge`; returns the exit status.
 pub(crate) fn run(args: &MergeArgs) -> io::Result<u8> {
     if args.shards.iter().any(|p| p.as_os_str() == "-") && io::stdin().is_terminal() {
-        eprintln!("phoneleak: standard input is a terminal: pipe JSON lines in, e.g. cat *.jsonl | phoneleak merge -");
+        eprintln!(
+            "phoneleak: standard input is a terminal: pipe JSON lines in, e.g. cat *.jsonl | phoneleak merge -"
+        );
         return Ok(2);
     }
     let baseline = match args.baseline.as_deref().map(Baseline::load) {
@@ -108,7 +113,9 @@ pub(crate) fn run(args: &MergeArgs) -> io::Result<u8> {
         names.iter().take(1).cloned().collect()
     };
     let mut report = match args.output.sinks(inputs, tally) {
-        Ok(r) => r.with_min_confidence(level),
+        Ok(r) => r
+            .with_min_confidence(level)
+            .with_subject_rows(totals.leaks_without_subject == 0 && totals.stats.leaks > 0),
         Err(message) => {
             eprintln!("phoneleak: {message}");
             return Ok(2);

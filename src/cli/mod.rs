@@ -21,8 +21,8 @@ use phoneleak::flow::Limits;
 use phoneleak::http::HttpLimits;
 use phoneleak::pipeline::Config;
 use phoneleak::report::{
-    FanOut, FindingsOnly, HtmlSink, JsonlSink, Report, ReportOptions, SubjectKey,
-    SummaryOnly, Tally, TextSink,
+    FanOut, FindingsOnly, HtmlSink, JsonlSink, Report, ReportOptions, SubjectKey, SummaryOnly,
+    Tally, TextSink,
 };
 
 #[derive(Parser)]

@@ -137,11 +137,8 @@ pub fn read_shard(
             Some("request") => {
                 ended = false;
                 let shown: Shown = serde_json::from_value(v).map_err(|e| bad(e.to_string()))?;
-                totals.leaks_without_subject += shown
-                    .leaks
-                    .iter()
-                    .filter(|l| l.subject.is_none())
-                    .count() as u64;
+                totals.leaks_without_subject +=
+                    shown.leaks.iter().filter(|l| l.subject.is_none()).count() as u64;
                 if let Some(r) = report.as_deref_mut()
                     && !r.shown(shown).map_err(MergeError::Write)?
                 {
@@ -151,7 +148,9 @@ pub fn read_shard(
             Some("leak_summary") => ended = false,
             Some("summary") => {
                 ended = true;
-                runs.push(serde_json::from_value::<SummaryLine>(v).map_err(|e| bad(e.to_string()))?);
+                runs.push(
+                    serde_json::from_value::<SummaryLine>(v).map_err(|e| bad(e.to_string()))?,
+                );
             }
             // Lines of types a later version may add are passed over.
             Some(_) => {}

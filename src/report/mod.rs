@@ -159,6 +159,12 @@ impl<'a> Report<'a> {
         self
     }
 
+    /// Rows carry pseudonyms (`merge` of shards whose leaks all carry one).
+    pub fn with_subject_rows(mut self, on: bool) -> Self {
+        self.tally = std::mem::take(&mut self.tally).with_pseudonyms(on);
+        self
+    }
+
     /// Requests read back from shards (`merge`): leaks below this confidence are dropped.
     pub fn with_min_confidence(mut self, level: Confidence) -> Self {
         self.min_confidence = level;
@@ -199,7 +205,11 @@ impl<'a> Report<'a> {
         let subjects: Vec<String> = shown
             .leaks
             .iter()
-            .map(|l| l.subject.clone().unwrap_or_else(|| l.shown_subject().to_string()))
+            .map(|l| {
+                l.subject
+                    .clone()
+                    .unwrap_or_else(|| l.shown_subject().to_string())
+            })
             .collect();
         self.tally.record(&mut shown, &subjects, false);
         self.formats.request(&shown)?;

@@ -248,7 +248,8 @@ pub(crate) fn parse_rfc3339(s: &str) -> Option<Timestamp> {
     };
     let bytes = s.as_bytes();
     let sep = |i: usize, c: u8| bytes.get(i) == Some(&c);
-    if s.len() != 27 || !(sep(4, b'-') && sep(7, b'-') && sep(10, b'T') && sep(13, b':'))
+    if s.len() != 27
+        || !(sep(4, b'-') && sep(7, b'-') && sep(10, b'T') && sep(13, b':'))
         || !(sep(16, b':') && sep(19, b'.') && sep(26, b'Z'))
     {
         return None;
@@ -277,7 +278,11 @@ mod tests {
 
     #[test]
     fn rfc3339_round_trips_known_times() {
-        for (secs, nanos) in [(0, 0), (1_327_485_600, 123_456_000), (951_782_400, 999_999_000)] {
+        for (secs, nanos) in [
+            (0, 0),
+            (1_327_485_600, 123_456_000),
+            (951_782_400, 999_999_000),
+        ] {
             let t = Timestamp::from_parts(secs, nanos);
             assert_eq!(parse_rfc3339(&t.rfc3339().to_string()), Some(t));
         }

@@ -178,7 +178,10 @@ impl Tally {
         for (i, leak) in shown.leaks.iter_mut().enumerate() {
             let header = leak.header.to_ascii_lowercase();
             let displayed = leak.shown_subject().to_string();
-            let subject = subjects.get(i).cloned().unwrap_or_else(|| displayed.clone());
+            let subject = subjects
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| displayed.clone());
             if let Some(b) = &self.baseline {
                 let id = |subject: &str| Identity {
                     host: host.clone(),
@@ -188,8 +191,7 @@ impl Tally {
                     kind: leak.kind.clone(),
                     subject: subject.to_string(),
                 };
-                let listed =
-                    b.contains(&id(&displayed)) || (clear && b.contains(&id(&subject)));
+                let listed = b.contains(&id(&displayed)) || (clear && b.contains(&id(&subject)));
                 leak.in_baseline = Some(listed);
             }
             if leak.in_baseline == Some(true) {
@@ -417,14 +419,23 @@ mod tests {
         let mut t = Tally::default().with_max_rows(max_rows);
         for (host, leaks, secs) in reqs {
             let mut s = shown(*host, leaks, *secs);
-            let subjects: Vec<String> = leaks.iter().map(|(_, n)| format!("+4477009{n:05}")).collect();
+            let subjects: Vec<String> = leaks
+                .iter()
+                .map(|(_, n)| format!("+4477009{n:05}"))
+                .collect();
             t.record(&mut s, &subjects, true);
         }
         t
     }
 
     fn view(t: &Tally) -> (Vec<DestinationRow>, Vec<HeaderRow>, u64, u64, u64) {
-        (t.destinations(), t.headers(), t.new_leaks, t.leaks_in_baseline, t.folded_leaks)
+        (
+            t.destinations(),
+            t.headers(),
+            t.new_leaks,
+            t.leaks_in_baseline,
+            t.folded_leaks,
+        )
     }
 
     fn req() -> impl Strategy<Value = Req> {

@@ -113,11 +113,7 @@ impl<W: Write> Format for TextSink<W> {
         } else {
             ""
         };
-        writeln!(
-            o,
-            "  request  {} {} {}{}",
-            r.method, r.uri, r.version, cut
-        )?;
+        writeln!(o, "  request  {} {} {}{}", r.method, r.uri, r.version, cut)?;
         let packet = r
             .packet
             .map_or_else(|| "end of input".to_string(), |n| n.to_string());
