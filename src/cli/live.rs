@@ -136,6 +136,8 @@ pub(crate) fn run(args: &LiveArgs) -> io::Result<u8> {
             return Ok(2);
         }
     };
+    // Request lines name the interface; packet numbers count from the first captured.
+    sink.set_input(Some(cap.interface().to_string()), 0);
     let mut analyzer = Analyzer::new(
         args.analysis.config(Confidence::Low),
         Arc::new(Detector::new()),

@@ -303,7 +303,7 @@ impl<W: Write> HtmlSink<W> {
         }
         let mut rows = tally.destinations();
         // The busiest first; ties in the tally's order (sort is stable).
-        rows.sort_by(|a, b| b.requests.cmp(&a.requests));
+        rows.sort_by_key(|r| std::cmp::Reverse(r.requests));
         d.push_str(
             "<input type=\"search\" class=\"filter\" data-target=\"receivers-table\" \
              placeholder=\"Filter rows\" aria-label=\"Filter the table\">\n\

@@ -53,11 +53,15 @@ impl SubjectKey {
     /// A key of these bytes.
     pub fn new(key: &[u8]) -> SubjectKey {
         let mut block = [0u8; BLOCK];
-        if key.len() > BLOCK {
-            let digest = Sha256::digest(key);
-            block[..digest.len()].copy_from_slice(&digest);
+        let digest;
+        let key = if key.len() > BLOCK {
+            digest = Sha256::digest(key);
+            digest.as_slice()
         } else {
-            block[..key.len()].copy_from_slice(key);
+            key
+        };
+        for (b, k) in block.iter_mut().zip(key) {
+            *b = *k;
         }
         SubjectKey { block }
     }
