@@ -301,9 +301,36 @@ impl<W: Write> HtmlSink<W> {
             d.push_str("<p>No request leaked a number or identifier.</p></section>\n");
             return;
         }
-        let mut rows = tally.destinations();
-        // The busiest first; ties in the tally's order (sort is stable).
-        rows.sort_by_key(|r| std::cmp::Reverse(r.requests));
+        // The busiest first; ties in the tally's order (sort is stable). Only
+        // the counts are sorted, then the rows shown are made.
+        let mut order: Vec<(u64, usize)> = tally
+            .destination_rows()
+            .enumerate()
+            .map(|(i, r)| (r.requests, i))
+            .collect();
+        order.sort_by_key(|&(n, _)| std::cmp::Reverse(n));
+        let total = order.len();
+        let mut shown: Vec<(usize, usize)> = order
+            .iter()
+            .take(MAX_TABLE_ROWS)
+            .enumerate()
+            .map(|(rank, &(_, i))| (i, rank))
+            .collect();
+        shown.sort_unstable();
+        let mut picked: Vec<(usize, super::DestinationRow)> = Vec::with_capacity(shown.len());
+        let mut next = shown.iter().peekable();
+        for (i, row) in tally.destination_rows().enumerate() {
+            match next.peek() {
+                Some(&&(want, rank)) if want == i => {
+                    picked.push((rank, row));
+                    next.next();
+                }
+                Some(_) => {}
+                None => break,
+            }
+        }
+        picked.sort_by_key(|(rank, _)| *rank);
+        let rows: Vec<super::DestinationRow> = picked.into_iter().map(|(_, r)| r).collect();
         d.push_str(
             "<input type=\"search\" class=\"filter\" data-target=\"receivers-table\" \
              placeholder=\"Filter rows\" aria-label=\"Filter the table\">\n\
@@ -332,12 +359,11 @@ impl<W: Write> HtmlSink<W> {
             );
         }
         d.push_str("</tbody></table></div>\n");
-        if rows.len() > MAX_TABLE_ROWS {
+        if total > MAX_TABLE_ROWS {
             let _ = writeln!(
                 d,
-                "<p class=\"note\">The {MAX_TABLE_ROWS} busiest of {} rows are shown; \
-                 <code>phoneleak scan --format jsonl</code> lists every request.</p>",
-                rows.len()
+                "<p class=\"note\">The {MAX_TABLE_ROWS} busiest of {total} rows are shown; \
+                 <code>phoneleak scan --format jsonl</code> lists every request.</p>"
             );
         }
         if tally.folded_leaks > 0 {

@@ -75,7 +75,7 @@ impl<W: Write> Format for JsonlSink<W> {
     }
 
     fn summary(&mut self, summary: &Summary, tally: &Tally) -> io::Result<()> {
-        for row in tally.destinations() {
+        for row in tally.destination_rows() {
             self.line(&DestinationLine {
                 kind: "leak_summary",
                 group: "destination",

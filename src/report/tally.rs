@@ -287,26 +287,34 @@ impl Tally {
     /// "Who received the number": one row per destination host, header,
     /// location, key, kind and number, sorted by them.
     pub fn destinations(&self) -> Vec<DestinationRow> {
-        self.rows
-            .iter()
-            .map(|(k, r)| {
-                let overflow = k.host == FOLDED && k.subject == FOLDED;
-                DestinationRow {
-                    host: k.host.clone(),
-                    header: k.header.clone(),
-                    location: k.location.clone(),
-                    key: k.key.clone(),
-                    kind: k.kind.clone(),
-                    number: r.number.clone(),
-                    found: r.found.clone(),
-                    subject: (self.pseudonyms && !overflow).then(|| k.subject.clone()),
-                    requests: r.requests,
-                    first_seen: r.first.rfc3339().to_string(),
-                    last_seen: r.last.rfc3339().to_string(),
-                    overflow,
-                }
-            })
-            .collect()
+        self.destination_rows().collect()
+    }
+
+    /// The rows of [`Tally::destinations`], made one at a time (a full table
+    /// is written without a second copy of it in memory).
+    pub fn destination_rows(&self) -> impl Iterator<Item = DestinationRow> + '_ {
+        self.rows.iter().map(|(k, r)| {
+            let overflow = k.host == FOLDED && k.subject == FOLDED;
+            DestinationRow {
+                host: k.host.clone(),
+                header: k.header.clone(),
+                location: k.location.clone(),
+                key: k.key.clone(),
+                kind: k.kind.clone(),
+                number: r.number.clone(),
+                found: r.found.clone(),
+                subject: (self.pseudonyms && !overflow).then(|| k.subject.clone()),
+                requests: r.requests,
+                first_seen: r.first.rfc3339().to_string(),
+                last_seen: r.last.rfc3339().to_string(),
+                overflow,
+            }
+        })
+    }
+
+    /// Rows in the table.
+    pub fn len(&self) -> usize {
+        self.rows.len()
     }
 
     /// Per header name: distinct numbers (or identifiers), hosts, requests.

@@ -79,20 +79,30 @@ fn table(o: &mut impl Write, rows: &[Vec<String>], right: &[usize]) -> io::Resul
         })
         .collect();
     for row in rows {
-        let mut line = String::from(" ");
-        for (c, cell) in row.iter().enumerate() {
-            let w = widths.get(c).copied().unwrap_or(0);
-            line.push(' ');
-            if right.contains(&c) {
-                line.push_str(&format!("{cell:>w$}"));
-            } else {
-                line.push_str(&format!("{cell:<w$}"));
-            }
-            line.push(' ');
-        }
-        writeln!(o, "{}", line.trim_end())?;
+        write_row(o, row, &widths, right)?;
     }
     Ok(())
+}
+
+/// One line of a table with these column widths.
+fn write_row(
+    o: &mut impl Write,
+    row: &[String],
+    widths: &[usize],
+    right: &[usize],
+) -> io::Result<()> {
+    let mut line = String::from(" ");
+    for (c, cell) in row.iter().enumerate() {
+        let w = widths.get(c).copied().unwrap_or(0);
+        line.push(' ');
+        if right.contains(&c) {
+            line.push_str(&format!("{cell:>w$}"));
+        } else {
+            line.push_str(&format!("{cell:<w$}"));
+        }
+        line.push(' ');
+    }
+    writeln!(o, "{}", line.trim_end())
 }
 
 impl<W: Write> Format for TextSink<W> {
@@ -171,41 +181,49 @@ impl<W: Write> Format for TextSink<W> {
     }
 
     fn summary(&mut self, summary: &Summary, tally: &Tally) -> io::Result<()> {
-        let destinations = tally.destinations();
         let o = &mut self.out;
-        if !destinations.is_empty() {
+        if !tally.is_empty() {
             writeln!(o, "Who received the number")?;
-            let mut rows = vec![
-                [
-                    "host",
-                    "header",
-                    "where",
-                    "number",
-                    "kind",
-                    "requests",
-                    "first seen",
-                    "last seen",
-                ]
-                .map(String::from)
-                .to_vec(),
-            ];
-            for d in &destinations {
+            let head = [
+                "host",
+                "header",
+                "where",
+                "number",
+                "kind",
+                "requests",
+                "first seen",
+                "last seen",
+            ]
+            .map(String::from)
+            .to_vec();
+            let cells = |d: super::DestinationRow| -> Vec<String> {
                 let location = match &d.key {
                     Some(k) => format!("{}:{k}", d.location),
                     None => d.location.clone(),
                 };
-                rows.push(vec![
-                    d.host.clone(),
-                    d.header.clone(),
+                vec![
+                    d.host,
+                    d.header,
                     location,
-                    d.number.clone().unwrap_or_else(|| d.found.clone()),
-                    d.kind.clone(),
+                    d.number.unwrap_or(d.found),
+                    d.kind,
                     d.requests.to_string(),
-                    d.first_seen.clone(),
-                    d.last_seen.clone(),
-                ]);
+                    d.first_seen,
+                    d.last_seen,
+                ]
+            };
+            // Two passes over the rows (widths, then lines): the table is
+            // never held twice in memory.
+            let mut widths = vec![0usize; head.len()];
+            for row in std::iter::once(head.clone()).chain(tally.destination_rows().map(cells)) {
+                for (w, cell) in widths.iter_mut().zip(&row) {
+                    *w = (*w).max(cell.chars().count());
+                }
             }
-            table(o, &rows, &[5])?;
+            write_row(o, &head, &widths, &[5])?;
+            for row in tally.destination_rows().map(cells) {
+                write_row(o, &row, &widths, &[5])?;
+            }
             writeln!(o)?;
             writeln!(o, "Per header")?;
             let mut rows = vec![
