@@ -6,8 +6,10 @@
 #   SIZE_MB=100 bench/run.sh  # quicker
 #
 # Needs: python3, hyperfine, tshark, httpry, ngrep, GNU time (installed with
-# apt-get when missing), and ../shared/bench/gen_bench.py (the benchmark
-# capture generator) or GEN_BENCH=/path/to/gen_bench.py.
+# apt-get when missing), and ../shared/bench/ (BENCH=/path/to/it): gen_bench.py
+# (the benchmark capture generator), gtpu_wrap.py (the same traffic as an
+# S1-U/N3 tap sees it, in GTP-U over one tunnel pair) and floor/ (the
+# least-work program every time is compared with).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -15,7 +17,8 @@ SIZE_MB=${SIZE_MB:-1000}
 RUNS=${RUNS:-5}
 SLOW_RUNS=${SLOW_RUNS:-2}
 WORK=${WORK:-$ROOT/target/bench}
-GEN_BENCH=${GEN_BENCH:-$ROOT/../shared/bench/gen_bench.py}
+BENCH=${BENCH:-$ROOT/../shared/bench}
+GEN_BENCH=${GEN_BENCH:-$BENCH/gen_bench.py}
 mkdir -p "$WORK"
 
 need() { command -v "$1" >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2"); }
@@ -24,6 +27,8 @@ need hyperfine hyperfine; need tshark tshark; need httpry httpry; need ngrep ngr
 
 cargo build --release --quiet
 BIN=$ROOT/target/release/phoneleak
+cargo build --release --quiet --manifest-path "$BENCH/floor/Cargo.toml" --target-dir "$WORK/floor"
+FLOOR=$WORK/floor/release/floor
 
 capture() { # size -> path (generated once, deterministic)
   local out="$WORK/bench-$1m.pcap"
@@ -33,14 +38,19 @@ capture() { # size -> path (generated once, deterministic)
 CAP=$(capture "$SIZE_MB")
 SMALL=$(capture 100)
 TRUTH=${CAP%.pcap}.truth.jsonl
-cat "$CAP" > /dev/null   # page cache
+GTPU=${CAP%.pcap}-gtpu.pcap   # the same packets in GTP-U (the truth file is the same)
+[ -f "$GTPU" ] || python3 "$BENCH/gtpu_wrap.py" "$CAP" "$GTPU" >&2
+cat "$CAP" "$GTPU" > /dev/null   # page cache
 
 # REPORT_ONLY=1 rewrites docs/benchmarks.md from the last run's measurements.
 if [ -z "${REPORT_ONLY:-}" ]; then
 hyperfine --style basic --warmup 1 --runs "$RUNS" --export-json "$WORK/fast.json" \
   -n "cat" "cat $CAP > /dev/null" \
+  -n "floor reqscan" "$FLOOR reqscan $CAP > /dev/null" \
   -n "phoneleak --threads 1" "$BIN scan --threads 1 --format jsonl --all-requests $CAP > /dev/null" \
   -n "phoneleak --threads 2" "$BIN scan --threads 2 --format jsonl --all-requests $CAP > /dev/null" \
+  -n "phoneleak --threads 1, GTP-U" "$BIN scan --threads 1 --format jsonl --all-requests $GTPU > /dev/null" \
+  -n "phoneleak --threads 2, GTP-U" "$BIN scan --threads 2 --format jsonl --all-requests $GTPU > /dev/null" \
   -n "httpry -r" "httpry -q -r $CAP > /dev/null" \
   -n "ngrep" "ngrep -q -I $CAP -W none -i 'msisdn|calling-line' > /dev/null" \
   --ignore-failure
@@ -52,6 +62,8 @@ rss() { /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F: '/Maximum resident/ {gsu
 {
   echo "phoneleak --threads 1	$(rss "$BIN" scan --threads 1 --format jsonl --all-requests "$CAP")"
   echo "phoneleak --threads 2	$(rss "$BIN" scan --threads 2 --format jsonl --all-requests "$CAP")"
+  echo "phoneleak --threads 1, GTP-U	$(rss "$BIN" scan --threads 1 --format jsonl --all-requests "$GTPU")"
+  echo "phoneleak --threads 2, GTP-U	$(rss "$BIN" scan --threads 2 --format jsonl --all-requests "$GTPU")"
   echo "phoneleak --threads 1, 100 MB capture	$(rss "$BIN" scan --threads 1 --format jsonl --all-requests "$SMALL")"
   echo "phoneleak --threads 2, 100 MB capture	$(rss "$BIN" scan --threads 2 --format jsonl --all-requests "$SMALL")"
   echo "httpry -r	$(rss httpry -q -r "$CAP")"
@@ -60,17 +72,21 @@ rss() { /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F: '/Maximum resident/ {gsu
 
 "$BIN" scan --threads 1 --format jsonl --all-requests --show-numbers "$CAP" > "$WORK/phoneleak.jsonl" || true
 "$BIN" scan --threads 2 --format jsonl --all-requests --show-numbers "$CAP" > "$WORK/phoneleak-t2.jsonl" || true
+"$BIN" scan --threads 1 --format jsonl --all-requests --show-numbers "$GTPU" > "$WORK/gtpu.jsonl" || true
+"$BIN" scan --threads 2 --format jsonl --all-requests --show-numbers "$GTPU" > "$WORK/gtpu-t2.jsonl" || true
 cmp -s "$WORK/phoneleak.jsonl" "$WORK/phoneleak-t2.jsonl" && SAME=yes || SAME=no
+cmp -s "$WORK/gtpu.jsonl" "$WORK/gtpu-t2.jsonl" && SAME_GTPU=yes || SAME_GTPU=no
 python3 bench/score.py "$TRUTH" "$WORK/phoneleak.jsonl" > "$WORK/score.json"
+python3 bench/score.py "$TRUTH" "$WORK/gtpu.jsonl" > "$WORK/score-gtpu.json"
 TSHARK_REQ=$(tshark -r "$CAP" -2 -o tcp.reassemble_out_of_order:TRUE -Y http.request -T fields -e frame.number | wc -l)
 HTTPRY_REQ=$(httpry -q -r "$CAP" 2>/dev/null | awk -F'\t' '$4 == ">"' | wc -l)
-echo "$TSHARK_REQ $HTTPRY_REQ $SAME" > "$WORK/counts"
+echo "$TSHARK_REQ $HTTPRY_REQ $SAME $SAME_GTPU" > "$WORK/counts"
 
 fi
-read -r TSHARK_REQ HTTPRY_REQ SAME < "$WORK/counts"
+read -r TSHARK_REQ HTTPRY_REQ SAME SAME_GTPU < "$WORK/counts"
 
 python3 bench/report.py --capture "$CAP" --meta "${CAP%.pcap}.meta.json" --fast "$WORK/fast.json" \
-  --slow "$WORK/slow.json" --rss "$WORK/rss.tsv" --score "$WORK/score.json" \
-  --tshark-requests "${TSHARK_REQ}" --httpry-requests "$HTTPRY_REQ" --threads-identical "$SAME" \
+  --slow "$WORK/slow.json" --rss "$WORK/rss.tsv" --score "$WORK/score.json" --score-gtpu "$WORK/score-gtpu.json" \
+  --tshark-requests "${TSHARK_REQ}" --httpry-requests "$HTTPRY_REQ" --threads-identical "$SAME" --threads-identical-gtpu "$SAME_GTPU" \
   --notes bench/notes.md > docs/benchmarks.md
 echo "wrote docs/benchmarks.md"

@@ -1,6 +1,13 @@
 //! Micro-benchmarks of each pipeline stage (divan), so a regression in one
 //! stage shows even when the end-to-end time hides it. Inputs are the
 //! project's own fixtures. Run: `cargo bench --bench stages`.
+// Test code: a panic is a failed check (Cargo.toml denies these in src/).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 use std::sync::Arc;
 
 use phoneleak::capture::{CaptureReader, LinkType, PacketSource};
@@ -11,6 +18,9 @@ use phoneleak::flow::{
 };
 use phoneleak::http::{Header, HttpExtractor, HttpLimits, parse_head};
 use phoneleak::pipeline::{Analyzer, Config};
+
+#[path = "../tests/corpusgen/mod.rs"]
+mod corpusgen;
 
 fn main() {
     divan::main();
@@ -164,6 +174,37 @@ fn detect_request(bencher: divan::Bencher, leaking: bool) {
     };
     let detector = Detector::new();
     bencher.bench(|| detector.inspect(divan::black_box(&request)).len());
+}
+
+/// Detection per request over the generated corpora of `tests/corpusgen`:
+/// 2,000 benign requests full of digit strings, or 2,000 leaking ones (every
+/// way a leak is planted, in turn). The counter is requests: divan's
+/// `item/s` and the median time per iteration / 2,000 give the cost of one
+/// request (figures in docs/detection.md).
+#[divan::bench(args = ["benign", "leaking"])]
+fn detect_corpus(bencher: divan::Bencher, which: &str) {
+    let requests: Vec<corpusgen::Req> = if which == "benign" {
+        corpusgen::benign(1, 2000)
+    } else {
+        let mine = ("44".to_string(), "7700900123".to_string());
+        corpusgen::leaking(2, 2000, &mine)
+            .into_iter()
+            .map(|l| l.req)
+            .collect()
+    };
+    let detector = Detector::new();
+    bencher
+        .counter(divan::counter::ItemsCount::new(requests.len()))
+        .bench(|| {
+            requests
+                .iter()
+                .map(|r| {
+                    detector
+                        .inspect_parts(&r.method, divan::black_box(&r.uri), &r.headers)
+                        .len()
+                })
+                .sum::<usize>()
+        });
 }
 
 /// The whole pipeline over a fixture, packets already in memory.

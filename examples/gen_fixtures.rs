@@ -3,6 +3,13 @@
 //! `cargo run --example gen_fixtures [OUTPUT_DIR]` (default `fixtures`):
 //! each fixture goes to `OUTPUT_DIR/<name>` and its truth to
 //! `OUTPUT_DIR/<stem>.truth.json`. The output is deterministic.
+// Test code: a panic is a failed check (Cargo.toml denies these in src/).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 #[path = "../tests/fixturegen/mod.rs"]
 mod fixturegen;

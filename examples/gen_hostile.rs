@@ -6,6 +6,13 @@
 //! pipelined or distinct-leaks, and SCALE defaults to the full size (see
 //! tests/fixturegen/hostile.rs: 1 000 000 SYNs, 1024 MiB, 2000 connections,
 //! 3000 thousand fragments, 5000 thousand requests, 1000 thousand leaks).
+// Test code: a panic is a failed check (Cargo.toml denies these in src/).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 #[path = "../tests/fixturegen/mod.rs"]
 mod fixturegen;

@@ -6,13 +6,15 @@ target's format ([link index][length][frame], frames cut to 255 bytes).
 reassembly: the TCP segments of IPv4-over-Ethernet fixtures as 8-byte ops.
 http: the client payloads of each fixture, chunks separated by 0xFF.
 detect: the header lines of every request (numbers in clear).
-Run from the project root after `cargo build`: python3 fuzz/seed.py
+Run from the project root after `cargo build`: python3 fuzz/seed.py [DIR]
+(DIR: where to write the corpora, default fuzz/corpus; .ci/run seeds a
+temporary folder, so CI always starts from the fixtures as committed).
 """
 import json, os, struct, subprocess, sys, glob, hashlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CORPUS = os.path.join(ROOT, "fuzz", "corpus")
-LINKS = [1, 0, 12, 14, 101, 108, 113, 228, 229, 276]
+CORPUS = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.join(ROOT, "fuzz", "corpus")
+LINKS = [1, 0, 12, 14, 101, 108, 113, 228, 229, 276, 104, 105, 127, 129, 239]
 
 def put(target, data):
     d = os.path.join(CORPUS, target)
@@ -102,6 +104,10 @@ def main():
                 o = json.loads(line)
                 if o.get("type") == "request":
                     put("detect", "\n".join(f"{n}: {v}" for n, v in o["headers"]).encode())
+    # A regression input found by the http target (docs/robustness.md).
+    regression = os.path.join(ROOT, "src", "http", "testdata", "fuzz-http-capacity.bin")
+    if os.path.exists(regression):
+        put("http", open(regression, "rb").read())
     for t in sorted(os.listdir(CORPUS)):
         print(t, len(os.listdir(os.path.join(CORPUS, t))), "seeds")
 

@@ -14,25 +14,50 @@
 //! [`report`] sink. See `docs/architecture.md`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
-// Every byte comes from a capture or the wire: no panicking shortcuts outside tests.
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::indexing_slicing,
-        clippy::panic,
-        clippy::todo
-    )
-)]
+// Every byte comes from a capture or the wire: no panicking shortcuts outside
+// tests (`[lints.clippy]` in Cargo.toml, for the binary too; clippy.toml lets
+// tests use them).
 
-/// Adds the counters of `$other` to `$this`, field by field. The pattern is
-/// exhaustive, so a counter added to the struct but not here fails to compile.
-macro_rules! absorb_counters {
-    ($this:ident, $other:ident, $ty:ident { $($field:ident),* $(,)? }) => {{
-        let $ty { $($field),* } = $other;
-        $( $this.$field += *$field; )*
-    }};
+/// The counter registry: declares a group of `u64` counters once, as a
+/// struct, and generates from that one list the summary's JSON fields
+/// (serde, both ways), [`absorb`](crate::pipeline::Stats::absorb) and the visitor every
+/// report walks. A counter is one line: its doc comment and its name.
+/// Fields after `peaks:` are high-water marks: absorbed by maximum, kept out
+/// of the summary.
+macro_rules! counters {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $( $(#[$fmeta:meta])* pub $field:ident: u64, )*
+            $( peaks: $( $(#[$pmeta:meta])* pub $peak:ident: u64, )* )?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+        // A summary read back (`phoneleak merge`) may lack counters that are
+        // zero or newer than its writer: they read as 0.
+        #[serde(default)]
+        pub struct $name {
+            $( $(#[$fmeta])* pub $field: u64, )*
+            $( $( $(#[$pmeta])* #[serde(skip)] pub $peak: u64, )* )?
+        }
+
+        impl $name {
+            /// The counters' names, in summary order.
+            pub const NAMES: &'static [&'static str] = &[$(stringify!($field)),*];
+
+            /// Adds another stage's counters to these (peaks: the larger).
+            pub fn absorb(&mut self, o: &$name) {
+                $( self.$field = self.$field.saturating_add(o.$field); )*
+                $( $( self.$peak = self.$peak.max(o.$peak); )* )?
+            }
+
+            /// Calls `f` with each counter's name and value, in summary order.
+            pub fn visit(&self, f: &mut dyn FnMut(&'static str, u64)) {
+                $( f(stringify!($field), self.$field); )*
+            }
+        }
+    };
 }
 
 pub mod capture;

@@ -3,10 +3,18 @@
 //! DOM after the script ran (`--dump-dom`: the receivers table, the SVG
 //! timeline, the highlighted leaking headers) and takes a screenshot.
 //!
-//! Without Chromium the test says plainly that it was skipped. `.ci/run`
-//! installs it. `PHONELEAK_SCREENSHOT=docs/report.png cargo test --test
-//! html_report` also saves the screenshot (as shown in the README).
-use std::io::Write;
+//! It needs Chromium, so it is `#[ignore]`d: a plain `cargo test` counts it as
+//! ignored, never as passed. Run it with `cargo test --test html_report --
+//! --ignored` (`.ci/run` installs Chromium and does); without Chromium it then
+//! fails. `PHONELEAK_SCREENSHOT=docs/report.png cargo test --test html_report
+//! -- --ignored` also saves the screenshot (as shown in the README).
+// Test code: a panic is a failed check (Cargo.toml denies these in src/).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -77,16 +85,9 @@ fn run_chromium(browser: &Path, profile: &Path, extra: &[&str], url: &str) -> Ou
 }
 
 #[test]
+#[ignore = "needs Chromium: cargo test --test html_report -- --ignored"]
 fn the_report_renders_in_chromium() {
-    let Some(browser) = chromium() else {
-        // Straight to stderr, past the test harness's capture, so that it shows.
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED: the HTML report browser test (chromium is not installed: \
-             apt-get install chromium)"
-        );
-        return;
-    };
+    let browser = chromium().expect("chromium is not installed: apt-get install chromium");
     let dir = tempfile::tempdir().expect("temporary folder");
     let report = dir.path().join("report.html");
     let out = Command::new(env!("CARGO_BIN_EXE_phoneleak"))

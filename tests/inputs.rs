@@ -2,6 +2,13 @@
 //! gzip and zstd recognised by their bytes whatever the name, damaged compressed
 //! tails, and a folder that mixes captures with other files. Compressed copies
 //! are made here, in temporary folders, from the committed fixtures.
+// Test code: a panic is a failed check (Cargo.toml denies these in src/).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 // Without the decoders (--no-default-features) the compressed tests are left out.
 #![cfg_attr(not(all(feature = "gzip", feature = "zstd")), allow(dead_code))]
 use std::io::{Read, Write};
@@ -320,23 +327,33 @@ fn a_mixed_folder_skips_what_is_not_a_capture_and_goes_on() {
     );
     let out = run(&["scan", "--format", "jsonl", root.to_str().unwrap()]);
     let err = stderr(&out);
-    // The run goes on, and the exit status says an input could not be read.
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    let messages: Vec<&str> = err.lines().collect();
-    assert_eq!(messages.len(), 3, "one line per skipped file: {err}");
-    for (line, name) in messages
+    // Files of a walk that are not captures are skipped and counted in one
+    // line; they do not change the exit status (o2 leaks: 1).
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(
+        err,
+        "phoneleak: skipped 3 files of the folders that are not captures (--verbose lists them)\n"
+    );
+    let verbose = run(&["scan", "-v", "--format", "jsonl", root.to_str().unwrap()]);
+    let listed: Vec<&str> = std::str::from_utf8(&verbose.stderr)
+        .unwrap()
+        .lines()
+        .collect();
+    assert_eq!(listed.len(), 4, "{listed:?}");
+    for (line, name) in listed
         .iter()
         .zip(["b-notes.txt", "d-empty.pcap", "f-image.png"])
     {
         assert!(
-            line.contains(name) && line.contains("error") && line.contains("skipped"),
+            line.starts_with("phoneleak: skipped ") && line.contains(name),
             "{line}"
         );
     }
+    assert_eq!(verbose.stdout, out.stdout);
     let got = lines(&out);
     let summary = got.last().expect("summary");
-    assert_eq!(summary["files"], 6);
-    assert_eq!(summary["errors"].as_array().unwrap().len(), 3);
+    assert_eq!(summary["files"], 3, "captures only");
+    assert_eq!(summary["errors"].as_array().unwrap().len(), 0);
     // Every capture was analysed, in name order (o2 first, links last).
     let requests: Vec<&Value> = got.iter().filter(|v| v["type"] == "request").collect();
     let o2 = lines(&run(&[
@@ -363,4 +380,122 @@ fn a_mixed_folder_skips_what_is_not_a_capture_and_goes_on() {
     assert_eq!(unfile(requests.first()), unfile(o2.first()));
     assert_eq!(unfile(requests.last()), unfile(links.last()));
     assert_eq!(requests.len(), o2.len() + links.len());
+}
+
+#[test]
+fn a_folder_of_clean_captures_and_notes_passes() {
+    let dir = temp_dir();
+    write(dir.path(), "README.md", b"# captures of the lab\n");
+    write(dir.path(), "clean.pcap", &fixture("clean.pcap"));
+    let out = run(&["scan", "--quiet", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // A folder with nothing but notes has no capture: an error alone.
+    let notes = temp_dir();
+    write(notes.path(), "README.md", b"notes\n");
+    let out = run(&["scan", notes.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert!(stderr(&out).contains("no capture in"), "{}", stderr(&out));
+    // Named on the command line, a file that is not a capture stays an error.
+    let readme = dir.path().join("README.md");
+    let out = run(&["scan", readme.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("not a pcap or pcapng capture"));
+}
+
+/// Makes a FIFO (named pipe) at `path`.
+#[cfg(unix)]
+fn mkfifo(path: &Path) {
+    let ok = Command::new("mkfifo").arg(path).status().expect("mkfifo");
+    assert!(ok.success());
+}
+
+#[test]
+#[cfg(unix)]
+fn fifos_and_dev_stdin_are_read_once_with_any_thread_count() {
+    let want = run(&["scan", "--format", "jsonl", "fixtures/o2-2012.pcap"]);
+    assert_eq!(want.status.code(), Some(1));
+    for threads in ["1", "2"] {
+        // /dev/stdin, as `cat f.pcap | phoneleak scan /dev/stdin`.
+        let out = run_with_stdin(
+            &[
+                "scan",
+                "--format",
+                "jsonl",
+                "--threads",
+                threads,
+                "/dev/stdin",
+            ],
+            fixture("o2-2012.pcap"),
+        );
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert_eq!(lines(&out).len(), lines(&want).len());
+        // A FIFO whose writer comes later, as `phoneleak scan <(zcat x.gz)`.
+        let dir = temp_dir();
+        let fifo = dir.path().join("capture.fifo");
+        mkfifo(&fifo);
+        let writer = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(200));
+                let mut f = std::fs::OpenOptions::new().write(true).open(fifo).unwrap();
+                f.write_all(&fixture("o2-2012.pcap")).unwrap();
+            })
+        };
+        let out = run(&[
+            "scan",
+            "--format",
+            "jsonl",
+            "--threads",
+            threads,
+            fifo.to_str().unwrap(),
+        ]);
+        writer.join().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let (mut got, mut want) = (lines(&out), lines(&want));
+        assert_eq!(got.len(), want.len());
+        // The same findings but for the file they name (the summary names no file).
+        for line in got.iter_mut().chain(want.iter_mut()) {
+            if let Some(o) = line.as_object_mut() {
+                o.remove("file");
+            }
+        }
+        assert_eq!(got[..got.len() - 1], want[..want.len() - 1]);
+    }
+}
+
+#[test]
+#[cfg(unix)]
+fn a_fifo_without_a_writer_never_stalls() {
+    let dir = temp_dir();
+    let fifo = dir.path().join("nobody-writes.fifo");
+    mkfifo(&fifo);
+    write(dir.path(), "o2.pcap", &fixture("o2-2012.pcap"));
+    // In a walk, a FIFO is skipped like any file that is not a regular one.
+    let out = run(&["scan", "-v", "--quiet", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    // Named, the open waits for a writer; the first SIGTERM ends the wait.
+    let child = phoneleak()
+        .args(["scan", fifo.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let out = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("one SIGTERM ends a blocked open")
+        .unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    assert!(out.stdout.is_empty(), "no summary of nothing");
+    assert!(stderr(&out).contains("interrupted before any capture was read"));
 }

@@ -1,6 +1,13 @@
 //! The scan options that change detection or gating, and the `headers`
 //! command, on the generated fixtures: `--number`/`--numbers-file`,
 //! `--region`, `--min-confidence`, `--baseline`; the aggregate report.
+// Test code: a panic is a failed check (Cargo.toml denies these in src/).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 #[path = "fixturegen/mod.rs"]
 mod fixturegen;
 
@@ -484,5 +491,63 @@ fn headers_command_prints_the_catalogue() {
     assert_eq!(
         phoneleak(&["headers", "--format", "xml"]).status.code(),
         Some(2)
+    );
+}
+
+/// `scan -f FILTER` as `tcpdump -r FILE FILTER`: libpcap's compiler, on the
+/// outermost frame; the same output for any --threads.
+#[test]
+#[cfg(feature = "live")]
+fn a_capture_filter_selects_packets_like_tcpdump_r() {
+    let run = |threads: &str, filter: &str| {
+        phoneleak(&[
+            "scan",
+            "--format",
+            "jsonl",
+            "--threads",
+            threads,
+            "-f",
+            filter,
+            "fixtures/o2-2012.pcap",
+        ])
+    };
+    let all = phoneleak(&["scan", "--format", "jsonl", "fixtures/o2-2012.pcap"]);
+    // Only the client's packets: every request is still there.
+    let client = run("1", "src host 10.112.47.9");
+    assert_eq!(client.status.code(), Some(1));
+    assert_eq!(requests(&client), requests(&all));
+    let summary = lines(&client).pop().unwrap();
+    let total = lines(&all).pop().unwrap();
+    assert!(summary["packets"].as_u64() < total["packets"].as_u64());
+    assert!(
+        String::from_utf8_lossy(&client.stderr).contains(&format!(
+            "-f: {} of {} packets passed the filter",
+            summary["packets"], total["packets"]
+        )),
+        "{}",
+        String::from_utf8_lossy(&client.stderr)
+    );
+    assert_eq!(run("2", "src host 10.112.47.9").stdout, client.stdout);
+    // Nothing passes: no leak, status 0.
+    let none = run("2", "udp");
+    assert_eq!(none.status.code(), Some(0));
+    assert!(requests(&none).is_empty());
+    // A filter that does not compile is a usage error, before reading.
+    let bad = run("1", "tcp port");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(bad.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("bad capture filter"));
+}
+
+#[test]
+#[cfg(not(feature = "live"))]
+fn a_capture_filter_without_libpcap_names_the_feature() {
+    let out = phoneleak(&["scan", "-f", "tcp port 80", "fixtures/o2-2012.pcap"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("`live` cargo feature") && err.contains("tcpdump -r"),
+        "{err}"
     );
 }

@@ -1,6 +1,13 @@
 //! Fitting the shell: completions, the man page, examples in every help,
 //! `--quiet`, `-o FILE`, colours only on a terminal and never with NO_COLOR,
 //! and Ctrl-C that still finishes the report.
+// Test code: a panic is a failed check (Cargo.toml denies these in src/).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -70,6 +77,10 @@ fn man_pages_for_the_program_and_its_commands() {
     ] {
         assert!(scan.contains(option), "man scan documents {option}");
     }
+    // An EXIT STATUS section, and examples printed as written (no refill).
+    assert!(scan.contains(".SH \"EXIT STATUS\"\n.nf\n"), "{scan}");
+    assert!(scan.contains(".SH EXAMPLES\n.nf\n"), "{scan}");
+    assert!(scan.contains("141"), "{scan}");
     let bad = run(&["man", "nosuch"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("scan"), "{}", stderr(&bad));
@@ -77,7 +88,15 @@ fn man_pages_for_the_program_and_its_commands() {
 
 #[test]
 fn every_command_has_examples_in_its_help() {
-    for command in [&[][..], &["scan"], &["live"], &["completions"], &["man"]] {
+    for command in [
+        &[][..],
+        &["scan"],
+        &["live"],
+        &["completions"],
+        &["man"],
+        &["headers"],
+        &["interfaces"],
+    ] {
         let mut args: Vec<&str> = command.to_vec();
         args.push("--help");
         let out = run(&args);
@@ -208,7 +227,7 @@ fn output_file_gets_the_findings_and_stderr_the_summary() {
     // A file that cannot be created is a usage error, before anything is read.
     let out = run(&["scan", "-o", "/nonexistent/dir/x", "fixtures/o2-2012.pcap"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("cannot create /nonexistent/dir/x"));
+    assert!(stderr(&out).contains("cannot write /nonexistent/dir/x"));
 }
 
 #[test]
@@ -391,4 +410,117 @@ fn standard_input_on_a_terminal_is_refused_not_waited_on() {
         tty.contains("standard input is a terminal") && tty.contains("tcpdump"),
         "{tty}"
     );
+}
+
+#[test]
+fn a_closed_output_pipe_is_status_141_never_0() {
+    // The reader goes away before reading anything: the writes fail with EPIPE.
+    let mut child = phoneleak()
+        .args(["scan", "--all-requests", "fixtures/"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(141), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"));
+}
+
+#[test]
+fn outputs_are_checked_before_inputs_and_dash_is_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let kept = dir.path().join("out.txt");
+    std::fs::write(&kept, "an earlier report\n").unwrap();
+    let out = run(&["scan", "-o", kept.to_str().unwrap(), "missing.pcap"]);
+    assert_eq!(out.status.code(), Some(2));
+    // The error alone: no zero summary, no "(os error 2)".
+    assert_eq!(
+        stderr(&out),
+        "phoneleak: error: missing.pcap: No such file or directory; skipped\n"
+    );
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        std::fs::read_to_string(&kept).unwrap(),
+        "an earlier report\n"
+    );
+    // One file for two outputs, or an input as an output: refused before reading.
+    let same = run(&[
+        "scan",
+        "-o",
+        kept.to_str().unwrap(),
+        "--html",
+        kept.to_str().unwrap(),
+        "fixtures/o2-2012.pcap",
+    ]);
+    assert_eq!(same.status.code(), Some(2));
+    assert!(stderr(&same).contains("the same file"), "{}", stderr(&same));
+    assert_eq!(
+        std::fs::read_to_string(&kept).unwrap(),
+        "an earlier report\n"
+    );
+    let input = dir.path().join("o2.pcap");
+    std::fs::copy("fixtures/o2-2012.pcap", &input).unwrap();
+    let clobber = run(&[
+        "scan",
+        "-o",
+        input.to_str().unwrap(),
+        input.to_str().unwrap(),
+    ]);
+    assert_eq!(clobber.status.code(), Some(2));
+    assert_eq!(
+        std::fs::read(&input).unwrap(),
+        std::fs::read("fixtures/o2-2012.pcap").unwrap()
+    );
+    // `-o -` is standard output, not a file named `-`.
+    let dash = phoneleak()
+        .current_dir(dir.path())
+        .args(["scan", "--format", "jsonl", "-o", "-"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert_eq!(dash.status.code(), Some(1));
+    assert!(!dir.path().join("-").exists());
+    assert!(
+        stdout(&dash)
+            .lines()
+            .last()
+            .unwrap()
+            .contains("\"type\":\"summary\"")
+    );
+    // A capture read: the output is replaced.
+    let ok = run(&[
+        "scan",
+        "-o",
+        kept.to_str().unwrap(),
+        input.to_str().unwrap(),
+    ]);
+    assert_eq!(ok.status.code(), Some(1));
+    assert!(!std::fs::read_to_string(&kept).unwrap().contains("earlier"));
+}
+
+#[test]
+fn too_many_threads_is_one_line_not_a_panic() {
+    let out = run(&["scan", "--threads", "100000", "fixtures/o2-2012.pcap"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "phoneleak: --threads 100000: using 256, the most\n"
+    );
+    let want = run(&["scan", "--threads", "1", "fixtures/o2-2012.pcap"]);
+    assert_eq!(out.stdout, want.stdout);
+}
+
+#[test]
+fn headers_speaks_jsonl_like_scan() {
+    let out = run(&["headers", "--format", "jsonl"]);
+    assert_eq!(out.status.code(), Some(0));
+    let rows: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    let json: Vec<Value> =
+        serde_json::from_slice(&run(&["headers", "--format", "json"]).stdout).unwrap();
+    assert_eq!(rows, json);
+    assert!(rows.len() > 10);
 }

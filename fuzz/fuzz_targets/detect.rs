@@ -2,7 +2,7 @@
 //! line; lines without a colon become a header with an empty value).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use phoneleak::detect::{Detector, mask_value};
+use phoneleak::detect::{Detector, mask_text, mask_value};
 use phoneleak::http::Header;
 
 fuzz_target!(|data: &[u8]| {
@@ -20,10 +20,18 @@ fuzz_target!(|data: &[u8]| {
             },
         })
         .collect();
+    // The first line also serves as the request target.
+    let uri = text.lines().next().unwrap_or("/");
     let detector = Detector::new();
-    for leak in detector.inspect(&headers) {
-        let header = &headers[leak.header_index];
-        let _ = mask_value(&header.value, leak.number.as_ref());
+    let leaks = detector.inspect_parts("GET", uri, &headers);
+    let all: Vec<_> = leaks.iter().collect();
+    for leak in &leaks {
+        let text = leak.place_text(uri, &headers);
+        // Spans lie inside the text they point into.
+        assert!(text.get(leak.span.clone()).is_some(), "{leak:?}");
+        let _ = mask_value(text, leak.number.as_ref());
+        let _ = mask_text(text, leak.place, &all);
+        let _ = (leak.place_name(&headers), leak.key_text(uri, &headers));
         if let Some(n) = &leak.number {
             let _ = (n.masked(), n.e164());
         }

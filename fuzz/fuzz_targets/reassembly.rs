@@ -30,6 +30,7 @@ fuzz_target!(|data: &[u8]| {
     ];
     let mut rest = data;
     let mut secs = 0i64;
+    let mut index = 0u64;
     while rest.len() >= 8 {
         let (op, tail) = rest.split_at(8);
         let flags = op[0];
@@ -54,7 +55,8 @@ fuzz_target!(|data: &[u8]| {
             payload,
             missing: if flags & 16 != 0 { u32::from(op[6]) } else { 0 },
         };
-        table.process(Timestamp::from_parts(secs, 0), &seg, &mut http);
+        table.process(index, Timestamp::from_parts(secs, 0), &seg, &mut http);
+        index += 1;
         assert!(table.len() <= limits.max_flows);
         assert!(table.buffered_bytes() <= limits.ooo_memcap + 255);
         http.take_requests().for_each(drop);

@@ -82,6 +82,10 @@ pub trait BlockSource {
     fn next_block(&mut self) -> Result<Option<PacketBlock>, CaptureError>;
     /// Input bytes consumed so far.
     fn position(&self) -> u64;
+    /// What the reader skipped so far.
+    fn counters(&self) -> super::ReaderCounters {
+        super::ReaderCounters::default()
+    }
 }
 
 /// A buffer pool: buffers come back when their last block reference drops.
@@ -143,6 +147,14 @@ impl<R: Read> PcapBlocks<R> {
             done: false,
             pending_error: None,
         }
+    }
+
+    /// Reads classic pcap from `inner`, its file header at once (so that a
+    /// file cut inside its header fails here, as in the streaming reader).
+    pub fn open(inner: R) -> Result<Self, CaptureError> {
+        let mut blocks = PcapBlocks::new(inner);
+        blocks.read_header()?;
+        Ok(blocks)
     }
 
     fn error(&mut self, offset: u64, kind: CaptureErrorKind) -> CaptureError {
@@ -399,6 +411,78 @@ impl<S: PacketSource> BlockSource for CopiedBlocks<S> {
     fn position(&self) -> u64 {
         self.source.position()
     }
+
+    fn counters(&self) -> super::ReaderCounters {
+        self.source.counters()
+    }
+}
+
+/// Packets copied into blocks one at a time, for a source that hands them out
+/// as they come (a live capture): push packets, take the block when it is
+/// big enough or the source goes quiet.
+pub struct BlockBuilder {
+    pool: Pool,
+    buf: Vec<u8>,
+    packets: Vec<PacketRef>,
+}
+
+impl Default for BlockBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl BlockBuilder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        let pool = Pool::new();
+        let buf = pool.take();
+        BlockBuilder {
+            pool,
+            buf,
+            packets: Vec::new(),
+        }
+    }
+
+    /// Copies a packet in.
+    pub fn push(&mut self, p: &Packet<'_>) {
+        let start = self.buf.len();
+        self.buf.extend_from_slice(p.data);
+        self.packets.push(PacketRef {
+            ts: p.ts,
+            link: p.link,
+            orig_len: p.orig_len,
+            start,
+            end: self.buf.len(),
+        });
+    }
+
+    /// Packets held.
+    pub fn len(&self) -> usize {
+        self.packets.len()
+    }
+
+    /// True when no packet is held.
+    pub fn is_empty(&self) -> bool {
+        self.packets.is_empty()
+    }
+
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// The packets pushed since the last call, as a block (`None` if there are none).
+    pub fn take(&mut self) -> Option<PacketBlock> {
+        if self.packets.is_empty() {
+            return None;
+        }
+        let buf = std::mem::replace(&mut self.buf, self.pool.take());
+        Some(PacketBlock {
+            data: self.pool.wrap(buf),
+            packets: std::mem::take(&mut self.packets),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -483,6 +567,53 @@ mod tests {
             assert_eq!(blocks.len(), records.len());
             assert!(blocks == copied);
         }
+    }
+
+    /// Packets and the kind of the error, through both readers.
+    fn both_readers(file: &[u8]) -> [(Vec<usize>, Option<String>); 2] {
+        let sizes = |(packets, err): AllPackets| {
+            (
+                packets.iter().map(|p| p.2.len()).collect(),
+                err.map(|e| format!("{} at {}", e.kind, e.offset)),
+            )
+        };
+        let blocks = sizes(all_packets(&mut PcapBlocks::new(std::io::Cursor::new(
+            file.to_vec(),
+        ))));
+        let streaming = match CaptureReader::new(std::io::Cursor::new(file.to_vec())) {
+            Ok(reader) => sizes(all_packets(&mut CopiedBlocks::new(reader))),
+            Err(e) => (Vec::new(), Some(format!("{} at {}", e.kind, e.offset))),
+        };
+        [blocks, streaming]
+    }
+
+    #[test]
+    fn one_record_size_limit_for_both_readers() {
+        // Exactly the limit of packet data is read; one byte more is refused, by both.
+        let at_limit = vec![7u8; MAX_RECORD];
+        let file = pcap(
+            &[
+                (b"before", 6),
+                (&at_limit, MAX_RECORD as u32),
+                (b"after", 5),
+            ],
+            false,
+        );
+        let [blocks, streaming] = both_readers(&file);
+        assert_eq!(blocks, (vec![6, MAX_RECORD, 5], None));
+        assert_eq!(streaming, blocks);
+        let over = vec![7u8; MAX_RECORD + 1];
+        let file = pcap(&[(b"before", 6), (&over, 0), (b"after", 5)], false);
+        let [blocks, streaming] = both_readers(&file);
+        assert_eq!(blocks.0, vec![6]);
+        assert!(
+            blocks
+                .1
+                .as_deref()
+                .is_some_and(|e| e.contains("larger than")),
+            "{blocks:?}"
+        );
+        assert_eq!(streaming, blocks);
     }
 
     #[test]

@@ -16,8 +16,19 @@ use crate::time::Timestamp;
 
 /// Initial reader buffer: big reads are the fastest way through a page-cached file.
 const BUFFER_SIZE: usize = 1 << 20;
-/// The largest record (pcap record or pcapng block) accepted; larger means corrupt.
+/// The largest record accepted, counted after the record's fixed header (a
+/// pcap record's 16 bytes, a pcapng block's 8 bytes of type and length): a
+/// pcap record with up to 16 MiB of packet data is read, one byte more is
+/// corrupt. The same rule holds in the block reader ([`super::PcapBlocks`]),
+/// so `--threads` never changes which files are read.
 pub const MAX_RECORD: usize = 16 << 20;
+/// Largest reader buffer: the largest record, its header, and room for the
+/// parser's "need more" check (which wants the buffer strictly larger).
+const MAX_BUFFER: usize = MAX_RECORD + 4096;
+/// pcapng interfaces kept per section; Interface Description Blocks beyond
+/// this are counted ([`CaptureReader::interfaces_over_cap`]) and their
+/// packets skipped as on an unknown interface.
+pub const MAX_INTERFACES: usize = 65_536;
 
 /// Which container format the input is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +86,8 @@ struct BlockState {
     last_ts: Timestamp,
     /// Packets on an interface the section did not describe (skipped).
     unknown_interface_packets: u64,
+    /// Interface Description Blocks beyond [`MAX_INTERFACES`] in a section (ignored).
+    interfaces_over_cap: u64,
 }
 
 impl CaptureReader {
@@ -121,6 +134,7 @@ impl CaptureReader {
                 interfaces: Vec::new(),
                 last_ts: Timestamp::default(),
                 unknown_interface_packets: 0,
+                interfaces_over_cap: 0,
             },
             pending_consume: 0,
             io_error,
@@ -136,6 +150,23 @@ impl CaptureReader {
     /// Packets skipped because their pcapng interface was never described.
     pub fn unknown_interface_packets(&self) -> u64 {
         self.blocks.unknown_interface_packets
+    }
+
+    /// Interface Description Blocks ignored because their section already
+    /// had [`MAX_INTERFACES`] interfaces.
+    pub fn interfaces_over_cap(&self) -> u64 {
+        self.blocks.interfaces_over_cap
+    }
+
+    /// Bytes of the record at the read position after its fixed header (the
+    /// length [`MAX_RECORD`] bounds), when that header is complete.
+    fn declared_body_len(&self) -> Option<u64> {
+        let header = match self.blocks.format {
+            Format::Pcap => 16,
+            Format::PcapNg => 8,
+        };
+        self.declared_record_len()
+            .map(|len| len.saturating_sub(header))
     }
 
     /// Whole length (header included) claimed by the record or block header at
@@ -167,10 +198,15 @@ impl CaptureReader {
                 Format::PcapNg => "a block header",
             });
         }
-        match self.declared_record_len() {
-            Some(len) if len > MAX_RECORD as u64 => CaptureErrorKind::RecordTooLarge {
+        if self
+            .declared_body_len()
+            .is_some_and(|len| len > MAX_RECORD as u64)
+        {
+            return CaptureErrorKind::RecordTooLarge {
                 limit: MAX_RECORD as u64,
-            },
+            };
+        }
+        match self.declared_record_len() {
             Some(declared) if declared > present => {
                 CaptureErrorKind::TruncatedRecord { declared, present }
             }
@@ -225,6 +261,10 @@ impl BlockState {
                 Ok(Step::Skip)
             }
             PcapBlockOwned::NG(Block::InterfaceDescription(idb)) => {
+                if self.interfaces.len() >= MAX_INTERFACES {
+                    self.interfaces_over_cap += 1;
+                    return Ok(Step::Skip);
+                }
                 let units_per_sec = idb.ts_resolution().filter(|u| *u > 0).unwrap_or(1_000_000);
                 self.interfaces.push(Interface {
                     link: link_type(idb.linktype.0),
@@ -338,8 +378,24 @@ impl PacketSource for CaptureReader {
                     }
                 }
                 Err(ReadStep::Grow) => {
-                    let size = self.inner.data().len().max(BUFFER_SIZE).saturating_mul(2);
-                    if size > MAX_RECORD || !self.inner.grow(size) {
+                    let too_large = self
+                        .declared_body_len()
+                        .is_some_and(|len| len > MAX_RECORD as u64);
+                    // Room for the whole record when its header says how long
+                    // it is, else twice what is buffered.
+                    let whole = self
+                        .declared_record_len()
+                        .and_then(|len| usize::try_from(len).ok())
+                        .map_or(0, |len| len.saturating_add(4096));
+                    let size = self
+                        .inner
+                        .data()
+                        .len()
+                        .max(BUFFER_SIZE)
+                        .saturating_mul(2)
+                        .max(whole)
+                        .min(MAX_BUFFER);
+                    if too_large || size <= self.inner.data().len() || !self.inner.grow(size) {
                         self.finished = true;
                         return Err(self.error(CaptureErrorKind::RecordTooLarge {
                             limit: MAX_RECORD as u64,
@@ -366,6 +422,13 @@ impl PacketSource for CaptureReader {
 
     fn position(&self) -> u64 {
         (self.inner.consumed() + self.pending_consume) as u64
+    }
+
+    fn counters(&self) -> super::ReaderCounters {
+        super::ReaderCounters {
+            unknown_interface_packets: self.blocks.unknown_interface_packets,
+            interfaces_over_cap: self.blocks.interfaces_over_cap,
+        }
     }
 }
 
@@ -904,6 +967,40 @@ mod tests {
             let err = err.expect("an error");
             assert_eq!(err.offset, good.len() as u64, "length {len}: {err}");
         }
+    }
+
+    #[test]
+    fn pcapng_interfaces_are_capped_per_section() {
+        let mut f = shb();
+        let one = idb(1, None);
+        f.reserve(one.len() * (MAX_INTERFACES + 10));
+        for _ in 0..MAX_INTERFACES + 10 {
+            f.extend_from_slice(&one);
+        }
+        // A packet on the last kept interface, and one on an ignored one.
+        f.extend(epb(MAX_INTERFACES as u32 - 1, 5, b"kept"));
+        f.extend(epb(MAX_INTERFACES as u32 + 3, 6, b"dropped"));
+        let mut reader = CaptureReader::new(std::io::Cursor::new(f)).unwrap();
+        let mut got = Vec::new();
+        while let Some(p) = reader.next_packet().unwrap() {
+            got.push(p.data.to_vec());
+        }
+        assert_eq!(got, vec![b"kept".to_vec()]);
+        assert_eq!(
+            reader.counters(),
+            crate::capture::ReaderCounters {
+                unknown_interface_packets: 1,
+                interfaces_over_cap: 10,
+            }
+        );
+        assert_eq!(reader.blocks.interfaces.len(), MAX_INTERFACES);
+        // A new section starts a new table.
+        let mut g = shb();
+        g.extend(idb(1, None));
+        g.extend(epb(0, 1, b"x"));
+        let (pkts, err) = read_all(g);
+        assert!(err.is_none());
+        assert_eq!(pkts.len(), 1);
     }
 
     #[test]

@@ -12,7 +12,7 @@
 use std::fmt;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::{CaptureError, CaptureErrorKind, CaptureReader, Packet, PacketSource};
@@ -120,6 +120,17 @@ pub struct DecompressError {
     pub reason: String,
 }
 
+impl DecompressError {
+    /// True when the compressed data just ended early (as a file still being
+    /// written, or cut by a killed writer, does), not corrupt.
+    pub fn is_cut_short(&self) -> bool {
+        self.reason == CUT_SHORT
+    }
+}
+
+/// [`DecompressError::reason`] of compressed data that ends early.
+const CUT_SHORT: &str = "is cut short";
+
 /// A capture being read from an [`Input`]: packets plus where the input is.
 pub struct Capture {
     reader: CaptureReader,
@@ -171,63 +182,155 @@ impl PacketSource for Capture {
     fn position(&self) -> u64 {
         self.reader.position()
     }
+
+    fn counters(&self) -> super::ReaderCounters {
+        self.reader.counters()
+    }
 }
 
 /// Opens a file or standard input, recognises compression and the capture format.
 pub fn open(input: &Input) -> Result<Capture, CaptureError> {
-    match input {
-        Input::Stdin => open_reader(io::stdin()),
-        Input::Path(path) => {
-            let file = std::fs::File::open(path).map_err(|e| CaptureError {
-                offset: 0,
-                kind: CaptureErrorKind::Io(e),
-            })?;
-            open_reader(file)
-        }
-    }
+    Opened::open(input, None)?.into_capture()
 }
 
 /// Like [`open`], over any byte stream (read once, front to back).
 pub fn open_reader<R: Read + Send + 'static>(reader: R) -> Result<Capture, CaptureError> {
-    let input_read = Arc::new(AtomicU64::new(0));
-    let mut raw = Counting {
-        inner: reader,
-        count: Arc::clone(&input_read),
-    };
-    let mut prefix = Vec::with_capacity(4);
-    (&mut raw)
-        .take(4)
-        .read_to_end(&mut prefix)
-        .map_err(|e| CaptureError {
+    Opened::from_reader(Box::new(reader))?.into_capture()
+}
+
+/// An input opened once, with its first bytes already read into a buffer, so
+/// that sniffing the compression and the format never needs a second open (a
+/// pipe, `/dev/stdin` or `<(zcat x.pcap.gz)` can be read only once).
+pub struct Opened {
+    prefix: Vec<u8>,
+    rest: Box<dyn Read + Send>,
+}
+
+/// Bytes read before deciding how to read the rest: the longest magic number.
+const PREFIX_LEN: u64 = 4;
+
+impl Opened {
+    /// Opens `input`. When `stop` is given, an open that blocks (a FIFO with
+    /// no writer yet) is abandoned once `stop` is raised, with an
+    /// [`io::ErrorKind::Interrupted`] error.
+    pub fn open(input: &Input, stop: Option<&AtomicBool>) -> Result<Opened, CaptureError> {
+        let io_error = |e| CaptureError {
             offset: 0,
             kind: CaptureErrorKind::Io(e),
+        };
+        let reader: Box<dyn Read + Send> = match input {
+            Input::Stdin => Box::new(io::stdin()),
+            Input::Path(path) => Box::new(open_file(path, stop).map_err(io_error)?),
+        };
+        Opened::from_reader(reader)
+    }
+
+    /// Wraps a stream that is already open.
+    pub fn from_reader(mut reader: Box<dyn Read + Send>) -> Result<Opened, CaptureError> {
+        let mut prefix = Vec::with_capacity(PREFIX_LEN as usize);
+        (&mut reader)
+            .take(PREFIX_LEN)
+            .read_to_end(&mut prefix)
+            .map_err(|e| CaptureError {
+                offset: 0,
+                kind: CaptureErrorKind::Io(e),
+            })?;
+        Ok(Opened {
+            prefix,
+            rest: reader,
+        })
+    }
+
+    /// The first bytes of the input (up to 4).
+    pub fn prefix(&self) -> &[u8] {
+        &self.prefix
+    }
+
+    /// True when the input is uncompressed classic pcap (either byte order, µs or ns).
+    pub fn is_classic_pcap(&self) -> bool {
+        <[u8; 4]>::try_from(self.prefix.as_slice()).is_ok_and(|m| {
+            matches!(
+                u32::from_le_bytes(m),
+                0xa1b2_c3d4 | 0xd4c3_b2a1 | 0xa1b2_3c4d | 0x4d3c_b2a1
+            )
+        })
+    }
+
+    /// The whole stream again, its first bytes included.
+    pub fn into_stream(self) -> impl Read + Send {
+        io::Cursor::new(self.prefix).chain(self.rest)
+    }
+
+    /// Recognises compression and the capture format, and prepares to stream packets.
+    pub fn into_capture(self) -> Result<Capture, CaptureError> {
+        let input_read = Arc::new(AtomicU64::new(self.prefix.len() as u64));
+        let raw = Counting {
+            inner: self.rest,
+            count: Arc::clone(&input_read),
+        };
+        let compression = Compression::sniff(&self.prefix);
+        let stream = io::Cursor::new(self.prefix).chain(raw);
+        let decompress_error = Arc::new(Mutex::new(None));
+        let decoder = |inner: Box<dyn Read + Send>| Decoding {
+            inner,
+            compression,
+            compressed: Arc::clone(&input_read),
+            produced: 0,
+            failed: None,
+            slot: Arc::clone(&decompress_error),
+        };
+        let reader = match compression {
+            Compression::None => CaptureReader::new(stream),
+            Compression::Gzip => CaptureReader::new(decoder(gzip(stream)?)),
+            Compression::Zstd => CaptureReader::new(decoder(zstd(stream)?)),
+        };
+        let reader = reader.map_err(|mut e| {
+            explain(&decompress_error, &mut e);
+            e
         })?;
-    let compression = Compression::sniff(&prefix);
-    let stream = io::Cursor::new(prefix).chain(raw);
-    let decompress_error = Arc::new(Mutex::new(None));
-    let decoder = |inner: Box<dyn Read + Send>| Decoding {
-        inner,
-        compression,
-        compressed: Arc::clone(&input_read),
-        produced: 0,
-        failed: None,
-        slot: Arc::clone(&decompress_error),
+        Ok(Capture {
+            reader,
+            compression,
+            input_read,
+            decompress_error,
+        })
+    }
+}
+
+/// Opens a file for reading. A path that is not a regular file (a FIFO, whose
+/// open waits for a writer) is opened on a helper thread while this one
+/// watches `stop`, so that a signal ends the wait.
+fn open_file(path: &Path, stop: Option<&AtomicBool>) -> io::Result<std::fs::File> {
+    let regular = std::fs::metadata(path).is_ok_and(|m| m.is_file() || m.is_dir());
+    let Some(stop) = stop.filter(|_| !regular) else {
+        return std::fs::File::open(path);
     };
-    let reader = match compression {
-        Compression::None => CaptureReader::new(stream),
-        Compression::Gzip => CaptureReader::new(decoder(gzip(stream)?)),
-        Compression::Zstd => CaptureReader::new(decoder(zstd(stream)?)),
-    };
-    let reader = reader.map_err(|mut e| {
-        explain(&decompress_error, &mut e);
-        e
-    })?;
-    Ok(Capture {
-        reader,
-        compression,
-        input_read,
-        decompress_error,
-    })
+    let (tx, rx) = std::sync::mpsc::channel();
+    let owned = path.to_path_buf();
+    std::thread::Builder::new()
+        .name("open".into())
+        .spawn(move || {
+            // The receiver may be gone (the wait was abandoned): nothing to do then.
+            let _ = tx.send(std::fs::File::open(owned));
+        })?;
+    loop {
+        match rx.recv_timeout(std::time::Duration::from_millis(50)) {
+            Ok(result) => return result,
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(io::Error::other("the open failed"));
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                if stop.load(Ordering::Relaxed) {
+                    // The helper thread stays blocked in open(2) until the
+                    // process ends; it holds nothing else.
+                    return Err(io::Error::new(
+                        io::ErrorKind::Interrupted,
+                        "interrupted while waiting for a writer",
+                    ));
+                }
+            }
+        }
+    }
 }
 
 #[cfg(feature = "gzip")]
@@ -300,8 +403,8 @@ impl Read for Decoding {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
             Err(e) => {
                 let reason = match e.kind() {
-                    io::ErrorKind::UnexpectedEof => "is cut short".to_string(),
-                    _ => format!("is corrupt: {e}"),
+                    io::ErrorKind::UnexpectedEof => CUT_SHORT.to_string(),
+                    _ => format!("is corrupt: {}", super::human_io(&e)),
                 };
                 let d = DecompressError {
                     compression: self.compression,
@@ -581,6 +684,71 @@ mod tests {
             );
             assert!(err.to_string().contains("feature"), "{err}");
         }
+    }
+
+    /// A stream that hands over at most 3 bytes per read, as a slow pipe, and
+    /// cannot be reopened or rewound (only `Read`).
+    struct Pipe(io::Cursor<Vec<u8>>);
+    impl Read for Pipe {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(3);
+            self.0.read(&mut buf[..n])
+        }
+    }
+
+    #[test]
+    fn an_opened_stream_is_sniffed_from_its_buffer() {
+        for bytes in [pcap(20), gz(&pcap(20))] {
+            let opened = Opened::from_reader(Box::new(Pipe(io::Cursor::new(bytes)))).unwrap();
+            assert_eq!(opened.prefix().len(), 4);
+            let (blocks, _) = opened.into_blocks().unwrap();
+            let mut blocks = blocks;
+            let mut n = 0;
+            while let Some(b) = blocks.next_block().unwrap() {
+                n += b.packets.len();
+            }
+            assert_eq!(n, 20);
+        }
+        assert!(
+            Opened::from_reader(Box::new(io::Cursor::new(pcap(1))))
+                .unwrap()
+                .is_classic_pcap()
+        );
+        assert!(
+            !Opened::from_reader(Box::new(io::Cursor::new(gz(&pcap(1)))))
+                .unwrap()
+                .is_classic_pcap()
+        );
+    }
+
+    #[test]
+    fn cut_short_is_told_from_damage() {
+        assert!(CaptureErrorKind::Truncated("a record").is_cut_short());
+        assert!(
+            CaptureErrorKind::TruncatedRecord {
+                declared: 9,
+                present: 3
+            }
+            .is_cut_short()
+        );
+        assert!(!CaptureErrorKind::RecordTooLarge { limit: 1 }.is_cut_short());
+        assert!(!CaptureErrorKind::Corrupt("x".into()).is_cut_short());
+        let cut = DecompressError {
+            compression: Compression::Gzip,
+            compressed_bytes: 1,
+            decompressed_bytes: 1,
+            reason: CUT_SHORT.into(),
+        };
+        assert!(CaptureErrorKind::Decompress(cut.clone()).is_cut_short());
+        let bad = DecompressError {
+            reason: "is corrupt: invalid distance".into(),
+            ..cut
+        };
+        assert!(!CaptureErrorKind::Decompress(bad).is_cut_short());
+        assert_eq!(
+            super::super::strip_os_error("cannot open x: No such file (os error 2); y (os error)"),
+            "cannot open x: No such file; y (os error)"
+        );
     }
 
     #[test]

@@ -376,8 +376,112 @@ fn classify_open_error(interface: &str, e: pcap::Error) -> LiveError {
     }
 }
 
+/// libpcap's DLT_ value for a file's LINKTYPE_ value (what `pcap_open_dead`
+/// takes): the same number except where the registries part (Linux values).
+fn dlt_of(link: LinkType) -> i32 {
+    match link.0 {
+        // LINKTYPE_RAW and the BSDs' raw IP: DLT_RAW.
+        101 | 14 => 12,
+        // LINKTYPE_ATM_RFC1483: DLT_ATM_RFC1483.
+        100 => 11,
+        other => i32::from(other),
+    }
+}
+
+/// A capture filter in tcpdump's syntax, compiled by libpcap's own compiler
+/// on a dead handle (no interface is opened) once for each link type met,
+/// and tested on each packet's outermost frame, as `tcpdump -r FILE FILTER`
+/// does. Packets of a link type the expression cannot be compiled for do
+/// not match (see [`FrameFilter::failures`]).
+pub struct FrameFilter {
+    expression: String,
+    programs: std::collections::HashMap<u16, Result<pcap::BpfProgram, String>>,
+}
+
+impl FrameFilter {
+    /// Compiles `expression` (checked against Ethernet, the common case, so
+    /// that a typo fails at once).
+    pub fn new(expression: &str) -> Result<FrameFilter, LiveError> {
+        let mut filter = FrameFilter {
+            expression: expression.to_string(),
+            programs: std::collections::HashMap::new(),
+        };
+        if let Err(detail) = filter.program(LinkType::ETHERNET) {
+            return Err(LiveError::BadFilter {
+                filter: expression.to_string(),
+                detail,
+            });
+        }
+        Ok(filter)
+    }
+
+    fn program(&mut self, link: LinkType) -> Result<&pcap::BpfProgram, String> {
+        let expression = &self.expression;
+        self.programs
+            .entry(link.0)
+            .or_insert_with(|| {
+                let dead =
+                    pcap::Capture::dead(pcap::Linktype(dlt_of(link))).map_err(pcap_message)?;
+                dead.compile(expression, true).map_err(pcap_message)
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// True when the frame passes the filter.
+    pub fn matches(&mut self, packet: &Packet<'_>) -> bool {
+        self.program(packet.link)
+            .is_ok_and(|program| program.filter(packet.data))
+    }
+
+    /// Link types the expression could not be compiled for, with libpcap's reason.
+    pub fn failures(&self) -> Vec<(LinkType, String)> {
+        let mut out: Vec<(LinkType, String)> = self
+            .programs
+            .iter()
+            .filter_map(|(link, p)| p.as_ref().err().map(|e| (LinkType(*link), e.clone())))
+            .collect();
+        out.sort_by_key(|(link, _)| link.0);
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn frame_filters_compile_offline_and_test_frames() {
+        let mut f = FrameFilter::new("tcp port 80").unwrap();
+        // Ethernet, IPv4, TCP 1234 -> 80.
+        let mut frame = vec![0u8; 12];
+        frame.extend_from_slice(&[0x08, 0x00]);
+        frame.extend_from_slice(&[0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0]);
+        frame.extend_from_slice(&[10, 0, 0, 1, 10, 0, 0, 2]);
+        frame.extend_from_slice(&[0x04, 0xd2, 0, 80, 0, 0, 0, 0, 0, 0, 0, 0, 0x50, 0x02, 0, 0]);
+        frame.extend_from_slice(&[0, 0, 0, 0]);
+        let packet = |data: &'static [u8], link| Packet {
+            ts: Timestamp::default(),
+            link,
+            orig_len: data.len() as u32,
+            data,
+        };
+        let frame: &'static [u8] = frame.leak();
+        assert!(f.matches(&packet(frame, LinkType::ETHERNET)));
+        let mut other = frame.to_vec();
+        other[37] = 81;
+        let other: &'static [u8] = other.leak();
+        assert!(!f.matches(&packet(other, LinkType::ETHERNET)));
+        // The same datagram as raw IP: compiled again for that link type.
+        assert!(f.matches(&packet(&frame[14..], LinkType::RAW)));
+        assert!(f.failures().is_empty());
+        assert!(matches!(
+            FrameFilter::new("tcp port"),
+            Err(LiveError::BadFilter { .. })
+        ));
+        let mut ether = FrameFilter::new("ether host 00:11:22:33:44:55").unwrap();
+        assert!(!ether.matches(&packet(&frame[14..], LinkType::RAW)));
+        assert_eq!(ether.failures().len(), 1);
+    }
+
     use super::*;
 
     #[test]

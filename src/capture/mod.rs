@@ -15,9 +15,11 @@ mod input;
 #[cfg(feature = "live")]
 pub mod live;
 
-pub use blocks::{BlockData, BlockSource, CopiedBlocks, PacketBlock, PacketRef, PcapBlocks};
-pub use file::{CaptureReader, Format};
-pub use input::{Capture, Compression, DecompressError, Input, open, open_reader};
+pub use blocks::{
+    BlockBuilder, BlockData, BlockSource, CopiedBlocks, PacketBlock, PacketRef, PcapBlocks,
+};
+pub use file::{CaptureReader, Format, MAX_INTERFACES, MAX_RECORD};
+pub use input::{Capture, Compression, DecompressError, Input, Opened, open, open_reader};
 
 use std::fmt;
 
@@ -40,14 +42,24 @@ impl LinkType {
     pub const RAW_BSD: LinkType = LinkType(14);
     /// Raw IPv4 or IPv6, told apart by the version nibble.
     pub const RAW: LinkType = LinkType(101);
+    /// Cisco HDLC: address, control, EtherType.
+    pub const C_HDLC: LinkType = LinkType(104);
+    /// IEEE 802.11 frames without a capture header.
+    pub const IEEE802_11: LinkType = LinkType(105);
     /// OpenBSD loopback: 4-byte address family in network byte order.
     pub const LOOP: LinkType = LinkType(108);
     /// Linux cooked capture v1 (`-i any`).
     pub const LINUX_SLL: LinkType = LinkType(113);
+    /// IEEE 802.11 frames after a radiotap header (monitor mode).
+    pub const IEEE802_11_RADIOTAP: LinkType = LinkType(127);
+    /// Linux ARCNET (ATA 878.1 with a 2-byte offset field).
+    pub const ARCNET_LINUX: LinkType = LinkType(129);
     /// Raw IPv4.
     pub const IPV4: LinkType = LinkType(228);
     /// Raw IPv6.
     pub const IPV6: LinkType = LinkType(229);
+    /// Linux netfilter NFLOG records.
+    pub const NFLOG: LinkType = LinkType(239);
     /// Linux cooked capture v2.
     pub const LINUX_SLL2: LinkType = LinkType(276);
 }
@@ -101,7 +113,7 @@ pub enum CaptureErrorKind {
     #[error("corrupt capture: {0}")]
     Corrupt(String),
     /// Reading failed.
-    #[error("read error: {0}")]
+    #[error("read error: {}", human_io(.0))]
     Io(#[from] std::io::Error),
     /// The input is compressed and its compressed data is corrupt or cut short.
     #[error("{0}")]
@@ -109,6 +121,47 @@ pub enum CaptureErrorKind {
     /// The input is compressed in a format this build was made without.
     #[error("{0}-compressed input, but this build reads no {0} (rebuild with the `{0}` feature)")]
     CompressionNotBuilt(&'static str),
+}
+
+impl CaptureErrorKind {
+    /// True when the input simply ended inside its last record (or its
+    /// compressed data ended early): a capture still being written, or one
+    /// whose writer was killed. Every packet before the cut was read. Any other
+    /// problem (a corrupt length, a read error, corrupt compressed data) stops
+    /// reading before the end of the input.
+    pub fn is_cut_short(&self) -> bool {
+        match self {
+            CaptureErrorKind::Truncated(_) | CaptureErrorKind::TruncatedRecord { .. } => true,
+            CaptureErrorKind::Decompress(d) => d.is_cut_short(),
+            _ => false,
+        }
+    }
+}
+
+/// An I/O error as people read it: the system's message without the
+/// `(os error N)` suffix Rust adds.
+pub fn human_io(e: &std::io::Error) -> String {
+    strip_os_error(&e.to_string())
+}
+
+/// Removes every ` (os error N)` from a message.
+pub fn strip_os_error(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find(" (os error ") {
+        let (before, after) = rest.split_at(at);
+        out.push_str(before);
+        let tail = &after[" (os error ".len()..];
+        let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 && tail[digits..].starts_with(')') {
+            rest = &tail[digits + 1..];
+        } else {
+            out.push_str(" (os error ");
+            rest = tail;
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A capture error with the byte offset where it was found.
@@ -134,32 +187,91 @@ pub fn open_file(path: &std::path::Path) -> Result<CaptureReader, CaptureError> 
 pub fn open_blocks(
     input: &Input,
 ) -> Result<(Box<dyn BlockSource + Send>, Compression), CaptureError> {
-    use std::io::Read;
-    if let Input::Path(path) = input {
-        let io = |e| CaptureError {
-            offset: 0,
-            kind: CaptureErrorKind::Io(e),
-        };
-        let mut magic = Vec::with_capacity(4);
-        std::fs::File::open(path)
-            .map_err(io)?
-            .take(4)
-            .read_to_end(&mut magic)
-            .map_err(io)?;
-        let classic = <[u8; 4]>::try_from(magic.as_slice()).is_ok_and(|m| {
-            matches!(
-                u32::from_le_bytes(m),
-                0xa1b2_c3d4 | 0xd4c3_b2a1 | 0xa1b2_3c4d | 0x4d3c_b2a1
-            )
-        });
-        if classic {
-            let file = std::fs::File::open(path).map_err(io)?;
-            return Ok((Box::new(PcapBlocks::new(file)), Compression::None));
+    Opened::open(input, None)?.into_blocks()
+}
+
+impl Opened {
+    /// Blocks of packets for the parallel analysis (see [`open_blocks`]): the
+    /// input is not opened again, its first bytes come from the buffer.
+    pub fn into_blocks(self) -> Result<(Box<dyn BlockSource + Send>, Compression), CaptureError> {
+        if self.is_classic_pcap() {
+            return Ok((
+                Box::new(PcapBlocks::new(self.into_stream())),
+                Compression::None,
+            ));
+        }
+        let capture = self.into_capture()?;
+        let compression = capture.compression();
+        Ok((Box::new(CopiedBlocks::new(capture)), compression))
+    }
+}
+
+/// `scan -f FILTER`: a tcpdump-syntax filter on each packet's outermost
+/// frame. It needs libpcap's compiler: built with the `live` feature only;
+/// without it [`PacketFilter::new`] says so.
+pub struct PacketFilter {
+    #[cfg(feature = "live")]
+    inner: live::FrameFilter,
+    /// Packets tested, and of those the ones that passed.
+    tested: u64,
+    passed: u64,
+}
+
+impl PacketFilter {
+    /// Compiles `expression`; the error is a message for the user.
+    pub fn new(expression: &str) -> Result<PacketFilter, String> {
+        #[cfg(feature = "live")]
+        {
+            live::FrameFilter::new(expression)
+                .map(|inner| PacketFilter {
+                    inner,
+                    tested: 0,
+                    passed: 0,
+                })
+                .map_err(|e| e.to_string())
+        }
+        #[cfg(not(feature = "live"))]
+        {
+            Err(format!(
+                "-f {expression:?}: filtering needs libpcap's filter compiler, and this binary \
+                 was built without the `live` cargo feature; rebuild with `cargo build --release \
+                 --features live` (needs libpcap-dev), or filter first: \
+                 tcpdump -r FILE -w - 'FILTER' | phoneleak scan -"
+            ))
         }
     }
-    let capture = open(input)?;
-    let compression = capture.compression();
-    Ok((Box::new(CopiedBlocks::new(capture)), compression))
+
+    /// True when the packet passes.
+    pub fn matches(&mut self, packet: &Packet<'_>) -> bool {
+        #[cfg(feature = "live")]
+        let pass = self.inner.matches(packet);
+        #[cfg(not(feature = "live"))]
+        let pass = {
+            let _ = packet;
+            true
+        };
+        self.tested += 1;
+        self.passed += u64::from(pass);
+        pass
+    }
+
+    /// Packets tested and passed so far.
+    pub fn counts(&self) -> (u64, u64) {
+        (self.tested, self.passed)
+    }
+
+    /// Link types the expression could not be compiled for (their packets did
+    /// not pass), with libpcap's reason.
+    pub fn failures(&self) -> Vec<(LinkType, String)> {
+        #[cfg(feature = "live")]
+        {
+            self.inner.failures()
+        }
+        #[cfg(not(feature = "live"))]
+        {
+            Vec::new()
+        }
+    }
 }
 
 /// Counters of a live capture, as libpcap reports them (`pcap_stats`), for the summary.
@@ -180,10 +292,25 @@ pub struct CaptureStats {
     pub dropped_interface: u64,
 }
 
+/// What a capture reader skipped on its own, for the warnings after a file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReaderCounters {
+    /// pcapng packets on an interface their section never described.
+    pub unknown_interface_packets: u64,
+    /// pcapng Interface Description Blocks ignored beyond
+    /// [`MAX_INTERFACES`] per section (their packets are then on an
+    /// unknown interface).
+    pub interfaces_over_cap: u64,
+}
+
 /// Anything that yields packets: a capture file or a live interface.
 pub trait PacketSource {
     /// The next packet, `Ok(None)` at a clean end of input.
     fn next_packet(&mut self) -> Result<Option<Packet<'_>>, CaptureError>;
     /// Bytes of input consumed so far (for progress and error offsets).
     fn position(&self) -> u64;
+    /// What the reader skipped so far.
+    fn counters(&self) -> ReaderCounters {
+        ReaderCounters::default()
+    }
 }

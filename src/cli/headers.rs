@@ -18,7 +18,7 @@ struct Row {
 }
 
 /// Runs `headers`; returns the exit status (0).
-pub(crate) fn run(args: &HeadersArgs) -> io::Result<u8> {
+pub(crate) fn run(args: &HeadersArgs) -> Result<u8, super::CliError> {
     let rows: Vec<Row> = catalogue::entries()
         .iter()
         .map(|e| Row {
@@ -37,8 +37,14 @@ pub(crate) fn run(args: &HeadersArgs) -> io::Result<u8> {
     let mut out = io::BufWriter::new(io::stdout().lock());
     match args.format {
         CatalogueFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &rows)?;
+            serde_json::to_writer_pretty(&mut out, &rows).map_err(io::Error::from)?;
             writeln!(out)?;
+        }
+        CatalogueFormat::Jsonl => {
+            for r in &rows {
+                serde_json::to_writer(&mut out, r).map_err(io::Error::from)?;
+                writeln!(out)?;
+            }
         }
         CatalogueFormat::Text => {
             writeln!(

@@ -14,12 +14,11 @@ use phoneleak::capture::CaptureStats;
 use phoneleak::capture::live::{
     self, DEFAULT_SNAPLEN, LiveCapture, LiveError, LiveOptions, StopHandle,
 };
-use phoneleak::detect::{Confidence, Detector};
-use phoneleak::pipeline::{Analyzer, Finding};
-use phoneleak::report::{InputError, Sink, Summary, Tally};
+use phoneleak::pipeline::{self, Feed, Finding};
+use phoneleak::report::{BaselineInfo, InputError, Severity, Sink, Summary, Tally};
 use phoneleak::time::Timestamp;
 
-use super::{AnalysisArgs, OutputArgs};
+use super::{AnalysisArgs, CliError, DetectionArgs, OutputArgs, detection, exit_status};
 
 /// Shown after `phoneleak live --help`.
 pub(crate) const LIVE_HELP: &str = "Examples:
@@ -35,7 +34,8 @@ Privileges: run as root, optionally with --user NAME to drop to that user once t
 open, or grant the binary the capture capabilities instead:
   sudo setcap cap_net_raw,cap_net_admin=eip $(command -v phoneleak)
 
-Exit status: 0 no leak, 1 at least one leak, 2 a usage or capture error.";
+Exit status: as for scan: 0 no leak, 1 at least one leak that counts (at or above
+--min-confidence, not in the --baseline), 2 a usage or capture error (also when leaks were found).";
 
 /// How often the status line, the capture counters and the pcap file are refreshed.
 const TICK: Duration = Duration::from_secs(1);
@@ -77,11 +77,20 @@ pub(crate) struct LiveArgs {
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
+    pub detection: DetectionArgs,
+    #[command(flatten)]
     pub analysis: AnalysisArgs,
+    /// Analysis threads behind the capture thread (default: one per core).
+    /// Findings are the same, in the same order, for any number, unless
+    /// --max-flows or --ooo-memcap is reached (they are divided among threads).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
 }
 
 /// Runs `live`; returns the exit status.
-pub(crate) fn run(args: &LiveArgs) -> io::Result<u8> {
+pub(crate) fn run(args: &LiveArgs) -> Result<u8, CliError> {
+    let (detector, baseline) = detection(&args.detection)?;
+    let min_confidence = args.detection.min_confidence.level();
     let interface = match &args.interface {
         Some(name) => name.clone(),
         None => match live::default_interface() {
@@ -128,20 +137,19 @@ pub(crate) fn run(args: &LiveArgs) -> io::Result<u8> {
         args.snaplen
     );
 
-    let tally = Tally::new(args.output.show_numbers, None);
-    let mut sink = match args.output.sinks(vec![cap.interface().to_string()], tally) {
-        Ok(sink) => sink,
-        Err(message) => {
-            eprintln!("phoneleak: {message}");
-            return Ok(2);
-        }
-    };
+    let tally = Tally::new(args.output.show_numbers, baseline);
+    let (mut sink, mut outputs) =
+        args.output
+            .sinks(vec![cap.interface().to_string()], &[], tally)?;
+    // The interface is open: the outputs may be emptied.
+    outputs.commit()?;
     // Request lines name the interface; packet numbers count from the first captured.
-    sink.set_input(Some(cap.interface().to_string()), 0);
-    let mut analyzer = Analyzer::new(
-        args.analysis.config(Confidence::Low),
-        Arc::new(Detector::new()),
-    );
+    sink.set_input(Some(cap.interface().to_string()));
+    let detector = Arc::new(detector);
+    let threads = args
+        .threads
+        .unwrap_or_else(pipeline::default_threads)
+        .max(1);
     let status = status_line();
     let mut write_error: Option<io::Error> = None;
     let mut failure: Option<LiveError> = None;
@@ -149,55 +157,58 @@ pub(crate) fn run(args: &LiveArgs) -> io::Result<u8> {
     let mut next_tick = Instant::now() + TICK;
     let mut packets = 0u64;
 
-    loop {
-        if stop.load(Ordering::SeqCst)
-            || deadline.is_some_and(|d| Instant::now() >= d)
-            || args.count.is_some_and(|n| packets >= n)
-        {
-            break;
+    let config = args.analysis.config(min_confidence);
+    let stats = pipeline::stream(threads, config, &detector, |feed| {
+        loop {
+            if stop.load(Ordering::SeqCst)
+                || deadline.is_some_and(|d| Instant::now() >= d)
+                || args.count.is_some_and(|n| packets >= n)
+            {
+                break;
+            }
+            let mut on_finding = |f: Finding| {
+                if write_error.is_none()
+                    && let Err(e) = status.suspend(|| sink.finding(&f))
+                {
+                    write_error = Some(e);
+                }
+            };
+            match cap.next_packet() {
+                Ok(Some(packet)) => {
+                    feed.packet(&packet, &mut on_finding);
+                    packets += 1;
+                }
+                // No packet for a while: capture time still passes for idle flows.
+                Ok(None) => feed.tick(wall_clock(), &mut on_finding),
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+            if write_error.is_some() {
+                break;
+            }
+            if Instant::now() >= next_tick {
+                next_tick = Instant::now() + TICK;
+                if let Err(e) = cap.flush_savefile() {
+                    failure = Some(e);
+                    break;
+                }
+                if !status.is_hidden() {
+                    show_status(&status, feed, &cap.stats());
+                }
+            }
         }
-        let mut on_finding = |f: Finding| {
+        status.finish_and_clear();
+
+        // Stopped: report what every flow still holds.
+        feed.finish(&mut |f: Finding| {
             if write_error.is_none()
-                && let Err(e) = status.suspend(|| sink.finding(&f))
+                && let Err(e) = sink.finding(&f)
             {
                 write_error = Some(e);
             }
-        };
-        match cap.next_packet() {
-            Ok(Some(packet)) => {
-                analyzer.packet(packets, &packet, &mut on_finding);
-                packets += 1;
-            }
-            // No packet for a while: capture time still passes for idle flows.
-            Ok(None) => analyzer.advance_clock(wall_clock(), &mut on_finding),
-            Err(e) => {
-                failure = Some(e);
-                break;
-            }
-        }
-        if write_error.is_some() {
-            break;
-        }
-        if Instant::now() >= next_tick {
-            next_tick = Instant::now() + TICK;
-            if let Err(e) = cap.flush_savefile() {
-                failure = Some(e);
-                break;
-            }
-            if !status.is_hidden() {
-                show_status(&status, &analyzer, &cap.stats());
-            }
-        }
-    }
-    status.finish_and_clear();
-
-    // Stopped: report what every flow still holds.
-    analyzer.end_of_input(&mut |f: Finding| {
-        if write_error.is_none()
-            && let Err(e) = sink.finding(&f)
-        {
-            write_error = Some(e);
-        }
+        })
     });
     if let Err(e) = cap.flush_savefile() {
         failure.get_or_insert(e);
@@ -205,7 +216,7 @@ pub(crate) fn run(args: &LiveArgs) -> io::Result<u8> {
     let capture = cap.stats();
     drop(cap);
     if let Some(e) = write_error {
-        return Err(e);
+        return Err(CliError::Write(e));
     }
 
     let mut errors = Vec::new();
@@ -216,6 +227,7 @@ pub(crate) fn run(args: &LiveArgs) -> io::Result<u8> {
             offset: None,
             error: e.to_string(),
             partial: true,
+            severity: Severity::Error,
         });
     }
     if capture.dropped_kernel > 0 {
@@ -225,26 +237,28 @@ pub(crate) fn run(args: &LiveArgs) -> io::Result<u8> {
             capture.dropped_kernel
         );
     }
-    let stats = analyzer.stats();
-    let leaked = stats.leaking_requests > 0;
-    let new_leaks = sink.tally().new_leaks;
+    let tally = sink.tally();
+    let new_leaks = tally.new_leaks;
+    let baseline = tally.baseline().map(|b| BaselineInfo {
+        file: b.file().to_string(),
+        entries: b.len() as u64,
+        leaks_in_baseline: tally.leaks_in_baseline,
+    });
     sink.summary(&Summary {
         files: 0,
         capture: Some(capture),
         stats,
-        min_confidence: Confidence::Low,
+        min_confidence,
         new_leaks,
-        baseline: None,
+        baseline,
         errors,
     })?;
     io::stdout().flush()?;
-    Ok(if failure.is_some() {
-        2
-    } else if leaked {
-        args.output.exit_code
-    } else {
-        0
-    })
+    Ok(exit_status(
+        failure.is_some(),
+        new_leaks,
+        args.output.exit_code,
+    ))
 }
 
 /// Opens the capture, drops privileges, opens the pcap file: the steps before
@@ -260,7 +274,7 @@ fn start(args: &LiveArgs, opts: &LiveOptions) -> Result<LiveCapture, String> {
 }
 
 /// Runs `phoneleak interfaces`: name, description, flags and addresses of each interface.
-pub(crate) fn interfaces() -> io::Result<u8> {
+pub(crate) fn interfaces() -> Result<u8, CliError> {
     let list = match live::interfaces() {
         Ok(list) => list,
         Err(e) => {
@@ -397,13 +411,13 @@ impl TermLike for NarrowTerm {
     }
 }
 
-fn show_status(bar: &ProgressBar, analyzer: &Analyzer, capture: &CaptureStats) {
-    let s = analyzer.stats();
+fn show_status(bar: &ProgressBar, feed: &dyn Feed, capture: &CaptureStats) {
+    let s = feed.stats();
     bar.set_message(format!(
         "packets {}  bytes {}  flows {}  requests {}  leaks {}  kernel drops {}",
         s.packets,
         HumanBytes(s.bytes),
-        analyzer.active_flows(),
+        feed.active_flows(),
         s.http.requests,
         s.leaks,
         capture.dropped_kernel

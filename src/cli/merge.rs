@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use clap::Args;
 
 use phoneleak::report::merge::{MergeError, Totals, read_shard};
-use phoneleak::report::{Baseline, BaselineInfo, Sink, Summary, Tally};
+use phoneleak::report::{Baseline, BaselineInfo, Severity, Sink, Summary, Tally};
 
-use super::{MinConfidence, OutputArgs};
+use super::{CliError, MinConfidence, OutputArgs, exit_status};
 
 /// Help text of `merge`.
 pub(crate) const MERGE_HELP: &str = "Examples:
@@ -77,19 +77,16 @@ fn open(
 }
 
 /// Runs `merge`; returns the exit status.
-pub(crate) fn run(args: &MergeArgs) -> io::Result<u8> {
+pub(crate) fn run(args: &MergeArgs) -> Result<u8, CliError> {
     if args.shards.iter().any(|p| p.as_os_str() == "-") && io::stdin().is_terminal() {
-        eprintln!(
-            "phoneleak: standard input is a terminal: pipe JSON lines in, e.g. cat *.jsonl | phoneleak merge -"
-        );
-        return Ok(2);
+        return Err(CliError::Usage(
+            "standard input is a terminal: pipe JSON lines in, e.g. cat *.jsonl | phoneleak merge -"
+                .into(),
+        ));
     }
     let baseline = match args.baseline.as_deref().map(Baseline::load) {
         Some(Ok(b)) => Some(b),
-        Some(Err(e)) => {
-            eprintln!("phoneleak: --baseline: {e}");
-            return Ok(2);
-        }
+        Some(Err(e)) => return Err(CliError::Usage(format!("--baseline: {e}"))),
         None => None,
     };
     // First pass: every shard must be whole before anything is written.
@@ -99,8 +96,7 @@ pub(crate) fn run(args: &MergeArgs) -> io::Result<u8> {
         let checked = open(path, &mut stdin)
             .and_then(|input| read_shard(&name(path), input, None, &mut totals));
         if let Err(e) = checked {
-            eprintln!("phoneleak: merge: {e}");
-            return Ok(2);
+            return Err(CliError::Usage(format!("merge: {e}")));
         }
     }
     let level = args.min_confidence.level().max(totals.min_confidence);
@@ -112,15 +108,19 @@ pub(crate) fn run(args: &MergeArgs) -> io::Result<u8> {
     } else {
         names.iter().take(1).cloned().collect()
     };
-    let mut report = match args.output.sinks(inputs, tally) {
-        Ok(r) => r
-            .with_min_confidence(level)
-            .with_subject_rows(totals.leaks_without_subject == 0 && totals.stats.leaks > 0),
-        Err(message) => {
-            eprintln!("phoneleak: {message}");
-            return Ok(2);
-        }
-    };
+    // The shards are inputs: no output may overwrite one.
+    let paths: Vec<PathBuf> = args
+        .shards
+        .iter()
+        .filter(|p| p.as_os_str() != "-")
+        .cloned()
+        .collect();
+    let (report, mut outputs) = args.output.sinks(inputs, &paths, tally)?;
+    let mut report = report
+        .with_min_confidence(level)
+        .with_subject_rows(totals.leaks_without_subject == 0 && totals.stats.leaks > 0);
+    // Every shard is whole: the outputs may be emptied.
+    outputs.commit()?;
     if totals.leaks_without_subject > 0 && !args.output.quiet {
         eprintln!(
             "phoneleak: warning: the shards carry no subject pseudonyms (scan --subject-key): \
@@ -133,11 +133,8 @@ pub(crate) fn run(args: &MergeArgs) -> io::Result<u8> {
             .and_then(|input| read_shard(&name(path), input, Some(&mut report), &mut replayed));
         match merged {
             Ok(()) => {}
-            Err(MergeError::Write(e)) => return Err(e),
-            Err(e) => {
-                eprintln!("phoneleak: merge: {e}");
-                return Ok(2);
-            }
+            Err(MergeError::Write(e)) => return Err(CliError::Write(e)),
+            Err(e) => return Err(CliError::Usage(format!("merge: {e}"))),
         }
     }
     let (dropped_leaks, dropped_requests) = report.dropped();
@@ -152,7 +149,7 @@ pub(crate) fn run(args: &MergeArgs) -> io::Result<u8> {
         entries: b.len() as u64,
         leaks_in_baseline: tally.leaks_in_baseline,
     });
-    let fatal = totals.errors.iter().any(|e| !e.partial);
+    let fatal = totals.errors.iter().any(|e| e.severity == Severity::Error);
     report.summary(&Summary {
         files: totals.files,
         capture: totals.capture.clone(),
@@ -162,11 +159,5 @@ pub(crate) fn run(args: &MergeArgs) -> io::Result<u8> {
         baseline,
         errors: totals.errors,
     })?;
-    Ok(if fatal {
-        2
-    } else if new_leaks > 0 {
-        args.output.exit_code
-    } else {
-        0
-    })
+    Ok(exit_status(fatal, new_leaks, args.output.exit_code))
 }

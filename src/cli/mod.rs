@@ -10,19 +10,20 @@ mod shell;
 
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use phoneleak::capture::{human_io, strip_os_error};
 use phoneleak::decode::DefragLimits;
-use phoneleak::detect::Confidence;
+use phoneleak::detect::{Confidence, Detector, KnownNumbers, PhoneNumber, Region, number};
 use phoneleak::flow::Limits;
 use phoneleak::http::HttpLimits;
 use phoneleak::pipeline::Config;
 use phoneleak::report::{
-    FanOut, FindingsOnly, HtmlSink, JsonlSink, Report, ReportOptions, SubjectKey, SummaryOnly,
-    Tally, TextSink,
+    Baseline, FanOut, FindingsOnly, HtmlSink, JsonlSink, Report, ReportOptions, SubjectKey,
+    SummaryOnly, Tally, TextSink,
 };
 
 #[derive(Parser)]
@@ -58,13 +59,15 @@ pub(crate) enum Command {
   phoneleak scan -o findings.jsonl --format jsonl captures/
   phoneleak scan --number +447700900123 --region GB capture.pcap
   phoneleak scan --baseline last-week.jsonl --min-confidence medium captures/
+  phoneleak scan -f 'tcp port 80 and host 10.0.0.5' capture.pcap   # with --features live
 
 Compression (gzip, zstd) and format (pcap, pcapng) are recognised by their
 first bytes, not by the file name. Ctrl-C stops reading and still writes the
 summary and the HTML report.
 
 Exit status: 0 no leak, 1 at least one leak (not in the baseline, at or above
---min-confidence), 2 a usage or input error.")]
+--min-confidence), 2 a usage or input error, or damage that stopped reading
+before the end (also when leaks were found); 141 a closed output pipe.")]
     Scan(Box<ScanArgs>),
     /// Capture on a network interface and report leaks as they happen.
     #[cfg(feature = "live")]
@@ -72,11 +75,18 @@ Exit status: 0 no leak, 1 at least one leak (not in the baseline, at or above
     Live(Box<live::LiveArgs>),
     /// List the interfaces live capture can use.
     #[cfg(feature = "live")]
+    #[command(after_help = "Examples:
+  phoneleak interfaces                       # name, flags, addresses
+  sudo phoneleak live -i \"$(phoneleak interfaces | awk 'NR==1{print $1}')\"")]
     Interfaces,
     /// Merge the JSON-lines outputs of several runs into the report of one run over all their inputs.
     #[command(after_help = merge::MERGE_HELP)]
     Merge(Box<merge::MergeArgs>),
     /// Print the catalogue of header names that carry phone numbers or subscriber IDs.
+    #[command(after_help = "Examples:
+  phoneleak headers                                # the table, with sources
+  phoneleak headers --format jsonl | jq -r .name   # one name per line
+  phoneleak headers --format json > catalogue.json")]
     Headers(HeadersArgs),
     /// Capture on a network interface (needs the `live` build feature).
     #[cfg(not(feature = "live"))]
@@ -90,6 +100,9 @@ Exit status: 0 no leak, 1 at least one leak (not in the baseline, at or above
     },
     /// List capture interfaces (needs the `live` build feature).
     #[cfg(not(feature = "live"))]
+    #[command(after_help = "Examples:
+  cargo build --release --features live     # a build with live capture (needs libpcap-dev)
+  phoneleak interfaces                      # then: name, flags, addresses")]
     Interfaces {
         /// Ignored.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
@@ -118,6 +131,17 @@ Exit status: 0 no leak, 1 at least one leak (not in the baseline, at or above
     },
 }
 
+/// The exit status, for `scan` and `live` (help and the man page).
+pub(crate) const EXIT_STATUS: &str = "\
+0    no finding counts (none, or all below --min-confidence or in the --baseline)
+1    at least one finding counts
+2    a usage error, an input that could not be read, or damage that stopped
+     reading before the end of a capture (even when leaks were found: they
+     are still reported); a capture whose last record is cut short is only
+     a warning
+130  interrupted (Ctrl-C, SIGTERM) before any capture was read
+141  the output pipe was closed (as for a program killed by SIGPIPE)";
+
 /// What a build without the `live` feature answers to `live` and `interfaces`.
 #[cfg(not(feature = "live"))]
 const NO_LIVE: &str = "phoneleak: live capture is not built in: this binary was built without the \
@@ -143,9 +167,22 @@ pub(crate) struct ScanArgs {
     pub detection: DetectionArgs,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
-    /// Analysis threads (default: one per core). Output is the same for any number.
+    /// Analysis threads (default: one per core; at most 256). Output is the
+    /// same for any number, unless a run reaches --max-flows or --ooo-memcap:
+    /// those are divided among the threads, so results may then depend on
+    /// --threads.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Also list the files of walked folders that were skipped (not captures,
+    /// FIFOs, devices, sockets).
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Analyse only packets passing this filter (tcpdump syntax, applied to the
+    /// outermost frame as `tcpdump -r FILE FILTER` does; needs the `live` build
+    /// feature, for libpcap's filter compiler). Packet numbers then count the
+    /// packets that passed.
+    #[arg(short, long, value_name = "EXPR")]
+    pub filter: Option<String>,
 }
 
 /// Output format of `headers`.
@@ -155,6 +192,8 @@ pub(crate) enum CatalogueFormat {
     Text,
     /// A JSON array of objects.
     Json,
+    /// One JSON object per line.
+    Jsonl,
 }
 
 #[derive(Args)]
@@ -224,11 +263,12 @@ pub(crate) struct OutputArgs {
     /// status 2 are still printed).
     #[arg(short, long)]
     pub quiet: bool,
-    /// Write the findings (and, with --format jsonl, the summary) to FILE; a
-    /// text summary goes to standard error.
+    /// Write the findings (and, with --format jsonl, the summary) to FILE
+    /// (`-`: standard output); a text summary goes to standard error.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Also write a self-contained HTML report to FILE.
+    /// Also write a self-contained HTML report to FILE (`-`: standard output,
+    /// instead of the findings).
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
     /// Add to every leak and aggregate row a pseudonym of the clear number or
@@ -246,7 +286,8 @@ pub(crate) struct OutputArgs {
 /// Limits of the analysis (shared by every command that analyses).
 #[derive(Args)]
 pub(crate) struct AnalysisArgs {
-    /// Most TCP flows tracked at once (least recently active are evicted).
+    /// Most TCP flows tracked at once (least recently active are evicted);
+    /// each of N threads tracks 1/N of them.
     #[arg(long, default_value_t = Limits::default().max_flows, value_name = "N")]
     pub max_flows: usize,
     /// Seconds of capture time after which an idle flow is flushed.
@@ -255,7 +296,7 @@ pub(crate) struct AnalysisArgs {
     /// Out-of-order bytes buffered per flow direction before a hole is skipped.
     #[arg(long, default_value_t = Limits::default().max_ooo_per_direction, value_name = "BYTES")]
     pub max_ooo_bytes: usize,
-    /// Out-of-order bytes buffered over all flows.
+    /// Out-of-order bytes buffered over all flows; each of N threads holds 1/N.
     #[arg(long, default_value_t = Limits::default().ooo_memcap, value_name = "BYTES")]
     pub ooo_memcap: usize,
     /// Largest request header block; larger ones are reported as truncated.
@@ -319,18 +360,54 @@ impl OutputArgs {
     /// The report these options ask for: the findings on standard output or
     /// in the `-o` file, the summary where it belongs, the HTML report, one
     /// tally (`tally`) for all of them, whose count of new leaks sets the
-    /// exit status. `inputs` names the inputs in the HTML report. Fails when
-    /// a file cannot be created or the subject key cannot be read.
-    pub fn sinks(&self, inputs: Vec<String>, tally: Tally) -> Result<Report<'static>, String> {
+    /// exit status. `inputs` names the inputs in the HTML report; `paths` are
+    /// the inputs named on the command line, which no output may overwrite.
+    /// Fails, before any input is read, when two outputs are one file, a file
+    /// cannot be opened for writing or the subject key cannot be read; files
+    /// are emptied only by [`Outputs::commit`].
+    pub fn sinks(
+        &self,
+        inputs: Vec<String>,
+        paths: &[PathBuf],
+        tally: Tally,
+    ) -> Result<(Report<'static>, Outputs), CliError> {
         let key = match &self.subject_key {
-            Some(path) => Some(SubjectKey::load(path).map_err(|e| format!("--subject-key: {e}"))?),
+            Some(path) => Some(
+                SubjectKey::load(path)
+                    .map_err(|e| CliError::Usage(format!("--subject-key: {e}")))?,
+            ),
             None => None,
         };
         let opts = self.report_options(inputs.len() > 1);
+        let output = self.output.as_deref().filter(|p| !is_stdout(p));
+        let html = self.html.as_deref();
+        if html.is_some_and(is_stdout) && self.output.is_none() {
+            return Err(CliError::Usage(
+                "--html - writes the HTML report to standard output: give -o FILE for the findings"
+                    .into(),
+            ));
+        }
+        if let (Some(o), Some(h)) = (output, html.filter(|h| !is_stdout(h)))
+            && same_file(o, h)
+        {
+            return Err(CliError::Usage(format!(
+                "-o and --html name the same file ({}): give each its own",
+                o.display()
+            )));
+        }
+        for out in output.iter().chain(html.filter(|h| !is_stdout(h)).iter()) {
+            if let Some(input) = paths.iter().find(|p| same_file(out, p)) {
+                return Err(CliError::Usage(format!(
+                    "{} is an input and an output: writing the report would destroy it",
+                    input.display()
+                )));
+            }
+        }
+        let mut outputs = Outputs::default();
         let mut fan = FanOut::new();
-        let (main, summary_in_main) = match &self.output {
+        let (main, summary_in_main) = match output {
             Some(path) => {
-                let file = create(path)?;
+                let file = outputs.open(path)?;
                 // A JSON-lines file is a record: it keeps its summary even with --quiet.
                 let jsonl = matches!(self.format, Format::Jsonl);
                 (self.format(BufWriter::new(file), false, opts), jsonl)
@@ -349,23 +426,186 @@ impl OutputArgs {
         } else {
             fan.push(Box::new(FindingsOnly(main)));
         }
-        if self.output.is_some() && !self.quiet {
+        if output.is_some() && !self.quiet {
             let stderr = io::stderr();
             let color = colours_on(&stderr);
             let text = TextSink::new(stderr, opts).with_color(color);
             fan.push(Box::new(SummaryOnly(text)));
         }
-        if let Some(path) = &self.html {
-            let file = create(path)?;
-            let html = HtmlSink::new(BufWriter::new(file), opts).with_inputs(inputs);
+        if let Some(path) = html {
+            let out: Box<dyn Write + Send> = if is_stdout(path) {
+                Box::new(io::stdout())
+            } else {
+                Box::new(outputs.open(path)?)
+            };
+            let html = HtmlSink::new(BufWriter::new(out), opts).with_inputs(inputs);
             fan.push(Box::new(html));
         }
-        Ok(Report::new(opts, tally, fan).with_subject_key(key))
+        Ok((Report::new(opts, tally, fan).with_subject_key(key), outputs))
     }
 }
 
-fn create(path: &std::path::Path) -> Result<File, String> {
-    File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))
+/// `-` as an output: standard output.
+fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// True when two paths name one file: the same inode when both exist, else
+/// the same absolute path.
+fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return x.dev() == y.dev() && x.ino() == y.ino();
+        }
+    }
+    match (std::path::absolute(a), std::path::absolute(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// The output files of a run, opened (so that an unwritable one fails before
+/// any input is read) but not yet emptied: [`Outputs::commit`] empties them
+/// once an input has been opened as a capture, so a run that reads nothing
+/// (`-o out.txt missing.pcap`) leaves an existing file as it was.
+#[derive(Default)]
+pub(crate) struct Outputs {
+    pending: Vec<File>,
+}
+
+impl Outputs {
+    fn open(&mut self, path: &Path) -> Result<File, CliError> {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| CliError::Create(path.to_path_buf(), e))?;
+        // Only regular files are emptied (a FIFO or a device cannot be).
+        if file.metadata().is_ok_and(|m| m.is_file()) {
+            let handle = file
+                .try_clone()
+                .map_err(|e| CliError::Create(path.to_path_buf(), e))?;
+            self.pending.push(handle);
+        }
+        Ok(file)
+    }
+
+    /// Empties the output files (once; later calls do nothing).
+    pub fn commit(&mut self) -> Result<(), CliError> {
+        for file in self.pending.drain(..) {
+            // Nothing was written yet: the shared file offset is still 0.
+            file.set_len(0).map_err(CliError::Write)?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a command failed; `run` prints it (one line) and exits with 2, or 141
+/// for a closed output pipe.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CliError {
+    /// Options that cannot be used (as given or together).
+    #[error("{0}")]
+    Usage(String),
+    /// An output file that cannot be opened for writing.
+    #[error("cannot write {}: {}", .0.display(), human_io(.1))]
+    Create(PathBuf, io::Error),
+    /// A file given in an option that cannot be read.
+    #[error("{option} {}: {}", path.display(), human_io(error))]
+    Read {
+        /// The option that names the file.
+        option: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// Why it cannot be read.
+        error: io::Error,
+    },
+    /// Writing the report failed.
+    #[error("cannot write the report: {}", human_io(.0))]
+    Write(#[from] io::Error),
+    /// The errors were printed already; the status is 2.
+    #[error("")]
+    Reported,
+}
+
+/// The exit status of a run that produced a report, for `scan` and `live`
+/// alike: 2 when an input could not be read to its end (damage, not a cut
+/// last record), else `leak_status` (`--exit-code`, 1 by default) when a
+/// finding counts (at or above `--min-confidence`, not in the `--baseline`),
+/// else 0. Leaks found before
+/// damage are still reported; the 2 wins so a gate sees the unread part.
+pub(crate) fn exit_status(input_failed: bool, new_leaks: u64, leak_status: u8) -> u8 {
+    if input_failed {
+        2
+    } else if new_leaks > 0 {
+        leak_status
+    } else {
+        0
+    }
+}
+
+/// What the detection options ask for: the detector (known numbers, region)
+/// and the baseline. Shared by `scan` and `live`.
+pub(crate) fn detection(args: &DetectionArgs) -> Result<(Detector, Option<Baseline>), CliError> {
+    let region = match &args.region {
+        Some(code) => Some(Region::parse(code).ok_or_else(|| {
+            let known: Vec<&str> = Region::codes().collect();
+            CliError::Usage(format!(
+                "--region {code}: unknown region; known: {}",
+                known.join(" ")
+            ))
+        })?),
+        None => None,
+    };
+    let mut numbers: Vec<PhoneNumber> = Vec::new();
+    for n in &args.numbers {
+        numbers.push(
+            user_number(n, region).map_err(|e| CliError::Usage(format!("--number {n}: {e}")))?,
+        );
+    }
+    if let Some(path) = &args.numbers_file {
+        let text = std::fs::read_to_string(path).map_err(|error| CliError::Read {
+            option: "--numbers-file",
+            path: path.clone(),
+            error,
+        })?;
+        for (i, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if line.is_empty() {
+                continue;
+            }
+            numbers.push(user_number(line, region).map_err(|e| {
+                CliError::Usage(format!("{}, line {}: {line}: {e}", path.display(), i + 1))
+            })?);
+        }
+    }
+    numbers.sort_by_key(PhoneNumber::e164);
+    numbers.dedup();
+    let known = KnownNumbers::new(numbers).map_err(|e| CliError::Usage(e.to_string()))?;
+    let baseline = match args.baseline.as_deref().map(Baseline::load) {
+        Some(Ok(b)) => Some(b),
+        Some(Err(e)) => {
+            return Err(CliError::Usage(format!(
+                "--baseline: {}",
+                strip_os_error(&e.to_string())
+            )));
+        }
+        None => None,
+    };
+    Ok((Detector::with(region, known), baseline))
+}
+
+/// Reads a number the user gave: international, or national with `region`.
+fn user_number(text: &str, region: Option<Region>) -> Result<PhoneNumber, &'static str> {
+    match number::parse(text, region) {
+        Some(p) => p
+            .number
+            .ok_or("a national number: give it as +CC... or name its region with --region"),
+        None => Err("not a phone number (expected e.g. +447700900123)"),
+    }
 }
 
 /// Colours on a terminal only, and never with `NO_COLOR` set (anstream's
@@ -394,12 +634,68 @@ pub fn run() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    ExitCode::from(status(result))
+}
+
+/// The exit status of a command's outcome, printing its error. A closed
+/// output pipe (`phoneleak scan f.pcap | head -1`) gives 141, the status of
+/// a program killed by SIGPIPE, as grep or tcpdump would: never 0, whatever
+/// was found.
+fn status(result: Result<u8, CliError>) -> u8 {
     match result {
-        Ok(code) => ExitCode::from(code),
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Ok(code) => code,
+        Err(CliError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => SIGPIPE_STATUS,
+        Err(CliError::Reported) => 2,
         Err(e) => {
-            eprintln!("phoneleak: cannot write the report: {e}");
-            ExitCode::from(2)
+            eprintln!("phoneleak: {e}");
+            2
         }
+    }
+}
+
+/// 128 + SIGPIPE (13), what a shell reports for a program killed by SIGPIPE.
+pub(crate) const SIGPIPE_STATUS: u8 = 141;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_exit_status_rule() {
+        assert_eq!(exit_status(false, 0, 1), 0);
+        assert_eq!(exit_status(false, 3, 1), 1);
+        assert_eq!(exit_status(false, 3, 0), 0);
+        assert_eq!(exit_status(false, 0, 7), 0);
+        assert_eq!(exit_status(false, 3, 7), 7);
+        // Damage before the end wins over leaks.
+        assert_eq!(exit_status(true, 3, 1), 2);
+        assert_eq!(exit_status(true, 3, 0), 2);
+        assert_eq!(exit_status(true, 0, 1), 2);
+        let pipe = io::Error::from(io::ErrorKind::BrokenPipe);
+        assert_eq!(status(Err(CliError::Write(pipe))), SIGPIPE_STATUS);
+        assert_eq!(status(Err(CliError::Reported)), 2);
+        assert_eq!(status(Ok(1)), 1);
+    }
+
+    #[test]
+    fn same_file_sees_through_spellings() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.txt");
+        std::fs::write(&a, "x").unwrap();
+        let dotted = dir.path().join(".").join("a.txt");
+        assert!(same_file(&a, &dotted));
+        assert!(!same_file(&a, &dir.path().join("b.txt")));
+        // Neither exists: compared as absolute paths.
+        assert!(same_file(Path::new("new.html"), Path::new("./new.html")));
+        assert!(is_stdout(Path::new("-")) && !is_stdout(Path::new("./-")));
+    }
+
+    #[test]
+    fn cli_errors_read_as_one_line_without_os_error() {
+        let e = CliError::Create(PathBuf::from("/no/such/x"), io::Error::from_raw_os_error(2));
+        assert_eq!(
+            e.to_string(),
+            "cannot write /no/such/x: No such file or directory"
+        );
     }
 }

@@ -6,199 +6,250 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use phoneleak::capture::{
-    self, BlockSource, CaptureError, Compression, Input, PacketBlock, PacketSource,
+    self, CaptureErrorKind, Input, MAX_INTERFACES, PacketFilter, ReaderCounters, strip_os_error,
 };
-use phoneleak::detect::{Detector, KnownNumbers, PhoneNumber, Region, number};
-use phoneleak::pipeline::{Analyzer, Config, Finding, Stats, parallel};
-use phoneleak::report::{Baseline, BaselineInfo, InputError, Sink, Summary, Tally};
+use phoneleak::pipeline::{self, Finding, Reading, Stats};
+use phoneleak::report::{BaselineInfo, InputError, Severity, Sink, Summary, Tally};
 
-use super::inputs::expand_paths;
-use super::{DetectionArgs, ScanArgs};
+use super::inputs::{Inputs, expand_paths};
+use super::{CliError, ScanArgs, detection, exit_status};
 
-/// Reads a number the user gave: international, or national with `region`.
-fn user_number(text: &str, region: Option<Region>) -> Result<PhoneNumber, String> {
-    match number::parse(text, region) {
-        Some(p) => p.number.ok_or_else(|| {
-            "a national number: give it as +CC... or name its region with --region".to_string()
-        }),
-        None => Err("not a phone number (expected e.g. +447700900123)".to_string()),
-    }
-}
-
-/// The detector the options ask for.
-fn detector(args: &DetectionArgs) -> Result<Detector, String> {
-    let region = match &args.region {
-        Some(code) => Some(Region::parse(code).ok_or_else(|| {
-            let known: Vec<&str> = Region::codes().collect();
-            format!(
-                "--region {code}: unknown region; known: {}",
-                known.join(" ")
-            )
-        })?),
-        None => None,
-    };
-    let mut numbers: Vec<PhoneNumber> = Vec::new();
-    for n in &args.numbers {
-        numbers.push(user_number(n, region).map_err(|e| format!("--number {n}: {e}"))?);
-    }
-    if let Some(path) = &args.numbers_file {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("--numbers-file {}: {e}", path.display()))?;
-        for (i, line) in text.lines().enumerate() {
-            let line = line.split('#').next().unwrap_or("").trim();
-            if line.is_empty() {
-                continue;
-            }
-            numbers.push(
-                user_number(line, region)
-                    .map_err(|e| format!("{}, line {}: {line}: {e}", path.display(), i + 1))?,
-            );
-        }
-    }
-    numbers.sort_by_key(PhoneNumber::e164);
-    numbers.dedup();
-    let known = KnownNumbers::new(numbers).map_err(|e| e.to_string())?;
-    Ok(Detector::with(region, known))
-}
+/// The most analysis threads: more only costs memory (limits are divided
+/// among workers) and would fail to spawn on some systems.
+const MAX_THREADS: usize = 256;
 
 /// Runs `scan`; returns the exit status.
-pub(crate) fn run(args: &ScanArgs) -> io::Result<u8> {
-    let detector = match detector(&args.detection) {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("phoneleak: {e}");
-            return Ok(2);
-        }
-    };
-    let baseline = match args.detection.baseline.as_deref().map(Baseline::load) {
-        Some(Ok(b)) => Some(b),
-        Some(Err(e)) => {
-            eprintln!("phoneleak: --baseline: {e}");
-            return Ok(2);
-        }
-        None => None,
-    };
+pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
+    let (detector, baseline) = detection(&args.detection)?;
     let min_confidence = args.detection.min_confidence.level();
     let quiet = args.output.quiet;
-    let mut errors = Vec::new();
-    let inputs = expand_paths(&args.paths, &mut errors);
-    if inputs.contains(&Input::Stdin) && io::stdin().is_terminal() {
-        eprintln!(
-            "phoneleak: standard input is a terminal, not a capture: pipe one in, \
+    let threads = match args.threads {
+        Some(n) if n > MAX_THREADS => {
+            if !quiet {
+                eprintln!("phoneleak: --threads {n}: using {MAX_THREADS}, the most");
+            }
+            MAX_THREADS
+        }
+        Some(n) => n.max(1),
+        None => pipeline::default_threads().min(MAX_THREADS),
+    };
+    let mut filter = match &args.filter {
+        Some(expression) => Some(PacketFilter::new(expression).map_err(CliError::Usage)?),
+        None => None,
+    };
+    // Before anything is opened: the first signal also ends an open that
+    // waits for a FIFO's writer.
+    let interrupted = on_interrupt();
+    let Inputs {
+        sources,
+        mut errors,
+        mut skipped,
+    } = expand_paths(&args.paths);
+    if sources.iter().any(|s| s.input == Input::Stdin) && io::stdin().is_terminal() {
+        return Err(CliError::Usage(
+            "standard input is a terminal, not a capture: pipe one in, \
              e.g. tcpdump -i eth0 -w - | phoneleak scan -"
-        );
-        return Ok(2);
+                .into(),
+        ));
+    }
+    if sources.is_empty() && skipped.is_empty() {
+        // Nothing to read: the errors alone, no zero summary, no output touched.
+        print_errors(&errors, quiet, &[]);
+        return Err(CliError::Reported);
     }
     let tally = Tally::new(args.output.show_numbers, baseline);
-    let mut sink = match args
-        .output
-        .sinks(inputs.iter().map(Input::name).collect(), tally)
-    {
-        Ok(sink) => sink,
-        Err(message) => {
-            eprintln!("phoneleak: {message}");
-            return Ok(2);
-        }
-    };
-    let interrupted = on_interrupt();
+    let names = sources.iter().map(|s| s.input.name()).collect();
+    let (mut sink, mut outputs) = args.output.sinks(names, &args.paths, tally)?;
     let detector = Arc::new(detector);
     let config = args.analysis.config(min_confidence);
-    let threads = args.threads.unwrap_or_else(default_threads).max(1);
     let mut stats = Stats::default();
-    let reads_stdin = inputs.contains(&Input::Stdin);
-    let total: u64 = inputs.iter().filter_map(Input::size).sum();
+    let reads_stdin = sources.iter().any(|s| s.input == Input::Stdin);
+    let total: u64 = sources.iter().filter_map(|s| s.input.size()).sum();
     let progress = progress_bar(total, quiet || reads_stdin);
+    let many = sources.len() > 1;
     let mut done_bytes = 0u64;
     let write_error: std::cell::Cell<Option<io::Error>> = std::cell::Cell::new(None);
     let mut fatal = !errors.is_empty();
-    let mut opened = 0u64;
+    // Inputs read as captures (the summary's `files`), and inputs tried.
+    let mut captures = 0u64;
+    let mut tried = 0usize;
     // Where each input's error offsets count from, for the messages.
     let mut decompressed: Vec<String> = Vec::new();
 
-    for input in &inputs {
+    for source in &sources {
         if interrupted.load(Ordering::Relaxed) {
             break;
         }
-        opened += 1;
-        sink.set_input(Some(input.name()), 0);
+        tried += 1;
+        let input = &source.input;
+        let name = input.name();
+        if many {
+            progress.set_message(name.clone());
+        }
+        // Request lines name their input; packet numbers count from its first.
+        sink.set_input(Some(name.clone()));
         let mut on_finding = |f: Finding| {
             if let Err(e) = sink.finding(&f) {
+                // Stop reading: the report cannot be written any more.
+                interrupted.store(true, Ordering::Relaxed);
                 write_error.set(Some(e));
             }
         };
-        let name = input.name();
         let mut on_progress = |position: u64| progress.set_position(done_bytes + position);
+        let opened = capture::Opened::open(input, Some(&interrupted));
         // Standard input is analysed on one thread, packet by packet, so findings
         // come out as packets arrive (a live `tcpdump -w -` feeds it).
-        let outcome = if threads == 1 || *input == Input::Stdin {
-            capture::open(input).map(|mut reader| {
-                let compressed = reader.compression() != Compression::None;
-                let result = analyze_here(
-                    &mut reader,
-                    config,
-                    &detector,
-                    &interrupted,
-                    &mut on_finding,
-                    &mut on_progress,
-                );
-                (compressed, result)
-            })
-        } else {
-            capture::open_blocks(input).map(|(mut blocks, compression)| {
-                let mut source = Interruptible {
-                    inner: blocks.as_mut(),
-                    flag: &interrupted,
-                };
-                let result = parallel::analyze(
-                    &mut source,
-                    threads,
-                    config,
-                    &detector,
-                    &mut on_finding,
-                    &mut on_progress,
-                );
-                (compression != Compression::None, result)
-            })
-        };
-        let (file_stats, error) = match outcome {
-            Ok((compressed, result)) => {
-                if compressed {
-                    decompressed.push(name.clone());
-                }
-                result
+        let outcome =
+            opened.and_then(|opened| Reading::new(opened, threads, *input == Input::Stdin));
+        let reading = match outcome {
+            Ok(reading) => reading,
+            Err(_) if interrupted.load(Ordering::Relaxed) => {
+                // A signal ended a wait in open: nothing was read from this input.
+                tried -= 1;
+                break;
+            }
+            Err(e) if !source.named && not_a_capture(&e.kind) => {
+                skipped.push((name, e.kind.to_string()));
+                continue;
             }
             Err(e) => {
                 fatal = true;
                 errors.push(InputError {
                     file: name,
                     offset: Some(e.offset),
-                    error: e.kind.to_string(),
+                    error: strip_os_error(&e.kind.to_string()),
                     partial: false,
+                    severity: Severity::Error,
                 });
                 continue;
             }
         };
+        // An input is a capture: the outputs may now be emptied.
+        outputs.commit()?;
+        let outcome = pipeline::analyze_input(
+            reading,
+            threads,
+            config,
+            &detector,
+            &interrupted,
+            filter.as_mut(),
+            &mut on_finding,
+            &mut on_progress,
+        );
+        let (compressed, file_stats, error, counters) = (
+            outcome.compressed,
+            outcome.stats,
+            outcome.error,
+            outcome.reader,
+        );
+        if compressed {
+            decompressed.push(name.clone());
+        }
+        // A file of which not even one packet could be read is no capture read.
+        if error.is_none() || file_stats.packets > 0 {
+            captures += 1;
+        }
         if let Some(e) = error {
-            fatal |= file_stats.packets == 0;
+            // A cut last record is a warning; damage that stops reading before
+            // the end, or a file of which nothing could be read, is an error.
+            let warning = e.kind.is_cut_short() && file_stats.packets > 0;
+            fatal |= !warning;
             errors.push(InputError {
-                file: name,
+                file: name.clone(),
                 offset: Some(e.offset),
-                error: e.kind.to_string(),
+                error: strip_os_error(&e.kind.to_string()),
                 partial: file_stats.packets > 0,
+                severity: if warning {
+                    Severity::Warning
+                } else {
+                    Severity::Error
+                },
             });
+        }
+        if !quiet {
+            warn_counters(&name, counters);
         }
         stats.absorb(&file_stats);
         done_bytes += input.size().unwrap_or(0);
         progress.set_position(done_bytes);
         if let Some(e) = write_error.take() {
-            return Err(e);
+            progress.finish_and_clear();
+            return Err(CliError::Write(e));
         }
     }
     progress.finish_and_clear();
 
-    for e in &errors {
-        // --quiet keeps only the errors that make the exit status 2.
-        if quiet && e.partial {
+    if captures == 0 && interrupted.load(Ordering::Relaxed) {
+        // Stopped before any capture was read (e.g. waiting for a FIFO's writer).
+        print_errors(&errors, quiet, &decompressed);
+        eprintln!("phoneleak: interrupted before any capture was read");
+        return Ok(INTERRUPTED_STATUS);
+    }
+    if captures == 0 {
+        // No readable input: the errors alone, no zero summary.
+        print_errors(&errors, quiet, &decompressed);
+        print_skipped(&skipped, args.verbose, quiet);
+        if errors.is_empty() {
+            let what: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
+            eprintln!("phoneleak: error: no capture in {}", what.join(", "));
+        }
+        return Err(CliError::Reported);
+    }
+    print_errors(&errors, quiet, &decompressed);
+    print_skipped(&skipped, args.verbose, quiet);
+    if let Some(f) = &filter
+        && !quiet
+    {
+        for (link, why) in f.failures() {
+            eprintln!(
+                "phoneleak: warning: -f does not apply to link type {link} ({why}); \
+                 its packets were left out"
+            );
+        }
+        let (tested, passed) = f.counts();
+        eprintln!("phoneleak: -f: {passed} of {tested} packets passed the filter");
+    }
+    if interrupted.load(Ordering::Relaxed) && !quiet {
+        eprintln!(
+            "phoneleak: interrupted: the report covers what was read until then ({tried} of {} inputs)",
+            sources.len()
+        );
+    }
+    let tally = sink.tally();
+    let new_leaks = tally.new_leaks;
+    let baseline = tally.baseline().map(|b| BaselineInfo {
+        file: b.file().to_string(),
+        entries: b.len() as u64,
+        leaks_in_baseline: tally.leaks_in_baseline,
+    });
+    sink.summary(&Summary {
+        files: captures,
+        capture: None,
+        stats,
+        min_confidence,
+        new_leaks,
+        baseline,
+        errors,
+    })?;
+    Ok(exit_status(fatal, new_leaks, args.output.exit_code))
+}
+
+/// 128 + SIGINT, as a shell reports a program stopped by Ctrl-C.
+const INTERRUPTED_STATUS: u8 = 130;
+
+/// Errors that mean "this file is not a capture" (skipped in a folder walk).
+fn not_a_capture(kind: &CaptureErrorKind) -> bool {
+    matches!(
+        kind,
+        CaptureErrorKind::NotACapture | CaptureErrorKind::Empty
+    )
+}
+
+/// One line per input problem on standard error, each starting with its
+/// severity (the word the text summary uses). `--quiet` keeps the errors.
+fn print_errors(errors: &[InputError], quiet: bool, decompressed: &[String]) {
+    for e in errors {
+        if quiet && e.severity == Severity::Warning {
             continue;
         }
         let file = if e.file == "-" {
@@ -213,97 +264,58 @@ pub(crate) fn run(args: &ScanArgs) -> io::Result<u8> {
             Some(o) => format!(" (at byte {o})"),
             None => String::new(),
         };
-        let what = if e.partial { "warning" } else { "error" };
-        let skipped = if e.partial { "" } else { "; skipped" };
-        eprintln!("phoneleak: {what}: {file}{at}: {}{skipped}", e.error);
-    }
-    if interrupted.load(Ordering::Relaxed) && !quiet {
+        let what = e.severity.as_str();
+        let skipped = if e.partial || e.severity == Severity::Warning {
+            ""
+        } else {
+            "; skipped"
+        };
+        let stopped = if e.partial && e.severity == Severity::Error {
+            "; the rest of the file was not read"
+        } else {
+            ""
+        };
         eprintln!(
-            "phoneleak: interrupted: the report covers what was read until then ({opened} of {} inputs)",
-            inputs.len()
+            "phoneleak: {what}: {file}{at}: {}{skipped}{stopped}",
+            e.error
         );
     }
-    let tally = sink.tally();
-    let new_leaks = tally.new_leaks;
-    let baseline = tally.baseline().map(|b| BaselineInfo {
-        file: b.file().to_string(),
-        entries: b.len() as u64,
-        leaks_in_baseline: tally.leaks_in_baseline,
-    });
-    let leaked = new_leaks > 0;
-    sink.summary(&Summary {
-        files: opened,
-        capture: None,
-        stats,
-        min_confidence,
-        new_leaks,
-        baseline,
-        errors,
-    })?;
-    Ok(if fatal {
-        2
-    } else if leaked {
-        args.output.exit_code
+}
+
+/// One summary line for the files a folder walk skipped; `--verbose` lists them.
+fn print_skipped(skipped: &[(String, String)], verbose: bool, quiet: bool) {
+    if skipped.is_empty() || quiet {
+        return;
+    }
+    if verbose {
+        for (file, why) in skipped {
+            eprintln!("phoneleak: skipped {file}: {why}");
+        }
+    }
+    let n = skipped.len();
+    let files = if n == 1 { "file" } else { "files" };
+    let hint = if verbose {
+        ""
     } else {
-        0
-    })
+        " (--verbose lists them)"
+    };
+    eprintln!("phoneleak: skipped {n} {files} of the folders that are not captures{hint}");
 }
 
-/// One thread per core by default.
-fn default_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
-/// The whole analysis of one source on the calling thread; stops early (with
-/// the flows flushed) when `interrupted` is raised.
-fn analyze_here(
-    source: &mut dyn PacketSource,
-    config: Config,
-    detector: &Arc<Detector>,
-    interrupted: &AtomicBool,
-    found: &mut dyn FnMut(Finding),
-    progress: &mut dyn FnMut(u64),
-) -> (Stats, Option<CaptureError>) {
-    let mut analyzer = Analyzer::new(config, Arc::clone(detector));
-    let mut index = 0u64;
-    let mut error = None;
-    loop {
-        match source.next_packet() {
-            Ok(Some(packet)) => analyzer.packet(index, &packet, found),
-            Ok(None) => break,
-            Err(e) => {
-                error = Some(e);
-                break;
-            }
-        }
-        index += 1;
-        if index.is_multiple_of(4096) {
-            progress(source.position());
-            if interrupted.load(Ordering::Relaxed) {
-                break;
-            }
-        }
+/// Warnings for what the capture reader skipped in one input.
+fn warn_counters(name: &str, c: ReaderCounters) {
+    if c.interfaces_over_cap > 0 {
+        eprintln!(
+            "phoneleak: warning: {name}: {} interface descriptions beyond the {MAX_INTERFACES} \
+             kept per section were ignored",
+            c.interfaces_over_cap
+        );
     }
-    analyzer.end_of_input(found);
-    (analyzer.stats(), error)
-}
-
-/// A block source that ends early once Ctrl-C was pressed.
-struct Interruptible<'a> {
-    inner: &'a mut dyn BlockSource,
-    flag: &'a AtomicBool,
-}
-
-impl BlockSource for Interruptible<'_> {
-    fn next_block(&mut self) -> Result<Option<PacketBlock>, CaptureError> {
-        if self.flag.load(Ordering::Relaxed) {
-            return Ok(None);
-        }
-        self.inner.next_block()
-    }
-
-    fn position(&self) -> u64 {
-        self.inner.position()
+    if c.unknown_interface_packets > 0 {
+        eprintln!(
+            "phoneleak: warning: {name}: {} packets on undescribed interfaces were skipped",
+            c.unknown_interface_packets
+        );
     }
 }
 
@@ -327,9 +339,9 @@ fn progress_bar(total: u64, hidden: bool) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    if let Ok(style) =
-        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-    {
+    if let Ok(style) = ProgressStyle::with_template(
+        "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta} {wide_msg}",
+    ) {
         bar.set_style(style);
     }
     bar

@@ -20,8 +20,6 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 
-use serde::Serialize;
-
 use crate::time::Timestamp;
 
 /// Bookkeeping bytes charged per datagram in reassembly: its hash-table
@@ -57,54 +55,31 @@ impl Default for DefragLimits {
     }
 }
 
-/// Counters of fragment reassembly.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(default)]
-pub struct DefragStats {
-    /// Fragments received (IPv4 and IPv6).
-    pub fragments: u64,
-    /// Datagrams reassembled whole.
-    pub completed: u64,
-    /// Datagrams given up because their fragments did not all arrive in time.
-    pub timed_out: u64,
-    /// Datagrams given up to stay under the memory cap (oldest first).
-    pub dropped_memcap: u64,
-    /// Datagrams given up for having too many pieces.
-    pub dropped_too_many_fragments: u64,
-    /// Datagrams still incomplete at the end of a capture.
-    pub incomplete_at_end: u64,
-    /// Fragments that overlapped bytes already held (the first copy was kept).
-    pub overlapping_fragments: u64,
-    /// Bytes of those overlaps, dropped.
-    pub overlap_bytes: u64,
-    /// Fragments dropped as impossible (empty, past 65 535 bytes or the announced end, misaligned).
-    pub invalid_fragments: u64,
-    /// Most bytes held at once (payload plus bookkeeping).
-    /// (Not in the JSON summary: a peak of one reassembler, so it would differ
-    /// between thread counts; `--defrag-memcap` bounds it.)
-    #[serde(skip)]
-    pub held_bytes_peak: u64,
-}
-
-impl DefragStats {
-    /// Adds another reassembler's counters to these (peaks add up to an upper bound).
-    pub fn absorb(&mut self, o: &DefragStats) {
-        absorb_counters!(
-            self,
-            o,
-            DefragStats {
-                fragments,
-                completed,
-                timed_out,
-                dropped_memcap,
-                dropped_too_many_fragments,
-                incomplete_at_end,
-                overlapping_fragments,
-                overlap_bytes,
-                invalid_fragments,
-                held_bytes_peak,
-            }
-        );
+counters! {
+    /// Counters of fragment reassembly.
+    pub struct DefragStats {
+        /// Fragments received (IPv4 and IPv6).
+        pub fragments: u64,
+        /// Datagrams reassembled whole.
+        pub completed: u64,
+        /// Datagrams given up because their fragments did not all arrive in time.
+        pub timed_out: u64,
+        /// Datagrams given up to stay under the memory cap (oldest first).
+        pub dropped_memcap: u64,
+        /// Datagrams given up for having too many pieces.
+        pub dropped_too_many_fragments: u64,
+        /// Datagrams still incomplete at the end of a capture.
+        pub incomplete_at_end: u64,
+        /// Fragments that overlapped bytes already held (the first copy was kept).
+        pub overlapping_fragments: u64,
+        /// Bytes of those overlaps, dropped.
+        pub overlap_bytes: u64,
+        /// Fragments dropped as impossible (empty, past 65 535 bytes or the announced end, misaligned).
+        pub invalid_fragments: u64,
+        peaks:
+        /// Most bytes held at once (payload plus bookkeeping); not in the
+        /// summary (`--defrag-memcap` bounds it).
+        pub held_bytes_peak: u64,
     }
 }
 

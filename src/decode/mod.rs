@@ -5,14 +5,17 @@
 //! borrowed from the frame or from a reassembled datagram), or the [`Skip`]
 //! reason the frame carries no TCP segment we can use.
 //!
-//! - Link types: Ethernet (802.1Q, QinQ, 0x9100 tags), Linux cooked SLL and
-//!   SLL2, raw IP (12, 14, 101, 228, 229) and BSD null/loopback (0, 108).
+//! - Link types: Ethernet (802.1Q, QinQ, 0x9100 tags; 802.3 length field with
+//!   LLC/SNAP), Linux cooked SLL and SLL2, raw IP (12, 14, 101, 228, 229), BSD
+//!   null/loopback (0, 108), 802.11 plain (105) and after radiotap (127),
+//!   Linux NFLOG (239), Cisco HDLC (104), Linux ARCNET (129).
 //! - Encapsulations, nested in any order in one pass: MPLS label stacks
 //!   (IPv4/IPv6 by the version nibble, pseudowire control word and Ethernet),
 //!   PPPoE sessions (PPP IPv4/IPv6), IP-in-IP (protocol 4) and IPv6-in-IP (41),
 //!   GRE (versions 0 and 1, transparent Ethernet bridging, ERSPAN types I, II
-//!   and III) also over UDP 4754, VXLAN (UDP 4789), GTP-U (UDP 2152, GTPv1
-//!   with sequence/N-PDU/extension headers such as the 5G PDU session
+//!   and III, Aruba's 802.11 frames) also over UDP 4754, VXLAN (UDP 4789 and
+//!   8472), VXLAN-GPE (4790), Geneve (6081), AYIYA (5072), GTP-U (UDP 2152,
+//!   GTPv1 with sequence/N-PDU/extension headers such as the 5G PDU session
 //!   container). At most [`MAX_ENCAPSULATIONS`] tunnels and
 //!   [`MAX_VLAN_TAGS`] VLAN tags per packet ([`Skip::TooDeep`] beyond).
 //! - IPv4 (options, AH) and IPv6 (extension headers); IPv4 and IPv6 fragments
@@ -22,23 +25,41 @@
 //!
 //! Every encapsulation seen is counted in [`TunnelStats`]; every frame that
 //! yields no segment has exactly one [`Skip`] reason.
+//!
+//! Layout, one file per layer: `link.rs` (link types, Ethernet, VLAN tags,
+//! EtherType dispatch), `ip.rs` (IPv4, IPv6 extension headers, fragment
+//! hand-off), `tunnel.rs` (GTP-U, GRE/ERSPAN, VXLAN, MPLS, PPPoE/PPP headers),
+//! `wifi.rs` (radiotap, 802.11), `llc.rs` (802.2 LLC/SNAP), `nflog.rs`,
+//! `serial.rs` (Cisco HDLC, ARCNET), `overlay.rs` (Geneve, VXLAN-GPE, AYIYA),
+//! `tcp.rs` (the one TCP header parser), `walk.rs` (the layer loop, and the
+//! Ethernet/IPv4/TCP fast path in front of it), `defrag.rs` (reassembly),
+//! `bytes.rs` (bounds-checked reads).
 #![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 
 mod bytes;
 pub mod defrag;
+mod ip;
+mod link;
+#[cfg(test)]
+mod link_tests;
+mod llc;
+mod nflog;
+mod overlay;
+mod serial;
+mod tcp;
 mod tunnel;
+mod walk;
+mod wifi;
 
 pub use defrag::{DefragLimits, DefragStats};
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-
-use serde::Serialize;
+use std::net::SocketAddr;
 
 use crate::capture::LinkType;
 use crate::time::Timestamp;
-use bytes::{array4, array16, be16, be32, byte};
-use defrag::{Defrag, FragKey, FragOutcome, Fragment};
-use tunnel::Inner;
+use defrag::Defrag;
+use link::link_layer;
+use walk::{Outcome, Walker, ethernet_ipv4_tcp};
 
 /// Tunnels (GRE, GTP-U, VXLAN, MPLS stack, PPPoE, IP-in-IP) followed in one packet.
 pub const MAX_ENCAPSULATIONS: usize = 8;
@@ -83,106 +104,107 @@ pub struct TcpSegment<'a> {
     pub missing: u32,
 }
 
-/// Why a frame yielded no TCP segment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Skip {
+/// Declares the skip reasons once: the [`Skip`] enum, its counter names and
+/// [`SkipStats`], one counter per reason.
+macro_rules! skip_reasons {
+    ($( $(#[$doc:meta])* $variant:ident => $name:ident, )*) => {
+        /// Why a frame yielded no TCP segment.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Skip {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Skip {
+            /// Every reason, in the order summaries list them.
+            pub const ALL: &'static [Skip] = &[$(Skip::$variant),*];
+
+            /// The counter name used in summaries.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $( Skip::$variant => stringify!($name), )*
+                }
+            }
+        }
+
+        counters! {
+            /// Frames that yielded no segment, one counter per [`Skip`] reason.
+            pub struct SkipStats {
+                $( $(#[$doc])* pub $name: u64, )*
+            }
+        }
+
+        impl SkipStats {
+            /// Counts one frame skipped for `skip`.
+            pub fn count(&mut self, skip: Skip) {
+                let slot = match skip {
+                    $( Skip::$variant => &mut self.$name, )*
+                };
+                *slot = slot.saturating_add(1);
+            }
+        }
+    };
+}
+
+skip_reasons! {
     /// The capture's link type is not one we decode.
-    UnknownLinkType,
+    UnknownLinkType => unknown_link_type,
     /// The frame carries no IPv4/IPv6 packet (ARP, LLDP, PPPoE discovery, PPP control, ...).
-    NotIp,
+    NotIp => not_ip,
     /// An IP packet of another protocol (UDP other than the tunnels, ICMP, ...).
-    NotTcp,
+    NotTcp => not_tcp,
     /// A fragment of an IP packet that did not complete a datagram: held for
     /// reassembly, or dropped by it (see [`DefragStats`]).
-    IpFragment,
+    IpFragment => ip_fragment,
     /// Headers cut short by the snap length or a bogus length field.
-    Truncated,
+    Truncated => truncated,
     /// A header that contradicts itself.
-    Malformed,
+    Malformed => malformed,
     /// A tunnel message without user data (GTP-U echo, error indication, end marker).
-    TunnelControl,
-    /// A tunnel whose payload is not decoded (GTP-U non-IP PDUs, ERSPAN frame
-    /// types other than Ethernet and IP, GRE source routing).
-    UnsupportedEncapsulation,
+    TunnelControl => tunnel_control,
+    /// A tunnel or link whose payload is not decoded (GTP-U non-IP PDUs,
+    /// ERSPAN frame types other than Ethernet and IP, GRE source routing, GRE
+    /// and overlay payload types not decoded, protected 802.11 frames, 802.11
+    /// fragments, split ARCNET packets).
+    UnsupportedEncapsulation => unsupported_encapsulation,
     /// More nested tunnels, VLAN tags, labels or extension headers than the limits allow.
-    TooDeep,
+    TooDeep => too_deep,
 }
 
-impl Skip {
-    /// Every reason, in the order summaries list them.
-    pub const ALL: [Skip; 9] = [
-        Skip::UnknownLinkType,
-        Skip::NotIp,
-        Skip::NotTcp,
-        Skip::IpFragment,
-        Skip::Truncated,
-        Skip::Malformed,
-        Skip::TunnelControl,
-        Skip::UnsupportedEncapsulation,
-        Skip::TooDeep,
-    ];
-
-    /// The counter name used in summaries.
-    pub fn name(self) -> &'static str {
-        match self {
-            Skip::UnknownLinkType => "unknown_link_type",
-            Skip::NotIp => "not_ip",
-            Skip::NotTcp => "not_tcp",
-            Skip::IpFragment => "ip_fragment",
-            Skip::Truncated => "truncated",
-            Skip::Malformed => "malformed",
-            Skip::TunnelControl => "tunnel_control",
-            Skip::UnsupportedEncapsulation => "unsupported_encapsulation",
-            Skip::TooDeep => "too_deep",
-        }
-    }
-}
-
-/// Encapsulation headers seen (each header once per packet that carried it).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(default)]
-pub struct TunnelStats {
-    /// 802.1Q / 802.1ad tags.
-    pub vlan: u64,
-    /// MPLS label stacks.
-    pub mpls: u64,
-    /// PPPoE session headers.
-    pub pppoe: u64,
-    /// GRE headers (over IP and over UDP).
-    pub gre: u64,
-    /// Of those, GRE over UDP (port 4754).
-    pub gre_in_udp: u64,
-    /// ERSPAN headers (types I, II, III) inside GRE.
-    pub erspan: u64,
-    /// VXLAN headers.
-    pub vxlan: u64,
-    /// GTP-U headers.
-    pub gtpu: u64,
-    /// IPv4 packets inside IP (protocol 4).
-    pub ip_in_ip: u64,
-    /// IPv6 packets inside IP (protocol 41, e.g. 6in4).
-    pub ipv6_in_ip: u64,
-}
-
-impl TunnelStats {
-    /// Adds another decoder's counters to these.
-    pub fn absorb(&mut self, o: &TunnelStats) {
-        absorb_counters!(
-            self,
-            o,
-            TunnelStats {
-                vlan,
-                mpls,
-                pppoe,
-                gre,
-                gre_in_udp,
-                erspan,
-                vxlan,
-                gtpu,
-                ip_in_ip,
-                ipv6_in_ip
-            }
-        );
+counters! {
+    /// Encapsulation headers seen (each header once per packet that carried it).
+    pub struct TunnelStats {
+        /// 802.1Q / 802.1ad tags.
+        pub vlan: u64,
+        /// MPLS label stacks.
+        pub mpls: u64,
+        /// PPPoE session headers.
+        pub pppoe: u64,
+        /// GRE headers (over IP and over UDP).
+        pub gre: u64,
+        /// Of those, GRE over UDP (port 4754).
+        pub gre_in_udp: u64,
+        /// ERSPAN headers (types I, II, III) inside GRE.
+        pub erspan: u64,
+        /// VXLAN headers.
+        pub vxlan: u64,
+        /// GTP-U headers.
+        pub gtpu: u64,
+        /// IPv4 packets inside IP (protocol 4).
+        pub ip_in_ip: u64,
+        /// IPv6 packets inside IP (protocol 41, e.g. 6in4).
+        pub ipv6_in_ip: u64,
+        /// Geneve headers (UDP 6081).
+        pub geneve: u64,
+        /// VXLAN-GPE headers (UDP 4790).
+        pub vxlan_gpe: u64,
+        /// AYIYA headers (UDP 5072).
+        pub ayiya: u64,
+        /// 802.11 frames inside Aruba's GRE (protocol types 0x8200-0x8370).
+        pub aruba_gre: u64,
+        /// Protected (encrypted) 802.11 data frames, not decoded.
+        pub wifi_protected: u64,
+        /// GRE packets whose protocol type is not decoded.
+        pub gre_unknown_protocol: u64,
     }
 }
 
@@ -219,13 +241,7 @@ impl Decoder {
             return Ok(segment);
         }
         let (mut layer, mut at) = link_layer(link, frame)?;
-        let mut walker = Walker {
-            tunnels: &mut self.tunnels,
-            defrag: Some(&mut self.defrag),
-            now: ts,
-            encapsulations: 0,
-            vlans: 0,
-        };
+        let mut walker = Walker::new(&mut self.tunnels, Some(&mut self.defrag), ts);
         let mut in_scratch = false;
         let mut reassemblies = 0usize;
         let found = loop {
@@ -270,146 +286,6 @@ impl Decoder {
     }
 }
 
-/// The fast path for the commonest frame: Ethernet II, IPv4 without options,
-/// not fragmented, TCP, nothing cut by the snap length. `None` means "not that
-/// simple": the general walker then decodes the frame and classifies what it is.
-fn ethernet_ipv4_tcp(frame: &[u8]) -> Option<TcpSegment<'_>> {
-    const ETH: usize = 14;
-    if be16(frame, 12)? != 0x0800 {
-        return None;
-    }
-    let ip = frame.get(ETH..)?;
-    let ip_header: &[u8; 20] = ip.get(..20)?.try_into().ok()?;
-    let [
-        version_ihl,
-        _,
-        len_hi,
-        len_lo,
-        _,
-        _,
-        flags_frag_hi,
-        frag_lo,
-        _,
-        protocol,
-        _,
-        _,
-        s0,
-        s1,
-        s2,
-        s3,
-        d0,
-        d1,
-        d2,
-        d3,
-    ] = *ip_header;
-    // IPv4, 20-byte header, TCP, neither "more fragments" nor a fragment offset.
-    if version_ihl != 0x45 || protocol != 6 || (flags_frag_hi & 0x3f) != 0 || frag_lo != 0 {
-        return None;
-    }
-    let total = usize::from(u16::from_be_bytes([len_hi, len_lo]));
-    // The IP length must fit the captured bytes (Ethernet padding may follow).
-    let packet = ip.get(..total)?;
-    let tcp = packet.get(20..)?;
-    let tcp_header: &[u8; 20] = tcp.get(..20)?.try_into().ok()?;
-    let [
-        sp0,
-        sp1,
-        dp0,
-        dp1,
-        q0,
-        q1,
-        q2,
-        q3,
-        a0,
-        a1,
-        a2,
-        a3,
-        offset,
-        flags,
-        ..,
-    ] = *tcp_header;
-    let header_len = usize::from(offset >> 4).checked_mul(4)?;
-    if header_len < 20 {
-        return None;
-    }
-    let payload = tcp.get(header_len..)?;
-    let src = SocketAddr::new(
-        IpAddr::from([s0, s1, s2, s3]),
-        u16::from_be_bytes([sp0, sp1]),
-    );
-    let dst = SocketAddr::new(
-        IpAddr::from([d0, d1, d2, d3]),
-        u16::from_be_bytes([dp0, dp1]),
-    );
-    Some(TcpSegment {
-        src,
-        dst,
-        seq: u32::from_be_bytes([q0, q1, q2, q3]),
-        ack: u32::from_be_bytes([a0, a1, a2, a3]),
-        flags: TcpFlags {
-            fin: flags & 0x01 != 0,
-            syn: flags & 0x02 != 0,
-            rst: flags & 0x04 != 0,
-            ack: flags & 0x10 != 0,
-        },
-        payload,
-        missing: 0,
-    })
-}
-
-/// The addresses of a frame's outermost IP header (before any tunnel), read
-/// through Ethernet, VLAN tags, MPLS labels and PPPoE. The parallel reader
-/// shards by them: every packet of a flow, fragments and tunnelled ones
-/// included, has the same outer pair (in one order or the other).
-pub fn outer_ip_pair(link: LinkType, frame: &[u8]) -> Option<(IpAddr, IpAddr)> {
-    let (mut layer, mut at) = link_layer(link, frame).ok()?;
-    for _ in 0..32 {
-        match layer {
-            Layer::Ethernet => {
-                layer = Layer::EtherType(be16(frame, at.checked_add(12)?)?);
-                at = at.checked_add(14)?;
-            }
-            Layer::EtherType(0x8100 | 0x88a8 | 0x9100) => {
-                layer = Layer::EtherType(be16(frame, at.checked_add(2)?)?);
-                at = at.checked_add(4)?;
-            }
-            Layer::EtherType(0x0800 | 0x86dd) | Layer::Ip | Layer::Ipv4 | Layer::Ipv6 => break,
-            Layer::EtherType(0x8847 | 0x8848) | Layer::Mpls => {
-                // Labels up to the bottom of the stack, then IP.
-                loop {
-                    let bottom = byte(frame, at.checked_add(2)?)? & 1 == 1;
-                    at = at.checked_add(4)?;
-                    if bottom {
-                        break;
-                    }
-                }
-                layer = Layer::Ip;
-            }
-            Layer::EtherType(0x8864) => {
-                // PPPoE session header (6 bytes), then the PPP protocol.
-                let proto = be16(frame, at.checked_add(6)?)?;
-                at = at.checked_add(8)?;
-                layer = match proto {
-                    0x0021 | 0x0057 => Layer::Ip,
-                    _ => return None,
-                };
-            }
-            _ => return None,
-        }
-    }
-    match byte(frame, at)? >> 4 {
-        4 => Some((
-            IpAddr::V4(Ipv4Addr::from(array4(frame, at.checked_add(12)?)?)),
-            IpAddr::V4(Ipv4Addr::from(array4(frame, at.checked_add(16)?)?)),
-        )),
-        6 => Some((
-            IpAddr::V6(Ipv6Addr::from(array16(frame, at.checked_add(8)?)?)),
-            IpAddr::V6(Ipv6Addr::from(array16(frame, at.checked_add(24)?)?)),
-        )),
-        _ => None,
-    }
-}
-
 /// Decodes one frame without fragment reassembly (fragments are [`Skip::IpFragment`]).
 pub fn decode(link: LinkType, frame: &[u8]) -> Result<TcpSegment<'_>, Skip> {
     if link == LinkType::ETHERNET
@@ -419,544 +295,12 @@ pub fn decode(link: LinkType, frame: &[u8]) -> Result<TcpSegment<'_>, Skip> {
     }
     let (layer, at) = link_layer(link, frame)?;
     let mut tunnels = TunnelStats::default();
-    let mut walker = Walker {
-        tunnels: &mut tunnels,
-        defrag: None,
-        now: Timestamp::default(),
-        encapsulations: 0,
-        vlans: 0,
-    };
+    let mut walker = Walker::new(&mut tunnels, None, Timestamp::default());
     match walker.walk(frame, layer, at) {
         Outcome::Segment(found) => found.segment(frame),
         Outcome::Skip(skip) => Err(skip),
         Outcome::Reassembled(..) => Err(Skip::IpFragment),
     }
-}
-
-/// The first layer of a link type, and where it starts in the frame.
-fn link_layer(link: LinkType, frame: &[u8]) -> Result<(Layer, usize), Skip> {
-    Ok(match link {
-        LinkType::ETHERNET => (Layer::Ethernet, 0),
-        LinkType::LINUX_SLL => (
-            Layer::EtherType(be16(frame, 14).ok_or(Skip::Truncated)?),
-            16,
-        ),
-        LinkType::LINUX_SLL2 => (Layer::EtherType(be16(frame, 0).ok_or(Skip::Truncated)?), 20),
-        LinkType::RAW
-        | LinkType::RAW_BSD
-        | LinkType::RAW_OPENBSD
-        | LinkType::IPV4
-        | LinkType::IPV6 => (Layer::Ip, 0),
-        // The 4-byte address family differs by OS and byte order; the IP version nibble decides.
-        LinkType::NULL | LinkType::LOOP => (Layer::Ip, 4),
-        _ => return Err(Skip::UnknownLinkType),
-    })
-}
-
-/// The network layer a payload travels in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Net {
-    src: IpAddr,
-    dst: IpAddr,
-    /// Length of the payload on the wire (from the header's length field).
-    wire: usize,
-}
-
-impl Net {
-    /// The reason for a header that does not fit in `data`: cut by the
-    /// capture when the packet was longer on the wire, else malformed.
-    fn short(&self, data: &[u8]) -> Skip {
-        if self.wire > data.len() {
-            Skip::Truncated
-        } else {
-            Skip::Malformed
-        }
-    }
-}
-
-/// What the bytes at hand are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Layer {
-    Ethernet,
-    EtherType(u16),
-    /// IPv4 or IPv6 by the version nibble.
-    Ip,
-    Ipv4,
-    Ipv6,
-    /// IPv6 extension headers (or the upper layer), starting with `next`.
-    Ipv6Ext {
-        next: u8,
-        net: Net,
-    },
-    /// The payload of an IP packet.
-    Transport {
-        proto: u8,
-        net: Net,
-    },
-    Mpls,
-    Ppp,
-    Gre,
-}
-
-/// A TCP segment found, its payload as a range of the source buffer.
-#[derive(Debug, Clone, Copy)]
-struct Found {
-    src: SocketAddr,
-    dst: SocketAddr,
-    seq: u32,
-    ack: u32,
-    flags: TcpFlags,
-    payload_at: usize,
-    payload_len: usize,
-    missing: u32,
-}
-
-impl Found {
-    fn segment(self, source: &[u8]) -> Result<TcpSegment<'_>, Skip> {
-        let end = self
-            .payload_at
-            .checked_add(self.payload_len)
-            .ok_or(Skip::Malformed)?;
-        Ok(TcpSegment {
-            src: self.src,
-            dst: self.dst,
-            seq: self.seq,
-            ack: self.ack,
-            flags: self.flags,
-            payload: source.get(self.payload_at..end).ok_or(Skip::Malformed)?,
-            missing: self.missing,
-        })
-    }
-}
-
-enum Outcome {
-    Segment(Found),
-    Skip(Skip),
-    /// A datagram was reassembled: decode it from this layer on.
-    Reassembled(Vec<u8>, Layer),
-}
-
-enum Step<'d> {
-    Next(Layer, &'d [u8]),
-    Tcp(Found, &'d [u8]),
-    Reassembled(Vec<u8>, Layer),
-}
-
-/// The state of one packet's decoding.
-struct Walker<'s> {
-    tunnels: &'s mut TunnelStats,
-    defrag: Option<&'s mut Defrag>,
-    now: Timestamp,
-    encapsulations: usize,
-    vlans: usize,
-}
-
-fn tail(data: &[u8], at: usize) -> Result<&[u8], Skip> {
-    data.get(at..).ok_or(Skip::Truncated)
-}
-
-fn bump(counter: &mut u64) {
-    *counter = counter.saturating_add(1);
-}
-
-impl Walker<'_> {
-    fn walk(&mut self, base: &[u8], first: Layer, at: usize) -> Outcome {
-        let Some(mut data) = base.get(at..) else {
-            return Outcome::Skip(Skip::Truncated);
-        };
-        let mut layer = first;
-        for _ in 0..MAX_STEPS {
-            match self.step(layer, data) {
-                Ok(Step::Next(next, rest)) => {
-                    layer = next;
-                    data = rest;
-                }
-                Ok(Step::Tcp(mut found, payload)) => {
-                    // The payload is a sub-slice of `base`: its offset is exact.
-                    found.payload_at =
-                        (payload.as_ptr() as usize).wrapping_sub(base.as_ptr() as usize);
-                    found.payload_len = payload.len();
-                    return Outcome::Segment(found);
-                }
-                Ok(Step::Reassembled(payload, next)) => return Outcome::Reassembled(payload, next),
-                Err(skip) => return Outcome::Skip(skip),
-            }
-        }
-        Outcome::Skip(Skip::TooDeep)
-    }
-
-    /// Enters one more tunnel.
-    fn enter(&mut self) -> Result<(), Skip> {
-        self.encapsulations = self.encapsulations.saturating_add(1);
-        if self.encapsulations > MAX_ENCAPSULATIONS {
-            return Err(Skip::TooDeep);
-        }
-        Ok(())
-    }
-
-    fn step<'d>(&mut self, layer: Layer, data: &'d [u8]) -> Result<Step<'d>, Skip> {
-        match layer {
-            Layer::Ethernet => {
-                let ether_type = be16(data, 12).ok_or(Skip::Truncated)?;
-                Ok(Step::Next(Layer::EtherType(ether_type), tail(data, 14)?))
-            }
-            Layer::EtherType(ether_type) => self.ether_type(ether_type, data),
-            Layer::Ip => match byte(data, 0).map(|b| b >> 4) {
-                Some(4) => Ok(Step::Next(Layer::Ipv4, data)),
-                Some(6) => Ok(Step::Next(Layer::Ipv6, data)),
-                Some(_) => Err(Skip::Malformed),
-                None => Err(Skip::Truncated),
-            },
-            Layer::Ipv4 => self.ipv4(data),
-            Layer::Ipv6 => ipv6(data),
-            Layer::Ipv6Ext { next, net } => self.ipv6_extensions(next, net, data),
-            Layer::Transport { proto, net } => self.transport(proto, net, data),
-            Layer::Mpls => {
-                self.enter()?;
-                bump(&mut self.tunnels.mpls);
-                let (len, inner) = tunnel::mpls(data)?;
-                Ok(Step::Next(inner_layer(inner), tail(data, len)?))
-            }
-            Layer::Ppp => {
-                let (len, ether_type) = tunnel::ppp(data)?;
-                Ok(Step::Next(Layer::EtherType(ether_type), tail(data, len)?))
-            }
-            Layer::Gre => {
-                self.enter()?;
-                bump(&mut self.tunnels.gre);
-                let gre = tunnel::gre(data)?;
-                if gre.erspan {
-                    bump(&mut self.tunnels.erspan);
-                }
-                Ok(Step::Next(
-                    inner_layer(gre.inner),
-                    tail(data, gre.header_len)?,
-                ))
-            }
-        }
-    }
-
-    fn ether_type<'d>(&mut self, ether_type: u16, data: &'d [u8]) -> Result<Step<'d>, Skip> {
-        match ether_type {
-            0x0800 => Ok(Step::Next(Layer::Ipv4, data)),
-            0x86dd => Ok(Step::Next(Layer::Ipv6, data)),
-            0x8100 | 0x88a8 | 0x9100 | 0x9200 => {
-                self.vlans = self.vlans.saturating_add(1);
-                if self.vlans > MAX_VLAN_TAGS {
-                    return Err(Skip::TooDeep);
-                }
-                bump(&mut self.tunnels.vlan);
-                let next = be16(data, 2).ok_or(Skip::Truncated)?;
-                Ok(Step::Next(Layer::EtherType(next), tail(data, 4)?))
-            }
-            0x8847 | 0x8848 => Ok(Step::Next(Layer::Mpls, data)),
-            0x8864 => {
-                self.enter()?;
-                bump(&mut self.tunnels.pppoe);
-                let (start, end) = tunnel::pppoe_session(data)?;
-                Ok(Step::Next(
-                    Layer::Ppp,
-                    data.get(start..end).ok_or(Skip::Malformed)?,
-                ))
-            }
-            tunnel::ETHERTYPE_TEB => Ok(Step::Next(Layer::Ethernet, data)),
-            _ => Err(Skip::NotIp),
-        }
-    }
-
-    fn ipv4<'d>(&mut self, data: &'d [u8]) -> Result<Step<'d>, Skip> {
-        let first = byte(data, 0).ok_or(Skip::Truncated)?;
-        if first >> 4 != 4 {
-            return Err(Skip::Malformed);
-        }
-        let header_len = usize::from(first & 0x0f).saturating_mul(4);
-        if header_len < 20 {
-            return Err(Skip::Malformed);
-        }
-        if data.len() < header_len {
-            return Err(Skip::Truncated);
-        }
-        let total = match usize::from(be16(data, 2).ok_or(Skip::Truncated)?) {
-            // Segmentation offload: the length is filled in by the NIC, after capture.
-            0 => data.len(),
-            n => n,
-        };
-        if total < header_len {
-            return Err(Skip::Malformed);
-        }
-        let end = total.min(data.len());
-        let payload = data.get(header_len..end).ok_or(Skip::Malformed)?;
-        let fragment = be16(data, 6).ok_or(Skip::Truncated)?;
-        let proto = byte(data, 9).ok_or(Skip::Truncated)?;
-        let src = IpAddr::V4(Ipv4Addr::from(array4(data, 12).ok_or(Skip::Truncated)?));
-        let dst = IpAddr::V4(Ipv4Addr::from(array4(data, 16).ok_or(Skip::Truncated)?));
-        let net = Net {
-            src,
-            dst,
-            wire: total.saturating_sub(header_len),
-        };
-        let more = fragment & 0x2000 != 0;
-        let offset = usize::from(fragment & 0x1fff).saturating_mul(8);
-        if more || offset != 0 {
-            if end < total {
-                // A fragment cut by the snap length cannot be reassembled.
-                return Err(Skip::Truncated);
-            }
-            let id = u32::from(be16(data, 4).ok_or(Skip::Truncated)?);
-            let key = FragKey {
-                src,
-                dst,
-                id,
-                proto,
-            };
-            let frag = Fragment {
-                offset,
-                more,
-                next_header: proto,
-                data: payload,
-            };
-            return self.fragment(key, frag, false);
-        }
-        Ok(Step::Next(Layer::Transport { proto, net }, payload))
-    }
-
-    fn ipv6_extensions<'d>(
-        &mut self,
-        mut next: u8,
-        net: Net,
-        mut data: &'d [u8],
-    ) -> Result<Step<'d>, Skip> {
-        let mut wire = net.wire;
-        for _ in 0..MAX_IPV6_EXTENSIONS {
-            let here = Net { wire, ..net };
-            let len = match next {
-                // Hop-by-hop, routing, destination options, mobility, HIP, shim6:
-                // length in 8-byte units, not counting the first 8.
-                0 | 43 | 60 | 135 | 139 | 140 => {
-                    let units = byte(data, 1).ok_or_else(|| here.short(data))?;
-                    usize::from(units).saturating_add(1).saturating_mul(8)
-                }
-                // Authentication header: length in 4-byte units, not counting the first 8.
-                51 => {
-                    let units = byte(data, 1).ok_or_else(|| here.short(data))?;
-                    usize::from(units).saturating_add(2).saturating_mul(4)
-                }
-                44 => {
-                    let header = data.get(..8).ok_or_else(|| here.short(data))?;
-                    let next_header = byte(header, 0).ok_or(Skip::Truncated)?;
-                    let field = be16(header, 2).ok_or(Skip::Truncated)?;
-                    let id = be32(header, 4).ok_or(Skip::Truncated)?;
-                    let rest = tail(data, 8)?;
-                    let offset = usize::from(field >> 3).saturating_mul(8);
-                    let more = field & 1 != 0;
-                    if offset == 0 && !more {
-                        // An atomic fragment (RFC 6946): the whole packet.
-                        next = next_header;
-                        data = rest;
-                        wire = wire.saturating_sub(8);
-                        continue;
-                    }
-                    if wire.saturating_sub(8) > rest.len() {
-                        return Err(Skip::Truncated);
-                    }
-                    let key = FragKey {
-                        src: net.src,
-                        dst: net.dst,
-                        id,
-                        proto: 0,
-                    };
-                    let frag = Fragment {
-                        offset,
-                        more,
-                        next_header,
-                        data: rest,
-                    };
-                    return self.fragment(key, frag, true);
-                }
-                proto => return Ok(Step::Next(Layer::Transport { proto, net: here }, data)),
-            };
-            if data.len() < len {
-                return Err(here.short(data));
-            }
-            next = byte(data, 0).ok_or(Skip::Truncated)?;
-            data = tail(data, len)?;
-            wire = wire.saturating_sub(len);
-        }
-        Err(Skip::TooDeep)
-    }
-
-    fn fragment<'d>(
-        &mut self,
-        key: FragKey,
-        frag: Fragment<'_>,
-        v6: bool,
-    ) -> Result<Step<'d>, Skip> {
-        let Some(defrag) = self.defrag.as_deref_mut() else {
-            return Err(Skip::IpFragment);
-        };
-        match defrag.insert(self.now, key, frag) {
-            FragOutcome::Complete { payload, proto } => {
-                let net = Net {
-                    src: key.src,
-                    dst: key.dst,
-                    wire: payload.len(),
-                };
-                let layer = if v6 {
-                    Layer::Ipv6Ext { next: proto, net }
-                } else {
-                    Layer::Transport { proto, net }
-                };
-                Ok(Step::Reassembled(payload, layer))
-            }
-            FragOutcome::Held | FragOutcome::Dropped => Err(Skip::IpFragment),
-        }
-    }
-
-    fn transport<'d>(&mut self, proto: u8, net: Net, data: &'d [u8]) -> Result<Step<'d>, Skip> {
-        match proto {
-            6 => tcp(net, data),
-            17 => self.udp(net, data),
-            47 => Ok(Step::Next(Layer::Gre, data)),
-            4 => {
-                self.enter()?;
-                bump(&mut self.tunnels.ip_in_ip);
-                Ok(Step::Next(Layer::Ipv4, data))
-            }
-            41 => {
-                self.enter()?;
-                bump(&mut self.tunnels.ipv6_in_ip);
-                Ok(Step::Next(Layer::Ipv6, data))
-            }
-            // IPv4 authentication header: length in 4-byte units, not counting the first 8.
-            51 => {
-                let next = byte(data, 0).ok_or_else(|| net.short(data))?;
-                let units = byte(data, 1).ok_or_else(|| net.short(data))?;
-                let len = usize::from(units).saturating_add(2).saturating_mul(4);
-                if data.len() < len {
-                    return Err(net.short(data));
-                }
-                let net = Net {
-                    wire: net.wire.saturating_sub(len),
-                    ..net
-                };
-                Ok(Step::Next(
-                    Layer::Transport { proto: next, net },
-                    tail(data, len)?,
-                ))
-            }
-            _ => Err(Skip::NotTcp),
-        }
-    }
-
-    fn udp<'d>(&mut self, net: Net, data: &'d [u8]) -> Result<Step<'d>, Skip> {
-        if data.len() < 8 {
-            return Err(net.short(data));
-        }
-        let src_port = be16(data, 0).ok_or(Skip::Truncated)?;
-        let dst_port = be16(data, 2).ok_or(Skip::Truncated)?;
-        let len = match usize::from(be16(data, 4).ok_or(Skip::Truncated)?) {
-            0 => data.len(),
-            n => n,
-        };
-        if len < 8 {
-            return Err(Skip::Malformed);
-        }
-        let payload = data.get(8..len.min(data.len())).ok_or(Skip::Malformed)?;
-        let gtpu = dst_port == tunnel::GTPU_PORT
-            || (src_port == tunnel::GTPU_PORT
-                && dst_port != tunnel::VXLAN_PORT
-                && dst_port != tunnel::GRE_UDP_PORT);
-        if gtpu {
-            self.enter()?;
-            bump(&mut self.tunnels.gtpu);
-            let gtp = tunnel::gtpu(payload)?;
-            let inner = payload
-                .get(gtp.header_len..gtp.end)
-                .ok_or(Skip::Malformed)?;
-            return match byte(inner, 0).map(|b| b >> 4) {
-                Some(4) => Ok(Step::Next(Layer::Ipv4, inner)),
-                Some(6) => Ok(Step::Next(Layer::Ipv6, inner)),
-                Some(_) => Err(Skip::UnsupportedEncapsulation),
-                None => Err(Skip::Truncated),
-            };
-        }
-        match dst_port {
-            tunnel::VXLAN_PORT => {
-                self.enter()?;
-                bump(&mut self.tunnels.vxlan);
-                let len = tunnel::vxlan(payload)?;
-                Ok(Step::Next(Layer::Ethernet, tail(payload, len)?))
-            }
-            tunnel::GRE_UDP_PORT => {
-                bump(&mut self.tunnels.gre_in_udp);
-                Ok(Step::Next(Layer::Gre, payload))
-            }
-            _ => Err(Skip::NotTcp),
-        }
-    }
-}
-
-fn inner_layer(inner: Inner) -> Layer {
-    match inner {
-        Inner::Ethernet => Layer::Ethernet,
-        Inner::Ip => Layer::Ip,
-        Inner::EtherType(t) => Layer::EtherType(t),
-        Inner::Ppp => Layer::Ppp,
-    }
-}
-
-fn ipv6(data: &[u8]) -> Result<Step<'_>, Skip> {
-    let first = byte(data, 0).ok_or(Skip::Truncated)?;
-    if first >> 4 != 6 {
-        return Err(Skip::Malformed);
-    }
-    if data.len() < 40 {
-        return Err(Skip::Truncated);
-    }
-    let payload_len = match usize::from(be16(data, 4).ok_or(Skip::Truncated)?) {
-        // Jumbogram or segmentation offload: the captured bytes are the packet.
-        0 => data.len().saturating_sub(40),
-        n => n,
-    };
-    let next = byte(data, 6).ok_or(Skip::Truncated)?;
-    let src = IpAddr::V6(Ipv6Addr::from(array16(data, 8).ok_or(Skip::Truncated)?));
-    let dst = IpAddr::V6(Ipv6Addr::from(array16(data, 24).ok_or(Skip::Truncated)?));
-    let end = payload_len.saturating_add(40).min(data.len());
-    let payload = data.get(40..end).ok_or(Skip::Truncated)?;
-    let net = Net {
-        src,
-        dst,
-        wire: payload_len,
-    };
-    Ok(Step::Next(Layer::Ipv6Ext { next, net }, payload))
-}
-
-fn tcp(net: Net, data: &[u8]) -> Result<Step<'_>, Skip> {
-    if data.len() < 20 {
-        return Err(net.short(data));
-    }
-    let header_len = usize::from(byte(data, 12).ok_or(Skip::Truncated)? >> 4).saturating_mul(4);
-    if header_len < 20 {
-        return Err(Skip::Malformed);
-    }
-    let payload = data.get(header_len..).ok_or_else(|| net.short(data))?;
-    let flags = byte(data, 13).ok_or(Skip::Truncated)?;
-    let found = Found {
-        src: SocketAddr::new(net.src, be16(data, 0).ok_or(Skip::Truncated)?),
-        dst: SocketAddr::new(net.dst, be16(data, 2).ok_or(Skip::Truncated)?),
-        seq: be32(data, 4).ok_or(Skip::Truncated)?,
-        ack: be32(data, 8).ok_or(Skip::Truncated)?,
-        flags: TcpFlags {
-            fin: flags & 0x01 != 0,
-            syn: flags & 0x02 != 0,
-            rst: flags & 0x04 != 0,
-            ack: flags & 0x10 != 0,
-        },
-        payload_at: 0,
-        payload_len: 0,
-        missing: u32::try_from(net.wire.saturating_sub(data.len())).unwrap_or(u32::MAX),
-    };
-    Ok(Step::Tcp(found, payload))
 }
 
 #[cfg(test)]

@@ -306,6 +306,11 @@ pub fn lookup(name: &str) -> Option<&'static Entry> {
 /// header (after Adobe Analytics' production rule).
 const SUFFIXES: [&[u8]; 4] = [b"msisdn", b"callinglineid", b"clid", b"mdn"];
 
+/// [`suffix_rule`] given the name's ASCII letters, lower-cased, in order.
+pub(crate) fn suffix_of_letters(letters: &[u8]) -> bool {
+    SUFFIXES.iter().any(|s| letters.ends_with(s))
+}
+
 /// The suffix rule for names that are not catalogued: true when the name,
 /// with everything but ASCII letters removed and lower-cased, ends with
 /// `msisdn`, `callinglineid`, `clid` or `mdn` (`X-Operator-MSISDN`,

@@ -26,6 +26,7 @@
 
 pub mod catalogue;
 pub mod known;
+mod names;
 pub mod number;
 pub mod scan;
 
@@ -200,15 +201,15 @@ struct NameMatch {
     by_value: bool,
 }
 
-fn classify_name(name: &str) -> Option<NameMatch> {
-    if let Some(e) = catalogue::lookup(name) {
+fn name_match(info: &names::NameInfo) -> Option<NameMatch> {
+    if let Some(e) = info.entry {
         return Some(NameMatch {
             kind: e.kind,
             tier: e.tier,
             by_value: e.by_value,
         });
     }
-    catalogue::suffix_rule(name).then_some(NameMatch {
+    info.suffix.then_some(NameMatch {
         kind: LeakKind::MsisdnHeader,
         tier: 2,
         by_value: false,
@@ -363,7 +364,8 @@ impl Detector {
         let mut leaks = Vec::new();
         for (index, h) in headers.iter().enumerate() {
             let place = Place::Header(index);
-            if let Some(m) = classify_name(&h.name) {
+            let info = names::classify_header(&h.name);
+            if let Some(m) = name_match(&info) {
                 let value = h.value.trim();
                 if !is_blank(value) {
                     let offset = h.value.len() - h.value.trim_start().len();
@@ -374,15 +376,36 @@ impl Detector {
                 continue;
             }
             let text = h.value.as_str();
+            // Most values (`keep-alive`, `gzip, deflate`, a host name) have
+            // too few digits for any number: nothing to scan.
+            if scan::too_few_digits(text) {
+                continue;
+            }
+            let first = leaks.len();
             let mut push = |c: Candidate| leaks.push(value_leak(place, c));
             let mut scan = Scanner::new(text, self.region, &mut push);
-            if h.name.eq_ignore_ascii_case("cookie") {
+            if info.cookie {
                 scan.pairs(0..text.len(), b";", Where::Cookie);
             } else if is_url(text) {
                 scan.url(0..text.len());
-            } else if is_phone_key(&h.name) {
+            } else if info.phone {
                 scan.keyed_header(0..text.len());
-            } else {
+            } else if info.subscriber {
+                scan.pairs(0..text.len(), b",;&", Where::Header);
+                // A name that says subscriber data: bare international numbers
+                // count too, where nothing was found yet.
+                let mut bare = |c: Candidate| {
+                    let new = leaks
+                        .get(first..)
+                        .unwrap_or_default()
+                        .iter()
+                        .all(|l| l.span.end <= c.span.start || c.span.end <= l.span.start);
+                    if new {
+                        leaks.push(value_leak(place, c));
+                    }
+                };
+                Scanner::new(text, self.region, &mut bare).bare_numbers(0..text.len());
+            } else if !scan::cannot_hold_marked_or_keyed(text) {
                 scan.pairs(0..text.len(), b",;&", Where::Header);
             }
         }
@@ -690,6 +713,40 @@ mod tests {
             "\"high\""
         );
         assert!(Confidence::Low < Confidence::Medium && Confidence::Medium < Confidence::High);
+    }
+
+    #[test]
+    fn subscriber_names_take_bare_international_numbers() {
+        for (name, value) in [
+            ("X-Caller", "447700900123"),
+            ("X-Subscriber-Info", "447700900123, 10.1.2.3"),
+            ("X-Calling-Station-Id", "id=ab12; 447700900123"),
+            ("Contact-Number", "\"447700900123\""),
+        ] {
+            let l = one(name, value).unwrap_or_else(|| panic!("{name}: {value}"));
+            assert_eq!(l.kind, LeakKind::PhoneNumberValue, "{name}");
+            assert_eq!(l.confidence, Confidence::Medium, "{name}");
+            assert_eq!(l.form, Some(Form::International), "{name}");
+            assert_eq!(l.number, Some(num("+447700900123")), "{name}");
+            assert_eq!(&value[l.span.clone()], "447700900123", "{name}");
+        }
+        // A marked number is found once, by the marker rule.
+        let l = one("X-Contact", "+447700900123").unwrap();
+        assert_eq!(l.form, Some(Form::Plus));
+        for (name, value) in [
+            // Not a subscriber-data name: a bare digit run is never enough.
+            ("X-Request-Id", "447700900123"),
+            ("X-Device-Info", "447700900123"),
+            // Not of a valid international shape, or not bare.
+            ("X-Caller", "1362398400"),
+            ("X-Caller", "1362398400123"),
+            ("X-Subscriber-Id", "0447700900123"),
+            ("X-Subscriber-Id", "4477009001234567"),
+            ("X-Subscriber-Id", "uid447700900123"),
+            ("X-Contact", "ts=447700900123"),
+        ] {
+            assert_eq!(one(name, value), None, "{name}: {value}");
+        }
     }
 
     #[test]

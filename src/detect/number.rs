@@ -225,6 +225,11 @@ static COUNTRIES: &[(u16, u8, u8)] = &[
 /// Longest E.164 number, country code included.
 const MAX_E164_DIGITS: usize = 15;
 
+/// The shortest national significant number of any country in the table
+/// (checked by a test): no number, national or international, has fewer
+/// digits.
+pub(crate) const MIN_NSN: usize = 4;
+
 /// How many digits [`parse_international`] collects before giving up
 /// (15 plus a `00` prefix plus slack).
 const MAX_COLLECT: usize = 18;
@@ -853,6 +858,12 @@ pub(crate) fn mask_opaque(value: &str) -> String {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn min_nsn_is_the_shortest_in_the_table() {
+        let min = COUNTRIES.iter().map(|&(_, lo, _)| usize::from(lo)).min();
+        assert_eq!(min, Some(MIN_NSN));
+    }
 
     fn e164(v: &str) -> Option<String> {
         parse_international(v).map(|n| n.e164())

@@ -10,8 +10,8 @@
 //! is allocated unless a candidate is found.
 use std::ops::Range;
 
-use super::catalogue;
-use super::number::{Form, Parsed, Region, parse};
+use super::number::{self, Form, Parsed, Region, parse};
+use super::{catalogue, names};
 
 /// Where in a request a finding was made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -108,6 +108,11 @@ const PHONE_STEMS: &[&str] = &[
     "ani", "callerid", "cell", "cli", "line", "mdn", "mob", "msisdn", "phone", "tel",
 ];
 
+/// The first two letters of every stem of [`PHONE_STEMS`] (checked by a test).
+const STEM_PAIRS: [[u8; 2]; 10] = [
+    *b"an", *b"ca", *b"ce", *b"cl", *b"li", *b"md", *b"mo", *b"ms", *b"ph", *b"te",
+];
+
 /// Longest key looked at (longer keys are never phone-like).
 const MAX_KEY: usize = 64;
 
@@ -116,9 +121,20 @@ const MAX_KEY: usize = 64;
 /// suffix rule, a key with a phone word (`phone`, `tel`, `mobile`, `mob`,
 /// `cli`, `line`, `mdn`, `msisdn`, ...) or ending in a longer one
 /// (`userphone`). `hotel`, `deadline`, `online` are not phone-like.
-/// Allocation-free.
+/// Allocation-free; one pass over the key ([`names::classify`]).
 pub fn is_phone_key(key: &str) -> bool {
-    let key = key.trim().trim_matches('"');
+    names::classify(names::trim_key(key)).phone
+}
+
+/// [`is_phone_key`] by the plain rules, one after the other: the reference
+/// the one-pass classifier is tested against.
+#[cfg(test)]
+pub(crate) fn is_phone_key_model(key: &str) -> bool {
+    phone_key_model(names::trim_key(key))
+}
+
+/// The body of [`is_phone_key_model`], on a key already trimmed.
+pub(crate) fn phone_key_model(key: &str) -> bool {
     if key.is_empty() || key.len() > MAX_KEY {
         return false;
     }
@@ -145,6 +161,24 @@ pub fn is_phone_key(key: &str) -> bool {
     {
         return false;
     }
+    phone_words_hold(key, letters)
+}
+
+/// The phone-word rules of [`is_phone_key`] on a key that is neither
+/// catalogued nor caught by the suffix rule, given its lower-cased letters:
+/// it ends in a long phone word or has a phone word as one of its words.
+pub(crate) fn phone_words_hold(key: &str, letters: &[u8]) -> bool {
+    // Every phone word and suffix holds a stem, and every stem starts with
+    // one of these letter pairs: most keys (`_fbp`, `uid`, `session`) have
+    // none and stop here.
+    if !letters.windows(2).any(|w| {
+        STEM_PAIRS.contains(&[
+            w.first().copied().unwrap_or(0),
+            w.last().copied().unwrap_or(0),
+        ])
+    }) {
+        return false;
+    }
     if PHONE_SUFFIXES
         .iter()
         .any(|s| letters.ends_with(s.as_bytes()))
@@ -156,6 +190,47 @@ pub fn is_phone_key(key: &str) -> bool {
             .iter()
             .any(|p| p.len() == w.len() && p.as_bytes().eq_ignore_ascii_case(w.as_bytes()))
     })
+}
+
+/// Words that make a header name say its value is subscriber data, when
+/// they occur in its lower-cased letters: `X-Subscriber-Info`, `X-Caller`,
+/// `X-Calling-Station-Id`, `X-Contact`.
+const SUBSCRIBER_WORDS: &[&str] = &["caller", "calling", "contact", "subscriber"];
+
+/// True when a header name says its value is subscriber data: its letters,
+/// lower-cased, contain `subscriber`, `caller`, `calling` or `contact`.
+/// Under such a name a bare number of international length counts
+/// ([`Scanner::bare_numbers`]).
+pub(crate) fn is_subscriber_name_model(name: &str) -> bool {
+    // The last letters seen, newest last: enough for the longest word.
+    let mut recent = [0u8; 10];
+    for b in name.bytes().filter(u8::is_ascii_alphabetic) {
+        recent.rotate_left(1);
+        if let Some(last) = recent.last_mut() {
+            *last = b.to_ascii_lowercase();
+        }
+        if SUBSCRIBER_WORDS
+            .iter()
+            .any(|w| recent.ends_with(w.as_bytes()))
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// [`is_subscriber_name_model`] given the name's lower-cased letters.
+pub(crate) fn subscriber_words_hold(_name: &str, letters: &[u8]) -> bool {
+    // Every word starts with `ca`, `co` or `su`: most names have none.
+    if !letters
+        .windows(2)
+        .any(|w| matches!(w, [b'c', b'a' | b'o'] | [b's', b'u']))
+    {
+        return false;
+    }
+    SUBSCRIBER_WORDS
+        .iter()
+        .any(|w| letters.windows(w.len()).any(|x| x == w.as_bytes()))
 }
 
 /// The words of a key: split at non-alphanumerics and before an upper-case
@@ -195,6 +270,70 @@ fn words(key: &str) -> impl Iterator<Item = &str> {
 /// Longest value percent-decoded for parsing (phone numbers are short).
 const MAX_DECODED: usize = 96;
 
+/// Fewest ASCII digits the text of any value-scan candidate holds: the
+/// shortest national significant number of any country
+/// ([`number::MIN_NSN`]); percent-escapes only add digits to the text.
+/// A text with fewer is skipped at once.
+pub(crate) const MIN_DIGITS: usize = number::MIN_NSN;
+
+/// Fewest digits of a marked number taken without a key (see
+/// [`Scanner::markers`]).
+const MIN_MARKED_DIGITS: usize = 8;
+
+/// The ASCII digits in `range` of `text` (clamped to the text).
+fn digits_in(text: &str, range: &Range<usize>) -> usize {
+    let bytes = text.as_bytes();
+    let end = range.end.min(bytes.len());
+    count_digits(bytes.get(range.start.min(end)..end).unwrap_or_default())
+}
+
+/// The ASCII digits in `bytes` (counted in byte lanes, 255 bytes at a time,
+/// which the compiler turns into vector code).
+fn count_digits(bytes: &[u8]) -> usize {
+    bytes
+        .chunks(255)
+        .map(|c| {
+            usize::from(c.iter().fold(0u8, |n, &b| {
+                n.wrapping_add(u8::from(b.wrapping_sub(b'0') < 10))
+            }))
+        })
+        .sum()
+}
+
+/// True when `text` cannot hold a marked number (no `+`, `%`, `00` or `:`)
+/// nor a `key=value` pair (no `=`): a plain header value scanned by
+/// [`Scanner::pairs`] then yields nothing. Found with `memchr`, so most
+/// values (user agents, `Accept-Language`) are passed over in a few
+/// instructions per 32 bytes.
+pub(crate) fn cannot_hold_marked_or_keyed(text: &str) -> bool {
+    let b = text.as_bytes();
+    memchr::memchr3(b'=', b'+', b'%', b).is_none()
+        && memchr::memchr(b':', b).is_none()
+        && memchr::memmem::find(b, b"00").is_none()
+}
+
+/// The first separator of `seps` in `hay`.
+fn find_sep(hay: &[u8], seps: &[u8]) -> Option<usize> {
+    match *seps {
+        [a] => memchr::memchr(a, hay),
+        [a, b] => memchr::memchr2(a, b, hay),
+        [a, b, c] => memchr::memchr3(a, b, c, hay),
+        _ => hay.iter().position(|x| seps.contains(x)),
+    }
+}
+
+/// True when `text` holds too few digits for the value scan to find
+/// anything in it, whatever the key or name.
+pub(crate) fn too_few_digits(text: &str) -> bool {
+    digits_in(text, &(0..text.len())) < MIN_DIGITS
+}
+
+/// True for a byte a marker can start with: `+`, `%` (`%2B`), `0` (`00`),
+/// `t`/`s` (`tel:`, `sip:`, `sips:`).
+fn is_marker_start(b: u8) -> bool {
+    matches!(b, b'+' | b'%' | b'0' | b't' | b'T' | b's' | b'S')
+}
+
 /// Percent-decodes `s` into `buf`; `None` when it does not fit or the
 /// result is not UTF-8. A `+` stays a `+` (in query strings it may mean a
 /// space, but before digits it means a plus far more often).
@@ -228,6 +367,9 @@ pub(crate) struct Scanner<'a, F: FnMut(Candidate)> {
     text: &'a str,
     region: Option<Region>,
     out: F,
+    /// Skip texts with too few digits (always, but in the tests that show
+    /// the skipping changes nothing).
+    prefilter: bool,
 }
 
 /// Trims ASCII whitespace (and surrounding double quotes) off `range` of `text`.
@@ -278,6 +420,14 @@ fn split_ranges<'s>(
     })
 }
 
+/// True when the byte at `i` continues a dash- or dot-grouped digit run
+/// (`4123-0065-6065-9410`, a card or account number): a `00` there is a
+/// group of it, not the start of an international number.
+fn in_digit_group(bytes: &[u8], i: usize) -> bool {
+    let before = |k: usize| i.checked_sub(k).and_then(|j| bytes.get(j));
+    matches!(before(1), Some(b'-' | b'.')) && before(2).is_some_and(u8::is_ascii_digit)
+}
+
 fn is_alnum_at(bytes: &[u8], i: usize) -> bool {
     bytes.get(i).is_some_and(u8::is_ascii_alphanumeric)
 }
@@ -286,7 +436,29 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
     /// A scanner over `text` (a header value or the request target), handing
     /// candidates to `out`.
     pub fn new(text: &'a str, region: Option<Region>, out: F) -> Self {
-        Scanner { text, region, out }
+        Scanner {
+            text,
+            region,
+            out,
+            prefilter: true,
+        }
+    }
+
+    /// The same scanner without the digit prefilter: the reference the
+    /// prefilter is tested against.
+    #[cfg(test)]
+    pub fn unfiltered(text: &'a str, region: Option<Region>, out: F) -> Self {
+        Scanner {
+            text,
+            region,
+            out,
+            prefilter: false,
+        }
+    }
+
+    /// True when `range` holds fewer than `min` digits and the prefilter is on.
+    fn few(&self, range: &Range<usize>, min: usize) -> bool {
+        self.prefilter && digits_in(self.text, range) < min
     }
 
     fn slice(&self, r: &Range<usize>) -> &'a str {
@@ -341,6 +513,9 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
     /// A header value under a phone-like name: the whole value, else each
     /// `,`/`;`-separated part, else each whitespace-separated token.
     pub fn keyed_header(&mut self, range: Range<usize>) {
+        if self.few(&range, MIN_DIGITS) {
+            return;
+        }
         if self.keyed_value(range.clone(), None, Where::Header) {
             return;
         }
@@ -362,6 +537,216 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
     /// `=` are scanned for marked numbers.
     pub fn pairs(&mut self, range: Range<usize>, seps: &[u8], location: Where) {
         let text = self.text;
+        #[cfg(test)]
+        if !self.prefilter {
+            return self.pairs_model(range, seps, location);
+        }
+        // A key's value needs MIN_DIGITS digits, a marked number more: parts
+        // and values with fewer hold nothing and are skipped at once.
+        if self.few(&range, MIN_DIGITS) {
+            return;
+        }
+        let bytes = text.as_bytes();
+        let end = range.end.min(bytes.len());
+        let mut start = range.start;
+        if start > end {
+            return;
+        }
+        loop {
+            let stop = bytes
+                .get(start..end)
+                .and_then(|hay| find_sep(hay, seps))
+                .map_or(end, |k| start + k);
+            let raw = bytes.get(start..stop).unwrap_or_default();
+            let digits = count_digits(raw);
+            if !(self.prefilter && digits < MIN_DIGITS) {
+                let part = trim_range(text, start..stop);
+                // The first `=` is inside the trimmed part (trimming takes
+                // only spaces and quotes).
+                match memchr::memchr(b'=', raw).map(|k| start + k) {
+                    Some(eq) => {
+                        let key = trim_range(text, part.start..eq);
+                        let value = eq + 1..part.end;
+                        // The digits after the `=`: the part's less the key's.
+                        let before = bytes.get(start..eq).unwrap_or_default();
+                        let after = digits - count_digits(before);
+                        if !(self.prefilter && after < MIN_DIGITS) {
+                            let mut kbuf = [0u8; MAX_DECODED];
+                            let phone_key = percent_decode(self.slice(&key), &mut kbuf)
+                                .is_some_and(|(k, _)| is_phone_key(k));
+                            if !(phone_key
+                                && self.keyed_value(value.clone(), Some(key.clone()), location))
+                            {
+                                self.markers_counted(value, Some(key), location, after);
+                            }
+                        }
+                    }
+                    None => self.markers_counted(part, None, location, digits),
+                }
+            }
+            if stop >= end {
+                return;
+            }
+            start = stop + 1;
+        }
+    }
+
+    /// Marked international numbers anywhere in `range`: `+` or `%2B`
+    /// before a digit, `00` or `tel:`/`sip:` at the start of a token, each
+    /// not glued to a letter or digit before it, and the number not glued to
+    /// one after it.
+    pub fn markers(&mut self, range: Range<usize>, key: Option<Range<usize>>, location: Where) {
+        let digits = digits_in(self.text, &range);
+        self.markers_counted(range, key, location, digits);
+    }
+
+    /// [`Self::markers`] given the count of digits in `range`.
+    fn markers_counted(
+        &mut self,
+        range: Range<usize>,
+        key: Option<Range<usize>>,
+        location: Where,
+        digits: usize,
+    ) {
+        let bytes = self.text.as_bytes();
+        #[cfg(test)]
+        if !self.prefilter {
+            return self.markers_model(range, key, location);
+        }
+        if digits < MIN_MARKED_DIGITS {
+            return;
+        }
+        let len = bytes.len();
+        let end = range.end;
+        let mut i = range.start;
+        // The next `:` at or after `colon_from` (for `tel:`, `sip:`,
+        // `sips:`, whose `:` is 3 or 4 bytes after the marker's start; it may
+        // lie past the range), kept so that no byte is searched twice.
+        let mut colon: Option<usize> = None;
+        let mut colon_from = 0usize;
+        // The next `+`, `%` or `0` at or after `symbol_from`, kept likewise.
+        let mut symbol: Option<usize> = None;
+        let mut symbol_from = 0usize;
+        let symbols_end = end.min(len);
+        while i < end {
+            // Jump to the next byte that can start a marker: `+`, `%`, `0`,
+            // or one 3 or 4 bytes before a `:`.
+            if symbol.is_none_or(|p| p < i) && symbol_from < symbols_end {
+                symbol_from = symbol_from.max(i);
+                symbol = bytes
+                    .get(symbol_from..symbols_end)
+                    .and_then(|hay| memchr::memchr3(b'+', b'%', b'0', hay))
+                    .map(|k| symbol_from + k);
+                symbol_from = symbol.map_or(symbols_end, |p| p + 1);
+            }
+            if colon.is_none_or(|c| c < i + 3) && colon_from < len {
+                colon_from = colon_from.max(i + 3);
+                colon = bytes
+                    .get(colon_from..(end + 4).min(len))
+                    .and_then(|hay| memchr::memchr(b':', hay))
+                    .map(|k| colon_from + k);
+                colon_from = colon.map_or(len, |c| c + 1);
+            }
+            let symbol_next = symbol.filter(|&p| p >= i);
+            let scheme = colon
+                .filter(|&c| c >= i + 3)
+                .map(|c| c.saturating_sub(4).max(i));
+            let next = match (symbol_next, scheme) {
+                (Some(a), Some(b)) => a.min(b),
+                (Some(a), None) | (None, Some(a)) => a,
+                (None, None) => break,
+            };
+            if next >= end {
+                break;
+            }
+            i = next;
+            let Some(&b) = bytes.get(i) else { break };
+            if !is_marker_start(b) {
+                i += 1;
+                continue;
+            }
+            let at_token_start = i == 0 || !is_alnum_at(bytes, i - 1);
+            let next_digit = |k: usize| bytes.get(k).is_some_and(u8::is_ascii_digit);
+            let marker = match b {
+                b'+' if next_digit(i + 1) => Some(i + 1),
+                b'%' if bytes.get(i + 1) == Some(&b'2')
+                    && matches!(bytes.get(i + 2), Some(b'B' | b'b'))
+                    && next_digit(i + 3) =>
+                {
+                    Some(i + 3)
+                }
+                b'0' if bytes.get(i + 1) == Some(&b'0')
+                    && next_digit(i + 2)
+                    && !in_digit_group(bytes, i) =>
+                {
+                    Some(i + 2)
+                }
+                b't' | b'T' | b's' | b'S'
+                    if bytes.get(i + 3) == Some(&b':') || bytes.get(i + 4) == Some(&b':') =>
+                {
+                    let rest = self.text.get(i..).unwrap_or_default();
+                    ["tel:", "sip:", "sips:"]
+                        .iter()
+                        .find(|s| {
+                            rest.get(..s.len())
+                                .is_some_and(|p| p.eq_ignore_ascii_case(s))
+                        })
+                        .map(|s| i + s.len())
+                }
+                _ => None,
+            };
+            let Some(body) = marker.filter(|_| at_token_start) else {
+                i += 1;
+                continue;
+            };
+            match self.marked_at(i, body, range.end, key.clone(), location) {
+                Some(end) => i = end,
+                None => i = body,
+            }
+        }
+    }
+
+    /// Bare international numbers under a header name that says its value is
+    /// subscriber data ([`is_subscriber_name_model`]): a token of `range`
+    /// (split at `,` `;` `&` and whitespace, quotes trimmed) made of 8–15
+    /// digits and nothing else that reads as an international number
+    /// (country code, length and leading digits judged as everywhere).
+    /// `00`- and `0`-prefixed digits are not taken.
+    pub fn bare_numbers(&mut self, range: Range<usize>) {
+        let text = self.text;
+        if self.few(&range, MIN_MARKED_DIGITS) {
+            return;
+        }
+        for part in split_ranges(text, range, b",;&") {
+            for token in split_ranges(text, part, b" \t") {
+                let token = trim_range(text, token);
+                let digits = self.slice(&token);
+                if !(8..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit())
+                {
+                    continue;
+                }
+                let Some(parsed) = parse(digits, None)
+                    .filter(|p| p.form == Form::International && p.number.is_some())
+                else {
+                    continue;
+                };
+                (self.out)(Candidate {
+                    span: token,
+                    key: None,
+                    keyed: false,
+                    parsed,
+                    url_encoded: false,
+                    location: Where::Header,
+                });
+            }
+        }
+    }
+
+    /// [`Self::pairs`] as it was written before the one-pass version (split,
+    /// trim, look for `=`, part by part): the reference of the tests.
+    #[cfg(test)]
+    fn pairs_model(&mut self, range: Range<usize>, seps: &[u8], location: Where) {
+        let text = self.text;
         for part in split_ranges(text, range, seps) {
             let part = trim_range(text, part);
             let eq = self.slice(&part).find('=').map(|i| part.start + i);
@@ -371,22 +756,21 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
                     let value = eq + 1..part.end;
                     let mut kbuf = [0u8; MAX_DECODED];
                     let phone_key = percent_decode(self.slice(&key), &mut kbuf)
-                        .is_some_and(|(k, _)| is_phone_key(k));
+                        .is_some_and(|(k, _)| is_phone_key_model(k));
                     if !(phone_key && self.keyed_value(value.clone(), Some(key.clone()), location))
                     {
-                        self.markers(value, Some(key), location);
+                        self.markers_model(value, Some(key), location);
                     }
                 }
-                None => self.markers(part, None, location),
+                None => self.markers_model(part, None, location),
             }
         }
     }
 
-    /// Marked international numbers anywhere in `range`: `+` or `%2B`
-    /// before a digit, `00` or `tel:`/`sip:` at the start of a token, each
-    /// not glued to a letter or digit before it, and the number not glued to
-    /// one after it.
-    pub fn markers(&mut self, range: Range<usize>, key: Option<Range<usize>>, location: Where) {
+    /// [`Self::markers`] as it was written before it jumped from marker to
+    /// marker (every byte looked at): the reference of the tests.
+    #[cfg(test)]
+    fn markers_model(&mut self, range: Range<usize>, key: Option<Range<usize>>, location: Where) {
         let bytes = self.text.as_bytes();
         let mut i = range.start;
         while i < range.end {
@@ -401,7 +785,12 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
                 {
                     Some(i + 3)
                 }
-                b'0' if bytes.get(i + 1) == Some(&b'0') && next_digit(i + 2) => Some(i + 2),
+                b'0' if bytes.get(i + 1) == Some(&b'0')
+                    && next_digit(i + 2)
+                    && !in_digit_group(bytes, i) =>
+                {
+                    Some(i + 2)
+                }
                 b't' | b'T' | b's' | b'S' => {
                     let rest = self.text.get(i..).unwrap_or_default();
                     ["tel:", "sip:", "sips:"]
@@ -506,6 +895,9 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
     /// (`/msisdn/447700900123`), all with location `uri`.
     pub fn url(&mut self, range: Range<usize>) {
         let text = self.text;
+        if self.few(&range, MIN_DIGITS) {
+            return;
+        }
         let s = self.slice(&range);
         // Skip scheme://authority of an absolute URL.
         let mut path_start = range.start;
@@ -529,8 +921,7 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
         if let Some(q) = query {
             self.pairs(q, b"&;", Where::Query);
         }
-        let mut previous_phone: Option<Range<usize>> = None;
-        let mut previous_generic = false;
+        let mut previous: Option<Range<usize>> = None;
         for segment in split_ranges(text, path, b"/") {
             let seg = self.slice(&segment);
             let (name, params) = match seg.find(';') {
@@ -543,25 +934,32 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
             if let Some(params) = params {
                 self.pairs(params, b";", Where::Uri);
             }
-            // A path segment is often an id: only a placed number counts, and after a
-            // section-like word (`/mobile/`) only one of at least 10 digits.
-            let long_enough = !previous_generic
-                || self.slice(&name).bytes().filter(u8::is_ascii_digit).count() >= 10;
-            let found = previous_phone.take().is_some_and(|key| {
-                long_enough && self.keyed(name.clone(), Some(key), Where::Uri, false)
-            });
+            // A segment right after a phone-like one is its value; whether the
+            // previous one is phone-like matters only when this one has
+            // enough digits to be a number.
+            let digits = digits_in(text, &name);
+            let found = match previous.take() {
+                Some(key) if !self.prefilter || digits >= MIN_DIGITS => {
+                    let mut kbuf = [0u8; MAX_DECODED];
+                    let (phone, generic) = percent_decode(self.slice(&key), &mut kbuf).map_or(
+                        (false, false),
+                        |(k, _)| {
+                            let phone = !k.is_empty() && is_phone_key(k);
+                            (phone, phone && is_generic_path_word(k))
+                        },
+                    );
+                    // A path segment is often an id: only a placed number
+                    // counts, and after a section-like word (`/mobile/`) only
+                    // one of at least 10 digits.
+                    let long_enough = !generic || digits >= 10;
+                    phone && long_enough && self.keyed(name.clone(), Some(key), Where::Uri, false)
+                }
+                _ => false,
+            };
             if !found {
                 self.markers(name.clone(), None, Where::Uri);
             }
-            let mut kbuf = [0u8; MAX_DECODED];
-            previous_generic = false;
-            previous_phone = percent_decode(self.slice(&name), &mut kbuf)
-                .is_some_and(|(k, _)| {
-                    let phone = !k.is_empty() && is_phone_key(k);
-                    previous_generic = phone && is_generic_path_word(k);
-                    phone
-                })
-                .then_some(name);
+            previous = Some(name);
         }
     }
 }
@@ -601,6 +999,7 @@ pub(crate) fn is_url(value: &str) -> bool {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn scan(
         text: &str,
@@ -623,6 +1022,136 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    /// Texts made of the pieces numbers, keys, markers and separators are
+    /// made of, so that both finds and near misses are frequent.
+    fn text_strategy() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            4 => "[0-9]{1,15}",
+            1 => "[1-9][0-9]{9,12}",
+            1 => proptest::sample::select(vec![
+                "447700900123", "+44", "+44 7700 900123", "%2B", "00", "0044 ", "tel:", "sip:",
+                "sips:", "TEL:+", "msisdn=", "phone=", "id=", "mob=", "line=", "x=", "/", "?",
+                "&", ";", ",", " ", "-", ".", "%20", "%2b", "(0)", "%3", "%34%34", "=", "\"",
+                "http://h.example", "https://", "/msisdn/", "/mobile/", "/phone/", "#", "\t",
+            ]).prop_map(str::to_string),
+            2 => "[a-zA-Z]{1,6}",
+            1 => "[ -~]{1,4}",
+        ];
+        proptest::collection::vec(piece, 0..14).prop_map(|v| v.concat())
+    }
+
+    type Found = Vec<Candidate>;
+    type Dyn<'a, 'b> = Scanner<'a, &'b mut dyn FnMut(Candidate)>;
+
+    /// Every scan the detector runs over `text`, with the prefilter on or off.
+    fn every_scan(text: &str, region: Option<Region>, filtered: bool) -> [Found; 5] {
+        let run = |f: &dyn Fn(&mut Dyn<'_, '_>)| {
+            let mut got = Vec::new();
+            let mut push = |c: Candidate| got.push(c);
+            {
+                let mut s: Scanner<'_, &mut dyn FnMut(Candidate)> = if filtered {
+                    Scanner::new(text, region, &mut push)
+                } else {
+                    Scanner::unfiltered(text, region, &mut push)
+                };
+                f(&mut s);
+            }
+            got
+        };
+        let all = 0..text.len();
+        [
+            run(&|s| s.pairs(all.clone(), b",;&", Where::Header)),
+            run(&|s| s.pairs(all.clone(), b";", Where::Cookie)),
+            run(&|s| s.url(all.clone())),
+            run(&|s| s.keyed_header(all.clone())),
+            run(&|s| s.bare_numbers(all.clone())),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        /// The digit prefilter never skips a text, part, value or segment the
+        /// full scan would find something in.
+        #[test]
+        fn prefilter_skips_nothing_found(text in text_strategy(), gb in any::<bool>()) {
+            let region = if gb { Region::parse("GB") } else { None };
+            let full = every_scan(&text, region, false);
+            prop_assert_eq!(&every_scan(&text, region, true), &full, "{:?}", text);
+            if too_few_digits(&text) {
+                prop_assert!(full.iter().all(Vec::is_empty), "{:?}: {:?}", text, full);
+            }
+            if cannot_hold_marked_or_keyed(&text) {
+                prop_assert!(full[0].is_empty(), "{:?}: {:?}", text, full[0]);
+            }
+        }
+
+        /// Whatever `parse` places has at least `MIN_DIGITS` digits in its text.
+        #[test]
+        fn numbers_have_min_digits(text in text_strategy(), gb in any::<bool>()) {
+            let region = if gb { Region::parse("GB") } else { None };
+            if parse(&text, region).is_some_and(|p| p.number.is_some()) {
+                prop_assert!(!too_few_digits(&text), "{:?}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn bare_numbers_under_subscriber_names() {
+        let v = "model=GT-I9100, 447700900123; net=3G";
+        let got = scan(v, |s| s.bare_numbers(0..v.len()));
+        assert_eq!(
+            got,
+            [(
+                "447700900123".into(),
+                Some("+447700900123".into()),
+                false,
+                Where::Header
+            )]
+        );
+        for v in [
+            "1362398400",
+            "1362398400123",
+            "20240131123045",
+            "0447700900123",
+            "00447700900123",
+            "4477009001234567",
+            "447700900123x",
+            "a447700900123",
+            "44 7700 900123",
+            "id=447700900123",
+            "99999999999",
+        ] {
+            assert!(scan(v, |s| s.bare_numbers(0..v.len())).is_empty(), "{v}");
+        }
+        for n in [
+            "X-Subscriber-Info",
+            "x-subscriber-id",
+            "X-Caller",
+            "X-CallerNumber",
+            "X-Calling-Station-Id",
+            "X-Contact",
+            "Contact-Number",
+        ] {
+            assert!(is_subscriber_name_model(n), "{n}");
+        }
+        for n in [
+            "Host",
+            "User-Agent",
+            "X-Call",
+            "X-Sub",
+            "Content-Type",
+            "X-Request-Id",
+        ] {
+            assert!(!is_subscriber_name_model(n), "{n}");
+        }
+        assert!(SUBSCRIBER_WORDS.iter().all(|w| w.len() <= 10));
+        assert!(
+            SUBSCRIBER_WORDS
+                .iter()
+                .all(|w| ["ca", "co", "su"].iter().any(|p| w.starts_with(p)))
+        );
     }
 
     #[test]
@@ -674,6 +1203,14 @@ mod tests {
             "climate",
         ] {
             assert!(!is_phone_key(k), "{k}");
+        }
+    }
+
+    #[test]
+    fn stem_pairs_start_every_stem() {
+        for stem in PHONE_STEMS {
+            let b = stem.as_bytes();
+            assert!(STEM_PAIRS.contains(&[b[0], b[1]]), "{stem}");
         }
     }
 
@@ -771,6 +1308,9 @@ mod tests {
             "/p?geo=+44.1234567,-0.1234567",
             "/p?amount=+29069.49",
             "/p?x=+2901234",
+            // A group of a card number, not a `00` prefix.
+            "/p?card=4123-0065-6065-9410",
+            "/p?ref=2012.0044.7700.900123",
         ] {
             let got = scan(target, |s| s.url(0..target.len()));
             assert!(got.is_empty(), "{target}: {got:?}");

@@ -16,11 +16,9 @@ mod stream;
 mod table;
 
 pub use stream::{Budget, HalfStream};
-pub use table::{FlowTable, SweepSchedule, shard_of, shard_of_pair};
+pub use table::{FlowKey, FlowTable, SweepSchedule, shard_of};
 
 use std::net::SocketAddr;
-
-use serde::Serialize;
 
 use crate::time::Timestamp;
 
@@ -90,12 +88,17 @@ pub enum Chunk<'a> {
 /// What a flow's handler sees of the flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FlowContext {
-    /// Identifier, unique within one table (one capture source).
+    /// Identifier, unique within one capture source and the same for any
+    /// number of threads: one more than the index of the packet that created
+    /// the flow.
     pub id: u64,
     /// Endpoints, per side (see [`Side::of`]).
     pub endpoints: [SocketAddr; 2],
     /// The side that sent the opening SYN, when the handshake was captured.
     pub syn_client: Option<Side>,
+    /// The side that answered the SYN put data on its SYN-ACK (TCP allows
+    /// it; its stream then starts with those bytes).
+    pub synack_data: bool,
     /// Index (in its source) of the packet that created the flow; orders flows
     /// the same way whatever the hashing or the number of threads.
     pub first_packet: u64,
@@ -177,68 +180,40 @@ impl Default for Limits {
     }
 }
 
-/// Counters of the flow stage.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(default)]
-pub struct FlowStats {
-    /// Flows created.
-    pub flows: u64,
-    /// Flows whose handshake was not captured (picked up mid-stream).
-    pub flows_midstream: u64,
-    /// Flows ended by FIN/FIN or RST.
-    pub flows_closed: u64,
-    /// Flows ended by the idle timeout.
-    pub flows_timed_out: u64,
-    /// Flows evicted from a full table.
-    pub flows_evicted: u64,
-    /// Flows replaced by a new connection on the same address/port pair.
-    pub flows_reused: u64,
-    /// Packets without payload or SYN for no tracked flow (not worth a flow).
-    pub packets_untracked: u64,
-    /// Bytes received again after they had been delivered.
-    pub retransmitted_bytes: u64,
-    /// Buffered bytes received again (the first copy was kept).
-    pub overlap_bytes: u64,
-    /// Segments too far beyond the window to be believed.
-    pub out_of_window_segments: u64,
-    /// Holes given up (delivered as gaps).
-    pub gaps: u64,
-    /// Bytes in those holes.
-    pub gap_bytes: u64,
-    /// Holes given up because the peer acknowledged them (the capture missed them).
-    pub gaps_acked: u64,
-    /// Gaps forced because a direction buffered more than its cap.
-    pub gaps_forced_by_direction_cap: u64,
-    /// Gaps forced because all flows together buffered more than the memcap.
-    pub gaps_forced_by_memcap: u64,
-    /// Payload bytes that were on the wire but cut by the snap length.
-    pub snaplen_lost_bytes: u64,
-}
-
-impl FlowStats {
-    /// Adds another table's counters to these.
-    pub fn absorb(&mut self, o: &FlowStats) {
-        absorb_counters!(
-            self,
-            o,
-            FlowStats {
-                flows,
-                flows_midstream,
-                flows_closed,
-                flows_timed_out,
-                flows_evicted,
-                flows_reused,
-                packets_untracked,
-                retransmitted_bytes,
-                overlap_bytes,
-                out_of_window_segments,
-                gaps,
-                gap_bytes,
-                gaps_acked,
-                gaps_forced_by_direction_cap,
-                gaps_forced_by_memcap,
-                snaplen_lost_bytes
-            }
-        );
+counters! {
+    /// Counters of the flow stage.
+    pub struct FlowStats {
+        /// Flows created.
+        pub flows: u64,
+        /// Flows whose handshake was not captured (picked up mid-stream).
+        pub flows_midstream: u64,
+        /// Flows ended by FIN/FIN or RST.
+        pub flows_closed: u64,
+        /// Flows ended by the idle timeout.
+        pub flows_timed_out: u64,
+        /// Flows evicted from a full table.
+        pub flows_evicted: u64,
+        /// Flows replaced by a new connection on the same address/port pair.
+        pub flows_reused: u64,
+        /// Packets without payload or SYN for no tracked flow (not worth a flow).
+        pub packets_untracked: u64,
+        /// Bytes received again after they had been delivered.
+        pub retransmitted_bytes: u64,
+        /// Buffered bytes received again (the first copy was kept).
+        pub overlap_bytes: u64,
+        /// Segments too far beyond the window to be believed.
+        pub out_of_window_segments: u64,
+        /// Holes given up (delivered as gaps).
+        pub gaps: u64,
+        /// Bytes in those holes.
+        pub gap_bytes: u64,
+        /// Holes given up because the peer acknowledged them (the capture missed them).
+        pub gaps_acked: u64,
+        /// Gaps forced because a direction buffered more than its cap.
+        pub gaps_forced_by_direction_cap: u64,
+        /// Gaps forced because all flows together buffered more than the memcap.
+        pub gaps_forced_by_memcap: u64,
+        /// Payload bytes that were on the wire but cut by the snap length.
+        pub snaplen_lost_bytes: u64,
     }
 }

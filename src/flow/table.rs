@@ -37,32 +37,22 @@ impl SweepSchedule {
     }
 }
 
-/// Both endpoints packed into integers, lower endpoint first: cheap to hash and
-/// compare (the derived hash of `SocketAddr` pairs cost several times more).
+/// The key of a flow: both endpoints packed into integers, lower endpoint
+/// first, so both directions of a connection have the same key. Cheap to hash
+/// and compare (the derived hash of `SocketAddr` pairs cost several times
+/// more). The flow table keys flows by it, and the parallel reader routes
+/// segments by it ([`FlowKey::shard`]): one definition of "the same flow".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-struct FlowKey {
+pub struct FlowKey {
     lo_addr: u128,
     hi_addr: u128,
     /// Low port in bits 0..16, high port in 16..32, bit 32 set for IPv6.
     ports: u64,
 }
 
-/// Which of `shards` workers owns the flow of a segment. Symmetric (both
-/// directions land on the same shard) and the same in every run, so work is
-/// split identically whatever the machine.
+/// Which of `shards` workers owns the flow of a segment (see [`FlowKey::shard`]).
 pub fn shard_of(src: SocketAddr, dst: SocketAddr, shards: usize) -> usize {
-    let (key, _) = FlowKey::of(src, dst);
-    let fold = |x: u128| (x as u64) ^ ((x >> 64) as u64);
-    let mixed = (fold(key.lo_addr) ^ fold(key.hi_addr).rotate_left(23) ^ key.ports.rotate_left(47))
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    let shards = shards.max(1) as u64;
-    ((mixed >> 32).checked_rem(shards).unwrap_or(0)) as usize
-}
-
-/// Which of `shards` workers owns the packets between two IP addresses
-/// (unordered, so both directions agree; deterministic in every run).
-pub fn shard_of_pair(a: std::net::IpAddr, b: std::net::IpAddr, shards: usize) -> usize {
-    shard_of(SocketAddr::new(a, 0), SocketAddr::new(b, 0), shards)
+    FlowKey::of(src, dst).0.shard(shards)
 }
 
 /// An endpoint as one sortable integer pair: (address, port).
@@ -75,8 +65,8 @@ fn endpoint(addr: SocketAddr) -> (u128, u16) {
 }
 
 impl FlowKey {
-    /// The key of a segment and the side that sent it.
-    fn of(src: SocketAddr, dst: SocketAddr) -> (FlowKey, Side) {
+    /// The key of a segment from `src` to `dst`, and the side that sent it.
+    pub fn of(src: SocketAddr, dst: SocketAddr) -> (FlowKey, Side) {
         let (s, d) = (endpoint(src), endpoint(dst));
         let v6 = if src.is_ipv6() { 1u64 << 32 } else { 0 };
         let ((lo, hi), side) = if s <= d {
@@ -90,6 +80,23 @@ impl FlowKey {
             ports: v6 | u64::from(lo.1) | (u64::from(hi.1) << 16),
         };
         (key, side)
+    }
+
+    /// Which of `shards` workers owns this flow. Symmetric (both directions
+    /// have one key) and the same in every run, so work is split identically
+    /// whatever the machine; ports take part, so the flows between two
+    /// addresses (one GTP-U subscriber, one NAT) spread over the workers.
+    pub fn shard(&self, shards: usize) -> usize {
+        let fold = |x: u128| (x as u64) ^ ((x >> 64) as u64);
+        // splitmix64's finaliser: every input bit reaches the high bits, which
+        // pick the shard (a client port one higher moves the flow anywhere).
+        let mut h = fold(self.lo_addr) ^ fold(self.hi_addr).rotate_left(23) ^ self.ports;
+        h = (h ^ (h >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        h = (h ^ (h >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        h ^= h >> 31;
+        let shards = shards.max(1) as u64;
+        // The high 64 bits of h × shards: uniform in 0..shards without a division.
+        (u128::from(h).wrapping_mul(u128::from(shards)) >> 64) as usize
     }
 }
 
@@ -108,7 +115,6 @@ pub struct FlowTable<H: StreamHandler> {
     limits: Limits,
     budget: Budget,
     stats: FlowStats,
-    next_id: u64,
     schedule: SweepSchedule,
     /// When set, sweeps happen only through [`FlowTable::sweep`].
     external_clock: bool,
@@ -122,7 +128,6 @@ impl<H: StreamHandler> FlowTable<H> {
             limits,
             budget: Budget::default(),
             stats: FlowStats::default(),
-            next_id: 0,
             schedule: SweepSchedule::default(),
             external_clock: false,
         }
@@ -196,19 +201,21 @@ impl<H: StreamHandler> FlowTable<H> {
             if self.flows.len() >= self.limits.max_flows {
                 self.evict(handler);
             }
-            self.next_id = self.next_id.saturating_add(1);
             self.stats.flows = self.stats.flows.saturating_add(1);
             if !flags.syn {
                 self.stats.flows_midstream = self.stats.flows_midstream.saturating_add(1);
             }
             let flow = Flow {
                 ctx: FlowContext {
-                    id: self.next_id,
+                    // The creating packet's index: unique in the source (a packet
+                    // creates at most one flow) and the same for any --threads.
+                    id: index.saturating_add(1),
                     endpoints: match side {
                         Side::A => [seg.src, seg.dst],
                         Side::B => [seg.dst, seg.src],
                     },
                     syn_client: None,
+                    synack_data: false,
                     first_packet: index,
                 },
                 halves: Default::default(),
@@ -226,6 +233,9 @@ impl<H: StreamHandler> FlowTable<H> {
         if flags.syn {
             if flow.ctx.syn_client.is_none() {
                 flow.ctx.syn_client = Some(if flags.ack { side.other() } else { side });
+            }
+            if flags.ack && !seg.payload.is_empty() && flow.ctx.syn_client == Some(side.other()) {
+                flow.ctx.synack_data = true;
             }
             side.of_mut(&mut flow.halves).anchor_syn(seg.seq);
             seq = seq.wrapping_add(1);
@@ -449,8 +459,8 @@ mod tests {
     fn run(segs: &[(i64, TcpSegment<'_>)], limits: Limits) -> (Vec<String>, FlowStats) {
         let mut t = FlowTable::new(limits);
         let mut h = Recorder::default();
-        for (secs, s) in segs {
-            t.process(0, Timestamp::from_parts(*secs, 0), s, &mut h);
+        for (i, (secs, s)) in segs.iter().enumerate() {
+            t.process(i as u64, Timestamp::from_parts(*secs, 0), s, &mut h);
         }
         t.flush_all(&mut h);
         (h.log, t.stats().clone())
@@ -478,6 +488,57 @@ mod tests {
     }
 
     #[test]
+    fn data_on_the_syn_ack_is_delivered_and_flagged() {
+        #[derive(Default)]
+        struct Flags(Vec<(Side, bool, String)>);
+        impl StreamHandler for Flags {
+            type State = ();
+            fn on_chunk(
+                &mut self,
+                _: &mut (),
+                f: &FlowContext,
+                side: Side,
+                c: Chunk<'_>,
+            ) -> Interest {
+                if let Chunk::Data { bytes, .. } = c {
+                    self.0
+                        .push((side, f.synack_data, String::from_utf8_lossy(bytes).into()));
+                }
+                Interest::Continue
+            }
+            fn on_close(&mut self, _: &mut (), _: &FlowContext, _: CloseReason) {}
+        }
+        let mut t = FlowTable::new(Limits::default());
+        let mut h = Flags::default();
+        for s in [
+            seg(C, S, 100, "S", b""),
+            seg(S, C, 500, "SA", b"GET / HTTP/1.1\r\n\r\n"),
+            seg(C, S, 101, "A", b"ok"),
+        ] {
+            t.process(0, Timestamp::from_parts(0, 0), &s, &mut h);
+        }
+        t.flush_all(&mut h);
+        assert_eq!(
+            h.0,
+            vec![
+                (Side::A, true, "GET / HTTP/1.1\r\n\r\n".to_string()),
+                (Side::B, true, "ok".to_string())
+            ]
+        );
+        // Data on a bare SYN does not set it.
+        let mut t = FlowTable::new(Limits::default());
+        let mut h = Flags::default();
+        t.process(
+            0,
+            Timestamp::from_parts(0, 0),
+            &seg(C, S, 100, "S", b"x"),
+            &mut h,
+        );
+        t.flush_all(&mut h);
+        assert_eq!(h.0, vec![(Side::B, false, "x".to_string())]);
+    }
+
+    #[test]
     fn reused_pair_after_fin_is_a_new_flow() {
         let (log, stats) = run(
             &[
@@ -490,8 +551,9 @@ mod tests {
             ],
             Limits::default(),
         );
+        // Flow ids are one more than the index of the packet that created the flow.
         assert_eq!(log[0], "1 B one");
-        assert!(log.contains(&"2 B two".to_string()), "{log:?}");
+        assert!(log.contains(&"5 B two".to_string()), "{log:?}");
         assert_eq!(stats.flows, 2);
     }
 
@@ -511,8 +573,8 @@ mod tests {
             vec![
                 "1 B one",
                 "1 close Reused client=Some(B)",
-                "2 B two",
-                "2 close EndOfInput client=Some(B)"
+                "3 B two",
+                "3 close EndOfInput client=Some(B)"
             ]
         );
         assert_eq!(stats.flows_reused, 1);
@@ -529,7 +591,7 @@ mod tests {
         );
         assert_eq!(
             log,
-            vec!["1 A HTTP/1.1 200", "1 close EndOfInput client=None"]
+            vec!["2 A HTTP/1.1 200", "2 close EndOfInput client=None"]
         );
         assert_eq!(stats.packets_untracked, 1);
         assert_eq!(stats.flows_midstream, 1);

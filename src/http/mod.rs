@@ -9,21 +9,23 @@
 //! mid-stream, the side on an unprivileged port when the other is on a usual
 //! HTTP port (80, 8080, 3128, ...), else the side that sends a request line (a
 //! side that first shows a response status line is the server). Bytes of the server are never read
-//! as requests. Flows whose client does not open with a request line are
-//! dropped from parsing at once (TLS, SSH, ...). Memory: a partial head is
+//! as requests, except that a request on the SYN-ACK (the side that answered
+//! the SYN speaking first, with a request line) makes that side the client.
+//! Flows whose client does not open with a request line (after a SOCKS
+//! handshake, if any) are dropped from parsing at once (TLS, SSH, ...). Memory: a partial head is
 //! held up to [`HttpLimits::max_head_bytes`], all partial heads together up
 //! to [`HttpLimits::head_memcap`].
 #![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 
 mod head;
 mod request;
+mod socks;
 mod stream;
 
+use head::parse_request_line;
 pub use head::{Head, parse_head};
 pub use request::{Header, Request};
 pub use stream::{ParsedRequest, RequestStream, Verdict};
-
-use serde::Serialize;
 
 use crate::flow::{Chunk, CloseReason, FlowContext, Interest, Side, StreamHandler};
 
@@ -45,51 +47,42 @@ impl Default for HttpLimits {
     }
 }
 
-/// Counters of the HTTP stage.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(default)]
-pub struct HttpStats {
-    /// Requests extracted (complete and truncated).
-    pub requests: u64,
-    /// Requests whose head was cut (limit, gap, end of stream).
-    pub truncated_heads: u64,
-    /// Heads over the size limit.
-    pub heads_over_limit: u64,
-    /// Heads cut early because all partial heads together passed the memcap.
-    pub heads_cut_by_memcap: u64,
-    /// Gaps that fell inside a head.
-    pub gaps_in_head: u64,
-    /// Times the parser lost its place and searched for the next request line.
-    pub resyncs: u64,
-    /// Directions stopped because body framing could not be trusted.
-    pub framing_errors: u64,
-    /// CONNECT requests (the tunnel after them is not parsed).
-    pub connect_tunnels: u64,
-    /// Client streams that did not start with a request (not HTTP).
-    pub streams_not_http: u64,
-    /// Mid-stream directions given up after a long search found no request.
-    pub streams_given_up: u64,
-}
-
-impl HttpStats {
-    /// Adds another extractor's counters to these.
-    pub fn absorb(&mut self, o: &HttpStats) {
-        absorb_counters!(
-            self,
-            o,
-            HttpStats {
-                requests,
-                truncated_heads,
-                heads_over_limit,
-                heads_cut_by_memcap,
-                gaps_in_head,
-                resyncs,
-                framing_errors,
-                connect_tunnels,
-                streams_not_http,
-                streams_given_up
-            }
-        );
+counters! {
+    /// Counters of the HTTP stage.
+    pub struct HttpStats {
+        /// Requests extracted (complete and truncated).
+        pub requests: u64,
+        /// Requests whose head was cut (limit, gap, end of stream).
+        pub truncated_heads: u64,
+        /// Heads over the size limit.
+        pub heads_over_limit: u64,
+        /// Heads cut early because all partial heads together passed the memcap.
+        pub heads_cut_by_memcap: u64,
+        /// Gaps that fell inside a head.
+        pub gaps_in_head: u64,
+        /// Times the parser lost its place and searched for the next request line.
+        pub resyncs: u64,
+        /// Directions stopped because body framing could not be trusted.
+        pub framing_errors: u64,
+        /// CONNECT requests (the tunnel after them is parsed only if it opens with a request).
+        pub connect_tunnels: u64,
+        /// CONNECT tunnels in which the client then sent plain HTTP (parsed).
+        pub connect_plain_http: u64,
+        /// SOCKS 4/4a/5 client handshakes skipped at a stream's start.
+        pub socks_handshakes: u64,
+        /// Requests whose line had a missing or cut version (`GET /`, `GET / HTTP/1.`).
+        pub lenient_request_lines: u64,
+        /// Request lines longer than the head limit (reported cut, then resynchronised).
+        pub long_request_lines: u64,
+        /// Heads with conflicting or invalid `Content-Length` values, after which
+        /// the parser searched for the next request line.
+        pub length_resyncs: u64,
+        /// Flows whose requests came from the side that answered the SYN.
+        pub responder_clients: u64,
+        /// Client streams that did not start with a request (not HTTP).
+        pub streams_not_http: u64,
+        /// Mid-stream directions given up after a long search found no request.
+        pub streams_given_up: u64,
     }
 }
 
@@ -116,6 +109,28 @@ fn server_port_hint(flow: &FlowContext) -> Option<Side> {
         (false, true) if flow.addr(Side::A).port() >= 1024 => Some(Side::A),
         _ => None,
     }
+}
+
+/// Whether `side`, which answered the SYN, is the client after all: it put
+/// data on its SYN-ACK, its stream (that first chunk) opens with a complete
+/// request line, and the SYN's sender has sent nothing yet. A server that
+/// merely speaks first after the handshake is not taken for a client.
+fn responder_speaks_first(
+    state: &HttpFlow,
+    flow: &FlowContext,
+    side: Side,
+    chunk: &Chunk<'_>,
+) -> bool {
+    let Chunk::Data { bytes, .. } = chunk else {
+        return false;
+    };
+    flow.syn_client == Some(side.other())
+        && flow.synack_data
+        && state.requests == 0
+        && state.streams.iter().all(Option::is_none)
+        && memchr::memchr(b'\n', bytes)
+            .and_then(|nl| bytes.get(..nl))
+            .is_some_and(|line| parse_request_line(line).is_some())
 }
 
 /// Turns reassembled streams into requests.
@@ -182,6 +197,14 @@ impl StreamHandler for HttpExtractor {
         if state.client.is_none() {
             state.client = flow.syn_client.or_else(|| server_port_hint(flow));
         }
+        if state.client.is_some_and(|c| c != side)
+            && responder_speaks_first(state, flow, side, &chunk)
+        {
+            // The side that answered the SYN opens the connection with a
+            // request before the SYN's sender sent a byte: it is the client.
+            state.client = Some(side);
+            self.stats.responder_clients = self.stats.responder_clients.saturating_add(1);
+        }
         if state.client.is_some_and(|c| c != side) {
             // The server's side: never parsed. Drop what it held before roles were known.
             if let Some(s) = side.of_mut(&mut state.streams).take() {
@@ -244,5 +267,64 @@ impl StreamHandler for HttpExtractor {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::Timestamp;
+
+    /// Requests (client, target) after the side that answered the SYN sends
+    /// `first`, then the SYN's sender sends `then`.
+    fn roles(synack_data: bool, first: &[u8], then: &[u8]) -> (Vec<(String, String)>, u64) {
+        let flow = FlowContext {
+            id: 1,
+            endpoints: [
+                "10.0.0.1:80".parse().unwrap(),
+                "10.0.0.9:40000".parse().unwrap(),
+            ],
+            syn_client: Some(Side::B),
+            synack_data,
+            first_packet: 0,
+        };
+        let mut x = HttpExtractor::new(HttpLimits::default());
+        let mut state = HttpFlow::default();
+        let ts = Timestamp(0);
+        x.on_chunk(&mut state, &flow, Side::A, Chunk::Data { ts, bytes: first });
+        x.on_chunk(&mut state, &flow, Side::B, Chunk::Data { ts, bytes: then });
+        x.on_close(&mut state, &flow, CloseReason::Closed);
+        let got = x
+            .take_requests()
+            .map(|r| (r.client.to_string(), r.uri))
+            .collect();
+        (got, x.stats().responder_clients)
+    }
+
+    #[test]
+    fn a_request_on_the_syn_ack_makes_its_sender_the_client() {
+        let req = b"GET /mine HTTP/1.1\r\nHost: a\r\n\r\n";
+        let resp = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+        assert_eq!(
+            roles(true, req, resp),
+            (vec![("10.0.0.1:80".to_string(), "/mine".to_string())], 1)
+        );
+        // Without data on the SYN-ACK, a server speaking first stays the server.
+        let normal = b"GET /theirs HTTP/1.1\r\n\r\n";
+        assert_eq!(
+            roles(false, req, normal),
+            (
+                vec![("10.0.0.9:40000".to_string(), "/theirs".to_string())],
+                0
+            )
+        );
+        // Data on the SYN-ACK that is no request line: roles as the SYN says.
+        assert_eq!(
+            roles(true, b"220 smtp ready\r\n", normal),
+            (
+                vec![("10.0.0.9:40000".to_string(), "/theirs".to_string())],
+                0
+            )
+        );
     }
 }

@@ -4,11 +4,20 @@
 //! the body framed by `Content-Length` or chunked coding (skipped, never read
 //! as headers), then the next head. After a gap, or on a flow picked up in the
 //! middle, it resynchronises at the next line that is a complete request line.
-//! Framing it cannot trust (conflicting `Content-Length`s, an unknown
-//! `Transfer-Encoding`, a broken chunk) stops the direction: guessing there
-//! would let body bytes pass for requests.
+//! Conflicting `Content-Length`s leave the body's end unknown: it
+//! resynchronises from the body's start. Framing it cannot follow at all (an
+//! unknown `Transfer-Encoding`, a broken chunk) stops the direction: guessing
+//! there would let body bytes pass for requests. A SOCKS handshake at the
+//! stream's start is skipped; after a CONNECT, the tunnel is parsed only if
+//! the client's next bytes are a request. Results do not depend on how the
+//! bytes are cut into chunks (see the `segmentation` property test), except
+//! that while resynchronising a chunk's first byte counts as a line start.
 use super::HttpStats;
-use super::head::{Head, LineStart, classify_line_start, parse_head, parse_request_line};
+use super::head::{
+    Head, LineStart, classify_line_start, lenient_head_ok, parse_cut_request_line, parse_head,
+    parse_request_line, parse_request_line_lenient,
+};
+use super::socks::{self, Socks};
 use crate::time::Timestamp;
 
 /// Longest request line (or chunk-size / trailer line) accepted.
@@ -58,6 +67,8 @@ enum State {
     Chunked(ChunkStep),
     /// Looking for the next request line.
     Seek,
+    /// Reading a SOCKS client handshake at the stream's start (held in `buf`).
+    Socks,
     /// Done with this direction.
     Stopped,
 }
@@ -82,6 +93,11 @@ pub struct RequestStream {
     /// A response status line was found before any request: this is the server.
     server_seen: bool,
     seek_bytes: u64,
+    /// The stream's first byte is still to be looked at (a SOCKS handshake may start there).
+    at_first_byte: bool,
+    /// The last head was a CONNECT: what follows is the tunnel, parsed only
+    /// if it opens with a request.
+    in_tunnel: bool,
 }
 
 impl RequestStream {
@@ -103,6 +119,8 @@ impl RequestStream {
             seen_request: false,
             server_seen: false,
             seek_bytes: 0,
+            at_first_byte: at_connection_start,
+            in_tunnel: false,
         }
     }
 
@@ -130,6 +148,16 @@ impl RequestStream {
         while !input.is_empty() {
             let used = match self.state {
                 State::Stopped => return Verdict::Stopped,
+                State::Idle if self.at_first_byte => {
+                    self.at_first_byte = false;
+                    if input.first().is_some_and(|b| socks::may_start(*b)) {
+                        self.head_ts = ts;
+                        self.buf = Vec::new();
+                        self.state = State::Socks;
+                    }
+                    0
+                }
+                State::Socks => self.socks(input, stats),
                 State::Idle => {
                     let skip = input
                         .iter()
@@ -167,7 +195,7 @@ impl RequestStream {
                 }
                 State::Chunked(step) => self.chunked(step, input, stats),
                 State::Seek => {
-                    let used = self.seek(ts, input, stats);
+                    let used = self.seek(ts, input, max_buffer, stats, out);
                     if self.server_seen {
                         return Verdict::Server;
                     }
@@ -190,6 +218,13 @@ impl RequestStream {
         stats: &mut HttpStats,
         out: &mut Vec<ParsedRequest>,
     ) -> Verdict {
+        // A SOCKS handshake is only looked for at the stream's very first byte.
+        self.at_first_byte = false;
+        if self.in_tunnel {
+            // Bytes lost in a CONNECT tunnel not yet known to carry HTTP: stop.
+            self.buf = Vec::new();
+            self.state = State::Stopped;
+        }
         match self.state {
             State::Stopped => return Verdict::Stopped,
             State::Body(left) if len < left => {
@@ -223,6 +258,7 @@ impl RequestStream {
     }
 
     fn begin_head(&mut self, ts: Timestamp) {
+        self.at_first_byte = false;
         self.state = State::Head;
         self.head_ts = ts;
         self.buf = Vec::new();
@@ -233,7 +269,10 @@ impl RequestStream {
     /// The bytes at a message boundary are not a request.
     fn not_a_request(&mut self, stats: &mut HttpStats) {
         self.buf = Vec::new();
-        if self.at_connection_start && !self.seen_request {
+        if self.in_tunnel {
+            // TLS (or anything else) through a CONNECT tunnel: stop, as before.
+            self.state = State::Stopped;
+        } else if self.at_connection_start && !self.seen_request {
             stats.streams_not_http = stats.streams_not_http.saturating_add(1);
             self.state = State::Stopped;
         } else {
@@ -250,15 +289,20 @@ impl RequestStream {
         }
         match memchr::memchr(b'\n', bytes) {
             Some(nl) => {
-                if parse_request_line(bytes.get(..nl).unwrap_or_default()).is_some() {
+                let line = bytes.get(..nl).unwrap_or_default();
+                if parse_request_line(line).is_some() {
                     self.line_ok = true;
+                    true
+                } else if parse_request_line_lenient(line).is_some() {
+                    // A missing or cut version: judged when the head is complete.
                     true
                 } else {
                     self.not_a_request(stats);
                     false
                 }
             }
-            None if bytes.len() > MAX_LINE || classify_line_start(bytes) == LineStart::Other => {
+            // A request line longer than the head limit is cut there (see `head`).
+            None if classify_line_start(bytes) == LineStart::Other => {
                 self.not_a_request(stats);
                 false
             }
@@ -275,13 +319,16 @@ impl RequestStream {
     ) -> usize {
         if self.buf.is_empty()
             && let Some(end) = find_head_end(input, 0)
+            && end <= max_buffer
         {
-            // Fast path: the whole head is in this chunk; parse it in place.
+            // Fast path: the whole head is in this chunk and within the limit;
+            // parse it in place. (A longer one takes the buffered path, which
+            // cuts it at the limit, as when it arrives in pieces.)
             let head = input.get(..end).unwrap_or_default();
             if !self.check_line(head, stats) {
                 return 0;
             }
-            self.complete_head(parse_head(head), stats, out);
+            self.finish_head(head, stats, out);
             return end;
         }
         let old = self.buf.len();
@@ -297,7 +344,7 @@ impl RequestStream {
             if !self.check_line(head, stats) {
                 return 0;
             }
-            self.complete_head(parse_head(head), stats, out);
+            self.finish_head(head, stats, out);
             return end.saturating_sub(old);
         }
         self.scan = self.buf.len().saturating_sub(2);
@@ -310,13 +357,42 @@ impl RequestStream {
         }
         if take < input.len() {
             // Over the limit: report what we have, then look for the next request.
+            let has_line = memchr::memchr(b'\n', &self.buf).is_some();
+            // The request line alone passes the limit: report its start.
+            let cut = if has_line {
+                None
+            } else {
+                parse_cut_request_line(&self.buf)
+            };
+            if (has_line && !self.line_ok) || (!has_line && cut.is_none()) {
+                // Never shown to be a request (a line without a version whose
+                // head does not end, or a long line that is no request line).
+                self.not_a_request(stats);
+                return take;
+            }
             stats.heads_over_limit = stats.heads_over_limit.saturating_add(1);
-            self.emit_cut_head(stats, out);
+            match cut {
+                Some(head) => {
+                    stats.long_request_lines = stats.long_request_lines.saturating_add(1);
+                    self.push_cut(head, stats, out);
+                }
+                None => self.emit_cut_head(stats, out),
+            }
             self.buf = Vec::new();
             self.state = State::Seek;
             self.line_start = false;
         }
         take
+    }
+
+    /// A complete head: parsed if its request line is strict, or if its
+    /// version is missing or cut and every line after it is a header line.
+    fn finish_head(&mut self, head: &[u8], stats: &mut HttpStats, out: &mut Vec<ParsedRequest>) {
+        if !self.line_ok && !lenient_head_ok(head) {
+            self.not_a_request(stats);
+            return;
+        }
+        self.complete_head(parse_head(head), stats, out);
     }
 
     fn complete_head(
@@ -330,16 +406,33 @@ impl RequestStream {
             return;
         };
         self.seen_request = true;
+        if !self.line_ok {
+            stats.lenient_request_lines = stats.lenient_request_lines.saturating_add(1);
+        }
+        if self.in_tunnel {
+            stats.connect_plain_http = stats.connect_plain_http.saturating_add(1);
+        }
+        self.in_tunnel = false;
         self.state = match framing(&head) {
             Ok(next) => next,
-            Err(()) => {
+            Err(Framing::ContentLength) => {
+                // The body's end is unknown: look for the next request line
+                // from the body's first byte (the server may read one there).
+                stats.length_resyncs = stats.length_resyncs.saturating_add(1);
+                stats.resyncs = stats.resyncs.saturating_add(1);
+                self.line_start = true;
+                State::Seek
+            }
+            Err(Framing::Untrusted) => {
                 stats.framing_errors = stats.framing_errors.saturating_add(1);
                 State::Stopped
             }
         };
         if head.method == "CONNECT" {
+            // The tunnel is parsed only if the client's next bytes are a request.
             stats.connect_tunnels = stats.connect_tunnels.saturating_add(1);
-            self.state = State::Stopped;
+            self.in_tunnel = true;
+            self.state = State::Idle;
         }
         out.push(ParsedRequest {
             ts: self.head_ts,
@@ -348,17 +441,51 @@ impl RequestStream {
         });
     }
 
+    /// Reports the cut head in `buf`, if its request line is complete and a
+    /// strict one (a cut head with a missing version is not trusted to be a request).
     fn emit_cut_head(&mut self, stats: &mut HttpStats, out: &mut Vec<ParsedRequest>) {
-        if let Some(head) = parse_head(&self.buf) {
-            self.seen_request = true;
-            stats.truncated_heads = stats.truncated_heads.saturating_add(1);
-            out.push(ParsedRequest {
-                ts: self.head_ts,
-                head,
-                truncated: true,
-            });
+        if self.line_ok
+            && memchr::memchr(b'\n', &self.buf).is_some()
+            && let Some(head) = parse_head(&self.buf)
+        {
+            self.push_cut(head, stats, out);
         }
         self.buf = Vec::new();
+    }
+
+    fn push_cut(&mut self, head: Head, stats: &mut HttpStats, out: &mut Vec<ParsedRequest>) {
+        self.seen_request = true;
+        self.in_tunnel = false;
+        stats.truncated_heads = stats.truncated_heads.saturating_add(1);
+        out.push(ParsedRequest {
+            ts: self.head_ts,
+            head,
+            truncated: true,
+        });
+    }
+
+    /// Takes a SOCKS client handshake off the stream's start; then HTTP is expected.
+    fn socks(&mut self, input: &[u8], stats: &mut HttpStats) -> usize {
+        let old = self.buf.len();
+        let take = input.len().min(socks::MAX_HANDSHAKE.saturating_sub(old));
+        push_bounded(
+            &mut self.buf,
+            input.get(..take).unwrap_or_default(),
+            socks::MAX_HANDSHAKE,
+        );
+        match socks::handshake_len(&self.buf) {
+            Socks::Complete(n) => {
+                stats.socks_handshakes = stats.socks_handshakes.saturating_add(1);
+                self.buf = Vec::new();
+                self.state = State::Idle;
+                n.saturating_sub(old)
+            }
+            Socks::NeedMore => take,
+            Socks::Other => {
+                self.not_a_request(stats);
+                input.len()
+            }
+        }
     }
 
     fn chunked(&mut self, step: ChunkStep, input: &[u8], stats: &mut HttpStats) -> usize {
@@ -414,8 +541,15 @@ impl RequestStream {
         }
     }
 
-    fn seek(&mut self, ts: Timestamp, input: &[u8], stats: &mut HttpStats) -> usize {
-        let used = self.seek_inner(ts, input);
+    fn seek(
+        &mut self,
+        ts: Timestamp,
+        input: &[u8],
+        max_buffer: usize,
+        stats: &mut HttpStats,
+        out: &mut Vec<ParsedRequest>,
+    ) -> usize {
+        let used = self.seek_inner(ts, input, max_buffer, stats, out);
         self.seek_bytes = self.seek_bytes.saturating_add(used as u64);
         if self.state == State::Seek
             && !self.seen_request
@@ -428,11 +562,20 @@ impl RequestStream {
         used
     }
 
-    fn seek_inner(&mut self, ts: Timestamp, input: &[u8]) -> usize {
+    /// Looks for a request line: a line start, a request line shorter than
+    /// [`MAX_LINE`] (however the line is cut into chunks).
+    fn seek_inner(
+        &mut self,
+        ts: Timestamp,
+        input: &[u8],
+        max_buffer: usize,
+        stats: &mut HttpStats,
+        out: &mut Vec<ParsedRequest>,
+    ) -> usize {
         if !self.buf.is_empty() {
             // A candidate line started in an earlier chunk.
             let Some(nl) = memchr::memchr(b'\n', input) else {
-                if self.buf.len().saturating_add(input.len()) > MAX_LINE {
+                if self.buf.len().saturating_add(input.len()) >= MAX_LINE {
                     self.buf = Vec::new();
                     self.line_start = false;
                 } else {
@@ -440,6 +583,11 @@ impl RequestStream {
                 }
                 return input.len();
             };
+            if self.buf.len().saturating_add(nl) >= MAX_LINE {
+                self.buf = Vec::new();
+                self.line_start = true;
+                return nl.saturating_add(1);
+            }
             push_bounded(
                 &mut self.buf,
                 input.get(..=nl).unwrap_or_default(),
@@ -447,6 +595,23 @@ impl RequestStream {
             );
             let line_len = self.buf.len().saturating_sub(1);
             if parse_request_line(self.buf.get(..line_len).unwrap_or_default()).is_some() {
+                if line_len >= max_buffer {
+                    // The line alone passes the head limit: cut it there, as
+                    // when the whole line arrives in one chunk (see `head`).
+                    self.buf.truncate(max_buffer);
+                    match parse_cut_request_line(&self.buf) {
+                        Some(head) => {
+                            stats.heads_over_limit = stats.heads_over_limit.saturating_add(1);
+                            stats.long_request_lines = stats.long_request_lines.saturating_add(1);
+                            self.push_cut(head, stats, out);
+                            self.buf = Vec::new();
+                        }
+                        None => self.not_a_request(stats),
+                    }
+                    // Past the line's end already: the next byte starts a line.
+                    self.line_start = true;
+                    return nl.saturating_add(1);
+                }
                 self.state = State::Head;
                 self.line_ok = true;
                 self.scan = 0;
@@ -468,14 +633,16 @@ impl RequestStream {
                 match classify_line_start(rest) {
                     LineStart::Request | LineStart::NeedMore => match memchr::memchr(b'\n', rest) {
                         Some(nl) => {
-                            if parse_request_line(rest.get(..nl).unwrap_or_default()).is_some() {
+                            if nl < MAX_LINE
+                                && parse_request_line(rest.get(..nl).unwrap_or_default()).is_some()
+                            {
                                 self.begin_head(ts);
                                 self.line_ok = true;
                                 return pos;
                             }
                         }
                         None => {
-                            if rest.len() <= MAX_LINE {
+                            if rest.len() < MAX_LINE {
                                 self.head_ts = ts;
                                 push_bounded(&mut self.buf, rest, MAX_LINE);
                             }
@@ -536,11 +703,21 @@ fn find_head_end(bytes: &[u8], from: usize) -> Option<usize> {
     None
 }
 
+/// Why a head's body framing cannot be followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Framing {
+    /// Conflicting or invalid `Content-Length` values: the parser resynchronises.
+    ContentLength,
+    /// A `Transfer-Encoding` that does not end in chunked: the direction stops.
+    Untrusted,
+}
+
 /// How the body after this head is framed (RFC 9112 §6.3, for requests).
-fn framing(head: &Head) -> Result<State, ()> {
+fn framing(head: &Head) -> Result<State, Framing> {
     let mut chunked = false;
     let mut has_te = false;
     let mut length: Option<u64> = None;
+    let mut bad_length = false;
     for h in &head.headers {
         if h.name.eq_ignore_ascii_case("transfer-encoding") {
             has_te = true;
@@ -549,14 +726,15 @@ fn framing(head: &Head) -> Result<State, ()> {
         } else if h.name.eq_ignore_ascii_case("content-length") {
             for part in h.value.split(',') {
                 let part = part.trim();
-                if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(());
+                let n = if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+                    None
+                } else {
+                    part.parse::<u64>().ok()
+                };
+                match n {
+                    Some(n) if length.is_none_or(|l| l == n) => length = Some(n),
+                    _ => bad_length = true,
                 }
-                let n: u64 = part.parse().map_err(|_| ())?;
-                if length.is_some_and(|l| l != n) {
-                    return Err(());
-                }
-                length = Some(n);
             }
         }
     }
@@ -565,8 +743,11 @@ fn framing(head: &Head) -> Result<State, ()> {
         return if chunked {
             Ok(State::Chunked(ChunkStep::Size))
         } else {
-            Err(())
+            Err(Framing::Untrusted)
         };
+    }
+    if bad_length {
+        return Err(Framing::ContentLength);
     }
     Ok(match length {
         Some(0) | None => State::Idle,
@@ -659,20 +840,39 @@ mod tests {
     }
 
     #[test]
-    fn conflicting_framing_stops_the_stream() {
+    fn conflicting_lengths_resync_and_unknown_coding_stops() {
         let (uris, stats) = run(
             true,
-            &[Ok(b"POST /x HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n")],
+            &[Ok(b"POST /x HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nbody bytes\r\nGET /after HTTP/1.1\r\n\r\n")],
         );
-        assert_eq!(uris, ["/x"]);
-        assert_eq!(stats.framing_errors, 1);
+        assert_eq!(uris, ["/x", "/after"]);
+        assert_eq!(
+            (stats.length_resyncs, stats.resyncs, stats.framing_errors),
+            (1, 1, 0)
+        );
+        // A request right after the head (where a server might read one) is seen too.
         let (uris, _) = run(
+            true,
+            &[Ok(
+                b"POST /x HTTP/1.1\r\nContent-Length: 5, 6\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n",
+            )],
+        );
+        assert_eq!(uris, ["/x", "/smuggled"]);
+        // Transfer-Encoding wins over any Content-Length, even conflicting ones.
+        let (uris, stats) = run(
+            true,
+            &[Ok(b"POST /t HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nGET\r\n0\r\n\r\nGET /next HTTP/1.1\r\n\r\n")],
+        );
+        assert_eq!(uris, ["/t", "/next"]);
+        assert_eq!(stats.length_resyncs, 0);
+        let (uris, stats) = run(
             true,
             &[Ok(
                 b"POST /x HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\nGET /no HTTP/1.1\r\n\r\n",
             )],
         );
         assert_eq!(uris, ["/x"]);
+        assert_eq!(stats.framing_errors, 1);
     }
 
     #[test]
@@ -775,15 +975,169 @@ mod tests {
     }
 
     #[test]
-    fn connect_stops_parsing_the_tunnel() {
+    fn connect_stops_at_tls_in_the_tunnel() {
         let (uris, stats) = run(
             true,
-            &[Ok(
-                b"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n\x16\x03\x01GET /x HTTP/1.1\r\n\r\n",
-            )],
+            &[
+                Ok(b"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n"),
+                Ok(b"\x16\x03\x01\x00\x10GET /x HTTP/1.1\r\n\r\n"),
+                Err(10),
+                Ok(b"GET /y HTTP/1.1\r\n\r\n"),
+            ],
         );
         assert_eq!(uris, ["a:443"]);
-        assert_eq!(stats.connect_tunnels, 1);
+        assert_eq!((stats.connect_tunnels, stats.connect_plain_http), (1, 0));
+        assert_eq!((stats.streams_not_http, stats.resyncs), (0, 0));
+    }
+
+    #[test]
+    fn connect_then_plain_http_is_parsed() {
+        let (uris, stats) = run(
+            true,
+            &[
+                Ok(b"CONNECT a:80 HTTP/1.1\r\nHost: a:80\r\n\r\n"),
+                Ok(b"GET /in HTTP/1.1\r\nHost: a\r\n\r\nGET /in2 HTTP/1.1\r\n\r\n"),
+            ],
+        );
+        assert_eq!(uris, ["a:80", "/in", "/in2"]);
+        assert_eq!((stats.connect_tunnels, stats.connect_plain_http), (1, 1));
+        // A gap right after the CONNECT: the tunnel's content is unknown, stop.
+        let (uris, _) = run(
+            true,
+            &[
+                Ok(b"CONNECT a:80 HTTP/1.1\r\n\r\n"),
+                Err(30),
+                Ok(b"GET /lost HTTP/1.1\r\n\r\n"),
+            ],
+        );
+        assert_eq!(uris, ["a:80"]);
+    }
+
+    #[test]
+    fn socks_handshakes_are_skipped() {
+        let v4a: &[u8] = b"\x04\x01\x00\x50\x00\x00\x00\x01\x00www.example.com\x00";
+        let v5: &[u8] = b"\x05\x02\x00\x02\x01\x03bob\x02pw\x05\x01\x00\x03\x0bexample.com\x00\x50";
+        for hs in [v4a, v5] {
+            let stream = [hs, b"GET /via-socks HTTP/1.1\r\nHost: a\r\n\r\n"].concat();
+            let (uris, stats) = run(true, &[Ok(&stream)]);
+            assert_eq!(uris, ["/via-socks"]);
+            assert_eq!((stats.socks_handshakes, stats.streams_not_http), (1, 0));
+            let parts: Vec<Result<&[u8], u64>> = stream.chunks(3).map(Ok).collect();
+            assert_eq!(run(true, &parts).0, ["/via-socks"]);
+        }
+        // Not after a gap at the start, nor later in the stream.
+        let (uris, stats) = run(
+            true,
+            &[
+                Err(5),
+                Ok(b"GET /a HTTP/1.1\r\n\r\n"),
+                Ok(v4a),
+                Ok(b"GET /b HTTP/1.1\r\n\r\n"),
+            ],
+        );
+        assert_eq!(uris, ["/a", "/b"]);
+        assert_eq!(stats.socks_handshakes, 0);
+        // SOCKS then TLS: not HTTP. A stream picked up mid-way is not read as SOCKS.
+        let (uris, stats) = run(true, &[Ok(&[v4a, b"\x16\x03\x01\x00"].concat())]);
+        assert!(uris.is_empty());
+        assert_eq!((stats.socks_handshakes, stats.streams_not_http), (1, 1));
+        let (uris, stats) = run(true, &[Ok(b"\x05\x01\x00\x05\x09")]);
+        assert!(uris.is_empty());
+        assert_eq!((stats.socks_handshakes, stats.streams_not_http), (0, 1));
+    }
+
+    #[test]
+    fn spaces_in_targets_and_bytes_that_are_not_utf8() {
+        let (uris, stats) = run(
+            true,
+            &[Ok(b"GET /q?x=a b HTTP/1.1\r\nHost: a\r\n\r\nGET /cgi-bin/x;cat /etc/passwd|?d=1 HTTP/1.1\r\n\r\nGET /caf\xe9 HTTP/1.1\r\n\r\nGET /last HTTP/1.1\r\n\r\n")],
+        );
+        assert_eq!(
+            uris,
+            [
+                "/q?x=a b",
+                "/cgi-bin/x;cat /etc/passwd|?d=1",
+                "/caf\u{FFFD}",
+                "/last"
+            ]
+        );
+        assert_eq!(stats.streams_not_http, 0);
+    }
+
+    #[test]
+    fn missing_and_cut_versions_at_message_starts() {
+        let (uris, stats) = run(
+            true,
+            &[Ok(b"GET /\r\n\r\nGET /HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.\r\nHost: a\r\n\r\nOPTIONS\r\n\r\nGET /ok HTTP/1.1\r\n\r\n")],
+        );
+        assert_eq!(uris, ["/", "/HTTP/1.1", "/", "", "/ok"]);
+        assert_eq!(stats.lenient_request_lines, 4);
+        // Not followed by header lines: not a request; the stream is not HTTP.
+        let (uris, stats) = run(true, &[Ok(b"GET /\r\n\x00\x01binary\r\n\r\n")]);
+        assert!(uris.is_empty());
+        assert_eq!(stats.streams_not_http, 1);
+        // Never while resynchronising (inside a body of unknown length, mid-stream).
+        let (uris, _) = run(false, &[Ok(b"x\r\nGET /\r\n\r\nGET /a\r\nHost: a\r\n\r\n")]);
+        assert!(uris.is_empty());
+        let (uris, _) = run(
+            true,
+            &[Ok(
+                b"POST /p HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nGET /\r\n\r\n",
+            )],
+        );
+        assert_eq!(uris, ["/p"]);
+    }
+
+    #[test]
+    fn lines_never_shown_to_be_requests_are_not_reported_when_over_the_limit() {
+        let mut binary = b"GET /".to_vec();
+        // No line end anywhere: the limit is what ends it.
+        binary.extend((0..200u8).filter(|b| *b != b'\n').cycle().take(100_000));
+        let mut endless = b"GET /\r\nHost: a\r\n".to_vec();
+        while endless.len() < 100_000 {
+            endless.extend_from_slice(b"X-Filler: aaaaaaaaaaaaaaaa\r\n");
+        }
+        let mut long_text = b"GET /".to_vec();
+        long_text.resize(100_000, b'a');
+        for stream in [binary, endless] {
+            let parts: Vec<Result<&[u8], u64>> = stream.chunks(1448).map(Ok).collect();
+            let (uris, stats) = run(true, &parts);
+            assert!(uris.is_empty());
+            assert_eq!((stats.streams_not_http, stats.heads_over_limit), (1, 0));
+        }
+        // A long line without a version is still a (cut) request line.
+        let (uris, stats) = run(true, &[Ok(&long_text)]);
+        assert_eq!(uris.len(), 1);
+        assert!(uris[0].ends_with("aaa (cut)"));
+        assert_eq!(stats.long_request_lines, 1);
+    }
+
+    #[test]
+    fn a_request_line_over_the_limit_is_cut_and_resynced() {
+        let mut line = b"GET /long?n=447700900123&pad=".to_vec();
+        line.resize(1 << 20, b'a');
+        let stream = [
+            &line[..],
+            b" HTTP/1.1\r\nX-MSISDN: 447700900123\r\n\r\nGET /after HTTP/1.1\r\n\r\n",
+        ]
+        .concat();
+        for size in [stream.len(), 1448] {
+            let mut s = RequestStream::new(true);
+            let mut stats = HttpStats::default();
+            let mut out = Vec::new();
+            for c in stream.chunks(size) {
+                s.data(Timestamp(0), c, 64 << 10, &mut stats, &mut out);
+                assert!(s.buffered() <= 64 << 10);
+            }
+            s.end(&mut stats, &mut out);
+            assert_eq!(out.len(), 2, "{size}");
+            assert!(out[0].truncated);
+            assert_eq!(out[0].head.uri.len(), (64 << 10) - 4);
+            assert!(out[0].head.uri.starts_with("/long?n=447700900123&pad=aaa"));
+            assert_eq!(out[0].head.version, "");
+            assert_eq!(out[1].head.uri, "/after");
+            assert_eq!((stats.long_request_lines, stats.heads_over_limit), (1, 1));
+        }
     }
 
     #[test]
@@ -796,7 +1150,7 @@ mod tests {
             state
         };
         let alphabet: &[u8] =
-            b"GET POST/ HTTP/1.1\r\n:0123456789abcdef;chunkedContent-Length: Transfer-Encoding";
+            b"GET POST/ HTTP/1.1\r\n:0123456789abcdef;chunkedContent-Length: Transfer-EncodingCONNECT OPTIONS\x04\x05\x00\x01\x03\xe9";
         for _ in 0..300 {
             let mut s = RequestStream::new(next() % 2 == 0);
             let mut stats = HttpStats::default();
@@ -843,6 +1197,89 @@ mod tests {
                     stream.buffered()
                 );
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod segmentation {
+    //! The same client stream, cut into segments at random points, yields
+    //! the same requests and counters: a head within the limit is parsed, one
+    //! over it is cut at the limit, however the bytes arrive.
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Head limit of these tests: small, so heads over it are common.
+    const LIMIT: usize = 160;
+
+    fn message(kind: u8, i: usize) -> Vec<u8> {
+        let filler = "x".repeat(20 + i * 13 % 90);
+        match kind % 11 {
+            0 => format!("GET /m{i} HTTP/1.1\r\nHost: a{i}\r\nX-MSISDN: 447700900123\r\n\r\n")
+                .into_bytes(),
+            1 => format!("POST /p{i} HTTP/1.1\r\nContent-Length: 7\r\n\r\nGET /no").into_bytes(),
+            2 => format!(
+                "POST /c{i} HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+            )
+            .into_bytes(),
+            3 => format!(
+                "GET /big{i} HTTP/1.1\r\nX-A: {filler}\r\nX-B: {filler}\r\nX-C: {filler}\r\n\r\n"
+            )
+            .into_bytes(),
+            4 => format!("GET /s p{i} HTTP/1.1\r\nHost: b\r\n\r\n").into_bytes(),
+            5 => format!("GET /v{i} HTTP/1.\r\nHost: c\r\n\r\n").into_bytes(),
+            6 => format!("GET /long{i}?{filler}{filler}{filler} HTTP/1.1\r\n\r\n").into_bytes(),
+            7 => format!(
+                "POST /l{i} HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nzz\r\n"
+            )
+            .into_bytes(),
+            8 => b"GET /caf\xe9 HTTP/1.1\r\n\r\n".to_vec(),
+            9 => format!("GET /n{i}\r\nHost: d\r\n\r\n").into_bytes(),
+            _ => b"OPTIONS\r\n\r\n".to_vec(),
+        }
+    }
+
+    fn parse(stream: &[u8], cuts: &[usize]) -> (Vec<ParsedRequest>, HttpStats) {
+        let mut s = RequestStream::new(true);
+        let mut stats = HttpStats::default();
+        let mut out = Vec::new();
+        let mut at = 0;
+        let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (stream.len() + 1)).collect();
+        cuts.sort_unstable();
+        cuts.push(stream.len());
+        for c in cuts {
+            s.data(
+                Timestamp(0),
+                &stream[at..c.max(at)],
+                LIMIT,
+                &mut stats,
+                &mut out,
+            );
+            at = c.max(at);
+        }
+        s.end(&mut stats, &mut out);
+        (out, stats)
+    }
+
+    proptest! {
+        #[test]
+        fn requests_do_not_depend_on_segmentation(
+            socks in any::<bool>(),
+            kinds in proptest::collection::vec(any::<u8>(), 1..12),
+            cuts in proptest::collection::vec(any::<usize>(), 0..40),
+        ) {
+            let mut stream = Vec::new();
+            if socks {
+                stream.extend_from_slice(b"\x05\x01\x00\x05\x01\x00\x01\xc0\x00\x02\x01\x00\x50");
+            }
+            for (i, k) in kinds.iter().enumerate() {
+                stream.extend(message(*k, i));
+            }
+            let whole = parse(&stream, &[]);
+            // Requests after an over-limit head may be lost (a missing version is
+            // not looked for while resynchronising), never invented.
+            prop_assert!(!whole.0.is_empty() && whole.0.len() <= kinds.len());
+            prop_assert_eq!(parse(&stream, &cuts), whole);
         }
     }
 }

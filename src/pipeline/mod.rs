@@ -8,16 +8,21 @@
 //! a shard of the flows, and merges their findings into the order one thread
 //! produces ([`OrderKey`]).
 pub mod parallel;
+pub mod run;
+mod stages;
+
+pub use run::{Feed, InputOutcome, Reading, analyze_input, default_threads, stream};
+pub use stages::{DecodeStage, TrackStage};
 
 use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::capture::Packet;
-use crate::decode::{Decoder, DefragLimits, DefragStats, Skip, TunnelStats};
+use crate::decode::{DefragLimits, DefragStats, SkipStats, TunnelStats};
 use crate::detect::{Confidence, Detector, Leak};
-use crate::flow::{FlowStats, FlowTable, Limits};
-use crate::http::{HttpExtractor, HttpLimits, HttpStats, Request};
+use crate::flow::{FlowStats, Limits, SweepSchedule};
+use crate::http::{HttpLimits, HttpStats, Request};
 
 /// A request and what leaked in it.
 #[derive(Debug, Clone)]
@@ -43,46 +48,69 @@ impl Finding {
 }
 
 /// The order of findings: by the packet whose processing completed the
-/// request, then (sweeps before the packet itself) by flow, then by position in
-/// the flow. One thread emits findings in this order; the parallel runner
+/// request, then by phase (the idle sweeps made before that packet, in turn,
+/// then the packet itself), then by flow, then by position in the flow. One thread emits findings in this order; the parallel runner
 /// merges shards into it, so output does not depend on the number of threads.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct OrderKey {
     /// Index of the packet (or tick) that completed the request; `u64::MAX` at end of input.
     pub completed_at: u64,
-    /// 0 for requests flushed by an idle sweep before that packet, 1 for the packet's own.
-    pub phase: u8,
+    /// For requests flushed by an idle sweep before that packet, the number of
+    /// sweeps made earlier at the same point (a live source's clock can sweep
+    /// several times between two packets); [`PHASE_PACKET`] for the packet's own.
+    pub phase: u32,
     /// Index of the packet that created the request's flow.
     pub flow: u64,
     /// Position of the request in its flow.
     pub seq: u64,
 }
 
-/// Counters of the decode stage: one per [`Skip`] reason (every packet that
-/// yielded no TCP segment is counted under exactly one), then the
-/// encapsulations seen and the fragment reassembly counters.
+/// [`OrderKey::phase`] of the requests a packet's own segment completed.
+pub const PHASE_PACKET: u32 = u32::MAX;
+
+/// When the run sweeps idle flows: the [`SweepSchedule`] over every packet's
+/// capture time (and a live source's clock), and the order key of each sweep.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Clock {
+    schedule: SweepSchedule,
+    /// The index and phase of the last sweep.
+    last: Option<(u64, u32)>,
+}
+
+/// An idle sweep due before the `index`-th packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sweep {
+    /// Index of the next packet.
+    pub index: u64,
+    /// Sweeps made at this index before this one.
+    pub phase: u32,
+    /// Capture time the sweep is made at.
+    pub now: crate::time::Timestamp,
+}
+
+impl Clock {
+    /// Notes that capture time reached `ts` before the `index`-th packet;
+    /// returns the sweep due, if any.
+    pub fn observe(&mut self, index: u64, ts: crate::time::Timestamp) -> Option<Sweep> {
+        let now = self.schedule.observe(ts)?;
+        let phase = match self.last {
+            Some((i, p)) if i == index => p.saturating_add(1).min(PHASE_PACKET - 1),
+            _ => 0,
+        };
+        self.last = Some((index, phase));
+        Some(Sweep { index, phase, now })
+    }
+}
+
+/// Counters of the decode stage: one per [`crate::decode::Skip`] reason
+/// (every packet that yielded no TCP segment is counted under exactly one),
+/// then the encapsulations seen and the fragment reassembly counters.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct DecodeStats {
-    /// Frames of a link type that is not decoded.
-    pub unknown_link_type: u64,
-    /// Frames without IP.
-    pub not_ip: u64,
-    /// IP packets that are not TCP.
-    pub not_tcp: u64,
-    /// IP fragments that did not complete a datagram (held for reassembly or
-    /// dropped by it: see `defrag`).
-    pub ip_fragment: u64,
-    /// Frames whose headers were cut short.
-    pub truncated: u64,
-    /// Frames with self-contradicting headers.
-    pub malformed: u64,
-    /// Tunnel messages without user data (GTP-U echo, error indication, end marker).
-    pub tunnel_control: u64,
-    /// Tunnels whose payload is not decoded (non-IP GTP-U PDUs, other ERSPAN frame types).
-    pub unsupported_encapsulation: u64,
-    /// Packets nested deeper than the limits (tunnels, VLAN tags, labels, extension headers).
-    pub too_deep: u64,
+    /// Frames skipped, by reason (flattened into the `decode` group).
+    #[serde(flatten)]
+    pub skips: SkipStats,
     /// Encapsulation headers seen.
     pub tunnels: TunnelStats,
     /// IP fragment reassembly.
@@ -90,46 +118,13 @@ pub struct DecodeStats {
 }
 
 impl DecodeStats {
-    fn count(&mut self, skip: Skip) {
-        let slot = match skip {
-            Skip::UnknownLinkType => &mut self.unknown_link_type,
-            Skip::NotIp => &mut self.not_ip,
-            Skip::NotTcp => &mut self.not_tcp,
-            Skip::IpFragment => &mut self.ip_fragment,
-            Skip::Truncated => &mut self.truncated,
-            Skip::Malformed => &mut self.malformed,
-            Skip::TunnelControl => &mut self.tunnel_control,
-            Skip::UnsupportedEncapsulation => &mut self.unsupported_encapsulation,
-            Skip::TooDeep => &mut self.too_deep,
-        };
-        *slot += 1;
-    }
-}
-
-impl DecodeStats {
     fn absorb(&mut self, o: &DecodeStats) {
         let DecodeStats {
-            unknown_link_type,
-            not_ip,
-            not_tcp,
-            ip_fragment,
-            truncated,
-            malformed,
-            tunnel_control,
-            unsupported_encapsulation,
-            too_deep,
+            skips,
             tunnels,
             defrag,
         } = o;
-        self.unknown_link_type += unknown_link_type;
-        self.not_ip += not_ip;
-        self.not_tcp += not_tcp;
-        self.ip_fragment += ip_fragment;
-        self.truncated += truncated;
-        self.malformed += malformed;
-        self.tunnel_control += tunnel_control;
-        self.unsupported_encapsulation += unsupported_encapsulation;
-        self.too_deep += too_deep;
+        self.skips.absorb(skips);
         self.tunnels.absorb(tunnels);
         self.defrag.absorb(defrag);
     }
@@ -159,7 +154,24 @@ pub struct Stats {
     pub http: HttpStats,
 }
 
+/// The counter groups of the summary, by their names in every report.
+pub const COUNTER_GROUPS: [&str; 5] = ["decode", "decode.tunnels", "decode.defrag", "flow", "http"];
+
 impl Stats {
+    /// The one walk over the stage counters that every report uses: calls `f`
+    /// with each counter's group (one of [`COUNTER_GROUPS`]), name and value,
+    /// in the order of the JSON summary.
+    pub fn visit_counters(&self, f: &mut dyn FnMut(&'static str, &'static str, u64)) {
+        let [decode, tunnels, defrag, flow, http] = COUNTER_GROUPS;
+        self.decode.skips.visit(&mut |name, n| f(decode, name, n));
+        self.decode
+            .tunnels
+            .visit(&mut |name, n| f(tunnels, name, n));
+        self.decode.defrag.visit(&mut |name, n| f(defrag, name, n));
+        self.flow.visit(&mut |name, n| f(flow, name, n));
+        self.http.visit(&mut |name, n| f(http, name, n));
+    }
+
     /// Adds another shard's (or file's) counters to these.
     pub fn absorb(&mut self, o: &Stats) {
         let Stats {
@@ -196,20 +208,12 @@ pub struct Config {
     pub min_confidence: Confidence,
 }
 
-/// The analysis of a run: packets in, findings out.
+/// The analysis of a run on one thread: the [`DecodeStage`] and the
+/// [`TrackStage`] in sequence, with the run's [`Clock`].
 pub struct Analyzer {
-    decoder: Decoder,
-    flows: FlowTable<HttpExtractor>,
-    http: HttpExtractor,
-    detector: Arc<Detector>,
-    decode: DecodeStats,
-    packets: u64,
-    bytes: u64,
-    leaking_requests: u64,
-    leaks: u64,
-    below_min_confidence: u64,
-    min_confidence: Confidence,
-    external_clock: bool,
+    decode: DecodeStage,
+    track: TrackStage,
+    clock: Clock,
     /// One past the index of the last packet (orders clock-driven flushes).
     next_index: u64,
 }
@@ -218,18 +222,9 @@ impl Analyzer {
     /// A fresh analysis.
     pub fn new(config: Config, detector: Arc<Detector>) -> Self {
         Analyzer {
-            decoder: Decoder::new(config.defrag),
-            flows: FlowTable::new(config.flow),
-            http: HttpExtractor::new(config.http),
-            detector,
-            decode: DecodeStats::default(),
-            packets: 0,
-            bytes: 0,
-            leaking_requests: 0,
-            leaks: 0,
-            below_min_confidence: 0,
-            min_confidence: config.min_confidence,
-            external_clock: false,
+            decode: DecodeStage::new(config.defrag),
+            track: TrackStage::new(config.flow, config.http, config.min_confidence, detector),
+            clock: Clock::default(),
             next_index: 0,
         }
     }
@@ -237,110 +232,42 @@ impl Analyzer {
     /// Takes the `index`-th packet of the source; `found` receives each request
     /// completed by it (or by an idle sweep it triggered), in [`OrderKey`] order.
     pub fn packet(&mut self, index: u64, packet: &Packet<'_>, found: &mut dyn FnMut(Finding)) {
-        self.packets += 1;
         self.next_index = index.saturating_add(1);
-        self.bytes += packet.data.len() as u64;
-        if !self.external_clock {
-            self.flows.advance_clock(packet.ts, &mut self.http);
-            self.publish(index, 0, found);
+        if let Some(sweep) = self.clock.observe(index, packet.ts) {
+            self.track.sweep(sweep, found);
         }
-        match self.decoder.decode(packet.ts, packet.link, packet.data) {
-            Ok(segment) => self
-                .flows
-                .process(index, packet.ts, &segment, &mut self.http),
-            Err(skip) => {
-                self.decode.count(skip);
-                return;
-            }
+        if let Some(segment) = self.decode.packet(packet) {
+            self.track.segment(index, packet.ts, &segment, found);
         }
-        self.publish(index, 1, found);
     }
 
     /// Tells the analysis that capture time reached `now` with no packet (a live
     /// source's read timeout): idle flows are flushed on time, and `found`
     /// receives the requests their buffers held. Time never moves back.
     pub fn advance_clock(&mut self, now: crate::time::Timestamp, found: &mut dyn FnMut(Finding)) {
-        self.flows.advance_clock(now, &mut self.http);
-        self.publish(self.next_index, 0, found);
-    }
-
-    /// Leaves idle sweeps to [`Analyzer::sweep`] calls (see [`parallel`]).
-    pub fn set_external_clock(&mut self, external: bool) {
-        self.external_clock = external;
-        self.flows.set_external_clock(external);
-    }
-
-    /// Sweeps idle flows at capture time `now`, before the `index`-th packet.
-    pub fn sweep(
-        &mut self,
-        index: u64,
-        now: crate::time::Timestamp,
-        found: &mut dyn FnMut(Finding),
-    ) {
-        self.flows.sweep(now, &mut self.http);
-        self.publish(index, 0, found);
+        if let Some(sweep) = self.clock.observe(self.next_index, now) {
+            self.track.sweep(sweep, found);
+        }
     }
 
     /// Ends a source: flushes every flow (reporting what their buffers held).
     pub fn end_of_input(&mut self, found: &mut dyn FnMut(Finding)) {
-        self.flows.flush_all(&mut self.http);
-        self.decoder.end_of_input();
-        self.publish(u64::MAX, 0, found);
+        self.track.end_of_input(found);
+        self.decode.end_of_input();
+        // The next source has a clock of its own.
+        self.clock = Clock::default();
     }
 
     /// Flows tracked now.
     pub fn active_flows(&self) -> usize {
-        self.flows.len()
+        self.track.active_flows()
     }
 
     /// Counters so far.
     pub fn stats(&self) -> Stats {
-        Stats {
-            packets: self.packets,
-            bytes: self.bytes,
-            leaking_requests: self.leaking_requests,
-            leaks: self.leaks,
-            leaks_below_min_confidence: self.below_min_confidence,
-            decode: DecodeStats {
-                tunnels: self.decoder.tunnel_stats().clone(),
-                defrag: self.decoder.defrag_stats().clone(),
-                ..self.decode.clone()
-            },
-            flow: self.flows.stats().clone(),
-            http: self.http.stats().clone(),
-        }
-    }
-
-    fn publish(&mut self, completed_at: u64, phase: u8, found: &mut dyn FnMut(Finding)) {
-        for request in self.http.take_requests() {
-            let mut leaks = self.detector.inspect(&request);
-            let mut below_min_confidence = Vec::new();
-            if leaks.iter().any(|l| l.confidence < self.min_confidence) {
-                let (keep, drop) = leaks
-                    .into_iter()
-                    .partition(|l| l.confidence >= self.min_confidence);
-                leaks = keep;
-                below_min_confidence = drop;
-                self.below_min_confidence += below_min_confidence.len() as u64;
-            }
-            if !leaks.is_empty() {
-                self.leaking_requests += 1;
-                self.leaks += leaks.len() as u64;
-            }
-            let (flow, seq) = request.flow_order;
-            let order = OrderKey {
-                completed_at,
-                phase,
-                flow,
-                seq,
-            };
-            found(Finding {
-                request,
-                leaks,
-                below_min_confidence,
-                order,
-            });
-        }
+        let mut stats = self.decode.stats();
+        stats.absorb(&self.track.stats());
+        stats
     }
 }
 
@@ -348,6 +275,7 @@ impl Analyzer {
 mod tests {
     use super::*;
     use crate::capture::LinkType;
+    use crate::decode::Skip;
     use crate::time::Timestamp;
 
     /// A raw IPv4 + TCP packet (no options, checksums left zero).
@@ -401,5 +329,48 @@ mod tests {
         let stats = analyzer.stats();
         assert_eq!(stats.flow.flows_timed_out, 1);
         assert_eq!(stats.leaking_requests, 1);
+    }
+
+    /// The visitor walks exactly the counters the JSON summary holds, with
+    /// the same names, in the same order; the skip reasons are the decode
+    /// group's first counters.
+    #[test]
+    fn the_counter_visitor_and_the_json_summary_agree() {
+        let stats = Stats::default();
+        let mut visited = Vec::new();
+        stats.visit_counters(&mut |group, name, _| visited.push(format!("{group}.{name}")));
+        fn leaves(prefix: &str, v: &serde_json::Value, out: &mut Vec<String>) {
+            match v {
+                serde_json::Value::Object(fields) => {
+                    for (k, v) in fields {
+                        leaves(&format!("{prefix}.{k}"), v, out);
+                    }
+                }
+                _ => out.push(prefix.to_string()),
+            }
+        }
+        let json = serde_json::to_value(&stats).unwrap();
+        let mut in_json = Vec::new();
+        for group in ["decode", "flow", "http"] {
+            leaves(group, &json[group], &mut in_json);
+        }
+        // JSON objects keep their keys sorted here; compare as sets, then order per group.
+        let mut a = visited.clone();
+        let mut b = in_json.clone();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b);
+        let skips: Vec<String> = Skip::ALL
+            .iter()
+            .map(|s| format!("decode.{}", s.name()))
+            .collect();
+        assert_eq!(visited[..skips.len()], skips[..]);
+        let mut counted = SkipStats::default();
+        for skip in Skip::ALL {
+            counted.count(*skip);
+        }
+        let mut each = Vec::new();
+        counted.visit(&mut |_, n| each.push(n));
+        assert_eq!(each, vec![1; Skip::ALL.len()]);
     }
 }

@@ -66,6 +66,34 @@ pub struct InputError {
     pub error: String,
     /// Whether packets were read from the file before the problem.
     pub partial: bool,
+    /// `warning`: the input ended inside its last record (everything before
+    /// was read); `error`: the input could not be read to its end, and the
+    /// exit status is 2. (Read back by `merge`; a summary written before
+    /// severities were recorded reads as `error`.)
+    #[serde(default)]
+    pub severity: Severity,
+}
+
+/// How serious an [`InputError`] is; the same word starts its line on
+/// standard error and in the text summary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The last record was cut short; the status is unchanged.
+    Warning,
+    /// Reading stopped before the end (or never started): status 2.
+    #[default]
+    Error,
+}
+
+impl Severity {
+    /// `warning` or `error`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
 }
 
 /// How the findings of a run were compared with a baseline (`--baseline`).
@@ -171,9 +199,10 @@ impl<'a> Report<'a> {
         self
     }
 
-    /// The input the next findings come from, and the index of its first packet.
-    pub fn set_input(&mut self, file: Option<String>, first_index: u64) {
-        self.provenance = Provenance { file, first_index };
+    /// The input the next findings come from (packet indices, and so packet
+    /// numbers and flow ids, restart with each input).
+    pub fn set_input(&mut self, file: Option<String>) {
+        self.provenance = Provenance { file };
     }
 
     /// A request read back from a shard's output (`merge`): its masking is
@@ -308,21 +337,17 @@ impl<S: Format + ?Sized> Format for Box<S> {
     }
 }
 
-/// The counters of a run that are not zero, as `group.name` (headline counts left out).
+/// The counters of a run that are not zero, as `group.name`
+/// (`decode.tunnels.gtpu`), in summary order; the headline counts
+/// (`flow.flows`, `http.requests`) are left out. Every report lists these.
 pub(crate) fn nonzero_counters(stats: &Stats) -> Vec<(String, u64)> {
-    let counters = serde_json::json!({
-        "decode": &stats.decode, "reassembly": &stats.flow, "http": &stats.http
-    });
     let mut noted = Vec::new();
-    for (group, fields) in counters.as_object().into_iter().flatten() {
-        for (name, value) in fields.as_object().into_iter().flatten() {
-            let n = value.as_u64().unwrap_or(0);
-            let headline = matches!(name.as_str(), "flows" | "requests");
-            if n > 0 && !headline {
-                noted.push((format!("{group}.{name}"), n));
-            }
+    stats.visit_counters(&mut |group, name, n| {
+        let headline = matches!((group, name), ("flow", "flows") | ("http", "requests"));
+        if n > 0 && !headline {
+            noted.push((format!("{group}.{name}"), n));
         }
-    }
+    });
     noted
 }
 

@@ -19,10 +19,6 @@ pub struct Provenance {
     /// The input as named on the command line or found in a folder (`-` for
     /// standard input, the interface for a live capture).
     pub file: Option<String>,
-    /// Index (from 0) of the first packet of this input in the run's packet
-    /// numbering: a run whose packet indices do not restart per input
-    /// subtracts it.
-    pub first_index: u64,
 }
 
 /// One leak as shown.
@@ -207,7 +203,7 @@ pub(crate) fn show(
         .collect();
     let packet = match finding.order.completed_at {
         u64::MAX => None,
-        i => Some(i.saturating_sub(provenance.first_index).saturating_add(1)),
+        i => Some(i.saturating_add(1)),
     };
     let shown = Shown {
         ts: r.ts.rfc3339().to_string(),
@@ -222,11 +218,8 @@ pub(crate) fn show(
         truncated: r.truncated,
         file: provenance.file.clone(),
         packet,
-        flow_id: r
-            .flow_order
-            .0
-            .saturating_sub(provenance.first_index)
-            .saturating_add(1),
+        // The flow stage's id (the creating packet's number in its input).
+        flow_id: r.flow_id,
         community_id: community_id(r.client, r.server, 6),
         src_ip: r.client.ip().to_string(),
         src_port: r.client.port(),

@@ -308,19 +308,7 @@ impl<W: Write> Format for TextSink<W> {
             )?;
         }
         // Drops, gaps and anomalies: only the counters that are not zero.
-        let counters =
-            serde_json::json!({ "decode": &s.decode, "reassembly": &s.flow, "http": &s.http });
-        let mut noted = Vec::new();
-        if let Some(groups) = counters.as_object() {
-            for (group, fields) in groups {
-                for (name, value) in fields.as_object().into_iter().flatten() {
-                    let headline = matches!(name.as_str(), "flows" | "requests");
-                    if !headline {
-                        nonzero(&format!("{group}.{name}"), value, &mut noted);
-                    }
-                }
-            }
-        }
+        let noted = super::nonzero_counters(s);
         if !noted.is_empty() {
             writeln!(o, "  counters")?;
             for (name, n) in noted {
@@ -332,27 +320,10 @@ impl<W: Write> Format for TextSink<W> {
                 .offset
                 .map(|o| format!(" at byte {o}"))
                 .unwrap_or_default();
-            writeln!(o, "  error    {}{}: {}", e.file, at, e.error)?;
+            let word = format!("{:<8}", e.severity.as_str());
+            writeln!(o, "  {word} {}{}: {}", e.file, at, e.error)?;
         }
         o.flush()
-    }
-}
-
-/// Collects the non-zero counters under `name`, naming nested groups with dots
-/// (`decode.tunnels.gtpu`).
-fn nonzero(name: &str, value: &serde_json::Value, out: &mut Vec<(String, u64)>) {
-    match value {
-        serde_json::Value::Object(fields) => {
-            for (field, inner) in fields {
-                nonzero(&format!("{name}.{field}"), inner, out);
-            }
-        }
-        _ => {
-            let n = value.as_u64().unwrap_or(0);
-            if n > 0 {
-                out.push((name.to_string(), n));
-            }
-        }
     }
 }
 

@@ -416,6 +416,42 @@ fn noise_headers(r: &mut Rng) -> Vec<Header> {
         )
     });
     add(r, 5, &|_| h("Sec-CH-UA-Mobile", "?0"));
+    // Names that say subscriber data, with values that are no number: under
+    // them a bare number of international length counts.
+    add(r, 4, &|r| {
+        let v = *r.pick(&["gold", "silver", "prepaid", "postpaid", "business"]);
+        h("X-Subscriber-Tier", v)
+    });
+    add(r, 4, &|r| h("X-Subscriber-Since", unix(r).to_string()));
+    add(r, 4, &|r| h("X-Subscriber-Id", r.hex(16)));
+    add(r, 4, &|r| {
+        h(
+            "X-Subscriber-Session",
+            format!("{}{}", unix(r), r.digits(6)),
+        )
+    });
+    add(r, 4, &|r| h("X-Contact-Id", uuid(r)));
+    add(r, 4, &|r| {
+        h("X-Contact-Updated", format!("{}{}", unix(r), r.digits(3)))
+    });
+    add(r, 4, &|r| h("X-Contact-Ref", r.digits(19)));
+    add(r, 4, &|r| h("X-Caller-Version", version(r)));
+    add(r, 4, &|r| {
+        h(
+            "X-Calling-App",
+            format!(
+                "com.example.app/{} (build {})",
+                version(r),
+                r.below(100_000)
+            ),
+        )
+    });
+    add(r, 4, &|r| {
+        h(
+            "X-Caller-Trace",
+            format!("{}; ts={}{}", r.hex(16), unix(r), r.digits(3)),
+        )
+    });
     add(r, 5, &|r| h("X-Client-Data", r.base64(60)));
     v
 }
@@ -556,7 +592,7 @@ fn url_encode_plus(s: &str) -> String {
 }
 
 /// The ways a leak is planted (one per request), with what must be found.
-pub const WAYS: usize = 14;
+pub const WAYS: usize = 15;
 
 /// One leaking request, planted the `way`-th way with a random number.
 /// Known-number ways use `known` (the user's number, `(cc, nsn)`).
@@ -766,6 +802,25 @@ pub fn leaking_request(r: &mut Rng, way: usize, known: &(String, String)) -> Lea
                     )
                 }
             }
+        }
+        14 => {
+            // A bare number under a name that says subscriber data.
+            let name = *r.pick(&[
+                "X-Subscriber-Id",
+                "X-Subscriber-Info",
+                "X-Caller",
+                "X-Caller-Number",
+                "X-Calling-Station-Id",
+                "X-Contact",
+                "Contact-Number",
+            ]);
+            let v = match r.below(3) {
+                0 => format!("{cc}{nsn}"),
+                1 => format!("{cc}{nsn}, {}", ipv4(r)),
+                _ => format!("id={}; {cc}{nsn}", r.hex(8)),
+            };
+            header(&mut req, name, v.clone());
+            planted(name, "phone-number-value", "header", e164, None, v)
         }
         _ => unreachable!(),
     };

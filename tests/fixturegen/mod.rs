@@ -10,8 +10,10 @@
 pub mod encap;
 pub mod hostile;
 pub mod http;
+pub mod links;
 pub mod packet;
 pub mod pcap;
+pub mod proxies;
 pub mod scenarios;
 pub mod tcp;
 pub mod tunnels;

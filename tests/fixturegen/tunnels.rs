@@ -188,6 +188,163 @@ pub fn gtpu() -> Fixture {
     )
 }
 
+/// A second base station (the target of handovers).
+const ENB2: Ipv4Addr = Ipv4Addr::new(172, 16, 1, 11);
+/// A third base station.
+const ENB3: Ipv4Addr = Ipv4Addr::new(172, 16, 1, 12);
+
+/// Uplink and downlink GTP-U layers of one bearer on base station `enb`.
+fn gtp_at(enb: Ipv4Addr, up: u32, down: u32) -> (Vec<Encap>, Vec<Encap>) {
+    let layers = |src, dst, teid| {
+        vec![
+            Encap::Ipv4 {
+                src,
+                dst,
+                id: 0x1000,
+            },
+            Encap::Udp {
+                src: 2152,
+                dst: 2152,
+            },
+            Encap::Gtpu {
+                teid,
+                seq: None,
+                qfi: None,
+            },
+        ]
+    };
+    (layers(enb, UPF, up), layers(UPF, enb, down))
+}
+
+/// Moves a conversation's bearer to base station `enb` (new tunnel endpoint
+/// identifiers, the same subscriber addresses): an S1/X2 handover.
+fn hand_over(c: &mut Conversation, enb: Ipv4Addr, up: u32, down: u32) {
+    let (u, d) = gtp_at(enb, up, down);
+    c.c2s.encap = u;
+    c.s2c.encap = d;
+}
+
+/// Sends a segment of a tunnelled conversation with its outer IPv4 packet
+/// fragmented at `mtu` (an S1-U link without jumbo frames).
+fn emit_outer_fragments(t: &mut Trace, c: &mut Conversation, s: &super::tcp::Seg, mtu: usize) {
+    let layers = std::mem::take(&mut c.c2s.encap);
+    c.emit_split(t, s, |ip| {
+        let (outer, _) = wrap(&layers, &ip, Kind::Ipv4);
+        fragment_ipv4(
+            &outer,
+            &even_pieces(outer.len() - 20, (mtu - 20) / 8 * 8),
+            None,
+        )
+    });
+    c.c2s.encap = layers;
+}
+
+pub fn gtpu_handover() -> Fixture {
+    let mut t = Trace::new(T0 + 60_500, 0);
+    let mut rng = Lcg(2153);
+    // Background flows on all three base stations, interleaved with the handovers.
+    let mut background = Vec::new();
+    for (i, enb) in [ENB, ENB2, ENB3, ENB, ENB2, ENB3].into_iter().enumerate() {
+        let (up, down) = gtp_at(enb, 0x3100 + i as u32, 0x4100 + i as u32);
+        let c = Conversation::new(
+            &mut t,
+            &format!("10.46.0.{}:4100{i}", 20 + i),
+            &format!("192.0.2.{}:80", 130 + i),
+            100 * (i as u32 + 1),
+            7000 * (i as u32 + 1),
+        )
+        .encap(up, down);
+        background.push(c);
+    }
+    for c in &mut background {
+        c.handshake(&mut t);
+    }
+
+    // The subscriber moves from the second base station to the third in the
+    // middle of a request head: its first segment goes up through one tunnel,
+    // the leaking header and the end of the head through the other.
+    let (up, down) = gtp_at(ENB2, 0x0000_5001, 0x0000_6001);
+    let mut h =
+        Conversation::new(&mut t, "10.46.1.7:40200", "192.0.2.140:80", 1000, 2000).encap(up, down);
+    h.handshake(&mut t);
+    let req = Req::get("/handover/mid-head", "news.example.com")
+        .h("User-Agent", UA_ANDROID)
+        .h("Accept", "*/*")
+        .h("Accept-Language", "en-GB")
+        .leak("X-MSISDN", MSISDN)
+        .h("Connection", "keep-alive");
+    h.note_next(&mut t, &req);
+    let bytes = req.bytes();
+    let segs = h.split(true, &bytes, &[60, 50, 1000]);
+    h.emit(&mut t, &segs[0]);
+    background[0].request(&mut t, &clean("/bg/before-handover", "static.example.com"));
+    t.advance_us(30_000);
+    hand_over(&mut h, ENB3, 0x0000_5002, 0x0000_6002);
+    for s in &segs[1..] {
+        h.emit(&mut t, s);
+    }
+    t.advance_us(15_000);
+    h.ack(&mut t, false);
+    let r = super::http::html(t.now_ns, "ok");
+    h.respond(&mut t, &r);
+    // A second request on the same connection, after the handover.
+    background[1].request(&mut t, &leaking("/bg/on-enb2", "api.example.com"));
+    h.exchange(
+        &mut t,
+        &leaking("/handover/after", "news.example.com"),
+        "ok",
+    );
+    h.fin_close(&mut t);
+
+    // Full-size segments whose outer packets are fragmented (36 bytes of
+    // tunnel headers push them past a 1500-byte MTU), on both sides of a
+    // handover from the third base station to the first.
+    let (up, down) = gtp_at(ENB3, 0x0000_5101, 0x0000_6101);
+    let mut f =
+        Conversation::new(&mut t, "10.46.1.8:40201", "192.0.2.141:80", 3000, 4000).encap(up, down);
+    f.mss = 1460;
+    f.handshake(&mut t);
+    let req = big(
+        Req::get("/handover/outer-fragments", "www.example.com")
+            .h("User-Agent", UA_ANDROID)
+            .h("Accept", "*/*"),
+        &mut rng,
+        3300,
+    )
+    .leak("X-MSISDN", MSISDN2);
+    f.note_next(&mut t, &req);
+    let segs = f.split(true, &req.bytes(), &[1460]);
+    emit_outer_fragments(&mut t, &mut f, &segs[0], 1500);
+    background[2].request(&mut t, &leaking("/bg/on-enb3", "api.example.com"));
+    hand_over(&mut f, ENB, 0x0000_5102, 0x0000_6102);
+    for s in &segs[1..] {
+        emit_outer_fragments(&mut t, &mut f, s, 1500);
+    }
+    t.advance_us(15_000);
+    f.ack(&mut t, false);
+    let r = super::http::html(t.now_ns, "ok");
+    f.respond(&mut t, &r);
+    f.fin_close(&mut t);
+
+    for (i, c) in background.iter_mut().enumerate().skip(3) {
+        c.request(
+            &mut t,
+            &clean(&format!("/bg/late-{i}"), "static.example.com"),
+        );
+    }
+    for c in &mut background {
+        c.fin_close(&mut t);
+    }
+
+    fixture(
+        "gtpu-handover.pcap",
+        &t,
+        eth_pcap(&t),
+        "GTP-U between three base stations (172.16.1.10, .11, .12) and one gateway (172.16.2.20): a subscriber handed over from the second base station to the third between two segments of one request head (the leaking header travels through the second tunnel), and one whose full-size segments, their outer packets IP-fragmented at a 1500-byte MTU, are split across a handover from the third to the first; six background connections on all three.",
+        "Every request is found at every thread count: flows are keyed and routed by the subscriber's inner addresses, never by the tunnel endpoints, and outer fragments are reassembled before routing (decode.defrag.completed counts them).",
+    )
+}
+
 // ── GRE, ERSPAN, GRE over UDP ──────────────────────────────────────────────
 
 pub fn gre_erspan() -> Fixture {

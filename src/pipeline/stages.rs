@@ -1,0 +1,191 @@
+//! The two stages of the analysis, each with its own state and counters.
+//!
+//! - [`DecodeStage`]: packets in, [`TcpSegment`]s out. It owns the decoder
+//!   (link layers, tunnels, IP fragment reassembly) and counts packets, bytes
+//!   and every decode counter. A run has exactly one, whatever the number of
+//!   threads (the parallel reader runs it), so its counters never depend on
+//!   `--threads`.
+//! - [`TrackStage`]: segments in, findings out (flow → http → detect). The
+//!   parallel runner has one per worker, each owning the flows whose key
+//!   hashes to it ([`crate::flow::FlowKey::shard`]).
+//!
+//! Idle sweeps are the caller's: it keeps one [`super::Clock`] over every
+//! packet's time and calls [`TrackStage::sweep`] when it says so.
+use std::sync::Arc;
+
+use super::{DecodeStats, Finding, OrderKey, PHASE_PACKET, Stats, Sweep};
+use crate::capture::Packet;
+use crate::decode::{Decoder, DefragLimits, SkipStats, TcpSegment};
+use crate::detect::{Confidence, Detector};
+use crate::flow::{FlowTable, Limits};
+use crate::http::{HttpExtractor, HttpLimits};
+use crate::time::Timestamp;
+
+/// The decode stage: every packet of a run goes through it, in capture order.
+#[derive(Debug, Default)]
+pub struct DecodeStage {
+    decoder: Decoder,
+    skips: SkipStats,
+    packets: u64,
+    bytes: u64,
+}
+
+impl DecodeStage {
+    /// A decode stage with these fragment-reassembly limits.
+    pub fn new(limits: DefragLimits) -> Self {
+        DecodeStage {
+            decoder: Decoder::new(limits),
+            ..DecodeStage::default()
+        }
+    }
+
+    /// Decodes one packet (counted); `None` when it carries no usable TCP
+    /// segment (counted under its skip reason) or only a fragment of one.
+    pub fn packet<'a>(&'a mut self, packet: &Packet<'a>) -> Option<TcpSegment<'a>> {
+        self.packets = self.packets.saturating_add(1);
+        self.bytes = self.bytes.saturating_add(packet.data.len() as u64);
+        match self.decoder.decode(packet.ts, packet.link, packet.data) {
+            Ok(segment) => Some(segment),
+            Err(skip) => {
+                self.skips.count(skip);
+                None
+            }
+        }
+    }
+
+    /// Ends a source: fragments still in reassembly are given up (counted).
+    pub fn end_of_input(&mut self) {
+        self.decoder.end_of_input();
+    }
+
+    /// Bytes held in fragment reassembly now.
+    pub fn held_fragment_bytes(&self) -> usize {
+        self.decoder.held_fragment_bytes()
+    }
+
+    /// This stage's counters: packets, bytes and `decode` (the rest zero).
+    pub fn stats(&self) -> Stats {
+        Stats {
+            packets: self.packets,
+            bytes: self.bytes,
+            decode: DecodeStats {
+                skips: self.skips.clone(),
+                tunnels: self.decoder.tunnel_stats().clone(),
+                defrag: self.decoder.defrag_stats().clone(),
+            },
+            ..Stats::default()
+        }
+    }
+}
+
+/// The tracking stage: flows, HTTP requests and detection, for the segments
+/// of the flows it owns.
+pub struct TrackStage {
+    flows: FlowTable<HttpExtractor>,
+    http: HttpExtractor,
+    detector: Arc<Detector>,
+    min_confidence: Confidence,
+    leaking_requests: u64,
+    leaks: u64,
+    below_min_confidence: u64,
+}
+
+impl TrackStage {
+    /// A tracking stage with these limits.
+    pub fn new(
+        flow: Limits,
+        http: HttpLimits,
+        min_confidence: Confidence,
+        detector: Arc<Detector>,
+    ) -> Self {
+        let mut flows = FlowTable::new(flow);
+        // Sweeps come from the caller's schedule, one for the whole run.
+        flows.set_external_clock(true);
+        TrackStage {
+            flows,
+            http: HttpExtractor::new(http),
+            detector,
+            min_confidence,
+            leaking_requests: 0,
+            leaks: 0,
+            below_min_confidence: 0,
+        }
+    }
+
+    /// Takes the segment of the `index`-th packet, captured at `ts`; `found`
+    /// receives each request it completed.
+    pub fn segment(
+        &mut self,
+        index: u64,
+        ts: Timestamp,
+        segment: &TcpSegment<'_>,
+        found: &mut dyn FnMut(Finding),
+    ) {
+        self.flows.process(index, ts, segment, &mut self.http);
+        self.publish(index, PHASE_PACKET, found);
+    }
+
+    /// Flushes the flows idle at the sweep's capture time; `found` receives
+    /// the requests their buffers held.
+    pub fn sweep(&mut self, sweep: Sweep, found: &mut dyn FnMut(Finding)) {
+        self.flows.sweep(sweep.now, &mut self.http);
+        self.publish(sweep.index, sweep.phase, found);
+    }
+
+    /// Ends a source: flushes every flow (reporting what their buffers held).
+    pub fn end_of_input(&mut self, found: &mut dyn FnMut(Finding)) {
+        self.flows.flush_all(&mut self.http);
+        self.publish(u64::MAX, 0, found);
+    }
+
+    /// Flows tracked now.
+    pub fn active_flows(&self) -> usize {
+        self.flows.len()
+    }
+
+    /// This stage's counters: findings, `flow` and `http` (the rest zero).
+    pub fn stats(&self) -> Stats {
+        Stats {
+            leaking_requests: self.leaking_requests,
+            leaks: self.leaks,
+            leaks_below_min_confidence: self.below_min_confidence,
+            flow: self.flows.stats().clone(),
+            http: self.http.stats().clone(),
+            ..Stats::default()
+        }
+    }
+
+    fn publish(&mut self, completed_at: u64, phase: u32, found: &mut dyn FnMut(Finding)) {
+        for request in self.http.take_requests() {
+            let mut leaks = self.detector.inspect(&request);
+            let mut below_min_confidence = Vec::new();
+            if leaks.iter().any(|l| l.confidence < self.min_confidence) {
+                let (keep, drop) = leaks
+                    .into_iter()
+                    .partition(|l| l.confidence >= self.min_confidence);
+                leaks = keep;
+                below_min_confidence = drop;
+                self.below_min_confidence = self
+                    .below_min_confidence
+                    .saturating_add(below_min_confidence.len() as u64);
+            }
+            if !leaks.is_empty() {
+                self.leaking_requests = self.leaking_requests.saturating_add(1);
+                self.leaks = self.leaks.saturating_add(leaks.len() as u64);
+            }
+            let (flow, seq) = request.flow_order;
+            let order = OrderKey {
+                completed_at,
+                phase,
+                flow,
+                seq,
+            };
+            found(Finding {
+                request,
+                leaks,
+                below_min_confidence,
+                order,
+            });
+        }
+    }
+}
