@@ -140,7 +140,7 @@ pub(crate) fn run(args: &LiveArgs) -> Result<u8, CliError> {
     let tally = Tally::new(args.output.show_numbers, baseline);
     let (mut sink, mut outputs) =
         args.output
-            .sinks(vec![cap.interface().to_string()], &[], tally)?;
+            .sinks(vec![cap.interface().to_string()], &[], tally, false)?;
     // The interface is open: the outputs may be emptied.
     outputs.commit()?;
     // Request lines name the interface; packet numbers count from the first captured.
@@ -252,6 +252,7 @@ pub(crate) fn run(args: &LiveArgs) -> Result<u8, CliError> {
         new_leaks,
         baseline,
         errors,
+        shard: None,
     })?;
     io::stdout().flush()?;
     Ok(exit_status(

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use phoneleak::report::merge::{MergeError, Totals, read_shard};
+use phoneleak::report::merge::{MergeError, ShardInfo, Totals, read_parts, read_shard};
 use phoneleak::report::{Baseline, BaselineInfo, Severity, Sink, Summary, Tally};
 
 use super::{CliError, MinConfidence, OutputArgs, exit_status};
@@ -76,6 +76,39 @@ fn open(
     Ok(Box::new(BufReader::with_capacity(1 << 16, file)))
 }
 
+/// The shards in the order they are replayed: each alone, except the parts
+/// of a sharded scan (`scan --shard 1/N` .. `N/N`, given together and in
+/// that order, one run each), which are interleaved. A part given without
+/// the others would leave flows out: refused.
+fn groups(infos: &[ShardInfo], paths: &[PathBuf]) -> Result<Vec<std::ops::Range<usize>>, CliError> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < infos.len() {
+        let Some(first) = infos.get(i).and_then(|s| s.part) else {
+            out.push(i..i + 1);
+            i += 1;
+            continue;
+        };
+        let n = first.count;
+        let whole = first.index == 0
+            && (0..n).all(|k| {
+                infos.get(i + k).is_some_and(|s| {
+                    s.runs == 1 && s.part.is_some_and(|p| p.index == k && p.count == n)
+                })
+            });
+        if !whole {
+            let shard = paths.get(i).map(|p| name(p)).unwrap_or_default();
+            return Err(CliError::Usage(format!(
+                "merge: {shard}: one part of a scan --shard I/N: give all N parts together, \
+                 1/N to N/N in order, each the output of one run"
+            )));
+        }
+        out.push(i..i + n);
+        i += n;
+    }
+    Ok(out)
+}
+
 /// Runs `merge`; returns the exit status.
 pub(crate) fn run(args: &MergeArgs) -> Result<u8, CliError> {
     if args.shards.iter().any(|p| p.as_os_str() == "-") && io::stdin().is_terminal() {
@@ -92,13 +125,16 @@ pub(crate) fn run(args: &MergeArgs) -> Result<u8, CliError> {
     // First pass: every shard must be whole before anything is written.
     let mut stdin = None;
     let mut totals = Totals::default();
+    let mut infos = Vec::new();
     for path in &args.shards {
         let checked = open(path, &mut stdin)
             .and_then(|input| read_shard(&name(path), input, None, &mut totals));
-        if let Err(e) = checked {
-            return Err(CliError::Usage(format!("merge: {e}")));
+        match checked {
+            Ok(info) => infos.push(info),
+            Err(e) => return Err(CliError::Usage(format!("merge: {e}"))),
         }
     }
+    let groups = groups(&infos, &args.shards)?;
     let level = args.min_confidence.level().max(totals.min_confidence);
     let names: Vec<String> = args.shards.iter().map(|p| name(p)).collect();
     let tally = Tally::new(false, baseline);
@@ -115,7 +151,11 @@ pub(crate) fn run(args: &MergeArgs) -> Result<u8, CliError> {
         .filter(|p| p.as_os_str() != "-")
         .cloned()
         .collect();
-    let (report, mut outputs) = args.output.sinks(inputs, &paths, tally)?;
+    // Request lines name their file when the runs read several inputs
+    // (captures, and inputs that could not be read at all).
+    let skipped = totals.errors.iter().filter(|e| !e.partial).count() as u64;
+    let multi_file = totals.files + skipped > 1;
+    let (report, mut outputs) = args.output.sinks(inputs, &paths, tally, multi_file)?;
     let mut report = report
         .with_min_confidence(level)
         .with_subject_rows(totals.leaks_without_subject == 0 && totals.stats.leaks > 0);
@@ -128,9 +168,19 @@ pub(crate) fn run(args: &MergeArgs) -> Result<u8, CliError> {
         );
     }
     let mut replayed = Totals::default();
-    for path in &args.shards {
-        let merged = open(path, &mut stdin)
-            .and_then(|input| read_shard(&name(path), input, Some(&mut report), &mut replayed));
+    for group in groups {
+        let paths = args.shards.get(group).unwrap_or_default();
+        let merged = if let [path] = paths {
+            open(path, &mut stdin)
+                .and_then(|input| read_shard(&name(path), input, Some(&mut report), &mut replayed))
+                .map(|_| ())
+        } else {
+            paths
+                .iter()
+                .map(|path| open(path, &mut stdin).map(|input| (name(path), input)))
+                .collect::<Result<Vec<_>, _>>()
+                .and_then(|parts| read_parts(parts, Some(&mut report), &mut replayed))
+        };
         match merged {
             Ok(()) => {}
             Err(MergeError::Write(e)) => return Err(CliError::Write(e)),
@@ -158,6 +208,7 @@ pub(crate) fn run(args: &MergeArgs) -> Result<u8, CliError> {
         new_leaks,
         baseline,
         errors: totals.errors,
+        shard: None,
     })?;
     Ok(exit_status(fatal, new_leaks, args.output.exit_code))
 }

@@ -173,6 +173,12 @@ pub(crate) struct ScanArgs {
     /// --threads.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Analyse only part I of N of the flows (from 1, like `split -n K/N`):
+    /// run it N times, I = 1..N (on N machines), each with --format jsonl -o,
+    /// and `phoneleak merge` the N outputs for the report of one scan
+    /// (docs/scaling.md). Every part reads and decodes every packet.
+    #[arg(long, value_name = "I/N", value_parser = phoneleak::pipeline::Shard::parse)]
+    pub shard: Option<phoneleak::pipeline::Shard>,
     /// Also list the files of walked folders that were skipped (not captures,
     /// FIFOs, devices, sockets).
     #[arg(short, long)]
@@ -331,6 +337,7 @@ impl AnalysisArgs {
                 timeout_secs: self.defrag_timeout,
                 ..DefragLimits::default()
             },
+            shard: phoneleak::pipeline::Shard::default(),
         }
     }
 }
@@ -360,7 +367,8 @@ impl OutputArgs {
     /// The report these options ask for: the findings on standard output or
     /// in the `-o` file, the summary where it belongs, the HTML report, one
     /// tally (`tally`) for all of them, whose count of new leaks sets the
-    /// exit status. `inputs` names the inputs in the HTML report; `paths` are
+    /// exit status. `inputs` names the inputs in the HTML report; with
+    /// `multi_file` request lines name their file; `paths` are
     /// the inputs named on the command line, which no output may overwrite.
     /// Fails, before any input is read, when two outputs are one file, a file
     /// cannot be opened for writing or the subject key cannot be read; files
@@ -370,6 +378,7 @@ impl OutputArgs {
         inputs: Vec<String>,
         paths: &[PathBuf],
         tally: Tally,
+        multi_file: bool,
     ) -> Result<(Report<'static>, Outputs), CliError> {
         let key = match &self.subject_key {
             Some(path) => Some(
@@ -378,7 +387,7 @@ impl OutputArgs {
             ),
             None => None,
         };
-        let opts = self.report_options(inputs.len() > 1);
+        let opts = self.report_options(multi_file);
         let output = self.output.as_deref().filter(|p| !is_stdout(p));
         let html = self.html.as_deref();
         if html.is_some_and(is_stdout) && self.output.is_none() {

@@ -816,6 +816,7 @@ mod tests {
                 ..Stats::default()
             },
             errors: Vec::new(),
+            shard: None,
             capture: None,
             min_confidence: crate::detect::Confidence::Low,
             new_leaks: leaking,

@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::{InputError, Report, Shown};
 use crate::capture::CaptureStats;
 use crate::detect::Confidence;
-use crate::pipeline::Stats;
+use crate::pipeline::{Shard, Stats};
 
 /// A shard cannot be merged.
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +62,15 @@ struct SummaryLine {
     min_confidence: Confidence,
     #[serde(default)]
     errors: Vec<InputError>,
+    /// `I/N` when the run was one part of a sharded scan.
+    #[serde(default)]
+    shard: Option<String>,
+}
+
+impl SummaryLine {
+    fn part(&self) -> Option<Shard> {
+        self.shard.as_deref().and_then(|s| Shard::parse(s).ok())
+    }
 }
 
 /// The summed summaries of the shards.
@@ -87,10 +96,14 @@ pub struct Totals {
 impl Totals {
     fn absorb(&mut self, s: SummaryLine) {
         self.runs += 1;
-        self.files += s.files;
         self.stats.absorb(&s.stats);
         self.min_confidence = self.min_confidence.max(s.min_confidence);
-        self.errors.extend(s.errors);
+        // Every part of a sharded scan read the same inputs: the first counts
+        // them and lists their problems (as it alone has the decode counters).
+        if s.part().is_none_or(|p| p.index == 0) {
+            self.files += s.files;
+            self.errors.extend(s.errors);
+        }
         if let Some(c) = s.capture {
             match &mut self.capture {
                 None => self.capture = Some(c),
@@ -108,6 +121,67 @@ impl Totals {
     }
 }
 
+/// What one shard holds, beyond its lines.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ShardInfo {
+    /// Its runs (summary lines).
+    pub runs: usize,
+    /// The part of a sharded scan (`scan --shard I/N`) its last run was.
+    pub part: Option<Shard>,
+}
+
+/// One line of a shard, read.
+enum Line {
+    Request(Box<Shown>),
+    Summary(Box<SummaryLine>),
+    /// `leak_summary` lines (recomputed, never read) and types a later
+    /// version may add.
+    Other,
+}
+
+/// Parses line `i` (from 0) of `shard`; `None` for a blank line.
+fn parse_line(shard: &str, i: usize, line: &str) -> Result<Option<Line>, MergeError> {
+    if line.trim().is_empty() {
+        return Ok(None);
+    }
+    let bad = |why: String| MergeError::Line {
+        shard: shard.to_string(),
+        line: i + 1,
+        why,
+    };
+    let v: Value = serde_json::from_str(line).map_err(|e| bad(e.to_string()))?;
+    let line = match v.get("type").and_then(Value::as_str) {
+        Some("request") => Line::Request(Box::new(
+            serde_json::from_value(v).map_err(|e| bad(e.to_string()))?,
+        )),
+        Some("summary") => Line::Summary(Box::new(
+            serde_json::from_value(v).map_err(|e| bad(e.to_string()))?,
+        )),
+        Some(_) => Line::Other,
+        None => return Err(bad("no \"type\"".into())),
+    };
+    Ok(Some(line))
+}
+
+/// Replays a request into the report (when there is one).
+fn replay(
+    report: Option<&mut Report<'_>>,
+    shown: Shown,
+    shard: &str,
+    i: usize,
+) -> Result<(), MergeError> {
+    if let Some(r) = report
+        && !r.shown(shown).map_err(MergeError::Write)?
+    {
+        return Err(MergeError::Line {
+            shard: shard.to_string(),
+            line: i + 1,
+            why: "a ts that is not RFC 3339".into(),
+        });
+    }
+    Ok(())
+}
+
 /// Reads one shard (one or more runs concatenated). With `report`, its
 /// request lines are replayed into it; without, it is only checked. Adds
 /// its summaries to `totals`.
@@ -116,7 +190,7 @@ pub fn read_shard(
     input: impl BufRead,
     mut report: Option<&mut Report<'_>>,
     totals: &mut Totals,
-) -> Result<(), MergeError> {
+) -> Result<ShardInfo, MergeError> {
     let mut ended = true;
     let mut runs = Vec::new();
     for (i, line) in input.lines().enumerate() {
@@ -124,37 +198,19 @@ pub fn read_shard(
             shard: shard.to_string(),
             source,
         })?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let bad = |why: String| MergeError::Line {
-            shard: shard.to_string(),
-            line: i + 1,
-            why,
-        };
-        let v: Value = serde_json::from_str(&line).map_err(|e| bad(e.to_string()))?;
-        match v.get("type").and_then(Value::as_str) {
-            Some("request") => {
+        match parse_line(shard, i, &line)? {
+            None => {}
+            Some(Line::Request(shown)) => {
                 ended = false;
-                let shown: Shown = serde_json::from_value(v).map_err(|e| bad(e.to_string()))?;
                 totals.leaks_without_subject +=
                     shown.leaks.iter().filter(|l| l.subject.is_none()).count() as u64;
-                if let Some(r) = report.as_deref_mut()
-                    && !r.shown(shown).map_err(MergeError::Write)?
-                {
-                    return Err(bad("a ts that is not RFC 3339".into()));
-                }
+                replay(report.as_deref_mut(), *shown, shard, i)?;
             }
-            Some("leak_summary") => ended = false,
-            Some("summary") => {
+            Some(Line::Other) => ended = false,
+            Some(Line::Summary(s)) => {
                 ended = true;
-                runs.push(
-                    serde_json::from_value::<SummaryLine>(v).map_err(|e| bad(e.to_string()))?,
-                );
+                runs.push(*s);
             }
-            // Lines of types a later version may add are passed over.
-            Some(_) => {}
-            None => return Err(bad("no \"type\"".into())),
         }
     }
     if !ended || runs.is_empty() {
@@ -162,8 +218,106 @@ pub fn read_shard(
             shard: shard.to_string(),
         });
     }
+    let info = ShardInfo {
+        runs: runs.len(),
+        part: runs.last().and_then(SummaryLine::part),
+    };
     for s in runs {
         totals.absorb(s);
+    }
+    Ok(info)
+}
+
+/// One part of a sharded scan being merged.
+struct Part<I> {
+    name: String,
+    lines: std::iter::Enumerate<std::io::Lines<I>>,
+    /// Its next request, with its line number.
+    head: Option<(Box<Shown>, usize)>,
+    runs: Vec<SummaryLine>,
+    ended: bool,
+}
+
+impl<I: BufRead> Part<I> {
+    /// Reads up to the next request line (or the end).
+    fn advance(&mut self) -> Result<(), MergeError> {
+        self.head = None;
+        for (i, line) in self.lines.by_ref() {
+            let line = line.map_err(|source| MergeError::Read {
+                shard: self.name.clone(),
+                source,
+            })?;
+            match parse_line(&self.name, i, &line)? {
+                None => {}
+                Some(Line::Request(shown)) => {
+                    self.ended = false;
+                    if shown.order.is_none() {
+                        return Err(MergeError::Line {
+                            shard: self.name.clone(),
+                            line: i + 1,
+                            why: "a request without its order in a --shard output".into(),
+                        });
+                    }
+                    self.head = Some((shown, i));
+                    return Ok(());
+                }
+                Some(Line::Other) => self.ended = false,
+                Some(Line::Summary(s)) => {
+                    self.ended = true;
+                    self.runs.push(*s);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Replays the N parts of one sharded scan (`scan --shard 1/N` .. `N/N`,
+/// in that order) into `report`: their request lines interleaved by their
+/// `order`, as the unsharded scan wrote them (one line per part held at a
+/// time). Adds their summaries to `totals`.
+pub fn read_parts<I: BufRead>(
+    parts: Vec<(String, I)>,
+    mut report: Option<&mut Report<'_>>,
+    totals: &mut Totals,
+) -> Result<(), MergeError> {
+    let mut parts: Vec<Part<I>> = parts
+        .into_iter()
+        .map(|(name, input)| Part {
+            name,
+            lines: input.lines().enumerate(),
+            head: None,
+            runs: Vec::new(),
+            ended: true,
+        })
+        .collect();
+    for p in &mut parts {
+        p.advance()?;
+    }
+    loop {
+        // The part whose next request comes first (a part's own lines are
+        // in order; two parts never share a flow).
+        let next = parts
+            .iter()
+            .enumerate()
+            .filter_map(|(k, p)| p.head.as_ref().map(|(s, _)| (s.order, k)))
+            .min();
+        let Some((_, k)) = next else { break };
+        let Some(part) = parts.get_mut(k) else { break };
+        if let Some((shown, i)) = part.head.take() {
+            totals.leaks_without_subject +=
+                shown.leaks.iter().filter(|l| l.subject.is_none()).count() as u64;
+            replay(report.as_deref_mut(), *shown, &part.name, i)?;
+        }
+        part.advance()?;
+    }
+    for p in parts {
+        if !p.ended || p.runs.is_empty() {
+            return Err(MergeError::NoSummary { shard: p.name });
+        }
+        for s in p.runs {
+            totals.absorb(s);
+        }
     }
     Ok(())
 }
@@ -174,7 +328,7 @@ mod tests {
 
     fn check(text: &str) -> Result<Totals, MergeError> {
         let mut t = Totals::default();
-        read_shard("s.jsonl", text.as_bytes(), None, &mut t).map(|()| t)
+        read_shard("s.jsonl", text.as_bytes(), None, &mut t).map(|_| t)
     }
 
     #[test]

@@ -127,6 +127,9 @@ pub struct Summary {
     pub baseline: Option<BaselineInfo>,
     /// Inputs with problems.
     pub errors: Vec<InputError>,
+    /// `I/N` in one part of a sharded scan (`--shard`); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
 }
 
 /// What a run feeds its report: findings as they come, then the summary.
@@ -202,7 +205,13 @@ impl<'a> Report<'a> {
     /// The input the next findings come from (packet indices, and so packet
     /// numbers and flow ids, restart with each input).
     pub fn set_input(&mut self, file: Option<String>) {
-        self.provenance = Provenance { file };
+        self.provenance.file = file;
+    }
+
+    /// In one part of a sharded scan (`--shard`): the number of the input the
+    /// next findings come from, written with each request as its `order`.
+    pub fn set_shard_input(&mut self, input: Option<u64>) {
+        self.provenance.shard_input = input;
     }
 
     /// A request read back from a shard's output (`merge`): its masking is
@@ -213,6 +222,8 @@ impl<'a> Report<'a> {
         if !shown.restore_time() {
             return Ok(false);
         }
+        // A part's merge key, never written by the merged report.
+        shown.order = None;
         let had = shown.leaks.len();
         let level = self.min_confidence;
         shown
@@ -420,6 +431,7 @@ mod tests {
             new_leaks: 0,
             baseline: None,
             errors: Vec::new(),
+            shard: None,
         }
     }
 

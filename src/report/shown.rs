@@ -19,6 +19,9 @@ pub struct Provenance {
     /// The input as named on the command line or found in a folder (`-` for
     /// standard input, the interface for a live capture).
     pub file: Option<String>,
+    /// In one part of a sharded scan (`--shard`), the input's number in the
+    /// run: request lines then carry their `order`, for `merge`.
+    pub shard_input: Option<u64>,
 }
 
 /// One leak as shown.
@@ -114,6 +117,11 @@ pub struct Shown {
     /// The server port.
     #[serde(default)]
     pub dest_port: u16,
+    /// Only in the output of `scan --shard`: where one unsharded scan would
+    /// have written the request (input number, completing packet index,
+    /// sweep phase, flow), so `merge` interleaves the parts exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<[u64; 4]>,
     /// Capture time, for the tallies.
     #[serde(skip)]
     pub(crate) at: Timestamp,
@@ -225,6 +233,10 @@ pub(crate) fn show(
         src_port: r.client.port(),
         dest_ip: r.server.ip().to_string(),
         dest_port: r.server.port(),
+        order: provenance.shard_input.map(|input| {
+            let o = &finding.order;
+            [input, o.completed_at, u64::from(o.phase), o.flow]
+        }),
         at: r.ts,
     };
     (shown, subjects)
