@@ -22,7 +22,7 @@
 
 /// The counter registry: declares a group of `u64` counters once, as a
 /// struct, and generates from that one list the summary's JSON fields
-/// (serde), [`absorb`](crate::pipeline::Stats::absorb) and the visitor every
+/// (serde, both ways), [`absorb`](crate::pipeline::Stats::absorb) and the visitor every
 /// report walks. A counter is one line: its doc comment and its name.
 /// Fields after `peaks:` are high-water marks: absorbed by maximum, kept out
 /// of the summary.
@@ -35,7 +35,10 @@ macro_rules! counters {
         }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+        #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+        // A summary read back (`phoneleak merge`) may lack counters that are
+        // zero or newer than its writer: they read as 0.
+        #[serde(default)]
         pub struct $name {
             $( $(#[$fmeta])* pub $field: u64, )*
             $( $( $(#[$pmeta])* #[serde(skip)] pub $peak: u64, )* )?

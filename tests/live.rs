@@ -329,7 +329,7 @@ fn captures_leaks_on_loopback_until_sigint() {
     assert_eq!(summary["files"], 0);
     assert_eq!(summary["http"]["requests"], 4, "{summary}");
     assert_eq!(summary["leaking_requests"], 2);
-    assert_eq!(summary["leaks"], 2);
+    assert_eq!(summary["leak_count"], 2);
     assert_eq!(summary["flow"]["flows"], 3, "{summary}");
     assert_eq!(summary["errors"], serde_json::json!([]));
     let packets = summary["packets"].as_u64().expect("packets");

@@ -291,7 +291,7 @@ fn min_confidence_sets_what_counts() {
     );
     let s = summary(&out);
     assert_eq!(s["min_confidence"], "medium");
-    assert_eq!(s["leaks"], 1);
+    assert_eq!(s["leak_count"], 1);
     assert_eq!(s["leaks_below_min_confidence"], 3);
     // Findings left out are still masked.
     for r in requests(&out) {
@@ -310,7 +310,7 @@ fn min_confidence_sets_what_counts() {
         "fixtures/national-region.pcap",
     ]);
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(summary(&out)["leaks"], 0);
+    assert_eq!(summary(&out)["leak_count"], 0);
     assert_eq!(summary(&out)["new_leaks"], 0);
     let text = phoneleak(&["scan", "--min-confidence", "high", "fixtures/o2-2012.pcap"]);
     assert_eq!(text.status.code(), Some(1));
@@ -339,7 +339,7 @@ fn baseline_counts_only_new_findings() {
     ]);
     assert_eq!(again.status.code(), Some(0), "nothing new");
     let s = summary(&again);
-    assert_eq!(s["leaks"], 13);
+    assert_eq!(s["leak_count"], 13);
     assert_eq!(s["new_leaks"], 0);
     assert_eq!(s["baseline"]["leaks_in_baseline"], 13);
     assert_eq!(s["baseline"]["entries"], 5, "one per destination host");
@@ -358,7 +358,7 @@ fn baseline_counts_only_new_findings() {
     ]);
     assert_eq!(both.status.code(), Some(1));
     let s = summary(&both);
-    assert_eq!(s["new_leaks"], s["leaks"].as_u64().unwrap() - 13);
+    assert_eq!(s["new_leaks"], s["leak_count"].as_u64().unwrap() - 13);
     // A baseline written with --show-numbers matches a masked run too.
     let clear = phoneleak(&[
         "scan",

@@ -277,7 +277,8 @@ impl PacketFilter {
 /// Counters of a live capture, as libpcap reports them (`pcap_stats`), for the summary.
 ///
 /// libpcap's own counters are 32-bit and wrap; these are kept in 64 bits.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct CaptureStats {
     /// The interface captured on.
     pub interface: String,

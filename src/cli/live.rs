@@ -159,9 +159,11 @@ pub(crate) fn run(args: &LiveArgs) -> Result<u8, CliError> {
     let tally = Tally::new(args.output.show_numbers, baseline);
     let (mut sink, mut outputs) =
         args.output
-            .sinks(vec![cap.interface().to_string()], &[], tally)?;
+            .sinks(vec![cap.interface().to_string()], &[], tally, false)?;
     // The interface is open: the outputs may be emptied.
     outputs.commit()?;
+    // Request lines name the interface; packet numbers count from the first captured.
+    sink.set_input(Some(cap.interface().to_string()));
     let detector = Arc::new(detector);
     let threads = args
         .threads
@@ -299,9 +301,14 @@ pub(crate) fn run(args: &LiveArgs) -> Result<u8, CliError> {
         new_leaks,
         baseline,
         errors,
+        shard: None,
     })?;
     io::stdout().flush()?;
-    Ok(exit_status(failure.is_some(), new_leaks))
+    Ok(exit_status(
+        failure.is_some(),
+        new_leaks,
+        args.output.exit_code,
+    ))
 }
 
 /// Opens the capture, drops privileges, opens the pcap file: the steps before

@@ -4,6 +4,7 @@ mod headers;
 mod inputs;
 #[cfg(feature = "live")]
 mod live;
+mod merge;
 mod reopen;
 mod scan;
 mod shell;
@@ -22,7 +23,8 @@ use phoneleak::flow::Limits;
 use phoneleak::http::HttpLimits;
 use phoneleak::pipeline::Config;
 use phoneleak::report::{
-    Baseline, FanOut, FindingsOnly, HtmlSink, JsonlSink, ReportOptions, Sink, Tally, TextSink,
+    Baseline, FanOut, FindingsOnly, HtmlSink, JsonlSink, Report, ReportOptions, SubjectKey,
+    SummaryOnly, Tally, TextSink,
 };
 
 #[derive(Parser)]
@@ -78,6 +80,9 @@ before the end (also when leaks were found); 141 a closed output pipe.")]
   phoneleak interfaces                       # name, flags, addresses
   sudo phoneleak live -i \"$(phoneleak interfaces | awk 'NR==1{print $1}')\"")]
     Interfaces,
+    /// Merge the JSON-lines outputs of several runs into the report of one run over all their inputs.
+    #[command(after_help = merge::MERGE_HELP)]
+    Merge(Box<merge::MergeArgs>),
     /// Print the catalogue of header names that carry phone numbers or subscriber IDs.
     #[command(after_help = "Examples:
   phoneleak headers                                # the table, with sources
@@ -169,6 +174,12 @@ pub(crate) struct ScanArgs {
     /// --threads.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Analyse only part I of N of the flows (from 1, like `split -n K/N`):
+    /// run it N times, I = 1..N (on N machines), each with --format jsonl -o,
+    /// and `phoneleak merge` the N outputs for the report of one scan
+    /// (docs/scaling.md). Every part reads and decodes every packet.
+    #[arg(long, value_name = "I/N", value_parser = phoneleak::pipeline::Shard::parse)]
+    pub shard: Option<phoneleak::pipeline::Shard>,
     /// Also list the files of walked folders that were skipped (not captures,
     /// FIFOs, devices, sockets).
     #[arg(short, long)]
@@ -267,6 +278,16 @@ pub(crate) struct OutputArgs {
     /// instead of the findings).
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Add to every leak and aggregate row a pseudonym of the clear number or
+    /// identifier: HMAC-SHA-256 keyed with FILE's bytes (at least 16), so
+    /// outputs of different runs and `merge` keep numbers that mask alike apart.
+    #[arg(long, value_name = "FILE")]
+    pub subject_key: Option<PathBuf>,
+    /// Exit status when leaks are found (default 1). `--exit-code 0` suits job
+    /// runners (Spark, Airflow, Dask) that take any other status for a failed
+    /// task; errors still exit 2.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub exit_code: u8,
 }
 
 /// Limits of the analysis (shared by every command that analyses).
@@ -317,40 +338,57 @@ impl AnalysisArgs {
                 timeout_secs: self.defrag_timeout,
                 ..DefragLimits::default()
             },
+            shard: phoneleak::pipeline::Shard::default(),
         }
     }
 }
 
 impl OutputArgs {
-    fn report_options(&self) -> ReportOptions {
+    fn report_options(&self, multi_file: bool) -> ReportOptions {
         ReportOptions {
             show_numbers: self.show_numbers,
             all_requests: self.all_requests,
+            multi_file,
         }
     }
 
-    /// A sink of the chosen format, writing to `out`, tallying into `tally`.
-    pub fn sink<'w>(&self, out: impl Write + 'w, color: bool, tally: Tally) -> Box<dyn Sink + 'w> {
-        let opts = self.report_options();
+    /// A format of the chosen kind, writing to `out`.
+    pub fn format<'w>(
+        &self,
+        out: impl Write + 'w,
+        color: bool,
+        opts: ReportOptions,
+    ) -> Box<dyn phoneleak::report::Format + 'w> {
         match self.format {
-            Format::Text => Box::new(TextSink::new(out, opts, tally).with_color(color)),
-            Format::Jsonl => Box::new(JsonlSink::new(out, opts, tally)),
+            Format::Text => Box::new(TextSink::new(out, opts).with_color(color)),
+            Format::Jsonl => Box::new(JsonlSink::new(out)),
         }
     }
 
-    /// Every sink these options ask for: the findings on standard output or in
-    /// the `-o` file, the summary where it belongs, the HTML report. `inputs`
-    /// names the inputs in the HTML report; `paths` are the inputs named on
-    /// the command line, which no output may overwrite. Fails, before any
-    /// input is read, when two outputs are one file or a file cannot be
-    /// opened for writing; files are emptied only by [`Outputs::commit`].
-    /// `tally` goes to the main output, whose count of new leaks sets the exit status.
+    /// The report these options ask for: the findings on standard output or
+    /// in the `-o` file, the summary where it belongs, the HTML report, one
+    /// tally (`tally`) for all of them, whose count of new leaks sets the
+    /// exit status. `inputs` names the inputs in the HTML report; with
+    /// `multi_file` request lines name their file; `paths` are
+    /// the inputs named on the command line, which no output may overwrite.
+    /// Fails, before any input is read, when two outputs are one file, a file
+    /// cannot be opened for writing or the subject key cannot be read; files
+    /// are emptied only by [`Outputs::commit`].
     pub fn sinks(
         &self,
         inputs: Vec<String>,
         paths: &[PathBuf],
         tally: Tally,
-    ) -> Result<(FanOut<'static>, Outputs), CliError> {
+        multi_file: bool,
+    ) -> Result<(Report<'static>, Outputs), CliError> {
+        let key = match &self.subject_key {
+            Some(path) => Some(
+                SubjectKey::load(path)
+                    .map_err(|e| CliError::Usage(format!("--subject-key: {e}")))?,
+            ),
+            None => None,
+        };
+        let opts = self.report_options(multi_file);
         let output = self.output.as_deref().filter(|p| !is_stdout(p));
         let html = self.html.as_deref();
         if html.is_some_and(is_stdout) && self.output.is_none() {
@@ -383,13 +421,13 @@ impl OutputArgs {
                 outputs.main = Some(handle);
                 // A JSON-lines file is a record: it keeps its summary even with --quiet.
                 let jsonl = matches!(self.format, Format::Jsonl);
-                (self.sink(BufWriter::new(file), false, tally), jsonl)
+                (self.format(BufWriter::new(file), false, opts), jsonl)
             }
             None => {
                 let stdout = io::stdout();
                 let color = colours_on(&stdout);
                 (
-                    self.sink(BufWriter::new(stdout.lock()), color, tally),
+                    self.format(BufWriter::new(stdout.lock()), color, opts),
                     !self.quiet,
                 )
             }
@@ -402,11 +440,8 @@ impl OutputArgs {
         if output.is_some() && !self.quiet {
             let stderr = io::stderr();
             let color = colours_on(&stderr);
-            let side = Tally::new(self.show_numbers, None);
-            let text = TextSink::new(stderr, self.report_options(), side)
-                .with_color(color)
-                .summary_only();
-            fan.push(Box::new(text));
+            let text = TextSink::new(stderr, opts).with_color(color);
+            fan.push(Box::new(SummaryOnly(text)));
         }
         if let Some(path) = html {
             let out: Box<dyn Write + Send> = if is_stdout(path) {
@@ -414,11 +449,10 @@ impl OutputArgs {
             } else {
                 Box::new(outputs.open(path)?)
             };
-            let html =
-                HtmlSink::new(BufWriter::new(out), self.report_options()).with_inputs(inputs);
+            let html = HtmlSink::new(BufWriter::new(out), opts).with_inputs(inputs);
             fan.push(Box::new(html));
         }
-        Ok((fan, outputs))
+        Ok((Report::new(opts, tally, fan).with_subject_key(key), outputs))
     }
 }
 
@@ -512,14 +546,15 @@ pub(crate) enum CliError {
 
 /// The exit status of a run that produced a report, for `scan` and `live`
 /// alike: 2 when an input could not be read to its end (damage, not a cut
-/// last record), else 1 when a finding counts (at or above
-/// `--min-confidence`, not in the `--baseline`), else 0. Leaks found before
+/// last record), else `leak_status` (`--exit-code`, 1 by default) when a
+/// finding counts (at or above `--min-confidence`, not in the `--baseline`),
+/// else 0. Leaks found before
 /// damage are still reported; the 2 wins so a gate sees the unread part.
-pub(crate) fn exit_status(input_failed: bool, new_leaks: u64) -> u8 {
+pub(crate) fn exit_status(input_failed: bool, new_leaks: u64, leak_status: u8) -> u8 {
     if input_failed {
         2
     } else if new_leaks > 0 {
-        1
+        leak_status
     } else {
         0
     }
@@ -598,6 +633,7 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => scan::run(&args),
+        Command::Merge(args) => merge::run(&args),
         Command::Completions { shell } => shell::completions(shell),
         Command::Man { command } => shell::man(command.as_deref()),
         Command::Headers(args) => headers::run(&args),
@@ -639,11 +675,15 @@ mod tests {
 
     #[test]
     fn one_exit_status_rule() {
-        assert_eq!(exit_status(false, 0), 0);
-        assert_eq!(exit_status(false, 3), 1);
+        assert_eq!(exit_status(false, 0, 1), 0);
+        assert_eq!(exit_status(false, 3, 1), 1);
+        assert_eq!(exit_status(false, 3, 0), 0);
+        assert_eq!(exit_status(false, 0, 7), 0);
+        assert_eq!(exit_status(false, 3, 7), 7);
         // Damage before the end wins over leaks.
-        assert_eq!(exit_status(true, 3), 2);
-        assert_eq!(exit_status(true, 0), 2);
+        assert_eq!(exit_status(true, 3, 1), 2);
+        assert_eq!(exit_status(true, 3, 0), 2);
+        assert_eq!(exit_status(true, 0, 1), 2);
         let pipe = io::Error::from(io::ErrorKind::BrokenPipe);
         assert_eq!(status(Err(CliError::Write(pipe))), SIGPIPE_STATUS);
         assert_eq!(status(Err(CliError::Reported)), 2);

@@ -58,10 +58,12 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
         return Err(CliError::Reported);
     }
     let tally = Tally::new(args.output.show_numbers, baseline);
-    let names = sources.iter().map(|s| s.input.name()).collect();
-    let (mut sink, mut outputs) = args.output.sinks(names, &args.paths, tally)?;
+    let names: Vec<String> = sources.iter().map(|s| s.input.name()).collect();
+    let multi_file = names.len() > 1;
+    let (mut sink, mut outputs) = args.output.sinks(names, &args.paths, tally, multi_file)?;
     let detector = Arc::new(detector);
-    let config = args.analysis.config(min_confidence);
+    let mut config = args.analysis.config(min_confidence);
+    config.shard = args.shard.unwrap_or_default();
     let mut stats = Stats::default();
     let reads_stdin = sources.iter().any(|s| s.input == Input::Stdin);
     let total: u64 = sources.iter().filter_map(|s| s.input.size()).sum();
@@ -85,6 +87,13 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
         let name = input.name();
         if many {
             progress.set_message(name.clone());
+        }
+        // Request lines name their input; packet numbers count from its first.
+        sink.set_input(Some(name.clone()));
+        if config.shard.is_whole() {
+            sink.set_shard_input(None);
+        } else {
+            sink.set_shard_input(Some(tried as u64));
         }
         let mut on_finding = |f: Finding| {
             if let Err(e) = sink.finding(&f) {
@@ -167,7 +176,7 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
         if !quiet {
             warn_counters(&name, counters);
         }
-        stats.absorb(&file_stats);
+        stats.absorb(&config.shard.share(file_stats));
         done_bytes += input.size().unwrap_or(0);
         progress.set_position(done_bytes);
         if let Some(e) = write_error.take() {
@@ -228,8 +237,12 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
         new_leaks,
         baseline,
         errors,
+        shard: args
+            .shard
+            .filter(|s| !s.is_whole())
+            .map(|s| format!("{}/{}", s.index + 1, s.count)),
     })?;
-    Ok(exit_status(fatal, new_leaks))
+    Ok(exit_status(fatal, new_leaks, args.output.exit_code))
 }
 
 /// 128 + SIGINT, as a shell reports a program stopped by Ctrl-C.

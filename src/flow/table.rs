@@ -98,6 +98,23 @@ impl FlowKey {
         // The high 64 bits of h × shards: uniform in 0..shards without a division.
         (u128::from(h).wrapping_mul(u128::from(shards)) >> 64) as usize
     }
+
+    /// Which of `parts` parts of a run split over machines (`scan --shard`)
+    /// owns this flow: symmetric and stable like [`FlowKey::shard`], but a
+    /// different hash (another seed and mix: murmur3's finaliser), so the
+    /// flows of one part still spread over its threads.
+    pub fn run_part(&self, parts: usize) -> usize {
+        let fold = |x: u128| (x as u64) ^ ((x >> 64) as u64);
+        let mut h = 0x9E37_79B9_7F4A_7C15u64
+            ^ fold(self.hi_addr)
+            ^ fold(self.lo_addr).rotate_left(41)
+            ^ self.ports.rotate_left(17);
+        h = (h ^ (h >> 33)).wrapping_mul(0xFF51_AFD7_ED55_8CCD);
+        h = (h ^ (h >> 33)).wrapping_mul(0xC4CE_B9FE_1A85_EC53);
+        h ^= h >> 33;
+        let parts = parts.max(1) as u64;
+        (u128::from(h).wrapping_mul(u128::from(parts)) >> 64) as usize
+    }
 }
 
 struct Flow<S> {
@@ -401,6 +418,28 @@ mod tests {
     use super::*;
     use crate::decode::TcpFlags;
     use crate::flow::Chunk;
+
+    #[test]
+    fn run_parts_are_symmetric_and_independent_of_thread_shards() {
+        let mut both = [[0u32; 4]; 4];
+        for i in 0..4000u32 {
+            let client: SocketAddr = format!("10.0.{}.{}:{}", i % 7, i % 251, 40000 + i)
+                .parse()
+                .unwrap();
+            let server: SocketAddr = "192.0.2.80:80".parse().unwrap();
+            let (key, _) = FlowKey::of(client, server);
+            let (back, _) = FlowKey::of(server, client);
+            assert_eq!(key.run_part(4), back.run_part(4));
+            assert!(key.run_part(4) < 4 && key.run_part(1) == 0);
+            both[key.run_part(4)][key.shard(4)] += 1;
+        }
+        // Every part spreads over every thread: ~250 flows in each cell.
+        for row in both {
+            for n in row {
+                assert!((150..350).contains(&n), "{both:?}");
+            }
+        }
+    }
 
     /// Records every callback as text.
     #[derive(Default)]

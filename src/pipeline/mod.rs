@@ -105,7 +105,8 @@ impl Clock {
 /// Counters of the decode stage: one per [`crate::decode::Skip`] reason
 /// (every packet that yielded no TCP segment is counted under exactly one),
 /// then the encapsulations seen and the fragment reassembly counters.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct DecodeStats {
     /// Frames skipped, by reason (flattened into the `decode` group).
     #[serde(flatten)]
@@ -130,7 +131,8 @@ impl DecodeStats {
 }
 
 /// Every counter of a run, for the summary.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Stats {
     /// Packets read.
     pub packets: u64,
@@ -138,7 +140,9 @@ pub struct Stats {
     pub bytes: u64,
     /// Requests that leaked something.
     pub leaking_requests: u64,
-    /// Leaks found (a request may have several).
+    /// Leaks found (a request may have several). `leak_count` in JSON: `leaks`
+    /// is the array of a request line.
+    #[serde(rename = "leak_count")]
     pub leaks: u64,
     /// Findings left out because their confidence is below `--min-confidence`.
     pub leaks_below_min_confidence: u64,
@@ -202,6 +206,68 @@ pub struct Config {
     pub defrag: DefragLimits,
     /// Findings below this confidence are not reported (`--min-confidence`).
     pub min_confidence: Confidence,
+    /// The part of the flows this run analyses (`--shard I/N`).
+    pub shard: Shard,
+}
+
+/// One of `count` parts of a run split by flow over several runs (`scan
+/// --shard I/N`, `index` = I - 1). Every part reads and decodes every packet
+/// and tracks only the flows whose key falls to it
+/// ([`crate::flow::FlowKey::run_part`]); the decode counters (packets, bytes,
+/// skips, tunnels, fragments) are reported by the first part only, so the
+/// parts' counters sum to one run's. The default is the whole run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// From 0.
+    pub index: usize,
+    /// At least 1.
+    pub count: usize,
+}
+
+impl Default for Shard {
+    fn default() -> Self {
+        Shard { index: 0, count: 1 }
+    }
+}
+
+impl Shard {
+    /// Parses `I/N` (1 <= I <= N, like GNU split's `-n K/N`).
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let bad = || format!("--shard {text}: expected I/N with 1 <= I <= N, e.g. 2/4");
+        let (i, n) = text.split_once('/').ok_or_else(bad)?;
+        let i: usize = i.trim().parse().map_err(|_| bad())?;
+        let n: usize = n.trim().parse().map_err(|_| bad())?;
+        if n == 0 || i == 0 || i > n {
+            return Err(bad());
+        }
+        Ok(Shard {
+            index: i - 1,
+            count: n,
+        })
+    }
+
+    /// True for the whole run (`1/1`).
+    pub fn is_whole(&self) -> bool {
+        self.count <= 1
+    }
+
+    /// This part's share of an input's counters, for its summary: the
+    /// decode stage's (packets, bytes, skips, tunnels, fragments), which
+    /// every part counts alike, stay with the first part only; the flow,
+    /// HTTP and finding counters are each part's own.
+    pub fn share(&self, mut stats: Stats) -> Stats {
+        if self.index > 0 {
+            stats.packets = 0;
+            stats.bytes = 0;
+            stats.decode = DecodeStats::default();
+        }
+        stats
+    }
+
+    /// Whether a segment from `src` to `dst` belongs to this part.
+    pub fn owns(&self, src: std::net::SocketAddr, dst: std::net::SocketAddr) -> bool {
+        self.is_whole() || crate::flow::FlowKey::of(src, dst).0.run_part(self.count) == self.index
+    }
 }
 
 /// The analysis of a run on one thread: the [`DecodeStage`] and the
@@ -218,7 +284,7 @@ impl Analyzer {
     /// A fresh analysis.
     pub fn new(config: Config, detector: Arc<Detector>) -> Self {
         Analyzer {
-            decode: DecodeStage::new(config.defrag),
+            decode: DecodeStage::new(config.defrag).with_shard(config.shard),
             track: TrackStage::new(config.flow, config.http, config.min_confidence, detector),
             clock: Clock::default(),
             next_index: 0,
@@ -271,6 +337,16 @@ impl Analyzer {
 mod tests {
     use super::*;
     use crate::capture::LinkType;
+
+    #[test]
+    fn shards_parse_like_split_chunks() {
+        assert_eq!(Shard::parse("1/1"), Ok(Shard::default()));
+        assert_eq!(Shard::parse("3/4"), Ok(Shard { index: 2, count: 4 }));
+        for bad in ["0/4", "5/4", "1/0", "4", "a/b", "", "1/2/3", "-1/2"] {
+            assert!(Shard::parse(bad).is_err(), "{bad}");
+        }
+        assert!(Shard::default().is_whole());
+    }
     use crate::decode::Skip;
     use crate::time::Timestamp;
 

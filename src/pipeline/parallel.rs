@@ -74,6 +74,12 @@ impl Router {
         }
     }
 
+    /// Routes only the segments of this part of the flows (`--shard`).
+    pub fn with_shard(mut self, shard: super::Shard) -> Self {
+        self.decode = self.decode.with_shard(shard);
+        self
+    }
+
     /// Takes the next packet of the source.
     pub fn route<'a>(&'a mut self, packet: &Packet<'a>) -> Routed<'a> {
         let index = self.index;
@@ -251,7 +257,7 @@ pub fn with_workers<R>(
             results,
             merger: Merger::new(workers),
             spare: Vec::new(),
-            router: Router::new(config.defrag, workers),
+            router: Router::new(config.defrag, workers).with_shard(config.shard),
             ended: false,
         };
         let out = run(&mut pipeline);

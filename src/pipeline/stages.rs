@@ -13,7 +13,7 @@
 //! packet's time and calls [`TrackStage::sweep`] when it says so.
 use std::sync::Arc;
 
-use super::{DecodeStats, Finding, OrderKey, PHASE_PACKET, Stats, Sweep};
+use super::{DecodeStats, Finding, OrderKey, PHASE_PACKET, Shard, Stats, Sweep};
 use crate::capture::Packet;
 use crate::decode::{Decoder, DefragLimits, SkipStats, TcpSegment};
 use crate::detect::{Confidence, Detector};
@@ -28,6 +28,7 @@ pub struct DecodeStage {
     skips: SkipStats,
     packets: u64,
     bytes: u64,
+    shard: Shard,
 }
 
 impl DecodeStage {
@@ -39,13 +40,21 @@ impl DecodeStage {
         }
     }
 
+    /// Passes on only the segments of this part of the flows (`--shard`);
+    /// every packet is still decoded and counted.
+    pub fn with_shard(mut self, shard: Shard) -> Self {
+        self.shard = shard;
+        self
+    }
+
     /// Decodes one packet (counted); `None` when it carries no usable TCP
-    /// segment (counted under its skip reason) or only a fragment of one.
+    /// segment (counted under its skip reason), only a fragment of one, or a
+    /// segment of a flow of another part (`--shard`; not counted).
     pub fn packet<'a>(&'a mut self, packet: &Packet<'a>) -> Option<TcpSegment<'a>> {
         self.packets = self.packets.saturating_add(1);
         self.bytes = self.bytes.saturating_add(packet.data.len() as u64);
         match self.decoder.decode(packet.ts, packet.link, packet.data) {
-            Ok(segment) => Some(segment),
+            Ok(segment) => self.shard.owns(segment.src, segment.dst).then_some(segment),
             Err(skip) => {
                 self.skips.count(skip);
                 None
@@ -63,7 +72,9 @@ impl DecodeStage {
         self.decoder.held_fragment_bytes()
     }
 
-    /// This stage's counters: packets, bytes and `decode` (the rest zero).
+    /// This stage's counters: packets, bytes and `decode` (the rest zero),
+    /// in every part of a sharded run ([`Shard::share`] keeps them for the
+    /// first part's summary only).
     pub fn stats(&self) -> Stats {
         Stats {
             packets: self.packets,

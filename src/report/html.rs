@@ -5,20 +5,15 @@
 //! One file, no network access when opened: styles and the small script are
 //! inline and a Content-Security-Policy forbids loading anything else. Every
 //! string from the capture is escaped. Memory and size are bounded whatever
-//! the capture: findings are aggregated as they come (at most
-//! [`MAX_RECEIVERS`] table keys, a timeline of at most [`MAX_TIME_BUCKETS`]
-//! buckets), and at most [`MAX_LISTED`] requests (and [`LIST_BUDGET`] bytes of
+//! the capture: the table is the report's [`Tally`] (bounded by its row
+//! cap), the timeline keeps at most [`MAX_TIME_BUCKETS`] buckets, and at most [`MAX_LISTED`] requests (and [`LIST_BUDGET`] bytes of
 //! them) are listed, with a note saying how many were left out.
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::{ReportOptions, Sink, Summary, Tally, nonzero_counters, show};
-use crate::pipeline::Finding;
+use super::{Format, ReportOptions, Shown, Summary, Tally, nonzero_counters};
 use crate::time::Timestamp;
-
-/// Most distinct (host, header, number) keys aggregated; later new keys are counted apart.
-pub const MAX_RECEIVERS: usize = 20_000;
 /// Rows of the "who received the number" table written (the busiest first).
 pub const MAX_TABLE_ROWS: usize = 1_000;
 /// Leaking requests listed with their headers.
@@ -45,9 +40,6 @@ pub struct HtmlSink<W: Write> {
     out: W,
     opts: ReportOptions,
     inputs: Vec<String>,
-    receivers: HashMap<ReceiverKey, Receiver>,
-    /// Leaks not aggregated because the table was full.
-    receivers_overflow: u64,
     timeline: Timeline,
     /// HTML of the listed requests.
     listed: String,
@@ -57,25 +49,6 @@ pub struct HtmlSink<W: Write> {
     last: Option<Timestamp>,
 }
 
-#[derive(Hash, PartialEq, Eq)]
-struct ReceiverKey {
-    host: String,
-    header: String,
-    /// The clear number (E.164) or value: distinct numbers stay distinct rows even when
-    /// their masks are equal.
-    identity: String,
-}
-
-struct Receiver {
-    host: String,
-    header: String,
-    shown: String,
-    kind: &'static str,
-    requests: u64,
-    first: Timestamp,
-    last: Timestamp,
-}
-
 impl<W: Write> HtmlSink<W> {
     /// A sink writing the document to `out` at the end of the run.
     pub fn new(out: W, opts: ReportOptions) -> Self {
@@ -83,8 +56,6 @@ impl<W: Write> HtmlSink<W> {
             out,
             opts,
             inputs: Vec::new(),
-            receivers: HashMap::new(),
-            receivers_overflow: 0,
             timeline: Timeline::default(),
             listed: String::new(),
             listed_count: 0,
@@ -105,43 +76,55 @@ impl<W: Write> HtmlSink<W> {
         self.out
     }
 
-    fn list(&mut self, finding: &Finding, host: &str) {
+    fn list(&mut self, r: &Shown, host: &str) {
         if self.listed_count >= MAX_LISTED || self.listed.len() >= LIST_BUDGET {
             return;
         }
-        let r = &finding.request;
-        let shown = show(finding, &self.opts);
         let mut h = String::new();
         let open = if self.listed_count < 5 { " open" } else { "" };
         let _ = write!(
             h,
             "<details class=\"req\"{open}><summary><span class=\"ts\">{}</span> \
              <span class=\"host\">{}</span> <code>{} {}</code> <span class=\"dim\">{} → {}</span>",
-            r.ts.rfc3339(),
+            esc(&r.ts),
             esc(clip(host, MAX_VALUE_CHARS)),
             esc(clip(&r.method, 40)),
-            esc(clip(&shown.uri, MAX_VALUE_CHARS)),
-            esc(&r.client.to_string()),
-            esc(&r.server.to_string()),
+            esc(clip(&r.uri, MAX_VALUE_CHARS)),
+            esc(&r.src),
+            esc(&r.dst),
         );
         if r.truncated {
             h.push_str(" <span class=\"tag\">header block truncated</span>");
         }
+        let packet = r
+            .packet
+            .map_or_else(|| "end of input".to_string(), |n| n.to_string());
+        let file = match (&r.file, self.opts.multi_file) {
+            (Some(f), true) => format!(" of <code>{}</code>", esc(clip(f, 300))),
+            _ => String::new(),
+        };
+        let _ = write!(
+            h,
+            " <span class=\"dim\">packet {packet}{file} · flow {} · <code>{}</code></span>",
+            r.flow_id,
+            esc(&r.community_id)
+        );
         h.push_str("</summary><table class=\"hdrs\">");
-        for (i, (name, value)) in shown.headers.iter().enumerate().take(MAX_HEADERS_SHOWN) {
-            match shown
+        for (name, value) in r.headers.iter().take(MAX_HEADERS_SHOWN) {
+            match r
                 .leaks
                 .iter()
-                .find(|s| s.leak.header_index() == Some(i))
+                .find(|s| s.header == *name && s.value == *value && s.location != "uri")
             {
                 Some(s) => {
                     let _ = write!(
                         h,
-                        "<tr class=\"leak\"><th>{}</th><td>{} <span class=\"tag\">{} · {}</span></td></tr>",
+                        "<tr class=\"leak\"><th>{}</th><td>{} <span class=\"tag\">{} · {} · {}</span></td></tr>",
                         esc(clip(name, MAX_VALUE_CHARS)),
                         esc(clip(&s.value, MAX_VALUE_CHARS)),
-                        s.leak.kind.as_str(),
-                        s.leak.confidence.as_str()
+                        esc(&s.kind),
+                        esc(&location(&s.location, s.key.as_deref())),
+                        esc(&s.confidence)
                     );
                 }
                 None => {
@@ -166,7 +149,7 @@ impl<W: Write> HtmlSink<W> {
         self.listed_count += 1;
     }
 
-    fn document(&self, summary: &Summary) -> String {
+    fn document(&self, summary: &Summary, tally: &Tally) -> String {
         let nonce = nonce();
         let mut d = String::with_capacity(self.listed.len() + 256 * 1024);
         let title = match self.inputs.as_slice() {
@@ -186,8 +169,8 @@ impl<W: Write> HtmlSink<W> {
             esc(&title)
         );
         let _ = writeln!(d, "<h1>{}</h1>", esc(&title));
-        self.write_summary(&mut d, summary);
-        self.write_receivers(&mut d);
+        self.write_summary(&mut d, summary, tally);
+        self.write_receivers(&mut d, tally);
         self.write_timeline(&mut d);
         self.write_requests(&mut d);
         let _ = write!(
@@ -199,7 +182,7 @@ impl<W: Write> HtmlSink<W> {
         d
     }
 
-    fn write_summary(&self, d: &mut String, summary: &Summary) {
+    fn write_summary(&self, d: &mut String, summary: &Summary, tally: &Tally) {
         let s = &summary.stats;
         d.push_str("<section id=\"summary\"><h2>Summary</h2>\n");
         if self.opts.show_numbers {
@@ -228,18 +211,7 @@ impl<W: Write> HtmlSink<W> {
             }
             d.push_str("</ul></details>\n");
         }
-        let hosts = {
-            let mut h: Vec<&str> = self.receivers.values().map(|r| r.host.as_str()).collect();
-            h.sort_unstable();
-            h.dedup();
-            h.len()
-        };
-        let identities = {
-            let mut ids: Vec<&str> = self.receivers.keys().map(|k| k.identity.as_str()).collect();
-            ids.sort_unstable();
-            ids.dedup();
-            ids.len()
-        };
+        let (hosts, identities) = tally.distinct();
         d.push_str("<div class=\"cards\">");
         let leak_class = if s.leaking_requests > 0 {
             " bad"
@@ -323,59 +295,84 @@ impl<W: Write> HtmlSink<W> {
         d.push_str("</section>\n");
     }
 
-    fn write_receivers(&self, d: &mut String) {
+    fn write_receivers(&self, d: &mut String, tally: &Tally) {
         d.push_str("<section id=\"receivers\"><h2>Who received the number</h2>\n");
-        if self.receivers.is_empty() {
+        if tally.is_empty() {
             d.push_str("<p>No request leaked a number or identifier.</p></section>\n");
             return;
         }
-        let mut rows: Vec<&Receiver> = self.receivers.values().collect();
-        rows.sort_by(|a, b| {
-            b.requests
-                .cmp(&a.requests)
-                .then_with(|| a.host.cmp(&b.host))
-                .then_with(|| a.header.cmp(&b.header))
-                .then_with(|| a.shown.cmp(&b.shown))
-        });
+        // The busiest first; ties in the tally's order (sort is stable). Only
+        // the counts are sorted, then the rows shown are made.
+        let mut order: Vec<(u64, usize)> = tally
+            .destination_rows()
+            .enumerate()
+            .map(|(i, r)| (r.requests, i))
+            .collect();
+        order.sort_by_key(|&(n, _)| std::cmp::Reverse(n));
+        let total = order.len();
+        let mut shown: Vec<(usize, usize)> = order
+            .iter()
+            .take(MAX_TABLE_ROWS)
+            .enumerate()
+            .map(|(rank, &(_, i))| (i, rank))
+            .collect();
+        shown.sort_unstable();
+        let mut picked: Vec<(usize, super::DestinationRow)> = Vec::with_capacity(shown.len());
+        let mut next = shown.iter().peekable();
+        for (i, row) in tally.destination_rows().enumerate() {
+            match next.peek() {
+                Some(&&(want, rank)) if want == i => {
+                    picked.push((rank, row));
+                    next.next();
+                }
+                Some(_) => {}
+                None => break,
+            }
+        }
+        picked.sort_by_key(|(rank, _)| *rank);
+        let rows: Vec<super::DestinationRow> = picked.into_iter().map(|(_, r)| r).collect();
         d.push_str(
             "<input type=\"search\" class=\"filter\" data-target=\"receivers-table\" \
              placeholder=\"Filter rows\" aria-label=\"Filter the table\">\n\
              <div class=\"scroll\"><table id=\"receivers-table\" class=\"sortable\"><thead><tr>\
-             <th>destination host</th><th>header</th><th>number or identifier</th>\
+             <th>destination host</th><th>header</th><th>where</th><th>number or identifier</th>\
              <th>kind</th><th class=\"num\">requests</th><th>first seen (UTC)</th><th>last seen (UTC)</th>\
              </tr></thead><tbody>\n",
         );
         for r in rows.iter().take(MAX_TABLE_ROWS) {
+            let first = super::shown::parse_rfc3339(&r.first_seen).unwrap_or_default();
+            let last = super::shown::parse_rfc3339(&r.last_seen).unwrap_or_default();
             let _ = writeln!(
                 d,
-                "<tr><td>{}</td><td><code>{}</code></td><td><code>{}</code></td><td>{}</td>\
+                "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td><code>{}</code></td><td>{}</td>\
                  <td class=\"num\">{}</td><td title=\"{}\">{}</td><td title=\"{}\">{}</td></tr>",
                 esc(clip(&r.host, 100)),
                 esc(clip(&r.header, 100)),
-                esc(clip(&r.shown, 100)),
-                r.kind,
+                esc(clip(&location(&r.location, r.key.as_deref()), 100)),
+                esc(clip(r.number.as_deref().unwrap_or(&r.found), 100)),
+                esc(&r.kind),
                 r.requests,
-                r.first.rfc3339(),
-                table_time(r.first),
-                r.last.rfc3339(),
-                table_time(r.last)
+                esc(&r.first_seen),
+                table_time(first),
+                esc(&r.last_seen),
+                table_time(last)
             );
         }
         d.push_str("</tbody></table></div>\n");
-        if rows.len() > MAX_TABLE_ROWS {
+        if total > MAX_TABLE_ROWS {
             let _ = writeln!(
                 d,
-                "<p class=\"note\">The {MAX_TABLE_ROWS} busiest of {} rows are shown; \
-                 <code>phoneleak scan --format jsonl</code> lists every request.</p>",
-                rows.len()
+                "<p class=\"note\">The {MAX_TABLE_ROWS} busiest of {total} rows are shown; \
+                 <code>phoneleak scan --format jsonl</code> lists every request.</p>"
             );
         }
-        if self.receivers_overflow > 0 {
+        if tally.folded_leaks > 0 {
             let _ = writeln!(
                 d,
-                "<p class=\"note\">{} further leaks had more than {MAX_RECEIVERS} distinct \
-                 host, header and number combinations and are not in the table.</p>",
-                self.receivers_overflow
+                "<p class=\"note\">{} leaks came past the table's cap of {} rows and are \
+                 counted in the rows whose host is <code>*</code>.</p>",
+                tally.folded_leaks,
+                super::MAX_ROWS
             );
         }
         d.push_str("</section>\n");
@@ -421,70 +418,32 @@ impl<W: Write> HtmlSink<W> {
     }
 }
 
-impl<W: Write> Sink for HtmlSink<W> {
-    /// The HTML report keeps its own tables; it tallies nothing for the exit status.
-    fn tally(&self) -> &Tally {
-        &super::EMPTY_TALLY
-    }
-
-    fn finding(&mut self, finding: &Finding) -> io::Result<()> {
-        if finding.leaks.is_empty() {
+impl<W: Write> Format for HtmlSink<W> {
+    fn request(&mut self, r: &Shown) -> io::Result<()> {
+        if r.leaks.is_empty() {
             return Ok(());
         }
-        let r = &finding.request;
         self.leaking += 1;
-        self.first = Some(self.first.map_or(r.ts, |f| f.min(r.ts)));
-        self.last = Some(self.last.map_or(r.ts, |l| l.max(r.ts)));
-        let server = r.server.ip().to_string();
-        let host = clip(r.host().unwrap_or(&server), MAX_KEY_CHARS).to_string();
-        self.timeline.add(&host, r.ts);
-        let mut seen = Vec::new();
-        let shown = show(finding, &self.opts);
-        for s in &shown.leaks {
-            let header = clip(s.header, MAX_KEY_CHARS);
-            let identity = match &s.leak.number {
-                Some(n) => n.e164(),
-                None => clip(&s.found, MAX_KEY_CHARS).to_string(),
-            };
-            let key = ReceiverKey {
-                host: host.to_ascii_lowercase(),
-                header: header.to_ascii_lowercase(),
-                identity,
-            };
-            // A header repeated in one request counts the request once.
-            if seen.contains(&(key.header.clone(), key.identity.clone())) {
-                continue;
-            }
-            seen.push((key.header.clone(), key.identity.clone()));
-            if let Some(row) = self.receivers.get_mut(&key) {
-                row.requests += 1;
-                row.first = row.first.min(r.ts);
-                row.last = row.last.max(r.ts);
-            } else if self.receivers.len() < MAX_RECEIVERS {
-                self.receivers.insert(
-                    key,
-                    Receiver {
-                        host: host.clone(),
-                        header: header.to_string(),
-                        shown: s.number.clone().unwrap_or_else(|| s.found.clone()),
-                        kind: kind_label(s.leak.kind.as_str()),
-                        requests: 1,
-                        first: r.ts,
-                        last: r.ts,
-                    },
-                );
-            } else {
-                self.receivers_overflow += 1;
-            }
-        }
-        self.list(finding, &host);
+        self.first = Some(self.first.map_or(r.at, |f| f.min(r.at)));
+        self.last = Some(self.last.map_or(r.at, |l| l.max(r.at)));
+        let host = clip(r.destination(), MAX_KEY_CHARS).to_string();
+        self.timeline.add(&host, r.at);
+        self.list(r, &host);
         Ok(())
     }
 
-    fn summary(&mut self, summary: &Summary) -> io::Result<()> {
-        let doc = self.document(summary);
+    fn summary(&mut self, summary: &Summary, tally: &Tally) -> io::Result<()> {
+        let doc = self.document(summary, tally);
         self.out.write_all(doc.as_bytes())?;
         self.out.flush()
+    }
+}
+
+/// `where`, with the cookie name or parameter key: `cookie:msisdn`.
+fn location(location: &str, key: Option<&str>) -> String {
+    match key {
+        Some(k) => format!("{location}:{k}"),
+        None => location.to_string(),
     }
 }
 
@@ -675,15 +634,6 @@ impl Timeline {
     }
 }
 
-/// A short label for a leak kind (the JSON names are for programs).
-fn kind_label(kind: &'static str) -> &'static str {
-    match kind {
-        "msisdn-header" => "phone number",
-        "subscriber-id-header" => "subscriber ID",
-        other => other,
-    }
-}
-
 /// `2012-01-25 10:00:05` (the exact time is in the cell's title).
 fn table_time(ts: Timestamp) -> String {
     let full = ts.rfc3339().to_string();
@@ -823,7 +773,8 @@ mod tests {
     use super::*;
     use crate::detect::Detector;
     use crate::http::{Header, Request};
-    use crate::pipeline::Stats;
+    use crate::pipeline::{Finding, Stats};
+    use crate::report::Sink;
 
     fn request(i: u64, host: &str, headers: &[(&str, &str)]) -> Request {
         Request {
@@ -865,6 +816,7 @@ mod tests {
                 ..Stats::default()
             },
             errors: Vec::new(),
+            shard: None,
             capture: None,
             min_confidence: crate::detect::Confidence::Low,
             new_leaks: leaking,
@@ -873,12 +825,14 @@ mod tests {
     }
 
     fn render(findings: &[Finding], opts: ReportOptions) -> String {
-        let mut sink = HtmlSink::new(Vec::new(), opts).with_inputs(vec!["a.pcap".into()]);
+        let (mut report, buf) = crate::report::test_report(opts, |b| {
+            Box::new(HtmlSink::new(b, opts).with_inputs(vec!["a.pcap".into()]))
+        });
         for f in findings {
-            sink.finding(f).unwrap();
+            report.finding(f).unwrap();
         }
-        sink.summary(&summary(findings.len() as u64)).unwrap();
-        String::from_utf8(sink.into_inner()).unwrap()
+        report.summary(&summary(findings.len() as u64)).unwrap();
+        buf.text()
     }
 
     #[test]
@@ -955,15 +909,13 @@ mod tests {
     }
 
     #[test]
-    fn thirty_thousand_leaking_requests_stay_small() {
+    fn ten_thousand_leaking_requests_stay_small() {
         let d = Detector::new();
-        let mut sink = HtmlSink::new(Vec::new(), ReportOptions::default());
+        let opts = ReportOptions::default();
+        let (mut sink, buf) =
+            crate::report::test_report(opts, |b| Box::new(HtmlSink::new(b, opts)));
         let big_cookie = "c".repeat(8000);
-        // Past every cap: 5000 hosts (table rows), 30 000 receivers (more than
-        // MAX_RECEIVERS), listed requests. (A hundred thousand took a minute
-        // in a debug build and reached no further cap.)
-        let n = 30_000u64;
-        assert!(n as usize > MAX_RECEIVERS);
+        let n = 10_000u64;
         for i in 0..n {
             // Many hosts, many numbers, a long value and hours of capture time.
             let host = format!("host{}.example", i % 5000);
@@ -982,20 +934,14 @@ mod tests {
             sink.finding(&finding(&d, r)).unwrap();
         }
         sink.summary(&summary(n)).unwrap();
-        let html = String::from_utf8(sink.into_inner()).unwrap();
+        let html = buf.text();
         assert!(html.len() < 4 << 20, "{} bytes", html.len());
         assert!(html.contains(&format!("The first {MAX_LISTED} of {n} leaking requests")));
         assert!(html.contains(&format!("The {MAX_TABLE_ROWS} busiest of")));
         assert!(html.contains("other hosts)"));
         assert_eq!(html.matches("<details class=\"req\"").count(), MAX_LISTED);
-        // The receivers cap was reached, and the report says so.
-        let over = n - MAX_RECEIVERS as u64;
-        assert!(
-            html.contains(&format!(
-                "{over} further leaks had more than {MAX_RECEIVERS} distinct"
-            )),
-            "receivers cap"
-        );
+        // (The destination table's row cap is the Tally's; report/tally.rs
+        // tests it.)
     }
 
     #[test]

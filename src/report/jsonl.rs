@@ -5,45 +5,14 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::tally::{DestinationRow, HeaderRow};
-use super::{ReportOptions, Sink, Summary, Tally, show};
-use crate::detect::{Encoding, Form, Where};
-use crate::pipeline::Finding;
+use super::{Format, Shown, Summary, Tally};
 
 #[derive(Serialize)]
 struct RequestLine<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
-    ts: String,
-    src: String,
-    dst: String,
-    method: &'a str,
-    uri: String,
-    version: &'a str,
-    host: Option<&'a str>,
-    headers: Vec<(&'a str, String)>,
-    leaks: Vec<LeakObject<'a>>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    truncated: bool,
-}
-
-#[derive(Serialize)]
-struct LeakObject<'a> {
-    header: &'a str,
-    value: String,
-    number: Option<String>,
-    kind: &'static str,
-    confidence: &'static str,
-    #[serde(rename = "where")]
-    location: Where,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    key: Option<&'a str>,
-    found: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    form: Option<Form>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    encoding: Option<Encoding>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    in_baseline: Option<bool>,
+    #[serde(flatten)]
+    shown: &'a Shown,
 }
 
 #[derive(Serialize)]
@@ -70,19 +39,19 @@ struct SummaryLine<'a> {
     kind: &'static str,
     #[serde(flatten)]
     summary: &'a Summary,
+    /// Leaks counted in overflow rows of the aggregate tables.
+    leak_summary_folded: u64,
 }
 
 /// Writes the JSON-lines contract (see `docs/output.md`).
 pub struct JsonlSink<W: Write> {
     out: W,
-    opts: ReportOptions,
-    tally: Tally,
 }
 
 impl<W: Write> JsonlSink<W> {
-    /// A sink writing to `out`, tallying into `tally`.
-    pub fn new(out: W, opts: ReportOptions, tally: Tally) -> Self {
-        JsonlSink { out, opts, tally }
+    /// A format writing to `out`.
+    pub fn new(out: W) -> Self {
+        JsonlSink { out }
     }
 
     /// The writer back.
@@ -96,61 +65,24 @@ impl<W: Write> JsonlSink<W> {
     }
 }
 
-impl<W: Write> Sink for JsonlSink<W> {
-    fn finding(&mut self, finding: &Finding) -> io::Result<()> {
-        if finding.leaks.is_empty() && !self.opts.all_requests {
-            return Ok(());
-        }
-        let r = &finding.request;
-        let shown = show(finding, &self.opts);
-        let flags = self.tally.record(finding, &shown.leaks);
-        let line = RequestLine {
+impl<W: Write> Format for JsonlSink<W> {
+    fn request(&mut self, shown: &Shown) -> io::Result<()> {
+        self.line(&RequestLine {
             kind: "request",
-            ts: r.ts.rfc3339().to_string(),
-            src: r.client.to_string(),
-            dst: r.server.to_string(),
-            method: &r.method,
-            uri: shown.uri,
-            version: &r.version,
-            host: r.host(),
-            headers: shown.headers,
-            leaks: shown
-                .leaks
-                .into_iter()
-                .zip(flags.into_iter().chain(std::iter::repeat(None)))
-                .map(|(s, in_baseline)| LeakObject {
-                    header: s.header,
-                    value: s.value,
-                    number: s.number,
-                    kind: s.leak.kind.as_str(),
-                    confidence: s.leak.confidence.as_str(),
-                    location: s.leak.location,
-                    key: s.key,
-                    found: s.found,
-                    form: s.leak.form,
-                    encoding: s.leak.encoding,
-                    in_baseline,
-                })
-                .collect(),
-            truncated: r.truncated,
-        };
-        self.line(&line)?;
+            shown,
+        })?;
         self.out.flush()
     }
 
-    fn tally(&self) -> &Tally {
-        &self.tally
-    }
-
-    fn summary(&mut self, summary: &Summary) -> io::Result<()> {
-        for row in self.tally.destinations() {
+    fn summary(&mut self, summary: &Summary, tally: &Tally) -> io::Result<()> {
+        for row in tally.destination_rows() {
             self.line(&DestinationLine {
                 kind: "leak_summary",
                 group: "destination",
                 row: &row,
             })?;
         }
-        for row in self.tally.headers() {
+        for row in tally.headers() {
             self.line(&HeaderLine {
                 kind: "leak_summary",
                 group: "header",
@@ -160,6 +92,7 @@ impl<W: Write> Sink for JsonlSink<W> {
         self.line(&SummaryLine {
             kind: "summary",
             summary,
+            leak_summary_folded: tally.folded_leaks,
         })?;
         self.out.flush()
     }

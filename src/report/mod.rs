@@ -5,21 +5,32 @@
 //! HTML, one document at the end). Phone numbers and identifiers are masked
 //! unless [`ReportOptions::show_numbers`]: in leak values, in every header
 //! value and in the request target (a number found in a cookie or the query is
-//! masked wherever it appears), and in the aggregate tables. Each sink keeps a
-//! [`Tally`] (who received which number; the baseline comparison) and writes
-//! it before the summary. The JSON-lines format is specified in
-//! `docs/output.md`. Sinks combine: [`FanOut`] feeds several, and
-//! [`FindingsOnly`] / [`SummaryOnly`] pass on one half of a run.
+//! masked wherever it appears), and in the aggregate tables.
+//!
+//! One [`Report`] stands in front of the formats: it masks each finding once
+//! into a [`Shown`] request (which is also the JSON `request` line, so
+//! `merge` reads it back), records it in the one [`Tally`] (who received
+//! which number; the baseline comparison; the exit status reads it), and
+//! hands the shown request to [`Format`]s that only format: [`JsonlSink`]
+//! (the contract, `docs/output.md`), [`TextSink`], [`HtmlSink`]. Formats
+//! combine: [`FanOut`] feeds several, and [`FindingsOnly`] / [`SummaryOnly`]
+//! pass on one half of a run.
 mod baseline;
+pub mod community;
 mod html;
 mod jsonl;
+pub mod merge;
+mod shown;
+mod subject;
 mod tally;
 mod text;
 
 pub use baseline::{Baseline, BaselineError};
 pub use html::HtmlSink;
 pub use jsonl::JsonlSink;
-pub use tally::{DestinationRow, HeaderRow, Tally};
+pub use shown::{Provenance, Shown, ShownLeak};
+pub use subject::{SubjectKey, SubjectKeyError};
+pub use tally::{DestinationRow, HeaderRow, MAX_ROWS, Tally};
 pub use text::TextSink;
 
 use std::io;
@@ -28,6 +39,7 @@ use serde::Serialize;
 
 use crate::capture::CaptureStats;
 use crate::detect::{Confidence, Leak, Place, mask_text, number::mask_opaque};
+
 use crate::pipeline::{Finding, Stats};
 
 /// What every sink needs to know.
@@ -37,10 +49,13 @@ pub struct ReportOptions {
     pub show_numbers: bool,
     /// Print every request, not only leaking ones.
     pub all_requests: bool,
+    /// The run reads more than one input: the text and HTML reports name
+    /// each request's file.
+    pub multi_file: bool,
 }
 
 /// An input that could not be read (completely).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct InputError {
     /// The file (as given or found in a folder; `-` for standard input), or the
     /// interface of a live capture.
@@ -53,18 +68,21 @@ pub struct InputError {
     pub partial: bool,
     /// `warning`: the input ended inside its last record (everything before
     /// was read); `error`: the input could not be read to its end, and the
-    /// exit status is 2.
+    /// exit status is 2. (Read back by `merge`; a summary written before
+    /// severities were recorded reads as `error`.)
+    #[serde(default)]
     pub severity: Severity,
 }
 
 /// How serious an [`InputError`] is; the same word starts its line on
 /// standard error and in the text summary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// The last record was cut short; the status is unchanged.
     Warning,
     /// Reading stopped before the end (or never started): status 2.
+    #[default]
     Error,
 }
 
@@ -109,99 +127,224 @@ pub struct Summary {
     pub baseline: Option<BaselineInfo>,
     /// Inputs with problems.
     pub errors: Vec<InputError>,
+    /// `I/N` in one part of a sharded scan (`--shard`); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
 }
 
-/// A destination for findings and the summary.
+/// What a run feeds its report: findings as they come, then the summary.
+/// [`Report`] is the one implementation; the trait lets callers hold it
+/// behind a `dyn`.
 pub trait Sink {
-    /// One request (called for every request; the sink filters).
+    /// One request (called for every request; the report filters).
     fn finding(&mut self, finding: &Finding) -> io::Result<()>;
-    /// What the sink tallied so far (aggregates, baseline comparison).
+    /// What was tallied so far (aggregates, baseline comparison).
     fn tally(&self) -> &Tally;
     /// The end of the run: the aggregate tables, then the summary.
     fn summary(&mut self, summary: &Summary) -> io::Result<()>;
 }
 
-/// The tally of a sink that keeps none.
-static EMPTY_TALLY: std::sync::LazyLock<Tally> = std::sync::LazyLock::new(Tally::default);
+/// A format: writes shown requests and, at the end, the tables and the
+/// summary. Formats only format: masking, tallying and the baseline are the
+/// [`Report`]'s.
+pub trait Format {
+    /// One request, as shown.
+    fn request(&mut self, shown: &Shown) -> io::Result<()>;
+    /// The end of the run.
+    fn summary(&mut self, summary: &Summary, tally: &Tally) -> io::Result<()>;
+}
 
-/// Feeds every finding and the summary to several sinks, in order.
+/// The one report of a run: it masks each finding once
+/// ([`shown::show`]), records it in the one [`Tally`] and hands the shown
+/// request to its formats.
+pub struct Report<'a> {
+    opts: ReportOptions,
+    tally: Tally,
+    formats: FanOut<'a>,
+    key: Option<SubjectKey>,
+    provenance: Provenance,
+    min_confidence: Confidence,
+    /// Leaks and requests left out by `min_confidence` when merging.
+    dropped: (u64, u64),
+}
+
+impl<'a> Report<'a> {
+    /// A report with these options, tally and formats.
+    pub fn new(opts: ReportOptions, tally: Tally, formats: FanOut<'a>) -> Self {
+        Report {
+            opts,
+            tally,
+            formats,
+            key: None,
+            provenance: Provenance::default(),
+            min_confidence: Confidence::Low,
+            dropped: (0, 0),
+        }
+    }
+
+    /// Adds each subject's keyed pseudonym (`--subject-key`) to leaks and rows.
+    pub fn with_subject_key(mut self, key: Option<SubjectKey>) -> Self {
+        let on = key.is_some();
+        self.tally = std::mem::take(&mut self.tally).with_pseudonyms(on);
+        self.key = key;
+        self
+    }
+
+    /// Rows carry pseudonyms (`merge` of shards whose leaks all carry one).
+    pub fn with_subject_rows(mut self, on: bool) -> Self {
+        self.tally = std::mem::take(&mut self.tally).with_pseudonyms(on);
+        self
+    }
+
+    /// Requests read back from shards (`merge`): leaks below this confidence are dropped.
+    pub fn with_min_confidence(mut self, level: Confidence) -> Self {
+        self.min_confidence = level;
+        self
+    }
+
+    /// The input the next findings come from (packet indices, and so packet
+    /// numbers and flow ids, restart with each input).
+    pub fn set_input(&mut self, file: Option<String>) {
+        self.provenance.file = file;
+    }
+
+    /// In one part of a sharded scan (`--shard`): the number of the input the
+    /// next findings come from, written with each request as its `order`.
+    pub fn set_shard_input(&mut self, input: Option<u64>) {
+        self.provenance.shard_input = input;
+    }
+
+    /// A request read back from a shard's output (`merge`): its masking is
+    /// the shard's; the leaks below the minimum confidence are dropped, the
+    /// baseline is compared again when one is given, and it is tallied as a
+    /// finding would be. False when its time cannot be read.
+    pub fn shown(&mut self, mut shown: Shown) -> io::Result<bool> {
+        if !shown.restore_time() {
+            return Ok(false);
+        }
+        // A part's merge key, never written by the merged report.
+        shown.order = None;
+        let had = shown.leaks.len();
+        let level = self.min_confidence;
+        shown
+            .leaks
+            .retain(|l| Confidence::parse(&l.confidence).is_none_or(|c| c >= level));
+        let dropped = (had - shown.leaks.len()) as u64;
+        self.dropped.0 += dropped;
+        if had > 0 && shown.leaks.is_empty() {
+            self.dropped.1 += 1;
+        }
+        if shown.leaks.is_empty() && !self.opts.all_requests {
+            return Ok(true);
+        }
+        if self.tally.baseline().is_some() {
+            for l in &mut shown.leaks {
+                l.in_baseline = None;
+            }
+        }
+        let subjects: Vec<String> = shown
+            .leaks
+            .iter()
+            .map(|l| {
+                l.subject
+                    .clone()
+                    .unwrap_or_else(|| l.shown_subject().to_string())
+            })
+            .collect();
+        self.tally.record(&mut shown, &subjects, false);
+        self.formats.request(&shown)?;
+        Ok(true)
+    }
+
+    /// Leaks and leaking requests dropped by the minimum confidence of a merge.
+    pub fn dropped(&self) -> (u64, u64) {
+        self.dropped
+    }
+}
+
+impl Sink for Report<'_> {
+    fn finding(&mut self, finding: &Finding) -> io::Result<()> {
+        if finding.leaks.is_empty() && !self.opts.all_requests {
+            return Ok(());
+        }
+        let (mut shown, subjects) =
+            shown::show(finding, &self.opts, &self.provenance, self.key.as_ref());
+        self.tally.record(&mut shown, &subjects, self.key.is_none());
+        self.formats.request(&shown)
+    }
+
+    fn tally(&self) -> &Tally {
+        &self.tally
+    }
+
+    fn summary(&mut self, summary: &Summary) -> io::Result<()> {
+        self.formats.summary(summary, &self.tally)
+    }
+}
+
+/// Feeds every request and the summary to several formats, in order.
 #[derive(Default)]
 pub struct FanOut<'a> {
-    sinks: Vec<Box<dyn Sink + 'a>>,
+    sinks: Vec<Box<dyn Format + 'a>>,
 }
 
 impl<'a> FanOut<'a> {
-    /// No sinks yet.
+    /// No formats yet.
     pub fn new() -> Self {
         FanOut { sinks: Vec::new() }
     }
 
-    /// Adds a sink.
-    pub fn push(&mut self, sink: Box<dyn Sink + 'a>) {
+    /// Adds a format.
+    pub fn push(&mut self, sink: Box<dyn Format + 'a>) {
         self.sinks.push(sink);
     }
 }
 
-impl Sink for FanOut<'_> {
-    fn finding(&mut self, finding: &Finding) -> io::Result<()> {
-        self.sinks.iter_mut().try_for_each(|s| s.finding(finding))
+impl Format for FanOut<'_> {
+    fn request(&mut self, shown: &Shown) -> io::Result<()> {
+        self.sinks.iter_mut().try_for_each(|s| s.request(shown))
     }
 
-    /// The first sink's tally (the main output's, which decides the exit status).
-    fn tally(&self) -> &Tally {
-        self.sinks.first().map_or(&EMPTY_TALLY, |s| s.tally())
-    }
-
-    fn summary(&mut self, summary: &Summary) -> io::Result<()> {
-        self.sinks.iter_mut().try_for_each(|s| s.summary(summary))
+    fn summary(&mut self, summary: &Summary, tally: &Tally) -> io::Result<()> {
+        self.sinks
+            .iter_mut()
+            .try_for_each(|s| s.summary(summary, tally))
     }
 }
 
-/// Passes findings on and drops the summary (`--quiet`, or a summary that goes elsewhere).
+/// Passes requests on and drops the summary (`--quiet`, or a summary that goes elsewhere).
 pub struct FindingsOnly<S>(pub S);
 
-impl<S: Sink> Sink for FindingsOnly<S> {
-    fn finding(&mut self, finding: &Finding) -> io::Result<()> {
-        self.0.finding(finding)
+impl<S: Format> Format for FindingsOnly<S> {
+    fn request(&mut self, shown: &Shown) -> io::Result<()> {
+        self.0.request(shown)
     }
 
-    fn tally(&self) -> &Tally {
-        self.0.tally()
-    }
-
-    fn summary(&mut self, _: &Summary) -> io::Result<()> {
+    fn summary(&mut self, _: &Summary, _: &Tally) -> io::Result<()> {
         Ok(())
     }
 }
 
-/// Passes the summary on and drops findings (a summary on stderr beside `-o FILE`).
+/// Passes the summary on and drops requests (a summary on stderr beside `-o FILE`).
 pub struct SummaryOnly<S>(pub S);
 
-impl<S: Sink> Sink for SummaryOnly<S> {
-    fn finding(&mut self, _: &Finding) -> io::Result<()> {
+impl<S: Format> Format for SummaryOnly<S> {
+    fn request(&mut self, _: &Shown) -> io::Result<()> {
         Ok(())
     }
 
-    fn tally(&self) -> &Tally {
-        self.0.tally()
-    }
-
-    fn summary(&mut self, summary: &Summary) -> io::Result<()> {
-        self.0.summary(summary)
+    fn summary(&mut self, summary: &Summary, tally: &Tally) -> io::Result<()> {
+        self.0.summary(summary, tally)
     }
 }
 
-impl<S: Sink + ?Sized> Sink for Box<S> {
-    fn finding(&mut self, finding: &Finding) -> io::Result<()> {
-        (**self).finding(finding)
+impl<S: Format + ?Sized> Format for Box<S> {
+    fn request(&mut self, shown: &Shown) -> io::Result<()> {
+        (**self).request(shown)
     }
 
-    fn tally(&self) -> &Tally {
-        (**self).tally()
-    }
-
-    fn summary(&mut self, summary: &Summary) -> io::Result<()> {
-        (**self).summary(summary)
+    fn summary(&mut self, summary: &Summary, tally: &Tally) -> io::Result<()> {
+        (**self).summary(summary, tally)
     }
 }
 
@@ -217,81 +360,6 @@ pub(crate) fn nonzero_counters(stats: &Stats) -> Vec<(String, u64)> {
         }
     });
     noted
-}
-
-/// A leak ready to print: masked as the options say.
-pub(crate) struct ShownLeak<'a> {
-    /// The header name in wire case, or `(request-target)`.
-    pub header: &'a str,
-    /// The whole text it is in (header value or request target), masked.
-    pub value: String,
-    /// What leaked, as written (masked).
-    pub found: String,
-    /// The number in E.164 form, masked.
-    pub number: Option<String>,
-    /// The cookie name or parameter key.
-    pub key: Option<&'a str>,
-    /// The finding.
-    pub leak: &'a Leak,
-}
-
-/// A request ready to print: target, headers and leaks masked as the
-/// options say.
-pub(crate) struct ShownRequest<'a> {
-    pub uri: String,
-    pub headers: Vec<(&'a str, String)>,
-    pub leaks: Vec<ShownLeak<'a>>,
-}
-
-/// The masked (or, with `show_numbers`, clear) view of a finding. Every
-/// finding of the request, including those below the minimum confidence, is
-/// masked everywhere it shows.
-pub(crate) fn show<'a>(finding: &'a Finding, opts: &ReportOptions) -> ShownRequest<'a> {
-    let r = &finding.request;
-    let all: Vec<&Leak> = finding.all_leaks().collect();
-    let mask = |text: &str, place: Place| {
-        if opts.show_numbers || all.is_empty() {
-            text.to_string()
-        } else {
-            mask_text(text, place, &all)
-        }
-    };
-    let uri = mask(&r.uri, Place::Target);
-    let headers: Vec<(&str, String)> = r
-        .headers
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (h.name.as_str(), mask(&h.value, Place::Header(i))))
-        .collect();
-    let leaks = finding
-        .leaks
-        .iter()
-        .map(|leak| {
-            let value = match leak.place {
-                Place::Target => uri.clone(),
-                Place::Header(i) => headers.get(i).map(|(_, v)| v.clone()).unwrap_or_default(),
-            };
-            ShownLeak {
-                header: leak.place_name(&r.headers),
-                found: found_text(finding, leak, opts.show_numbers),
-                value,
-                number: leak.number.as_ref().map(|n| {
-                    if opts.show_numbers {
-                        n.e164()
-                    } else {
-                        n.masked()
-                    }
-                }),
-                key: leak.key_text(&r.uri, &r.headers),
-                leak,
-            }
-        })
-        .collect();
-    ShownRequest {
-        uri,
-        headers,
-        leaks,
-    }
 }
 
 /// What leaked, as written: the leak's span of its text, masked unless
@@ -314,12 +382,40 @@ pub(crate) fn found_text(finding: &Finding, leak: &Leak, clear: bool) -> String 
     }
 }
 
-/// The destination host of a request: its Host (or absolute-form
-/// authority), else the server address.
-pub(crate) fn host_of(finding: &Finding) -> String {
-    let r = &finding.request;
-    r.host()
-        .map_or_else(|| r.server.to_string(), str::to_string)
+/// A writer whose bytes the test reads after the report is done with it.
+#[cfg(test)]
+#[derive(Clone, Default)]
+pub(crate) struct SharedBuf(pub std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+#[cfg(test)]
+impl SharedBuf {
+    pub(crate) fn text(&self) -> String {
+        String::from_utf8(self.0.borrow().clone()).unwrap()
+    }
+}
+
+#[cfg(test)]
+impl io::Write for SharedBuf {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A report with one format writing to a buffer.
+#[cfg(test)]
+pub(crate) fn test_report<'a>(
+    opts: ReportOptions,
+    make: impl FnOnce(SharedBuf) -> Box<dyn Format + 'a>,
+) -> (Report<'a>, SharedBuf) {
+    let buf = SharedBuf::default();
+    let mut fan = FanOut::new();
+    fan.push(make(buf.clone()));
+    (Report::new(opts, Tally::default(), fan), buf)
 }
 
 #[cfg(test)]
@@ -335,20 +431,21 @@ mod tests {
             new_leaks: 0,
             baseline: None,
             errors: Vec::new(),
+            shard: None,
         }
     }
 
     fn jsonl(s: &Summary) -> serde_json::Value {
-        let mut sink = JsonlSink::new(Vec::new(), ReportOptions::default(), Tally::default());
-        sink.summary(s).unwrap();
+        let mut sink = JsonlSink::new(Vec::new());
+        sink.summary(s, &Tally::default()).unwrap();
         let out = sink.into_inner();
         assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 1);
         serde_json::from_slice(&out).unwrap()
     }
 
     fn text(s: &Summary) -> String {
-        let mut sink = TextSink::new(Vec::new(), ReportOptions::default(), Tally::default());
-        sink.summary(s).unwrap();
+        let mut sink = TextSink::new(Vec::new(), ReportOptions::default());
+        sink.summary(s, &Tally::default()).unwrap();
         String::from_utf8(sink.into_inner()).unwrap()
     }
 

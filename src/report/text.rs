@@ -6,9 +6,7 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 
-use super::{ReportOptions, Sink, Summary, Tally, show};
-use crate::detect::Where;
-use crate::pipeline::Finding;
+use super::{Format, ReportOptions, Shown, Summary, Tally};
 
 const BOLD: Style = Style::new().bold();
 const LEAK: Style = AnsiColor::Red.on_default().bold();
@@ -19,7 +17,6 @@ const DIM: Style = Style::new().dimmed();
 pub struct TextSink<W: Write> {
     out: W,
     opts: ReportOptions,
-    tally: Tally,
     color: bool,
     /// False: findings are tallied but not printed (the summary goes elsewhere than the findings).
     print_findings: bool,
@@ -39,12 +36,11 @@ impl<T: fmt::Display> fmt::Display for Paint<T> {
 }
 
 impl<W: Write> TextSink<W> {
-    /// A sink writing to `out`, tallying into `tally`, without colours.
-    pub fn new(out: W, opts: ReportOptions, tally: Tally) -> Self {
+    /// A format writing to `out`, without colours.
+    pub fn new(out: W, opts: ReportOptions) -> Self {
         TextSink {
             out,
             opts,
-            tally,
             color: false,
             print_findings: true,
         }
@@ -83,86 +79,100 @@ fn table(o: &mut impl Write, rows: &[Vec<String>], right: &[usize]) -> io::Resul
         })
         .collect();
     for row in rows {
-        let mut line = String::from(" ");
-        for (c, cell) in row.iter().enumerate() {
-            let w = widths.get(c).copied().unwrap_or(0);
-            line.push(' ');
-            if right.contains(&c) {
-                line.push_str(&format!("{cell:>w$}"));
-            } else {
-                line.push_str(&format!("{cell:<w$}"));
-            }
-            line.push(' ');
-        }
-        writeln!(o, "{}", line.trim_end())?;
+        write_row(o, row, &widths, right)?;
     }
     Ok(())
 }
 
-impl<W: Write> Sink for TextSink<W> {
-    fn finding(&mut self, finding: &Finding) -> io::Result<()> {
-        if finding.leaks.is_empty() && !self.opts.all_requests {
-            return Ok(());
+/// One line of a table with these column widths.
+fn write_row(
+    o: &mut impl Write,
+    row: &[String],
+    widths: &[usize],
+    right: &[usize],
+) -> io::Result<()> {
+    let mut line = String::from(" ");
+    for (c, cell) in row.iter().enumerate() {
+        let w = widths.get(c).copied().unwrap_or(0);
+        line.push(' ');
+        if right.contains(&c) {
+            line.push_str(&format!("{cell:>w$}"));
+        } else {
+            line.push_str(&format!("{cell:<w$}"));
         }
-        let r = &finding.request;
-        let shown = show(finding, &self.opts);
-        let flags = self.tally.record(finding, &shown.leaks);
+        line.push(' ');
+    }
+    writeln!(o, "{}", line.trim_end())
+}
+
+impl<W: Write> Format for TextSink<W> {
+    fn request(&mut self, r: &Shown) -> io::Result<()> {
         if !self.print_findings {
             return Ok(());
         }
         let c = self.color;
         let o = &mut self.out;
+        writeln!(o, "{}  {} -> {}", Paint(c, BOLD, &r.ts), r.src, r.dst)?;
         writeln!(
             o,
-            "{}  {} -> {}",
-            Paint(c, BOLD, r.ts.rfc3339()),
-            r.client,
-            r.server
+            "  host     {}",
+            Paint(c, BOLD, r.host.as_deref().unwrap_or("-"))
         )?;
-        writeln!(o, "  host     {}", Paint(c, BOLD, r.host().unwrap_or("-")))?;
         let cut = if r.truncated {
             "  (header block truncated)"
         } else {
             ""
         };
+        writeln!(o, "  request  {} {} {}{}", r.method, r.uri, r.version, cut)?;
+        let packet = r
+            .packet
+            .map_or_else(|| "end of input".to_string(), |n| n.to_string());
+        let file = match (&r.file, self.opts.multi_file) {
+            (Some(f), true) => format!(" of {f}"),
+            _ => String::new(),
+        };
         writeln!(
             o,
-            "  request  {} {} {}{}",
-            r.method, shown.uri, r.version, cut
+            "  packet   {packet}{file}  flow {}  {}",
+            r.flow_id, r.community_id
         )?;
-        for (i, s) in shown.leaks.iter().enumerate() {
+        for s in &r.leaks {
             writeln!(
                 o,
                 "  {}     {}: {}",
                 Paint(c, LEAK, "leak"),
-                Paint(c, LEAK, s.header),
+                Paint(c, LEAK, &s.header),
                 Paint(c, LEAK, &s.value)
             )?;
             let mut extra = String::new();
-            if s.leak.location != Where::Header || s.key.is_some() {
+            if s.location != "header" || s.key.is_some() {
                 extra.push_str("  where ");
-                extra.push_str(s.leak.location.as_str());
-                if let Some(k) = s.key {
+                extra.push_str(&s.location);
+                if let Some(k) = &s.key {
                     extra.push(':');
                     extra.push_str(k);
                 }
             }
-            if let Some(e) = s.leak.encoding {
+            if let Some(e) = &s.encoding {
                 extra.push_str("  encoding ");
-                extra.push_str(e.as_str());
-                if let Some(f) = s.leak.form {
-                    extra.push_str(&format!(" (of the {} form)", f.as_str()));
+                extra.push_str(e);
+                if let Some(f) = &s.form {
+                    extra.push_str(&format!(" (of the {f} form)"));
                 }
             }
-            if flags.get(i).copied().flatten() == Some(true) {
+            if let Some(p) = &s.subject {
+                extra.push_str("  subject ");
+                extra.push_str(p);
+            }
+            if s.in_baseline == Some(true) {
                 extra.push_str("  (in baseline)");
             }
             writeln!(
                 o,
                 "           number {}  kind {}  confidence {}{}",
                 Paint(c, NUMBER, s.number.as_deref().unwrap_or("-")),
-                s.leak.kind.as_str(),
-                s.leak.confidence.as_str(),
+                s.kind,
+                s.confidence,
                 extra
             )?;
         }
@@ -170,46 +180,50 @@ impl<W: Write> Sink for TextSink<W> {
         o.flush()
     }
 
-    fn tally(&self) -> &Tally {
-        &self.tally
-    }
-
-    fn summary(&mut self, summary: &Summary) -> io::Result<()> {
-        let destinations = self.tally.destinations();
+    fn summary(&mut self, summary: &Summary, tally: &Tally) -> io::Result<()> {
         let o = &mut self.out;
-        if !destinations.is_empty() {
+        if !tally.is_empty() {
             writeln!(o, "Who received the number")?;
-            let mut rows = vec![
-                [
-                    "host",
-                    "header",
-                    "where",
-                    "number",
-                    "kind",
-                    "requests",
-                    "first seen",
-                    "last seen",
-                ]
-                .map(String::from)
-                .to_vec(),
-            ];
-            for d in &destinations {
+            let head = [
+                "host",
+                "header",
+                "where",
+                "number",
+                "kind",
+                "requests",
+                "first seen",
+                "last seen",
+            ]
+            .map(String::from)
+            .to_vec();
+            let cells = |d: super::DestinationRow| -> Vec<String> {
                 let location = match &d.key {
-                    Some(k) => format!("{}:{k}", d.location.as_str()),
-                    None => d.location.as_str().to_string(),
+                    Some(k) => format!("{}:{k}", d.location),
+                    None => d.location.clone(),
                 };
-                rows.push(vec![
-                    d.host.clone(),
-                    d.header.clone(),
+                vec![
+                    d.host,
+                    d.header,
                     location,
-                    d.number.clone().unwrap_or_else(|| d.found.clone()),
-                    d.kind.as_str().to_string(),
+                    d.number.unwrap_or(d.found),
+                    d.kind,
                     d.requests.to_string(),
-                    d.first_seen.clone(),
-                    d.last_seen.clone(),
-                ]);
+                    d.first_seen,
+                    d.last_seen,
+                ]
+            };
+            // Two passes over the rows (widths, then lines): the table is
+            // never held twice in memory.
+            let mut widths = vec![0usize; head.len()];
+            for row in std::iter::once(head.clone()).chain(tally.destination_rows().map(cells)) {
+                for (w, cell) in widths.iter_mut().zip(&row) {
+                    *w = (*w).max(cell.chars().count());
+                }
             }
-            table(o, &rows, &[5])?;
+            write_row(o, &head, &widths, &[5])?;
+            for row in tally.destination_rows().map(cells) {
+                write_row(o, &row, &widths, &[5])?;
+            }
             writeln!(o)?;
             writeln!(o, "Per header")?;
             let mut rows = vec![
@@ -217,7 +231,7 @@ impl<W: Write> Sink for TextSink<W> {
                     .map(String::from)
                     .to_vec(),
             ];
-            for h in self.tally.headers() {
+            for h in tally.headers() {
                 rows.push(vec![
                     h.header,
                     h.numbers.to_string(),
@@ -276,6 +290,15 @@ impl<W: Write> Sink for TextSink<W> {
                 "below min conf.", s.leaks_below_min_confidence
             )?;
         }
+        if tally.folded_leaks > 0 {
+            writeln!(
+                o,
+                "  {:<18} {:>12}  (the table keeps {} rows)",
+                "leaks in * rows",
+                tally.folded_leaks,
+                super::MAX_ROWS
+            )?;
+        }
         if let Some(b) = &summary.baseline {
             writeln!(o, "  {:<18} {:>12}", "new leaks", summary.new_leaks)?;
             writeln!(
@@ -309,6 +332,8 @@ mod tests {
     use super::*;
     use crate::detect::Detector;
     use crate::http::{Header, Request};
+    use crate::pipeline::Finding;
+    use crate::report::Sink;
     use crate::time::Timestamp;
 
     fn report(color: bool) -> String {
@@ -328,16 +353,19 @@ mod tests {
             flow_order: (0, 0),
         };
         let leaks = Detector::new().inspect(&request);
-        let mut sink =
-            TextSink::new(Vec::new(), ReportOptions::default(), Tally::default()).with_color(color);
-        sink.finding(&Finding {
-            request,
-            leaks,
-            below_min_confidence: Vec::new(),
-            order: Default::default(),
-        })
-        .unwrap();
-        String::from_utf8(sink.into_inner()).unwrap()
+        let opts = ReportOptions::default();
+        let (mut report, buf) = crate::report::test_report(opts, |b| {
+            Box::new(TextSink::new(b, opts).with_color(color))
+        });
+        report
+            .finding(&Finding {
+                request,
+                leaks,
+                below_min_confidence: Vec::new(),
+                order: Default::default(),
+            })
+            .unwrap();
+        buf.text()
     }
 
     #[test]

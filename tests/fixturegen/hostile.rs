@@ -30,16 +30,22 @@ pub enum Attack {
     /// One connection with `scale` thousand pipelined requests (default 5000,
     /// i.e. 5 000 000), the server silent.
     Pipelined,
+    /// `scale` thousand requests (default 1000, i.e. 1 000 000), each leaking
+    /// a different number (X-MSISDN) to a different host, pipelined on
+    /// connections of 1000 requests: the report's aggregate tables at their
+    /// worst (docs/robustness.md).
+    DistinctLeaks,
 }
 
 impl Attack {
     /// Every attack, in the order of the report.
-    pub const ALL: [Attack; 5] = [
+    pub const ALL: [Attack; 6] = [
         Attack::SynFlood,
         Attack::OutOfOrder,
         Attack::EndlessHeaders,
         Attack::FragmentFlood,
         Attack::Pipelined,
+        Attack::DistinctLeaks,
     ];
 
     /// Its name on the command line.
@@ -50,6 +56,7 @@ impl Attack {
             Attack::EndlessHeaders => "endless-headers",
             Attack::FragmentFlood => "fragment-flood",
             Attack::Pipelined => "pipelined",
+            Attack::DistinctLeaks => "distinct-leaks",
         }
     }
 
@@ -66,6 +73,7 @@ impl Attack {
             Attack::EndlessHeaders => 2000,
             Attack::FragmentFlood => 3000,
             Attack::Pipelined => 5000,
+            Attack::DistinctLeaks => 1000,
         }
     }
 }
@@ -259,6 +267,41 @@ pub fn write<W: Write>(attack: Attack, scale: u64, w: W) -> io::Result<u64> {
                 frame.extend_from_slice(&0x0800u16.to_be_bytes());
                 frame.extend_from_slice(&f);
                 out.frame(&frame)?;
+            }
+        }
+        Attack::DistinctLeaks => {
+            let count = scale * 1000;
+            for conn in 0..count.div_ceil(1000) {
+                let ip = Ipv4Addr::from(0x0a46_0000u32 | (conn as u32 & 0xffff));
+                let c = SocketAddr::new(IpAddr::V4(ip), 40_000 + (conn >> 16) as u16);
+                out.tcp(&seg(c, server, 0, 0, SYN, b""))?;
+                out.tcp(&seg(server, c, 0, 1, SYN | ACK, b""))?;
+                out.tcp(&seg(c, server, 1, 1, ACK, b""))?;
+                let mut seq = 1u32;
+                let mut buf: Vec<u8> = Vec::with_capacity(4096);
+                for i in conn * 1000..((conn + 1) * 1000).min(count) {
+                    buf.extend_from_slice(
+                        format!(
+                            "GET /p HTTP/1.1\r\nHost: h{i}.example.com\r\nX-MSISDN: 4477{:08}\r\n\r\n",
+                            i
+                        )
+                        .as_bytes(),
+                    );
+                    while buf.len() >= 1448 {
+                        let rest = buf.split_off(1448);
+                        out.tcp(&seg(c, server, seq, 1, ACK, &buf))?;
+                        seq = seq.wrapping_add(1448);
+                        buf = rest;
+                    }
+                }
+                if !buf.is_empty() {
+                    out.tcp(&seg(c, server, seq, 1, PSH | ACK, &buf))?;
+                    seq = seq.wrapping_add(buf.len() as u32);
+                }
+                out.tcp(&seg(c, server, seq, 1, FIN | ACK, b""))?;
+                if conn == count.div_ceil(1000) / 2 {
+                    legit(&mut out)?;
+                }
             }
         }
         Attack::Pipelined => {

@@ -62,6 +62,8 @@ pub fn all() -> Vec<Fixture> {
         super::links::overlays(),
         super::proxies::proxy_wrappers(),
         super::proxies::request_lines(),
+        mask_alike(0),
+        mask_alike(1),
     ]
 }
 
@@ -1630,5 +1632,36 @@ fn empty() -> Fixture {
         Vec::new(),
         "A zero-byte file.",
         "No file header at all: the analyzer must reject it with a clear error naming the file (an empty file; exit status 2 in docs/output.md), never panic. No requests.",
+    )
+}
+
+// Two numbers that mask alike ─────────────────────────────────────────────
+
+/// Two captures, one subscriber each: +447700900123 and +447711900123 both
+/// show as `+44*******123`. One run over both has two rows; a merge of
+/// their masked outputs can keep them apart only by `--subject-key`.
+fn mask_alike(which: usize) -> Fixture {
+    let (name, number, port) = match which {
+        0 => ("mask-alike-a.pcap", MSISDN, 51_000),
+        _ => ("mask-alike-b.pcap", "447711900123", 51_001),
+    };
+    let mut t = Trace::new(T0 + 90_000 + which as u64 * 60, 0);
+    let mut c = Conversation::new(
+        &mut t,
+        &format!("10.0.0.90:{port}"),
+        "192.0.2.90:80",
+        0x5a00_0000,
+        0x6b00_0000,
+    );
+    c.handshake(&mut t);
+    let r = mobile("/portal", "portal.example.com").leak("X-MSISDN", number);
+    c.exchange(&mut t, &r, "Portal");
+    c.fin_close(&mut t);
+    fixture(
+        name,
+        &t,
+        eth_pcap(&t),
+        &format!("One request to portal.example.com with X-MSISDN {number}."),
+        "Its twin (mask-alike-a/-b) carries another number with the same mask, +44*******123: merge keeps them apart only with --subject-key.",
     )
 }

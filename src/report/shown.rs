@@ -1,0 +1,306 @@
+//! The shown request: a finding masked once (or in clear with
+//! `--show-numbers`), with where it came from. It is the `request` line of the
+//! JSON-lines contract field for field, so `phoneleak merge` reads it back and
+//! every sink formats the same value whether it came from a capture or from a
+//! shard's output.
+use serde::{Deserialize, Serialize};
+
+use super::community::community_id;
+use super::subject::SubjectKey;
+use super::{ReportOptions, found_text};
+use crate::detect::{Leak, Place, mask_text};
+use crate::pipeline::Finding;
+use crate::time::Timestamp;
+
+/// Where a finding was read: the capture file, and which of its packets
+/// completed the request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Provenance {
+    /// The input as named on the command line or found in a folder (`-` for
+    /// standard input, the interface for a live capture).
+    pub file: Option<String>,
+    /// In one part of a sharded scan (`--shard`), the input's number in the
+    /// run: request lines then carry their `order`, for `merge`.
+    pub shard_input: Option<u64>,
+}
+
+/// One leak as shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShownLeak {
+    /// The header name in wire case, or `(request-target)`.
+    pub header: String,
+    /// The whole text it is in (header value or request target), masked.
+    pub value: String,
+    /// The number in E.164 form, masked; null without one.
+    pub number: Option<String>,
+    /// What leaked (`msisdn-header`, ...).
+    pub kind: String,
+    /// `high`, `medium` or `low`.
+    pub confidence: String,
+    /// Where in the request: header, cookie, query, uri.
+    #[serde(rename = "where")]
+    pub location: String,
+    /// The cookie name or parameter key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// What leaked as written (masked).
+    pub found: String,
+    /// The form of a known number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<String>,
+    /// The encoding of a known number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<String>,
+    /// Whether the baseline lists it (only with `--baseline`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_baseline: Option<bool>,
+    /// The keyed pseudonym of the clear number or identifier (only with
+    /// `--subject-key`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+}
+
+impl ShownLeak {
+    /// The number, else what was found: the aggregate tables' subject column.
+    pub fn shown_subject(&self) -> &str {
+        self.number.as_deref().unwrap_or(&self.found)
+    }
+}
+
+/// A request ready for any sink.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shown {
+    /// Capture time of the request's first byte (RFC 3339, microseconds).
+    pub ts: String,
+    /// The client, `address:port`.
+    pub src: String,
+    /// The server, `address:port`.
+    pub dst: String,
+    /// Request method.
+    pub method: String,
+    /// The request target, masked.
+    pub uri: String,
+    /// Protocol version.
+    pub version: String,
+    /// The Host header (or absolute-form authority), unmasked.
+    pub host: Option<String>,
+    /// Every header, `[name, value]`, values masked.
+    pub headers: Vec<(String, String)>,
+    /// The leaks.
+    pub leaks: Vec<ShownLeak>,
+    /// The header block was cut.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
+    /// The capture file it was read from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// The packet (from 1, within its file) whose processing completed the
+    /// request; null when the end of the input did (a head cut short).
+    #[serde(default)]
+    pub packet: Option<u64>,
+    /// The flow: the number (from 1, within its file) of the packet that
+    /// created it.
+    #[serde(default)]
+    pub flow_id: u64,
+    /// The Community ID flow hash (v1, seed 0).
+    #[serde(default)]
+    pub community_id: String,
+    /// The client address.
+    #[serde(default)]
+    pub src_ip: String,
+    /// The client port.
+    #[serde(default)]
+    pub src_port: u16,
+    /// The server address.
+    #[serde(default)]
+    pub dest_ip: String,
+    /// The server port.
+    #[serde(default)]
+    pub dest_port: u16,
+    /// Only in the output of `scan --shard`: where one unsharded scan would
+    /// have written the request (input number, completing packet index,
+    /// sweep phase, flow), so `merge` interleaves the parts exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<[u64; 4]>,
+    /// Capture time, for the tallies.
+    #[serde(skip)]
+    pub(crate) at: Timestamp,
+}
+
+impl Shown {
+    /// The destination host: the Host header, else the server address.
+    pub fn destination(&self) -> &str {
+        self.host.as_deref().unwrap_or(&self.dst)
+    }
+
+    /// Capture time, parsed back from `ts` when the request came from a shard.
+    pub(crate) fn restore_time(&mut self) -> bool {
+        match parse_rfc3339(&self.ts) {
+            Some(t) => {
+                self.at = t;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// The masked (or, with `show_numbers`, clear) view of a finding, and for
+/// each leak its clear subject (the E.164 number, else the text found), or
+/// its pseudonym when a subject key is given. Every finding of the request,
+/// including those below the minimum confidence, is masked everywhere it
+/// shows.
+pub(crate) fn show(
+    finding: &Finding,
+    opts: &ReportOptions,
+    provenance: &Provenance,
+    key: Option<&SubjectKey>,
+) -> (Shown, Vec<String>) {
+    let r = &finding.request;
+    let all: Vec<&Leak> = finding.all_leaks().collect();
+    let mask = |text: &str, place: Place| {
+        if opts.show_numbers || all.is_empty() {
+            text.to_string()
+        } else {
+            mask_text(text, place, &all)
+        }
+    };
+    let uri = mask(&r.uri, Place::Target);
+    let headers: Vec<(String, String)> = r
+        .headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.name.clone(), mask(&h.value, Place::Header(i))))
+        .collect();
+    let mut subjects = Vec::with_capacity(finding.leaks.len());
+    let leaks = finding
+        .leaks
+        .iter()
+        .map(|leak| {
+            let value = match leak.place {
+                Place::Target => uri.clone(),
+                Place::Header(i) => headers.get(i).map(|(_, v)| v.clone()).unwrap_or_default(),
+            };
+            let clear = leak
+                .number
+                .as_ref()
+                .map_or_else(|| found_text(finding, leak, true), |n| n.e164());
+            let subject = key.map(|k| k.pseudonym(&clear));
+            subjects.push(subject.clone().unwrap_or(clear));
+            ShownLeak {
+                header: leak.place_name(&r.headers).to_string(),
+                found: found_text(finding, leak, opts.show_numbers),
+                value,
+                number: leak.number.as_ref().map(|n| {
+                    if opts.show_numbers {
+                        n.e164()
+                    } else {
+                        n.masked()
+                    }
+                }),
+                kind: leak.kind.as_str().to_string(),
+                confidence: leak.confidence.as_str().to_string(),
+                location: leak.location.as_str().to_string(),
+                key: leak.key_text(&r.uri, &r.headers).map(str::to_string),
+                form: leak.form.map(|f| f.as_str().to_string()),
+                encoding: leak.encoding.map(|e| e.as_str().to_string()),
+                in_baseline: None,
+                subject,
+            }
+        })
+        .collect();
+    let packet = match finding.order.completed_at {
+        u64::MAX => None,
+        i => Some(i.saturating_add(1)),
+    };
+    let shown = Shown {
+        ts: r.ts.rfc3339().to_string(),
+        src: r.client.to_string(),
+        dst: r.server.to_string(),
+        method: r.method.clone(),
+        uri,
+        version: r.version.clone(),
+        host: r.host().map(str::to_string),
+        headers,
+        leaks,
+        truncated: r.truncated,
+        file: provenance.file.clone(),
+        packet,
+        // The flow stage's id (the creating packet's number in its input).
+        flow_id: r.flow_id,
+        community_id: community_id(r.client, r.server, 6),
+        src_ip: r.client.ip().to_string(),
+        src_port: r.client.port(),
+        dest_ip: r.server.ip().to_string(),
+        dest_port: r.server.port(),
+        order: provenance.shard_input.map(|input| {
+            let o = &finding.order;
+            [input, o.completed_at, u64::from(o.phase), o.flow]
+        }),
+        at: r.ts,
+    };
+    (shown, subjects)
+}
+
+/// Reads back [`Timestamp::rfc3339`]'s form: `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
+pub(crate) fn parse_rfc3339(s: &str) -> Option<Timestamp> {
+    let num = |range: std::ops::Range<usize>| -> Option<i64> {
+        let part = s.get(range)?;
+        if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        part.parse().ok()
+    };
+    let bytes = s.as_bytes();
+    let sep = |i: usize, c: u8| bytes.get(i) == Some(&c);
+    if s.len() != 27
+        || !(sep(4, b'-') && sep(7, b'-') && sep(10, b'T') && sep(13, b':'))
+        || !(sep(16, b':') && sep(19, b'.') && sep(26, b'Z'))
+    {
+        return None;
+    }
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hh, mm, ss, us) = (num(11..13)?, num(14..16)?, num(17..19)?, num(20..26)?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    // Howard Hinnant's days_from_civil.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + hh * 3600 + mm * 60 + ss;
+    Some(Timestamp::from_parts(secs, (us * 1000) as u32))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn rfc3339_round_trips_known_times() {
+        for (secs, nanos) in [
+            (0, 0),
+            (1_327_485_600, 123_456_000),
+            (951_782_400, 999_999_000),
+        ] {
+            let t = Timestamp::from_parts(secs, nanos);
+            assert_eq!(parse_rfc3339(&t.rfc3339().to_string()), Some(t));
+        }
+        assert_eq!(parse_rfc3339("2012-01-25T10:00:05Z"), None);
+        assert_eq!(parse_rfc3339("2012-13-25T10:00:05.000000Z"), None);
+        assert_eq!(parse_rfc3339("２０１２-01-25T10:00:05.000000Z"), None);
+    }
+
+    proptest! {
+        #[test]
+        fn rfc3339_round_trips(secs in 0i64..9_000_000_000, micros in 0u32..1_000_000) {
+            let t = Timestamp::from_parts(secs, micros * 1000);
+            prop_assert_eq!(parse_rfc3339(&t.rfc3339().to_string()), Some(t));
+        }
+    }
+}

@@ -1,0 +1,295 @@
+//! `phoneleak merge`: merging per-file scans equals one scan of all the files,
+//! byte for byte (JSON lines and text), on every fixture and on the shared
+//! real captures when present; shards that did not finish are refused;
+//! subject pseudonyms keep numbers that mask alike apart.
+// Test code: a panic is a failed check (Cargo.toml denies these in src/).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn phoneleak(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_phoneleak"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run phoneleak");
+    let mut input = child.stdin.take().expect("stdin");
+    if let Some(bytes) = stdin {
+        input.write_all(bytes).expect("write stdin");
+    }
+    drop(input);
+    child.wait_with_output().expect("wait")
+}
+
+fn captures(dir: &Path) -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("pcap" | "pcapng")
+            )
+        })
+        .map(|p| p.display().to_string())
+        .collect();
+    files.sort();
+    files
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// Scans each file alone into a shard, merges the shards, and compares with one scan.
+fn merge_equals_one_scan(files: &[String], tmp: &Path, extra: &[&str]) {
+    let mut shards = Vec::new();
+    let mut read = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        let shard = tmp.join(format!("{i:03}.jsonl"));
+        let shard_s = shard.display().to_string();
+        let mut args = vec!["scan", "--format", "jsonl", "-q", "-o", &shard_s];
+        args.extend_from_slice(extra);
+        args.push(f);
+        let out = phoneleak(&args, None);
+        assert!(out.status.code().is_some(), "{f}");
+        if std::fs::metadata(&shard).map_or(true, |m| m.len() == 0) {
+            // Nothing of it could be read (empty, not a capture): the scan
+            // exits 2 and writes nothing to its output, so there is no shard
+            // to merge; its job fails instead (docs/scaling.md).
+            assert_eq!(out.status.code(), Some(2), "{f}");
+            continue;
+        }
+        shards.push(shard_s);
+        read.push(f.clone());
+    }
+    let files = &read[..];
+    let shard_args: Vec<&str> = shards.iter().map(String::as_str).collect();
+    for format in [&["--format", "jsonl"][..], &["--format", "text"][..]] {
+        let mut one_args = vec!["scan", "--threads", "1"];
+        one_args.extend_from_slice(format);
+        one_args.extend_from_slice(extra);
+        one_args.extend(files.iter().map(String::as_str));
+        let one = phoneleak(&one_args, None);
+        let mut merge_args = vec!["merge"];
+        merge_args.extend_from_slice(format);
+        merge_args.extend_from_slice(&shard_args);
+        let merged = phoneleak(&merge_args, None);
+        assert_eq!(
+            String::from_utf8_lossy(&merged.stdout),
+            String::from_utf8_lossy(&one.stdout),
+            "{format:?}: merge differs from one scan; merge stderr: {}",
+            String::from_utf8_lossy(&merged.stderr)
+        );
+        assert_eq!(merged.status.code(), one.status.code(), "{format:?}");
+    }
+    // The shards concatenated on standard input merge the same.
+    let cat: Vec<u8> = shards
+        .iter()
+        .flat_map(|s| std::fs::read(s).expect("shard"))
+        .collect();
+    let from_stdin = phoneleak(&["merge", "--format", "jsonl", "-"], Some(&cat));
+    let mut one_args = vec!["scan", "--format", "jsonl"];
+    one_args.extend_from_slice(extra);
+    one_args.extend(files.iter().map(String::as_str));
+    let one = phoneleak(&one_args, None);
+    assert_eq!(
+        String::from_utf8_lossy(&from_stdin.stdout),
+        String::from_utf8_lossy(&one.stdout)
+    );
+}
+
+#[test]
+fn merge_of_per_file_scans_equals_one_scan_on_the_fixtures() {
+    let files = captures(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"));
+    assert!(files.len() > 20, "{files:?}");
+    // Without pseudonyms, the two numbers of mask-alike-a/-b become one
+    // subject after merging (the documented lower bound); with a key, every
+    // fixture merges exactly.
+    let plain: Vec<String> = files
+        .iter()
+        .filter(|f| !f.contains("mask-alike"))
+        .cloned()
+        .collect();
+    merge_equals_one_scan(&plain, &scratch("merge-fixtures"), &[]);
+    let tmp = scratch("merge-fixtures-keyed");
+    let key = tmp.join("key");
+    std::fs::write(&key, b"another test key, long enough").expect("key");
+    let key = key.display().to_string();
+    merge_equals_one_scan(&files, &tmp, &["--subject-key", &key]);
+}
+
+#[test]
+fn merge_of_per_file_scans_equals_one_scan_on_the_shared_captures() {
+    let dir = Path::new("/work/shared/captures");
+    if !dir.is_dir() {
+        eprintln!("SKIPPED: {} is absent", dir.display());
+        return;
+    }
+    let files = captures(dir);
+    let tmp = scratch("merge-shared");
+    merge_equals_one_scan(&files, &tmp, &[]);
+}
+
+#[test]
+fn with_a_subject_key_numbers_that_mask_alike_stay_apart() {
+    let tmp = scratch("merge-subjects");
+    let key = tmp.join("key");
+    std::fs::write(&key, b"a test key of more than sixteen bytes").expect("key");
+    let key = key.display().to_string();
+    let files = ["fixtures/mask-alike-a.pcap", "fixtures/mask-alike-b.pcap"];
+    merge_equals_one_scan(&files.map(String::from), &tmp, &["--subject-key", &key]);
+    let one = phoneleak(
+        &[
+            "scan",
+            "--format",
+            "jsonl",
+            "--subject-key",
+            &key,
+            files[0],
+            files[1],
+        ],
+        None,
+    );
+    let text = String::from_utf8_lossy(&one.stdout);
+    let rows: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .filter(|v: &serde_json::Value| v["group"] == "destination")
+        .collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    assert_eq!(rows[0]["number"], rows[1]["number"], "they mask alike");
+    assert_ne!(rows[0]["subject"], rows[1]["subject"]);
+    let header = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
+        .find(|v| v["group"] == "header")
+        .expect("header row");
+    assert_eq!(header["numbers"], 2);
+    // Without the key, the per-file shards are merged with a warning, and the
+    // two numbers become one subject.
+    let a = tmp.join("a.jsonl").display().to_string();
+    let b = tmp.join("b.jsonl").display().to_string();
+    phoneleak(
+        &["scan", "--format", "jsonl", "-q", "-o", &a, files[0]],
+        None,
+    );
+    phoneleak(
+        &["scan", "--format", "jsonl", "-q", "-o", &b, files[1]],
+        None,
+    );
+    let merged = phoneleak(&["merge", "--format", "jsonl", &a, &b], None);
+    assert!(
+        String::from_utf8_lossy(&merged.stderr).contains("distinct counts are a lower bound"),
+        "{}",
+        String::from_utf8_lossy(&merged.stderr)
+    );
+    let header = String::from_utf8_lossy(&merged.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
+        .find(|v| v["group"] == "header")
+        .expect("header row");
+    assert_eq!(header["numbers"], 1);
+}
+
+#[test]
+fn a_shard_without_its_summary_is_an_error_naming_it() {
+    let tmp = scratch("merge-cut");
+    let whole = tmp.join("whole.jsonl").display().to_string();
+    phoneleak(
+        &[
+            "scan",
+            "--format",
+            "jsonl",
+            "-q",
+            "-o",
+            &whole,
+            "fixtures/o2-2012.pcap",
+        ],
+        None,
+    );
+    let text = std::fs::read_to_string(&whole).expect("shard");
+    let cut = tmp.join("cut.jsonl");
+    let lines: Vec<&str> = text.lines().collect();
+    std::fs::write(&cut, lines[..lines.len() - 1].join("\n")).expect("cut");
+    let cut = cut.display().to_string();
+    let out = phoneleak(&["merge", &whole, &cut], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "nothing is written");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&cut) && err.contains("summary"), "{err}");
+}
+
+#[test]
+fn exit_code_option_and_merge_status() {
+    let tmp = scratch("merge-status");
+    let shard = tmp.join("o2.jsonl").display().to_string();
+    let scan = phoneleak(
+        &[
+            "scan",
+            "--format",
+            "jsonl",
+            "-q",
+            "-o",
+            &shard,
+            "fixtures/o2-2012.pcap",
+        ],
+        None,
+    );
+    assert_eq!(scan.status.code(), Some(1));
+    assert_eq!(phoneleak(&["merge", &shard], None).status.code(), Some(1));
+    assert_eq!(
+        phoneleak(&["merge", "--exit-code", "0", &shard], None)
+            .status
+            .code(),
+        Some(0)
+    );
+    let zero = phoneleak(&["scan", "--exit-code", "0", "fixtures/o2-2012.pcap"], None);
+    assert_eq!(zero.status.code(), Some(0));
+    // Errors still exit 2.
+    let err = phoneleak(
+        &["scan", "--exit-code", "0", "fixtures/not-a-capture.pcap"],
+        None,
+    );
+    assert_eq!(err.status.code(), Some(2));
+    // The merged report under a stricter minimum confidence drops what is below.
+    let high = phoneleak(
+        &[
+            "merge",
+            "--format",
+            "jsonl",
+            "--min-confidence",
+            "high",
+            &shard,
+        ],
+        None,
+    );
+    let direct = phoneleak(
+        &[
+            "scan",
+            "--format",
+            "jsonl",
+            "--min-confidence",
+            "high",
+            "fixtures/o2-2012.pcap",
+        ],
+        None,
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&high.stdout),
+        String::from_utf8_lossy(&direct.stdout)
+    );
+}
