@@ -171,6 +171,7 @@ fn detect_request(bencher: divan::Bencher, leaking: bool) {
         headers,
         truncated: false,
         flow_order: (0, 0),
+        tunnel: None,
     };
     let detector = Detector::new();
     bencher.bench(|| detector.inspect(divan::black_box(&request)).len());

@@ -140,3 +140,61 @@ fn text_and_html_name_the_packet_file_and_flow() {
     assert!(doc.contains("<td>phone-number-value</td>") && doc.contains("<td>msisdn-header</td>"));
     assert!(!doc.contains(">phone number<"));
 }
+
+/// Tunnelled requests name the outer endpoints and the GTP-U TEID of the
+/// packet that completed them, as tshark reads that packet; after a handover
+/// between base stations the new one.
+#[test]
+fn tunnel_endpoints_and_teid_are_tsharks() {
+    if Command::new("tshark").arg("-v").output().is_err() {
+        eprintln!("SKIPPED: tshark is not installed");
+        return;
+    }
+    let mut base_stations = std::collections::BTreeSet::new();
+    for file in ["fixtures/gtpu.pcap", "fixtures/gtpu-handover.pcap"] {
+        let out = phoneleak(&["scan", "--format", "jsonl", "--all-requests", file]);
+        let reqs = requests(&out);
+        assert!(!reqs.is_empty(), "{file}");
+        for r in &reqs {
+            let t = &r["tunnel"];
+            assert_eq!(t["proto"], "gtp-u", "{r}");
+            let frame = format!("frame.number=={}", r["packet"]);
+            let fields = Command::new("tshark")
+                .args([
+                    "-r",
+                    file,
+                    "-Y",
+                    &frame,
+                    "-T",
+                    "fields",
+                    "-E",
+                    "separator=;",
+                ])
+                .args(["-e", "ip.src", "-e", "ip.dst", "-e", "gtp.teid"])
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .output()
+                .unwrap();
+            let line = String::from_utf8_lossy(&fields.stdout).trim().to_string();
+            // Outer first: "outer,inner;outer,inner;teid".
+            let parts: Vec<&str> = line.split(';').collect();
+            let first = |i: usize| parts[i].split(',').next().unwrap().to_string();
+            let teid = u64::from_str_radix(parts[2].trim_start_matches("0x"), 16).unwrap();
+            assert_eq!(t["src_ip"].as_str().unwrap(), first(0), "{file} {line}");
+            assert_eq!(t["dest_ip"].as_str().unwrap(), first(1), "{file} {line}");
+            assert_eq!(t["teid"].as_u64(), Some(teid), "{file} {line}");
+            base_stations.insert(first(0));
+        }
+    }
+    assert!(
+        base_stations.len() > 1,
+        "handovers name more than one base station"
+    );
+    // The text report says it too.
+    let text = phoneleak(&["scan", "fixtures/gtpu.pcap"]);
+    assert!(
+        String::from_utf8_lossy(&text.stdout)
+            .contains("  tunnel   gtp-u 172.16.1.10 -> 172.16.2.20 teid 0x"),
+        "{}",
+        String::from_utf8_lossy(&text.stdout)
+    );
+}

@@ -54,6 +54,7 @@ fuzz_target!(|data: &[u8]| {
             },
             payload,
             missing: if flags & 16 != 0 { u32::from(op[6]) } else { 0 },
+            tunnel: None,
         };
         table.process(index, Timestamp::from_parts(secs, 0), &seg, &mut http);
         index += 1;

@@ -24,7 +24,9 @@
 //!   and [`TcpSegment::missing`] says how many were not.
 //!
 //! Every encapsulation seen is counted in [`TunnelStats`]; every frame that
-//! yields no segment has exactly one [`Skip`] reason.
+//! yields no segment has exactly one [`Skip`] reason. A segment that came
+//! through an IP tunnel names the innermost one in [`TcpSegment::tunnel`]:
+//! its outer endpoints, and the GTP-U TEID or VXLAN VNI.
 //!
 //! Layout, one file per layer: `link.rs` (link types, Ethernet, VLAN tags,
 //! EtherType dispatch), `ip.rs` (IPv4, IPv6 extension headers, fragment
@@ -53,7 +55,7 @@ mod wifi;
 
 pub use defrag::{DefragLimits, DefragStats};
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use crate::capture::LinkType;
 use crate::time::Timestamp;
@@ -102,6 +104,85 @@ pub struct TcpSegment<'a> {
     pub payload: &'a [u8],
     /// Payload bytes that were on the wire after `payload` but not captured.
     pub missing: u32,
+    /// The innermost IP tunnel the segment came through, if any.
+    pub tunnel: Option<Tunnel>,
+}
+
+/// An IP tunnel a segment came through: the outer packet's endpoints (a base
+/// station and the gateway on S1-U/N3) and the tunnel's own identifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Tunnel {
+    /// The encapsulation.
+    pub kind: TunnelKind,
+    /// Source address of the outer IP packet.
+    pub src: IpAddr,
+    /// Destination address of the outer IP packet.
+    pub dst: IpAddr,
+    /// GTP-U tunnel endpoint identifier, or VXLAN network identifier; `None`
+    /// for encapsulations without one.
+    pub id: Option<u32>,
+}
+
+/// The IP-carried encapsulations [`Tunnel`] names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TunnelKind {
+    /// GTP-U (S1-U, N3, Gn/Gp user plane); `id` is the TEID.
+    GtpU,
+    /// GRE, also over UDP.
+    Gre,
+    /// ERSPAN (GRE-carried port mirroring).
+    Erspan,
+    /// VXLAN; `id` is the VNI.
+    Vxlan,
+    /// VXLAN-GPE.
+    VxlanGpe,
+    /// Geneve.
+    Geneve,
+    /// IPv4 or IPv6 in IP.
+    IpInIp,
+    /// AYIYA.
+    Ayiya,
+}
+
+impl TunnelKind {
+    /// The name output uses (`gtp-u`, `gre`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            TunnelKind::GtpU => "gtp-u",
+            TunnelKind::Gre => "gre",
+            TunnelKind::Erspan => "erspan",
+            TunnelKind::Vxlan => "vxlan",
+            TunnelKind::VxlanGpe => "vxlan-gpe",
+            TunnelKind::Geneve => "geneve",
+            TunnelKind::IpInIp => "ip-in-ip",
+            TunnelKind::Ayiya => "ayiya",
+        }
+    }
+
+    /// The kind named `name` (the inverse of [`TunnelKind::name`]).
+    pub fn from_name(name: &str) -> Option<TunnelKind> {
+        [
+            TunnelKind::GtpU,
+            TunnelKind::Gre,
+            TunnelKind::Erspan,
+            TunnelKind::Vxlan,
+            TunnelKind::VxlanGpe,
+            TunnelKind::Geneve,
+            TunnelKind::IpInIp,
+            TunnelKind::Ayiya,
+        ]
+        .into_iter()
+        .find(|k| k.name() == name)
+    }
+
+    /// What [`Tunnel::id`] is for this kind (`teid`, `vni`), if it has one.
+    pub fn id_name(self) -> Option<&'static str> {
+        match self {
+            TunnelKind::GtpU => Some("teid"),
+            TunnelKind::Vxlan => Some("vni"),
+            _ => None,
+        }
+    }
 }
 
 /// Declares the skip reasons once: the [`Skip`] enum, its counter names and
@@ -492,6 +573,49 @@ mod tests {
         dns[..2].copy_from_slice(&5353u16.to_be_bytes());
         let frame = ethernet(0x0800, &outer_ipv4(17, &dns));
         assert_eq!(decode(LinkType::ETHERNET, &frame), Err(Skip::NotTcp));
+    }
+
+    #[test]
+    fn segments_name_their_innermost_ip_tunnel() {
+        let inner = ipv4_tcp(b"GET / HTTP/1.1\r\n\r\n");
+        assert_eq!(
+            decode(LinkType::ETHERNET, &ethernet(0x0800, &inner))
+                .unwrap()
+                .tunnel,
+            None
+        );
+        let gtp = outer_ipv4(17, &udp(2152, &gtpu(&inner)));
+        let gtp_tunnel = Some(Tunnel {
+            kind: TunnelKind::GtpU,
+            src: "172.16.1.10".parse().unwrap(),
+            dst: "172.16.2.20".parse().unwrap(),
+            id: Some(7),
+        });
+        assert_eq!(
+            decode(LinkType::ETHERNET, &ethernet(0x0800, &gtp))
+                .unwrap()
+                .tunnel,
+            gtp_tunnel
+        );
+        // GTP-U inside IP-in-IP: the GTP-U tunnel is the one named.
+        let mut outer = outer_ipv4(4, &gtp);
+        outer[12..20].copy_from_slice(&[198, 18, 0, 1, 198, 18, 0, 2]);
+        assert_eq!(decode(LinkType::RAW, &outer).unwrap().tunnel, gtp_tunnel);
+        // A VLAN tag is no tunnel; IP-in-IP has no identifier.
+        let t = decode(LinkType::RAW, &outer_ipv4(4, &inner))
+            .unwrap()
+            .tunnel
+            .unwrap();
+        assert_eq!((t.kind, t.id), (TunnelKind::IpInIp, None));
+        // VXLAN: the 24-bit VNI.
+        let mut vx = vec![0x08, 0, 0, 0, 0x12, 0x34, 0x56, 0];
+        vx.extend_from_slice(&ethernet(0x0800, &inner));
+        let frame = ethernet(0x0800, &outer_ipv4(17, &udp(4789, &vx)));
+        let t = decode(LinkType::ETHERNET, &frame).unwrap().tunnel.unwrap();
+        assert_eq!((t.kind, t.id), (TunnelKind::Vxlan, Some(0x12_3456)));
+        for kind in [TunnelKind::GtpU, TunnelKind::Erspan, TunnelKind::IpInIp] {
+            assert_eq!(TunnelKind::from_name(kind.name()), Some(kind));
+        }
     }
 
     #[test]

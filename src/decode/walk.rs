@@ -5,7 +5,7 @@
 //! options, TCP), which shares the TCP parser.
 use std::net::{IpAddr, SocketAddr};
 
-use super::bytes::{be16, byte};
+use super::bytes::{be16, be32, byte};
 use super::defrag::Defrag;
 use super::ip::{self, Net, PROTO_AH, PROTO_GRE, PROTO_IPIP, PROTO_IPV6, PROTO_TCP, PROTO_UDP};
 use super::link::{self, ETHERTYPE_IPV4};
@@ -13,8 +13,8 @@ use super::overlay::{AYIYA_PORT, GENEVE_PORT, VXLAN_GPE_PORT, VXLAN_LINUX_PORT};
 use super::tunnel::{self, Inner};
 use super::wifi::{self, Dot11};
 use super::{
-    MAX_ENCAPSULATIONS, MAX_STEPS, Skip, TcpFlags, TcpSegment, TunnelStats, llc, nflog, overlay,
-    tcp,
+    MAX_ENCAPSULATIONS, MAX_STEPS, Skip, TcpFlags, TcpSegment, Tunnel, TunnelKind, TunnelStats,
+    llc, nflog, overlay, tcp,
 };
 use crate::time::Timestamp;
 
@@ -63,6 +63,7 @@ pub(super) struct Found {
     pub payload_at: usize,
     pub payload_len: usize,
     pub missing: u32,
+    pub tunnel: Option<Tunnel>,
 }
 
 impl Found {
@@ -79,6 +80,7 @@ impl Found {
             flags: self.flags,
             payload: source.get(self.payload_at..end).ok_or(Skip::Malformed)?,
             missing: self.missing,
+            tunnel: self.tunnel,
         })
     }
 }
@@ -103,6 +105,8 @@ pub(super) struct Walker<'s> {
     pub now: Timestamp,
     pub encapsulations: usize,
     pub vlans: usize,
+    /// The innermost IP tunnel entered so far.
+    pub tunnel: Option<Tunnel>,
 }
 
 pub(super) fn tail(data: &[u8], at: usize) -> Result<&[u8], Skip> {
@@ -126,6 +130,7 @@ impl<'s> Walker<'s> {
             now,
             encapsulations: 0,
             vlans: 0,
+            tunnel: None,
         }
     }
 }
@@ -147,6 +152,7 @@ impl Walker<'_> {
                     found.payload_at =
                         (payload.as_ptr() as usize).wrapping_sub(base.as_ptr() as usize);
                     found.payload_len = payload.len();
+                    found.tunnel = self.tunnel;
                     return Outcome::Segment(found);
                 }
                 Ok(Step::Reassembled(payload, next)) => return Outcome::Reassembled(payload, next),
@@ -154,6 +160,16 @@ impl Walker<'_> {
             }
         }
         Outcome::Skip(Skip::TooDeep)
+    }
+
+    /// Notes an IP tunnel entered from the packet `net`.
+    fn tunnel(&mut self, kind: TunnelKind, net: &Net, id: Option<u32>) {
+        self.tunnel = Some(Tunnel {
+            kind,
+            src: net.src,
+            dst: net.dst,
+            id,
+        });
     }
 
     /// Enters one more tunnel.
@@ -190,6 +206,9 @@ impl Walker<'_> {
                 let gre = tunnel::gre(data)?;
                 if gre.erspan {
                     bump(&mut self.tunnels.erspan);
+                    if let Some(t) = &mut self.tunnel {
+                        t.kind = TunnelKind::Erspan;
+                    }
                 }
                 let rest = tail(data, gre.header_len)?;
                 match gre.inner {
@@ -252,15 +271,20 @@ impl Walker<'_> {
         match proto {
             PROTO_TCP => tcp_step(net, data),
             PROTO_UDP => self.udp(net, data),
-            PROTO_GRE => Ok(Step::Next(Layer::Gre, data)),
+            PROTO_GRE => {
+                self.tunnel(TunnelKind::Gre, &net, None);
+                Ok(Step::Next(Layer::Gre, data))
+            }
             PROTO_IPIP => {
                 self.enter()?;
                 bump(&mut self.tunnels.ip_in_ip);
+                self.tunnel(TunnelKind::IpInIp, &net, None);
                 Ok(Step::Next(Layer::Ipv4, data))
             }
             PROTO_IPV6 => {
                 self.enter()?;
                 bump(&mut self.tunnels.ipv6_in_ip);
+                self.tunnel(TunnelKind::IpInIp, &net, None);
                 Ok(Step::Next(Layer::Ipv6, data))
             }
             PROTO_AH => self.ipv4_ah(net, data),
@@ -299,6 +323,7 @@ impl Walker<'_> {
             self.enter()?;
             bump(&mut self.tunnels.gtpu);
             let gtp = tunnel::gtpu(payload)?;
+            self.tunnel(TunnelKind::GtpU, &net, Some(gtp.teid));
             let inner = payload
                 .get(gtp.header_len..gtp.end)
                 .ok_or(Skip::Malformed)?;
@@ -314,26 +339,32 @@ impl Walker<'_> {
                 self.enter()?;
                 bump(&mut self.tunnels.vxlan);
                 let len = tunnel::vxlan(payload)?;
+                let vni = be32(payload, 4).map(|word| word >> 8);
+                self.tunnel(TunnelKind::Vxlan, &net, vni);
                 Ok(Step::Next(Layer::Ethernet, tail(payload, len)?))
             }
             tunnel::GRE_UDP_PORT => {
                 bump(&mut self.tunnels.gre_in_udp);
+                self.tunnel(TunnelKind::Gre, &net, None);
                 Ok(Step::Next(Layer::Gre, payload))
             }
             GENEVE_PORT => {
                 self.enter()?;
                 bump(&mut self.tunnels.geneve);
+                self.tunnel(TunnelKind::Geneve, &net, None);
                 overlay_payload(payload, overlay::geneve(payload)?)
             }
             VXLAN_GPE_PORT => {
                 self.enter()?;
                 bump(&mut self.tunnels.vxlan_gpe);
+                self.tunnel(TunnelKind::VxlanGpe, &net, None);
                 overlay_payload(payload, overlay::vxlan_gpe(payload)?)
             }
             // AYIYA by either port: the broker answers from 5072.
             _ if dst_port == AYIYA_PORT || src_port == AYIYA_PORT => {
                 self.enter()?;
                 bump(&mut self.tunnels.ayiya);
+                self.tunnel(TunnelKind::Ayiya, &net, None);
                 overlay_payload(payload, overlay::ayiya(payload)?)
             }
             _ => Err(Skip::NotTcp),
@@ -377,6 +408,7 @@ fn tcp_step(net: Net, data: &[u8]) -> Result<Step<'_>, Skip> {
         flags: header.flags,
         payload_at: 0,
         payload_len: 0,
+        tunnel: None,
         missing: u32::try_from(net.wire.saturating_sub(data.len())).unwrap_or(u32::MAX),
     };
     Ok(Step::Tcp(found, payload))
@@ -434,5 +466,6 @@ pub(super) fn ethernet_ipv4_tcp(frame: &[u8]) -> Option<TcpSegment<'_>> {
         flags: header.flags,
         payload,
         missing: 0,
+        tunnel: None,
     })
 }

@@ -20,6 +20,7 @@ pub use table::{FlowKey, FlowTable, SweepSchedule, shard_of};
 
 use std::net::SocketAddr;
 
+use crate::decode::Tunnel;
 use crate::time::Timestamp;
 
 /// One of the two endpoints of a flow. `A` is the endpoint that sorts first
@@ -102,6 +103,9 @@ pub struct FlowContext {
     /// Index (in its source) of the packet that created the flow; orders flows
     /// the same way whatever the hashing or the number of threads.
     pub first_packet: u64,
+    /// Per side, the IP tunnel of that side's latest packet (see [`Side::of`]):
+    /// a handover between base stations changes it mid-flow.
+    pub tunnels: [Option<Tunnel>; 2],
 }
 
 impl FlowContext {

@@ -234,6 +234,7 @@ impl<H: StreamHandler> FlowTable<H> {
                     syn_client: None,
                     synack_data: false,
                     first_packet: index,
+                    tunnels: [None; 2],
                 },
                 halves: Default::default(),
                 last_seen: ts,
@@ -275,6 +276,7 @@ impl<H: StreamHandler> FlowTable<H> {
         let Flow {
             ctx, halves, app, ..
         } = &mut **flow;
+        *side.of_mut(&mut ctx.tunnels) = seg.tunnel;
         if flags.ack {
             // What this side acknowledges tells about holes in the other side's stream.
             let peer = side.other();
@@ -489,6 +491,7 @@ mod tests {
             },
             payload,
             missing: 0,
+            tunnel: None,
         }
     }
 

@@ -179,6 +179,7 @@ impl HttpExtractor {
                 headers: p.head.headers,
                 truncated: p.truncated,
                 flow_order: (flow.first_packet, *published),
+                tunnel: *client.of(&flow.tunnels),
             });
         }
     }
@@ -287,6 +288,7 @@ mod tests {
             syn_client: Some(Side::B),
             synack_data,
             first_packet: 0,
+            tunnels: [None; 2],
         };
         let mut x = HttpExtractor::new(HttpLimits::default());
         let mut state = HttpFlow::default();

@@ -1,6 +1,7 @@
 //! The request type handed to detection and reporting.
 use std::net::SocketAddr;
 
+use crate::decode::Tunnel;
 use crate::time::Timestamp;
 
 /// One header line as it appeared on the wire.
@@ -36,6 +37,9 @@ pub struct Request {
     /// Index of the packet that created the flow, and this request's position in
     /// the flow: a total order of requests that does not depend on threading.
     pub flow_order: (u64, u64),
+    /// The IP tunnel of the client's latest packet when the request was
+    /// published (GTP-U: the base station, the gateway and the uplink TEID).
+    pub tunnel: Option<Tunnel>,
 }
 
 impl Request {

@@ -34,7 +34,7 @@ use std::sync::mpsc::{Receiver, Sender, SyncSender, sync_channel};
 
 use super::{Clock, Config, DecodeStage, Finding, Stats, Sweep, TrackStage};
 use crate::capture::{BlockData, BlockSource, CaptureError, Packet, PacketBlock};
-use crate::decode::{DefragLimits, TcpFlags, TcpSegment};
+use crate::decode::{DefragLimits, TcpFlags, TcpSegment, Tunnel};
 use crate::detect::Detector;
 use crate::flow::FlowKey;
 use crate::time::Timestamp;
@@ -136,6 +136,7 @@ struct SegmentItem {
     ack: u32,
     flags: TcpFlags,
     missing: u32,
+    tunnel: Option<Tunnel>,
     payload: Payload,
 }
 
@@ -155,6 +156,7 @@ impl SegmentItem {
             flags: self.flags,
             payload,
             missing: self.missing,
+            tunnel: self.tunnel,
         }
     }
 }
@@ -309,6 +311,7 @@ impl Pipeline {
                         ack: seg.ack,
                         flags: seg.flags,
                         missing: seg.missing,
+                        tunnel: seg.tunnel,
                         payload,
                     }));
                 }

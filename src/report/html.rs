@@ -109,6 +109,9 @@ impl<W: Write> HtmlSink<W> {
             r.flow_id,
             esc(&r.community_id)
         );
+        if let Some(t) = &r.tunnel {
+            let _ = write!(h, " <span class=\"dim\">· {}</span>", esc(&t.describe()));
+        }
         h.push_str("</summary><table class=\"hdrs\">");
         for (name, value) in r.headers.iter().take(MAX_HEADERS_SHOWN) {
             match r
@@ -794,6 +797,7 @@ mod tests {
                 .collect(),
             truncated: false,
             flow_order: (0, i),
+            tunnel: None,
         }
     }
 

@@ -28,7 +28,7 @@ mod text;
 pub use baseline::{Baseline, BaselineError};
 pub use html::HtmlSink;
 pub use jsonl::JsonlSink;
-pub use shown::{Provenance, Shown, ShownLeak};
+pub use shown::{Provenance, Shown, ShownLeak, ShownTunnel};
 pub use subject::{SubjectKey, SubjectKeyError};
 pub use tally::{DestinationRow, HeaderRow, MAX_ROWS, Tally};
 pub use text::TextSink;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::community::community_id;
 use super::subject::SubjectKey;
 use super::{ReportOptions, found_text};
+use crate::decode::Tunnel;
 use crate::detect::{Leak, Place, mask_text};
 use crate::pipeline::Finding;
 use crate::time::Timestamp;
@@ -67,6 +68,49 @@ impl ShownLeak {
     }
 }
 
+/// The tunnel of a request, as shown (Suricata EVE's `tunnel` names, plus
+/// the tunnel's identifier).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShownTunnel {
+    /// The encapsulation (`gtp-u`, `gre`, `erspan`, `vxlan`, ...).
+    pub proto: String,
+    /// Outer source address (on S1-U/N3 uplink: the base station).
+    pub src_ip: String,
+    /// Outer destination address (the gateway).
+    pub dest_ip: String,
+    /// The GTP-U tunnel endpoint identifier (of the uplink).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub teid: Option<u32>,
+    /// The VXLAN network identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vni: Option<u32>,
+}
+
+impl ShownTunnel {
+    fn of(t: &Tunnel) -> Self {
+        let id = |name| t.id.filter(|_| t.kind.id_name() == Some(name));
+        ShownTunnel {
+            proto: t.kind.name().to_string(),
+            src_ip: t.src.to_string(),
+            dest_ip: t.dst.to_string(),
+            teid: id("teid"),
+            vni: id("vni"),
+        }
+    }
+
+    /// One line for the text and HTML reports: `gtp-u 10.0.0.1 -> 10.0.0.2 teid 0x1f`.
+    pub fn describe(&self) -> String {
+        let mut line = format!("{} {} -> {}", self.proto, self.src_ip, self.dest_ip);
+        if let Some(teid) = self.teid {
+            line.push_str(&format!(" teid {teid:#010x}"));
+        }
+        if let Some(vni) = self.vni {
+            line.push_str(&format!(" vni {vni}"));
+        }
+        line
+    }
+}
+
 /// A request ready for any sink.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shown {
@@ -117,6 +161,9 @@ pub struct Shown {
     /// The server port.
     #[serde(default)]
     pub dest_port: u16,
+    /// The IP tunnel the client's packets came through; omitted without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tunnel: Option<ShownTunnel>,
     /// Only in the output of `scan --shard`: where one unsharded scan would
     /// have written the request (input number, completing packet index,
     /// sweep phase, flow), so `merge` interleaves the parts exactly.
@@ -233,6 +280,7 @@ pub(crate) fn show(
         src_port: r.client.port(),
         dest_ip: r.server.ip().to_string(),
         dest_port: r.server.port(),
+        tunnel: r.tunnel.as_ref().map(ShownTunnel::of),
         order: provenance.shard_input.map(|input| {
             let o = &finding.order;
             [input, o.completed_at, u64::from(o.phase), o.flow]

@@ -417,6 +417,7 @@ mod tests {
             src_port: 0,
             dest_ip: String::new(),
             dest_port: 0,
+            tunnel: None,
             order: None,
             at,
         }

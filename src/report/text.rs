@@ -136,6 +136,9 @@ impl<W: Write> Format for TextSink<W> {
             "  packet   {packet}{file}  flow {}  {}",
             r.flow_id, r.community_id
         )?;
+        if let Some(t) = &r.tunnel {
+            writeln!(o, "  tunnel   {}", t.describe())?;
+        }
         for s in &r.leaks {
             writeln!(
                 o,
@@ -351,6 +354,7 @@ mod tests {
             }],
             truncated: false,
             flow_order: (0, 0),
+            tunnel: None,
         };
         let leaks = Detector::new().inspect(&request);
         let opts = ReportOptions::default();
