@@ -3,6 +3,11 @@
 //! (0 no leak, 1 leak, 2 usage or input error). All of it lives in `cli/`.
 mod cli;
 
+/// See the `mimalloc` feature in Cargo.toml.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     cli::run()
 }

@@ -90,6 +90,61 @@ pub trait BlockSource {
     }
 }
 
+/// The packets of a block source one at a time: the single-thread run reads
+/// classic pcap files through [`PcapBlocks`] too (one record walk, in
+/// buffers that stay in the caches), and walks each block's packets here.
+pub struct BlockPackets<B> {
+    source: B,
+    block: Option<PacketBlock>,
+    next: usize,
+}
+
+impl<B: BlockSource> BlockPackets<B> {
+    /// Packets of `source`, in order.
+    pub fn new(source: B) -> Self {
+        BlockPackets {
+            source,
+            block: None,
+            next: 0,
+        }
+    }
+}
+
+impl<B: BlockSource> PacketSource for BlockPackets<B> {
+    fn next_packet(&mut self) -> Result<Option<Packet<'_>>, CaptureError> {
+        while self
+            .block
+            .as_ref()
+            .is_none_or(|b| self.next >= b.packets.len())
+        {
+            match self.source.next_block()? {
+                Some(block) => {
+                    self.block = Some(block);
+                    self.next = 0;
+                }
+                None => {
+                    self.block = None;
+                    return Ok(None);
+                }
+            }
+        }
+        let Some(block) = &self.block else {
+            return Ok(None);
+        };
+        let packet = block.packets.get(self.next).map(|p| p.packet(&block.data));
+        self.next = self.next.saturating_add(1);
+        Ok(packet)
+    }
+
+    fn position(&self) -> u64 {
+        self.source.position()
+    }
+
+    fn counters(&self) -> super::ReaderCounters {
+        self.source.counters()
+    }
+}
+
 /// A buffer pool: buffers come back when their last block reference drops.
 struct Pool {
     returned: Receiver<Vec<u8>>,

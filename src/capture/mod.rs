@@ -16,7 +16,8 @@ mod input;
 pub mod live;
 
 pub use blocks::{
-    BlockBuilder, BlockData, BlockSource, CopiedBlocks, PacketBlock, PacketRef, PcapBlocks,
+    BlockBuilder, BlockData, BlockPackets, BlockSource, CopiedBlocks, PacketBlock, PacketRef,
+    PcapBlocks,
 };
 pub use file::{CaptureReader, Format, MAX_INTERFACES, MAX_RECORD};
 pub use input::{Capture, Compression, DecompressError, Input, Opened, open, open_reader};

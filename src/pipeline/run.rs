@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use super::parallel::{self, Pipeline};
 use super::{Analyzer, Config, Finding, Stats};
 use crate::capture::{
-    BlockBuilder, BlockSource, Capture, CaptureError, Compression, Opened, Packet, PacketBlock,
-    PacketFilter, PacketSource, ReaderCounters,
+    BlockBuilder, BlockPackets, BlockSource, CaptureError, Compression, Opened, Packet,
+    PacketBlock, PacketFilter, PacketSource, PcapBlocks, ReaderCounters,
 };
 use crate::detect::Detector;
 use crate::time::Timestamp;
@@ -41,7 +41,7 @@ pub struct InputOutcome {
 /// on the calling thread, or in blocks for the workers.
 pub enum Reading {
     /// One thread (and always standard input, so findings come out as packets arrive).
-    One(Box<Capture>),
+    One(Box<dyn PacketSource + Send>, Compression),
     /// Several threads.
     Many(Box<dyn BlockSource + Send>, Compression),
 }
@@ -51,10 +51,23 @@ impl Reading {
     /// it for `threads` threads. `stdin` keeps standard input on one thread.
     /// Errors here mean the input is not a capture (or cannot be read at all).
     pub fn new(opened: Opened, threads: usize, stdin: bool) -> Result<Reading, CaptureError> {
-        if threads <= 1 || stdin {
-            opened
-                .into_capture()
-                .map(|capture| Reading::One(Box::new(capture)))
+        if stdin {
+            // Packet by packet: a block would wait for 256 KiB of a slow pipe.
+            let capture = opened.into_capture()?;
+            let compression = capture.compression();
+            Ok(Reading::One(Box::new(capture), compression))
+        } else if threads <= 1 && opened.is_classic_pcap() {
+            // Classic pcap files through the block reader: the record walk the
+            // workers' reader uses, in cache-sized buffers.
+            let blocks = PcapBlocks::open(opened.into_stream())?;
+            Ok(Reading::One(
+                Box::new(BlockPackets::new(blocks)),
+                Compression::None,
+            ))
+        } else if threads <= 1 {
+            let capture = opened.into_capture()?;
+            let compression = capture.compression();
+            Ok(Reading::One(Box::new(capture), compression))
         } else {
             opened
                 .into_blocks()
@@ -79,8 +92,8 @@ pub fn analyze_input(
     progress: &mut dyn FnMut(u64),
 ) -> InputOutcome {
     match reading {
-        Reading::One(mut reader) => {
-            let compressed = reader.compression() != Compression::None;
+        Reading::One(mut reader, compression) => {
+            let compressed = compression != Compression::None;
             let (stats, error) = analyze_here(
                 reader.as_mut(),
                 config,
