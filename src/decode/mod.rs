@@ -61,7 +61,7 @@ use crate::capture::LinkType;
 use crate::time::Timestamp;
 use defrag::Defrag;
 use link::link_layer;
-use walk::{Outcome, Walker, ethernet_ipv4_tcp};
+use walk::{Outcome, Walker, fast_path};
 
 /// Tunnels (GRE, GTP-U, VXLAN, MPLS stack, PPPoE, IP-in-IP) followed in one packet.
 pub const MAX_ENCAPSULATIONS: usize = 8;
@@ -317,9 +317,15 @@ impl Decoder {
         frame: &'a [u8],
     ) -> Result<TcpSegment<'a>, Skip> {
         if link == LinkType::ETHERNET
-            && let Some(segment) = ethernet_ipv4_tcp(frame)
+            && let Some(fast) = fast_path(frame)
         {
-            return Ok(segment);
+            if fast.vlan {
+                walk::bump(&mut self.tunnels.vlan);
+            }
+            if fast.gtpu {
+                walk::bump(&mut self.tunnels.gtpu);
+            }
+            return Ok(fast.segment);
         }
         let (mut layer, mut at) = link_layer(link, frame)?;
         let mut walker = Walker::new(&mut self.tunnels, Some(&mut self.defrag), ts);
@@ -370,9 +376,9 @@ impl Decoder {
 /// Decodes one frame without fragment reassembly (fragments are [`Skip::IpFragment`]).
 pub fn decode(link: LinkType, frame: &[u8]) -> Result<TcpSegment<'_>, Skip> {
     if link == LinkType::ETHERNET
-        && let Some(segment) = ethernet_ipv4_tcp(frame)
+        && let Some(fast) = fast_path(frame)
     {
-        return Ok(segment);
+        return Ok(fast.segment);
     }
     let (layer, at) = link_layer(link, frame)?;
     let mut tunnels = TunnelStats::default();
@@ -404,6 +410,89 @@ mod tests {
         f.extend_from_slice(&ether_type.to_be_bytes());
         f.extend_from_slice(inner);
         f
+    }
+
+    /// The walker alone, without the fast path in front of it, and what it counted.
+    fn walked(frame: &[u8]) -> (Result<TcpSegment<'_>, Skip>, TunnelStats) {
+        let mut tunnels = TunnelStats::default();
+        let result = link_layer(LinkType::ETHERNET, frame).and_then(|(layer, at)| {
+            let mut walker = Walker::new(&mut tunnels, None, Timestamp::default());
+            match walker.walk(frame, layer, at) {
+                Outcome::Segment(found) => found.segment(frame),
+                Outcome::Skip(skip) => Err(skip),
+                Outcome::Reassembled(..) => Err(Skip::IpFragment),
+            }
+        });
+        (result, tunnels)
+    }
+
+    /// Frames the fast paths take: plain, tagged, GTP-U (with an extension
+    /// header too), tagged GTP-U.
+    fn fast_frames() -> Vec<Vec<u8>> {
+        let inner = ipv4_tcp(b"GET / HTTP/1.1\r\nX-MSISDN: 447700900123\r\n\r\n");
+        let gtp = outer_ipv4(17, &udp(2152, &gtpu(&inner)));
+        let mut gtp_ext = vec![0x34, 0xff, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0x85, 1, 0x10, 0, 0];
+        gtp_ext.extend_from_slice(&inner);
+        let gtp_len = (gtp_ext.len() - 8) as u16;
+        gtp_ext[2..4].copy_from_slice(&gtp_len.to_be_bytes());
+        let gtp_ext = outer_ipv4(17, &udp(2152, &gtp_ext));
+        let tag = |ip: &[u8]| {
+            let mut t = vec![0x00, 0x0a, 0x08, 0x00];
+            t.extend_from_slice(ip);
+            ethernet(0x8100, &t)
+        };
+        vec![
+            ethernet(0x0800, &inner),
+            tag(&inner),
+            ethernet(0x0800, &gtp),
+            ethernet(0x0800, &gtp_ext),
+            tag(&gtp),
+        ]
+    }
+
+    #[test]
+    fn the_fast_paths_take_the_common_frames() {
+        let taken: Vec<(bool, bool)> = fast_frames()
+            .iter()
+            .map(|f| {
+                let fast = walk::fast_path(f).expect("fast path");
+                (fast.vlan, fast.gtpu)
+            })
+            .collect();
+        let expected = [
+            (false, false),
+            (true, false),
+            (false, true),
+            (false, true),
+            (true, true),
+        ];
+        assert_eq!(taken, expected);
+    }
+
+    proptest::proptest! {
+        /// Whatever a fast path returns, the walker returns too, and counts
+        /// exactly the layers the fast path says it crossed.
+        #[test]
+        fn the_fast_paths_agree_with_the_walker(
+            which in 0usize..5,
+            edits in proptest::collection::vec((0usize..200, proptest::prelude::any::<u8>()), 0..4),
+            cut in 0usize..200,
+        ) {
+            let mut frame = fast_frames().swap_remove(which);
+            for (at, byte) in edits {
+                let at = at % frame.len();
+                frame[at] = byte;
+            }
+            frame.truncate(frame.len().saturating_sub(cut % 8 * (cut / 8 % 2)));
+            if let Some(fast) = walk::fast_path(&frame) {
+                let (walked, tunnels) = walked(&frame);
+                proptest::prop_assert_eq!(walked, Ok(fast.segment));
+                let mut expected = TunnelStats::default();
+                expected.vlan = u64::from(fast.vlan);
+                expected.gtpu = u64::from(fast.gtpu);
+                proptest::prop_assert_eq!(tunnels, expected);
+            }
+        }
     }
 
     #[test]

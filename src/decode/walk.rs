@@ -2,13 +2,14 @@
 //! header, each step reading one header (in [`super::link`], [`super::ip`],
 //! [`super::tunnel`], [`super::tcp`]) and naming the next layer. In front of
 //! it, the fast path for the commonest frame (Ethernet II, IPv4 without
-//! options, TCP), which shares the TCP parser.
+//! options, TCP, also after one VLAN tag or inside GTP-U), which shares the
+//! TCP and GTP-U parsers.
 use std::net::{IpAddr, SocketAddr};
 
 use super::bytes::{be16, be32, byte};
 use super::defrag::Defrag;
 use super::ip::{self, Net, PROTO_AH, PROTO_GRE, PROTO_IPIP, PROTO_IPV6, PROTO_TCP, PROTO_UDP};
-use super::link::{self, ETHERTYPE_IPV4};
+use super::link::{self, ETHERTYPE_IPV4, ETHERTYPE_VLAN};
 use super::overlay::{AYIYA_PORT, GENEVE_PORT, VXLAN_GPE_PORT, VXLAN_LINUX_PORT};
 use super::tunnel::{self, Inner};
 use super::wifi::{self, Dot11};
@@ -414,17 +415,103 @@ fn tcp_step(net: Net, data: &[u8]) -> Result<Step<'_>, Skip> {
     Ok(Step::Tcp(found, payload))
 }
 
-/// The fast path for the commonest frame: Ethernet II, IPv4 without options,
-/// not fragmented, TCP, nothing cut by the snap length. `None` means "not that
-/// simple": the general walker then decodes the frame and classifies what it is.
-#[inline]
-pub(super) fn ethernet_ipv4_tcp(frame: &[u8]) -> Option<TcpSegment<'_>> {
+/// What a fast path read: the segment, and the layers it crossed (for
+/// [`TunnelStats`], which the walker would have counted).
+pub(super) struct Fast<'a> {
+    pub segment: TcpSegment<'a>,
+    pub vlan: bool,
+    pub gtpu: bool,
+}
+
+/// The fast paths for the commonest frames, in front of the walker: Ethernet
+/// II with at most one 802.1Q tag, IPv4 without options, not fragmented, and
+/// TCP, or UDP to port 2152 with a GTP-U G-PDU holding such an IPv4/TCP packet
+/// (S1-U, N3), nothing cut by the snap length. `None` means "not that simple":
+/// the walker then decodes the frame, with the same result (a test holds the
+/// two to it), and classifies what it is.
+#[inline(always)]
+pub(super) fn fast_path(frame: &[u8]) -> Option<Fast<'_>> {
     const ETH: usize = 14;
-    const IPV4_HEADER: usize = 20;
-    if be16(frame, 12)? != ETHERTYPE_IPV4 {
-        return None;
+    let (ip, vlan) = match be16(frame, 12)? {
+        ETHERTYPE_IPV4 => (frame.get(ETH..)?, false),
+        ETHERTYPE_VLAN if be16(frame, ETH + 2)? == ETHERTYPE_IPV4 => (frame.get(ETH + 4..)?, true),
+        _ => return None,
+    };
+    let outer = plain_ipv4(ip)?;
+    let segment = match outer.proto {
+        PROTO_TCP => outer.tcp()?,
+        PROTO_UDP => {
+            let udp = outer.payload;
+            if be16(udp, 2)? != tunnel::GTPU_PORT {
+                return None;
+            }
+            let len = match usize::from(be16(udp, 4)?) {
+                0 => udp.len(),
+                n => n,
+            };
+            if len < 8 {
+                return None;
+            }
+            let payload = udp.get(8..len.min(udp.len()))?;
+            let gtp = tunnel::gtpu(payload).ok()?;
+            let inner = plain_ipv4(payload.get(gtp.header_len..gtp.end)?)?;
+            if inner.proto != PROTO_TCP {
+                return None;
+            }
+            let mut segment = inner.tcp()?;
+            segment.tunnel = Some(Tunnel {
+                kind: TunnelKind::GtpU,
+                src: outer.src,
+                dst: outer.dst,
+                id: Some(gtp.teid),
+            });
+            return Some(Fast {
+                segment,
+                vlan,
+                gtpu: true,
+            });
+        }
+        _ => return None,
+    };
+    Some(Fast {
+        segment,
+        vlan,
+        gtpu: false,
+    })
+}
+
+/// An IPv4 packet as the fast path takes it.
+struct PlainIpv4<'a> {
+    src: IpAddr,
+    dst: IpAddr,
+    proto: u8,
+    /// The payload, to the header's total length.
+    payload: &'a [u8],
+}
+
+impl<'a> PlainIpv4<'a> {
+    /// Its TCP segment, when the header parses.
+    #[inline(always)]
+    fn tcp(&self) -> Option<TcpSegment<'a>> {
+        let header = tcp::header(self.payload).ok()?;
+        Some(TcpSegment {
+            src: SocketAddr::new(self.src, header.src_port),
+            dst: SocketAddr::new(self.dst, header.dst_port),
+            seq: header.seq,
+            ack: header.ack,
+            flags: header.flags,
+            payload: self.payload.get(header.len..)?,
+            missing: 0,
+            tunnel: None,
+        })
     }
-    let ip = frame.get(ETH..)?;
+}
+
+/// IPv4 with a 20-byte header, neither "more fragments" nor a fragment
+/// offset, its whole length captured (Ethernet padding may follow).
+#[inline(always)]
+fn plain_ipv4(ip: &[u8]) -> Option<PlainIpv4<'_>> {
+    const IPV4_HEADER: usize = 20;
     let ip_header: &[u8; IPV4_HEADER] = ip.get(..IPV4_HEADER)?.try_into().ok()?;
     let [
         version_ihl,
@@ -436,7 +523,7 @@ pub(super) fn ethernet_ipv4_tcp(frame: &[u8]) -> Option<TcpSegment<'_>> {
         flags_frag_hi,
         frag_lo,
         _,
-        protocol,
+        proto,
         _,
         _,
         s0,
@@ -448,24 +535,14 @@ pub(super) fn ethernet_ipv4_tcp(frame: &[u8]) -> Option<TcpSegment<'_>> {
         d2,
         d3,
     ] = *ip_header;
-    // IPv4, 20-byte header, TCP, neither "more fragments" nor a fragment offset.
-    if version_ihl != 0x45 || protocol != PROTO_TCP || (flags_frag_hi & 0x3f) != 0 || frag_lo != 0 {
+    if version_ihl != 0x45 || (flags_frag_hi & 0x3f) != 0 || frag_lo != 0 {
         return None;
     }
     let total = usize::from(u16::from_be_bytes([len_hi, len_lo]));
-    // The IP length must fit the captured bytes (Ethernet padding may follow).
-    let packet = ip.get(..total)?;
-    let tcp = packet.get(IPV4_HEADER..)?;
-    let header = tcp::header(tcp).ok()?;
-    let payload = tcp.get(header.len..)?;
-    Some(TcpSegment {
-        src: SocketAddr::new(IpAddr::from([s0, s1, s2, s3]), header.src_port),
-        dst: SocketAddr::new(IpAddr::from([d0, d1, d2, d3]), header.dst_port),
-        seq: header.seq,
-        ack: header.ack,
-        flags: header.flags,
-        payload,
-        missing: 0,
-        tunnel: None,
+    Some(PlainIpv4 {
+        src: IpAddr::from([s0, s1, s2, s3]),
+        dst: IpAddr::from([d0, d1, d2, d3]),
+        proto,
+        payload: ip.get(..total)?.get(IPV4_HEADER..)?,
     })
 }
