@@ -19,8 +19,7 @@ use phoneleak::flow::{
 use phoneleak::http::{Header, HttpExtractor, HttpLimits, parse_head};
 use phoneleak::pipeline::{Analyzer, Config};
 
-#[path = "../tests/corpusgen/mod.rs"]
-mod corpusgen;
+use fixturegen::corpus;
 
 fn main() {
     divan::main();
@@ -184,11 +183,11 @@ fn detect_request(bencher: divan::Bencher, leaking: bool) {
 /// request (figures in docs/detection.md).
 #[divan::bench(args = ["benign", "leaking"])]
 fn detect_corpus(bencher: divan::Bencher, which: &str) {
-    let requests: Vec<corpusgen::Req> = if which == "benign" {
-        corpusgen::benign(1, 2000)
+    let requests: Vec<corpus::Req> = if which == "benign" {
+        corpus::benign(1, 2000)
     } else {
         let mine = ("44".to_string(), "7700900123".to_string());
-        corpusgen::leaking(2, 2000, &mine)
+        corpus::leaking(2, 2000, &mine)
             .into_iter()
             .map(|l| l.req)
             .collect()

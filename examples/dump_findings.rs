@@ -12,12 +12,9 @@
     clippy::indexing_slicing,
     clippy::panic
 )]
-#[path = "../tests/corpusgen/mod.rs"]
-mod corpusgen;
-
 use std::fmt::Write as _;
 
-use corpusgen::{Rng, WAYS, benign, leaking, number};
+use fixturegen::corpus::{Rng, WAYS, benign, leaking, number};
 use phoneleak::detect::{
     Detector, KnownNumbers, Leak, PhoneNumber, Region, number::parse_international,
 };

@@ -14,9 +14,6 @@
     clippy::panic
 )]
 
-#[path = "../tests/fixturegen/mod.rs"]
-mod fixturegen;
-
 use std::io::BufWriter;
 use std::process::ExitCode;
 

@@ -1,13 +1,6 @@
 //! Findings say where they came from: the packet that completed each request
 //! (as tshark numbers frames), the file, the flow, the Community ID and the
 //! split addresses, in JSON, text and HTML alike.
-// Test code: a panic is a failed check (Cargo.toml denies these in src/).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 use std::process::{Command, Output};
 
 use serde_json::Value;

@@ -7,16 +7,6 @@
 //!   change of output, regenerate them with `PHONELEAK_BLESS=1 cargo test --test fixtures`
 //!   and review the diff;
 //! - exit statuses, error messages, masking and multi-file runs.
-// Test code: a panic is a failed check (Cargo.toml denies these in src/).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-#[path = "fixturegen/mod.rs"]
-mod fixturegen;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -4,13 +4,6 @@
 //! emitted by some run (runs with `--subject-key`, `--baseline` and
 //! `--shard` included), but for the few that need a live capture or a full
 //! table, listed below.
-// Test code: a panic is a failed check (Cargo.toml denies these in src/).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;

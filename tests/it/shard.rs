@@ -2,13 +2,6 @@
 //! byte-identical to one scan (JSON lines and text, counters included, same
 //! exit status) on every fixture (tunnels, fragments, gaps, cut captures),
 //! with the parts on several threads; a part given alone is refused.
-// Test code: a panic is a failed check (Cargo.toml denies these in src/).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -5,15 +5,6 @@
 //!
 //! Capturing needs root (or CAP_NET_RAW); CI runs as root. Without it these
 //! tests say plainly on stderr that they were skipped and why.
-// Test code: a panic is a failed check (Cargo.toml denies these in src/).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-#![cfg(feature = "live")]
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

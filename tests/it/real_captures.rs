@@ -9,13 +9,6 @@
 //! captures are missing: run it with `cargo test --test real_captures --
 //! --ignored` (it fails when no folder is found; `.ci/run` runs it where the
 //! captures exist and says so where they do not).
-// Test code: a panic is a failed check (Cargo.toml denies these in src/).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 use std::path::PathBuf;
 use std::process::Command;
 

@@ -1,16 +1,6 @@
 //! The scan options that change detection or gating, and the `headers`
 //! command, on the generated fixtures: `--number`/`--numbers-file`,
 //! `--region`, `--min-confidence`, `--baseline`; the aggregate report.
-// Test code: a panic is a failed check (Cargo.toml denies these in src/).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-#[path = "fixturegen/mod.rs"]
-mod fixturegen;
-
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::{Command, Output};

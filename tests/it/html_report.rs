@@ -8,13 +8,6 @@
 //! --ignored` (`.ci/run` installs Chromium and does); without Chromium it then
 //! fails. `PHONELEAK_SCREENSHOT=docs/report.png cargo test --test html_report
 //! -- --ignored` also saves the screenshot (as shown in the README).
-// Test code: a panic is a failed check (Cargo.toml denies these in src/).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};

@@ -2,13 +2,6 @@
 //! byte for byte (JSON lines and text), on every fixture and on the shared
 //! real captures when present; shards that did not finish are refused;
 //! subject pseudonyms keep numbers that mask alike apart.
-// Test code: a panic is a failed check (Cargo.toml denies these in src/).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

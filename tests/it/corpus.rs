@@ -3,17 +3,7 @@
 //! under every configuration; a leaking corpus must yield exactly the leak
 //! planted in each request. `cargo test --test corpus -- --nocapture` prints
 //! the measured rates quoted in docs/detection.md.
-// Test code: a panic is a failed check (Cargo.toml denies these in src/).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-#[path = "corpusgen/mod.rs"]
-mod corpusgen;
-
-use corpusgen::{Rng, WAYS, benign, leaking, number};
+use fixturegen::corpus::{self, Rng, WAYS, benign, leaking, number};
 use phoneleak::detect::{
     Detector, KnownNumbers, Leak, PhoneNumber, Region, number::parse_international,
 };
@@ -35,7 +25,7 @@ fn known_numbers(extra: usize, mine: &str) -> KnownNumbers {
     KnownNumbers::new(v).expect("automaton")
 }
 
-fn describe(req: &corpusgen::Req, l: &Leak) -> String {
+fn describe(req: &corpus::Req, l: &Leak) -> String {
     let text = l.place_text(&req.uri, &req.headers);
     format!(
         "{} {:?} {} in {:?}: {:?}",
