@@ -176,7 +176,7 @@ fn detect_request(bencher: divan::Bencher, leaking: bool) {
     bencher.bench(|| detector.inspect(divan::black_box(&request)).len());
 }
 
-/// Detection per request over the generated corpora of `tests/corpusgen`:
+/// Detection per request over the generated corpora of `fixturegen/src/corpus.rs`:
 /// 2,000 benign requests full of digit strings, or 2,000 leaking ones (every
 /// way a leak is planted, in turn). The counter is requests: divan's
 /// `item/s` and the median time per iteration / 2,000 give the cost of one

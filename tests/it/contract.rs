@@ -175,7 +175,7 @@ fn every_json_field_is_documented_and_every_documented_field_is_emitted() {
     let needs_more = [
         // Only past the table's cap of 100,000 rows (tests in src/report).
         "overflow",
-        // `live` only (tests/live.rs).
+        // `live` only (tests/it/live.rs).
         "capture.interface",
         "capture.received",
         "capture.dropped_kernel",

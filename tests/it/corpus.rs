@@ -1,7 +1,7 @@
-//! Detection against generated corpora (tests/corpusgen): a benign corpus of
+//! Detection against generated corpora (fixturegen/src/corpus.rs): a benign corpus of
 //! realistic requests full of digit strings must yield no finding at all,
 //! under every configuration; a leaking corpus must yield exactly the leak
-//! planted in each request. `cargo test --test corpus -- --nocapture` prints
+//! planted in each request. `cargo test --test it corpus:: -- --nocapture` prints
 //! the measured rates quoted in docs/detection.md.
 use fixturegen::corpus::{self, Rng, WAYS, benign, leaking, number};
 use phoneleak::detect::{

@@ -1,11 +1,11 @@
 //! End-to-end tests: the real binary on every generated fixture.
 //!
-//! - the committed fixtures are exactly what the generator (tests/fixturegen) writes;
+//! - the committed fixtures are exactly what the generator (fixturegen/) writes;
 //! - each fixture's reported requests equal its truth file, written by construction;
 //! - the whole output equals the reviewed expected file beside the fixture
 //!   (`<stem>.expected.jsonl`; for o2-2012 also the text report). After a deliberate
-//!   change of output, regenerate them with `PHONELEAK_BLESS=1 cargo test --test fixtures`
-//!   and review the diff;
+//!   change of output, regenerate them with `PHONELEAK_BLESS=1 cargo test --test it
+//!   fixtures::` and review the diff;
 //! - exit statuses, error messages, masking and multi-file runs.
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -210,7 +210,7 @@ fn lines(from: impl Read + Send + 'static) -> Receiver<String> {
 }
 
 /// The request and summary objects of a JSON-lines output (the `leak_summary`
-/// aggregate lines are checked by tests/options.rs).
+/// aggregate lines are checked by tests/it/options.rs).
 fn json(lines: &[String]) -> Vec<Value> {
     lines
         .iter()
