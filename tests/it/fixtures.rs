@@ -8,20 +8,14 @@
 //!   fixtures::` and review the diff;
 //! - exit statuses, error messages, masking and multi-file runs.
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
+use crate::common::phoneleak;
+
 fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
-}
-
-fn phoneleak(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_phoneleak"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run phoneleak")
 }
 
 fn stem(name: &str) -> &str {

@@ -10,6 +10,7 @@
     clippy::panic
 )]
 
+mod common;
 mod contract;
 mod corpus;
 mod damaged;

@@ -3,19 +3,13 @@
 //! `--region`, `--min-confidence`, `--baseline`; the aggregate report.
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-const KNOWN: &str = "+447700900123";
+use crate::common::phoneleak;
 
-fn phoneleak(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_phoneleak"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run phoneleak")
-}
+const KNOWN: &str = "+447700900123";
 
 fn lines(out: &Output) -> Vec<Value> {
     String::from_utf8_lossy(&out.stdout)

@@ -5,13 +5,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn phoneleak(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_phoneleak"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run phoneleak")
-}
+use crate::common::phoneleak;
 
 fn requests(out: &Output) -> Vec<Value> {
     String::from_utf8_lossy(&out.stdout)
