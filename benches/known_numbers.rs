@@ -11,12 +11,9 @@
     clippy::indexing_slicing,
     clippy::panic
 )]
-#[path = "../tests/corpusgen/mod.rs"]
-mod corpusgen;
-
 use std::hint::black_box;
 
-use corpusgen::{Req, Rng, benign, number};
+use fixturegen::corpus::{Req, Rng, benign, number};
 use md5::Digest as _;
 use phoneleak::detect::{Detector, KnownNumbers, PhoneNumber, number::parse_international};
 use phoneleak::http::Header;

@@ -19,8 +19,7 @@ use phoneleak::flow::{
 use phoneleak::http::{Header, HttpExtractor, HttpLimits, parse_head};
 use phoneleak::pipeline::{Analyzer, Config};
 
-#[path = "../tests/corpusgen/mod.rs"]
-mod corpusgen;
+use fixturegen::corpus;
 
 fn main() {
     divan::main();
@@ -177,18 +176,18 @@ fn detect_request(bencher: divan::Bencher, leaking: bool) {
     bencher.bench(|| detector.inspect(divan::black_box(&request)).len());
 }
 
-/// Detection per request over the generated corpora of `tests/corpusgen`:
+/// Detection per request over the generated corpora of `fixturegen/src/corpus.rs`:
 /// 2,000 benign requests full of digit strings, or 2,000 leaking ones (every
 /// way a leak is planted, in turn). The counter is requests: divan's
 /// `item/s` and the median time per iteration / 2,000 give the cost of one
 /// request (figures in docs/detection.md).
 #[divan::bench(args = ["benign", "leaking"])]
 fn detect_corpus(bencher: divan::Bencher, which: &str) {
-    let requests: Vec<corpusgen::Req> = if which == "benign" {
-        corpusgen::benign(1, 2000)
+    let requests: Vec<corpus::Req> = if which == "benign" {
+        corpus::benign(1, 2000)
     } else {
         let mine = ("44".to_string(), "7700900123".to_string());
-        corpusgen::leaking(2, 2000, &mine)
+        corpus::leaking(2, 2000, &mine)
             .into_iter()
             .map(|l| l.req)
             .collect()

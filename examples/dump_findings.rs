@@ -1,4 +1,4 @@
-//! Writes every finding on the generated corpora (`tests/corpusgen`), one
+//! Writes every finding on the generated corpora (`fixturegen/src/corpus.rs`), one
 //! line each, to the file given as the only argument: the benign corpora of
 //! seeds 1 and 3 and the leaking corpus, each under four configurations
 //! (defaults, `--region GB`, `--region US`, `--region DE` with 1 000 known
@@ -12,12 +12,9 @@
     clippy::indexing_slicing,
     clippy::panic
 )]
-#[path = "../tests/corpusgen/mod.rs"]
-mod corpusgen;
-
 use std::fmt::Write as _;
 
-use corpusgen::{Rng, WAYS, benign, leaking, number};
+use fixturegen::corpus::{Rng, WAYS, benign, leaking, number};
 use phoneleak::detect::{
     Detector, KnownNumbers, Leak, PhoneNumber, Region, number::parse_international,
 };

@@ -11,9 +11,6 @@
     clippy::panic
 )]
 
-#[path = "../tests/fixturegen/mod.rs"]
-mod fixturegen;
-
 use std::path::PathBuf;
 
 fn main() -> std::io::Result<()> {

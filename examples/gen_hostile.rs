@@ -4,7 +4,7 @@
 //! `cargo run --release --example gen_hostile -- ATTACK OUT.pcap [SCALE]`
 //! where ATTACK is syn-flood, ooo-gigabyte, endless-headers, fragment-flood
 //! pipelined or distinct-leaks, and SCALE defaults to the full size (see
-//! tests/fixturegen/hostile.rs: 1 000 000 SYNs, 1024 MiB, 2000 connections,
+//! fixturegen/src/hostile.rs: 1 000 000 SYNs, 1024 MiB, 2000 connections,
 //! 3000 thousand fragments, 5000 thousand requests, 1000 thousand leaks).
 // Test code: a panic is a failed check (Cargo.toml denies these in src/).
 #![allow(
@@ -13,9 +13,6 @@
     clippy::indexing_slicing,
     clippy::panic
 )]
-
-#[path = "../tests/fixturegen/mod.rs"]
-mod fixturegen;
 
 use std::io::BufWriter;
 use std::process::ExitCode;

@@ -2,7 +2,7 @@
 # Checks contrib/spark/phoneleak_spark.py on the fixtures: local[2] Spark,
 # small batches (several tasks), then merge, must write exactly what
 # one `phoneleak scan` of the same files writes (JSON lines and text), with
-# the same exit status. Needs pyspark and Java (tests/engines.rs runs it when
+# the same exit status. Needs pyspark and Java (tests/it/engines.rs runs it when
 # both are present) and a built phoneleak binary.
 #   contrib/spark/check.sh [PHONELEAK] [PYTHON]
 set -euo pipefail

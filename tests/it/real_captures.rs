@@ -6,16 +6,9 @@
 //! The folder is `$PHONELEAK_REAL_CAPTURES`, else `../shared/captures` beside the
 //! checkout, else `/work/shared/captures`. The test is `#[ignore]`d, so that a
 //! plain `cargo test` counts it as ignored rather than passing it where the
-//! captures are missing: run it with `cargo test --test real_captures --
-//! --ignored` (it fails when no folder is found; `.ci/run` runs it where the
+//! captures are missing: run it with `cargo test --test it -- --ignored
+//! real_captures::` (it fails when no folder is found; `.ci/run` runs it where the
 //! captures exist and says so where they do not).
-// Test code: a panic is a failed check (Cargo.toml denies these in src/).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -57,7 +50,7 @@ fn captures_dir() -> Option<PathBuf> {
 }
 
 #[test]
-#[ignore = "needs the real captures: cargo test --test real_captures -- --ignored"]
+#[ignore = "needs the real captures: cargo test --test it -- --ignored real_captures::"]
 fn request_counts_match_tshark_and_nothing_leaks() {
     let dir = captures_dir().expect("real captures not found (set PHONELEAK_REAL_CAPTURES)");
     let mut failures = Vec::new();

@@ -2,23 +2,9 @@
 //! byte-identical to one scan (JSON lines and text, counters included, same
 //! exit status) on every fixture (tunnels, fragments, gaps, cut captures),
 //! with the parts on several threads; a part given alone is refused.
-// Test code: a panic is a failed check (Cargo.toml denies these in src/).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
-fn phoneleak(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_phoneleak"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run phoneleak")
-}
+use crate::common::{phoneleak, scratch};
 
 /// Every fixture capture, sorted.
 fn fixtures() -> Vec<String> {
@@ -36,13 +22,6 @@ fn fixtures() -> Vec<String> {
         .collect();
     files.sort();
     files
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
 }
 
 /// Scans `files` in `n` parts (on two threads each) and returns the parts'

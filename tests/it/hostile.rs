@@ -2,16 +2,6 @@
 //! each hostile capture, with limits scaled down alike, must show in the
 //! counters what was dropped and still report the legitimate leaking request.
 //! The full-size runs (with peak memory) are `bench/hostile.sh`.
-// Test code: a panic is a failed check (Cargo.toml denies these in src/).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-#[path = "fixturegen/mod.rs"]
-mod fixturegen;
-
 use std::path::PathBuf;
 use std::process::Command;
 

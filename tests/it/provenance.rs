@@ -1,24 +1,11 @@
 //! Findings say where they came from: the packet that completed each request
 //! (as tshark numbers frames), the file, the flow, the Community ID and the
 //! split addresses, in JSON, text and HTML alike.
-// Test code: a panic is a failed check (Cargo.toml denies these in src/).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn phoneleak(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_phoneleak"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run phoneleak")
-}
+use crate::common::phoneleak;
 
 fn requests(out: &Output) -> Vec<Value> {
     String::from_utf8_lossy(&out.stdout)

@@ -7,13 +7,6 @@
 //! The scripts are read from `$PHONELEAK_BENCH_DIR`, else `../shared/bench`
 //! beside the checkout, else `/work/shared/bench`; without them or without
 //! `python3` the test says so and checks nothing.
-// Test code: a panic is a failed check (Cargo.toml denies these in src/).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

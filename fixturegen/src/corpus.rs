@@ -9,7 +9,6 @@
 //!   place and form detection claims to handle, with what must be found.
 //!
 //! Deterministic: a fixed-seed generator, no clock.
-#![allow(dead_code)]
 
 use base64::Engine as _;
 use md5::Digest as _;
@@ -25,6 +24,8 @@ impl Rng {
     }
 
     /// The next 64 random bits (xorshift64*).
+    // An endless generator, not an iterator: no `Option` to unwrap at each call.
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;

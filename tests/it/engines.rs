@@ -4,13 +4,6 @@
 //! scan of the fixtures writes. `.ci/run` installs Dask in a virtual
 //! environment and runs contrib/dask/check.sh itself; here a Python is taken
 //! from PHONELEAK_PYTHON, else `python3`.
-// Test code: a panic is a failed check (Cargo.toml denies these in src/).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 use std::process::Command;
 
 fn python() -> String {

@@ -1,13 +1,6 @@
 //! Fitting the shell: completions, the man page, examples in every help,
 //! `--quiet`, `-o FILE`, colours only on a terminal and never with NO_COLOR,
 //! and Ctrl-C that still finishes the report.
-// Test code: a panic is a failed check (Cargo.toml denies these in src/).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

@@ -2,15 +2,10 @@
 //! byte for byte (JSON lines and text), on every fixture and on the shared
 //! real captures when present; shards that did not finish are refused;
 //! subject pseudonyms keep numbers that mask alike apart.
-// Test code: a panic is a failed check (Cargo.toml denies these in src/).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
+
+use crate::common::scratch;
 
 fn phoneleak(args: &[&str], stdin: Option<&[u8]>) -> Output {
     use std::io::Write;
@@ -45,13 +40,6 @@ fn captures(dir: &Path) -> Vec<String> {
         .collect();
     files.sort();
     files
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
 }
 
 /// Scans each file alone into a shard, merges the shards, and compares with one scan.

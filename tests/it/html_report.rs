@@ -4,17 +4,10 @@
 //! timeline, the highlighted leaking headers) and takes a screenshot.
 //!
 //! It needs Chromium, so it is `#[ignore]`d: a plain `cargo test` counts it as
-//! ignored, never as passed. Run it with `cargo test --test html_report --
-//! --ignored` (`.ci/run` installs Chromium and does); without Chromium it then
-//! fails. `PHONELEAK_SCREENSHOT=docs/report.png cargo test --test html_report
-//! -- --ignored` also saves the screenshot (as shown in the README).
-// Test code: a panic is a failed check (Cargo.toml denies these in src/).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+//! ignored, never as passed. Run it with `cargo test --test it -- --ignored
+//! html_report::` (`.ci/run` installs Chromium and does); without Chromium it
+//! then fails. `PHONELEAK_SCREENSHOT=docs/report.png cargo test --test it --
+//! --ignored html_report::` also saves the screenshot (as shown in the README).
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -85,7 +78,7 @@ fn run_chromium(browser: &Path, profile: &Path, extra: &[&str], url: &str) -> Ou
 }
 
 #[test]
-#[ignore = "needs Chromium: cargo test --test html_report -- --ignored"]
+#[ignore = "needs Chromium: cargo test --test it -- --ignored html_report::"]
 fn the_report_renders_in_chromium() {
     let browser = chromium().expect("chromium is not installed: apt-get install chromium");
     let dir = tempfile::tempdir().expect("temporary folder");

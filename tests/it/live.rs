@@ -5,15 +5,6 @@
 //!
 //! Capturing needs root (or CAP_NET_RAW); CI runs as root. Without it these
 //! tests say plainly on stderr that they were skipped and why.
-// Test code: a panic is a failed check (Cargo.toml denies these in src/).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-#![cfg(feature = "live")]
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -219,7 +210,7 @@ fn lines(from: impl Read + Send + 'static) -> Receiver<String> {
 }
 
 /// The request and summary objects of a JSON-lines output (the `leak_summary`
-/// aggregate lines are checked by tests/options.rs).
+/// aggregate lines are checked by tests/it/options.rs).
 fn json(lines: &[String]) -> Vec<Value> {
     lines
         .iter()

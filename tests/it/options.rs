@@ -1,31 +1,15 @@
 //! The scan options that change detection or gating, and the `headers`
 //! command, on the generated fixtures: `--number`/`--numbers-file`,
 //! `--region`, `--min-confidence`, `--baseline`; the aggregate report.
-// Test code: a panic is a failed check (Cargo.toml denies these in src/).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-#[path = "fixturegen/mod.rs"]
-mod fixturegen;
-
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-const KNOWN: &str = "+447700900123";
+use crate::common::phoneleak;
 
-fn phoneleak(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_phoneleak"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run phoneleak")
-}
+const KNOWN: &str = "+447700900123";
 
 fn lines(out: &Output) -> Vec<Value> {
     String::from_utf8_lossy(&out.stdout)

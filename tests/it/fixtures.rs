@@ -1,37 +1,21 @@
 //! End-to-end tests: the real binary on every generated fixture.
 //!
-//! - the committed fixtures are exactly what the generator (tests/fixturegen) writes;
+//! - the committed fixtures are exactly what the generator (fixturegen/) writes;
 //! - each fixture's reported requests equal its truth file, written by construction;
 //! - the whole output equals the reviewed expected file beside the fixture
 //!   (`<stem>.expected.jsonl`; for o2-2012 also the text report). After a deliberate
-//!   change of output, regenerate them with `PHONELEAK_BLESS=1 cargo test --test fixtures`
-//!   and review the diff;
+//!   change of output, regenerate them with `PHONELEAK_BLESS=1 cargo test --test it
+//!   fixtures::` and review the diff;
 //! - exit statuses, error messages, masking and multi-file runs.
-// Test code: a panic is a failed check (Cargo.toml denies these in src/).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-#[path = "fixturegen/mod.rs"]
-mod fixturegen;
-
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
+use crate::common::phoneleak;
+
 fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
-}
-
-fn phoneleak(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_phoneleak"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run phoneleak")
 }
 
 fn stem(name: &str) -> &str {

@@ -4,13 +4,6 @@
 //! emitted by some run (runs with `--subject-key`, `--baseline` and
 //! `--shard` included), but for the few that need a live capture or a full
 //! table, listed below.
-// Test code: a panic is a failed check (Cargo.toml denies these in src/).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
@@ -182,7 +175,7 @@ fn every_json_field_is_documented_and_every_documented_field_is_emitted() {
     let needs_more = [
         // Only past the table's cap of 100,000 rows (tests in src/report).
         "overflow",
-        // `live` only (tests/live.rs).
+        // `live` only (tests/it/live.rs).
         "capture.interface",
         "capture.received",
         "capture.dropped_kernel",

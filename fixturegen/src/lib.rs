@@ -3,10 +3,15 @@
 //! of TCP reassembly and HTTP extraction, each with the truth an analyzer
 //! must report, written by construction.
 //!
-//! `examples/gen_fixtures.rs` writes them to `fixtures/`; integration tests
-//! include this module (`#[path]`) to check the committed files byte for byte.
-#![allow(dead_code)]
+//! `examples/gen_fixtures.rs` writes them to `fixtures/`; the integration
+//! tests (`tests/it/fixtures.rs`) check the committed files byte for byte
+//! against it. [`corpus`] generates the request corpora of the detection
+//! tests and the benchmarks.
+//!
+//! A `publish = false` crate of the workspace, a dev-dependency of phoneleak
+//! (imported there as `fixturegen`).
 
+pub mod corpus;
 pub mod encap;
 pub mod hostile;
 pub mod http;

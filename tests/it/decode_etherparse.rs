@@ -7,13 +7,6 @@
 //!   payload a prefix of the real one and `missing` the rest;
 //! - frames with bytes changed: whenever etherparse reads a whole,
 //!   unfragmented TCP segment, the decoder reads the same one.
-// Test code: a panic is a failed check (Cargo.toml denies these in src/).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 use etherparse::{
     IpHeaders, IpNumber, Ipv4Header, Ipv6Extensions, Ipv6Header, Ipv6RawExtHeader, NetSlice,
     PacketBuilder, SlicedPacket, TransportSlice, VlanId,

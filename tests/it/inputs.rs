@@ -2,13 +2,6 @@
 //! gzip and zstd recognised by their bytes whatever the name, damaged compressed
 //! tails, and a folder that mixes captures with other files. Compressed copies
 //! are made here, in temporary folders, from the committed fixtures.
-// Test code: a panic is a failed check (Cargo.toml denies these in src/).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 // Without the decoders (--no-default-features) the compressed tests are left out.
 #![cfg_attr(not(all(feature = "gzip", feature = "zstd")), allow(dead_code))]
 use std::io::{Read, Write};

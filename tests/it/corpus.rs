@@ -1,19 +1,9 @@
-//! Detection against generated corpora (tests/corpusgen): a benign corpus of
+//! Detection against generated corpora (fixturegen/src/corpus.rs): a benign corpus of
 //! realistic requests full of digit strings must yield no finding at all,
 //! under every configuration; a leaking corpus must yield exactly the leak
-//! planted in each request. `cargo test --test corpus -- --nocapture` prints
+//! planted in each request. `cargo test --test it corpus:: -- --nocapture` prints
 //! the measured rates quoted in docs/detection.md.
-// Test code: a panic is a failed check (Cargo.toml denies these in src/).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-#[path = "corpusgen/mod.rs"]
-mod corpusgen;
-
-use corpusgen::{Rng, WAYS, benign, leaking, number};
+use fixturegen::corpus::{self, Rng, WAYS, benign, leaking, number};
 use phoneleak::detect::{
     Detector, KnownNumbers, Leak, PhoneNumber, Region, number::parse_international,
 };
@@ -35,7 +25,7 @@ fn known_numbers(extra: usize, mine: &str) -> KnownNumbers {
     KnownNumbers::new(v).expect("automaton")
 }
 
-fn describe(req: &corpusgen::Req, l: &Leak) -> String {
+fn describe(req: &corpus::Req, l: &Leak) -> String {
     let text = l.place_text(&req.uri, &req.headers);
     format!(
         "{} {:?} {} in {:?}: {:?}",

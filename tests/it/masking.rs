@@ -2,13 +2,6 @@
 //! finds (read from a `--show-numbers` run) is shown in no output format
 //! (JSON lines, text, HTML, the `-o` file with its stderr tables) with more
 //! than its country code and last three digits.
-// Test code: a panic is a failed check (Cargo.toml denies these in src/).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

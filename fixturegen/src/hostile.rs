@@ -1,6 +1,6 @@
 //! Generators of hostile captures for the memory-bound measurements
 //! (`examples/gen_hostile.rs`, `bench/hostile.sh`) and their small-scale
-//! integration tests (`tests/hostile.rs`). Each streams a classic pcap to a
+//! integration tests (`tests/it/hostile.rs`). Each streams a classic pcap to a
 //! writer (nothing is held in memory, so gigabyte captures are fine) and
 //! mixes in one ordinary connection whose request leaks `X-MSISDN`, half way
 //! through the attack: an analyzer whose memory is bounded must still

@@ -1,0 +1,34 @@
+//! phoneleak's integration tests, as one test binary (`cargo test --test it`):
+//! one module a subject. Select one with a filter on its module path, e.g.
+//! `cargo test --test it fixtures::`, or `cargo test --test it -- --ignored
+//! html_report::` for the browser test.
+// Test code: a panic is a failed check (Cargo.toml denies these in src/).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+mod contract;
+mod corpus;
+mod damaged;
+mod decode_etherparse;
+mod engines;
+mod fixtures;
+mod gtpu_bench;
+mod hostile;
+mod html_report;
+mod inputs;
+#[cfg(feature = "live")]
+mod live;
+#[cfg(not(feature = "live"))]
+mod live_disabled;
+mod masking;
+mod merge;
+mod options;
+mod provenance;
+mod real_captures;
+mod shard;
+mod shell;
