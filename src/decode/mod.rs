@@ -487,9 +487,11 @@ mod tests {
             if let Some(fast) = walk::fast_path(&frame) {
                 let (walked, tunnels) = walked(&frame);
                 proptest::prop_assert_eq!(walked, Ok(fast.segment));
-                let mut expected = TunnelStats::default();
-                expected.vlan = u64::from(fast.vlan);
-                expected.gtpu = u64::from(fast.gtpu);
+                let expected = TunnelStats {
+                    vlan: u64::from(fast.vlan),
+                    gtpu: u64::from(fast.gtpu),
+                    ..TunnelStats::default()
+                };
                 proptest::prop_assert_eq!(tunnels, expected);
             }
         }
