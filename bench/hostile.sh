@@ -40,7 +40,7 @@ el = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", t).gro
 secs = sum(float(x) * 60 ** i for i, x in enumerate(reversed(el.split(":"))))
 f, h, d = s["flow"], s["http"], s["decode"]
 pick = {
-    "syn-flood": {"flows": f["flows"], "flows_peak": f["flows_peak"], "flows_evicted": f["flows_evicted"]},
+    "syn-flood": {"flows": f["flows"], "flows_evicted": f["flows_evicted"]},
     "ooo-gigabyte": {"gaps_forced_by_direction_cap": f["gaps_forced_by_direction_cap"], "gap_bytes": f["gap_bytes"]},
     "endless-headers": {"heads_over_limit": h["heads_over_limit"], "heads_cut_by_memcap": h["heads_cut_by_memcap"], "requests": h["requests"]},
     "fragment-flood": {"ip_fragment": d["ip_fragment"], "defrag.dropped_memcap": d["defrag"]["dropped_memcap"],
