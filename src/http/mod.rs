@@ -14,7 +14,8 @@
 //! Flows whose client does not open with a request line (after a SOCKS
 //! handshake, if any) are dropped from parsing at once (TLS, SSH, ...). Memory: a partial head is
 //! held up to [`HttpLimits::max_head_bytes`], all partial heads together up
-//! to [`HttpLimits::head_memcap`].
+//! to [`HttpLimits::head_memcap`], of which heads over 8 KiB may take only
+//! three quarters.
 #![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 
 mod head;
@@ -28,6 +29,11 @@ pub use request::{Header, Request};
 pub use stream::{ParsedRequest, RequestStream, Verdict};
 
 use crate::flow::{Chunk, CloseReason, FlowContext, Interest, Side, StreamHandler};
+
+/// Heads up to this size keep the last quarter of
+/// [`HttpLimits::head_memcap`] for themselves (ordinary heads are a few
+/// hundred bytes to a few KiB).
+const SMALL_HEAD: usize = 8 << 10;
 
 /// Limits of the HTTP stage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -219,11 +225,17 @@ impl StreamHandler for HttpExtractor {
         let before = stream.buffered();
         let verdict = match chunk {
             Chunk::Data { ts, bytes } => {
-                let room = self
-                    .limits
-                    .head_memcap
-                    .saturating_sub(self.buffered)
-                    .saturating_add(before);
+                // A head past SMALL_HEAD may fill only three quarters of the
+                // cap: heads that never end (an attack, or thousands of huge
+                // cookies) cannot crowd out the ordinary ones.
+                let cap = if before.saturating_add(bytes.len()) > SMALL_HEAD {
+                    self.limits
+                        .head_memcap
+                        .saturating_sub(self.limits.head_memcap / 4)
+                } else {
+                    self.limits.head_memcap
+                };
+                let room = cap.saturating_sub(self.buffered).saturating_add(before);
                 let max = self.limits.max_head_bytes.min(room);
                 if max < self.limits.max_head_bytes {
                     self.stats.heads_cut_by_memcap =
@@ -301,6 +313,67 @@ mod tests {
             .map(|r| (r.client.to_string(), r.uri))
             .collect();
         (got, x.stats().responder_clients)
+    }
+
+    #[test]
+    fn heads_that_never_end_leave_room_for_ordinary_ones() {
+        let limits = HttpLimits {
+            max_head_bytes: 64 << 10,
+            head_memcap: 256 << 10,
+        };
+        let mut x = HttpExtractor::new(limits);
+        let ts = Timestamp(0);
+        let flow = |port: u16| FlowContext {
+            id: u64::from(port),
+            endpoints: [
+                format!("10.0.0.9:{port}").parse().unwrap(),
+                "10.0.0.1:80".parse().unwrap(),
+            ],
+            syn_client: Some(Side::A),
+            synack_data: false,
+            first_packet: u64::from(port),
+            tunnels: [None; 2],
+        };
+        // Twelve heads of 30 KiB that never end: 360 KiB asked of a 256 KiB cap.
+        let mut attackers: Vec<(HttpFlow, FlowContext)> = Vec::new();
+        let line = format!("X-Filler: {}\r\n", "a".repeat(1000));
+        for port in 0..12u16 {
+            let f = flow(40_000 + port);
+            let mut state = HttpFlow::default();
+            x.on_chunk(
+                &mut state,
+                &f,
+                Side::A,
+                Chunk::Data {
+                    ts,
+                    bytes: b"GET /a HTTP/1.1\r\n",
+                },
+            );
+            attackers.push((state, f));
+        }
+        for _ in 0..30 {
+            for (state, f) in &mut attackers {
+                x.on_chunk(
+                    state,
+                    f,
+                    Side::A,
+                    Chunk::Data {
+                        ts,
+                        bytes: line.as_bytes(),
+                    },
+                );
+            }
+        }
+        assert!(x.stats().heads_cut_by_memcap > 0);
+        // An ordinary request still has room, whole.
+        let legit = flow(50_000);
+        let mut state = HttpFlow::default();
+        let head = b"GET /legit HTTP/1.1\r\nHost: a\r\nX-MSISDN: 447700900123\r\n\r\n";
+        x.on_chunk(&mut state, &legit, Side::A, Chunk::Data { ts, bytes: head });
+        let got: Vec<Request> = x.take_requests().filter(|r| r.uri == "/legit").collect();
+        assert_eq!(got.len(), 1);
+        assert!(!got[0].truncated);
+        assert_eq!(got[0].headers.len(), 2);
     }
 
     #[test]
