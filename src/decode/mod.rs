@@ -158,31 +158,6 @@ impl TunnelKind {
             TunnelKind::Ayiya => "ayiya",
         }
     }
-
-    /// The kind named `name` (the inverse of [`TunnelKind::name`]).
-    pub fn from_name(name: &str) -> Option<TunnelKind> {
-        [
-            TunnelKind::GtpU,
-            TunnelKind::Gre,
-            TunnelKind::Erspan,
-            TunnelKind::Vxlan,
-            TunnelKind::VxlanGpe,
-            TunnelKind::Geneve,
-            TunnelKind::IpInIp,
-            TunnelKind::Ayiya,
-        ]
-        .into_iter()
-        .find(|k| k.name() == name)
-    }
-
-    /// What [`Tunnel::id`] is for this kind (`teid`, `vni`), if it has one.
-    pub fn id_name(self) -> Option<&'static str> {
-        match self {
-            TunnelKind::GtpU => Some("teid"),
-            TunnelKind::Vxlan => Some("vni"),
-            _ => None,
-        }
-    }
 }
 
 /// Declares the skip reasons once: the [`Skip`] enum, its counter names and
@@ -704,9 +679,6 @@ mod tests {
         let frame = ethernet(0x0800, &outer_ipv4(17, &udp(4789, &vx)));
         let t = decode(LinkType::ETHERNET, &frame).unwrap().tunnel.unwrap();
         assert_eq!((t.kind, t.id), (TunnelKind::Vxlan, Some(0x12_3456)));
-        for kind in [TunnelKind::GtpU, TunnelKind::Erspan, TunnelKind::IpInIp] {
-            assert_eq!(TunnelKind::from_name(kind.name()), Some(kind));
-        }
     }
 
     #[test]

@@ -200,8 +200,9 @@ pub(crate) fn gre(data: &[u8]) -> Result<Gre, Skip> {
     })
 }
 
-/// Parses a VXLAN header (RFC 7348): 8 bytes, the I flag set, an Ethernet frame after.
-pub(crate) fn vxlan(data: &[u8]) -> Result<usize, Skip> {
+/// Parses a VXLAN header (RFC 7348): 8 bytes, the I flag set, an Ethernet
+/// frame after. Gives the header length and the 24-bit VNI.
+pub(crate) fn vxlan(data: &[u8]) -> Result<(usize, u32), Skip> {
     let flags = byte(data, 0).ok_or(Skip::Truncated)?;
     if data.len() < 8 {
         return Err(Skip::Truncated);
@@ -209,7 +210,8 @@ pub(crate) fn vxlan(data: &[u8]) -> Result<usize, Skip> {
     if flags & 0x08 == 0 {
         return Err(Skip::Malformed);
     }
-    Ok(8)
+    let vni = be32(data, 4).ok_or(Skip::Truncated)? >> 8;
+    Ok((8, vni))
 }
 
 /// Labels followed in one MPLS stack before giving up.

@@ -6,7 +6,7 @@
 //! TCP and GTP-U parsers.
 use std::net::{IpAddr, SocketAddr};
 
-use super::bytes::{be16, be32, byte};
+use super::bytes::{be16, byte};
 use super::defrag::Defrag;
 use super::ip::{self, Net, PROTO_AH, PROTO_GRE, PROTO_IPIP, PROTO_IPV6, PROTO_TCP, PROTO_UDP};
 use super::link::{self, ETHERTYPE_IPV4, ETHERTYPE_VLAN};
@@ -295,19 +295,18 @@ impl Walker<'_> {
 
     /// A UDP datagram: a tunnel by its port, else not TCP.
     fn udp<'d>(&mut self, net: Net, data: &'d [u8]) -> Result<Step<'d>, Skip> {
-        if data.len() < 8 {
-            return Err(net.short(data));
-        }
-        let src_port = be16(data, 0).ok_or(Skip::Truncated)?;
-        let dst_port = be16(data, 2).ok_or(Skip::Truncated)?;
-        let len = match usize::from(be16(data, 4).ok_or(Skip::Truncated)?) {
-            0 => data.len(),
-            n => n,
+        let Some(Udp {
+            src_port,
+            dst_port,
+            payload,
+        }) = udp_header(data)
+        else {
+            return Err(if data.len() < 8 {
+                net.short(data)
+            } else {
+                Skip::Malformed
+            });
         };
-        if len < 8 {
-            return Err(Skip::Malformed);
-        }
-        let payload = data.get(8..len.min(data.len())).ok_or(Skip::Malformed)?;
         // GTP-U also by its source port, unless the destination names another tunnel.
         let gtpu = dst_port == tunnel::GTPU_PORT
             || (src_port == tunnel::GTPU_PORT
@@ -339,9 +338,8 @@ impl Walker<'_> {
             tunnel::VXLAN_PORT | VXLAN_LINUX_PORT => {
                 self.enter()?;
                 bump(&mut self.tunnels.vxlan);
-                let len = tunnel::vxlan(payload)?;
-                let vni = be32(payload, 4).map(|word| word >> 8);
-                self.tunnel(TunnelKind::Vxlan, &net, vni);
+                let (len, vni) = tunnel::vxlan(payload)?;
+                self.tunnel(TunnelKind::Vxlan, &net, Some(vni));
                 Ok(Step::Next(Layer::Ethernet, tail(payload, len)?))
             }
             tunnel::GRE_UDP_PORT => {
@@ -415,6 +413,32 @@ fn tcp_step(net: Net, data: &[u8]) -> Result<Step<'_>, Skip> {
     Ok(Step::Tcp(found, payload))
 }
 
+/// A UDP header's ports, and the payload to the header's length (0: to the
+/// end, as segmentation offload leaves it), cut to what was captured.
+pub(super) struct Udp<'d> {
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub payload: &'d [u8],
+}
+
+/// The one reading of a UDP header, for the walker and the fast path; `None`
+/// when fewer than 8 bytes are there or the length is under 8.
+#[inline(always)]
+pub(super) fn udp_header(data: &[u8]) -> Option<Udp<'_>> {
+    let len = match usize::from(be16(data, 4)?) {
+        0 => data.len(),
+        n => n,
+    };
+    if len < 8 || data.len() < 8 {
+        return None;
+    }
+    Some(Udp {
+        src_port: be16(data, 0)?,
+        dst_port: be16(data, 2)?,
+        payload: data.get(8..len.min(data.len()))?,
+    })
+}
+
 /// What a fast path read: the segment, and the layers it crossed (for
 /// [`TunnelStats`], which the walker would have counted).
 pub(super) struct Fast<'a> {
@@ -441,18 +465,11 @@ pub(super) fn fast_path(frame: &[u8]) -> Option<Fast<'_>> {
     let segment = match outer.proto {
         PROTO_TCP => outer.tcp()?,
         PROTO_UDP => {
-            let udp = outer.payload;
-            if be16(udp, 2)? != tunnel::GTPU_PORT {
+            let udp = udp_header(outer.payload)?;
+            if udp.dst_port != tunnel::GTPU_PORT {
                 return None;
             }
-            let len = match usize::from(be16(udp, 4)?) {
-                0 => udp.len(),
-                n => n,
-            };
-            if len < 8 {
-                return None;
-            }
-            let payload = udp.get(8..len.min(udp.len()))?;
+            let payload = udp.payload;
             let gtp = tunnel::gtpu(payload).ok()?;
             let inner = plain_ipv4(payload.get(gtp.header_len..gtp.end)?)?;
             if inner.proto != PROTO_TCP {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::community::community_id;
 use super::subject::SubjectKey;
 use super::{ReportOptions, found_text};
-use crate::decode::Tunnel;
+use crate::decode::{Tunnel, TunnelKind};
 use crate::detect::{Leak, Place, mask_text};
 use crate::pipeline::Finding;
 use crate::time::Timestamp;
@@ -90,13 +90,13 @@ pub struct ShownTunnel {
 
 impl ShownTunnel {
     fn of(t: &Tunnel) -> Self {
-        let id = |name| t.id.filter(|_| t.kind.id_name() == Some(name));
+        let id_if = |kind| t.id.filter(|_| t.kind == kind);
         ShownTunnel {
             proto: t.kind.name().to_string(),
             src_ip: t.src.to_string(),
             dest_ip: t.dst.to_string(),
-            teid: id("teid"),
-            vni: id("vni"),
+            teid: id_if(TunnelKind::GtpU),
+            vni: id_if(TunnelKind::Vxlan),
         }
     }
 
