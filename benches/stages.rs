@@ -16,8 +16,9 @@ use phoneleak::detect::Detector;
 use phoneleak::flow::{
     Chunk, CloseReason, FlowContext, FlowTable, Interest, Limits, Side, StreamHandler,
 };
-use phoneleak::http::{Header, HttpExtractor, HttpLimits, parse_head};
+use phoneleak::http::{Header, HttpLimits, parse_head};
 use phoneleak::pipeline::{Analyzer, Config};
+use phoneleak::stack::Extractor;
 
 use fixturegen::corpus;
 
@@ -135,7 +136,7 @@ fn http_extract_flows(bencher: divan::Bencher) {
         .counter(divan::counter::ItemsCount::new(150usize))
         .bench(|| {
             let mut table = FlowTable::new(Limits::default());
-            let mut http = HttpExtractor::new(HttpLimits::default());
+            let mut http = Extractor::new(HttpLimits::default());
             let mut n = 0;
             for (i, seg) in segments.iter().enumerate() {
                 table.process(

@@ -69,4 +69,5 @@ pub mod flow;
 pub mod http;
 pub mod pipeline;
 pub mod report;
+pub mod stack;
 pub mod time;

@@ -6,7 +6,8 @@
 use libfuzzer_sys::fuzz_target;
 use phoneleak::decode::{TcpFlags, TcpSegment};
 use phoneleak::flow::{FlowTable, Limits};
-use phoneleak::http::{HttpExtractor, HttpLimits};
+use phoneleak::http::HttpLimits;
+use phoneleak::stack::Extractor;
 use phoneleak::time::Timestamp;
 
 fuzz_target!(|data: &[u8]| {
@@ -18,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
         max_window: 1 << 20,
     };
     let mut table = FlowTable::new(limits);
-    let mut http = HttpExtractor::new(HttpLimits {
+    let mut http = Extractor::new(HttpLimits {
         max_head_bytes: 256,
         head_memcap: 1024,
     });

@@ -7,9 +7,11 @@
 //! Conflicting `Content-Length`s leave the body's end unknown: it
 //! resynchronises from the body's start. Framing it cannot follow at all (an
 //! unknown `Transfer-Encoding`, a broken chunk) stops the direction: guessing
-//! there would let body bytes pass for requests. A SOCKS handshake at the
-//! stream's start is skipped; after a CONNECT, the tunnel is parsed only if
-//! the client's next bytes are a request. Results do not depend on how the
+//! there would let body bytes pass for requests. A CONNECT ends the stream's
+//! HTTP/1 part: [`Verdict::Tunnel`] says where the tunnel's bytes start, and the
+//! client stream's chooser (`crate::stack`) decides what they carry; a stream made
+//! for a tunnel ([`RequestStream::in_tunnel`]) stops at the first thing that
+//! is not a request. Results do not depend on how the
 //! bytes are cut into chunks (see the `segmentation` property test), except
 //! that while resynchronising a chunk's first byte counts as a line start.
 use super::HttpStats;
@@ -17,7 +19,6 @@ use super::head::{
     Head, LineStart, classify_line_start, lenient_head_ok, parse_cut_request_line, parse_head,
     parse_request_line, parse_request_line_lenient,
 };
-use super::socks::{self, Socks};
 use crate::time::Timestamp;
 
 /// Longest request line (or chunk-size / trailer line) accepted.
@@ -43,8 +44,11 @@ pub enum Verdict {
     Continue,
     /// This direction starts with a response status line: it is the server.
     Server,
-    /// Nothing more will be parsed here (not HTTP, tunnel, untrustworthy framing).
+    /// Nothing more will be parsed here (not HTTP, untrustworthy framing).
     Stopped,
+    /// A CONNECT request ended at this many bytes of the last input: what
+    /// follows is the tunnel's content, for the caller to hand on.
+    Tunnel(usize),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,8 +71,6 @@ enum State {
     Chunked(ChunkStep),
     /// Looking for the next request line.
     Seek,
-    /// Reading a SOCKS client handshake at the stream's start (held in `buf`).
-    Socks,
     /// Done with this direction.
     Stopped,
 }
@@ -93,11 +95,11 @@ pub struct RequestStream {
     /// A response status line was found before any request: this is the server.
     server_seen: bool,
     seek_bytes: u64,
-    /// The stream's first byte is still to be looked at (a SOCKS handshake may start there).
-    at_first_byte: bool,
-    /// The last head was a CONNECT: what follows is the tunnel, parsed only
-    /// if it opens with a request.
+    /// The stream is a CONNECT tunnel's content not yet shown to be HTTP: it
+    /// stops at anything else (and at a gap), uncounted.
     in_tunnel: bool,
+    /// The last head was a CONNECT: the rest of the input is the tunnel.
+    tunnel_opened: bool,
 }
 
 impl RequestStream {
@@ -119,8 +121,20 @@ impl RequestStream {
             seen_request: false,
             server_seen: false,
             seek_bytes: 0,
-            at_first_byte: at_connection_start,
             in_tunnel: false,
+            tunnel_opened: false,
+        }
+    }
+
+    /// A stream for the content of a CONNECT tunnel (its first byte is the
+    /// tunnel's first): parsed while it carries requests.
+    pub fn in_tunnel() -> Self {
+        RequestStream {
+            in_tunnel: true,
+            // The CONNECT was a request: a response-like line here is no
+            // sign that this side is the server.
+            seen_request: true,
+            ..RequestStream::new(true)
         }
     }
 
@@ -140,6 +154,7 @@ impl RequestStream {
         stats: &mut HttpStats,
         out: &mut Vec<ParsedRequest>,
     ) -> Verdict {
+        let total = input.len();
         if self.state == State::Seek && self.buf.is_empty() {
             // Requests usually start a segment: while resynchronising, a chunk's
             // first byte is a candidate line start too (it must still be a whole request line).
@@ -148,16 +163,6 @@ impl RequestStream {
         while !input.is_empty() {
             let used = match self.state {
                 State::Stopped => return Verdict::Stopped,
-                State::Idle if self.at_first_byte => {
-                    self.at_first_byte = false;
-                    if input.first().is_some_and(|b| socks::may_start(*b)) {
-                        self.head_ts = ts;
-                        self.buf = Vec::new();
-                        self.state = State::Socks;
-                    }
-                    0
-                }
-                State::Socks => self.socks(input, stats),
                 State::Idle => {
                     let skip = input
                         .iter()
@@ -203,6 +208,11 @@ impl RequestStream {
                 }
             };
             input = input.get(used..).unwrap_or_default();
+            if self.tunnel_opened {
+                self.tunnel_opened = false;
+                self.state = State::Stopped;
+                return Verdict::Tunnel(total.saturating_sub(input.len()));
+            }
         }
         if self.state == State::Stopped {
             Verdict::Stopped
@@ -218,8 +228,6 @@ impl RequestStream {
         stats: &mut HttpStats,
         out: &mut Vec<ParsedRequest>,
     ) -> Verdict {
-        // A SOCKS handshake is only looked for at the stream's very first byte.
-        self.at_first_byte = false;
         if self.in_tunnel {
             // Bytes lost in a CONNECT tunnel not yet known to carry HTTP: stop.
             self.buf = Vec::new();
@@ -258,7 +266,6 @@ impl RequestStream {
     }
 
     fn begin_head(&mut self, ts: Timestamp) {
-        self.at_first_byte = false;
         self.state = State::Head;
         self.head_ts = ts;
         self.buf = Vec::new();
@@ -429,10 +436,9 @@ impl RequestStream {
             }
         };
         if head.method == "CONNECT" {
-            // The tunnel is parsed only if the client's next bytes are a request.
+            // The rest of the stream is the tunnel: `data` hands it on.
             stats.connect_tunnels = stats.connect_tunnels.saturating_add(1);
-            self.in_tunnel = true;
-            self.state = State::Idle;
+            self.tunnel_opened = true;
         }
         out.push(ParsedRequest {
             ts: self.head_ts,
@@ -462,30 +468,6 @@ impl RequestStream {
             head,
             truncated: true,
         });
-    }
-
-    /// Takes a SOCKS client handshake off the stream's start; then HTTP is expected.
-    fn socks(&mut self, input: &[u8], stats: &mut HttpStats) -> usize {
-        let old = self.buf.len();
-        let take = input.len().min(socks::MAX_HANDSHAKE.saturating_sub(old));
-        push_bounded(
-            &mut self.buf,
-            input.get(..take).unwrap_or_default(),
-            socks::MAX_HANDSHAKE,
-        );
-        match socks::handshake_len(&self.buf) {
-            Socks::Complete(n) => {
-                stats.socks_handshakes = stats.socks_handshakes.saturating_add(1);
-                self.buf = Vec::new();
-                self.state = State::Idle;
-                n.saturating_sub(old)
-            }
-            Socks::NeedMore => take,
-            Socks::Other => {
-                self.not_a_request(stats);
-                input.len()
-            }
-        }
     }
 
     fn chunked(&mut self, step: ChunkStep, input: &[u8], stats: &mut HttpStats) -> usize {
@@ -975,78 +957,6 @@ mod tests {
     }
 
     #[test]
-    fn connect_stops_at_tls_in_the_tunnel() {
-        let (uris, stats) = run(
-            true,
-            &[
-                Ok(b"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n"),
-                Ok(b"\x16\x03\x01\x00\x10GET /x HTTP/1.1\r\n\r\n"),
-                Err(10),
-                Ok(b"GET /y HTTP/1.1\r\n\r\n"),
-            ],
-        );
-        assert_eq!(uris, ["a:443"]);
-        assert_eq!((stats.connect_tunnels, stats.connect_plain_http), (1, 0));
-        assert_eq!((stats.streams_not_http, stats.resyncs), (0, 0));
-    }
-
-    #[test]
-    fn connect_then_plain_http_is_parsed() {
-        let (uris, stats) = run(
-            true,
-            &[
-                Ok(b"CONNECT a:80 HTTP/1.1\r\nHost: a:80\r\n\r\n"),
-                Ok(b"GET /in HTTP/1.1\r\nHost: a\r\n\r\nGET /in2 HTTP/1.1\r\n\r\n"),
-            ],
-        );
-        assert_eq!(uris, ["a:80", "/in", "/in2"]);
-        assert_eq!((stats.connect_tunnels, stats.connect_plain_http), (1, 1));
-        // A gap right after the CONNECT: the tunnel's content is unknown, stop.
-        let (uris, _) = run(
-            true,
-            &[
-                Ok(b"CONNECT a:80 HTTP/1.1\r\n\r\n"),
-                Err(30),
-                Ok(b"GET /lost HTTP/1.1\r\n\r\n"),
-            ],
-        );
-        assert_eq!(uris, ["a:80"]);
-    }
-
-    #[test]
-    fn socks_handshakes_are_skipped() {
-        let v4a: &[u8] = b"\x04\x01\x00\x50\x00\x00\x00\x01\x00www.example.com\x00";
-        let v5: &[u8] = b"\x05\x02\x00\x02\x01\x03bob\x02pw\x05\x01\x00\x03\x0bexample.com\x00\x50";
-        for hs in [v4a, v5] {
-            let stream = [hs, b"GET /via-socks HTTP/1.1\r\nHost: a\r\n\r\n"].concat();
-            let (uris, stats) = run(true, &[Ok(&stream)]);
-            assert_eq!(uris, ["/via-socks"]);
-            assert_eq!((stats.socks_handshakes, stats.streams_not_http), (1, 0));
-            let parts: Vec<Result<&[u8], u64>> = stream.chunks(3).map(Ok).collect();
-            assert_eq!(run(true, &parts).0, ["/via-socks"]);
-        }
-        // Not after a gap at the start, nor later in the stream.
-        let (uris, stats) = run(
-            true,
-            &[
-                Err(5),
-                Ok(b"GET /a HTTP/1.1\r\n\r\n"),
-                Ok(v4a),
-                Ok(b"GET /b HTTP/1.1\r\n\r\n"),
-            ],
-        );
-        assert_eq!(uris, ["/a", "/b"]);
-        assert_eq!(stats.socks_handshakes, 0);
-        // SOCKS then TLS: not HTTP. A stream picked up mid-way is not read as SOCKS.
-        let (uris, stats) = run(true, &[Ok(&[v4a, b"\x16\x03\x01\x00"].concat())]);
-        assert!(uris.is_empty());
-        assert_eq!((stats.socks_handshakes, stats.streams_not_http), (1, 1));
-        let (uris, stats) = run(true, &[Ok(b"\x05\x01\x00\x05\x09")]);
-        assert!(uris.is_empty());
-        assert_eq!((stats.socks_handshakes, stats.streams_not_http), (0, 1));
-    }
-
-    #[test]
     fn spaces_in_targets_and_bytes_that_are_not_utf8() {
         let (uris, stats) = run(
             true,
@@ -1197,89 +1107,6 @@ mod tests {
                     stream.buffered()
                 );
             }
-        }
-    }
-}
-
-#[cfg(test)]
-mod segmentation {
-    //! The same client stream, cut into segments at random points, yields
-    //! the same requests and counters: a head within the limit is parsed, one
-    //! over it is cut at the limit, however the bytes arrive.
-    use super::*;
-    use proptest::prelude::*;
-
-    /// Head limit of these tests: small, so heads over it are common.
-    const LIMIT: usize = 160;
-
-    fn message(kind: u8, i: usize) -> Vec<u8> {
-        let filler = "x".repeat(20 + i * 13 % 90);
-        match kind % 11 {
-            0 => format!("GET /m{i} HTTP/1.1\r\nHost: a{i}\r\nX-MSISDN: 447700900123\r\n\r\n")
-                .into_bytes(),
-            1 => format!("POST /p{i} HTTP/1.1\r\nContent-Length: 7\r\n\r\nGET /no").into_bytes(),
-            2 => format!(
-                "POST /c{i} HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
-            )
-            .into_bytes(),
-            3 => format!(
-                "GET /big{i} HTTP/1.1\r\nX-A: {filler}\r\nX-B: {filler}\r\nX-C: {filler}\r\n\r\n"
-            )
-            .into_bytes(),
-            4 => format!("GET /s p{i} HTTP/1.1\r\nHost: b\r\n\r\n").into_bytes(),
-            5 => format!("GET /v{i} HTTP/1.\r\nHost: c\r\n\r\n").into_bytes(),
-            6 => format!("GET /long{i}?{filler}{filler}{filler} HTTP/1.1\r\n\r\n").into_bytes(),
-            7 => format!(
-                "POST /l{i} HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nzz\r\n"
-            )
-            .into_bytes(),
-            8 => b"GET /caf\xe9 HTTP/1.1\r\n\r\n".to_vec(),
-            9 => format!("GET /n{i}\r\nHost: d\r\n\r\n").into_bytes(),
-            _ => b"OPTIONS\r\n\r\n".to_vec(),
-        }
-    }
-
-    fn parse(stream: &[u8], cuts: &[usize]) -> (Vec<ParsedRequest>, HttpStats) {
-        let mut s = RequestStream::new(true);
-        let mut stats = HttpStats::default();
-        let mut out = Vec::new();
-        let mut at = 0;
-        let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (stream.len() + 1)).collect();
-        cuts.sort_unstable();
-        cuts.push(stream.len());
-        for c in cuts {
-            s.data(
-                Timestamp(0),
-                &stream[at..c.max(at)],
-                LIMIT,
-                &mut stats,
-                &mut out,
-            );
-            at = c.max(at);
-        }
-        s.end(&mut stats, &mut out);
-        (out, stats)
-    }
-
-    proptest! {
-        #[test]
-        fn requests_do_not_depend_on_segmentation(
-            socks in any::<bool>(),
-            kinds in proptest::collection::vec(any::<u8>(), 1..12),
-            cuts in proptest::collection::vec(any::<usize>(), 0..40),
-        ) {
-            let mut stream = Vec::new();
-            if socks {
-                stream.extend_from_slice(b"\x05\x01\x00\x05\x01\x00\x01\xc0\x00\x02\x01\x00\x50");
-            }
-            for (i, k) in kinds.iter().enumerate() {
-                stream.extend(message(*k, i));
-            }
-            let whole = parse(&stream, &[]);
-            // Requests after an over-limit head may be lost (a missing version is
-            // not looked for while resynchronising), never invented.
-            prop_assert!(!whole.0.is_empty() && whole.0.len() <= kinds.len());
-            prop_assert_eq!(parse(&stream, &cuts), whole);
         }
     }
 }

@@ -18,7 +18,8 @@ use crate::capture::Packet;
 use crate::decode::{Decoder, DefragLimits, SkipStats, TcpSegment};
 use crate::detect::{Confidence, Detector};
 use crate::flow::{FlowTable, Limits};
-use crate::http::{HttpExtractor, HttpLimits};
+use crate::http::HttpLimits;
+use crate::stack::Extractor;
 use crate::time::Timestamp;
 
 /// The decode stage: every packet of a run goes through it, in capture order.
@@ -92,8 +93,8 @@ impl DecodeStage {
 /// The tracking stage: flows, HTTP requests and detection, for the segments
 /// of the flows it owns.
 pub struct TrackStage {
-    flows: FlowTable<HttpExtractor>,
-    http: HttpExtractor,
+    flows: FlowTable<Extractor>,
+    http: Extractor,
     detector: Arc<Detector>,
     min_confidence: Confidence,
     leaking_requests: u64,
@@ -114,7 +115,7 @@ impl TrackStage {
         flows.set_external_clock(true);
         TrackStage {
             flows,
-            http: HttpExtractor::new(http),
+            http: Extractor::new(http),
             detector,
             min_confidence,
             leaking_requests: 0,
