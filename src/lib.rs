@@ -70,3 +70,4 @@ pub mod http;
 pub mod pipeline;
 pub mod report;
 pub mod time;
+pub mod tls;
