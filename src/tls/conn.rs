@@ -420,9 +420,8 @@ impl TlsConnection {
             stats.auth_failures += 1;
         } else if !self.saw_client {
             stats.not_decrypted_midstream += 1;
-        } else if waiting && self.server_hello.is_some() && self.saw_encrypted {
-            stats.not_decrypted_no_key += 1;
-        } else if waiting && self.server_hello.is_some() && self.needs_keys(keys) {
+        } else if waiting && self.server_hello.is_some() {
+            // Records still held with the ServerHello known: a key is missing.
             stats.not_decrypted_no_key += 1;
         } else {
             stats.not_decrypted_other += 1;
@@ -430,12 +429,6 @@ impl TlsConnection {
         self.queue.clear();
         self.held = 0;
         self.dec = Dec::None;
-    }
-
-    fn needs_keys(&self, keys: &KeyLog) -> bool {
-        self.hello
-            .as_ref()
-            .is_some_and(|h| keys.get(&h.random).is_none())
     }
 
     /// False once nothing more from the server is needed (its ServerHello
@@ -929,12 +922,10 @@ fn handshake_msgs(d: &mut Dec13, stats: &mut TlsStats, out: &mut Vec<Plain>) -> 
                 d.epoch = Epoch::Handshake;
             }
             (Epoch::Handshake, wire::HS_FINISHED) => d.epoch = Epoch::App,
-            (Epoch::App, wire::HS_KEY_UPDATE) => {
-                if !d.app_secret.is_empty() {
-                    d.app_secret = record::next_secret(d.hash, &d.app_secret);
-                    d.app = Keys13::from_secret(d.kind, d.hash, &d.app_secret);
-                    stats.key_updates += 1;
-                }
+            (Epoch::App, wire::HS_KEY_UPDATE) if !d.app_secret.is_empty() => {
+                d.app_secret = record::next_secret(d.hash, &d.app_secret);
+                d.app = Keys13::from_secret(d.kind, d.hash, &d.app_secret);
+                stats.key_updates += 1;
             }
             _ => {}
         }

@@ -66,6 +66,8 @@ mod record;
 mod wire;
 
 #[cfg(test)]
+mod captures_test;
+#[cfg(test)]
 mod tests;
 
 pub use conn::TlsConnection;
@@ -189,12 +191,8 @@ pub enum Sniff {
 /// 22, version 0x0300..=0x0304, length 1..=2^14+2048, handshake type 1.
 pub fn sniff(stream_start: &[u8]) -> Sniff {
     let b = |i: usize| stream_start.get(i).copied();
-    let checks: [(usize, fn(u8) -> bool); 3] = [
-        (0, |x| x == wire::HANDSHAKE),
-        (1, |x| x == 3),
-        (2, |x| x <= 4),
-    ];
-    for (i, ok) in checks {
+    let fixed: [fn(u8) -> bool; 3] = [|x| x == wire::HANDSHAKE, |x| x == 3, |x| x <= 4];
+    for (i, ok) in fixed.iter().enumerate() {
         match b(i) {
             None => return Sniff::NeedMore,
             Some(x) if !ok(x) => return Sniff::NotTls,

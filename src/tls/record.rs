@@ -41,7 +41,7 @@ pub(crate) fn suite12(id: u16) -> Option<(Bulk12, Hash)> {
             (Gcm(AeadKind::Aes256Gcm), Sha384)
         }
         // CHACHA20-POLY1305-SHA256: ECDHE_RSA, ECDHE_ECDSA, DHE_RSA, PSK, ECDHE_PSK, DHE_PSK
-        0xCCA8 | 0xCCA9 | 0xCCAA | 0xCCAB | 0xCCAC | 0xCCAD => (ChaCha, Sha256),
+        0xCCA8..=0xCCAD => (ChaCha, Sha256),
         // AES-CBC-SHA (RSA, DHE_DSS, DHE_RSA, ECDHE_ECDSA, ECDHE_RSA, PSK)
         0x002F | 0x0032 | 0x0033 | 0xC009 | 0xC013 | 0x008C => (cbc(16, Sha1), Sha256),
         0x0035 | 0x0038 | 0x0039 | 0xC00A | 0xC014 | 0x008D => (cbc(32, Sha1), Sha256),
