@@ -132,11 +132,6 @@ enum Dec {
     },
 }
 
-/// One held item was processed (waiting returns the item instead).
-enum Step {
-    Done,
-}
-
 /// One TCP connection's TLS state, both directions. See the module docs of
 /// [`crate::tls`] for the contract.
 pub struct TlsConnection {
@@ -611,13 +606,12 @@ impl TlsConnection {
             return back(payload);
         };
         let secrets = keys.get(&random);
-        let r = match &mut self.dec {
+        match &mut self.dec {
             Dec::None => return back(payload),
             Dec::V13(d) => {
-                if header.ctype != wire::APPLICATION_DATA {
-                    // Dummy ChangeCipherSpec, a second ClientHello, plaintext alerts.
-                    Step::Done
-                } else {
+                // Dummy ChangeCipherSpec, a second ClientHello, plaintext
+                // alerts are skipped; records of type 23 are decrypted.
+                if header.ctype == wire::APPLICATION_DATA {
                     let Some(s) = secrets else {
                         return back(payload);
                     };
@@ -637,7 +631,6 @@ impl TlsConnection {
                                     });
                                 }
                             }
-                            Step::Done
                         }
                         Err(p) => return back(p),
                     }
@@ -675,7 +668,6 @@ impl TlsConnection {
                         *ccs = true;
                     }
                     // Plaintext handshake (ClientKeyExchange...) and alerts: skipped.
-                    Step::Done
                 } else if let Some(k) = k12 {
                     let mut payload = payload;
                     match k.open(header.ctype, header.version, &mut payload) {
@@ -700,13 +692,11 @@ impl TlsConnection {
                             }
                         }
                     }
-                    Step::Done
                 } else {
                     return back(payload);
                 }
             }
-        };
-        let Step::Done = r;
+        }
         Ok(())
     }
 }
