@@ -108,7 +108,12 @@ fn session(suite: u16) -> Session {
     let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
     let mut keys = KeyLog::new();
     keys.add_text(
-        format!("CLIENT_TRAFFIC_SECRET_0 {} {}\n", hex(&random), hex(&secret)).as_bytes(),
+        format!(
+            "CLIENT_TRAFFIC_SECRET_0 {} {}\n",
+            hex(&random),
+            hex(&secret)
+        )
+        .as_bytes(),
         &mut KeyLogStats::default(),
     );
     Session {
