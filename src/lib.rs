@@ -71,3 +71,4 @@ pub mod pipeline;
 pub mod report;
 pub mod stack;
 pub mod time;
+pub mod tls;

@@ -1,0 +1,51 @@
+//! TLS record framing and decryption state fed arbitrary bytes: the input is
+//! split into chunks, each sent by the client or the server (first byte of
+//! each 3-byte op: side, gap or retry; then the chunk length), with a key
+//! log holding TLS 1.2 and 1.3 secrets for the client random of all zeros
+//! and of all 0x41, under a small hold cap so the cut is reached.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use phoneleak::time::Timestamp;
+use phoneleak::tls::{KeyLog, KeyLogStats, Plain, TlsConnection, TlsLimits, TlsStats};
+
+fuzz_target!(|data: &[u8]| {
+    let mut keys = KeyLog::new();
+    let mut ks = KeyLogStats::default();
+    for r in ["00", "41"] {
+        let random = r.repeat(32);
+        for (label, len) in [
+            ("CLIENT_RANDOM", 48),
+            ("CLIENT_HANDSHAKE_TRAFFIC_SECRET", 32),
+            ("CLIENT_TRAFFIC_SECRET_0", 32),
+            ("CLIENT_EARLY_TRAFFIC_SECRET", 48),
+        ] {
+            let line = format!("{label} {random} {}\n", "5a".repeat(len));
+            keys.add_text(line.as_bytes(), &mut ks);
+        }
+    }
+    let limits = TlsLimits {
+        max_held_per_flow: 4096,
+        max_handshake: 2048,
+    };
+    let mut c = TlsConnection::new(&limits);
+    let mut st = TlsStats::default();
+    let mut out: Vec<Plain> = Vec::new();
+    let mut rest = data;
+    let mut i = 0i64;
+    while let [op, l0, l1, tail @ ..] = rest {
+        let len = (usize::from(*l0) << 8 | usize::from(*l1)).min(tail.len());
+        let (chunk, after) = tail.split_at(len);
+        rest = after;
+        i += 1;
+        match op % 8 {
+            0..=3 => c.client(Timestamp(i), chunk, &keys, &mut st, &mut out),
+            4 | 5 => c.server(Timestamp(i), chunk, &keys, &mut st, &mut out),
+            6 => c.client_gap(len as u64, &mut st),
+            _ => c.retry(&keys, &mut st, &mut out),
+        }
+        let _ = c.info();
+        let _ = c.held_bytes() <= 4096 + 2 * 18432 + 4096;
+    }
+    c.end(&keys, &mut st, &mut out);
+    assert_eq!(st.connections, 1);
+});

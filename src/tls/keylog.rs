@@ -1,0 +1,343 @@
+//! The secrets of a run: NSS key-log lines (`SSLKEYLOGFILE`), from files, a
+//! live key log that grows, or pcapng Decryption Secrets Blocks.
+
+use std::fmt;
+
+use foldhash::HashMap;
+
+counters! {
+    /// Counters of key-log reading.
+    pub struct KeyLogStats {
+        /// Key-log lines read (comments and blank lines excluded).
+        pub keylog_lines: u64,
+        /// Secrets added (a label and client random not known before).
+        pub keylog_secrets: u64,
+        /// Lines that are not `LABEL <hex client random> <hex secret>`.
+        pub keylog_malformed: u64,
+        /// Well-formed lines with a label TLS decryption does not use.
+        pub keylog_unknown_labels: u64,
+        /// Lines repeating a label and client random already known (the first value is kept).
+        pub keylog_duplicates: u64,
+        /// pcapng Decryption Secrets Blocks read.
+        pub dsb_blocks: u64,
+        /// Decryption Secrets Blocks of a secrets type other than TLS key log.
+        pub dsb_unsupported: u64,
+    }
+}
+
+/// pcapng DSB secrets type of TLS key-log text ("TLSK").
+pub const DSB_TLS_KEY_LOG: u32 = 0x544c_534b;
+
+/// Longest line a key log may hold (a TLS 1.3 line is under 300 bytes).
+const MAX_LINE: usize = 4096;
+
+/// A secret of at most 48 bytes (SHA-384).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Secret {
+    len: u8,
+    bytes: [u8; 48],
+}
+
+impl Secret {
+    fn from_slice(s: &[u8]) -> Option<Self> {
+        let mut bytes = [0u8; 48];
+        bytes.get_mut(..s.len())?.copy_from_slice(s);
+        Some(Secret {
+            len: u8::try_from(s.len()).ok()?,
+            bytes,
+        })
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret(<{} bytes redacted>)", self.len)
+    }
+}
+
+/// Which secret a label names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Label {
+    /// TLS 1.2 (and earlier) master secret.
+    ClientRandom,
+    ClientEarly,
+    ClientHandshake,
+    ServerHandshake,
+    ClientApp0,
+    ServerApp0,
+}
+
+const LABELS: [(&[u8], Option<Label>); 9] = [
+    (b"CLIENT_RANDOM", Some(Label::ClientRandom)),
+    (b"CLIENT_EARLY_TRAFFIC_SECRET", Some(Label::ClientEarly)),
+    (
+        b"CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+        Some(Label::ClientHandshake),
+    ),
+    (
+        b"SERVER_HANDSHAKE_TRAFFIC_SECRET",
+        Some(Label::ServerHandshake),
+    ),
+    (b"CLIENT_TRAFFIC_SECRET_0", Some(Label::ClientApp0)),
+    (b"SERVER_TRAFFIC_SECRET_0", Some(Label::ServerApp0)),
+    // Known and well-formed, but not needed to read the client's records.
+    (b"EXPORTER_SECRET", None),
+    (b"EARLY_EXPORTER_MASTER_SECRET", None),
+    (b"EARLY_EXPORTER_SECRET", None),
+];
+
+/// The secrets logged for one client random.
+#[derive(Clone, Default)]
+pub(crate) struct Secrets {
+    pub(crate) master: Option<Secret>,
+    pub(crate) client_early: Option<Secret>,
+    pub(crate) client_handshake: Option<Secret>,
+    pub(crate) server_handshake: Option<Secret>,
+    pub(crate) client_app0: Option<Secret>,
+    pub(crate) server_app0: Option<Secret>,
+}
+
+impl Secrets {
+    fn slot(&mut self, label: Label) -> &mut Option<Secret> {
+        match label {
+            Label::ClientRandom => &mut self.master,
+            Label::ClientEarly => &mut self.client_early,
+            Label::ClientHandshake => &mut self.client_handshake,
+            Label::ServerHandshake => &mut self.server_handshake,
+            Label::ClientApp0 => &mut self.client_app0,
+            Label::ServerApp0 => &mut self.server_app0,
+        }
+    }
+}
+
+/// Every secret known to a run, by client random. Its `Debug` shows only
+/// how many client randoms it knows: secrets never reach any output.
+#[derive(Clone, Default)]
+pub struct KeyLog {
+    by_random: HashMap<[u8; 32], Secrets>,
+    generation: u64,
+}
+
+impl fmt::Debug for KeyLog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyLog")
+            .field("client_randoms", &self.by_random.len())
+            .field("generation", &self.generation)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KeyLog {
+    /// An empty key log.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// True when no secret is known.
+    pub fn is_empty(&self) -> bool {
+        self.by_random.is_empty()
+    }
+
+    /// Changes whenever a secret is added: connections holding ciphertext
+    /// for want of keys are worth a [`retry`](super::TlsConnection::retry).
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The secrets for a client random.
+    pub(crate) fn get(&self, client_random: &[u8; 32]) -> Option<&Secrets> {
+        self.by_random.get(client_random)
+    }
+
+    /// Adds complete key-log lines (LF or CRLF; a last line without its
+    /// newline counts as complete). Comments (`#`), blank lines, unknown
+    /// labels and duplicates are tolerated; malformed lines are counted.
+    pub fn add_text(&mut self, text: &[u8], stats: &mut KeyLogStats) {
+        for line in text.split(|&b| b == b'\n') {
+            self.add_line(line, stats);
+        }
+    }
+
+    /// Adds a pcapng Decryption Secrets Block: TLS key-log text for secrets
+    /// type [`DSB_TLS_KEY_LOG`], other types counted and skipped.
+    pub fn add_dsb(&mut self, secrets_type: u32, data: &[u8], stats: &mut KeyLogStats) {
+        stats.dsb_blocks += 1;
+        if secrets_type == DSB_TLS_KEY_LOG {
+            // The block is padded to 32 bits: trailing NULs are not a line.
+            let end = data.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+            self.add_text(data.get(..end).unwrap_or(&[]), stats);
+        } else {
+            stats.dsb_unsupported += 1;
+        }
+    }
+
+    fn add_line(&mut self, line: &[u8], stats: &mut KeyLogStats) {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let line = trim(line);
+        if line.is_empty() || line.first() == Some(&b'#') {
+            return;
+        }
+        stats.keylog_lines += 1;
+        let mut fields = line
+            .split(|b| b.is_ascii_whitespace())
+            .filter(|f| !f.is_empty());
+        let (Some(label), Some(random), Some(secret), None) =
+            (fields.next(), fields.next(), fields.next(), fields.next())
+        else {
+            stats.keylog_malformed += 1;
+            return;
+        };
+        let mut cr = [0u8; 32];
+        let mut sec = [0u8; 48];
+        let secret_len = secret.len() / 2;
+        let ok = random.len() == 64
+            && hex_into(random, &mut cr)
+            && secret.len() % 2 == 0
+            && secret_len >= 16
+            && sec
+                .get_mut(..secret_len)
+                .is_some_and(|out| hex_into(secret, out));
+        let known = LABELS.iter().find(|(name, _)| *name == label);
+        let Some((_, which)) = known else {
+            // An unknown label is counted as such if the rest has the usual shape.
+            if ok || random.len() == 64 {
+                stats.keylog_unknown_labels += 1;
+            } else {
+                stats.keylog_malformed += 1;
+            }
+            return;
+        };
+        if !ok {
+            stats.keylog_malformed += 1;
+            return;
+        }
+        let Some(which) = which else {
+            stats.keylog_unknown_labels += 1;
+            return;
+        };
+        if *which == Label::ClientRandom && secret_len != 48 {
+            stats.keylog_malformed += 1;
+            return;
+        }
+        let Some(secret) = sec.get(..secret_len).and_then(Secret::from_slice) else {
+            stats.keylog_malformed += 1;
+            return;
+        };
+        let slot = self.by_random.entry(cr).or_default().slot(*which);
+        if slot.is_some() {
+            stats.keylog_duplicates += 1;
+        } else {
+            *slot = Some(secret);
+            stats.keylog_secrets += 1;
+            self.generation = self.generation.wrapping_add(1);
+        }
+    }
+}
+
+fn trim(mut s: &[u8]) -> &[u8] {
+    while let [first, rest @ ..] = s {
+        if first.is_ascii_whitespace() {
+            s = rest;
+        } else {
+            break;
+        }
+    }
+    while let [rest @ .., last] = s {
+        if last.is_ascii_whitespace() {
+            s = rest;
+        } else {
+            break;
+        }
+    }
+    s
+}
+
+fn hex_into(hex: &[u8], out: &mut [u8]) -> bool {
+    if hex.len() != out.len() * 2 {
+        return false;
+    }
+    for (pair, o) in hex.chunks_exact(2).zip(out.iter_mut()) {
+        let (Some(hi), Some(lo)) = (
+            pair.first().and_then(|&c| nibble(c)),
+            pair.get(1).and_then(|&c| nibble(c)),
+        ) else {
+            return false;
+        };
+        *o = (hi << 4) | lo;
+    }
+    true
+}
+
+fn nibble(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// A key log that grows while it is read (a browser's `SSLKEYLOGFILE`
+/// during a live capture): feed the appended bytes; a last line without its
+/// newline is kept until it ends. A line longer than 4 KiB is counted
+/// malformed and skipped up to its newline.
+#[derive(Debug, Default, Clone)]
+pub struct KeyLogTail {
+    partial: Vec<u8>,
+    overlong: bool,
+}
+
+impl KeyLogTail {
+    /// A tail with nothing pending.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds the complete lines of `appended` (with the pending start of a line).
+    pub fn feed(&mut self, keys: &mut KeyLog, appended: &[u8], stats: &mut KeyLogStats) {
+        let mut rest = appended;
+        while let Some(nl) = memchr::memchr(b'\n', rest) {
+            let (line, after) = rest.split_at(nl);
+            rest = after.get(1..).unwrap_or(&[]);
+            if self.overlong {
+                self.overlong = false;
+                self.partial.clear();
+                continue;
+            }
+            if self.partial.is_empty() {
+                keys.add_line(line, stats);
+            } else {
+                self.partial.extend_from_slice(line);
+                let whole = std::mem::take(&mut self.partial);
+                keys.add_line(&whole, stats);
+            }
+        }
+        if !self.overlong {
+            self.partial.extend_from_slice(rest);
+            if self.partial.len() > MAX_LINE {
+                stats.keylog_lines += 1;
+                stats.keylog_malformed += 1;
+                self.partial = Vec::new();
+                self.overlong = true;
+            }
+        }
+    }
+
+    /// The file ended (or the capture stops): a pending last line is read as complete.
+    pub fn finish(&mut self, keys: &mut KeyLog, stats: &mut KeyLogStats) {
+        let whole = std::mem::take(&mut self.partial);
+        if !self.overlong {
+            keys.add_line(&whole, stats);
+        }
+        self.overlong = false;
+    }
+
+    /// Bytes of a line still waiting for its newline.
+    pub fn pending(&self) -> usize {
+        self.partial.len()
+    }
+}
