@@ -16,9 +16,9 @@ use phoneleak::detect::Detector;
 use phoneleak::flow::{
     Chunk, CloseReason, FlowContext, FlowTable, Interest, Limits, Side, StreamHandler,
 };
-use phoneleak::http::{Header, HttpLimits, parse_head};
+use phoneleak::http::{Header, parse_head};
 use phoneleak::pipeline::{Analyzer, Config};
-use phoneleak::stack::Extractor;
+use phoneleak::stack::{Extractor, StackLimits};
 
 use fixturegen::corpus;
 
@@ -136,7 +136,7 @@ fn http_extract_flows(bencher: divan::Bencher) {
         .counter(divan::counter::ItemsCount::new(150usize))
         .bench(|| {
             let mut table = FlowTable::new(Limits::default());
-            let mut http = Extractor::new(HttpLimits::default());
+            let mut http = Extractor::new(StackLimits::default(), Default::default());
             let mut n = 0;
             for (i, seg) in segments.iter().enumerate() {
                 table.process(
@@ -172,6 +172,7 @@ fn detect_request(bencher: divan::Bencher, leaking: bool) {
         truncated: false,
         flow_order: (0, 0),
         tunnel: None,
+        tls: None,
     };
     let detector = Detector::new();
     bencher.bench(|| detector.inspect(divan::black_box(&request)).len());

@@ -7,7 +7,7 @@ use libfuzzer_sys::fuzz_target;
 use phoneleak::decode::{TcpFlags, TcpSegment};
 use phoneleak::flow::{FlowTable, Limits};
 use phoneleak::http::HttpLimits;
-use phoneleak::stack::Extractor;
+use phoneleak::stack::{Extractor, StackLimits};
 use phoneleak::time::Timestamp;
 
 fuzz_target!(|data: &[u8]| {
@@ -19,10 +19,17 @@ fuzz_target!(|data: &[u8]| {
         max_window: 1 << 20,
     };
     let mut table = FlowTable::new(limits);
-    let mut http = Extractor::new(HttpLimits {
-        max_head_bytes: 256,
-        head_memcap: 1024,
-    });
+    let mut http = Extractor::new(
+        StackLimits {
+            http: HttpLimits {
+                max_head_bytes: 256,
+                head_memcap: 1024,
+            },
+            tls_held_memcap: 1 << 20,
+            ..StackLimits::default()
+        },
+        Default::default(),
+    );
     let endpoints: [std::net::SocketAddr; 4] = [
         "10.0.0.1:1000".parse().unwrap(),
         "10.0.0.2:80".parse().unwrap(),

@@ -76,6 +76,9 @@ pub struct PacketBlock {
     pub data: Arc<BlockData>,
     /// The packets in it, in capture-file order.
     pub packets: Vec<PacketRef>,
+    /// Decryption secrets read with the block, each with the index (in
+    /// `packets`) of the packet it comes before (`packets.len()`: after the last).
+    pub secrets: Vec<(usize, super::Secrets)>,
 }
 
 /// Anything that yields packets in blocks.
@@ -388,6 +391,7 @@ impl<R: Read> BlockSource for PcapBlocks<R> {
         Ok(Some(PacketBlock {
             data: self.pool.wrap(buf),
             packets,
+            secrets: Vec::new(),
         }))
     }
 
@@ -414,6 +418,7 @@ impl<R: Read> PcapBlocks<R> {
         Ok(Some(PacketBlock {
             data: self.pool.wrap(buf),
             packets,
+            secrets: Vec::new(),
         }))
     }
 }
@@ -421,6 +426,8 @@ impl<R: Read> PcapBlocks<R> {
 /// Any packet source as blocks, by copying packets (pcapng, compressed input, ...).
 pub struct CopiedBlocks<S> {
     source: S,
+    /// Where the source leaves decryption secrets (they travel in the blocks).
+    secrets: Option<super::SecretsInbox>,
     pool: Pool,
     pending_error: Option<CaptureError>,
     done: bool,
@@ -430,6 +437,7 @@ impl<S: PacketSource> CopiedBlocks<S> {
     /// Wraps a source.
     pub fn new(source: S) -> Self {
         CopiedBlocks {
+            secrets: source.secrets(),
             source,
             pool: Pool::new(),
             pending_error: None,
@@ -449,8 +457,13 @@ impl<S: PacketSource> BlockSource for CopiedBlocks<S> {
         }
         let mut buf = self.pool.take();
         let mut packets = Vec::new();
+        let mut secrets = Vec::new();
         while buf.len() < BLOCK_SIZE {
-            match self.source.next_packet() {
+            let next = self.source.next_packet();
+            if let Some(inbox) = &self.secrets {
+                secrets.extend(inbox.take().into_iter().map(|s| (packets.len(), s)));
+            }
+            match next {
                 Ok(Some(p)) => {
                     let start = buf.len();
                     buf.extend_from_slice(p.data);
@@ -476,12 +489,13 @@ impl<S: PacketSource> BlockSource for CopiedBlocks<S> {
                 }
             }
         }
-        if packets.is_empty() {
+        if packets.is_empty() && secrets.is_empty() {
             return Ok(None);
         }
         Ok(Some(PacketBlock {
             data: self.pool.wrap(buf),
             packets,
+            secrets,
         }))
     }
 
@@ -501,6 +515,7 @@ pub struct BlockBuilder {
     pool: Pool,
     buf: Vec<u8>,
     packets: Vec<PacketRef>,
+    secrets: Vec<(usize, super::Secrets)>,
 }
 
 impl Default for BlockBuilder {
@@ -518,6 +533,7 @@ impl BlockBuilder {
             pool,
             buf,
             packets: Vec::new(),
+            secrets: Vec::new(),
         }
     }
 
@@ -549,15 +565,22 @@ impl BlockBuilder {
         self.buf.len()
     }
 
-    /// The packets pushed since the last call, as a block (`None` if there are none).
+    /// Secrets that apply from the next packet pushed on.
+    pub fn push_secrets(&mut self, secrets: super::Secrets) {
+        self.secrets.push((self.packets.len(), secrets));
+    }
+
+    /// The packets (and secrets) pushed since the last call, as a block
+    /// (`None` if there are none).
     pub fn take(&mut self) -> Option<PacketBlock> {
-        if self.packets.is_empty() {
+        if self.packets.is_empty() && self.secrets.is_empty() {
             return None;
         }
         let buf = std::mem::replace(&mut self.buf, self.pool.take());
         Some(PacketBlock {
             data: self.pool.wrap(buf),
             packets: std::mem::take(&mut self.packets),
+            secrets: std::mem::take(&mut self.secrets),
         })
     }
 }

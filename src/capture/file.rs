@@ -88,6 +88,12 @@ struct BlockState {
     unknown_interface_packets: u64,
     /// Interface Description Blocks beyond [`MAX_INTERFACES`] in a section (ignored).
     interfaces_over_cap: u64,
+    /// Decryption secrets found, for the run.
+    secrets: super::SecretsInbox,
+    /// Secret bytes handed over so far, and blocks read and skipped.
+    secrets_bytes: usize,
+    secrets_blocks: u64,
+    secrets_over_cap: u64,
 }
 
 impl CaptureReader {
@@ -135,6 +141,10 @@ impl CaptureReader {
                 last_ts: Timestamp::default(),
                 unknown_interface_packets: 0,
                 interfaces_over_cap: 0,
+                secrets: super::SecretsInbox::default(),
+                secrets_bytes: 0,
+                secrets_blocks: 0,
+                secrets_over_cap: 0,
             },
             pending_consume: 0,
             io_error,
@@ -314,6 +324,20 @@ impl BlockState {
                     orig_len: spb.origlen,
                 })
             }
+            PcapBlockOwned::NG(Block::DecryptionSecrets(dsb)) => {
+                let total = self.secrets_bytes.saturating_add(dsb.data.len());
+                if total > super::MAX_SECRETS_BYTES {
+                    self.secrets_over_cap += 1;
+                } else {
+                    self.secrets_bytes = total;
+                    self.secrets_blocks += 1;
+                    self.secrets.put(super::Secrets {
+                        kind: dsb.secrets_type.0,
+                        data: dsb.data.to_vec(),
+                    });
+                }
+                Ok(Step::Skip)
+            }
             PcapBlockOwned::NG(_) => Ok(Step::Skip),
         }
     }
@@ -428,7 +452,13 @@ impl PacketSource for CaptureReader {
         super::ReaderCounters {
             unknown_interface_packets: self.blocks.unknown_interface_packets,
             interfaces_over_cap: self.blocks.interfaces_over_cap,
+            secrets_blocks: self.blocks.secrets_blocks,
+            secrets_over_cap: self.blocks.secrets_over_cap,
         }
+    }
+
+    fn secrets(&self) -> Option<super::SecretsInbox> {
+        Some(self.blocks.secrets.clone())
     }
 }
 
@@ -991,6 +1021,7 @@ mod tests {
             crate::capture::ReaderCounters {
                 unknown_interface_packets: 1,
                 interfaces_over_cap: 10,
+                ..Default::default()
             }
         );
         assert_eq!(reader.blocks.interfaces.len(), MAX_INTERFACES);

@@ -186,6 +186,10 @@ impl PacketSource for Capture {
     fn counters(&self) -> super::ReaderCounters {
         self.reader.counters()
     }
+
+    fn secrets(&self) -> Option<super::SecretsInbox> {
+        self.reader.secrets()
+    }
 }
 
 /// Opens a file or standard input, recognises compression and the capture format.

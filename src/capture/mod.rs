@@ -14,6 +14,7 @@ mod file;
 mod input;
 #[cfg(feature = "live")]
 pub mod live;
+mod secrets;
 
 pub use blocks::{
     BlockBuilder, BlockData, BlockPackets, BlockSource, CopiedBlocks, PacketBlock, PacketRef,
@@ -21,6 +22,7 @@ pub use blocks::{
 };
 pub use file::{CaptureReader, Format, MAX_INTERFACES, MAX_RECORD};
 pub use input::{Capture, Compression, DecompressError, Input, Opened, open, open_reader};
+pub use secrets::{MAX_SECRETS_BYTES, Secrets, SecretsInbox};
 
 use std::fmt;
 
@@ -302,6 +304,10 @@ pub struct ReaderCounters {
     /// [`MAX_INTERFACES`] per section (their packets are then on an
     /// unknown interface).
     pub interfaces_over_cap: u64,
+    /// pcapng Decryption Secrets Blocks read (their secrets go to the run).
+    pub secrets_blocks: u64,
+    /// Decryption Secrets Blocks skipped past [`MAX_SECRETS_BYTES`].
+    pub secrets_over_cap: u64,
 }
 
 /// Anything that yields packets: a capture file or a live interface.
@@ -313,5 +319,10 @@ pub trait PacketSource {
     /// What the reader skipped so far.
     fn counters(&self) -> ReaderCounters {
         ReaderCounters::default()
+    }
+    /// Where the reader leaves the decryption secrets it finds (pcapng
+    /// Decryption Secrets Blocks); `None` for sources that carry none.
+    fn secrets(&self) -> Option<SecretsInbox> {
+        None
     }
 }

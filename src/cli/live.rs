@@ -180,8 +180,9 @@ pub(crate) fn run(args: &LiveArgs) -> Result<u8, CliError> {
     let stats_to = stats_stream(&args.output, outputs.main.clone());
     let jsonl = matches!(args.output.format, super::Format::Jsonl);
 
-    let config = args.analysis.config(min_confidence);
-    let stats = pipeline::stream(threads, config, &detector, |feed| {
+    let (keys, keylog_stats) = args.analysis.keys()?;
+    let config = args.analysis.config(min_confidence, keys);
+    let mut stats = pipeline::stream(threads, config, &detector, |feed| {
         loop {
             if stop.load(Ordering::SeqCst)
                 || deadline.is_some_and(|d| Instant::now() >= d)
@@ -286,6 +287,7 @@ pub(crate) fn run(args: &LiveArgs) -> Result<u8, CliError> {
             capture.dropped_kernel
         );
     }
+    stats.keylog.absorb(&keylog_stats);
     let tally = sink.tally();
     let new_leaks = tally.new_leaks;
     let baseline = tally.baseline().map(|b| BaselineInfo {

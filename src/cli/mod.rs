@@ -13,6 +13,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -26,6 +27,7 @@ use phoneleak::report::{
     Baseline, FanOut, FindingsOnly, HtmlSink, JsonlSink, Report, ReportOptions, SubjectKey,
     SummaryOnly, Tally, TextSink,
 };
+use phoneleak::tls::{KeyLog, KeyLogStats, TlsLimits};
 
 #[derive(Parser)]
 #[command(
@@ -315,13 +317,46 @@ pub(crate) struct AnalysisArgs {
     /// Seconds of capture time after which an incomplete fragmented datagram is given up.
     #[arg(long, default_value_t = DefragLimits::default().timeout_secs, value_name = "SECS")]
     pub defrag_timeout: i64,
+    /// TLS key log (NSS SSLKEYLOGFILE format, as browsers, curl, mitmproxy,
+    /// friTap and eCapture write it) for decrypting HTTPS; repeatable.
+    /// Secrets in a pcapng capture's Decryption Secrets Blocks are used
+    /// without it.
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Vec<PathBuf>,
+    /// TLS records held over all flows while their keys or the server's
+    /// hello are missing; each of N threads holds 1/N.
+    #[arg(long, default_value_t = DEFAULT_TLS_HELD_MEMCAP, value_name = "BYTES")]
+    pub tls_memcap: usize,
 }
 
+/// Default of `--tls-memcap`.
+const DEFAULT_TLS_HELD_MEMCAP: usize = 64 << 20;
+
 impl AnalysisArgs {
-    /// The analysis settings these options ask for.
-    pub fn config(&self, min_confidence: Confidence) -> Config {
+    /// The secrets of the `--keylog` files, and what reading them counted.
+    /// A file that cannot be read is an error naming it (never its content).
+    pub fn keys(&self) -> Result<(KeyLog, KeyLogStats), CliError> {
+        let mut keys = KeyLog::new();
+        let mut stats = KeyLogStats::default();
+        for path in &self.keylog {
+            let text = std::fs::read(path).map_err(|error| CliError::Read {
+                option: "--keylog",
+                path: path.clone(),
+                error,
+            })?;
+            keys.add_text(&text, &mut stats);
+        }
+        Ok((keys, stats))
+    }
+
+    /// The analysis settings these options ask for, with the secrets known
+    /// before the run.
+    pub fn config(&self, min_confidence: Confidence, keys: KeyLog) -> Config {
         Config {
             min_confidence,
+            tls: TlsLimits::default(),
+            tls_held_memcap: self.tls_memcap,
+            keys: Arc::new(keys),
             flow: Limits {
                 max_flows: self.max_flows.max(1),
                 idle_timeout_secs: self.flow_timeout,

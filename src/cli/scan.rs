@@ -62,7 +62,8 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
     let multi_file = names.len() > 1;
     let (mut sink, mut outputs) = args.output.sinks(names, &args.paths, tally, multi_file)?;
     let detector = Arc::new(detector);
-    let mut config = args.analysis.config(min_confidence);
+    let (keys, keylog_stats) = args.analysis.keys()?;
+    let mut config = args.analysis.config(min_confidence, keys);
     config.shard = args.shard.unwrap_or_default();
     let mut stats = Stats::default();
     let reads_stdin = sources.iter().any(|s| s.input == Input::Stdin);
@@ -136,7 +137,7 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
         let outcome = pipeline::analyze_input(
             reading,
             threads,
-            config,
+            config.clone(),
             &detector,
             &interrupted,
             filter.as_mut(),
@@ -222,6 +223,14 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
             sources.len()
         );
     }
+    // The key log files are read once for the whole run (in a sharded run,
+    // counted by the first part, as the packets are).
+    let mut keylog_only = Stats {
+        keylog: keylog_stats,
+        ..Stats::default()
+    };
+    keylog_only = config.shard.share(keylog_only);
+    stats.absorb(&keylog_only);
     let tally = sink.tally();
     let new_leaks = tally.new_leaks;
     let baseline = tally.baseline().map(|b| BaselineInfo {

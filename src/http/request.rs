@@ -40,6 +40,8 @@ pub struct Request {
     /// The IP tunnel of the client's latest packet when the request was
     /// published (GTP-U: the base station, the gateway and the uplink TEID).
     pub tunnel: Option<Tunnel>,
+    /// The TLS connection the request was decrypted from, if any.
+    pub tls: Option<crate::tls::TlsInfo>,
 }
 
 impl Request {

@@ -35,6 +35,9 @@ pub struct ParsedRequest {
     pub head: Head,
     /// True when the head was cut (size limit, gap, end of stream).
     pub truncated: bool,
+    /// The TLS connection the head was decrypted from (set by the TLS
+    /// layer of the client stream stack).
+    pub tls: Option<crate::tls::TlsInfo>,
 }
 
 /// What the stream learnt about its direction.
@@ -444,6 +447,7 @@ impl RequestStream {
             ts: self.head_ts,
             head,
             truncated: false,
+            tls: None,
         });
     }
 
@@ -467,6 +471,7 @@ impl RequestStream {
             ts: self.head_ts,
             head,
             truncated: true,
+            tls: None,
         });
     }
 

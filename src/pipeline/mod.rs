@@ -23,6 +23,7 @@ use crate::decode::{DefragLimits, DefragStats, SkipStats, TunnelStats};
 use crate::detect::{Confidence, Detector, Leak};
 use crate::flow::{FlowStats, Limits, SweepSchedule};
 use crate::http::{HttpLimits, HttpStats, Request};
+use crate::tls::{KeyLog, KeyLogStats, TlsLimits, TlsStats};
 
 /// A request and what leaked in it.
 #[derive(Debug, Clone)]
@@ -152,17 +153,29 @@ pub struct Stats {
     pub flow: FlowStats,
     /// HTTP stage.
     pub http: HttpStats,
+    /// TLS decryption (the client stream stack's TLS layers).
+    pub tls: TlsStats,
+    /// TLS secrets read (`--keylog` files, Decryption Secrets Blocks).
+    pub keylog: KeyLogStats,
 }
 
 /// The counter groups of the summary, by their names in every report.
-pub const COUNTER_GROUPS: [&str; 5] = ["decode", "decode.tunnels", "decode.defrag", "flow", "http"];
+pub const COUNTER_GROUPS: [&str; 7] = [
+    "decode",
+    "decode.tunnels",
+    "decode.defrag",
+    "flow",
+    "http",
+    "tls",
+    "keylog",
+];
 
 impl Stats {
     /// The one walk over the stage counters that every report uses: calls `f`
     /// with each counter's group (one of [`COUNTER_GROUPS`]), name and value,
     /// in the order of the JSON summary.
     pub fn visit_counters(&self, f: &mut dyn FnMut(&'static str, &'static str, u64)) {
-        let [decode, tunnels, defrag, flow, http] = COUNTER_GROUPS;
+        let [decode, tunnels, defrag, flow, http, tls, keylog] = COUNTER_GROUPS;
         self.decode.skips.visit(&mut |name, n| f(decode, name, n));
         self.decode
             .tunnels
@@ -170,6 +183,8 @@ impl Stats {
         self.decode.defrag.visit(&mut |name, n| f(defrag, name, n));
         self.flow.visit(&mut |name, n| f(flow, name, n));
         self.http.visit(&mut |name, n| f(http, name, n));
+        self.tls.visit(&mut |name, n| f(tls, name, n));
+        self.keylog.visit(&mut |name, n| f(keylog, name, n));
     }
 
     /// Adds another shard's (or file's) counters to these.
@@ -183,6 +198,8 @@ impl Stats {
             decode,
             flow,
             http,
+            tls,
+            keylog,
         } = o;
         self.leaks_below_min_confidence += leaks_below_min_confidence;
         self.packets += packets;
@@ -192,16 +209,24 @@ impl Stats {
         self.decode.absorb(decode);
         self.flow.absorb(flow);
         self.http.absorb(http);
+        self.tls.absorb(tls);
+        self.keylog.absorb(keylog);
     }
 }
 
 /// Settings of the analysis.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Config {
     /// Flow-table limits.
     pub flow: Limits,
     /// HTTP limits.
     pub http: HttpLimits,
+    /// TLS limits: per connection, and the records held across flows.
+    pub tls: TlsLimits,
+    /// TLS records held across all flows while keys or the ServerHello are missing.
+    pub tls_held_memcap: usize,
+    /// The TLS secrets given before the run (`--keylog`).
+    pub keys: Arc<KeyLog>,
     /// IP fragment reassembly limits.
     pub defrag: DefragLimits,
     /// Findings below this confidence are not reported (`--min-confidence`).
@@ -260,6 +285,7 @@ impl Shard {
             stats.packets = 0;
             stats.bytes = 0;
             stats.decode = DecodeStats::default();
+            stats.keylog = KeyLogStats::default();
         }
         stats
     }
@@ -285,7 +311,7 @@ impl Analyzer {
     pub fn new(config: Config, detector: Arc<Detector>) -> Self {
         Analyzer {
             decode: DecodeStage::new(config.defrag).with_shard(config.shard),
-            track: TrackStage::new(config.flow, config.http, config.min_confidence, detector),
+            track: TrackStage::new(&config, detector),
             clock: Clock::default(),
             next_index: 0,
         }
@@ -301,6 +327,13 @@ impl Analyzer {
         if let Some(segment) = self.decode.packet(packet) {
             self.track.segment(index, packet.ts, &segment, found);
         }
+    }
+
+    /// Takes decryption secrets read before the next packet (a pcapng
+    /// Decryption Secrets Block, lines appended to a live key log).
+    pub fn secrets(&mut self, secrets: &crate::capture::Secrets) {
+        self.decode.secrets(secrets);
+        self.track.secrets(secrets);
     }
 
     /// Tells the analysis that capture time reached `now` with no packet (a live
@@ -423,7 +456,7 @@ mod tests {
         }
         let json = serde_json::to_value(&stats).unwrap();
         let mut in_json = Vec::new();
-        for group in ["decode", "flow", "http"] {
+        for group in ["decode", "flow", "http", "tls", "keylog"] {
             leaves(group, &json[group], &mut in_json);
         }
         // JSON objects keep their keys sorted here; compare as sets, then order per group.

@@ -33,7 +33,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, SyncSender, sync_channel};
 
 use super::{Clock, Config, DecodeStage, Finding, Stats, Sweep, TrackStage};
-use crate::capture::{BlockData, BlockSource, CaptureError, Packet, PacketBlock};
+use crate::capture::{BlockData, BlockSource, CaptureError, Packet, PacketBlock, Secrets};
 use crate::decode::{DefragLimits, TcpFlags, TcpSegment, Tunnel};
 use crate::detect::Detector;
 use crate::flow::FlowKey;
@@ -95,6 +95,12 @@ impl Router {
             sweep,
             segment,
         }
+    }
+
+    /// Decryption secrets read before the next packet: counted here, once
+    /// for the run (the workers each take them too).
+    pub fn secrets(&mut self, secrets: &Secrets) {
+        self.decode.secrets(secrets);
     }
 
     /// Capture time reached `now` with no packet (a live source's clock): the
@@ -172,6 +178,8 @@ fn range_within(outer: &[u8], inner: &[u8]) -> Option<Range<usize>> {
 enum Item {
     Segment(SegmentItem),
     Sweep(Sweep),
+    /// Decryption secrets read before the next segment (sent to every worker).
+    Secrets(Arc<Secrets>),
 }
 
 /// A point in the order of findings: every finding whose
@@ -242,7 +250,7 @@ pub fn with_workers<R>(
     run: impl FnOnce(&mut Pipeline) -> R,
 ) -> R {
     let workers = workers.max(1);
-    let shard_config = per_worker(config, workers);
+    let shard_config = per_worker(config.clone(), workers);
     std::thread::scope(|scope| {
         let (results_tx, results) = std::sync::mpsc::channel::<FromWorker>();
         let mut inboxes: Vec<SyncSender<ToWorker>> = Vec::with_capacity(workers);
@@ -251,6 +259,7 @@ pub fn with_workers<R>(
             inboxes.push(tx);
             let results_tx = results_tx.clone();
             let detector = Arc::clone(detector);
+            let shard_config = shard_config.clone();
             scope.spawn(move || run_worker(worker, rx, results_tx, shard_config, detector));
         }
         drop(results_tx);
@@ -284,7 +293,15 @@ impl Pipeline {
     /// findings that became final meanwhile.
     pub fn block(&mut self, block: &PacketBlock, found: &mut dyn FnMut(Finding)) {
         let mut lists = self.lists();
-        for packet in &block.packets {
+        let mut secrets = block.secrets.iter().peekable();
+        for (at, packet) in block.packets.iter().enumerate() {
+            while let Some((_, s)) = secrets.next_if(|(before, _)| *before <= at) {
+                self.router.secrets(s);
+                let shared = Arc::new(s.clone());
+                for list in &mut lists {
+                    list.push(Item::Secrets(Arc::clone(&shared)));
+                }
+            }
             let p = packet.packet(&block.data);
             let routed = self.router.route(&p);
             if let Some(sweep) = routed.sweep {
@@ -315,6 +332,14 @@ impl Pipeline {
                         payload,
                     }));
                 }
+            }
+        }
+        for (_, s) in secrets {
+            // Secrets after the block's last packet.
+            self.router.secrets(s);
+            let shared = Arc::new(s.clone());
+            for list in &mut lists {
+                list.push(Item::Secrets(Arc::clone(&shared)));
             }
         }
         self.dispatch(Some(&block.data), lists, (self.router.index, 0));
@@ -411,6 +436,7 @@ fn per_worker(mut config: Config, workers: usize) -> Config {
     config.flow.max_flows = (config.flow.max_flows / workers).max(1);
     config.flow.ooo_memcap /= workers;
     config.http.head_memcap /= workers;
+    config.tls_held_memcap /= workers;
     config
 }
 
@@ -421,7 +447,7 @@ fn run_worker(
     config: Config,
     detector: Arc<Detector>,
 ) {
-    let mut track = TrackStage::new(config.flow, config.http, config.min_confidence, detector);
+    let mut track = TrackStage::new(&config, detector);
     while let Ok(message) = inbox.recv() {
         let mut findings = Vec::new();
         let mut push = |f: Finding| findings.push(f);
@@ -434,6 +460,7 @@ fn run_worker(
                 for item in &items {
                     match item {
                         Item::Sweep(sweep) => track.sweep(*sweep, &mut push),
+                        Item::Secrets(secrets) => track.secrets(secrets),
                         Item::Segment(s) => {
                             track.segment(s.index, s.ts, &s.segment(block.as_deref()), &mut push)
                         }
@@ -741,7 +768,7 @@ mod tests {
         let detector = Arc::new(Detector::new());
 
         let mut one = Vec::new();
-        let mut analyzer = Analyzer::new(config, Arc::clone(&detector));
+        let mut analyzer = Analyzer::new(config.clone(), Arc::clone(&detector));
         let mut index = 0u64;
         for (ms, event) in &events {
             match event {
@@ -764,7 +791,7 @@ mod tests {
 
         for workers in [2, 3, 5] {
             let mut many = Vec::new();
-            let stats = with_workers(workers, config, &detector, |pipeline| {
+            let stats = with_workers(workers, config.clone(), &detector, |pipeline| {
                 let mut builder = BlockBuilder::new();
                 for (ms, event) in &events {
                     match event {

@@ -143,8 +143,14 @@ fn analyze_here(
     let mut index = 0u64;
     let mut read = 0u64;
     let mut error = None;
+    let inbox = source.secrets();
     loop {
-        match source.next_packet() {
+        let next = source.next_packet();
+        // Secrets read on the way to the packet come before it.
+        for secrets in inbox.iter().flat_map(|i| i.take()) {
+            analyzer.secrets(&secrets);
+        }
+        match next {
             Ok(Some(packet)) => {
                 if filter.as_deref_mut().is_none_or(|f| f.matches(&packet)) {
                     analyzer.packet(index, &packet, found);
@@ -190,8 +196,20 @@ impl BlockSource for Interruptible<'_> {
                 return Ok(Some(block));
             };
             let data = Arc::clone(&block.data);
-            block.packets.retain(|r| filter.matches(&r.packet(&data)));
-            if !block.packets.is_empty() {
+            // Secrets keep their place among the packets that stay.
+            let kept: Vec<bool> = block
+                .packets
+                .iter()
+                .map(|r| filter.matches(&r.packet(&data)))
+                .collect();
+            for (before, _) in &mut block.secrets {
+                *before = kept.iter().take(*before).filter(|k| **k).count();
+            }
+            let mut keep = kept.iter();
+            block
+                .packets
+                .retain(|_| keep.next().copied().unwrap_or(false));
+            if !block.packets.is_empty() || !block.secrets.is_empty() {
                 return Ok(Some(block));
             }
         }
@@ -376,7 +394,7 @@ mod tests {
         let drive = |threads: usize| {
             let mut out = Vec::new();
             let mut before_end = 0;
-            let stats = stream(threads, config, &detector, |feed| {
+            let stats = stream(threads, config.clone(), &detector, |feed| {
                 for (i, data) in packets.iter().enumerate() {
                     let ts = Timestamp::from_parts(1_700_000_000 + i as i64, 0);
                     let p = Packet {

@@ -17,15 +17,18 @@ use super::{DecodeStats, Finding, OrderKey, PHASE_PACKET, Shard, Stats, Sweep};
 use crate::capture::Packet;
 use crate::decode::{Decoder, DefragLimits, SkipStats, TcpSegment};
 use crate::detect::{Confidence, Detector};
-use crate::flow::{FlowTable, Limits};
-use crate::http::HttpLimits;
-use crate::stack::Extractor;
+use crate::flow::FlowTable;
+use crate::stack::{Extractor, StackLimits};
 use crate::time::Timestamp;
+use crate::tls::{KeyLog, KeyLogStats};
 
 /// The decode stage: every packet of a run goes through it, in capture order.
 #[derive(Debug, Default)]
 pub struct DecodeStage {
     decoder: Decoder,
+    /// Secrets read from the capture, kept only to count them once per run.
+    secrets_seen: KeyLog,
+    keylog: KeyLogStats,
     skips: SkipStats,
     packets: u64,
     bytes: u64,
@@ -63,6 +66,13 @@ impl DecodeStage {
         }
     }
 
+    /// Counts decryption secrets read with the packets (once per run: the
+    /// workers that use them do not count them).
+    pub fn secrets(&mut self, secrets: &crate::capture::Secrets) {
+        self.secrets_seen
+            .add_dsb(secrets.kind, &secrets.data, &mut self.keylog);
+    }
+
     /// Ends a source: fragments still in reassembly are given up (counted).
     pub fn end_of_input(&mut self) {
         self.decoder.end_of_input();
@@ -85,6 +95,7 @@ impl DecodeStage {
                 tunnels: self.decoder.tunnel_stats().clone(),
                 defrag: self.decoder.defrag_stats().clone(),
             },
+            keylog: self.keylog.clone(),
             ..Stats::default()
         }
     }
@@ -104,20 +115,22 @@ pub struct TrackStage {
 
 impl TrackStage {
     /// A tracking stage with these limits.
-    pub fn new(
-        flow: Limits,
-        http: HttpLimits,
-        min_confidence: Confidence,
-        detector: Arc<Detector>,
-    ) -> Self {
-        let mut flows = FlowTable::new(flow);
+    pub fn new(config: &super::Config, detector: Arc<Detector>) -> Self {
+        let mut flows = FlowTable::new(config.flow);
         // Sweeps come from the caller's schedule, one for the whole run.
         flows.set_external_clock(true);
         TrackStage {
             flows,
-            http: Extractor::new(http),
+            http: Extractor::new(
+                StackLimits {
+                    http: config.http,
+                    tls: config.tls,
+                    tls_held_memcap: config.tls_held_memcap,
+                },
+                Arc::clone(&config.keys),
+            ),
             detector,
-            min_confidence,
+            min_confidence: config.min_confidence,
             leaking_requests: 0,
             leaks: 0,
             below_min_confidence: 0,
@@ -137,16 +150,23 @@ impl TrackStage {
         self.publish(index, PHASE_PACKET, found);
     }
 
+    /// Takes decryption secrets read before the next packet.
+    pub fn secrets(&mut self, secrets: &crate::capture::Secrets) {
+        self.http.add_secrets(secrets);
+    }
+
     /// Flushes the flows idle at the sweep's capture time; `found` receives
     /// the requests their buffers held.
     pub fn sweep(&mut self, sweep: Sweep, found: &mut dyn FnMut(Finding)) {
         self.flows.sweep(sweep.now, &mut self.http);
+        self.http.retry_parked(false);
         self.publish(sweep.index, sweep.phase, found);
     }
 
     /// Ends a source: flushes every flow (reporting what their buffers held).
     pub fn end_of_input(&mut self, found: &mut dyn FnMut(Finding)) {
         self.flows.flush_all(&mut self.http);
+        self.http.retry_parked(true);
         self.publish(u64::MAX, 0, found);
     }
 
@@ -163,6 +183,7 @@ impl TrackStage {
             leaks_below_min_confidence: self.below_min_confidence,
             flow: self.flows.stats().clone(),
             http: self.http.stats().clone(),
+            tls: self.http.tls_stats().clone(),
             ..Stats::default()
         }
     }

@@ -112,6 +112,13 @@ impl<W: Write> HtmlSink<W> {
         if let Some(t) = &r.tunnel {
             let _ = write!(h, " <span class=\"dim\">· {}</span>", esc(&t.describe()));
         }
+        if let Some(t) = &r.tls {
+            let _ = write!(
+                h,
+                " <span class=\"tag tls\" title=\"decrypted\">{}</span>",
+                esc(&t.describe())
+            );
+        }
         h.push_str("</summary><table class=\"hdrs\">");
         for (name, value) in r.headers.iter().take(MAX_HEADERS_SHOWN) {
             match r
@@ -798,6 +805,7 @@ mod tests {
             truncated: false,
             flow_order: (0, i),
             tunnel: None,
+            tls: None,
         }
     }
 

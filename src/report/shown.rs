@@ -14,6 +14,7 @@ use crate::decode::{Tunnel, TunnelKind};
 use crate::detect::{Leak, Place, mask_text};
 use crate::pipeline::Finding;
 use crate::time::Timestamp;
+use crate::tls::TlsInfo;
 
 /// Where a finding was read: the capture file, and which of its packets
 /// completed the request.
@@ -113,6 +114,45 @@ impl ShownTunnel {
     }
 }
 
+/// The TLS connection a request was decrypted from, as shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShownTls {
+    /// The negotiated version (`TLS 1.3`, `TLS 1.2`).
+    pub version: String,
+    /// The negotiated cipher suite's IANA name.
+    pub cipher_suite: String,
+    /// The server name the client asked for (ClientHello SNI); omitted without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sni: Option<String>,
+    /// The application protocol, when the handshake shows it (the server's
+    /// choice in TLS 1.2; else the client's first offer); omitted without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alpn: Option<String>,
+}
+
+impl ShownTls {
+    fn of(t: &TlsInfo) -> Self {
+        ShownTls {
+            version: crate::tls::version_name(t.version),
+            cipher_suite: crate::tls::suite_name(t.cipher_suite),
+            sni: t.sni.clone(),
+            alpn: t.alpn.clone().or_else(|| t.alpn_offered.first().cloned()),
+        }
+    }
+
+    /// One line for the text and HTML reports: `TLS 1.3 TLS_AES_128_GCM_SHA256 sni example.com`.
+    pub fn describe(&self) -> String {
+        let mut line = format!("{} {}", self.version, self.cipher_suite);
+        if let Some(sni) = &self.sni {
+            line.push_str(&format!(" sni {sni}"));
+        }
+        if let Some(alpn) = &self.alpn {
+            line.push_str(&format!(" alpn {alpn}"));
+        }
+        line
+    }
+}
+
 /// A request ready for any sink.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shown {
@@ -166,6 +206,9 @@ pub struct Shown {
     /// The IP tunnel the client's packets came through; omitted without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tunnel: Option<ShownTunnel>,
+    /// The TLS connection the request was decrypted from; omitted for plaintext.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<ShownTls>,
     /// Only in the output of `scan --shard`: where one unsharded scan would
     /// have written the request (input number, completing packet index,
     /// sweep phase, flow), so `merge` interleaves the parts exactly.
@@ -285,6 +328,7 @@ pub(crate) fn show(
         dest_ip,
         dest_port: r.server.port(),
         tunnel: r.tunnel.as_ref().map(ShownTunnel::of),
+        tls: r.tls.as_ref().map(ShownTls::of),
         order: provenance.shard_input.map(|input| {
             let o = &finding.order;
             [input, o.completed_at, u64::from(o.phase), o.flow]

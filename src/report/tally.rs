@@ -413,6 +413,7 @@ mod tests {
             packet: None,
             flow_id: 0,
             community_id: String::new(),
+            tls: None,
             src_ip: String::new(),
             src_port: 0,
             dest_ip: String::new(),

@@ -139,6 +139,9 @@ impl<W: Write> Format for TextSink<W> {
         if let Some(t) = &r.tunnel {
             writeln!(o, "  tunnel   {}", t.describe())?;
         }
+        if let Some(t) = &r.tls {
+            writeln!(o, "  tls      {}", t.describe())?;
+        }
         for s in &r.leaks {
             writeln!(
                 o,
@@ -355,6 +358,7 @@ mod tests {
             truncated: false,
             flow_order: (0, 0),
             tunnel: None,
+            tls: None,
         };
         let leaks = Detector::new().inspect(&request);
         let opts = ReportOptions::default();

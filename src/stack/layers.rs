@@ -1,54 +1,176 @@
 //! The client stream as a stack of layers.
 //!
 //! A client's byte stream may carry several protocols one inside the other:
-//! a SOCKS handshake, then HTTP/1; HTTP/1 up to a CONNECT, then whatever the
-//! tunnel carries. [`ClientStack`] holds the layer reading the stream now.
-//! A [`Chooser`] stands wherever a new protocol may begin (the stream's
-//! start, the end of a SOCKS handshake, the start of a CONNECT tunnel),
-//! looks at the first byte there and hands the stream to the layer it names;
-//! a layer that ends (a finished SOCKS handshake, a CONNECT) hands the rest of
-//! its input back to a new chooser. Each layer is a state machine that takes
-//! chunks of bytes and gaps and gives requests.
+//! a SOCKS handshake, then HTTP/1 or TLS; HTTP/1 up to a CONNECT, then
+//! whatever the tunnel carries; TLS, whose decrypted bytes carry HTTP/1 (or a
+//! CONNECT to an HTTPS proxy, and so on). [`ClientStack`] holds the layer
+//! reading the stream now. A [`Chooser`] stands wherever a new protocol may
+//! begin (the stream's start, the end of a SOCKS handshake, the start of a
+//! CONNECT tunnel, the start of a TLS connection's plaintext), looks at the
+//! first bytes there and hands the stream to the layer they name; a layer
+//! that ends (a finished SOCKS handshake, a CONNECT) hands the rest of its
+//! input to a new chooser. The TLS layer keeps a stack of its own for the
+//! plaintext it decrypts. Each layer is a state machine that takes chunks of
+//! bytes and gaps and gives requests.
 use crate::http::{HttpStats, ParsedRequest, RequestStream, Verdict};
 use crate::time::Timestamp;
+use crate::tls::{self, KeyLog, Plain, TlsConnection, TlsLimits, TlsStats};
 
 use super::socks::{self, Socks};
+
+/// TLS layers one inside another at most (TLS to an HTTPS proxy, then TLS
+/// to the server through its CONNECT tunnel, is two).
+const MAX_TLS_DEPTH: u8 = 2;
 
 /// Where a chooser stands in the stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Place {
-    /// The connection's first byte: SOCKS or HTTP/1.
+    /// The connection's first byte: SOCKS, TLS or HTTP/1.
     ConnectionStart,
-    /// Just after a SOCKS client handshake: HTTP/1.
+    /// Just after a SOCKS client handshake: TLS or HTTP/1.
     AfterSocks,
-    /// The first byte of a CONNECT tunnel: HTTP/1 while it carries requests.
+    /// The first byte of a CONNECT tunnel: TLS, or HTTP/1 while it carries requests.
     Tunnel,
+    /// The first byte of a TLS connection's plaintext: TLS or HTTP/1.
+    Decrypted,
 }
 
-/// Picks the layer for what starts at its place, from the first byte.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Picks the layer for what starts at its place, from the first bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Chooser {
     place: Place,
+    /// TLS layers around this stream.
+    tls_depth: u8,
+    /// The first bytes, while they do not yet tell (at most a TLS record
+    /// header and the handshake type), and when the first was captured.
+    head: Vec<u8>,
+    head_ts: Timestamp,
 }
 
+/// Bytes a chooser may hold before it decides.
+const CHOOSER_HEAD: usize = 6;
+
 impl Chooser {
-    /// The layer for a stream whose next byte is `first`.
-    fn choose(self, first: u8) -> Layer {
-        match self.place {
-            Place::ConnectionStart if socks::may_start(first) => {
-                Layer::Socks(SocksLayer::default())
-            }
-            Place::ConnectionStart | Place::AfterSocks => Layer::Http1(RequestStream::new(true)),
-            Place::Tunnel => Layer::Http1(RequestStream::in_tunnel()),
+    fn at(place: Place, tls_depth: u8) -> Self {
+        Chooser {
+            place,
+            tls_depth,
+            head: Vec::new(),
+            head_ts: Timestamp::default(),
         }
     }
 
-    /// The layer for a stream whose next bytes are lost.
-    fn after_gap(self) -> Layer {
+    /// The layer for a stream that starts with `start` (`None`: more bytes
+    /// are needed to tell).
+    fn choose(&self, start: &[u8], limits: &TlsLimits) -> Option<Layer> {
+        let first = *start.first()?;
+        if self.place == Place::ConnectionStart && socks::may_start(first) {
+            return Some(Layer::Socks(SocksLayer::default()));
+        }
+        if self.tls_depth < MAX_TLS_DEPTH {
+            match tls::sniff(start) {
+                tls::Sniff::Tls => {
+                    return Some(Layer::Tls(Box::new(TlsLayer::new(
+                        limits,
+                        self.tls_depth.saturating_add(1),
+                    ))));
+                }
+                tls::Sniff::NeedMore if start.len() < CHOOSER_HEAD => return None,
+                tls::Sniff::NeedMore | tls::Sniff::NotTls => {}
+            }
+        }
+        Some(self.after_gap())
+    }
+
+    /// The layer for a stream whose next bytes are lost (or that is no TLS):
+    /// HTTP/1.
+    fn after_gap(&self) -> Layer {
         match self.place {
-            Place::ConnectionStart | Place::AfterSocks => Layer::Http1(RequestStream::new(true)),
+            Place::ConnectionStart | Place::AfterSocks | Place::Decrypted => {
+                Layer::Http1(RequestStream::new(true))
+            }
             Place::Tunnel => Layer::Http1(RequestStream::in_tunnel()),
         }
+    }
+}
+
+/// A TLS connection and the stack reading its decrypted client stream.
+#[derive(Debug)]
+pub struct TlsLayer {
+    conn: TlsConnection,
+    inner: ClientStack,
+    /// The key log's generation when held records were last tried.
+    tried: u64,
+    plain: Vec<Plain>,
+}
+
+impl TlsLayer {
+    fn new(limits: &TlsLimits, depth: u8) -> Self {
+        TlsLayer {
+            conn: TlsConnection::new(limits),
+            inner: ClientStack::decrypted(depth),
+            tried: 0,
+            plain: Vec::new(),
+        }
+    }
+
+    /// Hands decrypted bytes to the inner stack; the requests found there
+    /// carry the connection's TLS facts.
+    fn deliver(&mut self, feed: &mut Feed<'_>) {
+        if self.plain.is_empty() {
+            return;
+        }
+        let first = feed.out.len();
+        for p in std::mem::take(&mut self.plain) {
+            match p {
+                Plain::Data { ts, bytes } => {
+                    self.inner.data(ts, &bytes, feed);
+                }
+                Plain::Gap { len } => {
+                    self.inner.gap(len, feed);
+                }
+            }
+        }
+        if feed.out.len() > first {
+            let info = self.conn.info();
+            for r in feed.out.iter_mut().skip(first) {
+                if r.tls.is_none() {
+                    r.tls = info.clone();
+                }
+            }
+        }
+    }
+
+    fn client(&mut self, ts: Timestamp, input: &[u8], feed: &mut Feed<'_>) {
+        self.retry_if_new_keys(feed);
+        self.conn
+            .client(ts, input, feed.keys, feed.tls, &mut self.plain);
+        self.deliver(feed);
+    }
+
+    fn server(&mut self, ts: Timestamp, input: &[u8], feed: &mut Feed<'_>) {
+        if self.conn.wants_server() {
+            self.conn
+                .server(ts, input, feed.keys, feed.tls, &mut self.plain);
+            self.deliver(feed);
+        } else {
+            self.inner.server(ts, input, feed);
+        }
+    }
+
+    fn retry_if_new_keys(&mut self, feed: &mut Feed<'_>) {
+        let generation = feed.keys.generation();
+        if generation != self.tried {
+            self.tried = generation;
+            self.conn.retry(feed.keys, feed.tls, &mut self.plain);
+            self.deliver(feed);
+        }
+    }
+
+    fn end(&mut self, feed: &mut Feed<'_>) {
+        self.conn.end(feed.keys, feed.tls, &mut self.plain);
+        self.deliver(feed);
+        self.inner.end(feed);
     }
 }
 
@@ -85,10 +207,12 @@ impl SocksLayer {
 /// One layer of a client stream.
 #[derive(Debug)]
 enum Layer {
-    /// Waiting for the first byte of what comes next.
+    /// Waiting for the first bytes of what comes next.
     Choose(Chooser),
     /// A SOCKS client handshake.
     Socks(SocksLayer),
+    /// A TLS connection, with the stack of its plaintext.
+    Tls(Box<TlsLayer>),
     /// HTTP/1.x requests.
     Http1(RequestStream),
     /// Nothing more is read from this stream.
@@ -99,15 +223,23 @@ enum Layer {
 #[derive(Debug)]
 pub struct ClientStack {
     layer: Layer,
+    /// TLS layers around this stack (0 for a TCP stream).
+    tls_depth: u8,
 }
 
-/// What the layers of a stack share while it is fed: limits and counters.
+/// What the layers of a stack share while it is fed: limits, keys and counters.
 pub struct Feed<'a> {
     /// Longest partial head a layer may hold now (the per-head limit,
     /// lowered when the run's budget for partial heads runs short).
     pub max_head: usize,
     /// The HTTP counters (SOCKS and CONNECT are counted there too).
     pub http: &'a mut HttpStats,
+    /// Limits of each TLS connection.
+    pub tls_limits: &'a TlsLimits,
+    /// The TLS secrets known so far.
+    pub keys: &'a KeyLog,
+    /// The TLS counters.
+    pub tls: &'a mut TlsStats,
     /// Requests completed, in order.
     pub out: &'a mut Vec<ParsedRequest>,
 }
@@ -119,21 +251,106 @@ impl ClientStack {
     pub fn new(at_connection_start: bool) -> Self {
         ClientStack {
             layer: if at_connection_start {
-                Layer::Choose(Chooser {
-                    place: Place::ConnectionStart,
-                })
+                Layer::Choose(Chooser::at(Place::ConnectionStart, 0))
             } else {
                 Layer::Http1(RequestStream::new(false))
             },
+            tls_depth: 0,
         }
     }
 
-    /// Bytes of memory held in partial heads and handshakes.
+    /// The stack of a TLS connection's plaintext, `tls_depth` TLS layers deep.
+    fn decrypted(tls_depth: u8) -> Self {
+        ClientStack {
+            layer: Layer::Choose(Chooser::at(Place::Decrypted, tls_depth)),
+            tls_depth,
+        }
+    }
+
+    /// Bytes of memory held in partial heads and handshakes (TLS ciphertext
+    /// held for want of keys is [`ClientStack::held_ciphertext`]).
     pub fn buffered(&self) -> usize {
         match &self.layer {
             Layer::Socks(s) => s.buf.capacity(),
             Layer::Http1(r) => r.buffered(),
-            Layer::Choose(_) | Layer::Stopped => 0,
+            Layer::Tls(t) => t.inner.buffered(),
+            Layer::Choose(c) => c.head.capacity(),
+            Layer::Stopped => 0,
+        }
+    }
+
+    /// Bytes of TLS records held while the ServerHello or keys are missing.
+    pub fn held_ciphertext(&self) -> usize {
+        match &self.layer {
+            Layer::Tls(t) => t
+                .conn
+                .held_bytes()
+                .saturating_add(t.inner.held_ciphertext()),
+            _ => 0,
+        }
+    }
+
+    /// Drops the TLS records held (the run's budget for them ran out): counted.
+    pub fn drop_held(&mut self, feed: &mut Feed<'_>) {
+        if let Layer::Tls(t) = &mut self.layer {
+            t.inner.drop_held(feed);
+            t.conn.drop_held(feed.tls, &mut t.plain);
+            t.deliver(feed);
+        }
+    }
+
+    /// Whether the server's bytes are needed: while a TLS connection may
+    /// still start (before the first layer is chosen, during a SOCKS
+    /// handshake, at a CONNECT tunnel's start) or a TLS layer reads the
+    /// server's handshake. Once false, it stays false.
+    pub fn wants_server(&self) -> bool {
+        match &self.layer {
+            Layer::Choose(_) | Layer::Socks(_) => true,
+            Layer::Tls(t) => t.conn.wants_server() || t.inner.wants_server(),
+            Layer::Http1(_) | Layer::Stopped => false,
+        }
+    }
+
+    /// The TLS facts of the connection this stream is inside, if any.
+    pub fn tls_info(&self) -> Option<tls::TlsInfo> {
+        match &self.layer {
+            Layer::Tls(t) => t.conn.info(),
+            _ => None,
+        }
+    }
+
+    /// Feeds in-order bytes of the server's stream (read only by TLS layers,
+    /// for the server's handshake).
+    pub fn server(&mut self, ts: Timestamp, input: &[u8], feed: &mut Feed<'_>) {
+        if let Layer::Tls(t) = &mut self.layer {
+            t.server(ts, input, feed);
+        }
+    }
+
+    /// Notes `len` missing bytes of the server's stream.
+    pub fn server_gap(&mut self, len: u64, feed: &mut Feed<'_>) {
+        if let Layer::Tls(t) = &mut self.layer {
+            if t.conn.wants_server() {
+                t.conn.server_gap(len, feed.tls);
+            } else {
+                t.inner.server_gap(len, feed);
+            }
+        }
+    }
+
+    /// Whether a TLS layer holds records for which only the keys are missing.
+    pub fn waiting_for_keys(&self, keys: &KeyLog) -> bool {
+        match &self.layer {
+            Layer::Tls(t) => t.conn.waiting_for_keys(keys) || t.inner.waiting_for_keys(keys),
+            _ => false,
+        }
+    }
+
+    /// Keys may have arrived: TLS layers try their held records again.
+    pub fn retry(&mut self, feed: &mut Feed<'_>) {
+        if let Layer::Tls(t) = &mut self.layer {
+            t.retry_if_new_keys(feed);
+            t.inner.retry(feed);
         }
     }
 
@@ -144,15 +361,46 @@ impl ClientStack {
             match &mut self.layer {
                 Layer::Stopped => return Verdict::Stopped,
                 Layer::Choose(c) => {
-                    let Some(&first) = input.first() else { break };
-                    self.layer = c.choose(first);
+                    let held = c.head.len();
+                    let decided = if held == 0 {
+                        c.choose(input, feed.tls_limits)
+                    } else {
+                        let take = input.len().min(CHOOSER_HEAD.saturating_sub(held));
+                        c.head
+                            .extend_from_slice(input.get(..take).unwrap_or_default());
+                        let d = c.choose(&c.head, feed.tls_limits);
+                        if d.is_some() {
+                            // The held bytes went to the head; the rest follows them.
+                            input = input.get(take..).unwrap_or_default();
+                        }
+                        d
+                    };
+                    match decided {
+                        Some(layer) => {
+                            let head = std::mem::take(&mut c.head);
+                            let head_ts = c.head_ts;
+                            self.layer = layer;
+                            if !head.is_empty() {
+                                self.data(head_ts, &head, feed);
+                            }
+                        }
+                        None => {
+                            if held == 0 {
+                                c.head_ts = ts;
+                                c.head.extend_from_slice(input);
+                            }
+                            return Verdict::Continue;
+                        }
+                    }
+                }
+                Layer::Tls(t) => {
+                    t.client(ts, input, feed);
+                    return Verdict::Continue;
                 }
                 Layer::Socks(s) => match s.data(input) {
                     SocksStep::Done(n) => {
                         feed.http.socks_handshakes = feed.http.socks_handshakes.saturating_add(1);
-                        self.layer = Layer::Choose(Chooser {
-                            place: Place::AfterSocks,
-                        });
+                        self.layer = Layer::Choose(Chooser::at(Place::AfterSocks, self.tls_depth));
                         input = input.get(n..).unwrap_or_default();
                     }
                     SocksStep::More => return Verdict::Continue,
@@ -164,9 +412,7 @@ impl ClientStack {
                 },
                 Layer::Http1(r) => match r.data(ts, input, feed.max_head, feed.http, feed.out) {
                     Verdict::Tunnel(at) => {
-                        self.layer = Layer::Choose(Chooser {
-                            place: Place::Tunnel,
-                        });
+                        self.layer = Layer::Choose(Chooser::at(Place::Tunnel, self.tls_depth));
                         input = input.get(at..).unwrap_or_default();
                     }
                     Verdict::Stopped => {
@@ -188,7 +434,17 @@ impl ClientStack {
     pub fn gap(&mut self, len: u64, feed: &mut Feed<'_>) -> Verdict {
         match &mut self.layer {
             Layer::Stopped => return Verdict::Stopped,
-            Layer::Choose(c) => self.layer = c.after_gap(),
+            Layer::Tls(t) => {
+                t.conn.client_gap(len, feed.tls);
+                return Verdict::Continue;
+            }
+            Layer::Choose(c) => {
+                let (head, head_ts) = (std::mem::take(&mut c.head), c.head_ts);
+                self.layer = c.after_gap();
+                if !head.is_empty() {
+                    self.data(head_ts, &head, feed);
+                }
+            }
             Layer::Socks(_) => {
                 // The handshake's end is lost: what follows is read as HTTP/1,
                 // found by resynchronising.
@@ -210,8 +466,17 @@ impl ClientStack {
 
     /// The stream ended: a head cut short is reported as truncated.
     pub fn end(&mut self, feed: &mut Feed<'_>) {
-        if let Layer::Http1(r) = &mut self.layer {
-            r.end(feed.http, feed.out);
+        match &mut self.layer {
+            Layer::Http1(r) => r.end(feed.http, feed.out),
+            Layer::Tls(t) => t.end(feed),
+            Layer::Choose(c) if !c.head.is_empty() => {
+                // A stream of a few bytes that never told what it is.
+                let (head, head_ts) = (std::mem::take(&mut c.head), c.head_ts);
+                self.layer = c.after_gap();
+                self.data(head_ts, &head, feed);
+                return self.end(feed);
+            }
+            _ => {}
         }
         self.layer = Layer::Stopped;
     }
@@ -227,9 +492,13 @@ mod tests {
         let mut s = ClientStack::new(start);
         let mut stats = HttpStats::default();
         let mut out = Vec::new();
+        let (keys, mut tls) = (KeyLog::new(), TlsStats::default());
         let mut feed = Feed {
             max_head: 64 << 10,
             http: &mut stats,
+            tls_limits: &TlsLimits::default(),
+            keys: &keys,
+            tls: &mut tls,
             out: &mut out,
         };
         for p in parts {
@@ -383,9 +652,13 @@ mod segmentation {
         let mut s = ClientStack::new(true);
         let mut stats = HttpStats::default();
         let mut out = Vec::new();
+        let (keys, mut tls) = (KeyLog::new(), TlsStats::default());
         let mut feed = Feed {
             max_head: LIMIT,
             http: &mut stats,
+            tls_limits: &TlsLimits::default(),
+            keys: &keys,
+            tls: &mut tls,
             out: &mut out,
         };
         let mut at = 0;

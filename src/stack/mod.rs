@@ -27,7 +27,11 @@ mod socks;
 pub use layers::{ClientStack, Feed};
 
 use crate::flow::{Chunk, CloseReason, FlowContext, Interest, Side, StreamHandler};
+use std::sync::Arc;
+
+use crate::capture::Secrets;
 use crate::http::{HttpLimits, HttpStats, ParsedRequest, Request, Verdict, parse_request_line};
+use crate::tls::{KeyLog, KeyLogStats, TlsLimits, TlsStats};
 
 /// Heads up to this size keep the last quarter of
 /// [`HttpLimits::head_memcap`] for themselves (ordinary heads are a few
@@ -82,22 +86,57 @@ fn responder_speaks_first(
             .is_some_and(|line| parse_request_line(line).is_some())
 }
 
+/// Limits of the stack: HTTP/1 heads and TLS records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StackLimits {
+    /// Partial heads.
+    pub http: HttpLimits,
+    /// Each TLS connection's limits.
+    pub tls: TlsLimits,
+    /// TLS records held across all flows while their ServerHello or keys are
+    /// missing; past it, the flow adding to them has its held records cut.
+    pub tls_held_memcap: usize,
+}
+
+/// Closed TLS connections kept waiting for keys at most (then the oldest is
+/// ended, its records counted as never decrypted).
+const MAX_PARKED: usize = 4096;
+
+/// A closed TLS connection whose held records wait for keys that may still
+/// come (a Decryption Secrets Block later in the capture).
+#[derive(Debug)]
+struct Parked {
+    flow: FlowContext,
+    client: Side,
+    stack: ClientStack,
+    requests: u64,
+}
+
 /// Turns reassembled streams into requests.
 #[derive(Debug, Default)]
 pub struct Extractor {
-    limits: HttpLimits,
+    limits: StackLimits,
     stats: HttpStats,
+    tls_stats: TlsStats,
+    /// The run's TLS secrets (those given before the run, then those read
+    /// from the capture).
+    keys: KeyLog,
     /// Bytes held in partial heads across all flows.
     buffered: usize,
+    /// TLS records held across all flows (see [`StackLimits::tls_held_memcap`]).
+    held: usize,
+    /// Closed connections waiting for keys, oldest first.
+    parked: Vec<Parked>,
     parsed: Vec<ParsedRequest>,
     ready: Vec<Request>,
 }
 
 impl Extractor {
-    /// An extractor with these limits.
-    pub fn new(limits: HttpLimits) -> Self {
+    /// An extractor with these limits and the secrets known before the run.
+    pub fn new(limits: StackLimits, keys: Arc<KeyLog>) -> Self {
         Extractor {
             limits,
+            keys: KeyLog::over(keys),
             ..Default::default()
         }
     }
@@ -107,9 +146,63 @@ impl Extractor {
         &self.stats
     }
 
+    /// TLS counters so far.
+    pub fn tls_stats(&self) -> &TlsStats {
+        &self.tls_stats
+    }
+
+    /// Takes secrets read from the capture (counted by the caller, once per run).
+    pub fn add_secrets(&mut self, secrets: &Secrets) {
+        let mut uncounted = KeyLogStats::default();
+        self.keys
+            .add_dsb(secrets.kind, &secrets.data, &mut uncounted);
+    }
+
     /// Requests completed since the last call, in the order they completed.
     pub fn take_requests(&mut self) -> std::vec::Drain<'_, Request> {
         self.ready.drain(..)
+    }
+
+    /// Gives closed connections waiting for keys a last try (`all`: every
+    /// one, at the end of a source; else those whose keys arrived).
+    pub fn retry_parked(&mut self, all: bool) {
+        if self.parked.is_empty() {
+            return;
+        }
+        let mut at = 0;
+        while at < self.parked.len() {
+            let due = all
+                || self
+                    .parked
+                    .get(at)
+                    .is_some_and(|p| !p.stack.waiting_for_keys(&self.keys));
+            if due {
+                self.end_parked(at);
+            } else {
+                at = at.saturating_add(1);
+            }
+        }
+    }
+
+    /// Ends the `at`-th parked connection and publishes what it held.
+    fn end_parked(&mut self, at: usize) {
+        if at >= self.parked.len() {
+            return;
+        }
+        let mut p = self.parked.remove(at);
+        let held = p.stack.held_ciphertext();
+        let max_head = self.limits.http.max_head_bytes;
+        let mut feed = feed(
+            &self.limits,
+            &mut self.stats,
+            &self.keys,
+            &mut self.tls_stats,
+            &mut self.parsed,
+            max_head,
+        );
+        p.stack.end(&mut feed);
+        self.held = self.held.saturating_sub(held);
+        self.publish(&p.flow, p.client, &mut p.requests);
     }
 
     /// Attaches flow facts to parsed heads and queues them.
@@ -129,8 +222,95 @@ impl Extractor {
                 truncated: p.truncated,
                 flow_order: (flow.first_packet, *published),
                 tunnel: *client.of(&flow.tunnels),
+                tls: p.tls,
             });
         }
+    }
+
+    /// The longest partial head the stack may hold now, with `incoming` new bytes.
+    fn head_room(&mut self, held_now: usize, incoming: usize) -> usize {
+        let limits = &self.limits.http;
+        // A head past SMALL_HEAD may fill only three quarters of the
+        // cap: heads that never end (an attack, or thousands of huge
+        // cookies) cannot crowd out the ordinary ones.
+        let cap = if held_now.saturating_add(incoming) > SMALL_HEAD {
+            limits.head_memcap.saturating_sub(limits.head_memcap / 4)
+        } else {
+            limits.head_memcap
+        };
+        let room = cap.saturating_sub(self.buffered).saturating_add(held_now);
+        let max = limits.max_head_bytes.min(room);
+        if max < limits.max_head_bytes {
+            self.stats.heads_cut_by_memcap = self.stats.heads_cut_by_memcap.saturating_add(1);
+        }
+        max
+    }
+
+    /// Runs `step` on a client stack with the run's limits, keys and
+    /// counters, keeps the memory budgets and publishes what it found.
+    fn step(
+        &mut self,
+        stack: &mut ClientStack,
+        flow: &FlowContext,
+        client: Option<Side>,
+        published: &mut u64,
+        incoming: usize,
+        step: impl FnOnce(&mut ClientStack, &mut Feed<'_>) -> Verdict,
+    ) -> (Verdict, bool) {
+        let before = stack.buffered();
+        let held_before = stack.held_ciphertext();
+        let max_head = self.head_room(before, incoming);
+        let mut feed = feed(
+            &self.limits,
+            &mut self.stats,
+            &self.keys,
+            &mut self.tls_stats,
+            &mut self.parsed,
+            max_head,
+        );
+        let verdict = step(stack, &mut feed);
+        if self
+            .held
+            .saturating_sub(held_before)
+            .saturating_add(stack.held_ciphertext())
+            > self.limits.tls_held_memcap
+        {
+            stack.drop_held(&mut feed);
+        }
+        self.held = self
+            .held
+            .saturating_sub(held_before)
+            .saturating_add(stack.held_ciphertext());
+        self.buffered = self
+            .buffered
+            .saturating_sub(before)
+            .saturating_add(stack.buffered());
+        let found = !self.parsed.is_empty();
+        if let Some(client) = client
+            && found
+        {
+            self.publish(flow, client, published);
+        }
+        (verdict, found)
+    }
+}
+
+/// The shared state a stack is fed with.
+fn feed<'a>(
+    limits: &'a StackLimits,
+    http: &'a mut HttpStats,
+    keys: &'a KeyLog,
+    tls: &'a mut TlsStats,
+    out: &'a mut Vec<ParsedRequest>,
+    max_head: usize,
+) -> Feed<'a> {
+    Feed {
+        max_head,
+        http,
+        tls_limits: &limits.tls,
+        keys,
+        tls,
+        out,
     }
 }
 
@@ -155,57 +335,71 @@ impl StreamHandler for Extractor {
             state.client = Some(side);
             self.stats.responder_clients = self.stats.responder_clients.saturating_add(1);
         }
-        if state.client.is_some_and(|c| c != side) {
-            // The server's side: never parsed. Drop what it held before roles were known.
+        if let Some(client) = state.client.filter(|c| *c != side) {
+            // The server's side: never parsed as requests. Drop what it held
+            // before roles were known; a TLS layer of the client's stack
+            // reads the server's handshake.
             if let Some(s) = side.of_mut(&mut state.streams).take() {
                 self.buffered = self.buffered.saturating_sub(s.buffered());
+                self.held = self.held.saturating_sub(s.held_ciphertext());
             }
-            return Interest::Stop;
+            let Some(mut stack) = client.of_mut(&mut state.streams).take() else {
+                return Interest::Stop;
+            };
+            if !stack.wants_server() {
+                *client.of_mut(&mut state.streams) = Some(stack);
+                return Interest::Stop;
+            }
+            let mut published = state.requests;
+            self.step(
+                &mut stack,
+                flow,
+                Some(client),
+                &mut published,
+                0,
+                |stack, feed| {
+                    match chunk {
+                        Chunk::Data { ts, bytes } => stack.server(ts, bytes, feed),
+                        Chunk::Gap { len } => stack.server_gap(len, feed),
+                    }
+                    Verdict::Continue
+                },
+            );
+            state.requests = published;
+            let wants = stack.wants_server();
+            *client.of_mut(&mut state.streams) = Some(stack);
+            return if wants {
+                Interest::Continue
+            } else {
+                Interest::Stop
+            };
         }
-        let stream = side
+        let mut stack = side
             .of_mut(&mut state.streams)
-            .get_or_insert_with(|| ClientStack::new(flow.syn_client.is_some()));
-        let before = stream.buffered();
-        let verdict = match chunk {
-            Chunk::Data { ts, bytes } => {
-                // A head past SMALL_HEAD may fill only three quarters of the
-                // cap: heads that never end (an attack, or thousands of huge
-                // cookies) cannot crowd out the ordinary ones.
-                let cap = if before.saturating_add(bytes.len()) > SMALL_HEAD {
-                    self.limits
-                        .head_memcap
-                        .saturating_sub(self.limits.head_memcap / 4)
-                } else {
-                    self.limits.head_memcap
-                };
-                let room = cap.saturating_sub(self.buffered).saturating_add(before);
-                let max = self.limits.max_head_bytes.min(room);
-                if max < self.limits.max_head_bytes {
-                    self.stats.heads_cut_by_memcap =
-                        self.stats.heads_cut_by_memcap.saturating_add(1);
-                }
-                let mut feed = Feed {
-                    max_head: max,
-                    http: &mut self.stats,
-                    out: &mut self.parsed,
-                };
-                stream.data(ts, bytes, &mut feed)
-            }
-            Chunk::Gap { len } => {
-                let mut feed = Feed {
-                    max_head: self.limits.max_head_bytes,
-                    http: &mut self.stats,
-                    out: &mut self.parsed,
-                };
-                stream.gap(len, &mut feed)
-            }
+            .take()
+            .unwrap_or_else(|| ClientStack::new(flow.syn_client.is_some()));
+        let mut published = state.requests;
+        let incoming = match chunk {
+            Chunk::Data { bytes, .. } => bytes.len(),
+            Chunk::Gap { .. } => 0,
         };
-        let after = stream.buffered();
-        self.buffered = self.buffered.saturating_sub(before).saturating_add(after);
-        if !self.parsed.is_empty() {
-            let client = *state.client.get_or_insert(side);
-            self.publish(flow, client, &mut state.requests);
+        let (verdict, found) = self.step(
+            &mut stack,
+            flow,
+            state.client,
+            &mut published,
+            incoming,
+            |stack, feed| match chunk {
+                Chunk::Data { ts, bytes } => stack.data(ts, bytes, feed),
+                Chunk::Gap { len } => stack.gap(len, feed),
+            },
+        );
+        if found && state.client.is_none() {
+            state.client = Some(side);
+            self.publish(flow, side, &mut published);
         }
+        state.requests = published;
+        *side.of_mut(&mut state.streams) = Some(stack);
         match verdict {
             Verdict::Continue | Verdict::Tunnel(_) => Interest::Continue,
             Verdict::Server => {
@@ -220,25 +414,46 @@ impl StreamHandler for Extractor {
 
     fn on_close(&mut self, state: &mut FlowStreams, flow: &FlowContext, _reason: CloseReason) {
         for side in [Side::A, Side::B] {
+            let Some(mut stack) = side.of_mut(&mut state.streams).take() else {
+                continue;
+            };
             if state.client.is_some_and(|c| c != side) {
-                if let Some(s) = side.of_mut(&mut state.streams).as_mut() {
-                    self.buffered = self.buffered.saturating_sub(s.buffered());
-                }
+                self.buffered = self.buffered.saturating_sub(stack.buffered());
+                self.held = self.held.saturating_sub(stack.held_ciphertext());
                 continue;
             }
-            if let Some(stream) = side.of_mut(&mut state.streams).as_mut() {
-                self.buffered = self.buffered.saturating_sub(stream.buffered());
-                let mut feed = Feed {
-                    max_head: self.limits.max_head_bytes,
-                    http: &mut self.stats,
-                    out: &mut self.parsed,
-                };
-                stream.end(&mut feed);
-                if !self.parsed.is_empty() {
-                    let client = *state.client.get_or_insert(side);
-                    self.publish(flow, client, &mut state.requests);
+            if stack.waiting_for_keys(&self.keys) {
+                // Its keys may still come with the capture: kept (its held
+                // records stay in the budget) until they do or the source ends.
+                self.buffered = self.buffered.saturating_sub(stack.buffered());
+                if self.parked.len() >= MAX_PARKED {
+                    self.end_parked(0);
                 }
+                self.parked.push(Parked {
+                    flow: *flow,
+                    client: side,
+                    stack,
+                    requests: state.requests,
+                });
+                continue;
             }
+            let mut published = state.requests;
+            let (_, found) = self.step(
+                &mut stack,
+                flow,
+                state.client,
+                &mut published,
+                0,
+                |stack, feed| {
+                    stack.end(feed);
+                    Verdict::Stopped
+                },
+            );
+            if found && state.client.is_none() {
+                state.client = Some(side);
+                self.publish(flow, side, &mut published);
+            }
+            state.requests = published;
         }
     }
 }
@@ -262,7 +477,7 @@ mod tests {
             first_packet: 0,
             tunnels: [None; 2],
         };
-        let mut x = Extractor::new(HttpLimits::default());
+        let mut x = Extractor::new(StackLimits::default(), Arc::default());
         let mut state = FlowStreams::default();
         let ts = Timestamp(0);
         x.on_chunk(&mut state, &flow, Side::A, Chunk::Data { ts, bytes: first });
@@ -281,7 +496,13 @@ mod tests {
             max_head_bytes: 64 << 10,
             head_memcap: 256 << 10,
         };
-        let mut x = Extractor::new(limits);
+        let mut x = Extractor::new(
+            StackLimits {
+                http: limits,
+                ..StackLimits::default()
+            },
+            Arc::default(),
+        );
         let ts = Timestamp(0);
         let flow = |port: u16| FlowContext {
             id: u64::from(port),

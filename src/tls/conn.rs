@@ -171,7 +171,7 @@ impl TlsConnection {
     /// A connection with nothing seen yet.
     pub fn new(limits: &TlsLimits) -> Self {
         TlsConnection {
-            limits: limits.clone(),
+            limits: *limits,
             client: Framer::default(),
             server: Framer::default(),
             client_hs: HandshakeBuf::default(),
@@ -444,6 +444,20 @@ impl TlsConnection {
             alpn: sh.and_then(|s| s.alpn.clone()),
             alpn_offered: ch.alpn.clone(),
         })
+    }
+
+    /// Ciphertext (and undelivered early plaintext) held, in bytes.
+    /// Whether records are held for which only the keys are missing (they
+    /// may still come: a Decryption Secrets Block later in the capture).
+    pub fn waiting_for_keys(&self, keys: &KeyLog) -> bool {
+        !self.ended
+            && self.failure.is_none()
+            && !self.queue.is_empty()
+            && self.server_hello.is_some()
+            && self
+                .hello
+                .as_ref()
+                .is_some_and(|h| keys.get(&h.random).is_none())
     }
 
     /// Ciphertext (and undelivered early plaintext) held, in bytes.

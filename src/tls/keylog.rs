@@ -120,6 +120,9 @@ impl Secrets {
 pub struct KeyLog {
     by_random: HashMap<[u8; 32], Secrets>,
     generation: u64,
+    /// Secrets shared with other key logs (those given before the run),
+    /// looked up after this one's own.
+    base: Option<std::sync::Arc<KeyLog>>,
 }
 
 impl fmt::Debug for KeyLog {
@@ -137,20 +140,33 @@ impl KeyLog {
         Self::default()
     }
 
+    /// A key log that adds its own secrets to the shared `base` (read
+    /// only): each worker of a run takes the secrets found in the capture
+    /// without copying those given before it.
+    pub fn over(base: std::sync::Arc<KeyLog>) -> Self {
+        KeyLog {
+            base: Some(base),
+            ..KeyLog::default()
+        }
+    }
+
     /// True when no secret is known.
     pub fn is_empty(&self) -> bool {
-        self.by_random.is_empty()
+        self.by_random.is_empty() && self.base.as_ref().is_none_or(|b| b.is_empty())
     }
 
     /// Changes whenever a secret is added: connections holding ciphertext
     /// for want of keys are worth a [`retry`](super::TlsConnection::retry).
     pub fn generation(&self) -> u64 {
         self.generation
+            .wrapping_add(self.base.as_ref().map_or(0, |b| b.generation()))
     }
 
     /// The secrets for a client random.
     pub(crate) fn get(&self, client_random: &[u8; 32]) -> Option<&Secrets> {
-        self.by_random.get(client_random)
+        self.by_random
+            .get(client_random)
+            .or_else(|| self.base.as_ref()?.get(client_random))
     }
 
     /// Adds complete key-log lines (LF or CRLF; a last line without its

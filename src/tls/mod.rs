@@ -62,6 +62,7 @@
 mod conn;
 mod crypto;
 mod keylog;
+mod names;
 mod record;
 mod wire;
 
@@ -72,6 +73,7 @@ mod tests;
 
 pub use conn::TlsConnection;
 pub use keylog::{DSB_TLS_KEY_LOG, KeyLog, KeyLogStats, KeyLogTail};
+pub use names::{suite_name, version_name};
 
 use crate::time::Timestamp;
 
@@ -94,7 +96,7 @@ pub enum Plain {
 }
 
 /// Limits of one connection.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TlsLimits {
     /// Ciphertext held while the ServerHello or keys are missing, in bytes
     /// (then cut, counted).
