@@ -65,6 +65,17 @@ impl<W: Write> TextSink<W> {
     }
 }
 
+/// The widest a table column is padded to, in characters. A longer cell
+/// (a host name, a header name or a key from the capture may be megabytes)
+/// is written whole, and only its row leaves the alignment: padding every row
+/// to the longest cell would multiply the report's size by the rows.
+const MAX_COLUMN_WIDTH: usize = 64;
+
+/// A column's width: its longest cell, at most [`MAX_COLUMN_WIDTH`].
+fn column_width(width: usize, cell: &str) -> usize {
+    width.max(cell.chars().count()).min(MAX_COLUMN_WIDTH)
+}
+
 /// Writes rows as aligned columns (two spaces apart, indented by two);
 /// columns named in `right` are right-aligned.
 fn table(o: &mut impl Write, rows: &[Vec<String>], right: &[usize]) -> io::Result<()> {
@@ -73,9 +84,7 @@ fn table(o: &mut impl Write, rows: &[Vec<String>], right: &[usize]) -> io::Resul
         .map(|c| {
             rows.iter()
                 .filter_map(|r| r.get(c))
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
+                .fold(0, |w, cell| column_width(w, cell))
         })
         .collect();
     for row in rows {
@@ -84,7 +93,9 @@ fn table(o: &mut impl Write, rows: &[Vec<String>], right: &[usize]) -> io::Resul
     Ok(())
 }
 
-/// One line of a table with these column widths.
+/// One line of a table with these column widths (in characters). The
+/// padding is counted here, not by a `{:w$}` format: a width that comes from
+/// capture data must never reach `std::fmt`, which panics over 65,535.
 fn write_row(
     o: &mut impl Write,
     row: &[String],
@@ -93,12 +104,18 @@ fn write_row(
 ) -> io::Result<()> {
     let mut line = String::from(" ");
     for (c, cell) in row.iter().enumerate() {
-        let w = widths.get(c).copied().unwrap_or(0);
+        let pad = widths
+            .get(c)
+            .copied()
+            .unwrap_or(0)
+            .saturating_sub(cell.chars().count());
         line.push(' ');
         if right.contains(&c) {
-            line.push_str(&format!("{cell:>w$}"));
+            line.extend(std::iter::repeat_n(' ', pad));
+            line.push_str(cell);
         } else {
-            line.push_str(&format!("{cell:<w$}"));
+            line.push_str(cell);
+            line.extend(std::iter::repeat_n(' ', pad));
         }
         line.push(' ');
     }
@@ -220,7 +237,7 @@ impl<W: Write> Format for TextSink<W> {
             let mut widths = vec![0usize; head.len()];
             for row in std::iter::once(head.clone()).chain(tally.destination_rows().map(cells)) {
                 for (w, cell) in widths.iter_mut().zip(&row) {
-                    *w = (*w).max(cell.chars().count());
+                    *w = column_width(*w, cell);
                 }
             }
             write_row(o, &head, &widths, &[5])?;
@@ -391,5 +408,29 @@ mod tests {
             }
         }
         assert_eq!(stripped, plain);
+    }
+
+    #[test]
+    fn cells_wider_than_any_format_width() {
+        // std::fmt panics on a width over 65,535; the padding is counted by
+        // hand and capped, so a long cell leaves only its own row unaligned.
+        let long = "h".repeat(70_000);
+        let rows = vec![
+            vec!["host".to_string(), "n".to_string()],
+            vec![long.clone(), "1".to_string()],
+            vec!["a.example".to_string(), "22".to_string()],
+        ];
+        let mut out = Vec::new();
+        table(&mut out, &rows, &[1]).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let pad = MAX_COLUMN_WIDTH - "host".len();
+        assert_eq!(lines[0], format!("  host{}   n", " ".repeat(pad)));
+        assert_eq!(lines[1], format!("  {long}   1"));
+        assert_eq!(
+            lines[2],
+            format!("  a.example{}  22", " ".repeat(pad + 4 - 9))
+        );
+        assert!(text.len() < long.len() + 1000);
     }
 }
