@@ -442,4 +442,84 @@ pub mod content {
         )
         .into_bytes()
     }
+
+    /// Terminal control sequences: clear screen, a window title (OSC 0 ended
+    /// by BEL), an OSC 8 hyperlink, a C1 CSI (U+009B, UTF-8 encoded), a raw
+    /// C1 byte, NUL, BS, DEL, CR, and a bare ESC.
+    pub const SEQUENCES: &[&[u8]] = &[
+        b"\x1b[2J\x1b[H",
+        b"\x1b]0;pwned\x07",
+        b"\x1b]8;;http://evil.example/\x1b\\click\x1b]8;;\x1b\\",
+        "\u{9b}31m".as_bytes(),
+        b"\x9b",
+        b"\x00",
+        b"\x08\x08",
+        b"\x7f",
+        b"\r",
+        b"\x1b",
+    ];
+
+    /// All of [`SEQUENCES`] in a row.
+    pub fn all_sequences() -> Vec<u8> {
+        SEQUENCES.concat()
+    }
+
+    /// C1 controls as the request target may carry them (HTTP parsers refuse
+    /// ASCII controls there, not UTF-8): CSI, OSC and ST, NEL, and a raw C1 byte.
+    pub const C1_SEQUENCES: &[u8] = "\u{9b}2J\u{9d}0;title\u{9c}\u{85}".as_bytes();
+
+    /// Requests with control sequences in every place a report shows: the
+    /// host name, header names and values (around the number, in a header
+    /// that does not leak, the characters masking keeps), a cookie name, and
+    /// C1 controls in the request target (path, query key, around the
+    /// number). Every request leaks [`NUMBER`].
+    pub fn escapes() -> Vec<Vec<u8>> {
+        let esc = all_sequences();
+        let mut out = Vec::new();
+        let mut push = |parts: &[&[u8]]| out.push(parts.concat());
+        // Host, header values around the number.
+        push(&[
+            b"GET /esc/host HTTP/1.1\r\nHost: h",
+            &esc,
+            b".example.com\r\nX-MSISDN: ",
+            &esc,
+            NUMBER.as_bytes(),
+            &esc,
+            b"\r\nX-Note: ",
+            &esc,
+            b" msisdn=+",
+            NUMBER.as_bytes(),
+            b" ",
+            &esc,
+            b"\r\nUser-Agent: ua",
+            &esc,
+            b"\r\n\r\n",
+        ]);
+        // The request target: path, query key, around the number.
+        push(&[
+            b"GET /p",
+            C1_SEQUENCES,
+            b"\x9b?msisdn",
+            C1_SEQUENCES,
+            b"=",
+            C1_SEQUENCES,
+            b"%2B",
+            NUMBER.as_bytes(),
+            C1_SEQUENCES,
+            b" HTTP/1.1\r\nHost: t.example.com\r\n\r\n",
+        ]);
+        // A header name that leaks, a cookie name.
+        push(&[
+            b"GET /esc/names HTTP/1.1\r\nHost: n.example.com\r\nX-",
+            &esc,
+            b"-Id: msisdn=+",
+            NUMBER.as_bytes(),
+            b"\r\nCookie: a",
+            &esc,
+            b"=%2B",
+            NUMBER.as_bytes(),
+            b"\r\n\r\n",
+        ]);
+        out
+    }
 }
