@@ -367,3 +367,159 @@ fn legit_fragmented<W: Write>(out: &mut Out<W>) -> io::Result<()> {
     out.tcp(&seg(s, c, 5001, 1002 + n, FIN | ACK, b""))?;
     out.tcp(&seg(c, s, 1002 + n, 5002, ACK, b""))
 }
+
+/// Hostile content rather than volume: captures whose bytes attack the
+/// report itself (`tests/it/hostile.rs`). Each request travels on its own
+/// connection, from its own client.
+pub mod content {
+    use std::io::{self, Write};
+    use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+    use super::{ACK, FIN, Out, PSH, SYN, seg};
+
+    /// The number every request here leaks (fictional: Ofcom's drama range).
+    pub const NUMBER: &str = "447700900123";
+
+    /// Writes `requests` to a classic pcap, each on its own connection
+    /// (handshake, the request in segments of at most 1448 bytes, close);
+    /// returns the packet count.
+    pub fn write<W: Write>(requests: &[Vec<u8>], w: W) -> io::Result<u64> {
+        let mut out = Out::new(w, 1_000)?;
+        let server: SocketAddr = "192.0.2.80:80".parse().expect("address");
+        for (i, req) in requests.iter().enumerate() {
+            let ip = Ipv4Addr::from(0x0ad2_0000u32 + i as u32 + 1);
+            let c = SocketAddr::new(IpAddr::V4(ip), 41_000);
+            out.tcp(&seg(c, server, 0, 0, SYN, b""))?;
+            out.tcp(&seg(server, c, 0, 1, SYN | ACK, b""))?;
+            out.tcp(&seg(c, server, 1, 1, ACK, b""))?;
+            let mut seq = 1u32;
+            for piece in req.chunks(1448) {
+                out.tcp(&seg(c, server, seq, 1, PSH | ACK, piece))?;
+                seq = seq.wrapping_add(piece.len() as u32);
+            }
+            out.tcp(&seg(server, c, 1, seq, ACK, b""))?;
+            out.tcp(&seg(c, server, seq, 1, FIN | ACK, b""))?;
+            out.tcp(&seg(server, c, 1, seq.wrapping_add(1), FIN | ACK, b""))?;
+            out.tcp(&seg(c, server, seq.wrapping_add(1), 2, ACK, b""))?;
+        }
+        out.w.flush()?;
+        Ok(out.packets)
+    }
+
+    /// Requests each with one text of `len` characters where a report table
+    /// shows it: the host name, the name of the header that leaks, the cookie
+    /// name in front of the number. Each leaks [`NUMBER`]. A scan needs
+    /// `--max-header-bytes` above `len` (plus 200).
+    pub fn long_cells(len: usize) -> Vec<Vec<u8>> {
+        let long = |c: char| c.to_string().repeat(len);
+        vec![
+            format!(
+                "GET /a HTTP/1.1\r\nHost: {}.example.com\r\nX-MSISDN: {NUMBER}\r\n\r\n",
+                long('h')
+            ),
+            format!(
+                "GET /b HTTP/1.1\r\nHost: b.example.com\r\nX-{}: msisdn=+{NUMBER}\r\n\r\n",
+                long('N')
+            ),
+            format!(
+                "GET /d HTTP/1.1\r\nHost: d.example.com\r\nCookie: {}=%2B{NUMBER}\r\n\r\n",
+                long('c')
+            ),
+        ]
+        .into_iter()
+        .map(String::into_bytes)
+        .collect()
+    }
+
+    /// A request whose query key in front of [`NUMBER`] is `len` characters
+    /// (a request line that long: the HTTP stage's time grows with the square
+    /// of a request line's length as its segments arrive, so tests keep it
+    /// under a megabyte).
+    pub fn long_query_key(len: usize) -> Vec<u8> {
+        format!(
+            "GET /c?{}=%2B{NUMBER} HTTP/1.1\r\nHost: c.example.com\r\n\r\n",
+            "k".repeat(len)
+        )
+        .into_bytes()
+    }
+
+    /// Terminal control sequences: clear screen, a window title (OSC 0 ended
+    /// by BEL), an OSC 8 hyperlink, a C1 CSI (U+009B, UTF-8 encoded), a raw
+    /// C1 byte, NUL, BS, DEL, CR, and a bare ESC.
+    pub const SEQUENCES: &[&[u8]] = &[
+        b"\x1b[2J\x1b[H",
+        b"\x1b]0;pwned\x07",
+        b"\x1b]8;;http://evil.example/\x1b\\click\x1b]8;;\x1b\\",
+        "\u{9b}31m".as_bytes(),
+        b"\x9b",
+        b"\x00",
+        b"\x08\x08",
+        b"\x7f",
+        b"\r",
+        b"\x1b",
+    ];
+
+    /// All of [`SEQUENCES`] in a row.
+    pub fn all_sequences() -> Vec<u8> {
+        SEQUENCES.concat()
+    }
+
+    /// C1 controls as the request target may carry them (HTTP parsers refuse
+    /// ASCII controls there, not UTF-8): CSI, OSC and ST, NEL, and a raw C1 byte.
+    pub const C1_SEQUENCES: &[u8] = "\u{9b}2J\u{9d}0;title\u{9c}\u{85}".as_bytes();
+
+    /// Requests with control sequences in every place a report shows: the
+    /// host name, header names and values (around the number, in a header
+    /// that does not leak, the characters masking keeps), a cookie name, and
+    /// C1 controls in the request target (path, query key, around the
+    /// number). Every request leaks [`NUMBER`].
+    pub fn escapes() -> Vec<Vec<u8>> {
+        let esc = all_sequences();
+        let mut out = Vec::new();
+        let mut push = |parts: &[&[u8]]| out.push(parts.concat());
+        // Host, header values around the number.
+        push(&[
+            b"GET /esc/host HTTP/1.1\r\nHost: h",
+            &esc,
+            b".example.com\r\nX-MSISDN: ",
+            &esc,
+            NUMBER.as_bytes(),
+            &esc,
+            b"\r\nX-Note: ",
+            &esc,
+            b" msisdn=+",
+            NUMBER.as_bytes(),
+            b" ",
+            &esc,
+            b"\r\nUser-Agent: ua",
+            &esc,
+            b"\r\n\r\n",
+        ]);
+        // The request target: path, query key, around the number.
+        push(&[
+            b"GET /p",
+            C1_SEQUENCES,
+            b"\x9b?msisdn",
+            C1_SEQUENCES,
+            b"=",
+            C1_SEQUENCES,
+            b"%2B",
+            NUMBER.as_bytes(),
+            C1_SEQUENCES,
+            b" HTTP/1.1\r\nHost: t.example.com\r\n\r\n",
+        ]);
+        // A header name that leaks, a cookie name.
+        push(&[
+            b"GET /esc/names HTTP/1.1\r\nHost: n.example.com\r\nX-",
+            &esc,
+            b"-Id: msisdn=+",
+            NUMBER.as_bytes(),
+            b"\r\nCookie: a",
+            &esc,
+            b"=%2B",
+            NUMBER.as_bytes(),
+            b"\r\n\r\n",
+        ]);
+        out
+    }
+}

@@ -1503,7 +1503,8 @@ fn value_leaks() -> Fixture {
     let r = mobile("/api/v2/profile", "api.example.org")
         .leak("X-Caller", "+44 7700 900456, 10.20.30.40")
         .leak("X-Subscriber-Phone", MSISDN)
-        .leak("X-Contact", "tel:+1-202-555-0143");
+        .leak("X-Contact", "tel:+1-202-555-0143")
+        .leak("X-Subscriber-Info", "id=12025550143;plan=prepaid");
     d.exchange(&mut t, &r, "Profile");
     // Digits everywhere, no phone number: must stay quiet.
     let r = mobile(
@@ -1521,8 +1522,8 @@ fn value_leaks() -> Fixture {
         "value-leaks.pcap",
         &t,
         eth_pcap(&t),
-        "Phone numbers outside catalogued header names: a Cookie pair (msisdn=447700900123); the query string (msisdn=..., to=%2B447700900123 URL-encoded, phone=%2B44%207700%20900456 with encoded spaces); a path parameter (/subscriber;msisdn=447700900456/status); a path segment after a phone-like one (/v1/msisdn/447700900123/balance); a Referer's query (mobile=447700900123); a +44 number with an IP in X-Caller; a phone-like header name (X-Subscriber-Phone); tel:+1-202-555-0143 in X-Contact. Last, a request full of digits (cache busters, versions, ETag, request id, IPs, a Range) with no number.",
-        "Eight of the nine requests leak: cookie, (request-target) five times (query, URL-encoded query, encoded spaces, path parameter, path segment), referer, and x-caller + x-subscriber-phone + x-contact in one request. The last request must not leak.",
+        "Phone numbers outside catalogued header names: a Cookie pair (msisdn=447700900123); the query string (msisdn=..., to=%2B447700900123 URL-encoded, phone=%2B44%207700%20900456 with encoded spaces); a path parameter (/subscriber;msisdn=447700900456/status); a path segment after a phone-like one (/v1/msisdn/447700900123/balance); a Referer's query (mobile=447700900123); a +44 number with an IP in X-Caller; a phone-like header name (X-Subscriber-Phone); tel:+1-202-555-0143 in X-Contact; a bare number as the id= of X-Subscriber-Info. Last, a request full of digits (cache busters, versions, ETag, request id, IPs, a Range) with no number.",
+        "Eight of the nine requests leak: cookie, (request-target) five times (query, URL-encoded query, encoded spaces, path parameter, path segment), referer, and x-caller + x-subscriber-phone + x-contact + x-subscriber-info in one request. The last request must not leak.",
     )
 }
 

@@ -110,14 +110,14 @@ pub(crate) fn run(args: &LiveArgs) -> Result<u8, CliError> {
         None => match live::default_interface() {
             Ok(Some(name)) => name,
             Ok(None) => {
-                eprintln!(
+                say!(
                     "phoneleak: no interface to capture on: name one with -i \
                      (`phoneleak interfaces` lists them)"
                 );
                 return Ok(2);
             }
             Err(e) => {
-                eprintln!("phoneleak: {e}");
+                say!("phoneleak: {e}");
                 return Ok(2);
             }
         },
@@ -134,14 +134,14 @@ pub(crate) fn run(args: &LiveArgs) -> Result<u8, CliError> {
     let mut cap = match start(args, &opts) {
         Ok(cap) => cap,
         Err(message) => {
-            eprintln!("phoneleak: {message}");
+            say!("phoneleak: {message}");
             return Ok(2);
         }
     };
     let (stop, hup) = match on_signals(cap.stop_handle()) {
         Ok(flags) => flags,
         Err(e) => {
-            eprintln!("phoneleak: cannot handle Ctrl-C: {e}");
+            say!("phoneleak: cannot handle Ctrl-C: {e}");
             return Ok(2);
         }
     };
@@ -149,7 +149,7 @@ pub(crate) fn run(args: &LiveArgs) -> Result<u8, CliError> {
         .fanout
         .map(|g| format!(", fanout group {g}"))
         .unwrap_or_default();
-    eprintln!(
+    say!(
         "phoneleak: capturing on {} (link type {}, snapshot length {} bytes{fanout})",
         cap.interface(),
         cap.link_type(),
@@ -218,14 +218,14 @@ pub(crate) fn run(args: &LiveArgs) -> Result<u8, CliError> {
                 match &outputs.main {
                     Some(main) => {
                         if let Err(e) = main.reopen() {
-                            eprintln!(
+                            say!(
                                 "phoneleak: SIGHUP: cannot reopen {}: {} (still writing to the old file)",
                                 main.path().display(),
                                 super::human_io(&e)
                             );
                         }
                     }
-                    None => eprintln!("phoneleak: SIGHUP: no -o file to reopen"),
+                    None => say!("phoneleak: SIGHUP: no -o file to reopen"),
                 }
             }
             if let (Some(at), Some(every)) = (next_stats, args.stats_interval)
@@ -271,7 +271,7 @@ pub(crate) fn run(args: &LiveArgs) -> Result<u8, CliError> {
 
     let mut errors = Vec::new();
     if let Some(e) = &failure {
-        eprintln!("phoneleak: error: {e}");
+        say!("phoneleak: error: {e}");
         errors.push(InputError {
             file: capture.interface.clone(),
             offset: None,
@@ -281,7 +281,7 @@ pub(crate) fn run(args: &LiveArgs) -> Result<u8, CliError> {
         });
     }
     if capture.dropped_kernel > 0 {
-        eprintln!(
+        say!(
             "phoneleak: warning: the kernel dropped {} packets (capture buffer full); \
              leaks in them were missed: try a larger --buffer-size or a narrower --filter",
             capture.dropped_kernel
@@ -330,7 +330,7 @@ pub(crate) fn interfaces() -> Result<u8, CliError> {
     let list = match live::interfaces() {
         Ok(list) => list,
         Err(e) => {
-            eprintln!("phoneleak: {e}");
+            say!("phoneleak: {e}");
             return Ok(2);
         }
     };
@@ -363,7 +363,8 @@ fn on_signals(handle: StopHandle) -> Result<(Arc<AtomicBool>, Arc<AtomicBool>), 
     let flag = Arc::clone(&stop);
     ctrlc::set_handler(move || {
         if flag.swap(true, Ordering::SeqCst) {
-            eprintln!("\nphoneleak: interrupted again: exiting without the summary");
+            say!("");
+            say!("phoneleak: interrupted again: exiting without the summary");
             std::process::exit(130);
         }
         handle.stop();

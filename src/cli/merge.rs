@@ -162,7 +162,7 @@ pub(crate) fn run(args: &MergeArgs) -> Result<u8, CliError> {
     // Every shard is whole: the outputs may be emptied.
     outputs.commit()?;
     if totals.leaks_without_subject > 0 && !args.output.quiet {
-        eprintln!(
+        say!(
             "phoneleak: warning: the shards carry no subject pseudonyms (scan --subject-key): \
              numbers that mask alike count as one, so distinct counts are a lower bound"
         );

@@ -1,5 +1,15 @@
 //! Command-line interface: argument definitions and dispatch. Each command
 //! lives in its own file and only wires library stages together.
+/// Writes one message line on standard error, as `eprintln!` would, with
+/// control characters made visible ([`say`]). Every message of the command
+/// goes through it (`eprintln!` is denied in `cli/`): file names, error texts
+/// and anything else a message quotes may come from a capture.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cli::say(format_args!($($arg)*))
+    };
+}
+
 mod headers;
 mod inputs;
 #[cfg(feature = "live")]
@@ -24,8 +34,8 @@ use phoneleak::flow::Limits;
 use phoneleak::http::HttpLimits;
 use phoneleak::pipeline::Config;
 use phoneleak::report::{
-    Baseline, FanOut, FindingsOnly, HtmlSink, JsonlSink, Report, ReportOptions, SubjectKey,
-    SummaryOnly, Tally, TextSink,
+    Baseline, FanOut, FindingsOnly, HtmlSink, JsonlSink, Printable, Report, ReportOptions,
+    SubjectKey, SummaryOnly, Tally, TextSink,
 };
 use phoneleak::tls::{KeyLog, KeyLogStats, TlsLimits};
 
@@ -663,6 +673,16 @@ fn colours_on<S: IsTerminal + anstream::stream::RawStream>(stream: &S) -> bool {
         && anstream::AutoStream::choice(stream) != anstream::ColorChoice::Never
 }
 
+/// One message line on standard error (see `say!`): the whole message is
+/// shown through [`Printable`], the messages' own text has no control characters.
+#[allow(clippy::print_stderr)]
+pub(crate) fn say(message: std::fmt::Arguments<'_>) {
+    match message.as_str() {
+        Some(text) => eprintln!("{}", Printable(text)),
+        None => eprintln!("{}", Printable(&message.to_string())),
+    }
+}
+
 /// Parses the command line and runs the command.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
@@ -678,7 +698,7 @@ pub fn run() -> ExitCode {
         Command::Interfaces => live::interfaces(),
         #[cfg(not(feature = "live"))]
         Command::Live { .. } | Command::Interfaces { .. } => {
-            eprintln!("{NO_LIVE}");
+            say!("{NO_LIVE}");
             return ExitCode::from(2);
         }
     };
@@ -695,7 +715,7 @@ fn status(result: Result<u8, CliError>) -> u8 {
         Err(CliError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => SIGPIPE_STATUS,
         Err(CliError::Reported) => 2,
         Err(e) => {
-            eprintln!("phoneleak: {e}");
+            say!("phoneleak: {e}");
             2
         }
     }

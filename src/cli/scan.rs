@@ -9,7 +9,9 @@ use phoneleak::capture::{
     self, CaptureErrorKind, Input, MAX_INTERFACES, PacketFilter, ReaderCounters, strip_os_error,
 };
 use phoneleak::pipeline::{self, Finding, Reading, Stats};
-use phoneleak::report::{BaselineInfo, InputError, Severity, Sink, Summary, Tally};
+use phoneleak::report::{
+    BaselineInfo, InputError, Severity, Sink, Summary, Tally, printable_owned,
+};
 
 use super::inputs::{Inputs, expand_paths};
 use super::{CliError, ScanArgs, detection, exit_status};
@@ -26,7 +28,7 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
     let threads = match args.threads {
         Some(n) if n > MAX_THREADS => {
             if !quiet {
-                eprintln!("phoneleak: --threads {n}: using {MAX_THREADS}, the most");
+                say!("phoneleak: --threads {n}: using {MAX_THREADS}, the most");
             }
             MAX_THREADS
         }
@@ -87,7 +89,7 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
         let input = &source.input;
         let name = input.name();
         if many {
-            progress.set_message(name.clone());
+            progress.set_message(printable_owned(name.clone()));
         }
         // Request lines name their input; packet numbers count from its first.
         sink.set_input(Some(name.clone()));
@@ -190,7 +192,7 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
     if captures == 0 && interrupted.load(Ordering::Relaxed) {
         // Stopped before any capture was read (e.g. waiting for a FIFO's writer).
         print_errors(&errors, quiet, &decompressed);
-        eprintln!("phoneleak: interrupted before any capture was read");
+        say!("phoneleak: interrupted before any capture was read");
         return Ok(INTERRUPTED_STATUS);
     }
     if captures == 0 {
@@ -199,7 +201,7 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
         print_skipped(&skipped, args.verbose, quiet);
         if errors.is_empty() {
             let what: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
-            eprintln!("phoneleak: error: no capture in {}", what.join(", "));
+            say!("phoneleak: error: no capture in {}", what.join(", "));
         }
         return Err(CliError::Reported);
     }
@@ -209,16 +211,16 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
         && !quiet
     {
         for (link, why) in f.failures() {
-            eprintln!(
+            say!(
                 "phoneleak: warning: -f does not apply to link type {link} ({why}); \
                  its packets were left out"
             );
         }
         let (tested, passed) = f.counts();
-        eprintln!("phoneleak: -f: {passed} of {tested} packets passed the filter");
+        say!("phoneleak: -f: {passed} of {tested} packets passed the filter");
     }
     if interrupted.load(Ordering::Relaxed) && !quiet {
-        eprintln!(
+        say!(
             "phoneleak: interrupted: the report covers what was read until then ({tried} of {} inputs)",
             sources.len()
         );
@@ -295,7 +297,7 @@ fn print_errors(errors: &[InputError], quiet: bool, decompressed: &[String]) {
         } else {
             ""
         };
-        eprintln!(
+        say!(
             "phoneleak: {what}: {file}{at}: {}{skipped}{stopped}",
             e.error
         );
@@ -309,7 +311,7 @@ fn print_skipped(skipped: &[(String, String)], verbose: bool, quiet: bool) {
     }
     if verbose {
         for (file, why) in skipped {
-            eprintln!("phoneleak: skipped {file}: {why}");
+            say!("phoneleak: skipped {file}: {why}");
         }
     }
     let n = skipped.len();
@@ -319,20 +321,20 @@ fn print_skipped(skipped: &[(String, String)], verbose: bool, quiet: bool) {
     } else {
         " (--verbose lists them)"
     };
-    eprintln!("phoneleak: skipped {n} {files} of the folders that are not captures{hint}");
+    say!("phoneleak: skipped {n} {files} of the folders that are not captures{hint}");
 }
 
 /// Warnings for what the capture reader skipped in one input.
 fn warn_counters(name: &str, c: ReaderCounters) {
     if c.interfaces_over_cap > 0 {
-        eprintln!(
+        say!(
             "phoneleak: warning: {name}: {} interface descriptions beyond the {MAX_INTERFACES} \
              kept per section were ignored",
             c.interfaces_over_cap
         );
     }
     if c.unknown_interface_packets > 0 {
-        eprintln!(
+        say!(
             "phoneleak: warning: {name}: {} packets on undescribed interfaces were skipped",
             c.unknown_interface_packets
         );

@@ -24,7 +24,7 @@ pub(crate) fn man(command: Option<&str>) -> Result<u8, super::CliError> {
         Some(name) => {
             let Some(sub) = cmd.find_subcommand(name) else {
                 let names: Vec<&str> = cmd.get_subcommands().map(|c| c.get_name()).collect();
-                eprintln!(
+                say!(
                     "phoneleak: no command `{name}` (commands: {})",
                     names.join(", ")
                 );

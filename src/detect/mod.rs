@@ -744,8 +744,29 @@ mod tests {
             ("X-Subscriber-Id", "4477009001234567"),
             ("X-Subscriber-Id", "uid447700900123"),
             ("X-Contact", "ts=447700900123"),
+            ("X-Subscriber-Info", "ts=12025550181;plan=prepaid"),
+            // The same value under a name that says nothing of subscribers.
+            ("X-Request-Info", "id=12025550181;plan=prepaid"),
+            ("X-Session", "id=12025550181"),
         ] {
             assert_eq!(one(name, value), None, "{name}: {value}");
+        }
+        // A bare number as the value of an identifier key (`id=`, `sub=`).
+        for (name, value, key) in [
+            ("X-Subscriber-Info", "id=12025550181;plan=prepaid", "id"),
+            ("X-Caller", "sub=12025550181", "sub"),
+            (
+                "X-Calling-Station-Id",
+                "plan=x, user_id=12025550181",
+                "user_id",
+            ),
+        ] {
+            let l = one(name, value).unwrap_or_else(|| panic!("{name}: {value}"));
+            assert_eq!(l.kind, LeakKind::PhoneNumberValue, "{name}");
+            assert_eq!(l.confidence, Confidence::Medium, "{name}");
+            assert_eq!(l.number, Some(num("+12025550181")), "{name}");
+            assert_eq!(&value[l.span.clone()], "12025550181", "{name}");
+            assert_eq!(l.key.map(|k| &value[k]), Some(key), "{name}");
         }
     }
 

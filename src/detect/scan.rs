@@ -233,6 +233,46 @@ pub(crate) fn subscriber_words_hold(_name: &str, letters: &[u8]) -> bool {
         .any(|w| letters.windows(w.len()).any(|x| x == w.as_bytes()))
 }
 
+/// Words that make a key name an identifier of a person or account
+/// (`id=`, `sub=`, `user_id=`, `subId=`, `acct=`): under a name that says
+/// subscriber data, the value of such a key is read like a bare token
+/// ([`Scanner::bare_numbers`]). Keys that say the digits are something else
+/// (`ts=`, `seq=`, `exp=`, `ip=`) are not among them.
+const IDENTIFIER_WORDS: &[&str] = &[
+    "acct",
+    "account",
+    "caller",
+    "calling",
+    "cust",
+    "customer",
+    "id",
+    "ident",
+    "identity",
+    "msid",
+    "nr",
+    "num",
+    "number",
+    "no",
+    "sub",
+    "subid",
+    "subs",
+    "subscriber",
+    "uid",
+    "user",
+    "userid",
+];
+
+/// True when `key` names an identifier: one of its words (as [`words`]
+/// splits it) is an [`IDENTIFIER_WORDS`] entry, any case.
+pub(crate) fn is_identifier_key(key: &str) -> bool {
+    key.len() <= MAX_KEY
+        && words(key).any(|w| {
+            IDENTIFIER_WORDS
+                .iter()
+                .any(|i| i.len() == w.len() && i.as_bytes().eq_ignore_ascii_case(w.as_bytes()))
+        })
+}
+
 /// The words of a key: split at non-alphanumerics and before an upper-case
 /// letter that follows a lower-case one (`userPhone` → `user`, `Phone`).
 fn words(key: &str) -> impl Iterator<Item = &str> {
@@ -708,10 +748,12 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
 
     /// Bare international numbers under a header name that says its value is
     /// subscriber data ([`is_subscriber_name_model`]): a token of `range`
-    /// (split at `,` `;` `&` and whitespace, quotes trimmed) made of 8–15
-    /// digits and nothing else that reads as an international number
-    /// (country code, length and leading digits judged as everywhere).
-    /// `00`- and `0`-prefixed digits are not taken.
+    /// (split at `,` `;` `&` and whitespace, quotes trimmed), or the value
+    /// of a `key=value` token whose key names an identifier
+    /// ([`is_identifier_key`]: `id=`, `sub=`), made of 8–15 digits and
+    /// nothing else that reads as an international number (country code,
+    /// length and leading digits judged as everywhere). `00`- and
+    /// `0`-prefixed digits are not taken.
     pub fn bare_numbers(&mut self, range: Range<usize>) {
         let text = self.text;
         if self.few(&range, MIN_MARKED_DIGITS) {
@@ -719,7 +761,16 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
         }
         for part in split_ranges(text, range, b",;&") {
             for token in split_ranges(text, part, b" \t") {
-                let token = trim_range(text, token);
+                let mut token = trim_range(text, token);
+                let mut key = None;
+                if let Some(eq) = self.slice(&token).find('=').map(|k| token.start + k) {
+                    let k = trim_range(text, token.start..eq);
+                    if !is_identifier_key(self.slice(&k)) {
+                        continue;
+                    }
+                    key = Some(k);
+                    token = trim_range(text, eq + 1..token.end);
+                }
                 let digits = self.slice(&token);
                 if !(8..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit())
                 {
@@ -732,7 +783,7 @@ impl<'a, F: FnMut(Candidate)> Scanner<'a, F> {
                 };
                 (self.out)(Candidate {
                     span: token,
-                    key: None,
+                    key,
                     keyed: false,
                     parsed,
                     url_encoded: false,
@@ -1120,10 +1171,46 @@ mod tests {
             "447700900123x",
             "a447700900123",
             "44 7700 900123",
-            "id=447700900123",
             "99999999999",
+            // Keys that say the digits are something else.
+            "ts=447700900123",
+            "seq=447700900123",
+            "ip=447700900123",
+            "hotel=447700900123",
+            // An identifier key with anything but a bare number.
+            "id=0447700900123",
+            "id=447700900123x",
+            "id==447700900123",
+            "id=1362398400",
         ] {
             assert!(scan(v, |s| s.bare_numbers(0..v.len())).is_empty(), "{v}");
+        }
+        // The value of an identifier key counts, the key recorded.
+        for (v, key) in [
+            ("id=12025550181;plan=prepaid", "id"),
+            ("plan=prepaid; sub=447700900123", "sub"),
+            ("user_id=\"447700900123\"", "user_id"),
+            ("subId=447700900123&x=1", "subId"),
+        ] {
+            let mut found = Vec::new();
+            Scanner::new(v, None, |c: Candidate| {
+                found.push((v[c.span].to_string(), c.key.map(|k| v[k].to_string())));
+            })
+            .bare_numbers(0..v.len());
+            assert_eq!(found.len(), 1, "{v}");
+            assert!(
+                found[0].0.bytes().all(|b| b.is_ascii_digit()),
+                "{v}: {found:?}"
+            );
+            assert_eq!(found[0].1.as_deref(), Some(key), "{v}");
+        }
+        for k in [
+            "id", "ID", "sub", "sub_id", "subId", "userid", "acct-no", "x-uid",
+        ] {
+            assert!(is_identifier_key(k), "{k}");
+        }
+        for k in ["ts", "t", "seq", "exp", "ip", "idx", "paid", "hotel", ""] {
+            assert!(!is_identifier_key(k), "{k}");
         }
         for n in [
             "X-Subscriber-Info",

@@ -17,6 +17,7 @@
 //! pass on one half of a run.
 mod baseline;
 pub mod community;
+mod escape;
 mod html;
 mod jsonl;
 pub mod merge;
@@ -26,6 +27,7 @@ mod tally;
 mod text;
 
 pub use baseline::{Baseline, BaselineError};
+pub use escape::{Printable, is_control, printable, printable_owned};
 pub use html::HtmlSink;
 pub use jsonl::JsonlSink;
 pub use shown::{Provenance, Shown, ShownLeak, ShownTunnel};

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 
+use super::escape::{Printable, printable, printable_owned};
 use super::{Format, ReportOptions, Shown, Summary, Tally};
 
 const BOLD: Style = Style::new().bold();
@@ -65,17 +66,27 @@ impl<W: Write> TextSink<W> {
     }
 }
 
+/// The widest a table column is padded to, in characters. A longer cell
+/// (a host name, a header name or a key from the capture may be megabytes)
+/// is written whole, and only its row leaves the alignment: padding every row
+/// to the longest cell would multiply the report's size by the rows.
+const MAX_COLUMN_WIDTH: usize = 64;
+
+/// A column's width: its longest cell, at most [`MAX_COLUMN_WIDTH`].
+fn column_width(width: usize, cell: &str) -> usize {
+    width.max(cell.chars().count()).min(MAX_COLUMN_WIDTH)
+}
+
 /// Writes rows as aligned columns (two spaces apart, indented by two);
-/// columns named in `right` are right-aligned.
+/// columns named in `right` are right-aligned. Cells are shown as they are:
+/// the caller makes capture data printable first.
 fn table(o: &mut impl Write, rows: &[Vec<String>], right: &[usize]) -> io::Result<()> {
     let cols = rows.first().map_or(0, Vec::len);
     let widths: Vec<usize> = (0..cols)
         .map(|c| {
             rows.iter()
                 .filter_map(|r| r.get(c))
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
+                .fold(0, |w, cell| column_width(w, cell))
         })
         .collect();
     for row in rows {
@@ -84,7 +95,9 @@ fn table(o: &mut impl Write, rows: &[Vec<String>], right: &[usize]) -> io::Resul
     Ok(())
 }
 
-/// One line of a table with these column widths.
+/// One line of a table with these column widths (in characters). The
+/// padding is counted here, not by a `{:w$}` format: a width that comes from
+/// capture data must never reach `std::fmt`, which panics over 65,535.
 fn write_row(
     o: &mut impl Write,
     row: &[String],
@@ -93,12 +106,18 @@ fn write_row(
 ) -> io::Result<()> {
     let mut line = String::from(" ");
     for (c, cell) in row.iter().enumerate() {
-        let w = widths.get(c).copied().unwrap_or(0);
+        let pad = widths
+            .get(c)
+            .copied()
+            .unwrap_or(0)
+            .saturating_sub(cell.chars().count());
         line.push(' ');
         if right.contains(&c) {
-            line.push_str(&format!("{cell:>w$}"));
+            line.extend(std::iter::repeat_n(' ', pad));
+            line.push_str(cell);
         } else {
-            line.push_str(&format!("{cell:<w$}"));
+            line.push_str(cell);
+            line.extend(std::iter::repeat_n(' ', pad));
         }
         line.push(' ');
     }
@@ -110,65 +129,81 @@ impl<W: Write> Format for TextSink<W> {
         if !self.print_findings {
             return Ok(());
         }
+        // Every text below may come from the capture (or a shard's JSON):
+        // shown through `Printable`, so no control character reaches the terminal.
         let c = self.color;
         let o = &mut self.out;
-        writeln!(o, "{}  {} -> {}", Paint(c, BOLD, &r.ts), r.src, r.dst)?;
+        writeln!(
+            o,
+            "{}  {} -> {}",
+            Paint(c, BOLD, Printable(&r.ts)),
+            Printable(&r.src),
+            Printable(&r.dst)
+        )?;
         writeln!(
             o,
             "  host     {}",
-            Paint(c, BOLD, r.host.as_deref().unwrap_or("-"))
+            Paint(c, BOLD, Printable(r.host.as_deref().unwrap_or("-")))
         )?;
         let cut = if r.truncated {
             "  (header block truncated)"
         } else {
             ""
         };
-        writeln!(o, "  request  {} {} {}{}", r.method, r.uri, r.version, cut)?;
+        writeln!(
+            o,
+            "  request  {} {} {}{}",
+            Printable(&r.method),
+            Printable(&r.uri),
+            Printable(&r.version),
+            cut
+        )?;
         let packet = r
             .packet
             .map_or_else(|| "end of input".to_string(), |n| n.to_string());
         let file = match (&r.file, self.opts.multi_file) {
-            (Some(f), true) => format!(" of {f}"),
+            (Some(f), true) => format!(" of {}", Printable(f)),
             _ => String::new(),
         };
         writeln!(
             o,
             "  packet   {packet}{file}  flow {}  {}",
-            r.flow_id, r.community_id
+            r.flow_id,
+            Printable(&r.community_id)
         )?;
         if let Some(t) = &r.tunnel {
-            writeln!(o, "  tunnel   {}", t.describe())?;
+            writeln!(o, "  tunnel   {}", Printable(&t.describe()))?;
         }
         if let Some(t) = &r.tls {
-            writeln!(o, "  tls      {}", t.describe())?;
+            writeln!(o, "  tls      {}", Printable(&t.describe()))?;
         }
         for s in &r.leaks {
             writeln!(
                 o,
                 "  {}     {}: {}",
                 Paint(c, LEAK, "leak"),
-                Paint(c, LEAK, &s.header),
-                Paint(c, LEAK, &s.value)
+                Paint(c, LEAK, Printable(&s.header)),
+                Paint(c, LEAK, Printable(&s.value))
             )?;
             let mut extra = String::new();
             if s.location != "header" || s.key.is_some() {
                 extra.push_str("  where ");
-                extra.push_str(&s.location);
+                extra.push_str(&printable(&s.location));
                 if let Some(k) = &s.key {
                     extra.push(':');
-                    extra.push_str(k);
+                    extra.push_str(&printable(k));
                 }
             }
             if let Some(e) = &s.encoding {
                 extra.push_str("  encoding ");
-                extra.push_str(e);
+                extra.push_str(&printable(e));
                 if let Some(f) = &s.form {
-                    extra.push_str(&format!(" (of the {f} form)"));
+                    extra.push_str(&format!(" (of the {} form)", Printable(f)));
                 }
             }
-            if let Some(p) = &s.subject {
+            if let Some(subject) = &s.subject {
                 extra.push_str("  subject ");
-                extra.push_str(p);
+                extra.push_str(&printable(subject));
             }
             if s.in_baseline == Some(true) {
                 extra.push_str("  (in baseline)");
@@ -176,9 +211,9 @@ impl<W: Write> Format for TextSink<W> {
             writeln!(
                 o,
                 "           number {}  kind {}  confidence {}{}",
-                Paint(c, NUMBER, s.number.as_deref().unwrap_or("-")),
-                s.kind,
-                s.confidence,
+                Paint(c, NUMBER, Printable(s.number.as_deref().unwrap_or("-"))),
+                Printable(&s.kind),
+                Printable(&s.confidence),
                 extra
             )?;
         }
@@ -208,14 +243,14 @@ impl<W: Write> Format for TextSink<W> {
                     None => d.location.clone(),
                 };
                 vec![
-                    d.host,
-                    d.header,
-                    location,
-                    d.number.unwrap_or(d.found),
-                    d.kind,
+                    printable_owned(d.host),
+                    printable_owned(d.header),
+                    printable_owned(location),
+                    printable_owned(d.number.unwrap_or(d.found)),
+                    printable_owned(d.kind),
                     d.requests.to_string(),
-                    d.first_seen,
-                    d.last_seen,
+                    printable_owned(d.first_seen),
+                    printable_owned(d.last_seen),
                 ]
             };
             // Two passes over the rows (widths, then lines): the table is
@@ -223,7 +258,7 @@ impl<W: Write> Format for TextSink<W> {
             let mut widths = vec![0usize; head.len()];
             for row in std::iter::once(head.clone()).chain(tally.destination_rows().map(cells)) {
                 for (w, cell) in widths.iter_mut().zip(&row) {
-                    *w = (*w).max(cell.chars().count());
+                    *w = column_width(*w, cell);
                 }
             }
             write_row(o, &head, &widths, &[5])?;
@@ -239,7 +274,7 @@ impl<W: Write> Format for TextSink<W> {
             ];
             for h in tally.headers() {
                 rows.push(vec![
-                    h.header,
+                    printable_owned(h.header),
                     h.numbers.to_string(),
                     h.hosts.to_string(),
                     h.requests.to_string(),
@@ -254,7 +289,12 @@ impl<W: Write> Format for TextSink<W> {
         let mut rows = Vec::with_capacity(10);
         match &summary.capture {
             Some(capture) => {
-                writeln!(o, "  {:<18} {:>12}", "interface", capture.interface)?;
+                writeln!(
+                    o,
+                    "  {:<18} {:>12}",
+                    "interface",
+                    printable(&capture.interface)
+                )?;
                 rows.extend([
                     ("received", capture.received),
                     ("kernel drops", capture.dropped_kernel),
@@ -310,7 +350,10 @@ impl<W: Write> Format for TextSink<W> {
             writeln!(
                 o,
                 "  {:<18} {:>12}  ({}, {} findings)",
-                "in baseline", b.leaks_in_baseline, b.file, b.entries
+                "in baseline",
+                b.leaks_in_baseline,
+                Printable(&b.file),
+                b.entries
             )?;
         }
         // Drops, gaps and anomalies: only the counters that are not zero.
@@ -327,7 +370,13 @@ impl<W: Write> Format for TextSink<W> {
                 .map(|o| format!(" at byte {o}"))
                 .unwrap_or_default();
             let word = format!("{:<8}", e.severity.as_str());
-            writeln!(o, "  {word} {}{}: {}", e.file, at, e.error)?;
+            writeln!(
+                o,
+                "  {word} {}{}: {}",
+                Printable(&e.file),
+                at,
+                Printable(&e.error)
+            )?;
         }
         o.flush()
     }
@@ -343,6 +392,11 @@ mod tests {
     use crate::time::Timestamp;
 
     fn report(color: bool) -> String {
+        report_of("example.com", "X-MSISDN", "447700900123", color)
+    }
+
+    /// The text report of one request with these host, header and value.
+    fn report_of(host: &str, name: &str, value: &str, color: bool) -> String {
         let request = Request {
             ts: Timestamp::from_parts(1_327_485_600, 0),
             client: "10.0.0.1:5000".parse().unwrap(),
@@ -351,10 +405,16 @@ mod tests {
             method: "GET".into(),
             uri: "/".into(),
             version: "HTTP/1.1".into(),
-            headers: vec![Header {
-                name: "X-MSISDN".into(),
-                value: "447700900123".into(),
-            }],
+            headers: vec![
+                Header {
+                    name: "Host".into(),
+                    value: host.into(),
+                },
+                Header {
+                    name: name.into(),
+                    value: value.into(),
+                },
+            ],
             truncated: false,
             flow_order: (0, 0),
             tunnel: None,
@@ -395,5 +455,76 @@ mod tests {
             }
         }
         assert_eq!(stripped, plain);
+    }
+
+    /// The report without the colour sequences (ESC [ digits m).
+    fn strip_sgr(coloured: &str) -> String {
+        let mut stripped = String::new();
+        let mut in_escape = false;
+        for ch in coloured.chars() {
+            match (in_escape, ch) {
+                (false, '\u{1b}') => in_escape = true,
+                (true, 'm') => in_escape = false,
+                (true, _) => {}
+                (false, ch) => stripped.push(ch),
+            }
+        }
+        stripped
+    }
+
+    #[test]
+    fn capture_text_shows_no_control_character_with_or_without_colours() {
+        let evil = "\u{1b}]0;title\u{7}\u{1b}[2J\0\u{8}\u{7f}\u{9b}1m";
+        let host = format!("h{evil}.example.com");
+        let name = format!("X-{evil}Id");
+        let value = format!("{evil} msisdn=+447700900123 {evil}");
+        for color in [false, true] {
+            let text = report_of(&host, &name, &value, color);
+            let shown = if color {
+                strip_sgr(&text)
+            } else {
+                text.clone()
+            };
+            let raw: Vec<char> = shown
+                .chars()
+                .filter(|&c| c != '\n' && crate::report::is_control(c))
+                .collect();
+            assert!(raw.is_empty(), "{raw:?} in {shown}");
+            // Every ESC in the coloured report starts one of its own colours.
+            let sgr = |rest: &str| {
+                let params = rest.strip_prefix('[').unwrap_or("x");
+                let end = params.find(|c: char| !(c.is_ascii_digit() || c == ';'));
+                end.is_some_and(|i| params[i..].starts_with('m'))
+            };
+            assert!(text.split('\u{1b}').skip(1).all(sgr), "{text}");
+            assert!(shown.contains(
+                "  host     h\\x1b]0;title\\x07\\x1b[2J\\x00\\x08\\x7f\\u{9b}1m.example.com"
+            ));
+            assert!(shown.contains("  leak     X-\\x1b]0;title"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn cells_wider_than_any_format_width() {
+        // std::fmt panics on a width over 65,535; the padding is counted by
+        // hand and capped, so a long cell leaves only its own row unaligned.
+        let long = "h".repeat(70_000);
+        let rows = vec![
+            vec!["host".to_string(), "n".to_string()],
+            vec![long.clone(), "1".to_string()],
+            vec!["a.example".to_string(), "22".to_string()],
+        ];
+        let mut out = Vec::new();
+        table(&mut out, &rows, &[1]).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let pad = MAX_COLUMN_WIDTH - "host".len();
+        assert_eq!(lines[0], format!("  host{}   n", " ".repeat(pad)));
+        assert_eq!(lines[1], format!("  {long}   1"));
+        assert_eq!(
+            lines[2],
+            format!("  a.example{}  22", " ".repeat(pad + 4 - 9))
+        );
+        assert!(text.len() < long.len() + 1000);
     }
 }

@@ -19,6 +19,7 @@ mod engines;
 mod fixtures;
 mod gtpu_bench;
 mod hostile;
+mod hostile_content;
 mod html_report;
 mod inputs;
 #[cfg(feature = "live")]
