@@ -127,6 +127,7 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
                     error: strip_os_error(&e.kind.to_string()),
                     partial: false,
                     severity: Severity::Error,
+                    went_on: false,
                 });
                 continue;
             }
@@ -156,6 +157,14 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
         if error.is_none() || file_stats.packets > 0 {
             captures += 1;
         }
+        if let Some(damaged) = damaged_blocks(&counters, file_stats.packets > 0) {
+            // Damage before the end, though reading went on past it.
+            fatal = true;
+            errors.push(InputError {
+                file: name.clone(),
+                ..damaged
+            });
+        }
         if let Some(e) = error {
             // A cut last record is a warning; damage that stops reading before
             // the end, or a file of which nothing could be read, is an error.
@@ -171,6 +180,7 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
                 } else {
                     Severity::Error
                 },
+                went_on: false,
             });
         }
         if !quiet {
@@ -281,7 +291,7 @@ fn print_errors(errors: &[InputError], quiet: bool, decompressed: &[String]) {
         } else {
             "; skipped"
         };
-        let stopped = if e.partial && e.severity == Severity::Error {
+        let stopped = if e.partial && e.severity == Severity::Error && !e.went_on {
             "; the rest of the file was not read"
         } else {
             ""
@@ -311,6 +321,33 @@ fn print_skipped(skipped: &[(String, String)], verbose: bool, quiet: bool) {
         " (--verbose lists them)"
     };
     eprintln!("phoneleak: skipped {n} {files} of the folders that are not captures{hint}");
+}
+
+/// The error for pcapng packet blocks the reader skipped as damaged (their
+/// captured length exceeds the block), with no file name yet.
+fn damaged_blocks(c: &ReaderCounters, partial: bool) -> Option<InputError> {
+    let n = c.damaged_blocks;
+    if n == 0 {
+        return None;
+    }
+    let what = if n == 1 {
+        "a packet block whose captured length exceeds the block was skipped; \
+         the blocks after it were read"
+            .to_string()
+    } else {
+        format!(
+            "{n} packet blocks whose captured length exceeds their block were skipped \
+             (the first at this offset); the blocks after them were read"
+        )
+    };
+    Some(InputError {
+        file: String::new(),
+        offset: c.first_damaged_block,
+        error: format!("corrupt capture: {what}"),
+        partial,
+        severity: Severity::Error,
+        went_on: true,
+    })
 }
 
 /// Warnings for what the capture reader skipped in one input.
