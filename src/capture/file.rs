@@ -115,9 +115,6 @@ impl CaptureReader {
             Err(e) => {
                 let kind = match e {
                     PcapError::Eof => CaptureErrorKind::Empty,
-                    PcapError::Incomplete(_) | PcapError::UnexpectedEof => {
-                        CaptureErrorKind::Truncated("the file header")
-                    }
                     PcapError::ReadError => take_io_error(&io_error),
                     // A known magic number on a file too short for its header: cut, not foreign.
                     _ if starts_with_magic(&head) => CaptureErrorKind::Truncated("the file header"),
@@ -948,6 +945,12 @@ mod tests {
         // Too short even for the magic: not a capture we can recognise.
         let (_, err) = read_all(f[..3].to_vec());
         assert!(err.is_some());
+        // A few bytes of text (a short README in a folder): not a capture, not a cut one.
+        for text in [&b"hi\n"[..], b"ok", b"notes"] {
+            let (_, err) = read_all(text.to_vec());
+            let err = err.expect("an error");
+            assert!(matches!(err.kind, CaptureErrorKind::NotACapture), "{err}");
+        }
     }
 
     #[test]

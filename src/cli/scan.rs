@@ -52,7 +52,10 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
                 .into(),
         ));
     }
-    if sources.is_empty() && skipped.is_empty() {
+    // A JSON-lines run always ends with its summary line, whatever it read,
+    // so that every map step of a folder leaves a part `merge` can read.
+    let jsonl = matches!(args.output.format, super::Format::Jsonl);
+    if sources.is_empty() && skipped.is_empty() && !jsonl {
         // Nothing to read: the errors alone, no zero summary, no output touched.
         print_errors(&errors, quiet, &[]);
         return Err(CliError::Reported);
@@ -115,7 +118,7 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
                 tried -= 1;
                 break;
             }
-            Err(e) if !source.named && not_a_capture(&e.kind) => {
+            Err(e) if (!source.named || args.skip_non_captures) && not_a_capture(&e.kind) => {
                 skipped.push((name, e.kind.to_string()));
                 continue;
             }
@@ -203,17 +206,23 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
         return Ok(INTERRUPTED_STATUS);
     }
     if captures == 0 {
-        // No readable input: the errors alone, no zero summary.
+        // No readable input: the errors alone (in text, no zero summary).
         print_errors(&errors, quiet, &decompressed);
         print_skipped(&skipped, args.verbose, quiet);
-        if errors.is_empty() {
+        // Only skipped files: an error, unless skipping was asked for.
+        let nothing = errors.is_empty() && !args.skip_non_captures;
+        if nothing {
             let what: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
             eprintln!("phoneleak: error: no capture in {}", what.join(", "));
         }
-        return Err(CliError::Reported);
+        if !jsonl {
+            return Err(CliError::Reported);
+        }
+        fatal |= nothing;
+    } else {
+        print_errors(&errors, quiet, &decompressed);
+        print_skipped(&skipped, args.verbose, quiet);
     }
-    print_errors(&errors, quiet, &decompressed);
-    print_skipped(&skipped, args.verbose, quiet);
     if let Some(f) = &filter
         && !quiet
     {
@@ -239,6 +248,8 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
         entries: b.len() as u64,
         leaks_in_baseline: tally.leaks_in_baseline,
     });
+    // The outputs are emptied here if no input opened as a capture.
+    outputs.commit()?;
     sink.summary(&Summary {
         files: captures,
         capture: None,

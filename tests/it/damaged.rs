@@ -113,8 +113,9 @@ fn cut_files_report_file_offset_and_reason() {
             "{name}: {stderr}"
         );
         if packets == 0 {
-            // Nothing readable: the error alone, no summary of nothing.
-            assert!(summary.is_null(), "{name}: {summary}");
+            // Nothing readable: the error, and a summary of nothing naming it.
+            assert_eq!(summary["files"], 0, "{name}: {summary}");
+            assert_eq!(summary["errors"][0]["severity"], "error", "{name}");
             continue;
         }
         assert_eq!(summary["packets"].as_u64(), Some(packets), "{name}");
@@ -249,6 +250,6 @@ fn folders_and_devices_instead_of_files() {
             stderr.contains(device) && stderr.contains("byte 0") && stderr.contains(reason),
             "{device}: {stderr}"
         );
-        assert!(summary.is_null(), "no summary of nothing: {summary}");
+        assert_eq!(summary["files"], 0, "a summary of nothing: {summary}");
     }
 }
