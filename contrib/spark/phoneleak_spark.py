@@ -11,7 +11,10 @@ URLs); each batch is one element of an RDD, scanned on an executor by
 result, not a failed task), the shards are collected in order and
 `phoneleak merge` writes the report of one run over all the files. The
 binary must be on every executor (same path), e.g. shipped with
-`--files phoneleak` and named `./phoneleak`.
+`--files phoneleak` and named `./phoneleak`; found as in contrib/dask
+(--phoneleak, then $PHONELEAK, then PATH, else an error with status 2).
+Folders are walked as `phoneleak scan` walks them (empty files and files that
+are not captures skipped), so the answer is one scan's, status included.
 """
 
 import os
@@ -20,12 +23,11 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "dask"))
-from phoneleak_dask import batches, list_captures, scan_batch  # noqa: E402
+from phoneleak_dask import Failure, batches, find_phoneleak, list_captures, scan_batch  # noqa: E402
 
 
 def main(argv):
     import argparse
-    import shutil
 
     if "--" in argv:
         i = argv.index("--")
@@ -34,16 +36,30 @@ def main(argv):
         merge_args = []
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("sources", nargs="+")
-    ap.add_argument("--phoneleak", default=shutil.which("phoneleak") or "phoneleak")
+    ap.add_argument("--phoneleak", metavar="PATH")
     ap.add_argument("--partitions", type=int, default=0, help="default: one per batch")
     ap.add_argument("--batch-bytes", type=int, default=64 << 20)
     ap.add_argument("--scan-arg", action="append", default=[])
     ap.add_argument("--master", default=os.environ.get("SPARK_MASTER", "local[2]"))
     args = ap.parse_args(argv)
+    try:
+        return run(args, merge_args)
+    except Failure as e:
+        print(f"phoneleak_spark: error: {e}", file=sys.stderr)
+        return 2
+    except ImportError as e:
+        print(f"phoneleak_spark: error: {e} (pip install pyspark; Spark needs Java)", file=sys.stderr)
+        return 2
+    except Exception as e:  # an executor or the session failed: never status 1
+        print(f"phoneleak_spark: error: {type(e).__name__}: {e}", file=sys.stderr)
+        return 2
 
+
+def run(args, merge_args):
+    args.phoneleak = find_phoneleak(args.phoneleak)
     files = list_captures(args.sources)
     if not files:
-        print("phoneleak_spark: no captures found", file=sys.stderr)
+        print("phoneleak_spark: error: no files in " + ", ".join(args.sources), file=sys.stderr)
         return 2
     work = batches(files, args.batch_bytes)
 

@@ -12,6 +12,7 @@
 //! (imported there as `fixturegen`).
 
 pub mod corpus;
+pub mod damaged;
 pub mod encap;
 pub mod hostile;
 pub mod http;

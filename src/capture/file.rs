@@ -94,6 +94,9 @@ struct BlockState {
     secrets_bytes: usize,
     secrets_blocks: u64,
     secrets_over_cap: u64,
+    /// Enhanced Packet Blocks skipped as damaged, and where the first was.
+    damaged_blocks: u64,
+    first_damaged_block: Option<u64>,
 }
 
 impl CaptureReader {
@@ -118,9 +121,6 @@ impl CaptureReader {
             Err(e) => {
                 let kind = match e {
                     PcapError::Eof => CaptureErrorKind::Empty,
-                    PcapError::Incomplete(_) | PcapError::UnexpectedEof => {
-                        CaptureErrorKind::Truncated("the file header")
-                    }
                     PcapError::ReadError => take_io_error(&io_error),
                     // A known magic number on a file too short for its header: cut, not foreign.
                     _ if starts_with_magic(&head) => CaptureErrorKind::Truncated("the file header"),
@@ -145,6 +145,8 @@ impl CaptureReader {
                 secrets_bytes: 0,
                 secrets_blocks: 0,
                 secrets_over_cap: 0,
+                damaged_blocks: 0,
+                first_damaged_block: None,
             },
             pending_consume: 0,
             io_error,
@@ -193,6 +195,56 @@ impl CaptureReader {
             u32::from_le_bytes(field)
         };
         Some(u64::from(len) + header)
+    }
+
+    /// A pcapng Enhanced Packet Block at the read position, whole in the
+    /// buffer, whose captured length does not fit in it. The parser cannot
+    /// tell that from a block still arriving (it asks for more bytes), so a
+    /// file, a pipe and a decompressor would each end differently. When the
+    /// block's total length is sound (a multiple of 4, repeated at its end)
+    /// it is `Ok(len)`: the block is damaged, the ones after it are read;
+    /// when the two lengths disagree the framing is lost: an error.
+    fn damaged_packet_block(&self) -> Option<Result<usize, CaptureErrorKind>> {
+        const EPB: u32 = 6;
+        /// Type, length, interface, two timestamp words, captured and original length, trailer.
+        const EMPTY_EPB: usize = 32;
+        if self.blocks.format != Format::PcapNg {
+            return None;
+        }
+        let data = self.inner.data();
+        let big_endian = self.blocks.ng_big_endian;
+        let word = |at: usize| -> Option<u32> {
+            let field: [u8; 4] = data.get(at..at.checked_add(4)?)?.try_into().ok()?;
+            Some(if big_endian {
+                u32::from_be_bytes(field)
+            } else {
+                u32::from_le_bytes(field)
+            })
+        };
+        if word(0)? != EPB {
+            return None;
+        }
+        let len = usize::try_from(word(4)?).ok()?;
+        if len < EMPTY_EPB || !len.is_multiple_of(4) || len > MAX_RECORD.saturating_add(8) {
+            // The parser's own errors: a corrupt or oversized block length.
+            return None;
+        }
+        let caplen = usize::try_from(word(20)?).ok()?;
+        // Room for the packet data (options, if any, come after it).
+        let room = len - EMPTY_EPB;
+        if caplen
+            .checked_next_multiple_of(4)
+            .is_some_and(|c| c <= room)
+        {
+            return None;
+        }
+        let trailer = word(len.checked_sub(4)?)?;
+        if usize::try_from(trailer).ok() != Some(len) {
+            return Some(Err(CaptureErrorKind::Corrupt(format!(
+                "a {len}-byte block whose trailer says {trailer}"
+            ))));
+        }
+        Some(Ok(len))
     }
 
     /// Why the input ended inside the record at the read position.
@@ -353,6 +405,20 @@ impl PacketSource for CaptureReader {
             return Ok(None);
         }
         loop {
+            match self.damaged_packet_block() {
+                Some(Ok(len)) => {
+                    let at = self.position();
+                    self.blocks.damaged_blocks += 1;
+                    self.blocks.first_damaged_block.get_or_insert(at);
+                    self.inner.consume_noshift(len);
+                    continue;
+                }
+                Some(Err(kind)) => {
+                    self.finished = true;
+                    return Err(self.error(kind));
+                }
+                None => {}
+            }
             let base = self.inner.data().as_ptr() as usize;
             // Parse one block into owned facts so that the buffer borrow ends here.
             let parsed = match self.inner.next() {
@@ -454,6 +520,8 @@ impl PacketSource for CaptureReader {
             interfaces_over_cap: self.blocks.interfaces_over_cap,
             secrets_blocks: self.blocks.secrets_blocks,
             secrets_over_cap: self.blocks.secrets_over_cap,
+            damaged_blocks: self.blocks.damaged_blocks,
+            first_damaged_block: self.blocks.first_damaged_block,
         }
     }
 
@@ -907,6 +975,12 @@ mod tests {
         // Too short even for the magic: not a capture we can recognise.
         let (_, err) = read_all(f[..3].to_vec());
         assert!(err.is_some());
+        // A few bytes of text (a short README in a folder): not a capture, not a cut one.
+        for text in [&b"hi\n"[..], b"ok", b"notes"] {
+            let (_, err) = read_all(text.to_vec());
+            let err = err.expect("an error");
+            assert!(matches!(err.kind, CaptureErrorKind::NotACapture), "{err}");
+        }
     }
 
     #[test]
@@ -997,6 +1071,75 @@ mod tests {
             let err = err.expect("an error");
             assert_eq!(err.offset, good.len() as u64, "length {len}: {err}");
         }
+    }
+
+    #[test]
+    fn a_packet_block_whose_captured_length_exceeds_it_is_skipped() {
+        for big_endian in [false, true] {
+            let mut f = simple_ng(3);
+            let at = f.len();
+            let mut bad = epb(0, 9, &[0xcd; 60]);
+            let whole = bad.len() as u32;
+            bad[20..24].copy_from_slice(&whole.to_le_bytes());
+            f.extend(bad);
+            f.extend(simple_ng(0).get(shb().len()..).unwrap()); // another interface
+            f.extend(epb(0, 10, b"after"));
+            f.extend(epb(0, 11, b"after too"));
+            let f = if big_endian { to_big_endian(&f) } else { f };
+            // Whole, and a byte at a time: the same packets, the damage counted.
+            let (pkts, err) = read_all(f.clone());
+            assert!(err.is_none(), "{err:?}");
+            assert_eq!(pkts.len(), 5, "big endian {big_endian}");
+            assert_eq!(pkts[3].3, b"after");
+            let mut reader = CaptureReader::new(Trickle(std::io::Cursor::new(f.clone()))).unwrap();
+            let mut n = 0;
+            while reader.next_packet().unwrap().is_some() {
+                n += 1;
+            }
+            assert_eq!(n, 5);
+            let c = reader.counters();
+            assert_eq!(
+                (c.damaged_blocks, c.first_damaged_block),
+                (1, Some(at as u64))
+            );
+            // Lengths that disagree at the block's two ends: the framing is lost.
+            let mut g = f.clone();
+            g[at + 92 - 4] ^= 0x40;
+            let (pkts, err) = read_all(g);
+            assert_eq!(pkts.len(), 3);
+            let err = err.expect("an error");
+            assert_eq!(err.offset, at as u64);
+            assert!(matches!(err.kind, CaptureErrorKind::Corrupt(_)), "{err}");
+        }
+    }
+
+    /// A little-endian pcapng of the blocks above, in big-endian byte order.
+    fn to_big_endian(le: &[u8]) -> Vec<u8> {
+        let mut out = le.to_vec();
+        let mut at = 0;
+        while at + 12 <= le.len() {
+            let kind = u32::from_le_bytes(le[at..at + 4].try_into().unwrap());
+            let len = u32::from_le_bytes(le[at + 4..at + 8].try_into().unwrap()) as usize;
+            let words: &[usize] = match kind {
+                0x0a0d_0d0a => &[0, 4, 8, len - 4],
+                1 => &[0, 4, 12, len - 4],
+                6 => &[0, 4, 8, 12, 16, 20, 24, len - 4],
+                _ => &[0, 4, len - 4],
+            };
+            for &w in words {
+                out[at + w..at + w + 4].reverse();
+            }
+            if kind == 1 {
+                out[at + 8..at + 10].reverse(); // link type (u16)
+            }
+            if kind == 0x0a0d_0d0a {
+                out[at + 12..at + 14].reverse(); // major version
+                out[at + 14..at + 16].reverse(); // minor version
+                out[at + 16..at + 24].reverse(); // section length
+            }
+            at += len;
+        }
+        out
     }
 
     #[test]

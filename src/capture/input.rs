@@ -285,8 +285,8 @@ impl Opened {
         };
         let reader = match compression {
             Compression::None => CaptureReader::new(stream),
-            Compression::Gzip => CaptureReader::new(decoder(gzip(stream)?)),
-            Compression::Zstd => CaptureReader::new(decoder(zstd(stream)?)),
+            Compression::Gzip => CaptureReader::new(decoder(gzip(Chunks::new(stream))?)),
+            Compression::Zstd => CaptureReader::new(decoder(zstd(Chunks::new(stream))?)),
         };
         let reader = reader.map_err(|mut e| {
             explain(&decompress_error, &mut e);
@@ -366,6 +366,75 @@ fn zstd<R: Read + Send + 'static>(_: R) -> Result<Box<dyn Read + Send>, CaptureE
         offset: 0,
         kind: CaptureErrorKind::CompressionNotBuilt("zstd"),
     })
+}
+
+/// Compressed bytes handed to a decoder per read.
+const CHUNK: usize = 4096;
+
+/// The compressed input in reads of exactly [`CHUNK`] bytes (fewer only at
+/// its end or before a read error), however a file or a pipe delivers them.
+/// A decoder that meets damage returns an error and drops what it decoded in
+/// the same call, which is at most one chunk's worth here; and since the
+/// chunks are the same from a file, a pipe or standard input, every path keeps
+/// the same packets before the damage.
+struct Chunks<R> {
+    inner: R,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    eof: bool,
+    error: Option<io::Error>,
+}
+
+impl<R: Read> Chunks<R> {
+    fn new(inner: R) -> Self {
+        Chunks {
+            inner,
+            buf: vec![0; 16 * CHUNK],
+            start: 0,
+            end: 0,
+            eof: false,
+            error: None,
+        }
+    }
+}
+
+impl<R: Read> Read for Chunks<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let want = out.len().min(CHUNK);
+        while self.end.saturating_sub(self.start) < want && !self.eof && self.error.is_none() {
+            if self.start > 0 {
+                self.buf.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
+                self.start = 0;
+            }
+            let Some(space) = self.buf.get_mut(self.end..) else {
+                break;
+            };
+            match self.inner.read(space) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.end += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => self.error = Some(e),
+            }
+        }
+        let n = want.min(self.end.saturating_sub(self.start));
+        if n == 0 {
+            return match self.error.take() {
+                Some(e) => Err(e),
+                None => Ok(0),
+            };
+        }
+        let (Some(to), Some(from)) = (
+            out.get_mut(..n),
+            self.buf.get(self.start..self.start.saturating_add(n)),
+        ) else {
+            return Ok(0);
+        };
+        to.copy_from_slice(from);
+        self.start += n;
+        Ok(n)
+    }
 }
 
 /// Counts the bytes read from the raw input.
@@ -652,6 +721,60 @@ mod tests {
             matches!(err.map(|e| e.kind), Some(CaptureErrorKind::Decompress(_))),
             "trailing garbage must not pass silently"
         );
+    }
+
+    #[test]
+    #[cfg(all(feature = "gzip", feature = "zstd"))]
+    fn early_damage_keeps_the_packets_before_it_however_the_bytes_arrive() {
+        // Compressible packets, so that damage meets coded data (not stored blocks).
+        let mut plain = pcap(0);
+        for i in 0..2000u32 {
+            let data = format!("packet {i}: {}", "GET /index.html HTTP/1.1 ".repeat(4));
+            let len = data.len() as u32;
+            for v in [i, 0, len, len] {
+                plain.extend_from_slice(&v.to_le_bytes());
+            }
+            plain.extend_from_slice(data.as_bytes());
+        }
+        for (whole, kind) in [
+            (gz(&plain), Compression::Gzip),
+            (zst(&plain), Compression::Zstd),
+        ] {
+            // Damage a few chunks in: a file read in one go used to lose every
+            // packet before it (the decoder's first call met the damage), a
+            // pipe not.
+            let mut decoder_errors = 0;
+            for at in [whole.len() / 5, whole.len() / 3, whole.len() / 2] {
+                let mut bad = whole.clone();
+                for b in bad.get_mut(at..at + 16).unwrap() {
+                    *b = !*b;
+                }
+                let (_, whole_read, err) = read(bad.clone());
+                let err = err.expect("damage is an error");
+                // (zstd cannot give any of a block that is damaged: damage
+                // in the first block leaves nothing.)
+                if matches!(err.kind, CaptureErrorKind::Decompress(_)) && !whole_read.is_empty() {
+                    decoder_errors += 1;
+                }
+                for per_read in [1, 3, 1000, 70_000] {
+                    let (_, piped, _) = read_from(Slow(io::Cursor::new(bad.clone()), per_read));
+                    assert_eq!(piped, whole_read, "{kind}, {per_read} bytes per read");
+                }
+            }
+            assert!(
+                decoder_errors > 0,
+                "{kind}: no decoder error kept the packets before it"
+            );
+        }
+    }
+
+    /// Hands over at most `.1` bytes per read.
+    struct Slow(io::Cursor<Vec<u8>>, usize);
+    impl Read for Slow {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.1);
+            self.0.read(&mut buf[..n])
+        }
     }
 
     #[test]

@@ -308,6 +308,12 @@ pub struct ReaderCounters {
     pub secrets_blocks: u64,
     /// Decryption Secrets Blocks skipped past [`MAX_SECRETS_BYTES`].
     pub secrets_over_cap: u64,
+    /// pcapng Enhanced Packet Blocks whose captured length exceeds their own
+    /// block while the block's total length is sound (the same at both ends):
+    /// damage, skipped block by block so reading goes on after them.
+    pub damaged_blocks: u64,
+    /// Input offset of the first of [`Self::damaged_blocks`].
+    pub first_damaged_block: Option<u64>,
 }
 
 /// Anything that yields packets: a capture file or a live interface.

@@ -50,6 +50,7 @@ fn error(path: &Path, message: String) -> InputError {
         error: message,
         partial: false,
         severity: Severity::Error,
+        went_on: false,
     }
 }
 

@@ -278,6 +278,7 @@ pub(crate) fn run(args: &LiveArgs) -> Result<u8, CliError> {
             error: e.to_string(),
             partial: true,
             severity: Severity::Error,
+            went_on: false,
         });
     }
     if capture.dropped_kernel > 0 {

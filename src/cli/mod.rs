@@ -196,6 +196,12 @@ pub(crate) struct ScanArgs {
     /// FIFOs, devices, sockets).
     #[arg(short, long)]
     pub verbose: bool,
+    /// Skip named inputs that are empty or not captures as a folder walk
+    /// does (counted, --verbose lists them), instead of failing on them: for
+    /// map steps that scan a folder's files one by one, so that `merge` of
+    /// their outputs gives what one scan of the folder gives (docs/scaling.md).
+    #[arg(long)]
+    pub skip_non_captures: bool,
     /// Analyse only packets passing this filter (tcpdump syntax, applied to the
     /// outermost frame as `tcpdump -r FILE FILTER` does; needs the `live` build
     /// feature, for libpcap's filter compiler). Packet numbers then count the

@@ -54,7 +54,10 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
                 .into(),
         ));
     }
-    if sources.is_empty() && skipped.is_empty() {
+    // A JSON-lines run always ends with its summary line, whatever it read,
+    // so that every map step of a folder leaves a part `merge` can read.
+    let jsonl = matches!(args.output.format, super::Format::Jsonl);
+    if sources.is_empty() && skipped.is_empty() && !jsonl {
         // Nothing to read: the errors alone, no zero summary, no output touched.
         print_errors(&errors, quiet, &[]);
         return Err(CliError::Reported);
@@ -118,7 +121,7 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
                 tried -= 1;
                 break;
             }
-            Err(e) if !source.named && not_a_capture(&e.kind) => {
+            Err(e) if (!source.named || args.skip_non_captures) && not_a_capture(&e.kind) => {
                 skipped.push((name, e.kind.to_string()));
                 continue;
             }
@@ -130,6 +133,7 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
                     error: strip_os_error(&e.kind.to_string()),
                     partial: false,
                     severity: Severity::Error,
+                    went_on: false,
                 });
                 continue;
             }
@@ -159,6 +163,14 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
         if error.is_none() || file_stats.packets > 0 {
             captures += 1;
         }
+        if let Some(damaged) = damaged_blocks(&counters, file_stats.packets > 0) {
+            // Damage before the end, though reading went on past it.
+            fatal = true;
+            errors.push(InputError {
+                file: name.clone(),
+                ..damaged
+            });
+        }
         if let Some(e) = error {
             // A cut last record is a warning; damage that stops reading before
             // the end, or a file of which nothing could be read, is an error.
@@ -174,6 +186,7 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
                 } else {
                     Severity::Error
                 },
+                went_on: false,
             });
         }
         if !quiet {
@@ -196,17 +209,23 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
         return Ok(INTERRUPTED_STATUS);
     }
     if captures == 0 {
-        // No readable input: the errors alone, no zero summary.
+        // No readable input: the errors alone (in text, no zero summary).
         print_errors(&errors, quiet, &decompressed);
         print_skipped(&skipped, args.verbose, quiet);
-        if errors.is_empty() {
+        // Only skipped files: an error, unless skipping was asked for.
+        let nothing = errors.is_empty() && !args.skip_non_captures;
+        if nothing {
             let what: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
             say!("phoneleak: error: no capture in {}", what.join(", "));
         }
-        return Err(CliError::Reported);
+        if !jsonl {
+            return Err(CliError::Reported);
+        }
+        fatal |= nothing;
+    } else {
+        print_errors(&errors, quiet, &decompressed);
+        print_skipped(&skipped, args.verbose, quiet);
     }
-    print_errors(&errors, quiet, &decompressed);
-    print_skipped(&skipped, args.verbose, quiet);
     if let Some(f) = &filter
         && !quiet
     {
@@ -240,6 +259,8 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
         entries: b.len() as u64,
         leaks_in_baseline: tally.leaks_in_baseline,
     });
+    // The outputs are emptied here if no input opened as a capture.
+    outputs.commit()?;
     sink.summary(&Summary {
         files: captures,
         capture: None,
@@ -292,7 +313,7 @@ fn print_errors(errors: &[InputError], quiet: bool, decompressed: &[String]) {
         } else {
             "; skipped"
         };
-        let stopped = if e.partial && e.severity == Severity::Error {
+        let stopped = if e.partial && e.severity == Severity::Error && !e.went_on {
             "; the rest of the file was not read"
         } else {
             ""
@@ -322,6 +343,33 @@ fn print_skipped(skipped: &[(String, String)], verbose: bool, quiet: bool) {
         " (--verbose lists them)"
     };
     say!("phoneleak: skipped {n} {files} of the folders that are not captures{hint}");
+}
+
+/// The error for pcapng packet blocks the reader skipped as damaged (their
+/// captured length exceeds the block), with no file name yet.
+fn damaged_blocks(c: &ReaderCounters, partial: bool) -> Option<InputError> {
+    let n = c.damaged_blocks;
+    if n == 0 {
+        return None;
+    }
+    let what = if n == 1 {
+        "a packet block whose captured length exceeds the block was skipped; \
+         the blocks after it were read"
+            .to_string()
+    } else {
+        format!(
+            "{n} packet blocks whose captured length exceeds their block were skipped \
+             (the first at this offset); the blocks after them were read"
+        )
+    };
+    Some(InputError {
+        file: String::new(),
+        offset: c.first_damaged_block,
+        error: format!("corrupt capture: {what}"),
+        partial,
+        severity: Severity::Error,
+        went_on: true,
+    })
 }
 
 /// Warnings for what the capture reader skipped in one input.

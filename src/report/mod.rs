@@ -74,6 +74,10 @@ pub struct InputError {
     /// severities were recorded reads as `error`.)
     #[serde(default)]
     pub severity: Severity,
+    /// Reading went on after the problem (damaged blocks were skipped), so
+    /// the message does not say the rest was not read. Not in the JSON.
+    #[serde(skip)]
+    pub went_on: bool,
 }
 
 /// How serious an [`InputError`] is; the same word starts its line on

@@ -1,6 +1,7 @@
 //! Damaged inputs end to end: every one gets a message naming the file, the
 //! byte offset and the reason; the status is 2 when nothing could be read,
-//! and what could be read is still analysed.
+//! and what could be read is still analysed; the same bytes give the same
+//! status and packets from a file, a pipe, gzip'd and zstd'd.
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -113,8 +114,9 @@ fn cut_files_report_file_offset_and_reason() {
             "{name}: {stderr}"
         );
         if packets == 0 {
-            // Nothing readable: the error alone, no summary of nothing.
-            assert!(summary.is_null(), "{name}: {summary}");
+            // Nothing readable: the error, and a summary of nothing naming it.
+            assert_eq!(summary["files"], 0, "{name}: {summary}");
+            assert_eq!(summary["errors"][0]["severity"], "error", "{name}");
             continue;
         }
         assert_eq!(summary["packets"].as_u64(), Some(packets), "{name}");
@@ -249,6 +251,114 @@ fn folders_and_devices_instead_of_files() {
             stderr.contains(device) && stderr.contains("byte 0") && stderr.contains(reason),
             "{device}: {stderr}"
         );
-        assert!(summary.is_null(), "no summary of nothing: {summary}");
+        assert_eq!(summary["files"], 0, "a summary of nothing: {summary}");
+    }
+}
+
+/// The damaged samples of the generator, each as a file (one and two
+/// threads), on standard input (in small and large writes), gzip'd and
+/// zstd'd, files and pipes alike: the same status and packets every way.
+#[cfg(all(feature = "gzip", feature = "zstd"))]
+mod every_way {
+    use super::*;
+
+    /// Runs `scan` over `bytes` given on standard input, written in pieces of at
+    /// most `piece` bytes (as a pipe hands them over).
+    fn scan_stdin(bytes: &[u8], piece: usize) -> Output {
+        use std::io::Write;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_phoneleak"))
+            .args(["scan", "--format", "jsonl", "--exit-code", "0", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run phoneleak");
+        let mut input = child.stdin.take().expect("stdin");
+        let owned = bytes.to_vec();
+        let writer = std::thread::spawn(move || {
+            for chunk in owned.chunks(piece) {
+                // The reader may stop early (damage): a closed pipe is fine.
+                if input.write_all(chunk).is_err() {
+                    return;
+                }
+                let _ = input.flush();
+            }
+        });
+        let out = child.wait_with_output().expect("output");
+        let _ = writer.join();
+        out
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(bytes).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn zstd(bytes: &[u8]) -> Vec<u8> {
+        zstd::stream::encode_all(bytes, 3).unwrap()
+    }
+
+    /// Status, packets read (from the summary) and standard error of a run.
+    fn outcome(out: &Output) -> (Option<i32>, Option<u64>, String) {
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let summary: serde_json::Value = stdout
+            .lines()
+            .last()
+            .and_then(|l| serde_json::from_str(l).ok())
+            .unwrap_or(serde_json::Value::Null);
+        assert_eq!(
+            summary["type"], "summary",
+            "every JSON run ends with its summary: {stderr}"
+        );
+        (out.status.code(), summary["packets"].as_u64(), stderr)
+    }
+
+    #[test]
+    fn each_damaged_sample_ends_the_same_however_it_is_given() {
+        let dir = scratch("every-way");
+        for sample in fixturegen::damaged::samples() {
+            let name = sample.name;
+            let mut runs: Vec<(String, Output)> = Vec::new();
+            for (suffix, bytes) in [
+                ("", sample.bytes.clone()),
+                (".gz", gzip(&sample.bytes)),
+                (".zst", zstd(&sample.bytes)),
+            ] {
+                let path = dir.join(format!("{name}{suffix}"));
+                std::fs::write(&path, &bytes).unwrap();
+                let path = path.to_str().unwrap();
+                for threads in ["1", "2"] {
+                    let args = [
+                        "scan",
+                        "--format",
+                        "jsonl",
+                        "--exit-code",
+                        "0",
+                        "--threads",
+                        threads,
+                        path,
+                    ];
+                    runs.push((
+                        format!("file{suffix} --threads {threads}"),
+                        phoneleak(&args),
+                    ));
+                }
+                for piece in [7, 65_536] {
+                    runs.push((
+                        format!("stdin{suffix} in {piece}-byte writes"),
+                        scan_stdin(&bytes, piece),
+                    ));
+                }
+            }
+            let want = (Some(sample.status), Some(sample.packets));
+            for (how, out) in &runs {
+                let (status, packets, stderr) = outcome(out);
+                assert_eq!((status, packets), want, "{name} as {how}: {stderr}");
+            }
+        }
     }
 }
