@@ -302,6 +302,7 @@ pub(crate) fn run(args: &LiveArgs) -> Result<u8, CliError> {
         baseline,
         errors,
         shard: None,
+        skipped: Vec::new(),
     })?;
     io::stdout().flush()?;
     Ok(exit_status(

@@ -241,6 +241,7 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
             .shard
             .filter(|s| !s.is_whole())
             .map(|s| format!("{}/{}", s.index + 1, s.count)),
+        skipped,
     })?;
     Ok(exit_status(fatal, new_leaks, args.output.exit_code))
 }
