@@ -168,7 +168,8 @@ pub(crate) struct ScanArgs {
     pub detection: DetectionArgs,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
-    /// Analysis threads (default: one per core; at most 256). Output is the
+    /// Analysis threads (default, and 0: one per core, as `zstd -T0` and
+    /// `xz -T0`; at most 256). Output is the
     /// same for any number, unless a run reaches --max-flows or --ooo-memcap:
     /// those are divided among the threads, so results may then depend on
     /// --threads.
@@ -275,7 +276,8 @@ pub(crate) struct OutputArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Also write a self-contained HTML report to FILE (`-`: standard output,
-    /// instead of the findings).
+    /// instead of the findings, which then go to -o FILE if given; the text
+    /// summary goes to standard error).
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
     /// Add to every leak and aggregate row a pseudonym of the clear number or
@@ -391,12 +393,14 @@ impl OutputArgs {
         let opts = self.report_options(multi_file);
         let output = self.output.as_deref().filter(|p| !is_stdout(p));
         let html = self.html.as_deref();
-        if html.is_some_and(is_stdout) && self.output.is_none() {
+        let html_stdout = html.is_some_and(is_stdout);
+        if html_stdout && self.output.as_deref().is_some_and(is_stdout) {
             return Err(CliError::Usage(
-                "--html - writes the HTML report to standard output: give -o FILE for the findings"
-                    .into(),
+                "-o - and --html - both name standard output: give one of them a file".into(),
             ));
         }
+        // `--html -` without -o: the HTML report is standard output's only content.
+        let html_only = html_stdout && self.output.is_none();
         if let (Some(o), Some(h)) = (output, html.filter(|h| !is_stdout(h)))
             && same_file(o, h)
         {
@@ -415,29 +419,30 @@ impl OutputArgs {
         }
         let mut outputs = Outputs::default();
         let mut fan = FanOut::new();
-        let (main, summary_in_main) = match output {
+        let main = match output {
+            _ if html_only => None,
             Some(path) => {
                 let (file, handle) = reopen::reopenable(outputs.open(path)?, path);
                 outputs.main = Some(handle);
                 // A JSON-lines file is a record: it keeps its summary even with --quiet.
                 let jsonl = matches!(self.format, Format::Jsonl);
-                (self.format(BufWriter::new(file), false, opts), jsonl)
+                Some((self.format(BufWriter::new(file), false, opts), jsonl))
             }
             None => {
                 let stdout = io::stdout();
                 let color = colours_on(&stdout);
-                (
+                Some((
                     self.format(BufWriter::new(stdout.lock()), color, opts),
                     !self.quiet,
-                )
+                ))
             }
         };
-        if summary_in_main {
-            fan.push(main);
-        } else {
-            fan.push(Box::new(FindingsOnly(main)));
+        match main {
+            Some((main, true)) => fan.push(main),
+            Some((main, false)) => fan.push(Box::new(FindingsOnly(main))),
+            None => {}
         }
-        if output.is_some() && !self.quiet {
+        if (output.is_some() || html_only) && !self.quiet {
             let stderr = io::stderr();
             let color = colours_on(&stderr);
             let text = TextSink::new(stderr, opts).with_color(color);
@@ -453,6 +458,26 @@ impl OutputArgs {
             fan.push(Box::new(html));
         }
         Ok((Report::new(opts, tally, fan).with_subject_key(key), outputs))
+    }
+}
+
+/// The most analysis threads: more only costs memory (limits are divided
+/// among workers) and would fail to spawn on some systems.
+const MAX_THREADS: usize = 256;
+
+/// The analysis threads `--threads` asks for: none given or 0 means one per
+/// core (`cores`), as `-T0` does for zstd and xz; more than [`MAX_THREADS`]
+/// is cut to it with a message (unless `quiet`).
+pub(crate) fn thread_count(asked: Option<usize>, cores: usize, quiet: bool) -> usize {
+    match asked {
+        Some(n) if n > MAX_THREADS => {
+            if !quiet {
+                eprintln!("phoneleak: --threads {n}: using {MAX_THREADS}, the most");
+            }
+            MAX_THREADS
+        }
+        None | Some(0) => cores.clamp(1, MAX_THREADS),
+        Some(n) => n,
     }
 }
 
@@ -688,6 +713,16 @@ mod tests {
         assert_eq!(status(Err(CliError::Write(pipe))), SIGPIPE_STATUS);
         assert_eq!(status(Err(CliError::Reported)), 2);
         assert_eq!(status(Ok(1)), 1);
+    }
+
+    #[test]
+    fn threads_zero_means_one_per_core() {
+        assert_eq!(thread_count(Some(0), 8, true), 8);
+        assert_eq!(thread_count(None, 8, true), 8);
+        assert_eq!(thread_count(Some(3), 8, true), 3);
+        assert_eq!(thread_count(Some(0), 0, true), 1);
+        assert_eq!(thread_count(None, 1000, true), MAX_THREADS);
+        assert_eq!(thread_count(Some(100_000), 8, true), MAX_THREADS);
     }
 
     #[test]

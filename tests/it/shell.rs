@@ -493,6 +493,72 @@ fn outputs_are_checked_before_inputs_and_dash_is_stdout() {
 }
 
 #[test]
+fn html_dash_is_standard_output_as_its_help_says() {
+    let help = stdout(&run(&["scan", "--help"]));
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        help.contains("`-`: standard output, instead of the findings"),
+        "{help}"
+    );
+    // Alone: the HTML report on standard output, the text summary on standard error.
+    let out = run(&["scan", "--html", "-", "fixtures/o2-2012.pcap"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let page = stdout(&out);
+    assert!(
+        page.starts_with("<!DOCTYPE html>") && page.ends_with("</html>\n"),
+        "{page}"
+    );
+    assert_eq!(page.matches("<!DOCTYPE html>").count(), 1);
+    assert!(stderr(&out).contains("Summary"), "{}", stderr(&out));
+    let quiet = run(&["scan", "--quiet", "--html", "-", "fixtures/o2-2012.pcap"]);
+    assert!(stdout(&quiet).starts_with("<!DOCTYPE html>"));
+    assert!(quiet.stderr.is_empty(), "{}", stderr(&quiet));
+    // With -o FILE the findings go there.
+    let dir = tempfile::tempdir().unwrap();
+    let findings = dir.path().join("f.jsonl");
+    let both = run(&[
+        "scan",
+        "--format",
+        "jsonl",
+        "-o",
+        findings.to_str().unwrap(),
+        "--html",
+        "-",
+        "fixtures/o2-2012.pcap",
+    ]);
+    assert_eq!(both.status.code(), Some(1));
+    assert!(stdout(&both).starts_with("<!DOCTYPE html>"));
+    // 13 requests, 6 leak_summary rows, the summary.
+    assert_eq!(
+        std::fs::read_to_string(&findings).unwrap().lines().count(),
+        13 + 6 + 1
+    );
+    // Both on standard output: refused before reading.
+    let twice = run(&["scan", "-o", "-", "--html", "-", "fixtures/o2-2012.pcap"]);
+    assert_eq!(twice.status.code(), Some(2));
+    assert!(twice.stdout.is_empty());
+    assert!(
+        stderr(&twice).contains("both name standard output"),
+        "{}",
+        stderr(&twice)
+    );
+}
+
+#[test]
+fn threads_zero_is_one_per_core() {
+    let help = stdout(&run(&["scan", "--help"]));
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(help.contains("default, and 0: one per core"), "{help}");
+    let man = stdout(&run(&["man", "scan"]));
+    let man = man.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(man.contains("0: one per core"), "{man}");
+    let zero = run(&["scan", "--threads", "0", "fixtures/o2-2012.pcap"]);
+    assert_eq!(zero.status.code(), Some(1));
+    assert!(zero.stderr.is_empty(), "{}", stderr(&zero));
+    assert_eq!(zero.stdout, run(&["scan", "fixtures/o2-2012.pcap"]).stdout);
+}
+
+#[test]
 fn too_many_threads_is_one_line_not_a_panic() {
     let out = run(&["scan", "--threads", "100000", "fixtures/o2-2012.pcap"]);
     assert_eq!(out.status.code(), Some(1));
