@@ -32,6 +32,19 @@ use phoneleak::report::{
     name = "phoneleak",
     version,
     about = "Find phone numbers and subscriber IDs leaked in HTTP request headers",
+    long_about = "Find phone numbers and subscriber IDs leaked in HTTP request headers.
+
+phoneleak reads packet captures (pcap and pcapng, plain or compressed with gzip or zstd, from \
+files, folders or standard input) or, built with the `live` feature, a network interface. It \
+reassembles TCP streams, extracts every HTTP/1.x request on any port, and reports each request \
+that carries a phone number (MSISDN), an IMSI, an IMEI or a tracking identifier: in a header \
+known to carry one (header enrichment by mobile operators), in another header value, a cookie \
+or the query string, or, for numbers given with --number, in any form, encoding or hash. \
+Numbers are masked in every output unless --show-numbers.
+
+The report is text, JSON lines or a self-contained HTML file; the exit status tells a script \
+whether anything leaked. `phoneleak scan` reads captures, `phoneleak merge` joins the JSON-lines \
+outputs of several runs, `phoneleak headers` prints the catalogue of header names it knows.",
     after_help = "Examples:
   phoneleak scan capture.pcap                     # readable report; exit status 1 on a leak
   tcpdump -i eth0 -w - | phoneleak scan -         # analyse a live capture through a pipe
@@ -71,25 +84,45 @@ Exit status: 0 no leak, 1 at least one leak (not in the baseline, at or above
 before the end (also when leaks were found); 141 a closed output pipe.")]
     Scan(Box<ScanArgs>),
     /// Capture on a network interface and report leaks as they happen.
+    ///
+    /// Runs the analysis of `scan` on packets from an interface (libpcap), writing each finding
+    /// as soon as its header block is complete, until Ctrl-C, SIGTERM, --duration or --count;
+    /// then the summary, with the kernel's drop counts.
     #[cfg(feature = "live")]
     #[command(after_help = live::LIVE_HELP)]
     Live(Box<live::LiveArgs>),
     /// List the interfaces live capture can use.
+    ///
+    /// One line per interface libpcap can open: its name, flags (up, running, loopback) and
+    /// addresses.
     #[cfg(feature = "live")]
     #[command(after_help = "Examples:
   phoneleak interfaces                       # name, flags, addresses
   sudo phoneleak live -i \"$(phoneleak interfaces | awk 'NR==1{print $1}')\"")]
     Interfaces,
     /// Merge the JSON-lines outputs of several runs into the report of one run over all their inputs.
+    ///
+    /// Reads the `--format jsonl` outputs of `scan` or `live` runs (per file, per machine, or the
+    /// N parts of one `scan --shard I/N`) and writes what one run over all their inputs would have
+    /// written, in any format, with the same exit status rules. Every shard must end with its
+    /// summary line, so the output of a killed run is refused.
     #[command(after_help = merge::MERGE_HELP)]
     Merge(Box<merge::MergeArgs>),
     /// Print the catalogue of header names that carry phone numbers or subscriber IDs.
+    ///
+    /// Each name with the kind of identifier it carries, who was seen using it, its tier and the
+    /// public source; a name not listed also counts when, letters only and lower-cased, it ends
+    /// in msisdn, callinglineid, clid or mdn.
     #[command(after_help = "Examples:
   phoneleak headers                                # the table, with sources
   phoneleak headers --format jsonl | jq -r .name   # one name per line
   phoneleak headers --format json > catalogue.json")]
     Headers(HeadersArgs),
     /// Capture on a network interface (needs the `live` build feature).
+    ///
+    /// This binary was built without live capture: it answers with a message naming the cargo
+    /// feature and libpcap, and exit status 2. A capture piped into `phoneleak scan -` works
+    /// meanwhile.
     #[cfg(not(feature = "live"))]
     #[command(after_help = "Examples:
   cargo build --release --features live     # a build with live capture (needs libpcap-dev)
@@ -100,6 +133,9 @@ before the end (also when leaks were found); 141 a closed output pipe.")]
         rest: Vec<String>,
     },
     /// List capture interfaces (needs the `live` build feature).
+    ///
+    /// This binary was built without live capture: it answers with a message naming the cargo
+    /// feature and libpcap, and exit status 2.
     #[cfg(not(feature = "live"))]
     #[command(after_help = "Examples:
   cargo build --release --features live     # a build with live capture (needs libpcap-dev)
@@ -110,6 +146,9 @@ before the end (also when leaks were found); 141 a closed output pipe.")]
         rest: Vec<String>,
     },
     /// Print a shell completion script to standard output.
+    ///
+    /// The script completes the commands and options of this version of phoneleak in bash, zsh,
+    /// fish, elvish or PowerShell; install it where the shell looks for completions.
     #[command(after_help = "Examples:
   phoneleak completions bash > ~/.local/share/bash-completion/completions/phoneleak
   phoneleak completions zsh > ~/.zfunc/_phoneleak      # with fpath+=(~/.zfunc) in ~/.zshrc
@@ -121,6 +160,9 @@ before the end (also when leaks were found); 141 a closed output pipe.")]
         shell: clap_complete::Shell,
     },
     /// Print the manual page (roff) to standard output.
+    ///
+    /// Without COMMAND the page of the program; with one, the page of that command, with its
+    /// options, examples, exit status and, for scan and live, what each summary counter counts.
     #[command(after_help = "Examples:
   phoneleak man | man -l -                           # read it now
   phoneleak man > /usr/local/share/man/man1/phoneleak.1

@@ -583,3 +583,95 @@ fn headers_speaks_jsonl_like_scan() {
     assert_eq!(rows, json);
     assert!(rows.len() > 10);
 }
+
+/// The Counters section of docs/output.md, from the counters' doc comments.
+fn counters_markdown() -> String {
+    let mut md = String::from("| counter | what it counts |\n|---|---|\n");
+    for (name, doc) in phoneleak::pipeline::Stats::counter_docs() {
+        md.push_str(&format!("| `{name}` | {} |\n", doc.replace('|', "\\|")));
+    }
+    md
+}
+
+#[test]
+fn every_counter_is_explained_in_the_docs_and_the_man_page() {
+    let begin = "<!-- counters: generated, do not edit -->\n";
+    let end = "<!-- end of counters -->";
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/output.md");
+    let doc = std::fs::read_to_string(&path).unwrap();
+    let (head, rest) = doc.split_once(begin).expect("the counters' start marker");
+    let (section, tail) = rest.split_once(end).expect("the counters' end marker");
+    let want = counters_markdown();
+    if std::env::var_os("PHONELEAK_BLESS").is_some() {
+        std::fs::write(&path, format!("{head}{begin}{want}{end}{tail}")).unwrap();
+    } else {
+        assert_eq!(
+            section, want,
+            "docs/output.md's counters differ from the code's (PHONELEAK_BLESS=1 rewrites them)"
+        );
+    }
+    for command in ["scan", "live"] {
+        let page = stdout(&run(&["man", command]));
+        if command == "live" && !page.contains(".SH") {
+            continue; // a build without live capture has no such page
+        }
+        assert!(page.contains(".SH COUNTERS"), "man {command}");
+        for (name, doc) in phoneleak::pipeline::Stats::counter_docs() {
+            let roff = name.replace('-', "\\-");
+            assert!(
+                page.contains(&format!(".TP\n\\fB{roff}\\fR\n")),
+                "man {command}: {name}"
+            );
+            let first = doc
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .replace('-', "\\-");
+            assert!(page.contains(&first), "man {command}: {doc}");
+        }
+    }
+    // The summary of the README's example names counters this list explains.
+    let text = stdout(&run(&["scan", "fixtures/o2-2012.pcap"]));
+    assert!(text.contains("flow.packets_untracked") && want.contains("`flow.packets_untracked`"));
+}
+
+#[test]
+fn man_pages_describe_rather_than_repeat_the_name() {
+    let pages = [
+        "",
+        "scan",
+        "merge",
+        "headers",
+        "completions",
+        "man",
+        "live",
+        "interfaces",
+    ];
+    for command in pages {
+        let args: Vec<&str> = ["man", command]
+            .into_iter()
+            .filter(|a| !a.is_empty())
+            .collect();
+        let page = stdout(&run(&args));
+        let section = |name: &str| -> String {
+            page.split(&format!(".SH {name}\n"))
+                .nth(1)
+                .and_then(|s| s.split("\n.SH ").next())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let name = section("NAME");
+        let description = section("DESCRIPTION");
+        let one_line = name
+            .split(" \\- ")
+            .nth(1)
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        assert!(!one_line.is_empty(), "man {command}: {name}");
+        assert!(
+            description.len() > one_line.len() + 80,
+            "man {command}: the DESCRIPTION says more than the name line:\n{description}"
+        );
+    }
+}
