@@ -30,7 +30,7 @@ macro_rules! counters {
     (
         $(#[$meta:meta])*
         pub struct $name:ident {
-            $( $(#[$fmeta:meta])* pub $field:ident: u64, )*
+            $( $(#[doc = $fdoc:literal])* pub $field:ident: u64, )*
             $( peaks: $( $(#[$pmeta:meta])* pub $peak:ident: u64, )* )?
         }
     ) => {
@@ -40,13 +40,17 @@ macro_rules! counters {
         // zero or newer than its writer: they read as 0.
         #[serde(default)]
         pub struct $name {
-            $( $(#[$fmeta])* pub $field: u64, )*
+            $( $(#[doc = $fdoc])* pub $field: u64, )*
             $( $( $(#[$pmeta])* #[serde(skip)] pub $peak: u64, )* )?
         }
 
         impl $name {
             /// The counters' names, in summary order.
             pub const NAMES: &'static [&'static str] = &[$(stringify!($field)),*];
+
+            /// Each counter's doc comment, one line, in the order of
+            /// [`Self::NAMES`]: what the man page and docs/output.md say of it.
+            pub const DOCS: &'static [&'static str] = &[$(concat!($($fdoc),*)),*];
 
             /// Adds another stage's counters to these (peaks: the larger).
             pub fn absorb(&mut self, o: &$name) {

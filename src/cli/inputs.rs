@@ -1,4 +1,5 @@
 //! Turning command-line paths into the list of inputs.
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use phoneleak::capture::{Input, human_io};
@@ -22,6 +23,9 @@ pub(crate) struct Inputs {
     /// Files met in a folder walk and skipped: (path, why). Not captures are
     /// added while reading.
     pub skipped: Vec<(String, String)>,
+    /// Inputs given again (by another spelling, a link or a folder holding
+    /// them), left out: (this name, the name read).
+    pub repeated: Vec<(String, String)>,
 }
 
 /// Inputs named on the command line: `-` is standard input, folders are
@@ -40,7 +44,58 @@ pub(crate) fn expand_paths(paths: &[PathBuf]) -> Inputs {
             Input::Path(_) => walk(path, true, &mut inputs),
         }
     }
+    read_once(&mut inputs);
     inputs
+}
+
+/// Keeps the first of inputs that are one file (the same device and inode, or
+/// standard input twice), so a file given twice counts once.
+fn read_once(inputs: &mut Inputs) {
+    let mut seen: HashMap<Identity, String> = HashMap::new();
+    let mut kept = Vec::with_capacity(inputs.sources.len());
+    for source in std::mem::take(&mut inputs.sources) {
+        let name = source.input.name();
+        match identity(&source.input) {
+            Some(id) => match seen.get(&id) {
+                Some(first) => inputs.repeated.push((name, first.clone())),
+                None => {
+                    seen.insert(id, name);
+                    kept.push(source);
+                }
+            },
+            None => kept.push(source),
+        }
+    }
+    inputs.sources = kept;
+}
+
+/// What makes two inputs one: standard input, or a regular file's identity.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Identity {
+    Stdin,
+    #[cfg(unix)]
+    File(u64, u64),
+    #[cfg(not(unix))]
+    File(PathBuf),
+}
+
+fn identity(input: &Input) -> Option<Identity> {
+    match input {
+        Input::Stdin => Some(Identity::Stdin),
+        Input::Path(path) => {
+            let meta = std::fs::metadata(path).ok().filter(|m| m.is_file())?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::MetadataExt;
+                Some(Identity::File(meta.dev(), meta.ino()))
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = meta;
+                std::fs::canonicalize(path).ok().map(Identity::File)
+            }
+        }
+    }
 }
 
 fn error(path: &Path, message: String) -> InputError {

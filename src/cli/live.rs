@@ -86,8 +86,8 @@ pub(crate) struct LiveArgs {
     pub detection: DetectionArgs,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
-    /// Analysis threads behind the capture thread (default: one per core).
-    /// Findings are the same, in the same order, for any number, unless
+    /// Analysis threads behind the capture thread (default, and 0: one per
+    /// core, as `zstd -T0`; at most 256). Findings are the same, in the same order, for any number, unless
     /// --max-flows or --ooo-memcap is reached (they are divided among threads).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -165,10 +165,7 @@ pub(crate) fn run(args: &LiveArgs) -> Result<u8, CliError> {
     // Request lines name the interface; packet numbers count from the first captured.
     sink.set_input(Some(cap.interface().to_string()));
     let detector = Arc::new(detector);
-    let threads = args
-        .threads
-        .unwrap_or_else(pipeline::default_threads)
-        .max(1);
+    let threads = super::thread_count(args.threads, pipeline::default_threads(), false);
     let status = status_line();
     let mut write_error: Option<io::Error> = None;
     let mut failure: Option<LiveError> = None;
@@ -305,6 +302,7 @@ pub(crate) fn run(args: &LiveArgs) -> Result<u8, CliError> {
         baseline,
         errors,
         shard: None,
+        skipped: Vec::new(),
     })?;
     io::stdout().flush()?;
     Ok(exit_status(

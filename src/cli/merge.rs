@@ -209,6 +209,7 @@ pub(crate) fn run(args: &MergeArgs) -> Result<u8, CliError> {
         baseline,
         errors: totals.errors,
         shard: None,
+        skipped: Vec::new(),
     })?;
     Ok(exit_status(fatal, new_leaks, args.output.exit_code))
 }

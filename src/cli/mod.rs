@@ -44,6 +44,19 @@ use phoneleak::tls::{KeyLog, KeyLogStats, TlsLimits};
     name = "phoneleak",
     version,
     about = "Find phone numbers and subscriber IDs leaked in HTTP request headers",
+    long_about = "Find phone numbers and subscriber IDs leaked in HTTP request headers.
+
+phoneleak reads packet captures (pcap and pcapng, plain or compressed with gzip or zstd, from \
+files, folders or standard input) or, built with the `live` feature, a network interface. It \
+reassembles TCP streams, extracts every HTTP/1.x request on any port, and reports each request \
+that carries a phone number (MSISDN), an IMSI, an IMEI or a tracking identifier: in a header \
+known to carry one (header enrichment by mobile operators), in another header value, a cookie \
+or the query string, or, for numbers given with --number, in any form, encoding or hash. \
+Numbers are masked in every output unless --show-numbers.
+
+The report is text, JSON lines or a self-contained HTML file; the exit status tells a script \
+whether anything leaked. `phoneleak scan` reads captures, `phoneleak merge` joins the JSON-lines \
+outputs of several runs, `phoneleak headers` prints the catalogue of header names it knows.",
     after_help = "Examples:
   phoneleak scan capture.pcap                     # readable report; exit status 1 on a leak
   tcpdump -i eth0 -w - | phoneleak scan -         # analyse a live capture through a pipe
@@ -83,25 +96,45 @@ Exit status: 0 no leak, 1 at least one leak (not in the baseline, at or above
 before the end (also when leaks were found); 141 a closed output pipe.")]
     Scan(Box<ScanArgs>),
     /// Capture on a network interface and report leaks as they happen.
+    ///
+    /// Runs the analysis of `scan` on packets from an interface (libpcap), writing each finding
+    /// as soon as its header block is complete, until Ctrl-C, SIGTERM, --duration or --count;
+    /// then the summary, with the kernel's drop counts.
     #[cfg(feature = "live")]
     #[command(after_help = live::LIVE_HELP)]
     Live(Box<live::LiveArgs>),
     /// List the interfaces live capture can use.
+    ///
+    /// One line per interface libpcap can open: its name, flags (up, running, loopback) and
+    /// addresses.
     #[cfg(feature = "live")]
     #[command(after_help = "Examples:
   phoneleak interfaces                       # name, flags, addresses
   sudo phoneleak live -i \"$(phoneleak interfaces | awk 'NR==1{print $1}')\"")]
     Interfaces,
     /// Merge the JSON-lines outputs of several runs into the report of one run over all their inputs.
+    ///
+    /// Reads the `--format jsonl` outputs of `scan` or `live` runs (per file, per machine, or the
+    /// N parts of one `scan --shard I/N`) and writes what one run over all their inputs would have
+    /// written, in any format, with the same exit status rules. Every shard must end with its
+    /// summary line, so the output of a killed run is refused.
     #[command(after_help = merge::MERGE_HELP)]
     Merge(Box<merge::MergeArgs>),
     /// Print the catalogue of header names that carry phone numbers or subscriber IDs.
+    ///
+    /// Each name with the kind of identifier it carries, who was seen using it, its tier and the
+    /// public source; a name not listed also counts when, letters only and lower-cased, it ends
+    /// in msisdn, callinglineid, clid or mdn.
     #[command(after_help = "Examples:
   phoneleak headers                                # the table, with sources
   phoneleak headers --format jsonl | jq -r .name   # one name per line
   phoneleak headers --format json > catalogue.json")]
     Headers(HeadersArgs),
     /// Capture on a network interface (needs the `live` build feature).
+    ///
+    /// This binary was built without live capture: it answers with a message naming the cargo
+    /// feature and libpcap, and exit status 2. A capture piped into `phoneleak scan -` works
+    /// meanwhile.
     #[cfg(not(feature = "live"))]
     #[command(after_help = "Examples:
   cargo build --release --features live     # a build with live capture (needs libpcap-dev)
@@ -112,6 +145,9 @@ before the end (also when leaks were found); 141 a closed output pipe.")]
         rest: Vec<String>,
     },
     /// List capture interfaces (needs the `live` build feature).
+    ///
+    /// This binary was built without live capture: it answers with a message naming the cargo
+    /// feature and libpcap, and exit status 2.
     #[cfg(not(feature = "live"))]
     #[command(after_help = "Examples:
   cargo build --release --features live     # a build with live capture (needs libpcap-dev)
@@ -122,6 +158,9 @@ before the end (also when leaks were found); 141 a closed output pipe.")]
         rest: Vec<String>,
     },
     /// Print a shell completion script to standard output.
+    ///
+    /// The script completes the commands and options of this version of phoneleak in bash, zsh,
+    /// fish, elvish or PowerShell; install it where the shell looks for completions.
     #[command(after_help = "Examples:
   phoneleak completions bash > ~/.local/share/bash-completion/completions/phoneleak
   phoneleak completions zsh > ~/.zfunc/_phoneleak      # with fpath+=(~/.zfunc) in ~/.zshrc
@@ -133,6 +172,9 @@ before the end (also when leaks were found); 141 a closed output pipe.")]
         shell: clap_complete::Shell,
     },
     /// Print the manual page (roff) to standard output.
+    ///
+    /// Without COMMAND the page of the program; with one, the page of that command, with its
+    /// options, examples, exit status and, for scan and live, what each summary counter counts.
     #[command(after_help = "Examples:
   phoneleak man | man -l -                           # read it now
   phoneleak man > /usr/local/share/man/man1/phoneleak.1
@@ -180,7 +222,8 @@ pub(crate) struct ScanArgs {
     pub detection: DetectionArgs,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
-    /// Analysis threads (default: one per core; at most 256). Output is the
+    /// Analysis threads (default, and 0: one per core, as `zstd -T0` and
+    /// `xz -T0`; at most 256). Output is the
     /// same for any number, unless a run reaches --max-flows or --ooo-memcap:
     /// those are divided among the threads, so results may then depend on
     /// --threads.
@@ -293,7 +336,8 @@ pub(crate) struct OutputArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Also write a self-contained HTML report to FILE (`-`: standard output,
-    /// instead of the findings).
+    /// instead of the findings, which then go to -o FILE if given; the text
+    /// summary goes to standard error).
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
     /// Add to every leak and aggregate row a pseudonym of the clear number or
@@ -442,12 +486,14 @@ impl OutputArgs {
         let opts = self.report_options(multi_file);
         let output = self.output.as_deref().filter(|p| !is_stdout(p));
         let html = self.html.as_deref();
-        if html.is_some_and(is_stdout) && self.output.is_none() {
+        let html_stdout = html.is_some_and(is_stdout);
+        if html_stdout && self.output.as_deref().is_some_and(is_stdout) {
             return Err(CliError::Usage(
-                "--html - writes the HTML report to standard output: give -o FILE for the findings"
-                    .into(),
+                "-o - and --html - both name standard output: give one of them a file".into(),
             ));
         }
+        // `--html -` without -o: the HTML report is standard output's only content.
+        let html_only = html_stdout && self.output.is_none();
         if let (Some(o), Some(h)) = (output, html.filter(|h| !is_stdout(h)))
             && same_file(o, h)
         {
@@ -466,29 +512,30 @@ impl OutputArgs {
         }
         let mut outputs = Outputs::default();
         let mut fan = FanOut::new();
-        let (main, summary_in_main) = match output {
+        let main = match output {
+            _ if html_only => None,
             Some(path) => {
                 let (file, handle) = reopen::reopenable(outputs.open(path)?, path);
                 outputs.main = Some(handle);
                 // A JSON-lines file is a record: it keeps its summary even with --quiet.
                 let jsonl = matches!(self.format, Format::Jsonl);
-                (self.format(BufWriter::new(file), false, opts), jsonl)
+                Some((self.format(BufWriter::new(file), false, opts), jsonl))
             }
             None => {
                 let stdout = io::stdout();
                 let color = colours_on(&stdout);
-                (
+                Some((
                     self.format(BufWriter::new(stdout.lock()), color, opts),
                     !self.quiet,
-                )
+                ))
             }
         };
-        if summary_in_main {
-            fan.push(main);
-        } else {
-            fan.push(Box::new(FindingsOnly(main)));
+        match main {
+            Some((main, true)) => fan.push(main),
+            Some((main, false)) => fan.push(Box::new(FindingsOnly(main))),
+            None => {}
         }
-        if output.is_some() && !self.quiet {
+        if (output.is_some() || html_only) && !self.quiet {
             let stderr = io::stderr();
             let color = colours_on(&stderr);
             let text = TextSink::new(stderr, opts).with_color(color);
@@ -504,6 +551,26 @@ impl OutputArgs {
             fan.push(Box::new(html));
         }
         Ok((Report::new(opts, tally, fan).with_subject_key(key), outputs))
+    }
+}
+
+/// The most analysis threads: more only costs memory (limits are divided
+/// among workers) and would fail to spawn on some systems.
+const MAX_THREADS: usize = 256;
+
+/// The analysis threads `--threads` asks for: none given or 0 means one per
+/// core (`cores`), as `-T0` does for zstd and xz; more than [`MAX_THREADS`]
+/// is cut to it with a message (unless `quiet`).
+pub(crate) fn thread_count(asked: Option<usize>, cores: usize, quiet: bool) -> usize {
+    match asked {
+        Some(n) if n > MAX_THREADS => {
+            if !quiet {
+                say!("phoneleak: --threads {n}: using {MAX_THREADS}, the most");
+            }
+            MAX_THREADS
+        }
+        None | Some(0) => cores.clamp(1, MAX_THREADS),
+        Some(n) => n,
     }
 }
 
@@ -749,6 +816,16 @@ mod tests {
         assert_eq!(status(Err(CliError::Write(pipe))), SIGPIPE_STATUS);
         assert_eq!(status(Err(CliError::Reported)), 2);
         assert_eq!(status(Ok(1)), 1);
+    }
+
+    #[test]
+    fn threads_zero_means_one_per_core() {
+        assert_eq!(thread_count(Some(0), 8, true), 8);
+        assert_eq!(thread_count(None, 8, true), 8);
+        assert_eq!(thread_count(Some(3), 8, true), 3);
+        assert_eq!(thread_count(Some(0), 0, true), 1);
+        assert_eq!(thread_count(None, 1000, true), MAX_THREADS);
+        assert_eq!(thread_count(Some(100_000), 8, true), MAX_THREADS);
     }
 
     #[test]

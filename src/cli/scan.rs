@@ -14,27 +14,14 @@ use phoneleak::report::{
 };
 
 use super::inputs::{Inputs, expand_paths};
-use super::{CliError, ScanArgs, detection, exit_status};
-
-/// The most analysis threads: more only costs memory (limits are divided
-/// among workers) and would fail to spawn on some systems.
-const MAX_THREADS: usize = 256;
+use super::{CliError, ScanArgs, detection, exit_status, thread_count};
 
 /// Runs `scan`; returns the exit status.
 pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
     let (detector, baseline) = detection(&args.detection)?;
     let min_confidence = args.detection.min_confidence.level();
     let quiet = args.output.quiet;
-    let threads = match args.threads {
-        Some(n) if n > MAX_THREADS => {
-            if !quiet {
-                say!("phoneleak: --threads {n}: using {MAX_THREADS}, the most");
-            }
-            MAX_THREADS
-        }
-        Some(n) => n.max(1),
-        None => pipeline::default_threads().min(MAX_THREADS),
-    };
+    let threads = thread_count(args.threads, pipeline::default_threads(), quiet);
     let mut filter = match &args.filter {
         Some(expression) => Some(PacketFilter::new(expression).map_err(CliError::Usage)?),
         None => None,
@@ -46,7 +33,11 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
         sources,
         mut errors,
         mut skipped,
+        repeated,
     } = expand_paths(&args.paths);
+    for (name, first) in repeated.iter().filter(|_| !quiet) {
+        say!("phoneleak: warning: {name} is {first} again: read once");
+    }
     if sources.iter().any(|s| s.input == Input::Stdin) && io::stdin().is_terminal() {
         return Err(CliError::Usage(
             "standard input is a terminal, not a capture: pipe one in, \
@@ -273,6 +264,7 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
             .shard
             .filter(|s| !s.is_whole())
             .map(|s| format!("{}/{}", s.index + 1, s.count)),
+        skipped,
     })?;
     Ok(exit_status(fatal, new_leaks, args.output.exit_code))
 }

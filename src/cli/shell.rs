@@ -58,6 +58,14 @@ pub(crate) fn man(command: Option<&str>) -> Result<u8, super::CliError> {
         roff.extend_from_slice(verbatim(super::EXIT_STATUS).as_bytes());
         roff.extend_from_slice(b".fi\n");
     }
+    if matches!(command, Some("scan") | Some("live")) {
+        roff.extend_from_slice(COUNTERS_INTRO.as_bytes());
+        for (name, doc) in phoneleak::pipeline::Stats::counter_docs() {
+            roff.extend_from_slice(
+                format!(".TP\n\\fB{}\\fR\n{}", text(&name), verbatim(&doc)).as_bytes(),
+            );
+        }
+    }
     if has_version {
         man.render_version_section(&mut roff)?;
     }
@@ -65,6 +73,18 @@ pub(crate) fn man(command: Option<&str>) -> Result<u8, super::CliError> {
     out.write_all(&roff)?;
     out.flush()?;
     Ok(0)
+}
+
+/// The start of the COUNTERS section of the scan and live pages.
+const COUNTERS_INTRO: &str = ".SH COUNTERS
+The text summary lists every counter that is not zero (JSON lines: every
+counter, in groups), named GROUP.NAME; a packet that carried no usable TCP
+segment is counted under exactly one decode reason.
+";
+
+/// One word or name for roff: backslashes and dashes escaped.
+fn text(s: &str) -> String {
+    s.replace('\\', "\\e").replace('-', "\\-")
 }
 
 /// Text as roff lines printed as written: backslashes and dashes escaped, a

@@ -163,11 +163,11 @@ impl TunnelKind {
 /// Declares the skip reasons once: the [`Skip`] enum, its counter names and
 /// [`SkipStats`], one counter per reason.
 macro_rules! skip_reasons {
-    ($( $(#[$doc:meta])* $variant:ident => $name:ident, )*) => {
+    ($( $(#[doc = $doc:literal])* $variant:ident => $name:ident, )*) => {
         /// Why a frame yielded no TCP segment.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum Skip {
-            $( $(#[$doc])* $variant, )*
+            $( $(#[doc = $doc])* $variant, )*
         }
 
         impl Skip {
@@ -185,7 +185,7 @@ macro_rules! skip_reasons {
         counters! {
             /// Frames that yielded no segment, one counter per [`Skip`] reason.
             pub struct SkipStats {
-                $( $(#[$doc])* pub $name: u64, )*
+                $( $(#[doc = $doc])* pub $name: u64, )*
             }
         }
 
@@ -209,7 +209,7 @@ skip_reasons! {
     /// An IP packet of another protocol (UDP other than the tunnels, ICMP, ...).
     NotTcp => not_tcp,
     /// A fragment of an IP packet that did not complete a datagram: held for
-    /// reassembly, or dropped by it (see [`DefragStats`]).
+    /// reassembly, or dropped by it (see the `decode.defrag` counters).
     IpFragment => ip_fragment,
     /// Headers cut short by the snap length or a bogus length field.
     Truncated => truncated,

@@ -187,6 +187,30 @@ impl Stats {
         self.keylog.visit(&mut |name, n| f(keylog, name, n));
     }
 
+    /// Every counter of [`Self::visit_counters`], in the same order, as
+    /// `group.name` with its doc comment on one line: the one source of the
+    /// counter list in the man page and docs/output.md.
+    pub fn counter_docs() -> Vec<(String, String)> {
+        let [decode, tunnels, defrag, flow, http, tls, keylog] = COUNTER_GROUPS;
+        let groups: [(&str, &[&str], &[&str]); 7] = [
+            (decode, SkipStats::NAMES, SkipStats::DOCS),
+            (tunnels, TunnelStats::NAMES, TunnelStats::DOCS),
+            (defrag, DefragStats::NAMES, DefragStats::DOCS),
+            (flow, FlowStats::NAMES, FlowStats::DOCS),
+            (http, HttpStats::NAMES, HttpStats::DOCS),
+            (tls, TlsStats::NAMES, TlsStats::DOCS),
+            (keylog, KeyLogStats::NAMES, KeyLogStats::DOCS),
+        ];
+        let mut all = Vec::new();
+        for (group, names, docs) in groups {
+            for (name, doc) in names.iter().zip(docs.iter()) {
+                let doc = doc.split_whitespace().collect::<Vec<_>>().join(" ");
+                all.push((format!("{group}.{name}"), doc));
+            }
+        }
+        all
+    }
+
     /// Adds another shard's (or file's) counters to these.
     pub fn absorb(&mut self, o: &Stats) {
         let Stats {
@@ -370,6 +394,19 @@ impl Analyzer {
 mod tests {
     use super::*;
     use crate::capture::LinkType;
+
+    #[test]
+    fn every_counter_has_a_one_line_doc_in_summary_order() {
+        let mut visited = Vec::new();
+        Stats::default().visit_counters(&mut |g, n, _| visited.push(format!("{g}.{n}")));
+        let docs = Stats::counter_docs();
+        let names: Vec<&String> = docs.iter().map(|(n, _)| n).collect();
+        assert_eq!(names, visited.iter().collect::<Vec<_>>());
+        for (name, doc) in &docs {
+            assert!(doc.len() > 10 && doc.ends_with('.'), "{name}: {doc:?}");
+            assert!(!doc.contains('[') && !doc.contains('\n'), "{name}: {doc:?}");
+        }
+    }
 
     #[test]
     fn shards_parse_like_split_chunks() {

@@ -162,11 +162,7 @@ impl<W: Write> HtmlSink<W> {
     fn document(&self, summary: &Summary, tally: &Tally) -> String {
         let nonce = nonce();
         let mut d = String::with_capacity(self.listed.len() + 256 * 1024);
-        let title = match self.inputs.as_slice() {
-            [one] => format!("phoneleak report: {}", clip(one, 120)),
-            [] => "phoneleak report".to_string(),
-            many => format!("phoneleak report: {} inputs", many.len()),
-        };
+        let title = title(&inputs_read(&self.inputs, summary), summary.files);
         let _ = write!(
             d,
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n\
@@ -206,21 +202,7 @@ impl<W: Write> HtmlSink<W> {
                  last three digits kept); <code>--show-numbers</code> shows them.</p>\n",
             );
         }
-        if !self.inputs.is_empty() {
-            let open = if self.inputs.len() <= 3 { " open" } else { "" };
-            let _ = write!(
-                d,
-                "<details class=\"inputs\"{open}><summary>Inputs ({})</summary><ul>",
-                self.inputs.len()
-            );
-            for name in self.inputs.iter().take(500) {
-                let _ = write!(d, "<li><code>{}</code></li>", esc(clip(name, 300)));
-            }
-            if self.inputs.len() > 500 {
-                let _ = write!(d, "<li>… and {} more</li>", self.inputs.len() - 500);
-            }
-            d.push_str("</ul></details>\n");
-        }
+        write_inputs(d, &self.inputs, summary);
         let (hosts, identities) = tally.distinct();
         d.push_str("<div class=\"cards\">");
         let leak_class = if s.leaking_requests > 0 {
@@ -355,7 +337,7 @@ impl<W: Write> HtmlSink<W> {
             let _ = writeln!(
                 d,
                 "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td><code>{}</code></td><td>{}</td>\
-                 <td class=\"num\">{}</td><td title=\"{}\">{}</td><td title=\"{}\">{}</td></tr>",
+                 <td class=\"num\">{}</td><td class=\"t\" title=\"{}\">{}</td><td class=\"t\" title=\"{}\">{}</td></tr>",
                 esc(clip(&r.host, 100)),
                 esc(clip(&r.header, 100)),
                 esc(clip(&location(&r.location, r.key.as_deref()), 100)),
@@ -645,6 +627,124 @@ impl Timeline {
 }
 
 /// `2012-01-25 10:00:05` (the exact time is in the cell's title).
+/// The heading: the one input read, or as many files as the `files` tile counts.
+fn title(read: &[&str], files: u64) -> String {
+    match (read, files) {
+        ([one], 0 | 1) => format!("phoneleak report: {}", clip(one, 120)),
+        (_, 0) => "phoneleak report".to_string(),
+        (_, 1) => "phoneleak report: 1 file".to_string(),
+        (_, n) => format!("phoneleak report: {n} files"),
+    }
+}
+
+/// How one input of the run fared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate<'a> {
+    Read,
+    /// Read up to a problem (a cut last record, damage).
+    InPart,
+    /// Skipped by a folder walk, and why.
+    Skipped(&'a str),
+    /// Nothing could be read, and why.
+    NotRead(&'a str),
+}
+
+/// Each input with its fate (inputs in the order given; then the files a
+/// walk skipped before they became inputs: FIFOs, devices, sockets).
+fn fates<'a>(inputs: &'a [String], summary: &'a Summary) -> Vec<(&'a str, Fate<'a>)> {
+    let skipped: HashMap<&str, &str> = summary
+        .skipped
+        .iter()
+        .map(|(f, why)| (f.as_str(), why.as_str()))
+        .collect();
+    let mut errors: HashMap<&str, Fate> = HashMap::new();
+    for e in &summary.errors {
+        let fate = if e.partial {
+            Fate::InPart
+        } else {
+            Fate::NotRead(&e.error)
+        };
+        errors.entry(e.file.as_str()).or_insert(fate);
+    }
+    let fate = |name: &str| -> Fate<'a> {
+        match (skipped.get(name), errors.get(name)) {
+            (Some(why), _) => Fate::Skipped(why),
+            (None, Some(fate)) => *fate,
+            (None, None) => Fate::Read,
+        }
+    };
+    let mut all: Vec<(&str, Fate)> = inputs.iter().map(|n| (n.as_str(), fate(n))).collect();
+    let listed: std::collections::HashSet<&str> = inputs.iter().map(String::as_str).collect();
+    for (name, why) in &summary.skipped {
+        if !listed.contains(name.as_str()) {
+            all.push((name.as_str(), Fate::Skipped(why)));
+        }
+    }
+    all
+}
+
+/// The inputs of which something was read.
+fn inputs_read<'a>(inputs: &'a [String], summary: &'a Summary) -> Vec<&'a str> {
+    fates(inputs, summary)
+        .into_iter()
+        .filter(|(_, f)| matches!(f, Fate::Read | Fate::InPart))
+        .map(|(n, _)| n)
+        .collect()
+}
+
+/// The list of inputs, each not read whole marked with why.
+fn write_inputs(d: &mut String, inputs: &[String], summary: &Summary) {
+    let all = fates(inputs, summary);
+    if all.is_empty() {
+        return;
+    }
+    let read = all
+        .iter()
+        .filter(|(_, f)| matches!(f, Fate::Read | Fate::InPart))
+        .count();
+    let skipped = all
+        .iter()
+        .filter(|(_, f)| matches!(f, Fate::Skipped(_)))
+        .count();
+    let not_read = all.len() - read - skipped;
+    let mut counts = format!("{read} read");
+    if skipped > 0 {
+        let _ = write!(counts, ", {skipped} skipped");
+    }
+    if not_read > 0 {
+        let _ = write!(counts, ", {not_read} not read");
+    }
+    let open = if all.len() <= 3 { " open" } else { "" };
+    let _ = write!(
+        d,
+        "<details class=\"inputs\"{open}><summary>Inputs ({counts})</summary><ul>"
+    );
+    for (name, fate) in all.iter().take(500) {
+        let name = esc(clip(name, 300));
+        let _ = match fate {
+            Fate::Read => write!(d, "<li><code>{name}</code></li>"),
+            Fate::InPart => write!(
+                d,
+                "<li><code>{name}</code> <span class=\"tag\">read in part</span></li>"
+            ),
+            Fate::Skipped(why) => write!(
+                d,
+                "<li class=\"skipped\"><code>{name}</code> <span class=\"tag\">skipped: {}</span></li>",
+                esc(clip(why, 300))
+            ),
+            Fate::NotRead(why) => write!(
+                d,
+                "<li class=\"skipped\"><code>{name}</code> <span class=\"tag\">not read: {}</span></li>",
+                esc(clip(why, 300))
+            ),
+        };
+    }
+    if all.len() > 500 {
+        let _ = write!(d, "<li>… and {} more</li>", all.len() - 500);
+    }
+    d.push_str("</ul></details>\n");
+}
+
 fn table_time(ts: Timestamp) -> String {
     let full = ts.rfc3339().to_string();
     match (full.get(..10), full.get(11..19)) {
@@ -710,7 +810,7 @@ fn nonce() -> String {
 const STYLE: &str = r#"
 :root{--fg:#1d2330;--dim:#5f6b7a;--line:#d9dee5;--bg:#fff;--soft:#f4f6f9;--bad:#b3261e;--badbg:#fdecea;--good:#1e7b34}
 *{box-sizing:border-box}
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--fg);background:var(--bg);margin:0 auto;max-width:1100px;padding:16px 24px 40px}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--fg);background:var(--bg);margin:0 auto;max-width:1440px;padding:16px 24px 40px}
 h1{font-size:22px;margin:8px 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid var(--line);padding-bottom:4px}h3{font-size:15px}
 code{font:12.5px/1.3 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow-wrap:anywhere}
 .note{color:var(--dim)}.warn{color:var(--bad);font-weight:600}.dim{color:var(--dim)}
@@ -724,7 +824,8 @@ th,td{text-align:left;padding:4px 6px;border-bottom:1px solid var(--line);vertic
 thead th{background:var(--soft);cursor:pointer;user-select:none;white-space:nowrap}
 td.num,th.num{text-align:right}
 .scroll{overflow-x:auto}
-#receivers-table td{white-space:nowrap}#receivers-table td:first-child{white-space:normal}
+#receivers-table td{overflow-wrap:anywhere}#receivers-table td.num,#receivers-table td.t{white-space:nowrap}
+#receivers-table td:first-child{min-width:9em}
 .filter{margin:4px 0 8px;padding:4px 8px;width:260px;border:1px solid var(--line);border-radius:4px}
 svg.timeline{max-width:100%;height:auto;font:12px system-ui,sans-serif}
 svg .axis{fill:var(--dim);font-size:11px}svg .host{fill:var(--fg)}svg .total{fill:var(--dim)}
@@ -741,6 +842,12 @@ table.counters{width:auto}table.counters th{font-weight:400;font-family:ui-monos
 footer{margin-top:32px;color:var(--dim);font-size:12px}
 details.inputs,details.errors{margin:8px 0}details.errors summary{color:var(--bad);font-weight:600}
 details.inputs ul,details.errors ul{margin:4px 0;padding-left:22px}
+li.skipped{color:var(--dim)}table.counters th{overflow-wrap:anywhere}
+@media (max-width:640px){body{padding:10px 10px 32px}.filter{width:100%}
+#receivers-table td{white-space:nowrap}#receivers-table td:first-child{white-space:normal;min-width:45vw}
+#receivers-table td:first-child,#receivers-table th:first-child{position:sticky;left:0;background:var(--bg);z-index:1}
+#receivers-table th:first-child{background:var(--soft)}
+table.hdrs th,table.hdrs td{display:block;width:auto;border-bottom:0;padding:2px 4px}table.hdrs tr{display:block;border-bottom:1px solid var(--line)}}
 @media print{.filter{display:none}details.req{break-inside:avoid}}
 "#;
 
@@ -784,7 +891,7 @@ mod tests {
     use crate::detect::Detector;
     use crate::http::{Header, Request};
     use crate::pipeline::{Finding, Stats};
-    use crate::report::Sink;
+    use crate::report::{InputError, Sink};
 
     fn request(i: u64, host: &str, headers: &[(&str, &str)]) -> Request {
         Request {
@@ -833,6 +940,7 @@ mod tests {
             min_confidence: crate::detect::Confidence::Low,
             new_leaks: leaking,
             baseline: None,
+            skipped: Vec::new(),
         }
     }
 
@@ -918,6 +1026,51 @@ mod tests {
         assert!(html.contains("No request leaked"));
         assert!(html.contains("No leaking request to draw"));
         assert!(html.ends_with("</html>\n"));
+    }
+
+    #[test]
+    fn the_heading_counts_the_files_read_and_skipped_inputs_are_marked() {
+        let inputs: Vec<String> = ["a.pcap", "d/README.md", "d/b.pcap", "cut.pcap", "bad.pcap"]
+            .map(String::from)
+            .to_vec();
+        let error = |file: &str, partial| InputError {
+            file: file.into(),
+            offset: Some(0),
+            error: "broken".into(),
+            partial,
+            went_on: false,
+            severity: crate::report::Severity::Error,
+        };
+        let mut s = summary(0);
+        s.files = 3;
+        s.skipped = vec![
+            ("d/README.md".into(), "not a capture".into()),
+            ("d/fifo".into(), "a FIFO".into()),
+        ];
+        s.errors = vec![error("cut.pcap", true), error("bad.pcap", false)];
+        let mut sink = HtmlSink::new(Vec::new(), ReportOptions::default()).with_inputs(inputs);
+        sink.summary(&s, &Tally::default()).unwrap();
+        let html = String::from_utf8(sink.into_inner()).unwrap();
+        assert!(
+            html.contains("<h1>phoneleak report: 3 files</h1>"),
+            "{html}"
+        );
+        assert!(html.contains("<div class=\"v\">3</div><div class=\"k\">files</div>"));
+        assert!(html.contains("<summary>Inputs (3 read, 2 skipped, 1 not read)</summary>"));
+        assert!(html.contains(
+            "<li class=\"skipped\"><code>d/README.md</code> <span class=\"tag\">skipped: not a capture</span></li>"
+        ));
+        assert!(html.contains("<code>d/fifo</code> <span class=\"tag\">skipped: a FIFO</span>"));
+        assert!(html.contains("<code>cut.pcap</code> <span class=\"tag\">read in part</span>"));
+        assert!(html.contains("<code>bad.pcap</code> <span class=\"tag\">not read: broken</span>"));
+        assert!(html.contains("<li><code>a.pcap</code></li>"));
+        // One input read names the report.
+        assert_eq!(title(&["x.pcap"], 1), "phoneleak report: x.pcap");
+        assert_eq!(title(&["eth0"], 0), "phoneleak report: eth0");
+        assert_eq!(
+            title(&["p1.jsonl", "p2.jsonl"], 1),
+            "phoneleak report: 1 file"
+        );
     }
 
     #[test]

@@ -136,6 +136,11 @@ pub struct Summary {
     /// `I/N` in one part of a sharded scan (`--shard`); absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
+    /// Files a folder walk skipped (not captures, not regular files), with
+    /// the reason: marked in the HTML report's list of inputs. Not in the JSON
+    /// summary (a line on standard error counts them).
+    #[serde(skip)]
+    pub skipped: Vec<(String, String)>,
 }
 
 /// What a run feeds its report: findings as they come, then the summary.
@@ -438,6 +443,7 @@ mod tests {
             baseline: None,
             errors: Vec::new(),
             shard: None,
+            skipped: Vec::new(),
         }
     }
 

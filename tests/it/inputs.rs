@@ -492,3 +492,52 @@ fn a_fifo_without_a_writer_never_stalls() {
     assert!(out.stdout.is_empty(), "no summary of nothing");
     assert!(stderr(&out).contains("interrupted before any capture was read"));
 }
+
+#[test]
+fn a_file_given_twice_is_read_once_with_a_warning() {
+    let once = run(&["scan", "--format", "jsonl", "fixtures/o2-2012.pcap"]);
+    let want = lines(&once);
+    let dir = temp_dir();
+    let copy = write(dir.path(), "o2.pcap", &fixture("o2-2012.pcap"));
+    let copy = copy.to_str().unwrap();
+    let spelled = format!("{}/./o2.pcap", dir.path().display());
+    let folder = dir.path().to_str().unwrap();
+    // The same name twice, another spelling of it, and a folder holding it.
+    for args in [
+        vec![copy, copy],
+        vec![copy, spelled.as_str()],
+        vec![copy, folder],
+        vec![folder, copy],
+    ] {
+        let mut all = vec!["scan", "--format", "jsonl"];
+        all.extend(&args);
+        let out = run(&all);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        let got = lines(&out);
+        let summary = got.last().unwrap();
+        assert_eq!(summary["files"], 1, "{args:?}");
+        assert_eq!(
+            summary["packets"],
+            want.last().unwrap()["packets"],
+            "{args:?}"
+        );
+        assert_eq!(got.len(), want.len(), "{args:?}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("phoneleak: warning: ") && err.contains("again: read once"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+    }
+    // Standard input twice is one input too; --quiet keeps the warning back.
+    let out = run_with_stdin(
+        &["scan", "--quiet", "--format", "jsonl", "-", "-"],
+        fixture("o2-2012.pcap"),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(out.stderr.is_empty(), "{}", stderr(&out));
+    // Two files with the same bytes are two captures.
+    let other = write(dir.path(), "again.pcap", &fixture("o2-2012.pcap"));
+    let two = run(&["scan", "--format", "jsonl", copy, other.to_str().unwrap()]);
+    assert_eq!(lines(&two).last().unwrap()["files"], 2);
+}

@@ -30,6 +30,7 @@ mod masking;
 mod merge;
 mod options;
 mod provenance;
+mod readme;
 mod real_captures;
 mod shard;
 mod shell;

@@ -493,6 +493,72 @@ fn outputs_are_checked_before_inputs_and_dash_is_stdout() {
 }
 
 #[test]
+fn html_dash_is_standard_output_as_its_help_says() {
+    let help = stdout(&run(&["scan", "--help"]));
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        help.contains("`-`: standard output, instead of the findings"),
+        "{help}"
+    );
+    // Alone: the HTML report on standard output, the text summary on standard error.
+    let out = run(&["scan", "--html", "-", "fixtures/o2-2012.pcap"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let page = stdout(&out);
+    assert!(
+        page.starts_with("<!DOCTYPE html>") && page.ends_with("</html>\n"),
+        "{page}"
+    );
+    assert_eq!(page.matches("<!DOCTYPE html>").count(), 1);
+    assert!(stderr(&out).contains("Summary"), "{}", stderr(&out));
+    let quiet = run(&["scan", "--quiet", "--html", "-", "fixtures/o2-2012.pcap"]);
+    assert!(stdout(&quiet).starts_with("<!DOCTYPE html>"));
+    assert!(quiet.stderr.is_empty(), "{}", stderr(&quiet));
+    // With -o FILE the findings go there.
+    let dir = tempfile::tempdir().unwrap();
+    let findings = dir.path().join("f.jsonl");
+    let both = run(&[
+        "scan",
+        "--format",
+        "jsonl",
+        "-o",
+        findings.to_str().unwrap(),
+        "--html",
+        "-",
+        "fixtures/o2-2012.pcap",
+    ]);
+    assert_eq!(both.status.code(), Some(1));
+    assert!(stdout(&both).starts_with("<!DOCTYPE html>"));
+    // 13 requests, 6 leak_summary rows, the summary.
+    assert_eq!(
+        std::fs::read_to_string(&findings).unwrap().lines().count(),
+        13 + 6 + 1
+    );
+    // Both on standard output: refused before reading.
+    let twice = run(&["scan", "-o", "-", "--html", "-", "fixtures/o2-2012.pcap"]);
+    assert_eq!(twice.status.code(), Some(2));
+    assert!(twice.stdout.is_empty());
+    assert!(
+        stderr(&twice).contains("both name standard output"),
+        "{}",
+        stderr(&twice)
+    );
+}
+
+#[test]
+fn threads_zero_is_one_per_core() {
+    let help = stdout(&run(&["scan", "--help"]));
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(help.contains("default, and 0: one per core"), "{help}");
+    let man = stdout(&run(&["man", "scan"]));
+    let man = man.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(man.contains("0: one per core"), "{man}");
+    let zero = run(&["scan", "--threads", "0", "fixtures/o2-2012.pcap"]);
+    assert_eq!(zero.status.code(), Some(1));
+    assert!(zero.stderr.is_empty(), "{}", stderr(&zero));
+    assert_eq!(zero.stdout, run(&["scan", "fixtures/o2-2012.pcap"]).stdout);
+}
+
+#[test]
 fn too_many_threads_is_one_line_not_a_panic() {
     let out = run(&["scan", "--threads", "100000", "fixtures/o2-2012.pcap"]);
     assert_eq!(out.status.code(), Some(1));
@@ -516,4 +582,96 @@ fn headers_speaks_jsonl_like_scan() {
         serde_json::from_slice(&run(&["headers", "--format", "json"]).stdout).unwrap();
     assert_eq!(rows, json);
     assert!(rows.len() > 10);
+}
+
+/// The Counters section of docs/output.md, from the counters' doc comments.
+fn counters_markdown() -> String {
+    let mut md = String::from("| counter | what it counts |\n|---|---|\n");
+    for (name, doc) in phoneleak::pipeline::Stats::counter_docs() {
+        md.push_str(&format!("| `{name}` | {} |\n", doc.replace('|', "\\|")));
+    }
+    md
+}
+
+#[test]
+fn every_counter_is_explained_in_the_docs_and_the_man_page() {
+    let begin = "<!-- counters: generated, do not edit -->\n";
+    let end = "<!-- end of counters -->";
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/output.md");
+    let doc = std::fs::read_to_string(&path).unwrap();
+    let (head, rest) = doc.split_once(begin).expect("the counters' start marker");
+    let (section, tail) = rest.split_once(end).expect("the counters' end marker");
+    let want = counters_markdown();
+    if std::env::var_os("PHONELEAK_BLESS").is_some() {
+        std::fs::write(&path, format!("{head}{begin}{want}{end}{tail}")).unwrap();
+    } else {
+        assert_eq!(
+            section, want,
+            "docs/output.md's counters differ from the code's (PHONELEAK_BLESS=1 rewrites them)"
+        );
+    }
+    for command in ["scan", "live"] {
+        let page = stdout(&run(&["man", command]));
+        if command == "live" && !page.contains(".SH") {
+            continue; // a build without live capture has no such page
+        }
+        assert!(page.contains(".SH COUNTERS"), "man {command}");
+        for (name, doc) in phoneleak::pipeline::Stats::counter_docs() {
+            let roff = name.replace('-', "\\-");
+            assert!(
+                page.contains(&format!(".TP\n\\fB{roff}\\fR\n")),
+                "man {command}: {name}"
+            );
+            let first = doc
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .replace('-', "\\-");
+            assert!(page.contains(&first), "man {command}: {doc}");
+        }
+    }
+    // The summary of the README's example names counters this list explains.
+    let text = stdout(&run(&["scan", "fixtures/o2-2012.pcap"]));
+    assert!(text.contains("flow.packets_untracked") && want.contains("`flow.packets_untracked`"));
+}
+
+#[test]
+fn man_pages_describe_rather_than_repeat_the_name() {
+    let pages = [
+        "",
+        "scan",
+        "merge",
+        "headers",
+        "completions",
+        "man",
+        "live",
+        "interfaces",
+    ];
+    for command in pages {
+        let args: Vec<&str> = ["man", command]
+            .into_iter()
+            .filter(|a| !a.is_empty())
+            .collect();
+        let page = stdout(&run(&args));
+        let section = |name: &str| -> String {
+            page.split(&format!(".SH {name}\n"))
+                .nth(1)
+                .and_then(|s| s.split("\n.SH ").next())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let name = section("NAME");
+        let description = section("DESCRIPTION");
+        let one_line = name
+            .split(" \\- ")
+            .nth(1)
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        assert!(!one_line.is_empty(), "man {command}: {name}");
+        assert!(
+            description.len() > one_line.len() + 80,
+            "man {command}: the DESCRIPTION says more than the name line:\n{description}"
+        );
+    }
 }
