@@ -21,6 +21,7 @@ pub mod pcap;
 pub mod proxies;
 pub mod scenarios;
 pub mod tcp;
+pub mod tls;
 pub mod tunnels;
 
 use serde::{Deserialize, Serialize};

@@ -32,3 +32,4 @@ mod provenance;
 mod real_captures;
 mod shard;
 mod shell;
+mod tls_fixtures;

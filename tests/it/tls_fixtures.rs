@@ -1,0 +1,161 @@
+//! The TLS fixtures (fixturegen::tls): made by a real TLS stack, the same
+//! bytes on every run, and each decrypts in tshark, with its key log or the
+//! secrets inside it, to exactly the requests its truth lists.
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use fixturegen::tls::TlsFixture;
+use fixturegen::{TruthRequest, tls};
+
+use crate::common::scratch;
+
+#[test]
+fn tls_fixtures_are_reproducible() {
+    let a = tls::all();
+    let b = tls::all();
+    assert_eq!(a.len(), b.len());
+    let mut names = BTreeSet::new();
+    for (x, y) in a.iter().zip(&b) {
+        assert!(names.insert(x.fixture.name), "{} twice", x.fixture.name);
+        assert_eq!(x.fixture.name, y.fixture.name);
+        assert!(
+            x.fixture.bytes == y.fixture.bytes,
+            "{}: bytes differ between two runs",
+            x.fixture.name
+        );
+        assert_eq!(x.keylog, y.keylog, "{}: key log differs", x.fixture.name);
+        assert_eq!(x.fixture.truth, y.fixture.truth);
+    }
+}
+
+/// One request as tshark shows it: (client, server, method, host, target),
+/// and the request's header lines.
+type Seen = ((String, String, String, String, String), String);
+
+fn key(r: &TruthRequest) -> (String, String, String, String, String) {
+    (
+        r.src.clone(),
+        r.dst.clone(),
+        r.method.clone(),
+        r.host.clone(),
+        r.uri.clone(),
+    )
+}
+
+/// The last of a field's comma-separated occurrences (the inner header of a
+/// tunnelled packet).
+fn last(field: &str) -> &str {
+    field.rsplit(',').next().unwrap_or("")
+}
+
+fn tshark_requests(f: &TlsFixture, dir: &std::path::Path) -> Vec<Seen> {
+    let cap = dir.join(f.fixture.name);
+    std::fs::write(&cap, &f.fixture.bytes).unwrap();
+    let mut cmd = Command::new("tshark");
+    // Two passes: a Decryption Secrets Block may follow the packets it unlocks.
+    cmd.arg("-2").arg("-r").arg(&cap);
+    if !f.keys_in_dsb {
+        let keys = dir.join(f.keylog_name());
+        std::fs::write(&keys, &f.keylog).unwrap();
+        cmd.arg("-o")
+            .arg(format!("tls.keylog_file:{}", keys.display()));
+    }
+    let out = cmd
+        .args([
+            "-o",
+            "tcp.reassemble_out_of_order:TRUE",
+            "-Y",
+            "http.request",
+        ])
+        .args(["-T", "fields", "-E", "separator=/t"])
+        .args([
+            "-e",
+            "ip.src",
+            "-e",
+            "tcp.srcport",
+            "-e",
+            "ip.dst",
+            "-e",
+            "tcp.dstport",
+        ])
+        .args([
+            "-e",
+            "http.request.method",
+            "-e",
+            "http.host",
+            "-e",
+            "http.request.uri",
+        ])
+        .args(["-e", "http.request.line"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}: tshark failed: {}",
+        f.fixture.name,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let c: Vec<&str> = l.split('\t').collect();
+            let g = |i: usize| c.get(i).copied().unwrap_or("");
+            (
+                (
+                    format!("{}:{}", last(g(0)), last(g(1))),
+                    format!("{}:{}", last(g(2)), last(g(3))),
+                    g(4).to_string(),
+                    g(5).to_string(),
+                    g(6).to_string(),
+                ),
+                g(7).to_ascii_lowercase(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn tls_fixtures_decrypt_in_tshark_to_their_truth() {
+    if Command::new("tshark").arg("-v").output().is_err() {
+        eprintln!("SKIPPED: tshark is not installed");
+        return;
+    }
+    let dir = scratch("tls_fixtures");
+    let mut failures = Vec::new();
+    for f in tls::all() {
+        let truth = &f.fixture.truth;
+        let seen = tshark_requests(&f, &dir);
+        let got: Vec<_> = seen.iter().map(|(k, _)| k.clone()).collect();
+        let want: Vec<_> = truth.requests.iter().map(key).collect();
+        let optional: Vec<_> = truth.optional_requests.iter().map(key).collect();
+        let kept: Vec<_> = got
+            .iter()
+            .filter(|k| !optional.contains(k))
+            .cloned()
+            .collect();
+        if kept != want {
+            failures.push(format!(
+                "{}: tshark finds {got:#?}\n  the truth lists {want:#?}",
+                f.fixture.name
+            ));
+            continue;
+        }
+        for r in &truth.requests {
+            let lines = &seen.iter().find(|(k, _)| *k == key(r)).unwrap().1;
+            for h in &r.leak_headers {
+                if !h.starts_with('(') && !lines.contains(&format!("{h}:")) {
+                    failures.push(format!(
+                        "{}: {} {} has no {h} in tshark's view",
+                        f.fixture.name, r.method, r.uri
+                    ));
+                }
+            }
+        }
+        eprintln!(
+            "{}: tshark finds the {} requests of the truth",
+            f.fixture.name,
+            truth.requests.len()
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
