@@ -522,6 +522,14 @@ impl Endpoints {
         self.server = Arc::new(Self::server_config(&opts, self.server_rng, version, &cert));
     }
 
+    /// The same server (and session cache) accepting at most `early_data`
+    /// bytes of early data (0: resumes, refuses early data).
+    pub fn server_early_data(&mut self, early_data: u32) {
+        let mut cfg = (*self.server).clone();
+        cfg.max_early_data_size = early_data;
+        self.server = Arc::new(cfg);
+    }
+
     /// The key-log lines written since the last call.
     pub fn take_keys(&self) -> String {
         self.keys.take()
@@ -673,6 +681,20 @@ impl Session {
     /// The client sends `data` (one write: one record per 16 KiB).
     pub fn client_send(&mut self, data: &[u8]) -> Vec<Flight> {
         self.client.writer().write_all(data).unwrap();
+        self.pump()
+    }
+
+    /// The client sends `data` in several writes of the given sizes (the
+    /// last size repeats): one record each.
+    pub fn client_send_pieces(&mut self, data: &[u8], sizes: &[usize]) -> Vec<Flight> {
+        let mut pos = 0;
+        let mut i = 0;
+        while pos < data.len() {
+            let n = sizes[i.min(sizes.len() - 1)].min(data.len() - pos);
+            self.client.writer().write_all(&data[pos..pos + n]).unwrap();
+            pos += n;
+            i += 1;
+        }
         self.pump()
     }
 
