@@ -250,7 +250,7 @@ pub fn server_key_pkcs8() -> Vec<u8> {
         0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
         0x20,
     ];
-    der.extend_from_slice(&SeededRng::new(0x6564_3235_3531_39).bytes(32));
+    der.extend_from_slice(&SeededRng::new(0x0065_6432_3535_3139).bytes(32));
     der
 }
 
@@ -443,7 +443,6 @@ pub struct Endpoints {
     opts: Options,
     client: Arc<ClientConfig>,
     server: Arc<ServerConfig>,
-    server_rng: &'static SeededRng,
     keys: KeyLines,
 }
 
@@ -475,14 +474,12 @@ impl Endpoints {
         client.key_log = Arc::new(keys.clone());
         client.enable_early_data = opts.early_data.is_some();
 
-        let endpoints = Endpoints {
+        Endpoints {
             server: Arc::new(Self::server_config(&opts, server_rng, version, &cert)),
             client: Arc::new(client),
-            server_rng,
             opts,
             keys,
-        };
-        endpoints
+        }
     }
 
     fn server_config(
@@ -506,20 +503,6 @@ impl Endpoints {
             server.ticketer = Arc::new(FixedTicketer);
         }
         server
-    }
-
-    /// A new server configuration with an empty session cache (a server
-    /// that forgot every session: resumption and early data are refused),
-    /// accepting at most `early_data` bytes of early data.
-    pub fn forget_sessions(&mut self, early_data: u32) {
-        let version: &'static rustls::SupportedProtocolVersion = match self.opts.suite.version() {
-            Version::Tls12 => &rustls::version::TLS12,
-            Version::Tls13 => &rustls::version::TLS13,
-        };
-        let cert = server_cert(&[&self.opts.sni]);
-        let mut opts = self.opts.clone();
-        opts.early_data = Some(early_data);
-        self.server = Arc::new(Self::server_config(&opts, self.server_rng, version, &cert));
     }
 
     /// The same server (and session cache) accepting at most `early_data`
