@@ -22,6 +22,7 @@ pub mod pcap;
 pub mod proxies;
 pub mod scenarios;
 pub mod tcp;
+pub mod tls;
 pub mod tunnels;
 
 use serde::{Deserialize, Serialize};

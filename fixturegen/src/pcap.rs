@@ -177,6 +177,19 @@ impl PcapNgWriter {
         self.block(6, &body);
     }
 
+    /// Adds a Decryption Secrets Block (type 0x0A) holding `secrets` of
+    /// type `secrets_type` (0x544c534b: a TLS key log).
+    pub fn secrets(&mut self, secrets_type: u32, secrets: &[u8]) {
+        let mut body = Vec::new();
+        body.extend_from_slice(&secrets_type.to_le_bytes());
+        body.extend_from_slice(&(secrets.len() as u32).to_le_bytes());
+        body.extend_from_slice(secrets);
+        while !body.len().is_multiple_of(4) {
+            body.push(0);
+        }
+        self.block(0x0000_000a, &body);
+    }
+
     /// The file's bytes.
     pub fn finish(self) -> Vec<u8> {
         self.buf

@@ -144,6 +144,18 @@ fn every_json_field_is_documented_and_every_documented_field_is_emitted() {
     lines.extend(run(&["--subject-key", &key], &all));
     lines.extend(run(&["--baseline", &baseline], &o2));
     lines.extend(run(&["--shard", "1/2"], &o2));
+    // A request decrypted from TLS (its `tls` object): a generated TLS 1.2
+    // capture, whose ALPN is visible, with its key log.
+    let tls = fixturegen::tls::all()
+        .into_iter()
+        .find(|f| f.fixture.name == "tls12-aes128gcm.pcap")
+        .unwrap();
+    let (tls_capture, tls_keys) = (dir.path().join("tls.pcap"), dir.path().join("tls.keys"));
+    std::fs::write(&tls_capture, &tls.fixture.bytes).unwrap();
+    std::fs::write(&tls_keys, &tls.keylog).unwrap();
+    let tls_keys = tls_keys.to_string_lossy().to_string();
+    let tls_capture = tls_capture.to_string_lossy().to_string();
+    lines.extend(run(&["--keylog", &tls_keys], &[&tls_capture]));
 
     // Fields seen, per section (leak objects are documented in `request`).
     let mut seen: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();

@@ -34,3 +34,4 @@ mod readme;
 mod real_captures;
 mod shard;
 mod shell;
+mod tls_fixtures;
