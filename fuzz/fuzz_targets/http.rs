@@ -7,6 +7,7 @@ use libfuzzer_sys::fuzz_target;
 use phoneleak::http::{HttpStats, parse_head};
 use phoneleak::stack::{ClientStack, Feed};
 use phoneleak::time::Timestamp;
+use phoneleak::tls::{KeyLog, TlsLimits, TlsStats};
 
 fuzz_target!(|data: &[u8]| {
     let max = 512;
@@ -14,9 +15,14 @@ fuzz_target!(|data: &[u8]| {
         let mut stack = ClientStack::new(start);
         let mut stats = HttpStats::default();
         let mut out = Vec::new();
+        let (keys, mut tls) = (KeyLog::new(), TlsStats::default());
+        let limits = TlsLimits::default();
         let mut feed = Feed {
             max_head: max,
             http: &mut stats,
+            tls_limits: &limits,
+            keys: &keys,
+            tls: &mut tls,
             out: &mut out,
         };
         for chunk in data.split(|b| *b == 0xff) {
