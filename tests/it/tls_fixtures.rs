@@ -307,3 +307,70 @@ fn phoneleak_decrypts_every_tls_fixture() {
         }
     }
 }
+
+/// All TLS fixtures in one scan, each key log given (secrets in Decryption
+/// Secrets Blocks come with their captures): the output at 7 threads is the
+/// one-thread output, and `merge` of the `--shard` parts (each given every key
+/// log, as docs/scaling.md says) is byte-identical to one scan, in JSON lines
+/// and text, counters included.
+#[test]
+fn tls_output_is_the_same_at_any_parallelism_and_split() {
+    let dir = scratch("tls-fixtures-parallel");
+    let mut args: Vec<String> = Vec::new();
+    let mut captures = Vec::new();
+    for f in tls::all() {
+        let capture = dir.join(f.fixture.name);
+        std::fs::write(&capture, &f.fixture.bytes).unwrap();
+        captures.push(capture.display().to_string());
+        if !f.keys_in_dsb {
+            let keys = dir.join(f.keylog_name());
+            std::fs::write(&keys, &f.keylog).unwrap();
+            args.push("--keylog".into());
+            args.push(keys.display().to_string());
+        }
+    }
+    args.extend(captures);
+    let scan = |extra: &[&str]| {
+        let mut a = vec!["scan"];
+        a.extend_from_slice(extra);
+        a.extend(args.iter().map(String::as_str));
+        crate::common::phoneleak(&a)
+    };
+    for format in ["jsonl", "text"] {
+        let one = scan(&["--format", format, "--threads", "1"]);
+        let text = String::from_utf8_lossy(&one.stdout).into_owned();
+        if format == "jsonl" {
+            let decrypted = text.lines().filter(|l| l.contains("\"tls\":{")).count();
+            assert!(decrypted > 20, "too few decrypted requests: {text}");
+        }
+        let seven = scan(&["--format", format, "--threads", "7"]);
+        assert_eq!(
+            String::from_utf8_lossy(&seven.stdout),
+            text,
+            "{format}: 7 threads differ from one"
+        );
+        for n in 2..=3 {
+            let mut parts = Vec::new();
+            for i in 1..=n {
+                let path = dir.join(format!("part-{i}-of-{n}.jsonl"));
+                let path_s = path.display().to_string();
+                let shard = format!("{i}/{n}");
+                let run = scan(&[
+                    "--format", "jsonl", "-q", "--threads", "2", "--shard", &shard, "-o", &path_s,
+                ]);
+                assert!(run.status.code().is_some(), "{shard}");
+                parts.push(path_s);
+            }
+            let mut merge = vec!["merge", "--format", format];
+            merge.extend(parts.iter().map(String::as_str));
+            let merged = crate::common::phoneleak(&merge);
+            assert_eq!(
+                String::from_utf8_lossy(&merged.stdout),
+                text,
+                "{format}, {n} parts: merge differs from one scan; merge stderr: {}",
+                String::from_utf8_lossy(&merged.stderr)
+            );
+            assert_eq!(merged.status.code(), one.status.code(), "{n} parts");
+        }
+    }
+}
