@@ -14,7 +14,8 @@ counters! {
         pub keylog_secrets: u64,
         /// Lines that are not `LABEL <hex client random> <hex secret>`.
         pub keylog_malformed: u64,
-        /// Well-formed lines with a label TLS decryption does not use.
+        /// Well-formed lines with a label TLS decryption does not use (`EXPORTER_SECRET`,
+        /// OpenSSL's `RSA` premaster lines, labels of other protocols).
         pub keylog_unknown_labels: u64,
         /// Lines repeating a label and client random already known (the first value is kept).
         pub keylog_duplicates: u64,
@@ -207,6 +208,13 @@ impl KeyLog {
             stats.keylog_malformed += 1;
             return;
         };
+        // `RSA <first 8 bytes of the encrypted premaster> <premaster>`: OpenSSL
+        // writes it beside the connection's CLIENT_RANDOM line, which is the
+        // one used.
+        if label == b"RSA" && random.len() == 16 && secret.len() == 96 {
+            stats.keylog_unknown_labels += 1;
+            return;
+        }
         let mut cr = [0u8; 32];
         let mut sec = [0u8; 48];
         let secret_len = secret.len() / 2;

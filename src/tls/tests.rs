@@ -900,21 +900,25 @@ fn keylog_lines() {
     let r = hexs(&[0xab; 32]);
     let text = format!(
         "# comment\r\n\r\nCLIENT_RANDOM {r} {}\r\nCLIENT_RANDOM {r} {}\nCLIENT_TRAFFIC_SECRET_0 {r} {}\n\
-         EXPORTER_SECRET {r} {}\nFOO_BAR {r} 00\nCLIENT_RANDOM zz 00\nCLIENT_RANDOM {r}\n  SERVER_TRAFFIC_SECRET_0 {r} {}",
+         EXPORTER_SECRET {r} {}\nFOO_BAR {r} 00\nCLIENT_RANDOM zz 00\nCLIENT_RANDOM {r}\n  SERVER_TRAFFIC_SECRET_0 {r} {}\n\
+         RSA 0102030405060708 {}\nRSA 01 {}",
         hexs(&[1; 48]),
         hexs(&[2; 48]),
         hexs(&[3; 32]),
         hexs(&[4; 32]),
         hexs(&[5; 48]),
+        hexs(&[6; 48]),
+        hexs(&[6; 48]),
     );
     let mut k = KeyLog::new();
     let mut st = KeyLogStats::default();
     k.add_text(text.as_bytes(), &mut st);
-    assert_eq!(st.keylog_lines, 8);
+    assert_eq!(st.keylog_lines, 10);
     assert_eq!(st.keylog_secrets, 3);
     assert_eq!(st.keylog_duplicates, 1);
-    assert_eq!(st.keylog_unknown_labels, 2);
-    assert_eq!(st.keylog_malformed, 2);
+    // EXPORTER_SECRET, FOO_BAR and OpenSSL's RSA premaster line.
+    assert_eq!(st.keylog_unknown_labels, 3);
+    assert_eq!(st.keylog_malformed, 3);
     assert_eq!(k.generation(), 3);
     let s = k.get(&[0xab; 32]).unwrap();
     assert_eq!(s.master.unwrap().as_bytes(), &[1; 48]);

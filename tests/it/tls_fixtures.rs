@@ -356,7 +356,15 @@ fn tls_output_is_the_same_at_any_parallelism_and_split() {
                 let path_s = path.display().to_string();
                 let shard = format!("{i}/{n}");
                 let run = scan(&[
-                    "--format", "jsonl", "-q", "--threads", "2", "--shard", &shard, "-o", &path_s,
+                    "--format",
+                    "jsonl",
+                    "-q",
+                    "--threads",
+                    "2",
+                    "--shard",
+                    &shard,
+                    "-o",
+                    &path_s,
                 ]);
                 assert!(run.status.code().is_some(), "{shard}");
                 parts.push(path_s);
