@@ -382,3 +382,80 @@ fn tls_output_is_the_same_at_any_parallelism_and_split() {
         }
     }
 }
+
+/// Requests as (method, target, leaking headers), sorted.
+fn request_keys(out: &std::process::Output) -> Vec<(String, String, Vec<String>)> {
+    let mut keys: Vec<_> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["type"] == "request")
+        .map(|v| {
+            let mut leaks: Vec<String> = v["leaks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l["header"].as_str().unwrap().to_string())
+                .collect();
+            leaks.sort();
+            (
+                v["method"].as_str().unwrap().to_string(),
+                v["uri"].as_str().unwrap().to_string(),
+                leaks,
+            )
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// Plain fixtures with their connections put inside TLS 1.3 by the
+/// benchmark's rewrapper (`fixturegen::tls::rewrap`: records at every
+/// segment boundary, retransmissions, reordering, pipelining, VLANs, port
+/// reuse): with the key log, phoneleak finds the same requests with the same
+/// leaks as in the plain capture, every one decrypted.
+#[test]
+fn plain_fixtures_inside_tls_give_the_same_requests() {
+    let dir = scratch("tls-rewrap");
+    for name in [
+        "big-headers",
+        "bodies",
+        "clean",
+        "keepalive-pipelined",
+        "known-number",
+        "o2-2012",
+        "port-reuse",
+        "reorder-retransmit",
+        "split-headers",
+        "value-leaks",
+        "vlan",
+    ] {
+        let plain_path = format!("fixtures/{name}.pcap");
+        let plain = std::fs::read(&plain_path).unwrap();
+        let (capture, keys) = tls::rewrap::rewrap(&plain, tls::session::Suite::Tls13Aes128Gcm, 7);
+        let cap = dir.join(format!("{name}.pcap"));
+        let keyfile = dir.join(format!("{name}.keys"));
+        std::fs::write(&cap, capture).unwrap();
+        std::fs::write(&keyfile, keys).unwrap();
+        let common = [
+            "scan",
+            "--format",
+            "jsonl",
+            "--all-requests",
+            "--show-numbers",
+        ];
+        let mut args = common.to_vec();
+        args.push(&plain_path);
+        let want = request_keys(&crate::common::phoneleak(&args));
+        assert!(!want.is_empty(), "{name}");
+        let (k, c) = (keyfile.display().to_string(), cap.display().to_string());
+        let mut args = common.to_vec();
+        args.extend(["--keylog", &k, &c]);
+        let out = crate::common::phoneleak(&args);
+        assert_eq!(request_keys(&out), want, "{name}");
+        let decrypted = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.contains("\"tls\":{\"version\":\"TLS 1.3\""))
+            .count();
+        assert_eq!(decrypted, want.len(), "{name}: not all decrypted");
+    }
+}

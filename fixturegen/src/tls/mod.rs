@@ -7,6 +7,7 @@
 
 pub mod cases;
 pub mod cbc;
+pub mod rewrap;
 pub mod session;
 
 use super::Fixture;

@@ -681,6 +681,20 @@ impl Session {
         self.pump()
     }
 
+    /// The server sends `data` in several writes of the given sizes (the
+    /// last size repeats): one record each.
+    pub fn server_send_pieces(&mut self, data: &[u8], sizes: &[usize]) -> Vec<Flight> {
+        let mut pos = 0;
+        let mut i = 0;
+        while pos < data.len() {
+            let n = sizes[i.min(sizes.len() - 1)].min(data.len() - pos);
+            self.server.writer().write_all(&data[pos..pos + n]).unwrap();
+            pos += n;
+            i += 1;
+        }
+        self.pump()
+    }
+
     /// The server sends `data`.
     pub fn server_send(&mut self, data: &[u8]) -> Vec<Flight> {
         self.server.writer().write_all(data).unwrap();
