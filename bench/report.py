@@ -18,7 +18,8 @@ def sh(cmd):
 def main():
     a = argparse.ArgumentParser()
     for name in ["capture", "meta", "fast", "slow", "rss", "score", "score-gtpu", "tshark-requests",
-                 "httpry-requests", "threads-identical", "threads-identical-gtpu", "notes"]:
+                 "httpry-requests", "threads-identical", "threads-identical-gtpu", "notes",
+                 "tls-capture", "tls-score", "tls-summary", "tls-tshark-requests", "threads-identical-tls"]:
         a.add_argument("--" + name, required=True)
     args = a.parse_args()
     meta = json.load(open(args.meta))["stats"]
@@ -81,6 +82,20 @@ def main():
         p(f"- GTP-U: `--threads 2` runs at {g1 / g2:.2f}x the single-thread throughput; one thread takes "
           f"{g1 / t1:.2f}x its time on the plain file; output identical to `--threads 1`: "
           f"{args.threads_identical_gtpu}.")
+    l1, l2 = med.get("phoneleak --threads 1, TLS 1.3"), med.get("phoneleak --threads 2, TLS 1.3")
+    tshark_tls = med.get("tshark -2 (reassembly), TLS 1.3 with the key log")
+    if l1 and l2 and t1:
+        tls = json.load(open(args.tls_summary))["tls"]
+        tls_size = os.path.getsize(args.tls_capture)
+        p(f"- TLS 1.3 (AES-128-GCM; the same connections inside TLS, {tls_size / 1e6:,.0f} MB, made by "
+          f"`examples/tls_bench.rs`): one thread takes {l1 / t1:.2f}x its time on the plain file, "
+          f"decrypting {tls['bytes_decrypted'] / 1e6:,.0f} MB of client records "
+          f"({tls['bytes_decrypted'] / 1e6 / l1:,.0f} MB/s of decrypted bytes; {tls['decrypted']:,} of "
+          f"{tls['connections']:,} TLS connections decrypted: the others are the capture's own port-443 "
+          f"connections, for which there are no keys, and connections already open when it starts)"
+          + (f"; tshark with the same key log takes {tshark_tls / l1:,.0f}x as long" if tshark_tls else "")
+          + f"; `--threads 2` runs at {l1 / l2:.2f}x one thread; output identical to `--threads 1`: "
+          f"{args.threads_identical_tls}.")
     p("")
     p("## Peak resident memory (`/usr/bin/time -v`)")
     p("")
@@ -99,6 +114,10 @@ def main():
     p(f"- phoneleak on the GTP-U file: {score_gtpu['matched_requests']:,} of {score_gtpu['truth_requests']:,} "
       f"requests; false leaks {score_gtpu['false_leaks']} (precision {score_gtpu['precision']:.3f}); leak recall "
       + ", ".join(f"{k} {v:.3f}" for k, v in sorted(score_gtpu["recall_by_kind"].items())) + ".")
+    tls_score = json.load(open(args.tls_score))
+    p(f"- phoneleak on the TLS file: {tls_score['matched_requests']:,} of {tls_score['truth_requests']:,} "
+      f"requests; false leaks {tls_score['false_leaks']} (precision {tls_score['precision']:.3f}); "
+      f"tshark with the key log finds {int(args.tls_tshark_requests):,}.")
     p(f"- tshark with reassembly: {int(args.tshark_requests):,} requests; "
       f"httpry: {int(args.httpry_requests):,} requests ({100 * int(args.httpry_requests) / score['truth_requests']:.1f} %).")
     p("")

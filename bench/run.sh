@@ -9,7 +9,9 @@
 # apt-get when missing), and ../shared/bench/ (BENCH=/path/to/it): gen_bench.py
 # (the benchmark capture generator), gtpu_wrap.py (the same traffic as an
 # S1-U/N3 tap sees it, in GTP-U over one tunnel pair) and floor/ (the
-# least-work program every time is compared with).
+# least-work program every time is compared with). The TLS capture (the same
+# connections inside TLS 1.3, with its key log) is made by the project's own
+# generator: examples/tls_bench.rs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -40,7 +42,10 @@ SMALL=$(capture 100)
 TRUTH=${CAP%.pcap}.truth.jsonl
 GTPU=${CAP%.pcap}-gtpu.pcap   # the same packets in GTP-U (the truth file is the same)
 [ -f "$GTPU" ] || python3 "$BENCH/gtpu_wrap.py" "$CAP" "$GTPU" >&2
-cat "$CAP" "$GTPU" > /dev/null   # page cache
+TLSCAP=${CAP%.pcap}-tls.pcap  # the same connections inside TLS 1.3 AES-128-GCM
+TLSKEYS=${CAP%.pcap}-tls.keys
+[ -f "$TLSCAP" ] || cargo run --release --quiet --example tls_bench -- "$CAP" "$TLSCAP" "$TLSKEYS" >&2
+cat "$CAP" "$GTPU" "$TLSCAP" > /dev/null   # page cache
 
 # REPORT_ONLY=1 rewrites docs/benchmarks.md from the last run's measurements.
 if [ -z "${REPORT_ONLY:-}" ]; then
@@ -51,12 +56,16 @@ hyperfine --style basic --warmup 1 --runs "$RUNS" --export-json "$WORK/fast.json
   -n "phoneleak --threads 2" "$BIN scan --threads 2 --format jsonl --all-requests $CAP > /dev/null" \
   -n "phoneleak --threads 1, GTP-U" "$BIN scan --threads 1 --format jsonl --all-requests $GTPU > /dev/null" \
   -n "phoneleak --threads 2, GTP-U" "$BIN scan --threads 2 --format jsonl --all-requests $GTPU > /dev/null" \
+  -n "phoneleak --threads 1, TLS 1.3" "$BIN scan --threads 1 --format jsonl --all-requests --keylog $TLSKEYS $TLSCAP > /dev/null" \
+  -n "phoneleak --threads 2, TLS 1.3" "$BIN scan --threads 2 --format jsonl --all-requests --keylog $TLSKEYS $TLSCAP > /dev/null" \
   -n "httpry -r" "httpry -q -r $CAP > /dev/null" \
   -n "ngrep" "ngrep -q -I $CAP -W none -i 'msisdn|calling-line' > /dev/null" \
   --ignore-failure
 hyperfine --style basic --runs "$SLOW_RUNS" --export-json "$WORK/slow.json" \
   -n "tshark -2 (reassembly)" \
-  "tshark -r $CAP -2 -o tcp.reassemble_out_of_order:TRUE -Y http.request -T fields -e ip.src -e tcp.srcport -e http.request.line > /dev/null"
+  "tshark -r $CAP -2 -o tcp.reassemble_out_of_order:TRUE -Y http.request -T fields -e ip.src -e tcp.srcport -e http.request.line > /dev/null" \
+  -n "tshark -2 (reassembly), TLS 1.3 with the key log" \
+  "tshark -r $TLSCAP -2 -o tls.keylog_file:$TLSKEYS -o tcp.reassemble_out_of_order:TRUE -Y http.request -T fields -e ip.src -e tcp.srcport -e http.request.line > /dev/null"
 
 rss() { /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}'; }
 {
@@ -66,6 +75,8 @@ rss() { /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F: '/Maximum resident/ {gsu
   echo "phoneleak --threads 2, GTP-U	$(rss "$BIN" scan --threads 2 --format jsonl --all-requests "$GTPU")"
   echo "phoneleak --threads 1, 100 MB capture	$(rss "$BIN" scan --threads 1 --format jsonl --all-requests "$SMALL")"
   echo "phoneleak --threads 2, 100 MB capture	$(rss "$BIN" scan --threads 2 --format jsonl --all-requests "$SMALL")"
+  echo "phoneleak --threads 1, TLS 1.3	$(rss "$BIN" scan --threads 1 --format jsonl --all-requests --keylog "$TLSKEYS" "$TLSCAP")"
+  echo "phoneleak --threads 2, TLS 1.3	$(rss "$BIN" scan --threads 2 --format jsonl --all-requests --keylog "$TLSKEYS" "$TLSCAP")"
   echo "httpry -r	$(rss httpry -q -r "$CAP")"
   echo "tshark -2 (reassembly)	$(rss tshark -r "$CAP" -2 -o tcp.reassemble_out_of_order:TRUE -Y http.request -T fields -e http.request.line)"
 } > "$WORK/rss.tsv"
@@ -74,19 +85,27 @@ rss() { /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F: '/Maximum resident/ {gsu
 "$BIN" scan --threads 2 --format jsonl --all-requests --show-numbers "$CAP" > "$WORK/phoneleak-t2.jsonl" || true
 "$BIN" scan --threads 1 --format jsonl --all-requests --show-numbers "$GTPU" > "$WORK/gtpu.jsonl" || true
 "$BIN" scan --threads 2 --format jsonl --all-requests --show-numbers "$GTPU" > "$WORK/gtpu-t2.jsonl" || true
+"$BIN" scan --threads 1 --format jsonl --all-requests --show-numbers --keylog "$TLSKEYS" "$TLSCAP" > "$WORK/tls.jsonl" || true
+"$BIN" scan --threads 2 --format jsonl --all-requests --show-numbers --keylog "$TLSKEYS" "$TLSCAP" > "$WORK/tls-t2.jsonl" || true
 cmp -s "$WORK/phoneleak.jsonl" "$WORK/phoneleak-t2.jsonl" && SAME=yes || SAME=no
+cmp -s "$WORK/tls.jsonl" "$WORK/tls-t2.jsonl" && SAME_TLS=yes || SAME_TLS=no
 cmp -s "$WORK/gtpu.jsonl" "$WORK/gtpu-t2.jsonl" && SAME_GTPU=yes || SAME_GTPU=no
 python3 bench/score.py "$TRUTH" "$WORK/phoneleak.jsonl" > "$WORK/score.json"
 python3 bench/score.py "$TRUTH" "$WORK/gtpu.jsonl" > "$WORK/score-gtpu.json"
+python3 bench/score.py "$TRUTH" "$WORK/tls.jsonl" > "$WORK/score-tls.json"
+tail -n 1 "$WORK/tls.jsonl" > "$WORK/tls-summary.json"
+TSHARK_TLS_REQ=$(tshark -r "$TLSCAP" -2 -o "tls.keylog_file:$TLSKEYS" -o tcp.reassemble_out_of_order:TRUE -Y http.request -T fields -e frame.number | wc -l)
 TSHARK_REQ=$(tshark -r "$CAP" -2 -o tcp.reassemble_out_of_order:TRUE -Y http.request -T fields -e frame.number | wc -l)
 HTTPRY_REQ=$(httpry -q -r "$CAP" 2>/dev/null | awk -F'\t' '$4 == ">"' | wc -l)
-echo "$TSHARK_REQ $HTTPRY_REQ $SAME $SAME_GTPU" > "$WORK/counts"
+echo "$TSHARK_REQ $HTTPRY_REQ $SAME $SAME_GTPU $SAME_TLS $TSHARK_TLS_REQ" > "$WORK/counts"
 
 fi
-read -r TSHARK_REQ HTTPRY_REQ SAME SAME_GTPU < "$WORK/counts"
+read -r TSHARK_REQ HTTPRY_REQ SAME SAME_GTPU SAME_TLS TSHARK_TLS_REQ < "$WORK/counts"
 
 python3 bench/report.py --capture "$CAP" --meta "${CAP%.pcap}.meta.json" --fast "$WORK/fast.json" \
   --slow "$WORK/slow.json" --rss "$WORK/rss.tsv" --score "$WORK/score.json" --score-gtpu "$WORK/score-gtpu.json" \
   --tshark-requests "${TSHARK_REQ}" --httpry-requests "$HTTPRY_REQ" --threads-identical "$SAME" --threads-identical-gtpu "$SAME_GTPU" \
+  --tls-capture "$TLSCAP" --tls-score "$WORK/score-tls.json" --tls-summary "$WORK/tls-summary.json" \
+  --tls-tshark-requests "$TSHARK_TLS_REQ" --threads-identical-tls "$SAME_TLS" \
   --notes bench/notes.md > docs/benchmarks.md
 echo "wrote docs/benchmarks.md"

@@ -386,6 +386,7 @@ impl BlockState {
                     self.secrets.put(super::Secrets {
                         kind: dsb.secrets_type.0,
                         data: dsb.data.to_vec(),
+                        origin: super::SecretsOrigin::Capture,
                     });
                 }
                 Ok(Step::Skip)

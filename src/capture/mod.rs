@@ -22,7 +22,7 @@ pub use blocks::{
 };
 pub use file::{CaptureReader, Format, MAX_INTERFACES, MAX_RECORD};
 pub use input::{Capture, Compression, DecompressError, Input, Opened, open, open_reader};
-pub use secrets::{MAX_SECRETS_BYTES, Secrets, SecretsInbox};
+pub use secrets::{KeyLogFollower, MAX_SECRETS_BYTES, Secrets, SecretsInbox, SecretsOrigin};
 
 use std::fmt;
 

@@ -10,13 +10,14 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use clap::Args;
 use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 
-use phoneleak::capture::CaptureStats;
 use phoneleak::capture::live::{
     self, DEFAULT_SNAPLEN, LiveCapture, LiveError, LiveOptions, StopHandle,
 };
+use phoneleak::capture::{CaptureStats, KeyLogFollower};
 use phoneleak::pipeline::{self, Feed, Finding};
 use phoneleak::report::{BaselineInfo, InputError, Severity, Sink, Summary, Tally};
 use phoneleak::time::Timestamp;
+use phoneleak::tls::{KeyLog, KeyLogStats};
 
 use super::{AnalysisArgs, CliError, DetectionArgs, OutputArgs, detection, exit_status};
 
@@ -45,6 +46,50 @@ Exit status: as for scan: 0 no leak, 1 at least one leak that counts (at or abov
 
 /// How often the status line, the capture counters and the pcap file are refreshed.
 const TICK: Duration = Duration::from_secs(1);
+/// How often the `--keylog` files are checked for appended lines (a
+/// connection whose keys come later waits for them, holding its records).
+const KEY_LOG_POLL: Duration = Duration::from_millis(100);
+
+/// The secrets of the `--keylog` files' whole lines now, what reading them
+/// counted, and a follower of each file for the lines a browser appends
+/// while the capture runs.
+fn followed_keys(
+    args: &AnalysisArgs,
+) -> Result<(KeyLog, KeyLogStats, Vec<KeyLogFollower>), CliError> {
+    let mut keys = KeyLog::new();
+    let mut stats = KeyLogStats::default();
+    let mut followers = Vec::new();
+    for path in &args.keylog {
+        let (text, follower) = KeyLogFollower::open(path).map_err(|error| CliError::Read {
+            option: "--keylog",
+            path: path.clone(),
+            error,
+        })?;
+        keys.add_text(&text, &mut stats);
+        followers.push(follower);
+    }
+    Ok((keys, stats, followers))
+}
+
+/// Hands the lines appended to the key logs to the analysis. A key log that
+/// cannot be read any more is reported once and no longer followed.
+fn follow_key_logs(followers: &mut Vec<KeyLogFollower>, feed: &mut dyn Feed) {
+    followers.retain_mut(|f| match f.poll() {
+        Ok(Some(secrets)) => {
+            feed.secrets(secrets);
+            true
+        }
+        Ok(None) => true,
+        Err(e) => {
+            say!(
+                "phoneleak: --keylog {}: {} (no longer followed)",
+                f.path().display(),
+                super::human_io(&e)
+            );
+            false
+        }
+    });
+}
 
 #[derive(Args)]
 pub(crate) struct LiveArgs {
@@ -171,13 +216,14 @@ pub(crate) fn run(args: &LiveArgs) -> Result<u8, CliError> {
     let mut failure: Option<LiveError> = None;
     let deadline = args.duration.and_then(|d| Instant::now().checked_add(d));
     let mut next_tick = Instant::now() + TICK;
+    let mut next_keys = Instant::now() + KEY_LOG_POLL;
     let mut packets = 0u64;
     let started = Instant::now();
     let mut next_stats = args.stats_interval.map(|d| started + d);
     let stats_to = stats_stream(&args.output, outputs.main.clone());
     let jsonl = matches!(args.output.format, super::Format::Jsonl);
 
-    let (keys, keylog_stats) = args.analysis.keys()?;
+    let (keys, keylog_stats, mut followers) = followed_keys(&args.analysis)?;
     let config = args.analysis.config(min_confidence, keys);
     let mut stats = pipeline::stream(threads, config, &detector, |feed| {
         loop {
@@ -234,6 +280,10 @@ pub(crate) fn run(args: &LiveArgs) -> Result<u8, CliError> {
                     write_error = Some(e);
                     break;
                 }
+            }
+            if Instant::now() >= next_keys {
+                next_keys = Instant::now() + KEY_LOG_POLL;
+                follow_key_logs(&mut followers, feed);
             }
             if Instant::now() >= next_tick {
                 next_tick = Instant::now() + TICK;

@@ -11,7 +11,7 @@ use super::parallel::{self, Pipeline};
 use super::{Analyzer, Config, Finding, Stats};
 use crate::capture::{
     BlockBuilder, BlockPackets, BlockSource, CaptureError, Compression, Opened, Packet,
-    PacketBlock, PacketFilter, PacketSource, PcapBlocks, ReaderCounters,
+    PacketBlock, PacketFilter, PacketSource, PcapBlocks, ReaderCounters, Secrets,
 };
 use crate::detect::Detector;
 use crate::time::Timestamp;
@@ -231,6 +231,9 @@ pub trait Feed {
     /// No packet came for a while and capture time reached `now`: idle flows
     /// are flushed on time, and findings held back are emitted.
     fn tick(&mut self, now: Timestamp, found: &mut dyn FnMut(Finding));
+    /// Secrets that arrived before the next packet (lines appended to a
+    /// key log): they reach every worker at this point of the packet sequence.
+    fn secrets(&mut self, secrets: Secrets);
     /// Ends the source (every flow flushed) and returns the run's counters.
     fn finish(&mut self, found: &mut dyn FnMut(Finding)) -> Stats;
     /// Counters so far (with several threads, the workers' as of their last batch).
@@ -293,6 +296,10 @@ impl Feed for OneThread {
         self.analyzer.advance_clock(now, found);
     }
 
+    fn secrets(&mut self, secrets: Secrets) {
+        self.analyzer.secrets(&secrets);
+    }
+
     fn finish(&mut self, found: &mut dyn FnMut(Finding)) -> Stats {
         if self.stats.is_none() {
             self.analyzer.end_of_input(found);
@@ -343,6 +350,10 @@ impl Feed for Batched<'_> {
     fn tick(&mut self, now: Timestamp, found: &mut dyn FnMut(Finding)) {
         self.hand_over(found);
         self.pipeline.tick(now, found);
+    }
+
+    fn secrets(&mut self, secrets: Secrets) {
+        self.builder.push_secrets(secrets);
     }
 
     fn finish(&mut self, found: &mut dyn FnMut(Finding)) -> Stats {

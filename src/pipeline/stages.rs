@@ -69,8 +69,7 @@ impl DecodeStage {
     /// Counts decryption secrets read with the packets (once per run: the
     /// workers that use them do not count them).
     pub fn secrets(&mut self, secrets: &crate::capture::Secrets) {
-        self.secrets_seen
-            .add_dsb(secrets.kind, &secrets.data, &mut self.keylog);
+        secrets.add_to(&mut self.secrets_seen, &mut self.keylog);
     }
 
     /// Ends a source: fragments still in reassembly are given up (counted).

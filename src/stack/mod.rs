@@ -154,8 +154,7 @@ impl Extractor {
     /// Takes secrets read from the capture (counted by the caller, once per run).
     pub fn add_secrets(&mut self, secrets: &Secrets) {
         let mut uncounted = KeyLogStats::default();
-        self.keys
-            .add_dsb(secrets.kind, &secrets.data, &mut uncounted);
+        secrets.add_to(&mut self.keys, &mut uncounted);
     }
 
     /// Requests completed since the last call, in the order they completed.

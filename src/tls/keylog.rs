@@ -30,7 +30,7 @@ counters! {
 pub const DSB_TLS_KEY_LOG: u32 = 0x544c_534b;
 
 /// Longest line a key log may hold (a TLS 1.3 line is under 300 bytes).
-const MAX_LINE: usize = 4096;
+pub const MAX_KEY_LOG_LINE: usize = 4096;
 
 /// A secret of at most 48 bytes (SHA-384).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -302,66 +302,5 @@ fn nibble(c: u8) -> Option<u8> {
         b'a'..=b'f' => Some(c - b'a' + 10),
         b'A'..=b'F' => Some(c - b'A' + 10),
         _ => None,
-    }
-}
-
-/// A key log that grows while it is read (a browser's `SSLKEYLOGFILE`
-/// during a live capture): feed the appended bytes; a last line without its
-/// newline is kept until it ends. A line longer than 4 KiB is counted
-/// malformed and skipped up to its newline.
-#[derive(Debug, Default, Clone)]
-pub struct KeyLogTail {
-    partial: Vec<u8>,
-    overlong: bool,
-}
-
-impl KeyLogTail {
-    /// A tail with nothing pending.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Adds the complete lines of `appended` (with the pending start of a line).
-    pub fn feed(&mut self, keys: &mut KeyLog, appended: &[u8], stats: &mut KeyLogStats) {
-        let mut rest = appended;
-        while let Some(nl) = memchr::memchr(b'\n', rest) {
-            let (line, after) = rest.split_at(nl);
-            rest = after.get(1..).unwrap_or(&[]);
-            if self.overlong {
-                self.overlong = false;
-                self.partial.clear();
-                continue;
-            }
-            if self.partial.is_empty() {
-                keys.add_line(line, stats);
-            } else {
-                self.partial.extend_from_slice(line);
-                let whole = std::mem::take(&mut self.partial);
-                keys.add_line(&whole, stats);
-            }
-        }
-        if !self.overlong {
-            self.partial.extend_from_slice(rest);
-            if self.partial.len() > MAX_LINE {
-                stats.keylog_lines += 1;
-                stats.keylog_malformed += 1;
-                self.partial = Vec::new();
-                self.overlong = true;
-            }
-        }
-    }
-
-    /// The file ended (or the capture stops): a pending last line is read as complete.
-    pub fn finish(&mut self, keys: &mut KeyLog, stats: &mut KeyLogStats) {
-        let whole = std::mem::take(&mut self.partial);
-        if !self.overlong {
-            keys.add_line(&whole, stats);
-        }
-        self.overlong = false;
-    }
-
-    /// Bytes of a line still waiting for its newline.
-    pub fn pending(&self) -> usize {
-        self.partial.len()
     }
 }

@@ -4,8 +4,9 @@
 //!
 //! The parts:
 //! - [`KeyLog`] holds every secret of a run by client random;
-//!   [`KeyLog::add_text`] reads key-log lines, [`KeyLogTail`] a key log that
-//!   grows during a live capture, [`KeyLog::add_dsb`] a pcapng block.
+//!   [`KeyLog::add_text`] reads key-log lines (also those appended to a key
+//!   log during a live capture: `capture::KeyLogFollower`),
+//!   [`KeyLog::add_dsb`] a pcapng block.
 //!   Secrets never appear in `Debug` output or messages.
 //! - [`sniff`] tells whether a client stream starts with a ClientHello record.
 //! - [`TlsConnection`] is one TCP connection's TLS state. It is fed each
@@ -72,7 +73,7 @@ mod captures_test;
 mod tests;
 
 pub use conn::TlsConnection;
-pub use keylog::{DSB_TLS_KEY_LOG, KeyLog, KeyLogStats, KeyLogTail};
+pub use keylog::{DSB_TLS_KEY_LOG, KeyLog, KeyLogStats, MAX_KEY_LOG_LINE};
 pub use names::{suite_name, version_name};
 
 use crate::time::Timestamp;

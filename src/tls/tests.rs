@@ -928,38 +928,13 @@ fn keylog_lines() {
 }
 
 #[test]
-fn keylog_tail_and_dsb() {
+fn keylog_dsb() {
     let r = hexs(&[0xcd; 32]);
     let text = format!(
         "CLIENT_RANDOM {r} {}\nCLIENT_TRAFFIC_SECRET_0 {r} {}\n",
         hexs(&[1; 48]),
         hexs(&[3; 32])
     );
-    for cut in 0..text.len() {
-        let mut k = KeyLog::new();
-        let mut t = KeyLogTail::new();
-        let mut st = KeyLogStats::default();
-        t.feed(&mut k, &text.as_bytes()[..cut], &mut st);
-        t.feed(&mut k, &text.as_bytes()[cut..], &mut st);
-        assert_eq!(
-            (st.keylog_secrets, st.keylog_malformed),
-            (2, 0),
-            "cut {cut}"
-        );
-        assert_eq!(t.pending(), 0);
-    }
-    let mut k = KeyLog::new();
-    let mut t = KeyLogTail::new();
-    let mut st = KeyLogStats::default();
-    t.feed(&mut k, &text.as_bytes()[..text.len() - 1], &mut st);
-    assert_eq!(st.keylog_secrets, 1);
-    t.finish(&mut k, &mut st);
-    assert_eq!(st.keylog_secrets, 2);
-    t.feed(&mut k, &[b'x'; 5000], &mut st);
-    t.feed(&mut k, b"yyy\nCLIENT_RANDOM", &mut st);
-    assert_eq!(st.keylog_malformed, 1);
-    assert_eq!(t.pending(), "CLIENT_RANDOM".len());
-
     let mut k = KeyLog::new();
     let mut st = KeyLogStats::default();
     let mut data = text.clone().into_bytes();

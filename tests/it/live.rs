@@ -975,3 +975,67 @@ fn text_stats_lines_and_fanout_conflicts() {
     let err = String::from_utf8_lossy(&quiet.stderr);
     assert!(err.lines().any(|l| l.starts_with("stats ")), "{err}");
 }
+
+/// `live --keylog FILE` while curl appends its secrets to FILE (SSLKEYLOGFILE,
+/// empty when the capture starts): nginx with TLS in a network namespace made
+/// by the test, phoneleak capturing on its loopback. Both connections (TLS 1.3
+/// and 1.2) are decrypted with the lines written after the capture began, and
+/// their leaks are reported while the capture runs.
+#[test]
+fn live_follows_a_key_log_written_during_the_capture() {
+    let Some(mut lab) = crate::netlab::Lab::new("live-keylog", &["nginx", "curl", "openssl"])
+    else {
+        return;
+    };
+    crate::real_tls::nginx_with_tls(&mut lab);
+    let keys = lab.dir.join("keys.log");
+    std::fs::write(&keys, b"").unwrap();
+    let keys_s = keys.display().to_string();
+    let mut cmd = lab.command(env!("CARGO_BIN_EXE_phoneleak"));
+    cmd.args([
+        "live",
+        "-i",
+        "lo",
+        "--immediate",
+        "--format",
+        "jsonl",
+        "--show-numbers",
+        "--keylog",
+        &keys_s,
+    ]);
+    let mut live = Live::spawn(cmd);
+    live.wait_capturing("lo");
+    for (i, version) in ["--tlsv1.3", "--tls-max"].iter().enumerate() {
+        let mut curl = lab.command("curl");
+        curl.env("SSLKEYLOGFILE", &keys)
+            .args(["-sk", "--http1.1", "-o", "/dev/null"])
+            .args(["--resolve", "leak.test:8443:127.0.0.1"])
+            .arg(version);
+        if *version == "--tls-max" {
+            curl.arg("1.2");
+        }
+        curl.args(["-H", &format!("X-MSISDN: {MSISDN}")])
+            .arg(format!("https://leak.test:8443/live/{i}"));
+        assert!(curl.status().unwrap().success());
+    }
+    // Reported while capturing: the key lines came after the packets they open.
+    live.wait_stdout_lines(2);
+    live.signal(Signal::SIGINT);
+    let (code, out, err) = live.finish();
+    assert_eq!(code, Some(1), "{err:?}");
+    let lines = json(&out);
+    let requests: Vec<&Value> = lines.iter().filter(|v| v["type"] == "request").collect();
+    assert_eq!(requests.len(), 2, "{out:?}");
+    for (i, (r, version)) in requests.iter().zip(["TLS 1.3", "TLS 1.2"]).enumerate() {
+        assert_eq!(r["uri"], format!("/live/{i}").as_str(), "{r}");
+        assert_eq!(r["tls"]["version"], version, "{r}");
+        assert_eq!(
+            r["leaks"][0]["number"],
+            format!("+{MSISDN}").as_str(),
+            "{r}"
+        );
+    }
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["tls"]["decrypted"], 2, "{summary}");
+    assert_eq!(summary["keylog"]["keylog_lines"], 5 + 1, "{summary}");
+}

@@ -125,12 +125,11 @@ http {
 }
 "#;
 
-#[test]
-fn curl_through_tls_to_nginx_is_decrypted_with_its_key_log() {
-    let Some(mut lab) = Lab::new("real-tls", &["nginx", "curl", "tcpdump", "openssl", "kill"])
-    else {
-        return;
-    };
+/// Starts nginx with TLS on 127.0.0.1:8443 in `lab` (a fresh self-signed
+/// certificate for `leak.test`), logging each request's target, `X-MSISDN`
+/// header, protocol and suite to `access.log` in the lab's folder; returns
+/// once it answers.
+pub fn nginx_with_tls(lab: &mut Lab) {
     let dir = lab.dir.clone();
     let d = dir.display().to_string();
     lab.run(
@@ -166,6 +165,16 @@ fn curl_through_tls_to_nginx_is_decrypted_with_its_key_log() {
             "https://127.0.0.1:8443/ready",
         ],
     );
+}
+
+#[test]
+fn curl_through_tls_to_nginx_is_decrypted_with_its_key_log() {
+    let Some(mut lab) = Lab::new("real-tls", &["nginx", "curl", "tcpdump", "openssl", "kill"])
+    else {
+        return;
+    };
+    nginx_with_tls(&mut lab);
+    let dir = lab.dir.clone();
     let capture = dir.join("tls.pcap");
     let tcpdump = lab.tcpdump(&capture);
     let keys = dir.join("keys.log");
