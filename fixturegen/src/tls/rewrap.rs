@@ -27,6 +27,7 @@ use super::session::{Endpoints, Options, Session, Suite};
 const MAX_RECORD: usize = 16 << 10;
 
 /// Where a frame's TCP parts are.
+#[derive(Clone)]
 struct TcpFrame {
     /// Offset of the IP header.
     ip: usize,
@@ -109,7 +110,54 @@ fn parse(frame: &[u8]) -> Option<TcpFrame> {
 }
 
 const SYN: u8 = 0x02;
+const PSH: u8 = 0x08;
 const ACK: u8 = 0x10;
+
+/// Appends a pcap record: `ts` (the record header's first 8 bytes), the
+/// frame headers `head` (of frame `t`) with `payload`, `seq`, `ack` and
+/// `flags`, IP lengths and the IPv4 header checksum rewritten.
+#[allow(clippy::too_many_arguments)]
+fn write_frame(
+    out: &mut Vec<u8>,
+    ts: &[u8],
+    head: &[u8],
+    t: &TcpFrame,
+    payload: &[u8],
+    seq: u32,
+    ack: u32,
+    flags: u8,
+) {
+    let mut nf = head.to_vec();
+    nf.extend_from_slice(payload);
+    nf[t.tcp + 4..t.tcp + 8].copy_from_slice(&seq.to_be_bytes());
+    nf[t.tcp + 8..t.tcp + 12].copy_from_slice(&ack.to_be_bytes());
+    nf[t.tcp + 13] = flags;
+    let ip_payload = nf.len() - t.tcp;
+    if t.v6 {
+        nf[t.ip + 4..t.ip + 6].copy_from_slice(&(ip_payload as u16).to_be_bytes());
+    } else {
+        let total = (nf.len() - t.ip) as u16;
+        nf[t.ip + 2..t.ip + 4].copy_from_slice(&total.to_be_bytes());
+        nf[t.ip + 10..t.ip + 12].copy_from_slice(&[0, 0]);
+        let ihl = usize::from(nf[t.ip] & 15) * 4;
+        let mut sum = 0u32;
+        for w in nf[t.ip..t.ip + ihl].chunks(2) {
+            sum += u32::from(u16::from_be_bytes([w[0], w[1]]));
+        }
+        while sum > 0xffff {
+            sum = (sum & 0xffff) + (sum >> 16);
+        }
+        nf[t.ip + 10..t.ip + 12].copy_from_slice(&(!(sum as u16)).to_be_bytes());
+    }
+    if nf.len() < 60 {
+        nf.resize(60, 0);
+    }
+    let len = (nf.len() as u32).to_le_bytes();
+    out.extend_from_slice(ts);
+    out.extend_from_slice(&len);
+    out.extend_from_slice(&len);
+    out.extend_from_slice(&nf);
+}
 
 /// One direction of a connection: its plaintext and where its records start.
 #[derive(Default)]
@@ -125,6 +173,8 @@ struct Direction {
     /// After encryption: (plaintext offset, wire offset) of every cut.
     map: Vec<(usize, usize)>,
     wire: Vec<u8>,
+    /// Bytes of `wire` before the first record: the handshake.
+    handshake_len: usize,
 }
 
 impl Direction {
@@ -192,6 +242,11 @@ type Key = ((Vec<u8>, u16), (Vec<u8>, u16));
 struct Conn {
     client: (Vec<u8>, u16),
     dirs: [Direction; 2],
+    /// A server frame's headers (the SYN-ACK's), to write the server's
+    /// handshake flight in a packet of its own.
+    server_template: Option<(Vec<u8>, TcpFrame)>,
+    /// Bytes of the ClientHello flight, sent in a packet of its own.
+    hello_len: usize,
 }
 
 impl Conn {
@@ -219,6 +274,7 @@ fn encrypt(session: &mut Session, client: bool, d: &mut Direction, handshake: Ve
     }
     let mut wire = handshake;
     let start = wire.len();
+    d.handshake_len = start;
     let mut p = 0;
     // One write (one record) at a time, so the reading side's plaintext
     // buffer never fills.
@@ -300,11 +356,16 @@ pub fn rewrap(input: &[u8], suite: Suite, seed: u64) -> (Vec<u8>, String) {
             conns.push(Conn {
                 client,
                 dirs: [Direction::default(), Direction::default()],
+                server_template: None,
+                hello_len: 0,
             });
             conns.len() - 1
         });
         let conn = &mut conns[c];
         let side = conn.side(&t.src);
+        if side == 1 && (conn.server_template.is_none() || t.flags & SYN != 0) {
+            conn.server_template = Some((frame[..t.payload].to_vec(), t.clone()));
+        }
         let d = &mut conn.dirs[side];
         if t.flags & SYN != 0 {
             d.base = Some(t.seq.wrapping_add(1));
@@ -326,6 +387,9 @@ pub fn rewrap(input: &[u8], suite: Suite, seed: u64) -> (Vec<u8>, String) {
         let (mut ch, mut sh) = (Vec::new(), Vec::new());
         if conn.dirs[0].syn {
             for f in session.handshake() {
+                if f.from_client && ch.is_empty() {
+                    conn.hello_len = f.bytes.len();
+                }
                 if f.from_client { &mut ch } else { &mut sh }.extend_from_slice(&f.bytes);
             }
         } else {
@@ -344,6 +408,8 @@ pub fn rewrap(input: &[u8], suite: Suite, seed: u64) -> (Vec<u8>, String) {
     // Pass 2: the packets with their payload in records.
     let mut out = Vec::with_capacity(input.len() + input.len() / 20);
     out.extend_from_slice(&input[..24]);
+    // Connections whose handshake packets were written.
+    let mut greeted = vec![false; conns.len()];
     for (&(h, f, n), t) in records.iter().zip(&frames) {
         let frame = &input[f..f + n];
         let Some((c, t)) = t else {
@@ -353,50 +419,54 @@ pub fn rewrap(input: &[u8], suite: Suite, seed: u64) -> (Vec<u8>, String) {
         let conn = &conns[*c];
         let side = conn.side(&t.src);
         let (d, other) = (&conn.dirs[side], &conn.dirs[1 - side]);
-        let payload: &[u8] = match d.offset(t.seq) {
-            Some(p) if t.len > 0 => {
-                let (a, b) = (d.wire_offset(p), d.wire_offset(p + t.len));
-                // The handshake rides in front of the first bytes.
-                let a = if p == 0 { 0 } else { a };
-                &d.wire[a..b]
+        let mut payload: &[u8] = &frame[t.payload..t.payload + t.len];
+        let mut data_seq = None;
+        if let (Some(p), true) = (d.offset(t.seq), t.len > 0) {
+            let (mut a, b) = (d.wire_offset(p), d.wire_offset(p + t.len));
+            if p == 0 {
+                // The client's first data: the ClientHello and the server's
+                // flight go first, each in a packet of its own (when a server
+                // packet shows how to write one); the client's Finished
+                // rides in front of its first records.
+                a = 0;
+                if side == 0
+                    && conn.hello_len > 0
+                    && let Some((template, st)) = &conn.server_template
+                {
+                    greeted[*c] = true;
+                    let (client_base, server_base) = (d.base.unwrap(), other.base.unwrap());
+                    let hello = &d.wire[..conn.hello_len];
+                    let ack = server_base;
+                    write_frame(&mut out, &input[h..h + 8], &frame[..t.payload], t, hello, client_base, ack, PSH | ACK);
+                    let flight = &other.wire[..other.handshake_len];
+                    let ack = client_base.wrapping_add(conn.hello_len as u32);
+                    write_frame(&mut out, &input[h..h + 8], template, st, flight, server_base, ack, PSH | ACK);
+                    a = conn.hello_len;
+                } else if side == 1 && greeted[*c] {
+                    a = d.handshake_len;
+                }
             }
-            _ => &frame[t.payload..t.payload + t.len],
+            payload = &d.wire[a..b];
+            data_seq = d.base.map(|base| base.wrapping_add(a as u32));
+        }
+        // Once the handshake packets are out, offset 0 of each direction
+        // stands after what they sent.
+        let sent = |side: usize| match (greeted[*c], side) {
+            (false, _) => 0,
+            (true, 0) => conn.hello_len as u32,
+            (true, _) => conn.dirs[1].handshake_len as u32,
         };
-        let mut nf = frame[..t.payload].to_vec();
-        nf.extend_from_slice(payload);
-        let seq = d.wire_seq(t.seq);
+        let at = |dir: &Direction, side: usize, n: u32| match dir.offset(n) {
+            Some(0) => n.wrapping_add(sent(side)),
+            _ => dir.wire_seq(n),
+        };
+        let seq = data_seq.unwrap_or_else(|| at(d, side, t.seq));
         let ack = if t.flags & ACK != 0 {
-            other.wire_seq(t.ack)
+            at(other, 1 - side, t.ack)
         } else {
             t.ack
         };
-        nf[t.tcp + 4..t.tcp + 8].copy_from_slice(&seq.to_be_bytes());
-        nf[t.tcp + 8..t.tcp + 12].copy_from_slice(&ack.to_be_bytes());
-        let ip_payload = nf.len() - t.tcp;
-        if t.v6 {
-            nf[t.ip + 4..t.ip + 6].copy_from_slice(&(ip_payload as u16).to_be_bytes());
-        } else {
-            let total = (nf.len() - t.ip) as u16;
-            nf[t.ip + 2..t.ip + 4].copy_from_slice(&total.to_be_bytes());
-            nf[t.ip + 10..t.ip + 12].copy_from_slice(&[0, 0]);
-            let ihl = usize::from(nf[t.ip] & 15) * 4;
-            let mut sum = 0u32;
-            for w in nf[t.ip..t.ip + ihl].chunks(2) {
-                sum += u32::from(u16::from_be_bytes([w[0], w[1]]));
-            }
-            while sum > 0xffff {
-                sum = (sum & 0xffff) + (sum >> 16);
-            }
-            nf[t.ip + 10..t.ip + 12].copy_from_slice(&(!(sum as u16)).to_be_bytes());
-        }
-        if nf.len() < 60 {
-            nf.resize(60, 0);
-        }
-        let len = (nf.len() as u32).to_le_bytes();
-        out.extend_from_slice(&input[h..h + 8]);
-        out.extend_from_slice(&len);
-        out.extend_from_slice(&len);
-        out.extend_from_slice(&nf);
+        write_frame(&mut out, &input[h..h + 8], &frame[..t.payload], t, payload, seq, ack, t.flags);
     }
     (out, keys)
 }
