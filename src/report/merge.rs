@@ -91,12 +91,32 @@ pub struct Totals {
     /// Leaks that carry no pseudonym (`subject`): without one, numbers that
     /// mask alike are one subject after merging.
     pub leaks_without_subject: u64,
+    /// The `--keylog` files' counters: of the first run, their sum, and
+    /// whether the runs differ in them.
+    keylog_files: Option<([u64; 5], [u64; 5], bool)>,
 }
 
 impl Totals {
     fn absorb(&mut self, s: SummaryLine) {
         self.runs += 1;
         self.stats.absorb(&s.stats);
+        // Runs given the same `--keylog` files (the per-file shards of one
+        // scan) read them alike: one run's counters are the scan's. Runs
+        // whose counters differ (other key logs, or the parts of `--shard`,
+        // where part 1 alone counts them) add up.
+        let files = s.stats.keylog.of_files();
+        let (first, sum, differ) = self.keylog_files.get_or_insert(([0; 5], [0; 5], false));
+        if self.runs == 1 {
+            *first = files;
+        } else if *first != files {
+            *differ = true;
+        }
+        for (t, n) in sum.iter_mut().zip(files) {
+            *t = t.saturating_add(n);
+        }
+        self.stats
+            .keylog
+            .set_files(if *differ { *sum } else { *first });
         self.min_confidence = self.min_confidence.max(s.min_confidence);
         // Every part of a sharded scan read the same inputs: the first counts
         // them and lists their problems (as it alone has the decode counters).

@@ -6,11 +6,13 @@ use std::fmt;
 use foldhash::HashMap;
 
 counters! {
-    /// Counters of key-log reading.
+    /// Counters of key-log reading. The `keylog_*` counters are those of the
+    /// `--keylog` files (and the lines appended to them during `live`), the
+    /// `dsb_*` ones those of the capture's Decryption Secrets Blocks.
     pub struct KeyLogStats {
-        /// Key-log lines read (comments and blank lines excluded).
+        /// Lines read from `--keylog` files (comments and blank lines excluded).
         pub keylog_lines: u64,
-        /// Secrets added (a label and client random not known before).
+        /// Secrets added from `--keylog` files (a label and client random not known before).
         pub keylog_secrets: u64,
         /// Lines that are not `LABEL <hex client random> <hex secret>`.
         pub keylog_malformed: u64,
@@ -23,6 +25,35 @@ counters! {
         pub dsb_blocks: u64,
         /// Decryption Secrets Blocks of a secrets type other than TLS key log.
         pub dsb_unsupported: u64,
+        /// Secrets added from Decryption Secrets Blocks.
+        pub dsb_secrets: u64,
+        /// Lines of Decryption Secrets Blocks not used: malformed, with a
+        /// label decryption does not use, or repeating a known secret.
+        pub dsb_lines_unused: u64,
+    }
+}
+
+impl KeyLogStats {
+    /// The counters of the `--keylog` files alone.
+    pub fn of_files(&self) -> [u64; 5] {
+        [
+            self.keylog_lines,
+            self.keylog_secrets,
+            self.keylog_malformed,
+            self.keylog_unknown_labels,
+            self.keylog_duplicates,
+        ]
+    }
+
+    /// Sets the counters of the `--keylog` files.
+    pub fn set_files(&mut self, files: [u64; 5]) {
+        [
+            self.keylog_lines,
+            self.keylog_secrets,
+            self.keylog_malformed,
+            self.keylog_unknown_labels,
+            self.keylog_duplicates,
+        ] = files;
     }
 }
 
@@ -186,7 +217,11 @@ impl KeyLog {
         if secrets_type == DSB_TLS_KEY_LOG {
             // The block is padded to 32 bits: trailing NULs are not a line.
             let end = data.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
-            self.add_text(data.get(..end).unwrap_or(&[]), stats);
+            let mut lines = KeyLogStats::default();
+            self.add_text(data.get(..end).unwrap_or(&[]), &mut lines);
+            stats.dsb_secrets += lines.keylog_secrets;
+            stats.dsb_lines_unused +=
+                lines.keylog_malformed + lines.keylog_unknown_labels + lines.keylog_duplicates;
         } else {
             stats.dsb_unsupported += 1;
         }

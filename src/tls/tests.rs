@@ -942,7 +942,7 @@ fn keylog_dsb() {
     k.add_dsb(DSB_TLS_KEY_LOG, &data, &mut st);
     k.add_dsb(0x5353_4844, b"whatever", &mut st);
     assert_eq!(
-        (st.dsb_blocks, st.dsb_unsupported, st.keylog_secrets),
+        (st.dsb_blocks, st.dsb_unsupported, st.dsb_secrets),
         (2, 1, 2)
     );
 }

@@ -310,9 +310,9 @@ fn phoneleak_decrypts_every_tls_fixture() {
 
 /// All TLS fixtures in one scan, each key log given (secrets in Decryption
 /// Secrets Blocks come with their captures): the output at 7 threads is the
-/// one-thread output, and `merge` of the `--shard` parts (each given every key
-/// log, as docs/scaling.md says) is byte-identical to one scan, in JSON lines
-/// and text, counters included.
+/// one-thread output, and `merge` of the `--shard` parts, or of one scan per
+/// capture (each given every key log, as docs/scaling.md says), is
+/// byte-identical to one scan, in JSON lines and text, counters included.
 #[test]
 fn tls_output_is_the_same_at_any_parallelism_and_split() {
     let dir = scratch("tls-fixtures-parallel");
@@ -329,7 +329,8 @@ fn tls_output_is_the_same_at_any_parallelism_and_split() {
             args.push(keys.display().to_string());
         }
     }
-    args.extend(captures);
+    let keylogs = args.clone();
+    args.extend(captures.iter().cloned());
     let scan = |extra: &[&str]| {
         let mut a = vec!["scan"];
         a.extend_from_slice(extra);
@@ -380,6 +381,35 @@ fn tls_output_is_the_same_at_any_parallelism_and_split() {
             );
             assert_eq!(merged.status.code(), one.status.code(), "{n} parts");
         }
+        // Per-file shards (as the Dask and Spark recipes run them), each
+        // given every key log: merged, one scan.
+        let mut parts = Vec::new();
+        for (i, capture) in captures.iter().enumerate() {
+            let path = dir.join(format!("file-{i}.jsonl")).display().to_string();
+            let mut a = vec![
+                "scan",
+                "--format",
+                "jsonl",
+                "-q",
+                "--exit-code",
+                "0",
+                "-o",
+                &path,
+            ];
+            a.extend(keylogs.iter().map(String::as_str));
+            a.push(capture);
+            let run = crate::common::phoneleak(&a);
+            assert_eq!(run.status.code(), Some(0), "{capture}");
+            parts.push(path);
+        }
+        let mut merge = vec!["merge", "--format", format];
+        merge.extend(parts.iter().map(String::as_str));
+        let merged = crate::common::phoneleak(&merge);
+        assert_eq!(
+            String::from_utf8_lossy(&merged.stdout),
+            text,
+            "{format}, per-file parts: merge differs from one scan"
+        );
     }
 }
 

@@ -437,10 +437,28 @@ pub fn rewrap(input: &[u8], suite: Suite, seed: u64) -> (Vec<u8>, String) {
                     let (client_base, server_base) = (d.base.unwrap(), other.base.unwrap());
                     let hello = &d.wire[..conn.hello_len];
                     let ack = server_base;
-                    write_frame(&mut out, &input[h..h + 8], &frame[..t.payload], t, hello, client_base, ack, PSH | ACK);
+                    write_frame(
+                        &mut out,
+                        &input[h..h + 8],
+                        &frame[..t.payload],
+                        t,
+                        hello,
+                        client_base,
+                        ack,
+                        PSH | ACK,
+                    );
                     let flight = &other.wire[..other.handshake_len];
                     let ack = client_base.wrapping_add(conn.hello_len as u32);
-                    write_frame(&mut out, &input[h..h + 8], template, st, flight, server_base, ack, PSH | ACK);
+                    write_frame(
+                        &mut out,
+                        &input[h..h + 8],
+                        template,
+                        st,
+                        flight,
+                        server_base,
+                        ack,
+                        PSH | ACK,
+                    );
                     a = conn.hello_len;
                 } else if side == 1 && greeted[*c] {
                     a = d.handshake_len;
@@ -466,7 +484,16 @@ pub fn rewrap(input: &[u8], suite: Suite, seed: u64) -> (Vec<u8>, String) {
         } else {
             t.ack
         };
-        write_frame(&mut out, &input[h..h + 8], &frame[..t.payload], t, payload, seq, ack, t.flags);
+        write_frame(
+            &mut out,
+            &input[h..h + 8],
+            &frame[..t.payload],
+            t,
+            payload,
+            seq,
+            ack,
+            t.flags,
+        );
     }
     (out, keys)
 }
