@@ -10,6 +10,7 @@ macro_rules! say {
     };
 }
 
+mod diff;
 mod headers;
 mod inputs;
 #[cfg(feature = "live")]
@@ -120,6 +121,14 @@ before the end (also when leaks were found); 141 a closed output pipe.")]
     /// summary line, so the output of a killed run is refused.
     #[command(after_help = merge::MERGE_HELP)]
     Merge(Box<merge::MergeArgs>),
+    /// Compare the requests of two vantage points: what a middlebox added on the way.
+    ///
+    /// Pairs each request captured in front of a middlebox (BEFORE) with the same request
+    /// behind it (AFTER), without trusting addresses or ports, and reports the headers added,
+    /// removed and changed on the way, classed as identifier, operational or other; and the
+    /// requests seen on one side only.
+    #[command(after_help = diff::DIFF_HELP)]
+    Diff(Box<diff::DiffArgs>),
     /// Print the catalogue of header names that carry phone numbers or subscriber IDs.
     ///
     /// Each name with the kind of identifier it carries, who was seen using it, its tier and the
@@ -762,6 +771,7 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => scan::run(&args),
         Command::Merge(args) => merge::run(&args),
+        Command::Diff(args) => diff::run(&args),
         Command::Completions { shell } => shell::completions(shell),
         Command::Man { command } => shell::man(command.as_deref()),
         Command::Headers(args) => headers::run(&args),
