@@ -17,7 +17,7 @@
 //! formats are in [`output`].
 pub mod output;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use serde::Serialize;
 
@@ -124,22 +124,29 @@ impl DiffRequest {
 
     /// Whether an `X-Forwarded-For` or `Forwarded` header names `ip`.
     fn forwarded_for(&self, ip: &str) -> bool {
-        self.headers.iter().any(|h| {
-            if h.name.eq_ignore_ascii_case("x-forwarded-for") {
-                h.value.split(',').any(|a| a.trim() == ip)
-            } else if h.name.eq_ignore_ascii_case("forwarded") {
-                h.value.split([',', ';']).any(|p| {
+        self.forwarded_addrs().any(|a| a == ip)
+    }
+
+    /// The client addresses its `X-Forwarded-For` and `Forwarded` headers name.
+    fn forwarded_addrs(&self) -> impl Iterator<Item = &str> {
+        self.headers.iter().flat_map(|h| {
+            let xff = h.name.eq_ignore_ascii_case("x-forwarded-for");
+            let fwd = h.name.eq_ignore_ascii_case("forwarded");
+            h.value
+                .split([',', ';'])
+                .filter(move |_| xff || fwd)
+                .filter_map(move |p| {
                     let p = p.trim();
-                    p.get(..4).is_some_and(|f| f.eq_ignore_ascii_case("for="))
-                        && p.get(4..).is_some_and(|v| {
-                            let v = v.trim_matches('"');
-                            let v = v.strip_prefix('[').unwrap_or(v);
-                            ip_of(v) == ip || v.trim_end_matches(']') == ip
-                        })
+                    if xff {
+                        return Some(p);
+                    }
+                    let f = p.get(..4).filter(|f| f.eq_ignore_ascii_case("for="))?;
+                    let v = p.get(f.len()..)?.trim_matches('"');
+                    match v.strip_prefix('[') {
+                        Some(v6) => v6.split(']').next(),
+                        None => Some(ip_of(v)),
+                    }
                 })
-            } else {
-                false
-            }
         })
     }
 
@@ -569,7 +576,13 @@ pub struct Differ {
     sides: [Side; 2],
     next_id: u64,
     stats: DiffStats,
+    /// BEFORE's client addresses (at most [`MAX_CLIENTS`]), which forwarding
+    /// headers may name.
+    clients: HashSet<String>,
 }
+
+/// Most BEFORE client addresses remembered for the forwarding hints.
+const MAX_CLIENTS: usize = 65_536;
 
 impl Differ {
     fn new(opts: DiffOptions, offset: i64) -> Self {
@@ -579,6 +592,7 @@ impl Differ {
             sides: [Side::default(), Side::default()],
             next_id: 0,
             stats: DiffStats::default(),
+            clients: HashSet::new(),
         }
     }
 
@@ -596,109 +610,156 @@ impl Differ {
             SideName::Before => self.stats.requests_before += 1,
             SideName::After => self.stats.requests_after += 1,
         }
-        let me = side.index();
-        let other = 1 - me;
-        if let Some(s) = self.sides.get_mut(me) {
+        if side == SideName::Before {
+            let ip = r.client_ip();
+            if self.clients.len() < MAX_CLIENTS && !self.clients.contains(ip) {
+                self.clients.insert(ip.to_string());
+            }
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        let key = r.key();
+        if let Some(s) = self.sides.get_mut(side.index()) {
             s.mark = Some(s.mark.map_or(t, |m| m.max(t)));
             s.first = Some(s.first.map_or(t, |m| m.min(t)));
             s.last = Some(s.last.map_or(t, |m| m.max(t)));
+            s.order.push_back((t, key.clone(), id));
+            s.by_key
+                .entry(key)
+                .or_default()
+                .push_back(Waiting { id, t, request: r });
+            s.waiting += 1;
         }
-        let key = r.key();
-        // A partner waiting on the other side, within the window: the first
-        // that arrived, or the first whose forwarding headers name the client.
-        let skew = self.opts.max_skew;
-        let found = self.sides.get(other).and_then(|o| {
-            let queue = o.by_key.get(&key)?;
-            let near = |w: &&Waiting| w.t.saturating_sub(t).saturating_abs() <= skew;
-            let named = queue.iter().filter(near).find(|w| match side {
-                SideName::After => r.forwarded_for(w.request.client_ip()),
-                SideName::Before => w.request.forwarded_for(r.client_ip()),
-            });
-            let hinted = named.is_some()
-                && queue
-                    .iter()
-                    .find(near)
-                    .is_some_and(|first| Some(first.id) != named.map(|n| n.id));
-            named
-                .or_else(|| queue.iter().find(near))
-                .map(|w| (w.id, hinted))
-        });
-        if let Some((id, hinted)) = found
-            && let Some(w) = self.sides.get_mut(other).and_then(|o| o.take(&key, id))
-        {
-            if hinted {
-                self.stats.forwarded_for_hints += 1;
-            }
-            let (before, after) = match side {
-                SideName::Before => (r, w.request),
-                SideName::After => (w.request, r),
-            };
-            let pair = compare(&before, &after, self.offset, self.opts.show_numbers);
-            self.stats.pairs += 1;
-            if pair.adds_identifier() {
-                self.stats.pairs_with_identifier += 1;
-            }
-            if !(pair.added.is_empty() && pair.removed.is_empty() && pair.changed.is_empty()) {
-                self.stats.pairs_changed += 1;
-            }
-            emit(Event::Pair(Box::new(pair)));
-        } else {
-            let id = self.next_id;
-            self.next_id += 1;
-            if let Some(s) = self.sides.get_mut(me) {
-                s.order.push_back((t, key.clone(), id));
-                s.by_key
-                    .entry(key)
-                    .or_default()
-                    .push_back(Waiting { id, t, request: r });
-                s.waiting += 1;
-            }
-            let waiting = self.sides.iter().map(|s| s.waiting as u64).sum();
-            self.stats.pending_peak = self.stats.pending_peak.max(waiting);
-        }
-        self.expire(emit);
+        let waiting = self.sides.iter().map(|s| s.waiting as u64).sum();
+        self.stats.pending_peak = self.stats.pending_peak.max(waiting);
+        self.settle(emit);
     }
 
-    /// Gives up the requests no partner can come for any more: the other
-    /// side's time has passed them by the window (and the reorder slack), or
-    /// the cap is reached.
-    fn expire(&mut self, emit: &mut dyn FnMut(Event)) {
-        for side in [SideName::Before, SideName::After] {
-            let me = side.index();
-            let other = 1 - me;
-            let (mark, ended) = match self.sides.get(other) {
-                Some(o) => (o.mark, o.ended),
-                None => continue,
-            };
-            while let Some(s) = self.sides.get_mut(me) {
-                let Some((t, _, _)) = s.order.front() else {
-                    break;
-                };
-                let over_cap = s.waiting > self.opts.max_pending;
-                let passed = ended
-                    || mark.is_some_and(|m| {
-                        m > t
-                            .saturating_add(self.opts.max_skew)
-                            .saturating_add(REORDER_SLACK)
-                    });
-                if !(passed || over_cap) {
-                    break;
-                }
-                let Some((_, key, id)) = s.order.pop_front() else {
-                    break;
-                };
-                let Some(w) = s.take(&key, id) else {
-                    continue;
-                };
-                let reason = if passed {
-                    self.reason(side, w.t)
-                } else {
-                    self.stats.pending_cap += 1;
-                    Reason::PendingCap
-                };
-                self.unmatched(side, &w.request, reason, emit);
+    /// Whether every request of `side` that could be within the window of
+    /// time `t` has been read.
+    fn passed(&self, side: SideName, t: i64) -> bool {
+        self.sides.get(side.index()).is_some_and(|s| {
+            s.ended
+                || s.mark.is_some_and(|m| {
+                    m > t
+                        .saturating_add(self.opts.max_skew)
+                        .saturating_add(REORDER_SLACK)
+                })
+        })
+    }
+
+    /// Decides the AFTER requests whose window has closed on BEFORE's side
+    /// (every BEFORE request that could be their partner has been read), in
+    /// arrival order, then gives up the BEFORE requests no AFTER request can
+    /// claim any more. Requests over the `max_pending` cap are decided at once.
+    fn settle(&mut self, emit: &mut dyn FnMut(Event)) {
+        let [before, after] = [SideName::Before.index(), SideName::After.index()];
+        while let Some((t, key, id)) = self.sides.get(after).and_then(|s| s.order.front()).cloned()
+        {
+            let over_cap = self
+                .sides
+                .get(after)
+                .is_some_and(|s| s.waiting > self.opts.max_pending);
+            if !(over_cap || self.passed(SideName::Before, t)) {
+                break;
             }
+            let Some(s) = self.sides.get_mut(after) else {
+                break;
+            };
+            s.order.pop_front();
+            let Some(w) = s.take(&key, id) else {
+                continue;
+            };
+            self.decide(w, &key, emit);
         }
+        let skew = self.opts.max_skew;
+        while let Some((t, key, id)) = self
+            .sides
+            .get(before)
+            .and_then(|s| s.order.front())
+            .cloned()
+        {
+            let over_cap = self
+                .sides
+                .get(before)
+                .is_some_and(|s| s.waiting > self.opts.max_pending);
+            // No AFTER request within the window is still undecided.
+            let claimable = self.sides.get(after).is_some_and(|s| {
+                s.order
+                    .front()
+                    .is_some_and(|(ta, _, _)| *ta <= t.saturating_add(skew))
+            });
+            let closed = self.passed(SideName::After, t) && !claimable;
+            if !(over_cap || closed) {
+                break;
+            }
+            let Some(s) = self.sides.get_mut(before) else {
+                break;
+            };
+            s.order.pop_front();
+            let Some(w) = s.take(&key, id) else {
+                continue;
+            };
+            let reason = if closed {
+                self.reason(SideName::Before, w.t)
+            } else {
+                self.stats.pending_cap += 1;
+                Reason::PendingCap
+            };
+            self.unmatched(SideName::Before, &w.request, reason, emit);
+        }
+    }
+
+    /// Pairs an AFTER request with a BEFORE request of its key within the
+    /// window: the one its forwarding headers name, else the first that
+    /// arrived and is not named by them as another client's; else reports it
+    /// unmatched.
+    fn decide(&mut self, w: Waiting, key: &Key, emit: &mut dyn FnMut(Event)) {
+        let (t, r) = (w.t, w.request);
+        let skew = self.opts.max_skew;
+        let found = self.sides.get(SideName::Before.index()).and_then(|o| {
+            let queue = o.by_key.get(key)?;
+            let near = |b: &&Waiting| b.t.saturating_sub(t).saturating_abs() <= skew;
+            let named = queue
+                .iter()
+                .filter(near)
+                .find(|b| r.forwarded_for(b.request.client_ip()));
+            // A request whose forwarding headers name another BEFORE client
+            // is not this one's.
+            let free = |b: &&Waiting| {
+                let ip = b.request.client_ip();
+                !r.forwarded_addrs()
+                    .any(|a| a != ip && self.clients.contains(a))
+            };
+            let first = queue.iter().find(near);
+            let chosen = named.or_else(|| queue.iter().filter(near).find(free));
+            let hinted = chosen.is_some() && first.map(|f| f.id) != chosen.map(|c| c.id);
+            chosen.map(|b| (b.id, hinted))
+        });
+        let partner = found.and_then(|(id, hinted)| {
+            let b = self
+                .sides
+                .get_mut(SideName::Before.index())
+                .and_then(|o| o.take(key, id))?;
+            Some((b, hinted))
+        });
+        let Some((b, hinted)) = partner else {
+            let reason = self.reason(SideName::After, t);
+            self.unmatched(SideName::After, &r, reason, emit);
+            return;
+        };
+        if hinted {
+            self.stats.forwarded_for_hints += 1;
+        }
+        let pair = compare(&b.request, &r, self.offset, self.opts.show_numbers);
+        self.stats.pairs += 1;
+        if pair.adds_identifier() {
+            self.stats.pairs_with_identifier += 1;
+        }
+        if !(pair.added.is_empty() && pair.removed.is_empty() && pair.changed.is_empty()) {
+            self.stats.pairs_changed += 1;
+        }
+        emit(Event::Pair(Box::new(pair)));
     }
 
     fn reason(&self, side: SideName, t: i64) -> Reason {
@@ -745,7 +806,7 @@ impl Differ {
         if let Some(s) = self.sides.get_mut(side.index()) {
             s.ended = true;
         }
-        self.expire(emit);
+        self.settle(emit);
     }
 }
 

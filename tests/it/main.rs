@@ -15,6 +15,7 @@ mod contract;
 mod corpus;
 mod damaged;
 mod decode_etherparse;
+mod diff;
 mod engines;
 mod fixtures;
 mod gtpu_bench;
