@@ -387,3 +387,61 @@ pub fn o2_2012() -> VantagePair {
         "O2 UK, January 2012, from both sides: the phone sends no number, the server receives x-up-calling-line-id on every request.",
     )
 }
+
+/// For `scan --discover`: three subscribers (10.30.0.1 to .3) browsing five
+/// unrelated sites each, every request carrying an unnamed per-subscriber
+/// token (`X-Carrier-Tag`, an X-UIDH-like supercookie) among benign
+/// headers: a constant `X-Requested-With` and `X-Build`, and an app's own
+/// install ID sent only to its API host. One capture, seen behind the
+/// subscribers' gateway (no number anywhere).
+pub fn supercookie() -> Vec<u8> {
+    let mut t = Trace::new(1_700_003_600, 0);
+    let subscribers = [
+        ("10.30.0.1", "OTgxNTk2NDk2MjA1MTY0ODQ2MDA=", "1f0e7c2a-5d4b"),
+        ("10.30.0.2", "NzQ0MTIzOTg3NjU0MzIxMDk4NzY=", "9a8b7c6d-1e2f"),
+        ("10.30.0.3", "MzMyMjExMDA5OTg4Nzc2NjU1NDQ=", "4c3b2a19-8f7e"),
+    ];
+    let sites = [
+        ("192.0.2.10:80", "www.example.com"),
+        ("198.51.100.20:80", "news.example.net"),
+        ("203.0.113.30:80", "m.example.org"),
+        ("192.0.2.44:80", "static.example-cdn.com"),
+        ("198.51.100.80:80", "shop.example.co.uk"),
+    ];
+    let mut isn = 0x2468_ace0u32;
+    for (n, (client, tag, install)) in subscribers.iter().enumerate() {
+        for (i, (server, host)) in sites.iter().enumerate() {
+            isn = isn.wrapping_mul(2_654_435_761).wrapping_add(977);
+            let port = 45000 + 100 * n + i;
+            let mut c = Conversation::new(&mut t, &format!("{client}:{port}"), server, isn, !isn);
+            c.handshake(&mut t);
+            for uri in ["/", "/page/2"] {
+                let r = Req::get(uri, host)
+                    .h("User-Agent", UA_ANDROID)
+                    .h("Accept", "*/*")
+                    .h("X-Requested-With", "com.example.browser")
+                    .h("X-Build", "2024.11-r3")
+                    .h("X-Carrier-Tag", tag);
+                c.exchange(&mut t, &r, "Page");
+            }
+            c.fin_close(&mut t);
+        }
+        let mut api = Conversation::new(
+            &mut t,
+            &format!("{client}:{}", 46000 + n),
+            "192.0.2.99:80",
+            isn ^ 0x5555,
+            isn ^ 0xaaaa,
+        );
+        api.handshake(&mut t);
+        for _ in 0..3 {
+            let r = Req::get("/v2/sync", "api.app.example")
+                .h("User-Agent", "ExampleApp/5.2")
+                .h("X-App-Install", install)
+                .h("X-Carrier-Tag", tag);
+            api.exchange(&mut t, &r, "ok");
+        }
+        api.fin_close(&mut t);
+    }
+    t.pcap(Endian::Little, false, SNAPLEN, Link::Ethernet)
+}

@@ -231,6 +231,8 @@ pub(crate) struct ScanArgs {
     pub detection: DetectionArgs,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+    #[command(flatten)]
+    pub discover: DiscoverArgs,
     /// Analysis threads (default, and 0: one per core, as `zstd -T0` and
     /// `xz -T0`; at most 256). Output is the
     /// same for any number, unless a run reaches --max-flows or --ooo-memcap:
@@ -260,6 +262,22 @@ pub(crate) struct ScanArgs {
     /// packets that passed.
     #[arg(short, long, value_name = "EXPR")]
     pub filter: Option<String>,
+}
+
+/// `scan --discover` and its thresholds.
+#[derive(Args)]
+pub(crate) struct DiscoverArgs {
+    /// Also report header names in no registry of standard and common
+    /// headers whose identifier-like values follow one value across many
+    /// unrelated sites (an unnamed tracking header); rows before the summary.
+    #[arg(long)]
+    pub discover: bool,
+    /// --discover: distinct sites (registrable domains) one value must reach.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub discover_min_sites: u64,
+    /// --discover: requests a header name must be seen in.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub discover_min_requests: u64,
 }
 
 /// Output format of `headers`.

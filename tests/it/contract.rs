@@ -222,7 +222,7 @@ fn every_json_field_is_documented_and_every_documented_field_is_emitted() {
 }
 
 #[test]
-fn every_diff_field_is_documented_and_every_documented_field_is_emitted() {
+fn every_diff_and_discover_field_is_documented_and_emitted() {
     let dir = tempfile::tempdir().unwrap();
     let mut lines = Vec::new();
     for p in fixturegen::vantage::generated() {
@@ -232,6 +232,15 @@ fn every_diff_field_is_documented_and_every_documented_field_is_emitted() {
         let (b, a) = (b.to_string_lossy(), a.to_string_lossy());
         lines.extend(jsonl(&["diff", "--format", "jsonl", &b, &a]));
     }
+    let sc = dir.path().join("supercookie.pcap");
+    std::fs::write(&sc, fixturegen::vantage::supercookie()).unwrap();
+    lines.extend(jsonl(&[
+        "scan",
+        "--discover",
+        "--format",
+        "jsonl",
+        &sc.to_string_lossy(),
+    ]));
     let mut seen: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for line in &lines {
         let kind = line["type"].as_str().unwrap_or("?").to_string();
@@ -240,7 +249,14 @@ fn every_diff_field_is_documented_and_every_documented_field_is_emitted() {
         seen.entry(kind).or_default().extend(fields);
     }
     let (words, first) = documented();
-    for kind in ["pair", "unmatched", "diff_header", "diff_summary"] {
+    for kind in [
+        "pair",
+        "unmatched",
+        "diff_header",
+        "diff_summary",
+        "discover",
+        "discover_summary",
+    ] {
         let fields = seen.get(kind).unwrap_or_else(|| panic!("no {kind} line"));
         let doc = &words[kind];
         for field in fields {

@@ -16,6 +16,7 @@ mod corpus;
 mod damaged;
 mod decode_etherparse;
 mod diff;
+mod discover;
 mod engines;
 mod fixtures;
 mod gtpu_bench;
