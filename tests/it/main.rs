@@ -30,6 +30,7 @@ mod live;
 mod live_disabled;
 mod masking;
 mod merge;
+mod middlebox;
 mod options;
 mod provenance;
 mod readme;
