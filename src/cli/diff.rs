@@ -13,7 +13,7 @@ use clap::Args;
 
 use phoneleak::capture::{self, strip_os_error};
 use phoneleak::detect::{Detector, KnownNumbers, Region};
-use phoneleak::diff::output::{DiffFormat, DiffJsonl, DiffSummary, DiffText, Totals};
+use phoneleak::diff::output::{DiffFormat, DiffHtml, DiffJsonl, DiffSummary, DiffText, Totals};
 use phoneleak::diff::{DiffOptions, DiffRequest, diff};
 use phoneleak::pipeline::{self, Config, Reading};
 use phoneleak::report::{InputError, Severity, Shown};
@@ -28,6 +28,7 @@ pub(crate) const DIFF_HELP: &str = "Examples:
   phoneleak scan --format jsonl --all-requests -o before.jsonl phone.pcap
   phoneleak diff before.jsonl server.pcap           # an earlier scan as one side
   phoneleak diff --max-skew 2 --offset -30 a.pcap b.pcap
+  phoneleak diff --html diff.html phone.pcap server.pcap
 
 BEFORE is captured in front of the middlebox (on the phone, a tethered laptop,
 the client side of a proxy), AFTER behind it (the server, the proxy's internet
@@ -59,6 +60,9 @@ pub(crate) struct DiffArgs {
     /// Print phone numbers and identifiers in clear (masked by default).
     #[arg(long)]
     pub show_numbers: bool,
+    /// Also write a self-contained HTML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Most seconds between the two sides of a pair, once the clock offset is applied.
     #[arg(long, default_value_t = 5.0, value_name = "SECS")]
     pub max_skew: f64,
@@ -130,6 +134,21 @@ pub(crate) fn run(args: &DiffArgs) -> Result<u8, CliError> {
         Format::Text => Box::new(DiffText::new(BufWriter::new(out))),
         Format::Jsonl => Box::new(DiffJsonl::new(BufWriter::new(out))),
     };
+    let mut html: Option<DiffHtml<BufWriter<File>>> = match &args.html {
+        Some(path) => {
+            for input in [&args.before, &args.after] {
+                if super::same_file(path, input) {
+                    return Err(CliError::Usage(format!(
+                        "{} is an input and an output: writing the report would destroy it",
+                        input.display()
+                    )));
+                }
+            }
+            let file = File::create(path).map_err(|e| CliError::Create(path.to_path_buf(), e))?;
+            Some(DiffHtml::new(BufWriter::new(file)))
+        }
+        None => None,
+    };
     let before = Side::start(&args.before, &detector, &config);
     let after = Side::start(&args.after, &detector, &config);
     let mut totals = Totals::default();
@@ -164,6 +183,9 @@ pub(crate) fn run(args: &DiffArgs) -> Result<u8, CliError> {
     }
     let summary = DiffSummary::new(names_b, names_a, &outcome, opts.max_skew, &totals, errors);
     format.finish(&totals, &summary)?;
+    if let Some(h) = html.as_mut() {
+        h.finish(&totals, &summary)?;
+    }
     Ok(if failed {
         2
     } else if summary.identifier_added {

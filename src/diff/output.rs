@@ -10,7 +10,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{Class, DiffOutcome, DiffStats, Event, HeaderChange, Pair, Unmatched};
-use crate::report::{InputError, Printable};
+use crate::report::{InputError, Printable, escape_html, standalone_page};
 
 /// Most header rows of the aggregate tables; changes past it are counted in
 /// [`Totals::folded`].
@@ -414,5 +414,137 @@ impl<W: Write> DiffFormat for DiffText<W> {
             writeln!(o, "verdict: no identifier was added on the way")?;
         }
         o.flush()
+    }
+}
+
+/// A self-contained HTML page (`--html FILE`): the verdict, the counts, the
+/// header changes with their classes and hosts, the request-line changes
+/// and the requests seen on one side only; in the scan report's style.
+pub struct DiffHtml<W: Write> {
+    out: W,
+}
+
+impl<W: Write> DiffHtml<W> {
+    /// Writes to `out`.
+    pub fn new(out: W) -> Self {
+        DiffHtml { out }
+    }
+}
+
+impl<W: Write> DiffFormat for DiffHtml<W> {
+    fn event(&mut self, _: &Event) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn finish(&mut self, totals: &Totals, s: &DiffSummary) -> io::Result<()> {
+        use std::fmt::Write as _;
+        let e = |t: &str| escape_html(t);
+        let st = &s.stats;
+        let mut b = String::new();
+        let _ = writeln!(
+            b,
+            "<p class=\"note\">BEFORE {} ({} requests) &middot; AFTER {} ({} requests) \
+             &middot; AFTER's clock {} from BEFORE's &middot; pairs within &plusmn;{:.3} s</p>",
+            e(&s.before.join(", ")),
+            st.requests_before,
+            e(&s.after.join(", ")),
+            st.requests_after,
+            e(&seconds(s.offset_seconds)),
+            s.max_skew_seconds
+        );
+        let verdict = if s.identifier_added {
+            "<p class=\"warn\">Identifiers were added on the way.</p>"
+        } else {
+            "<p>No identifier was added on the way.</p>"
+        };
+        b.push_str(verdict);
+        b.push_str("<div class=\"cards\">");
+        for (k, v, bad) in [
+            ("pairs", st.pairs, false),
+            ("with an identifier added", st.pairs_with_identifier, true),
+            ("with headers changed", st.pairs_changed, false),
+            ("BEFORE only", st.unmatched_before, false),
+            ("AFTER only", st.unmatched_after, false),
+        ] {
+            let class = if bad && v > 0 { "card bad" } else { "card" };
+            let _ = write!(
+                b,
+                "<div class=\"{class}\"><div class=\"v\">{v}</div><div class=\"k\">{k}</div></div>"
+            );
+        }
+        b.push_str("</div>\n<h2>Headers changed on the way</h2>\n");
+        b.push_str(
+            "<div class=\"scroll\"><table><thead><tr><th>change</th><th>class</th><th>header</th>\
+             <th class=\"num\">requests</th><th>hosts</th><th>example</th></tr></thead><tbody>\n",
+        );
+        for r in totals.rows() {
+            let mut hosts: Vec<String> = r
+                .hosts
+                .iter()
+                .map(|(h, n)| format!("{} ({n})", e(h)))
+                .collect();
+            if r.other_hosts > 0 {
+                hosts.push(format!("{} more requests", r.other_hosts));
+            }
+            let _ = writeln!(
+                b,
+                "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td class=\"num\">{}</td>\
+                 <td>{}</td><td><code>{}</code></td></tr>",
+                r.change.as_str(),
+                r.class.as_str(),
+                e(&r.name),
+                r.requests,
+                hosts.join(", "),
+                e(&r.example)
+            );
+        }
+        b.push_str("</tbody></table></div>\n");
+        if let (n, Some((before, after))) = &totals.request_lines
+            && *n > 0
+        {
+            let _ = writeln!(
+                b,
+                "<h2>Request lines changed</h2><p>{n} pairs, e.g. <code>{}</code> &rarr; <code>{}</code></p>",
+                e(before),
+                e(after)
+            );
+        }
+        let unmatched = st.unmatched_before + st.unmatched_after;
+        if unmatched > 0 {
+            b.push_str("<h2>Seen on one side only</h2>\n<div class=\"scroll\"><table><thead><tr>\
+                <th>side</th><th>time</th><th>host</th><th>request</th><th>reason</th></tr></thead><tbody>\n");
+            for u in &totals.unmatched {
+                let side = match u.side {
+                    super::SideName::Before => "BEFORE",
+                    super::SideName::After => "AFTER",
+                };
+                let _ = writeln!(
+                    b,
+                    "<tr><td>{side}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}: {}</td></tr>",
+                    e(&u.seen.ts),
+                    e(&u.host),
+                    e(&u.seen.request_line),
+                    u.reason.as_str(),
+                    u.reason.explain()
+                );
+            }
+            b.push_str("</tbody></table></div>\n");
+            let listed = totals.unmatched.len() as u64;
+            if unmatched > listed {
+                let _ = writeln!(b, "<p class=\"note\">and {} more</p>", unmatched - listed);
+            }
+        }
+        for err in &s.errors {
+            let _ = writeln!(
+                b,
+                "<p class=\"warn\">{}: {}: {}</p>",
+                err.severity.as_str(),
+                e(&err.file),
+                e(&err.error)
+            );
+        }
+        let page = standalone_page("phoneleak diff: what the middlebox changed", &b);
+        self.out.write_all(page.as_bytes())?;
+        self.out.flush()
     }
 }

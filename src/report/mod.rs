@@ -28,7 +28,7 @@ mod text;
 
 pub use baseline::{Baseline, BaselineError};
 pub use escape::{Printable, is_control, printable, printable_owned};
-pub use html::HtmlSink;
+pub use html::{HtmlSink, escape_html, standalone_page};
 pub use jsonl::JsonlSink;
 pub use shown::{Provenance, Shown, ShownLeak, ShownTunnel};
 pub use subject::{SubjectKey, SubjectKeyError};

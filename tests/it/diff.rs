@@ -332,3 +332,22 @@ fn unreadable_inputs_exit_2() {
         assert!(!out.stderr.is_empty());
     }
 }
+
+#[test]
+fn the_html_report_is_self_contained_and_masked() {
+    let dir = written(&fixturegen::vantage::enriching(), "html");
+    let out = run_in(
+        &dir,
+        &["diff", "--html", "diff.html", "before.pcap", "after.pcap"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let page = std::fs::read_to_string(dir.join("diff.html")).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(page.contains("Content-Security-Policy"));
+    assert!(page.contains("Identifiers were added on the way."));
+    assert!(page.contains("<code>X-MSISDN</code>"));
+    assert!(page.contains("44*******123"));
+    assert!(!page.contains("447700900123"));
+    assert!(page.contains("not-forwarded"), "the cache hit is listed");
+    assert!(!page.contains("<script"), "nothing to run");
+}
