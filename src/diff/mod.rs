@@ -546,9 +546,12 @@ struct Waiting {
 #[derive(Default)]
 struct Side {
     by_key: HashMap<Key, VecDeque<Waiting>>,
-    /// Arrival order of the waiting requests: (time, key, id).
-    order: VecDeque<(i64, Key, u64)>,
+    /// Arrival order of the waiting requests: (time, key, id, requests the
+    /// other side had pushed when it came).
+    order: VecDeque<(i64, Key, u64, u64)>,
     waiting: usize,
+    /// Requests pushed so far.
+    pushed: u64,
     /// Latest time seen (BEFORE's clock).
     mark: Option<i64>,
     first: Option<i64>,
@@ -619,11 +622,13 @@ impl Differ {
         let id = self.next_id;
         self.next_id += 1;
         let key = r.key();
+        let seen = self.sides.get(1 - side.index()).map_or(0, |o| o.pushed);
         if let Some(s) = self.sides.get_mut(side.index()) {
             s.mark = Some(s.mark.map_or(t, |m| m.max(t)));
             s.first = Some(s.first.map_or(t, |m| m.min(t)));
             s.last = Some(s.last.map_or(t, |m| m.max(t)));
-            s.order.push_back((t, key.clone(), id));
+            s.pushed += 1;
+            s.order.push_back((t, key.clone(), id, seen));
             s.by_key
                 .entry(key)
                 .or_default()
@@ -636,15 +641,18 @@ impl Differ {
     }
 
     /// Whether every request of `side` that could be within the window of
-    /// time `t` has been read.
-    fn passed(&self, side: SideName, t: i64) -> bool {
+    /// time `t` has been read: its time has passed `t` by the window, and it
+    /// has given a request since `seen` (so a request completed late, whose
+    /// twin on that side comes as late, still finds it).
+    fn passed(&self, side: SideName, t: i64, seen: u64) -> bool {
         self.sides.get(side.index()).is_some_and(|s| {
             s.ended
-                || s.mark.is_some_and(|m| {
-                    m > t
-                        .saturating_add(self.opts.max_skew)
-                        .saturating_add(REORDER_SLACK)
-                })
+                || s.pushed > seen
+                    && s.mark.is_some_and(|m| {
+                        m > t
+                            .saturating_add(self.opts.max_skew)
+                            .saturating_add(REORDER_SLACK)
+                    })
         })
     }
 
@@ -654,13 +662,14 @@ impl Differ {
     /// claim any more. Requests over the `max_pending` cap are decided at once.
     fn settle(&mut self, emit: &mut dyn FnMut(Event)) {
         let [before, after] = [SideName::Before.index(), SideName::After.index()];
-        while let Some((t, key, id)) = self.sides.get(after).and_then(|s| s.order.front()).cloned()
+        while let Some((t, key, id, seen)) =
+            self.sides.get(after).and_then(|s| s.order.front()).cloned()
         {
             let over_cap = self
                 .sides
                 .get(after)
                 .is_some_and(|s| s.waiting > self.opts.max_pending);
-            if !(over_cap || self.passed(SideName::Before, t)) {
+            if !(over_cap || self.passed(SideName::Before, t, seen)) {
                 break;
             }
             let Some(s) = self.sides.get_mut(after) else {
@@ -673,7 +682,7 @@ impl Differ {
             self.decide(w, &key, emit);
         }
         let skew = self.opts.max_skew;
-        while let Some((t, key, id)) = self
+        while let Some((t, key, id, seen)) = self
             .sides
             .get(before)
             .and_then(|s| s.order.front())
@@ -685,11 +694,12 @@ impl Differ {
                 .is_some_and(|s| s.waiting > self.opts.max_pending);
             // No AFTER request within the window is still undecided.
             let claimable = self.sides.get(after).is_some_and(|s| {
-                s.order
-                    .front()
-                    .is_some_and(|(ta, _, _)| *ta <= t.saturating_add(skew))
+                s.by_key.get(&key).is_some_and(|q| {
+                    q.iter()
+                        .any(|w| w.t.saturating_sub(t).saturating_abs() <= skew)
+                })
             });
-            let closed = self.passed(SideName::After, t) && !claimable;
+            let closed = self.passed(SideName::After, t, seen) && !claimable;
             if !(over_cap || closed) {
                 break;
             }
@@ -726,10 +736,11 @@ impl Differ {
                 .find(|b| r.forwarded_for(b.request.client_ip()));
             // A request whose forwarding headers name another BEFORE client
             // is not this one's.
+            // (Addresses BEFORE's request already carried do not count.)
             let free = |b: &&Waiting| {
                 let ip = b.request.client_ip();
                 !r.forwarded_addrs()
-                    .any(|a| a != ip && self.clients.contains(a))
+                    .any(|a| a != ip && self.clients.contains(a) && !b.request.forwarded_for(a))
             };
             let first = queue.iter().find(near);
             let chosen = named.or_else(|| queue.iter().filter(near).find(free));

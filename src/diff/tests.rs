@@ -266,3 +266,39 @@ fn unmatched_at_the_edges_name_the_other_capture() {
         ]
     );
 }
+
+#[test]
+fn forwarding_headers_the_client_already_sent_do_not_count() {
+    // A request that already names another client in X-Forwarded-For (a
+    // proxy in front of the capture) still pairs with its twin.
+    let b = vec![
+        req(0, "10.0.0.2:5000", "/x", &[("Host", "h.example")]),
+        req(
+            10,
+            "10.0.0.3:5000",
+            "/y",
+            &[("Host", "h.example"), ("X-Forwarded-For", "10.0.0.2")],
+        ),
+    ];
+    let (events, out) = run(b.clone(), b, DiffOptions::default());
+    assert_eq!(pairs(&events).len(), 2);
+    assert_eq!(out.stats.unmatched_before + out.stats.unmatched_after, 0);
+}
+
+#[test]
+fn a_request_completed_late_on_both_sides_still_pairs() {
+    let hdr = [("Host", "h.example")];
+    // In completion order: the head at 1 s completes after requests at 10..19 s.
+    let mut side: Vec<_> = (10..20)
+        .map(|i| req(i * 1000, "10.0.0.2:5000", &format!("/{i}"), &hdr))
+        .collect();
+    side.push(req(1000, "10.0.0.4:5000", "/late", &hdr));
+    side.push(req(21_000, "10.0.0.2:5000", "/21", &hdr));
+    let opts = DiffOptions {
+        offset: Some(0),
+        ..DiffOptions::default()
+    };
+    let (events, out) = run(side.clone(), side, opts);
+    assert_eq!(pairs(&events).len(), 12);
+    assert_eq!(out.stats.unmatched_before + out.stats.unmatched_after, 0);
+}
