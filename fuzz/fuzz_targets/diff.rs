@@ -13,7 +13,10 @@ use phoneleak::time::Timestamp;
 
 fn request(line: &str, detector: &Detector) -> DiffRequest {
     let mut parts = line.split('|');
-    let ts = parts.next().and_then(|t| t.trim().parse().ok()).unwrap_or(0);
+    let ts = parts
+        .next()
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or(0);
     let src = parts.next().unwrap_or("10.0.0.1:1").to_string();
     let method = parts.next().unwrap_or("GET").to_string();
     let uri = parts.next().unwrap_or("/").to_string();
@@ -65,17 +68,29 @@ fuzz_target!(|data: &[u8]| {
     let mut jsonl = DiffJsonl::new(std::io::sink());
     let mut html = DiffHtml::new(std::io::sink());
     let mut events = 0u64;
-    let outcome = diff(before.into_iter(), after.into_iter(), opts, &mut |e: Event| {
-        events += 1;
-        totals.add(&e);
-        let _ = jsonl.event(&e);
-    });
+    let outcome = diff(
+        before.into_iter(),
+        after.into_iter(),
+        opts,
+        &mut |e: Event| {
+            events += 1;
+            totals.add(&e);
+            let _ = jsonl.event(&e);
+        },
+    );
     let s = &outcome.stats;
     // Every request is paired or reported unmatched, once.
     assert_eq!(s.pairs + s.unmatched_before, nb);
     assert_eq!(s.pairs + s.unmatched_after, na);
     assert_eq!(events, s.pairs + s.unmatched_before + s.unmatched_after);
-    let summary = DiffSummary::new(Vec::new(), Vec::new(), &outcome, opts.max_skew, &totals, Vec::new());
+    let summary = DiffSummary::new(
+        Vec::new(),
+        Vec::new(),
+        &outcome,
+        opts.max_skew,
+        &totals,
+        Vec::new(),
+    );
     let _ = text_out.finish(&totals, &summary);
     let _ = jsonl.finish(&totals, &summary);
     let _ = html.finish(&totals, &summary);
