@@ -31,5 +31,13 @@ fn main() -> std::io::Result<()> {
             }
         );
     }
+    // The `phoneleak diff` pairs of the README (no truth file: the diff
+    // tests hold what must be reported).
+    for p in fixturegen::vantage::bundled() {
+        std::fs::write(dir.join(p.before_name()), &p.before)?;
+        std::fs::write(dir.join(p.after_name()), &p.after)?;
+        println!("{:<28} {:>7} bytes", p.before_name(), p.before.len());
+        println!("{:<28} {:>7} bytes", p.after_name(), p.after.len());
+    }
     Ok(())
 }

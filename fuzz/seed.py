@@ -6,6 +6,7 @@ target's format ([link index][length][frame], frames cut to 255 bytes).
 reassembly: the TCP segments of IPv4-over-Ethernet fixtures as 8-byte ops.
 http: the client payloads of each fixture, chunks separated by 0xFF.
 detect: the header lines of every request (numbers in clear).
+diff: the bundled BEFORE/AFTER capture pairs as request lines (see its target).
 Run from the project root after `cargo build`: python3 fuzz/seed.py [DIR]
 (DIR: where to write the corpora, default fuzz/corpus; .ci/run seeds a
 temporary folder, so CI always starts from the fixtures as committed).
@@ -104,6 +105,22 @@ def main():
                 o = json.loads(line)
                 if o.get("type") == "request":
                     put("detect", "\n".join(f"{n}: {v}" for n, v in o["headers"]).encode())
+    # diff: the bundled BEFORE/AFTER pairs, as the target's request lines.
+    if os.path.exists(exe):
+        for before in sorted(glob.glob(os.path.join(ROOT, "fixtures", "*-before.pcap"))):
+            sides = []
+            for path in (before, before.replace("-before.pcap", "-after.pcap")):
+                out = subprocess.run([exe, "scan", "--format", "jsonl", "--all-requests", "--show-numbers", path],
+                                     capture_output=True).stdout.decode("utf-8", "replace")
+                lines = []
+                for line in out.splitlines():
+                    o = json.loads(line)
+                    if o.get("type") == "request":
+                        ns = int(o["packet"] or 0) * 1000000
+                        hs = "|".join(f"{n}={v}" for n, v in o["headers"])
+                        lines.append(f"{ns}|{o['src']}|{o['method']}|{o['uri']}|{hs}")
+                sides.append("\n".join(lines))
+            put("diff", b"\x00" + "\n----\n".join(sides).encode())
     # A regression input found by the http target (docs/robustness.md).
     regression = os.path.join(ROOT, "src", "http", "testdata", "fuzz-http-capacity.bin")
     if os.path.exists(regression):

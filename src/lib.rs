@@ -69,6 +69,7 @@ macro_rules! counters {
 pub mod capture;
 pub mod decode;
 pub mod detect;
+pub mod diff;
 pub mod flow;
 pub mod http;
 pub mod pipeline;

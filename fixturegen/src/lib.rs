@@ -24,6 +24,7 @@ pub mod scenarios;
 pub mod tcp;
 pub mod tls;
 pub mod tunnels;
+pub mod vantage;
 
 use serde::{Deserialize, Serialize};
 

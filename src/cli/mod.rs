@@ -10,6 +10,7 @@ macro_rules! say {
     };
 }
 
+mod diff;
 mod headers;
 mod inputs;
 #[cfg(feature = "live")]
@@ -120,6 +121,14 @@ before the end (also when leaks were found); 141 a closed output pipe.")]
     /// summary line, so the output of a killed run is refused.
     #[command(after_help = merge::MERGE_HELP)]
     Merge(Box<merge::MergeArgs>),
+    /// Compare the requests of two vantage points: what a middlebox added on the way.
+    ///
+    /// Pairs each request captured in front of a middlebox (BEFORE) with the same request
+    /// behind it (AFTER), without trusting addresses or ports, and reports the headers added,
+    /// removed and changed on the way, classed as identifier, operational or other; and the
+    /// requests seen on one side only.
+    #[command(after_help = diff::DIFF_HELP)]
+    Diff(Box<diff::DiffArgs>),
     /// Print the catalogue of header names that carry phone numbers or subscriber IDs.
     ///
     /// Each name with the kind of identifier it carries, who was seen using it, its tier and the
@@ -222,6 +231,8 @@ pub(crate) struct ScanArgs {
     pub detection: DetectionArgs,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+    #[command(flatten)]
+    pub discover: DiscoverArgs,
     /// Analysis threads (default, and 0: one per core, as `zstd -T0` and
     /// `xz -T0`; at most 256). Output is the
     /// same for any number, unless a run reaches --max-flows or --ooo-memcap:
@@ -251,6 +262,22 @@ pub(crate) struct ScanArgs {
     /// packets that passed.
     #[arg(short, long, value_name = "EXPR")]
     pub filter: Option<String>,
+}
+
+/// `scan --discover` and its thresholds.
+#[derive(Args)]
+pub(crate) struct DiscoverArgs {
+    /// Also report header names in no registry of standard and common
+    /// headers whose identifier-like values follow one value across many
+    /// unrelated sites (an unnamed tracking header); rows before the summary.
+    #[arg(long)]
+    pub discover: bool,
+    /// --discover: distinct sites (registrable domains) one value must reach.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub discover_min_sites: u64,
+    /// --discover: requests a header name must be seen in.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub discover_min_requests: u64,
 }
 
 /// Output format of `headers`.
@@ -762,6 +789,7 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => scan::run(&args),
         Command::Merge(args) => merge::run(&args),
+        Command::Diff(args) => diff::run(&args),
         Command::Completions { shell } => shell::completions(shell),
         Command::Man { command } => shell::man(command.as_deref()),
         Command::Headers(args) => headers::run(&args),

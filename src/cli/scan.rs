@@ -8,6 +8,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use phoneleak::capture::{
     self, CaptureErrorKind, Input, MAX_INTERFACES, PacketFilter, ReaderCounters, strip_os_error,
 };
+use phoneleak::detect::discover::{DiscoverOptions, Discovery};
 use phoneleak::pipeline::{self, Finding, Reading, Stats};
 use phoneleak::report::{
     BaselineInfo, InputError, Severity, Sink, Summary, Tally, printable_owned,
@@ -74,6 +75,13 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
     let mut tried = 0usize;
     // Where each input's error offsets count from, for the messages.
     let mut decompressed: Vec<String> = Vec::new();
+    // `--discover`: fed every request in output order (the same for any --threads).
+    let mut discovery = args.discover.discover.then(|| {
+        Discovery::new(DiscoverOptions {
+            min_sites: args.discover.discover_min_sites,
+            min_requests: args.discover.discover_min_requests,
+        })
+    });
 
     for source in &sources {
         if interrupted.load(Ordering::Relaxed) {
@@ -93,6 +101,9 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
             sink.set_shard_input(Some(tried as u64));
         }
         let mut on_finding = |f: Finding| {
+            if let Some(d) = discovery.as_mut() {
+                d.observe(&f.request);
+            }
             if let Err(e) = sink.finding(&f) {
                 // Stop reading: the report cannot be written any more.
                 interrupted.store(true, Ordering::Relaxed);
@@ -252,6 +263,9 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
     });
     // The outputs are emptied here if no input opened as a capture.
     outputs.commit()?;
+    if let Some(d) = &discovery {
+        sink.discovered(&d.report(args.output.show_numbers))?;
+    }
     sink.summary(&Summary {
         files: captures,
         capture: None,

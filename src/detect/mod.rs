@@ -25,6 +25,7 @@
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
 pub mod catalogue;
+pub mod discover;
 pub mod known;
 mod names;
 pub mod number;

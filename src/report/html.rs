@@ -777,6 +777,30 @@ fn clip(s: &str, max: usize) -> &str {
     }
 }
 
+/// A self-contained page in the report's style (the same head, policy and
+/// style sheet) around `body`, which must be escaped HTML: for the other
+/// commands' reports (`diff --html`).
+pub fn standalone_page(title: &str, body: &str) -> String {
+    let nonce = nonce();
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
+         style-src 'nonce-{nonce}'\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"generator\" content=\"phoneleak {}\">\n\
+         <title>{}</title>\n<style nonce=\"{nonce}\">{STYLE}</style></head>\n<body>\n\
+         <h1>{}</h1>\n{body}</body></html>\n",
+        env!("CARGO_PKG_VERSION"),
+        esc(title),
+        esc(title)
+    )
+}
+
+/// [`esc`] for the other commands' pages.
+pub fn escape_html(s: &str) -> String {
+    esc(s)
+}
+
 /// Escapes text for HTML element content and quoted attributes; control
 /// characters (which HTML cannot carry) become U+FFFD.
 fn esc(s: &str) -> String {

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::tally::{DestinationRow, HeaderRow};
 use super::{Format, Shown, Summary, Tally};
+use crate::detect::discover::DiscoverReport;
 
 #[derive(Serialize)]
 struct DestinationLine<'a> {
@@ -62,7 +63,46 @@ impl<W: Write> JsonlSink<W> {
     }
 }
 
+#[derive(Serialize)]
+struct DiscoverLine<'a, T: Serialize> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(flatten)]
+    body: &'a T,
+}
+
+/// The counts of `--discover`, without its rows.
+#[derive(Serialize)]
+struct DiscoverCounts {
+    unregistered_names: u64,
+    candidates: u64,
+    min_sites: u64,
+    min_requests: u64,
+    dropped_names: u64,
+    dropped_values: u64,
+}
+
 impl<W: Write> Format for JsonlSink<W> {
+    fn discovered(&mut self, found: &DiscoverReport) -> io::Result<()> {
+        for row in &found.rows {
+            self.line(&DiscoverLine {
+                kind: "discover",
+                body: row,
+            })?;
+        }
+        self.line(&DiscoverLine {
+            kind: "discover_summary",
+            body: &DiscoverCounts {
+                unregistered_names: found.unregistered_names,
+                candidates: found.rows.len() as u64,
+                min_sites: found.min_sites,
+                min_requests: found.min_requests,
+                dropped_names: found.dropped_names,
+                dropped_values: found.dropped_values,
+            },
+        })
+    }
+
     fn request(&mut self, shown: &Shown) -> io::Result<()> {
         // `{"type":"request",` then the fields of the shown request: as
         // `#[serde(flatten)]` would write it, without its detour through a

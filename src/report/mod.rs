@@ -28,7 +28,7 @@ mod text;
 
 pub use baseline::{Baseline, BaselineError};
 pub use escape::{Printable, is_control, printable, printable_owned};
-pub use html::HtmlSink;
+pub use html::{HtmlSink, escape_html, standalone_page};
 pub use jsonl::JsonlSink;
 pub use shown::{Provenance, Shown, ShownLeak, ShownTunnel};
 pub use subject::{SubjectKey, SubjectKeyError};
@@ -40,6 +40,7 @@ use std::io;
 use serde::Serialize;
 
 use crate::capture::CaptureStats;
+use crate::detect::discover::DiscoverReport;
 use crate::detect::{Confidence, Leak, Place, mask_text, number::mask_opaque};
 
 use crate::pipeline::{Finding, Stats};
@@ -163,6 +164,11 @@ pub trait Format {
     fn request(&mut self, shown: &Shown) -> io::Result<()>;
     /// The end of the run.
     fn summary(&mut self, summary: &Summary, tally: &Tally) -> io::Result<()>;
+    /// What `scan --discover` found, just before the summary (formats
+    /// without a place for it ignore it).
+    fn discovered(&mut self, _found: &DiscoverReport) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The one report of a run: it masks each finding once
@@ -267,6 +273,11 @@ impl<'a> Report<'a> {
         Ok(true)
     }
 
+    /// What `scan --discover` found, for every format (before the summary).
+    pub fn discovered(&mut self, found: &DiscoverReport) -> io::Result<()> {
+        self.formats.discovered(found)
+    }
+
     /// Leaks and leaking requests dropped by the minimum confidence of a merge.
     pub fn dropped(&self) -> (u64, u64) {
         self.dropped
@@ -321,6 +332,10 @@ impl Format for FanOut<'_> {
             .iter_mut()
             .try_for_each(|s| s.summary(summary, tally))
     }
+
+    fn discovered(&mut self, found: &DiscoverReport) -> io::Result<()> {
+        self.sinks.iter_mut().try_for_each(|s| s.discovered(found))
+    }
 }
 
 /// Passes requests on and drops the summary (`--quiet`, or a summary that goes elsewhere).
@@ -347,6 +362,10 @@ impl<S: Format> Format for SummaryOnly<S> {
     fn summary(&mut self, summary: &Summary, tally: &Tally) -> io::Result<()> {
         self.0.summary(summary, tally)
     }
+
+    fn discovered(&mut self, found: &DiscoverReport) -> io::Result<()> {
+        self.0.discovered(found)
+    }
 }
 
 impl<S: Format + ?Sized> Format for Box<S> {
@@ -356,6 +375,10 @@ impl<S: Format + ?Sized> Format for Box<S> {
 
     fn summary(&mut self, summary: &Summary, tally: &Tally) -> io::Result<()> {
         (**self).summary(summary, tally)
+    }
+
+    fn discovered(&mut self, found: &DiscoverReport) -> io::Result<()> {
+        (**self).discovered(found)
     }
 }
 

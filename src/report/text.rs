@@ -8,6 +8,7 @@ use anstyle::{AnsiColor, Style};
 
 use super::escape::{Printable, printable, printable_owned};
 use super::{Format, ReportOptions, Shown, Summary, Tally};
+use crate::detect::discover::DiscoverReport;
 
 const BOLD: Style = Style::new().bold();
 const LEAK: Style = AnsiColor::Red.on_default().bold();
@@ -125,6 +126,58 @@ fn write_row(
 }
 
 impl<W: Write> Format for TextSink<W> {
+    fn discovered(&mut self, found: &DiscoverReport) -> io::Result<()> {
+        let o = &mut self.out;
+        writeln!(
+            o,
+            "Discovered headers (not in the registry; one value on {}+ sites)",
+            found.min_sites
+        )?;
+        if found.rows.is_empty() {
+            writeln!(
+                o,
+                "  none among {} unregistered header names",
+                found.unregistered_names
+            )?;
+        } else {
+            let mut rows = vec![
+                [
+                    "header",
+                    "values",
+                    "hosts",
+                    "sites",
+                    "requests",
+                    "clients",
+                    "confidence",
+                    "examples",
+                ]
+                .map(String::from)
+                .to_vec(),
+            ];
+            for r in &found.rows {
+                rows.push(vec![
+                    printable_owned(r.header.clone()),
+                    r.values.to_string(),
+                    r.hosts.to_string(),
+                    r.sites.to_string(),
+                    r.requests.to_string(),
+                    r.clients.to_string(),
+                    r.confidence.as_str().to_string(),
+                    printable_owned(r.examples.join(" ")),
+                ]);
+            }
+            table(o, &rows, &[1, 2, 3, 4, 5])?;
+        }
+        if found.dropped_names + found.dropped_values > 0 {
+            writeln!(
+                o,
+                "  not followed past the caps: {} header lines, {} values",
+                found.dropped_names, found.dropped_values
+            )?;
+        }
+        writeln!(o)
+    }
+
     fn request(&mut self, r: &Shown) -> io::Result<()> {
         if !self.print_findings {
             return Ok(());

@@ -220,3 +220,67 @@ fn every_json_field_is_documented_and_every_documented_field_is_emitted() {
         "documented in docs/output.md but never emitted: {never:?}"
     );
 }
+
+#[test]
+fn every_diff_and_discover_field_is_documented_and_emitted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = Vec::new();
+    for p in fixturegen::vantage::generated() {
+        let (b, a) = (dir.path().join("b.pcap"), dir.path().join("a.pcap"));
+        std::fs::write(&b, &p.before).unwrap();
+        std::fs::write(&a, &p.after).unwrap();
+        let (b, a) = (b.to_string_lossy(), a.to_string_lossy());
+        lines.extend(jsonl(&["diff", "--format", "jsonl", &b, &a]));
+    }
+    let sc = dir.path().join("supercookie.pcap");
+    std::fs::write(&sc, fixturegen::vantage::supercookie()).unwrap();
+    lines.extend(jsonl(&[
+        "scan",
+        "--discover",
+        "--format",
+        "jsonl",
+        &sc.to_string_lossy(),
+    ]));
+    let mut seen: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for line in &lines {
+        let kind = line["type"].as_str().unwrap_or("?").to_string();
+        let mut fields = BTreeSet::new();
+        collect("", line, &mut fields);
+        seen.entry(kind).or_default().extend(fields);
+    }
+    let (words, first) = documented();
+    for kind in [
+        "pair",
+        "unmatched",
+        "diff_header",
+        "diff_summary",
+        "discover",
+        "discover_summary",
+    ] {
+        let fields = seen.get(kind).unwrap_or_else(|| panic!("no {kind} line"));
+        let doc = &words[kind];
+        for field in fields {
+            let leaf = field.rsplit(['.', ']']).next().unwrap_or(field);
+            // `hosts` is a map: its keys are host names, not fields.
+            if leaf != "type" && !field.starts_with("hosts.") {
+                assert!(
+                    doc.contains(leaf),
+                    "{kind}: {field} is not in docs/output.md"
+                );
+            }
+        }
+        let emitted: BTreeSet<String> = fields
+            .iter()
+            .map(|f| f.rsplit(['.', ']']).next().unwrap_or(f).to_string())
+            .collect();
+        for name in first.get(kind).into_iter().flatten() {
+            // `errors` is empty for these inputs (tests/it/diff.rs reads bad ones).
+            if name != "errors" {
+                assert!(
+                    emitted.contains(name.as_str()) || fields.contains(name.as_str()),
+                    "{kind}: {name} documented but never emitted"
+                );
+            }
+        }
+    }
+}

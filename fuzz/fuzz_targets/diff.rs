@@ -1,0 +1,97 @@
+//! `phoneleak diff`'s pairing, comparison and formats on arbitrary request
+//! streams. The input is text: BEFORE's requests, a line `----`, AFTER's;
+//! one request a line, `|`-separated: time in nanoseconds (any i64), client
+//! `address:port`, method, target, then `name=value` headers. The first byte
+//! also picks the options (offset given or estimated, a small pending cap).
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use phoneleak::detect::Detector;
+use phoneleak::diff::output::{DiffFormat, DiffHtml, DiffJsonl, DiffSummary, DiffText, Totals};
+use phoneleak::diff::{DiffOptions, DiffRequest, Event, diff};
+use phoneleak::http::Header;
+use phoneleak::time::Timestamp;
+
+fn request(line: &str, detector: &Detector) -> DiffRequest {
+    let mut parts = line.split('|');
+    let ts = parts
+        .next()
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or(0);
+    let src = parts.next().unwrap_or("10.0.0.1:1").to_string();
+    let method = parts.next().unwrap_or("GET").to_string();
+    let uri = parts.next().unwrap_or("/").to_string();
+    let headers: Vec<Header> = parts
+        .map(|h| match h.split_once('=') {
+            Some((n, v)) => Header {
+                name: n.to_string(),
+                value: v.to_string(),
+            },
+            None => Header {
+                name: h.to_string(),
+                value: String::new(),
+            },
+        })
+        .collect();
+    let leaks = detector.inspect_parts(&method, &uri, &headers);
+    DiffRequest {
+        ts: Timestamp(ts),
+        src,
+        dst: "192.0.2.1:80".into(),
+        method,
+        uri,
+        version: "HTTP/1.1".into(),
+        headers,
+        leaks,
+        file: None,
+        packet: None,
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&flags, rest)) = data.split_first() else {
+        return;
+    };
+    let text = String::from_utf8_lossy(rest);
+    let detector = Detector::new();
+    let (b, a) = text.split_once("\n----\n").unwrap_or((&text, ""));
+    let before: Vec<DiffRequest> = b.lines().map(|l| request(l, &detector)).collect();
+    let after: Vec<DiffRequest> = a.lines().map(|l| request(l, &detector)).collect();
+    let (nb, na) = (before.len() as u64, after.len() as u64);
+    let opts = DiffOptions {
+        offset: (flags & 1 == 1).then_some(i64::from(flags >> 2) * 1_000_000_000),
+        max_pending: if flags & 2 == 2 { 4 } else { 100_000 },
+        show_numbers: flags & 128 == 128,
+        ..DiffOptions::default()
+    };
+    let mut totals = Totals::default();
+    let mut text_out = DiffText::new(std::io::sink());
+    let mut jsonl = DiffJsonl::new(std::io::sink());
+    let mut html = DiffHtml::new(std::io::sink());
+    let mut events = 0u64;
+    let outcome = diff(
+        before.into_iter(),
+        after.into_iter(),
+        opts,
+        &mut |e: Event| {
+            events += 1;
+            totals.add(&e);
+            let _ = jsonl.event(&e);
+        },
+    );
+    let s = &outcome.stats;
+    // Every request is paired or reported unmatched, once.
+    assert_eq!(s.pairs + s.unmatched_before, nb);
+    assert_eq!(s.pairs + s.unmatched_after, na);
+    assert_eq!(events, s.pairs + s.unmatched_before + s.unmatched_after);
+    let summary = DiffSummary::new(
+        Vec::new(),
+        Vec::new(),
+        &outcome,
+        opts.max_skew,
+        &totals,
+        Vec::new(),
+    );
+    let _ = text_out.finish(&totals, &summary);
+    let _ = jsonl.finish(&totals, &summary);
+    let _ = html.finish(&totals, &summary);
+});

@@ -1,0 +1,378 @@
+//! `phoneleak diff BEFORE AFTER`: each side's requests (captures through the
+//! scan pipeline, or the JSON lines of an earlier `scan --all-requests`) read
+//! on a thread of its own and streamed to `diff::diff`, which pairs them.
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+
+use clap::Args;
+
+use phoneleak::capture::{self, strip_os_error};
+use phoneleak::detect::{Detector, KnownNumbers, Region};
+use phoneleak::diff::output::{DiffFormat, DiffHtml, DiffJsonl, DiffSummary, DiffText, Totals};
+use phoneleak::diff::{DiffOptions, DiffRequest, diff};
+use phoneleak::pipeline::{self, Config, Reading};
+use phoneleak::report::{InputError, Severity, Shown};
+
+use super::inputs::expand_paths;
+use super::{AnalysisArgs, CliError, Format, is_stdout};
+
+/// Help text of `diff`.
+pub(crate) const DIFF_HELP: &str = "Examples:
+  phoneleak diff phone.pcap server.pcap             # what the network added on the way
+  phoneleak diff --format jsonl -o diff.jsonl phone.pcap server.pcap.zst
+  phoneleak scan --format jsonl --all-requests -o before.jsonl phone.pcap
+  phoneleak diff before.jsonl server.pcap           # an earlier scan as one side
+  phoneleak diff --max-skew 2 --offset -30 a.pcap b.pcap
+  phoneleak diff --html diff.html phone.pcap server.pcap
+
+BEFORE is captured in front of the middlebox (on the phone, a tethered laptop,
+the client side of a proxy), AFTER behind it (the server, the proxy's internet
+side). Each is a capture (file or folder, any input scan reads) or the JSON
+lines of `scan --format jsonl --all-requests` (recognised by content).
+Requests pair by method, target (absolute or origin form) and host, never by
+address or port, within --max-skew seconds once the clock offset is
+estimated from the requests found once on each side.
+
+Exit status: 0 no identifier added on the way, 1 an identifier (phone number,
+IMSI, IMEI, tracking ID) added or rewritten in at least one request, 2 a usage
+or input error.";
+
+#[derive(Args)]
+pub(crate) struct DiffArgs {
+    /// Requests in front of the middlebox: a capture, a folder of captures, or
+    /// the JSON lines of `scan --format jsonl --all-requests`.
+    #[arg(value_name = "BEFORE")]
+    pub before: PathBuf,
+    /// Requests behind it, in the same forms.
+    #[arg(value_name = "AFTER")]
+    pub after: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Write the report to FILE (`-`: standard output).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print phone numbers and identifiers in clear (masked by default).
+    #[arg(long)]
+    pub show_numbers: bool,
+    /// Also write a self-contained HTML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Most seconds between the two sides of a pair, once the clock offset is applied.
+    #[arg(long, default_value_t = 5.0, value_name = "SECS")]
+    pub max_skew: f64,
+    /// AFTER's clock minus BEFORE's, in seconds (default: estimated from the
+    /// requests found once on each side).
+    #[arg(long, value_name = "SECS", allow_hyphen_values = true)]
+    pub offset: Option<f64>,
+    /// Most requests of each side waiting for a partner; older ones are then
+    /// reported unmatched (`pending_cap`).
+    #[arg(long, default_value_t = DiffOptions::default().max_pending, value_name = "N")]
+    pub max_pending: usize,
+    /// Region for national numbers (ISO 3166 code), for the classes.
+    #[arg(long, value_name = "CC")]
+    pub region: Option<String>,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+}
+
+/// Seconds given on the command line, in nanoseconds.
+fn nanos(option: &str, secs: f64) -> Result<i64, CliError> {
+    if !secs.is_finite() || secs.abs() > 1e9 {
+        return Err(CliError::Usage(format!(
+            "{option} {secs}: not a number of seconds"
+        )));
+    }
+    Ok((secs * 1e9).round() as i64)
+}
+
+/// Runs `diff`; returns the exit status.
+pub(crate) fn run(args: &DiffArgs) -> Result<u8, CliError> {
+    if args.max_skew < 0.0 {
+        return Err(CliError::Usage("--max-skew: must not be negative".into()));
+    }
+    let region = match &args.region {
+        Some(code) => Some(
+            Region::parse(code)
+                .ok_or_else(|| CliError::Usage(format!("--region {code}: unknown region")))?,
+        ),
+        None => None,
+    };
+    let known = KnownNumbers::new(Vec::new()).map_err(|e| CliError::Usage(e.to_string()))?;
+    let detector = Arc::new(Detector::with(region, known));
+    let opts = DiffOptions {
+        max_skew: nanos("--max-skew", args.max_skew)?,
+        offset: args.offset.map(|o| nanos("--offset", o)).transpose()?,
+        max_pending: args.max_pending.max(1),
+        show_numbers: args.show_numbers,
+        ..DiffOptions::default()
+    };
+    let (keys, _) = args.analysis.keys()?;
+    let config = args
+        .analysis
+        .config(phoneleak::detect::Confidence::Low, keys);
+    let out: Box<dyn Write> = match args.output.as_deref().filter(|p| !is_stdout(p)) {
+        Some(path) => {
+            for input in [&args.before, &args.after] {
+                if super::same_file(path, input) {
+                    return Err(CliError::Usage(format!(
+                        "{} is an input and an output: writing the report would destroy it",
+                        input.display()
+                    )));
+                }
+            }
+            Box::new(File::create(path).map_err(|e| CliError::Create(path.to_path_buf(), e))?)
+        }
+        None => Box::new(io::stdout().lock()),
+    };
+    let mut format: Box<dyn DiffFormat> = match args.format {
+        Format::Text => Box::new(DiffText::new(BufWriter::new(out))),
+        Format::Jsonl => Box::new(DiffJsonl::new(BufWriter::new(out))),
+    };
+    let mut html: Option<DiffHtml<BufWriter<File>>> = match &args.html {
+        Some(path) => {
+            for input in [&args.before, &args.after] {
+                if super::same_file(path, input) {
+                    return Err(CliError::Usage(format!(
+                        "{} is an input and an output: writing the report would destroy it",
+                        input.display()
+                    )));
+                }
+            }
+            let file = File::create(path).map_err(|e| CliError::Create(path.to_path_buf(), e))?;
+            Some(DiffHtml::new(BufWriter::new(file)))
+        }
+        None => None,
+    };
+    let before = Side::start(&args.before, &detector, &config);
+    let after = Side::start(&args.after, &detector, &config);
+    let mut totals = Totals::default();
+    let mut write_error: Option<io::Error> = None;
+    let outcome = diff(
+        before.requests.iter(),
+        after.requests.iter(),
+        opts,
+        &mut |e| {
+            totals.add(&e);
+            if write_error.is_none()
+                && let Err(err) = format.event(&e)
+            {
+                write_error = Some(err);
+            }
+        },
+    );
+    let (names_b, mut errors) = before.finish();
+    let (names_a, errors_a) = after.finish();
+    errors.extend(errors_a);
+    if let Some(e) = write_error {
+        return Err(CliError::Write(e));
+    }
+    let failed = errors.iter().any(|e| e.severity == Severity::Error);
+    for e in &errors {
+        say!(
+            "phoneleak: {}: {}: {}",
+            e.severity.as_str(),
+            e.file,
+            e.error
+        );
+    }
+    let summary = DiffSummary::new(names_b, names_a, &outcome, opts.max_skew, &totals, errors);
+    format.finish(&totals, &summary)?;
+    if let Some(h) = html.as_mut() {
+        h.finish(&totals, &summary)?;
+    }
+    Ok(if failed {
+        2
+    } else if summary.identifier_added {
+        1
+    } else {
+        0
+    })
+}
+
+/// One side read on its own thread.
+struct Side {
+    requests: Receiver<DiffRequest>,
+    worker: JoinHandle<(Vec<String>, Vec<InputError>)>,
+}
+
+/// Requests in flight from a side's reader to the pairing.
+const CHANNEL: usize = 1024;
+
+impl Side {
+    fn start(path: &Path, detector: &Arc<Detector>, config: &Config) -> Side {
+        let (tx, rx) = sync_channel(CHANNEL);
+        let path = path.to_path_buf();
+        let detector = Arc::clone(detector);
+        let config = config.clone();
+        let worker = std::thread::spawn(move || read_side(&path, &detector, config, &tx));
+        Side {
+            requests: rx,
+            worker,
+        }
+    }
+
+    /// The inputs read and their problems, once the side is read.
+    fn finish(self) -> (Vec<String>, Vec<InputError>) {
+        drop(self.requests);
+        self.worker.join().unwrap_or_else(|_| {
+            (
+                Vec::new(),
+                vec![error("(reader)", None, "the reader thread failed".into())],
+            )
+        })
+    }
+}
+
+fn error(file: &str, offset: Option<u64>, error: String) -> InputError {
+    InputError {
+        file: file.to_string(),
+        offset,
+        error,
+        partial: false,
+        severity: Severity::Error,
+        went_on: false,
+    }
+}
+
+/// Whether the file starts (after white space) with `{`: JSON lines.
+fn is_json_lines(path: &Path) -> bool {
+    let Ok(mut f) = File::open(path) else {
+        return false;
+    };
+    let mut buf = [0u8; 64];
+    let n = f.read(&mut buf).unwrap_or(0);
+    buf.get(..n)
+        .unwrap_or_default()
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|&b| b == b'{')
+}
+
+/// Reads one side into `tx`; returns its input names and problems.
+fn read_side(
+    path: &Path,
+    detector: &Arc<Detector>,
+    config: Config,
+    tx: &SyncSender<DiffRequest>,
+) -> (Vec<String>, Vec<InputError>) {
+    let name = path.display().to_string();
+    if path.is_file() && is_json_lines(path) {
+        let errors = read_json_lines(path, &name, detector, tx);
+        return (vec![name], errors);
+    }
+    let inputs = expand_paths(&[path.to_path_buf()]);
+    let mut errors = inputs.errors;
+    let mut names = Vec::new();
+    let never = AtomicBool::new(false);
+    for source in &inputs.sources {
+        let input = &source.input;
+        let file = input.name();
+        let reading =
+            capture::Opened::open(input, None).and_then(|opened| Reading::new(opened, 1, false));
+        let reading = match reading {
+            Ok(r) => r,
+            Err(e) if !source.named => {
+                let _ = e;
+                continue;
+            }
+            Err(e) => {
+                errors.push(error(
+                    &file,
+                    Some(e.offset),
+                    strip_os_error(&e.kind.to_string()),
+                ));
+                continue;
+            }
+        };
+        names.push(file.clone());
+        let mut stopped = false;
+        let outcome = pipeline::analyze_input(
+            reading,
+            1,
+            config.clone(),
+            detector,
+            &never,
+            None,
+            &mut |f| {
+                if !stopped && tx.send(DiffRequest::from_finding(f, Some(&file))).is_err() {
+                    stopped = true;
+                }
+            },
+            &mut |_| {},
+        );
+        if let Some(e) = outcome.error {
+            let cut = e.kind.is_cut_short() && outcome.stats.packets > 0;
+            let mut err = error(&file, Some(e.offset), strip_os_error(&e.kind.to_string()));
+            err.partial = outcome.stats.packets > 0;
+            if cut {
+                err.severity = Severity::Warning;
+            }
+            errors.push(err);
+        }
+    }
+    if names.is_empty() && errors.is_empty() {
+        errors.push(error(&name, None, "no capture in it".into()));
+    }
+    (names, errors)
+}
+
+/// The `request` lines of an earlier run's JSON lines.
+fn read_json_lines(
+    path: &Path,
+    name: &str,
+    detector: &Detector,
+    tx: &SyncSender<DiffRequest>,
+) -> Vec<InputError> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) => return vec![error(name, None, capture::human_io(&e).to_string())],
+    };
+    let mut errors = Vec::new();
+    for (i, line) in BufReader::new(file).lines().enumerate() {
+        let line = match line {
+            Ok(l) => l,
+            Err(e) => {
+                errors.push(error(name, None, capture::human_io(&e).to_string()));
+                break;
+            }
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        let value: serde_json::Value = match serde_json::from_str(&line) {
+            Ok(v) => v,
+            Err(e) => {
+                errors.push(error(name, None, format!("line {}: not JSON ({e})", i + 1)));
+                break;
+            }
+        };
+        if value.get("type").and_then(|t| t.as_str()) != Some("request") {
+            continue;
+        }
+        let request = serde_json::from_value::<Shown>(value)
+            .ok()
+            .and_then(|s| DiffRequest::from_shown(s, detector));
+        match request {
+            Some(r) => {
+                if tx.send(r).is_err() {
+                    break;
+                }
+            }
+            None => {
+                errors.push(error(
+                    name,
+                    None,
+                    format!("line {}: not a phoneleak request line", i + 1),
+                ));
+                break;
+            }
+        }
+    }
+    errors
+}

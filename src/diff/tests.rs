@@ -1,0 +1,304 @@
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+use super::*;
+
+fn req(ts_ms: i64, src: &str, uri: &str, headers: &[(&str, &str)]) -> DiffRequest {
+    let headers: Vec<Header> = headers
+        .iter()
+        .map(|(n, v)| Header {
+            name: n.to_string(),
+            value: v.to_string(),
+        })
+        .collect();
+    let leaks = Detector::new().inspect_parts("GET", uri, &headers);
+    DiffRequest {
+        ts: Timestamp(ts_ms * 1_000_000),
+        src: src.into(),
+        dst: "192.0.2.1:80".into(),
+        method: "GET".into(),
+        uri: uri.into(),
+        version: "HTTP/1.1".into(),
+        headers,
+        leaks,
+        file: None,
+        packet: None,
+    }
+}
+
+fn run(b: Vec<DiffRequest>, a: Vec<DiffRequest>, opts: DiffOptions) -> (Vec<Event>, DiffOutcome) {
+    let mut events = Vec::new();
+    let out = diff(b.into_iter(), a.into_iter(), opts, &mut |e| events.push(e));
+    (events, out)
+}
+
+fn pairs(events: &[Event]) -> Vec<&Pair> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Pair(p) => Some(p.as_ref()),
+            Event::Unmatched(_) => None,
+        })
+        .collect()
+}
+
+#[test]
+fn keys_ignore_target_form_case_and_default_port() {
+    let h = |v: &str| {
+        vec![Header {
+            name: "HOST".into(),
+            value: v.into(),
+        }]
+    };
+    let a = Key::of("get", "http://WWW.Example.com:80/a?b", &[]);
+    let b = Key::of("GET", "/a?b", &h("www.example.com"));
+    assert_eq!(a, b);
+    assert_eq!(Key::of("GET", "http://x.example", &[]).target, "/");
+    assert_ne!(
+        Key::of("GET", "/a", &h("x")),
+        Key::of("POST", "/a", &h("x"))
+    );
+}
+
+#[test]
+fn an_added_number_header_is_an_identifier_and_via_is_operational() {
+    let b = req(
+        0,
+        "10.0.0.2:5000",
+        "/",
+        &[("Host", "h.example"), ("Accept", "*/*")],
+    );
+    let a = req(
+        10,
+        "198.51.100.7:40000",
+        "/",
+        &[
+            ("host", "h.example"),
+            ("Accept", "*/*"),
+            ("Via", "1.1 proxy"),
+            ("X-MSISDN", "447700900123"),
+        ],
+    );
+    let p = compare(&b, &a, 0, false);
+    assert_eq!(p.added.len(), 2);
+    assert_eq!(p.added[0].class, Class::Operational);
+    assert_eq!(p.added[1].class, Class::Identifier);
+    assert_eq!(p.added[1].after.as_deref(), Some("44*******123"));
+    assert_eq!(p.added[1].position, 3);
+    assert_eq!(p.case_changed, vec!["host".to_string()]);
+    assert!(!p.order_changed && p.adds_identifier());
+    let clear = compare(&b, &a, 0, true);
+    assert_eq!(clear.added[1].after.as_deref(), Some("447700900123"));
+}
+
+#[test]
+fn removed_changed_and_reordered_headers() {
+    let b = req(
+        0,
+        "10.0.0.2:5000",
+        "http://h.example/x",
+        &[
+            ("Host", "h.example"),
+            ("Cookie", "a=1"),
+            ("Accept", "*/*"),
+            ("X-Forged-Msisdn", "447700900456"),
+        ],
+    );
+    let a = req(
+        0,
+        "10.0.0.9:1",
+        "/x",
+        &[("Accept", "*/*"), ("Host", "h.example"), ("Cookie", "a=2")],
+    );
+    let p = compare(&b, &a, 0, false);
+    assert!(p.order_changed && p.request_line_changed);
+    assert_eq!(p.changed.len(), 1);
+    assert_eq!(p.changed[0].before.as_deref(), Some("a=1"));
+    assert_eq!(p.removed.len(), 1);
+    assert_eq!(p.removed[0].class, Class::Identifier);
+    // A removed identifier is not an added one.
+    assert!(!p.adds_identifier());
+}
+
+#[test]
+fn skewed_clocks_pair_after_estimating_the_offset() {
+    let hdr = [("Host", "h.example")];
+    let b: Vec<_> = (0..10)
+        .map(|i| req(i * 1000, "10.0.0.2:5000", &format!("/{i}"), &hdr))
+        .collect();
+    let a: Vec<_> = (0..10)
+        .map(|i| req(30_000 + i * 1000 + 5, "10.9.9.9:1", &format!("/{i}"), &hdr))
+        .collect();
+    let (events, out) = run(b, a, DiffOptions::default());
+    assert_eq!(out.offset, 30_005_000_000);
+    assert!(out.offset_estimated);
+    assert_eq!(out.stats.pairs, 10);
+    assert_eq!(pairs(&events).len(), 10);
+}
+
+#[test]
+fn identical_requests_keep_their_order_and_extra_ones_are_unmatched() {
+    let hdr = [("Host", "h.example")];
+    let mut b: Vec<_> = (0..20)
+        .map(|i| req(i * 10, "10.0.0.2:5000", "/same", &hdr))
+        .collect();
+    b.push(req(500, "10.0.0.2:5000", "/cached", &hdr));
+    let mut a: Vec<_> = (0..20)
+        .map(|i| req(i * 10 + 3, "10.9.9.9:1", "/same", &hdr))
+        .collect();
+    a.push(req(900, "10.9.9.9:1", "/prefetch", &hdr));
+    let (events, out) = run(b, a, DiffOptions::default());
+    let ps = pairs(&events);
+    assert_eq!(ps.len(), 20);
+    for (i, p) in ps.iter().enumerate() {
+        assert_eq!(
+            p.before.ts,
+            Timestamp(i as i64 * 10_000_000).rfc3339().to_string()
+        );
+    }
+    assert_eq!(out.stats.unmatched_before, 1);
+    assert_eq!(out.stats.unmatched_after, 1);
+    let reasons: Vec<Reason> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Unmatched(u) => Some(u.reason),
+            Event::Pair(_) => None,
+        })
+        .collect();
+    assert!(reasons.contains(&Reason::NotForwarded));
+    assert!(reasons.contains(&Reason::CreatedOnTheWay));
+}
+
+#[test]
+fn forwarded_for_picks_the_named_client() {
+    let hdr = [("Host", "h.example")];
+    let b = vec![
+        req(0, "10.0.0.2:5000", "/", &hdr),
+        req(1, "10.0.0.3:5000", "/", &hdr),
+    ];
+    let a = vec![
+        req(
+            5,
+            "10.9.9.9:1",
+            "/",
+            &[("Host", "h.example"), ("X-Forwarded-For", "10.0.0.3")],
+        ),
+        req(
+            6,
+            "10.9.9.9:2",
+            "/",
+            &[
+                ("Host", "h.example"),
+                ("Forwarded", "for=10.0.0.2;proto=http"),
+            ],
+        ),
+    ];
+    let (events, out) = run(b, a, DiffOptions::default());
+    let ps = pairs(&events);
+    assert_eq!(ps.len(), 2);
+    assert_eq!(ps[0].before.src, "10.0.0.3:5000");
+    assert_eq!(ps[1].before.src, "10.0.0.2:5000");
+    assert!(ps.iter().all(|p| p.forwarded_for));
+    assert_eq!(out.stats.forwarded_for_hints, 1);
+}
+
+#[test]
+fn requests_outside_the_window_do_not_pair_and_memory_is_capped() {
+    let hdr = [("Host", "h.example")];
+    let b = vec![req(0, "10.0.0.2:5000", "/", &hdr)];
+    let a = vec![req(60_000, "10.9.9.9:1", "/", &hdr)];
+    let opts = DiffOptions {
+        offset: Some(0),
+        ..DiffOptions::default()
+    };
+    let (_, out) = run(b, a, opts);
+    assert_eq!(
+        (
+            out.stats.pairs,
+            out.stats.unmatched_before,
+            out.stats.unmatched_after
+        ),
+        (0, 1, 1)
+    );
+    let b: Vec<_> = (0..50)
+        .map(|i| req(i, "10.0.0.2:5000", &format!("/{i}"), &hdr))
+        .collect();
+    let opts = DiffOptions {
+        offset: Some(0),
+        max_pending: 10,
+        ..DiffOptions::default()
+    };
+    let (_, out) = run(b, Vec::new(), opts);
+    assert_eq!(out.stats.unmatched_before, 50);
+    assert!(out.stats.pending_peak <= 11);
+}
+
+#[test]
+fn unmatched_at_the_edges_name_the_other_capture() {
+    let hdr = [("Host", "h.example")];
+    let b = vec![
+        req(0, "10.0.0.2:5000", "/early", &hdr),
+        req(20_000, "10.0.0.2:5000", "/mid", &hdr),
+        req(90_000, "10.0.0.2:5000", "/late", &hdr),
+    ];
+    let a = vec![req(20_001, "10.9.9.9:1", "/mid", &hdr)];
+    let (events, _) = run(
+        b,
+        a,
+        DiffOptions {
+            offset: Some(0),
+            ..DiffOptions::default()
+        },
+    );
+    let reasons: Vec<(String, Reason)> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Unmatched(u) => Some((u.seen.request_line.clone(), u.reason)),
+            Event::Pair(_) => None,
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![
+            (
+                "GET /early HTTP/1.1".to_string(),
+                Reason::BeforeOtherCapture
+            ),
+            ("GET /late HTTP/1.1".to_string(), Reason::AfterOtherCapture),
+        ]
+    );
+}
+
+#[test]
+fn forwarding_headers_the_client_already_sent_do_not_count() {
+    // A request that already names another client in X-Forwarded-For (a
+    // proxy in front of the capture) still pairs with its twin.
+    let b = vec![
+        req(0, "10.0.0.2:5000", "/x", &[("Host", "h.example")]),
+        req(
+            10,
+            "10.0.0.3:5000",
+            "/y",
+            &[("Host", "h.example"), ("X-Forwarded-For", "10.0.0.2")],
+        ),
+    ];
+    let (events, out) = run(b.clone(), b, DiffOptions::default());
+    assert_eq!(pairs(&events).len(), 2);
+    assert_eq!(out.stats.unmatched_before + out.stats.unmatched_after, 0);
+}
+
+#[test]
+fn a_request_completed_late_on_both_sides_still_pairs() {
+    let hdr = [("Host", "h.example")];
+    // In completion order: the head at 1 s completes after requests at 10..19 s.
+    let mut side: Vec<_> = (10..20)
+        .map(|i| req(i * 1000, "10.0.0.2:5000", &format!("/{i}"), &hdr))
+        .collect();
+    side.push(req(1000, "10.0.0.4:5000", "/late", &hdr));
+    side.push(req(21_000, "10.0.0.2:5000", "/21", &hdr));
+    let opts = DiffOptions {
+        offset: Some(0),
+        ..DiffOptions::default()
+    };
+    let (events, out) = run(side.clone(), side, opts);
+    assert_eq!(pairs(&events).len(), 12);
+    assert_eq!(out.stats.unmatched_before + out.stats.unmatched_after, 0);
+}
