@@ -201,6 +201,9 @@ counters! {
         pub flows_reused: u64,
         /// Packets without payload or SYN for no tracked flow (not worth a flow).
         pub packets_untracked: u64,
+        /// Packets of connections already under way (no SYN) not tracked
+        /// because the flow table was full: only a new connection evicts.
+        pub packets_untracked_table_full: u64,
         /// Bytes received again after they had been delivered.
         pub retransmitted_bytes: u64,
         /// Buffered bytes received again (the first copy was kept).

@@ -216,6 +216,15 @@ impl<H: StreamHandler> FlowTable<H> {
                 return;
             }
             if self.flows.len() >= self.limits.max_flows {
+                // Only a new connection (a SYN) makes room. A packet of a
+                // connection already under way (picked up mid-stream, or
+                // evicted before) does not: else two more connections than
+                // the table holds would evict each other on every packet.
+                if !flags.syn {
+                    self.stats.packets_untracked_table_full =
+                        self.stats.packets_untracked_table_full.saturating_add(1);
+                    return;
+                }
                 self.evict(handler);
             }
             self.stats.flows = self.stats.flows.saturating_add(1);
@@ -709,6 +718,40 @@ mod tests {
         );
         // The newest flow survived.
         assert_eq!(t.len(), t.flows.len());
+    }
+
+    #[test]
+    fn a_full_table_does_not_churn_on_connections_under_way() {
+        let limits = Limits {
+            max_flows: 32,
+            ..Limits::default()
+        };
+        let addrs: Vec<String> = (0..64).map(|i| format!("10.2.0.{}:1000", i)).collect();
+        let mut t = FlowTable::new(limits);
+        let mut h = Recorder::default();
+        for (i, a) in addrs.iter().enumerate() {
+            t.process(
+                0,
+                Timestamp::from_parts(i as i64, 0),
+                &seg(a, S, 1, "S", b""),
+                &mut h,
+            );
+        }
+        let evicted = t.stats().flows_evicted;
+        let flows = t.stats().flows;
+        assert_eq!(flows, 64);
+        // Every connection then sends, round robin: the evicted ones are
+        // not re-created (each would evict another), the tracked ones go on.
+        for round in 0..20u32 {
+            for a in &addrs {
+                let ts = Timestamp::from_parts(100 + i64::from(round), 0);
+                t.process(0, ts, &seg(a, S, 2 + round, "A", b"x"), &mut h);
+            }
+        }
+        assert_eq!(t.stats().flows_evicted, evicted);
+        assert_eq!(t.stats().flows, flows);
+        assert!(t.stats().packets_untracked_table_full >= 20 * (64 - 32));
+        assert!(t.len() <= 32);
     }
 
     #[test]
