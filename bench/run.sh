@@ -65,7 +65,7 @@ hyperfine --style basic --runs "$SLOW_RUNS" --export-json "$WORK/slow.json" \
   -n "tshark -2 (reassembly)" \
   "tshark -r $CAP -2 -o tcp.reassemble_out_of_order:TRUE -Y http.request -T fields -e ip.src -e tcp.srcport -e http.request.line > /dev/null" \
   -n "tshark -2 (reassembly), TLS 1.3 with the key log" \
-  "tshark -r $TLSCAP -2 -o tls.keylog_file:$TLSKEYS -o tcp.reassemble_out_of_order:TRUE -Y http.request -T fields -e ip.src -e tcp.srcport -e http.request.line > /dev/null"
+  "tshark -r $TLSCAP -2 -o tls.keylog_file:$TLSKEYS -d tcp.port==80,tls -d tcp.port==8080,tls -o tcp.reassemble_out_of_order:TRUE -Y http.request -T fields -e ip.src -e tcp.srcport -e http.request.line > /dev/null"
 
 rss() { /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}'; }
 {
@@ -94,7 +94,7 @@ python3 bench/score.py "$TRUTH" "$WORK/phoneleak.jsonl" > "$WORK/score.json"
 python3 bench/score.py "$TRUTH" "$WORK/gtpu.jsonl" > "$WORK/score-gtpu.json"
 python3 bench/score.py "$TRUTH" "$WORK/tls.jsonl" > "$WORK/score-tls.json"
 tail -n 1 "$WORK/tls.jsonl" > "$WORK/tls-summary.json"
-TSHARK_TLS_REQ=$(tshark -r "$TLSCAP" -2 -o "tls.keylog_file:$TLSKEYS" -o tcp.reassemble_out_of_order:TRUE -Y http.request -T fields -e frame.number | wc -l)
+TSHARK_TLS_REQ=$(tshark -r "$TLSCAP" -2 -o "tls.keylog_file:$TLSKEYS" -d tcp.port==80,tls -d tcp.port==8080,tls -o tcp.reassemble_out_of_order:TRUE -Y http.request -T fields -e frame.number | wc -l)
 TSHARK_REQ=$(tshark -r "$CAP" -2 -o tcp.reassemble_out_of_order:TRUE -Y http.request -T fields -e frame.number | wc -l)
 HTTPRY_REQ=$(httpry -q -r "$CAP" 2>/dev/null | awk -F'\t' '$4 == ">"' | wc -l)
 echo "$TSHARK_REQ $HTTPRY_REQ $SAME $SAME_GTPU $SAME_TLS $TSHARK_TLS_REQ" > "$WORK/counts"
