@@ -70,6 +70,7 @@ pub mod capture;
 pub mod decode;
 pub mod detect;
 pub mod flow;
+pub mod h2;
 pub mod http;
 pub mod pipeline;
 pub mod report;
