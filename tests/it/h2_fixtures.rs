@@ -290,3 +290,58 @@ fn every_h2_request_tshark_finds_is_found() {
         );
     }
 }
+
+/// The real captures with key logs (`$PHONELEAK_TLS_CAPTURES`, else
+/// `../shared/captures-tls` beside the checkout): every HTTP/2 request tshark
+/// finds (`http2.type == 1` from the client, with the capture's key log) is
+/// found, at 1 and 2 threads.
+#[test]
+fn every_h2_request_tshark_finds_in_the_real_captures_is_found() {
+    let dir = std::env::var_os("PHONELEAK_TLS_CAPTURES")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/captures-tls"));
+    if !dir.is_dir() {
+        eprintln!(
+            "SKIPPED: {} not found (set PHONELEAK_TLS_CAPTURES); nothing was checked",
+            dir.display()
+        );
+        return;
+    }
+    if Command::new("tshark").arg("-v").output().is_err() {
+        eprintln!("SKIPPED: tshark is not installed");
+        return;
+    }
+    let mut captures: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("pcap" | "pcapng")
+            )
+        })
+        .collect();
+    captures.sort();
+    let mut total = 0;
+    for capture in captures {
+        let keys = capture.with_extension("keys");
+        let keys = keys.is_file().then_some(keys);
+        let seen = tshark_h2(&capture, keys.as_deref(), None);
+        let (found, _) = scan(&capture, keys.as_deref());
+        let ours: BTreeSet<_> = found.iter().map(|r| r.0.clone()).collect();
+        for s in &seen {
+            assert!(
+                ours.contains(s),
+                "{}: tshark finds {s:?}, phoneleak does not",
+                capture.display()
+            );
+        }
+        total += seen.len();
+        eprintln!(
+            "{}: tshark finds {} HTTP/2 requests, all found",
+            capture.display(),
+            seen.len()
+        );
+    }
+    assert!(total > 0, "no HTTP/2 request in {}", dir.display());
+}
