@@ -622,3 +622,66 @@ fn gaps() -> Fixture {
         "Report /gaps/first, the POST /gaps/upload and /gaps/after-body-gap whole (a gap inside a DATA frame keeps the framing); /gaps/lost-block may be reported cut, without its leak; /gaps/indexes-lost is reported cut (the indexed x-filler field is unknown, never guessed) and still leaks x-msisdn.",
     )
 }
+
+/// A benchmark pair: the same requests (`conns` connections of 10 GETs with
+/// browser-like headers, every tenth leaking X-MSISDN, each answered with a
+/// small page) once over HTTP/1.1 and once over h2c by prior knowledge.
+/// Returns (HTTP/1.1 capture, h2c capture).
+pub fn bench_pair(conns: u32) -> (Vec<u8>, Vec<u8>) {
+    let mut h1 = Trace::new(T0 + 50_000, 0);
+    let mut h2 = Trace::new(T0 + 50_000, 0);
+    let mut rng = Lcg(99);
+    for i in 0..conns {
+        let host = format!("cdn{}.example.net", i % 50);
+        let client = format!(
+            "10.{}.{}.{}:{}",
+            3 + i / 65_536 % 200,
+            i / 256 % 256,
+            i % 256,
+            40_000 + i % 20_000
+        );
+        let server = format!("192.0.2.{}:8080", 1 + i % 200);
+        let reqs: Vec<Req> = (0..10)
+            .map(|j| {
+                let r = Req::get(
+                    &format!("/assets/{}/{}.js?v={j}", rng.letters(8), rng.letters(6)),
+                    &host,
+                )
+                .h("User-Agent", UA_ANDROID)
+                .h("Accept", "*/*")
+                .h("Accept-Language", "en-GB,en;q=0.9")
+                .h("Accept-Encoding", "gzip, deflate")
+                .h(
+                    "Cookie",
+                    &format!("sid={}; pref={}", rng.letters(24), rng.letters(10)),
+                );
+                if j == 3 {
+                    r.leak("X-MSISDN", MSISDN)
+                } else {
+                    r
+                }
+            })
+            .collect();
+        let mut c = conv(&mut h1, &client, &server, i);
+        c.handshake(&mut h1);
+        for r in &reqs {
+            c.exchange(&mut h1, r, "page");
+        }
+        c.fin_close(&mut h1);
+        let mut c = conv(&mut h2, &client, &server, i);
+        c.handshake(&mut h2);
+        let mut cl = Client::new(1, "http");
+        let mut senc = Encoder::default();
+        c.send(&mut h2, true, &Client::start());
+        c.respond(&mut h2, &server_start());
+        for r in &reqs {
+            c.note_next(&mut h2, r);
+            let (st, b) = cl.request(r, Framing::default());
+            c.send(&mut h2, true, &b);
+            answer(&mut c, &mut h2, &mut senc, st, "page");
+            h2.advance_us(300_000);
+        }
+        c.fin_close(&mut h2);
+    }
+    (eth_pcap(&h1), eth_pcap(&h2))
+}

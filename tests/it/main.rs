@@ -18,6 +18,7 @@ mod decode_etherparse;
 mod engines;
 mod fixtures;
 mod gtpu_bench;
+mod h2_client;
 mod h2_fixtures;
 mod hostile;
 mod hostile_content;
