@@ -501,7 +501,7 @@ mod tests {
         }
         let json = serde_json::to_value(&stats).unwrap();
         let mut in_json = Vec::new();
-        for group in ["decode", "flow", "http", "tls", "keylog"] {
+        for group in ["decode", "flow", "http", "tls", "keylog", "h2"] {
             leaves(group, &json[group], &mut in_json);
         }
         // JSON objects keep their keys sorted here; compare as sets, then order per group.
