@@ -31,6 +31,8 @@ const LENGTHS: [u8; 257] = [
 const EOS: u16 = 256;
 /// The longest code.
 const MAX_LEN: usize = 30;
+/// The shortest code.
+const MIN_LEN: usize = 5;
 
 /// The canonical code, built once from [`LENGTHS`].
 struct Code {
@@ -40,6 +42,9 @@ struct Code {
     first: [u32; MAX_LEN + 1],
     count: [u16; MAX_LEN + 1],
     start: [u16; MAX_LEN + 1],
+    /// Per length: the first code past the last of that length,
+    /// left-aligned in 32 bits (as a u64: 2^32 for the last length).
+    limit: [u64; MAX_LEN + 1],
     /// Symbols in code order.
     symbols: [u16; 257],
     /// Each symbol's code, right-aligned.
@@ -51,6 +56,7 @@ struct Code {
 const fn build() -> Code {
     let mut c = Code {
         first: [0; MAX_LEN + 1],
+        limit: [0; MAX_LEN + 1],
         count: [0; MAX_LEN + 1],
         start: [0; MAX_LEN + 1],
         symbols: [0; 257],
@@ -77,6 +83,7 @@ const fn build() -> Code {
             }
             sym += 1;
         }
+        c.limit[len] = (code as u64) << (32 - len);
         code <<= 1;
         len += 1;
     }
@@ -102,42 +109,71 @@ pub enum HuffmanError {
 }
 
 /// Decodes a Huffman-coded string, appending to `out`.
+///
+/// Symbol by symbol: the next 32 bits (ones past the end) are compared with
+/// each length's limit, the first code past the last code of that length,
+/// left-aligned; the shortest length under its limit is the code's (a
+/// canonical code's codes of one length are consecutive and below those of
+/// longer lengths once left-aligned).
 pub fn decode(input: &[u8], out: &mut Vec<u8>) -> Result<(), HuffmanError> {
     let code = &CODE;
-    // The bits of the code being read, and how many.
-    let mut acc: u32 = 0;
-    let mut len: usize = 0;
-    for &byte in input {
-        for shift in (0..8).rev() {
-            acc = (acc << 1) | u32::from((byte >> shift) & 1);
-            len = len.saturating_add(1);
-            let (Some(&first), Some(&count), Some(&start)) = (
+    let total = input.len().saturating_mul(8);
+    // Bits of the input not yet consumed, at the top of `acc`.
+    let mut acc: u64 = 0;
+    let mut have: usize = 0;
+    let mut next = input.iter();
+    let mut used: usize = 0;
+    loop {
+        while have <= 56 {
+            match next.next() {
+                Some(&b) => {
+                    acc |= u64::from(b) << 56usize.saturating_sub(have);
+                    have = have.saturating_add(8);
+                }
+                None => break,
+            }
+        }
+        let left = total.saturating_sub(used);
+        if left == 0 {
+            return Ok(());
+        }
+        // Past the end, ones (EOS's bits): a valid string ends in a prefix of it.
+        let peek = if have >= 32 {
+            (acc >> 32) as u32
+        } else {
+            ((acc >> 32) as u32) | (u32::MAX >> have)
+        };
+        if left < 8 && peek >> 32usize.saturating_sub(left) == (1u32 << left).wrapping_sub(1) {
+            return Ok(());
+        }
+        let mut len = MIN_LEN;
+        loop {
+            let (Some(&limit), Some(&first), Some(&start)) = (
+                code.limit.get(len),
                 code.first.get(len),
-                code.count.get(len),
                 code.start.get(len),
             ) else {
-                // No code is longer than 30 bits, and all 30-bit codes are
-                // taken: unreachable for a complete code, kept as an error.
                 return Err(HuffmanError::Padding);
             };
-            let offset = acc.wrapping_sub(first);
-            if acc >= first && offset < u32::from(count) {
-                let at = usize::from(start).saturating_add(offset as usize);
+            if u64::from(peek) < limit {
+                let c = peek >> 32usize.saturating_sub(len);
+                let at = usize::from(start).saturating_add(c.wrapping_sub(first) as usize);
                 let sym = code.symbols.get(at).copied().unwrap_or(EOS);
+                if len > left {
+                    return Err(HuffmanError::Padding);
+                }
                 if sym == EOS {
                     return Err(HuffmanError::Eos);
                 }
                 out.push(sym as u8);
-                acc = 0;
-                len = 0;
+                acc <<= len;
+                have = have.saturating_sub(len);
+                used = used.saturating_add(len);
+                break;
             }
+            len = len.saturating_add(1);
         }
     }
-    // Padding: fewer than 8 bits, all ones (a prefix of EOS).
-    if len > 7 || acc != (1u32 << len).wrapping_sub(1) {
-        return Err(HuffmanError::Padding);
-    }
-    Ok(())
 }
 
 #[cfg(test)]
