@@ -23,7 +23,7 @@ pub mod frames;
 pub mod hpack;
 pub mod huffman;
 
-use crate::http::{Head, Header, HttpStats, ParsedRequest};
+use crate::http::{Head, Header, HttpStats, ParsedRequest, push_bounded};
 use crate::time::Timestamp;
 use frames::{FrameHeader, FrameReader, GapAt, Piece, flag, kind};
 use hpack::{Decoder, Field};
@@ -258,8 +258,13 @@ impl Conn {
                             b.cut = true;
                         }
                         let take = bytes.len().min(room);
-                        b.buf
-                            .extend_from_slice(bytes.get(..take).unwrap_or_default());
+                        // The capacity, which the memory budget counts, stays
+                        // within the limit.
+                        push_bounded(
+                            &mut b.buf,
+                            bytes.get(..take).unwrap_or_default(),
+                            feed.max_head,
+                        );
                     }
                 }
                 Some(h) if h.kind == kind::DATA => self.on_data(h.stream, bytes, feed),
@@ -438,3 +443,32 @@ fn request(fields: Vec<Field>) -> Option<H2Head> {
 
 #[cfg(test)]
 mod reference_test;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A header block arriving in uneven pieces never holds more capacity than
+    /// the head limit (the capacity is what the memory budget counts; found by
+    /// the h2_frames fuzz target).
+    #[test]
+    fn a_growing_block_stays_within_the_limit() {
+        let (mut h2, mut http, mut out) = (H2Stats::default(), HttpStats::default(), Vec::new());
+        let mut feed = H2Feed {
+            max_head: 512,
+            h2: &mut h2,
+            http: &mut http,
+            out: &mut out,
+        };
+        let mut layer = H2Layer::new(false);
+        let mut st = PREFACE.to_vec();
+        st.extend([0, 0x03, 0xe8, frames::kind::HEADERS, 0, 0, 0, 0, 1]);
+        assert!(layer.data(Timestamp(0), &st, &mut feed));
+        for n in [7, 300, 1, 250, 442] {
+            assert!(layer.data(Timestamp(0), &vec![0x82; n], &mut feed));
+            assert!(layer.buffered() <= 512, "{}", layer.buffered());
+        }
+        layer.end(&mut feed);
+        assert_eq!((h2.cut_blocks, h2.header_blocks), (1, 1));
+    }
+}

@@ -688,7 +688,7 @@ impl RequestStream {
 
 /// Appends `bytes`, growing the buffer by doubling but to no more than `limit`
 /// (or what the bytes need, if more): the capacity is what memory caps count.
-fn push_bounded(buf: &mut Vec<u8>, bytes: &[u8], limit: usize) {
+pub(crate) fn push_bounded(buf: &mut Vec<u8>, bytes: &[u8], limit: usize) {
     let need = buf.len().saturating_add(bytes.len());
     if need > buf.capacity() {
         let cap = need
