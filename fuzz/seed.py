@@ -7,6 +7,9 @@ reassembly: the TCP segments of IPv4-over-Ethernet fixtures as 8-byte ops.
 http: the client payloads of each fixture, chunks separated by 0xFF.
 detect: the header lines of every request (numbers in clear).
 diff: the bundled BEFORE/AFTER capture pairs as request lines (see its target).
+hpack: the header blocks of RFC 7541 C.3 and C.4 (one table, blocks
+separated by 0xFF). h2_frames, http: a small HTTP/2 client stream (frames
+after the preface; with it, for http).
 Run from the project root after `cargo build`: python3 fuzz/seed.py [DIR]
 (DIR: where to write the corpora, default fuzz/corpus; .ci/run seeds a
 temporary folder, so CI always starts from the fixtures as committed).
@@ -125,6 +128,23 @@ def main():
     regression = os.path.join(ROOT, "src", "http", "testdata", "fuzz-http-capacity.bin")
     if os.path.exists(regression):
         put("http", open(regression, "rb").read())
+    # HTTP/2: RFC 7541 C.3 (plain) and C.4 (Huffman) request blocks.
+    c3 = ["828684410f7777772e6578616d706c652e636f6d", "828684be58086e6f2d6361636865",
+          "828785bf400a637573746f6d2d6b65790c637573746f6d2d76616c7565"]
+    c4 = ["828684418cf1e3c2e5f23a6ba0ab90f4ff", "828684be5886a8eb10649cbf",
+          "828785bf408825a849e95ba97d7f8925a849e95bb8e8b4bf"]
+    for blocks in (c3, c4):
+        put("hpack", b"\xff".join(bytes.fromhex(b) for b in blocks))
+    def frame(kind, flags, stream, payload):
+        return struct.pack(">I", len(payload))[1:] + bytes([kind, flags]) + struct.pack(">I", stream) + payload
+    frames = frame(4, 0, 0, bytes.fromhex("000400010000"))
+    frames += frame(1, 0x28, 1, b"\x02" + bytes(5) + bytes.fromhex(c4[0])[:6] + b"\0\0")
+    frames += frame(9, 4, 1, bytes.fromhex(c4[0])[6:])
+    frames += frame(0, 9, 1, b"\x01body\0")
+    frames += frame(1, 5, 3, bytes.fromhex(c4[1]))
+    frames += frame(3, 0, 3, bytes(4)) + frame(7, 0, 0, bytes(8))
+    put("h2_frames", frames)
+    put("http", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frames)
     for t in sorted(os.listdir(CORPUS)):
         print(t, len(os.listdir(os.path.join(CORPUS, t))), "seeds")
 

@@ -71,6 +71,7 @@ pub mod decode;
 pub mod detect;
 pub mod diff;
 pub mod flow;
+pub mod h2;
 pub mod http;
 pub mod pipeline;
 pub mod report;

@@ -14,6 +14,7 @@
 pub mod corpus;
 pub mod damaged;
 pub mod encap;
+pub mod h2;
 pub mod hostile;
 pub mod http;
 pub mod links;

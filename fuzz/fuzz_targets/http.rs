@@ -1,9 +1,10 @@
 //! The client stream stack (`stack::ClientStack`: SOCKS, CONNECT tunnels,
-//! the HTTP/1 `RequestStream`) on arbitrary streams: the input is cut into
+//! the HTTP/1 `RequestStream`, HTTP/2) on arbitrary streams: the input is cut into
 //! chunks at 0xFF bytes; a chunk starting with 0xFE is a gap of its length
 //! instead of data. Partial heads stay under the limit.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
+use phoneleak::h2::H2Stats;
 use phoneleak::http::{HttpStats, parse_head};
 use phoneleak::stack::{ClientStack, Feed};
 use phoneleak::time::Timestamp;
@@ -16,6 +17,7 @@ fuzz_target!(|data: &[u8]| {
         let mut stats = HttpStats::default();
         let mut out = Vec::new();
         let (keys, mut tls) = (KeyLog::new(), TlsStats::default());
+        let mut h2 = H2Stats::default();
         let limits = TlsLimits::default();
         let mut feed = Feed {
             max_head: max,
@@ -23,6 +25,7 @@ fuzz_target!(|data: &[u8]| {
             tls_limits: &limits,
             keys: &keys,
             tls: &mut tls,
+            h2: &mut h2,
             out: &mut out,
         };
         for chunk in data.split(|b| *b == 0xff) {

@@ -412,6 +412,8 @@ mod tests {
             flow_order: (0, 0),
             tunnel: None,
             tls: None,
+            stream_id: None,
+            authority: None,
         }
     }
 

@@ -16,6 +16,7 @@ mod stream;
 pub(crate) use head::parse_request_line;
 pub use head::{Head, parse_head};
 pub use request::{Header, Request};
+pub(crate) use stream::push_bounded;
 pub use stream::{ParsedRequest, RequestStream, Verdict};
 
 /// Limits of the HTTP stage.

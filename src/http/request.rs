@@ -13,7 +13,7 @@ pub struct Header {
     pub value: String,
 }
 
-/// One HTTP/1.x request head, extracted from the client side of a TCP flow.
+/// One HTTP/1.x or HTTP/2 request head, extracted from the client side of a TCP flow.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     /// Capture time of the packet that carried the request's first byte.
@@ -42,11 +42,20 @@ pub struct Request {
     pub tunnel: Option<Tunnel>,
     /// The TLS connection the request was decrypted from, if any.
     pub tls: Option<crate::tls::TlsInfo>,
+    /// The HTTP/2 stream identifier (`None` for HTTP/1.x).
+    pub stream_id: Option<u32>,
+    /// The HTTP/2 `:authority` pseudo-header (`None` for HTTP/1.x, whose
+    /// `Host` is one of `headers`); pseudo-headers are not in `headers`.
+    pub authority: Option<String>,
 }
 
 impl Request {
-    /// The first `Host` header's value, else the authority of an absolute-form target.
+    /// The HTTP/2 `:authority`, else the first `Host` header's value, else
+    /// the authority of an absolute-form target.
     pub fn host(&self) -> Option<&str> {
+        if let Some(a) = self.authority.as_deref().filter(|a| !a.is_empty()) {
+            return Some(a);
+        }
         if let Some(h) = self
             .headers
             .iter()

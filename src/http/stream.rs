@@ -38,6 +38,10 @@ pub struct ParsedRequest {
     /// The TLS connection the head was decrypted from (set by the TLS
     /// layer of the client stream stack).
     pub tls: Option<crate::tls::TlsInfo>,
+    /// The HTTP/2 stream identifier (`None` for HTTP/1.x).
+    pub stream_id: Option<u32>,
+    /// The HTTP/2 `:authority` (`None` for HTTP/1.x, whose `Host` is a header).
+    pub authority: Option<String>,
 }
 
 /// What the stream learnt about its direction.
@@ -52,6 +56,11 @@ pub enum Verdict {
     /// A CONNECT request ended at this many bytes of the last input: what
     /// follows is the tunnel's content, for the caller to hand on.
     Tunnel(usize),
+    /// A request with `Upgrade: h2c` (and its body) ended at this many bytes
+    /// of the last input: if the server agreed, HTTP/2 follows, starting with
+    /// the connection preface. The caller looks; the stream is ready to go
+    /// on as HTTP/1 if it does not.
+    Upgrade(usize),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +112,9 @@ pub struct RequestStream {
     in_tunnel: bool,
     /// The last head was a CONNECT: the rest of the input is the tunnel.
     tunnel_opened: bool,
+    /// The last head asked to upgrade to h2c: at the end of its body, the
+    /// caller is told ([`Verdict::Upgrade`]).
+    h2c_asked: bool,
 }
 
 impl RequestStream {
@@ -126,6 +138,7 @@ impl RequestStream {
             seek_bytes: 0,
             in_tunnel: false,
             tunnel_opened: false,
+            h2c_asked: false,
         }
     }
 
@@ -216,6 +229,10 @@ impl RequestStream {
                 self.state = State::Stopped;
                 return Verdict::Tunnel(total.saturating_sub(input.len()));
             }
+            if self.h2c_asked && self.state == State::Idle {
+                self.h2c_asked = false;
+                return Verdict::Upgrade(total.saturating_sub(input.len()));
+            }
         }
         if self.state == State::Stopped {
             Verdict::Stopped
@@ -235,6 +252,10 @@ impl RequestStream {
             // Bytes lost in a CONNECT tunnel not yet known to carry HTTP: stop.
             self.buf = Vec::new();
             self.state = State::Stopped;
+        }
+        if self.h2c_asked && !matches!(self.state, State::Body(_)) {
+            // What follows the upgrade request is lost: HTTP/1 resynchronises.
+            self.h2c_asked = false;
         }
         match self.state {
             State::Stopped => return Verdict::Stopped,
@@ -438,6 +459,8 @@ impl RequestStream {
                 State::Stopped
             }
         };
+        self.h2c_asked = matches!(self.state, State::Idle | State::Body(_) | State::Chunked(_))
+            && asks_h2c(&head);
         if head.method == "CONNECT" {
             // The rest of the stream is the tunnel: `data` hands it on.
             stats.connect_tunnels = stats.connect_tunnels.saturating_add(1);
@@ -448,6 +471,8 @@ impl RequestStream {
             head,
             truncated: false,
             tls: None,
+            stream_id: None,
+            authority: None,
         });
     }
 
@@ -472,6 +497,8 @@ impl RequestStream {
             head,
             truncated: true,
             tls: None,
+            stream_id: None,
+            authority: None,
         });
     }
 
@@ -661,7 +688,7 @@ impl RequestStream {
 
 /// Appends `bytes`, growing the buffer by doubling but to no more than `limit`
 /// (or what the bytes need, if more): the capacity is what memory caps count.
-fn push_bounded(buf: &mut Vec<u8>, bytes: &[u8], limit: usize) {
+pub(crate) fn push_bounded(buf: &mut Vec<u8>, bytes: &[u8], limit: usize) {
     let need = buf.len().saturating_add(bytes.len());
     if need > buf.capacity() {
         let cap = need
@@ -739,6 +766,17 @@ fn framing(head: &Head) -> Result<State, Framing> {
     Ok(match length {
         Some(0) | None => State::Idle,
         Some(n) => State::Body(n),
+    })
+}
+
+/// Whether a head asks to upgrade the connection to HTTP/2 in cleartext
+/// (`Upgrade: h2c`, RFC 7540 3.2).
+fn asks_h2c(head: &Head) -> bool {
+    head.headers.iter().any(|h| {
+        h.name.eq_ignore_ascii_case("upgrade")
+            && h.value
+                .split(',')
+                .any(|t| t.trim().eq_ignore_ascii_case("h2c"))
     })
 }
 

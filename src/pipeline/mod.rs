@@ -22,6 +22,7 @@ use crate::capture::Packet;
 use crate::decode::{DefragLimits, DefragStats, SkipStats, TunnelStats};
 use crate::detect::{Confidence, Detector, Leak};
 use crate::flow::{FlowStats, Limits, SweepSchedule};
+use crate::h2::H2Stats;
 use crate::http::{HttpLimits, HttpStats, Request};
 use crate::tls::{KeyLog, KeyLogStats, TlsLimits, TlsStats};
 
@@ -157,10 +158,12 @@ pub struct Stats {
     pub tls: TlsStats,
     /// TLS secrets read (`--keylog` files, Decryption Secrets Blocks).
     pub keylog: KeyLogStats,
+    /// HTTP/2 (the client stream stack's H2 layers).
+    pub h2: H2Stats,
 }
 
 /// The counter groups of the summary, by their names in every report.
-pub const COUNTER_GROUPS: [&str; 7] = [
+pub const COUNTER_GROUPS: [&str; 8] = [
     "decode",
     "decode.tunnels",
     "decode.defrag",
@@ -168,6 +171,7 @@ pub const COUNTER_GROUPS: [&str; 7] = [
     "http",
     "tls",
     "keylog",
+    "h2",
 ];
 
 impl Stats {
@@ -175,7 +179,7 @@ impl Stats {
     /// with each counter's group (one of [`COUNTER_GROUPS`]), name and value,
     /// in the order of the JSON summary.
     pub fn visit_counters(&self, f: &mut dyn FnMut(&'static str, &'static str, u64)) {
-        let [decode, tunnels, defrag, flow, http, tls, keylog] = COUNTER_GROUPS;
+        let [decode, tunnels, defrag, flow, http, tls, keylog, h2] = COUNTER_GROUPS;
         self.decode.skips.visit(&mut |name, n| f(decode, name, n));
         self.decode
             .tunnels
@@ -185,14 +189,15 @@ impl Stats {
         self.http.visit(&mut |name, n| f(http, name, n));
         self.tls.visit(&mut |name, n| f(tls, name, n));
         self.keylog.visit(&mut |name, n| f(keylog, name, n));
+        self.h2.visit(&mut |name, n| f(h2, name, n));
     }
 
     /// Every counter of [`Self::visit_counters`], in the same order, as
     /// `group.name` with its doc comment on one line: the one source of the
     /// counter list in the man page and docs/output.md.
     pub fn counter_docs() -> Vec<(String, String)> {
-        let [decode, tunnels, defrag, flow, http, tls, keylog] = COUNTER_GROUPS;
-        let groups: [(&str, &[&str], &[&str]); 7] = [
+        let [decode, tunnels, defrag, flow, http, tls, keylog, h2] = COUNTER_GROUPS;
+        let groups: [(&str, &[&str], &[&str]); 8] = [
             (decode, SkipStats::NAMES, SkipStats::DOCS),
             (tunnels, TunnelStats::NAMES, TunnelStats::DOCS),
             (defrag, DefragStats::NAMES, DefragStats::DOCS),
@@ -200,6 +205,7 @@ impl Stats {
             (http, HttpStats::NAMES, HttpStats::DOCS),
             (tls, TlsStats::NAMES, TlsStats::DOCS),
             (keylog, KeyLogStats::NAMES, KeyLogStats::DOCS),
+            (h2, H2Stats::NAMES, H2Stats::DOCS),
         ];
         let mut all = Vec::new();
         for (group, names, docs) in groups {
@@ -224,6 +230,7 @@ impl Stats {
             http,
             tls,
             keylog,
+            h2,
         } = o;
         self.leaks_below_min_confidence += leaks_below_min_confidence;
         self.packets += packets;
@@ -235,6 +242,7 @@ impl Stats {
         self.http.absorb(http);
         self.tls.absorb(tls);
         self.keylog.absorb(keylog);
+        self.h2.absorb(h2);
     }
 }
 
@@ -493,7 +501,7 @@ mod tests {
         }
         let json = serde_json::to_value(&stats).unwrap();
         let mut in_json = Vec::new();
-        for group in ["decode", "flow", "http", "tls", "keylog"] {
+        for group in ["decode", "flow", "http", "tls", "keylog", "h2"] {
             leaves(group, &json[group], &mut in_json);
         }
         // JSON objects keep their keys sorted here; compare as sets, then order per group.

@@ -183,6 +183,7 @@ impl TrackStage {
             flow: self.flows.stats().clone(),
             http: self.http.stats().clone(),
             tls: self.http.tls_stats().clone(),
+            h2: self.http.h2_stats().clone(),
             ..Stats::default()
         }
     }

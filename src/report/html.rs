@@ -937,6 +937,8 @@ mod tests {
             flow_order: (0, i),
             tunnel: None,
             tls: None,
+            stream_id: None,
+            authority: None,
         }
     }
 

@@ -209,6 +209,9 @@ pub struct Shown {
     /// The TLS connection the request was decrypted from; omitted for plaintext.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<ShownTls>,
+    /// The HTTP/2 stream identifier; omitted for HTTP/1.x.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_id: Option<u32>,
     /// Only in the output of `scan --shard`: where one unsharded scan would
     /// have written the request (input number, completing packet index,
     /// sweep phase, flow), so `merge` interleaves the parts exactly.
@@ -329,6 +332,7 @@ pub(crate) fn show(
         dest_port: r.server.port(),
         tunnel: r.tunnel.as_ref().map(ShownTunnel::of),
         tls: r.tls.as_ref().map(ShownTls::of),
+        stream_id: r.stream_id,
         order: provenance.shard_input.map(|input| {
             let o = &finding.order;
             [input, o.completed_at, u64::from(o.phase), o.flow]

@@ -472,6 +472,8 @@ mod tests {
             flow_order: (0, 0),
             tunnel: None,
             tls: None,
+            stream_id: None,
+            authority: None,
         };
         let leaks = Detector::new().inspect(&request);
         let opts = ReportOptions::default();

@@ -12,6 +12,7 @@
 //! input to a new chooser. The TLS layer keeps a stack of its own for the
 //! plaintext it decrypts. Each layer is a state machine that takes chunks of
 //! bytes and gaps and gives requests.
+use crate::h2::{self, H2Feed, H2Layer, H2Stats};
 use crate::http::{HttpStats, ParsedRequest, RequestStream, Verdict};
 use crate::time::Timestamp;
 use crate::tls::{self, KeyLog, Plain, TlsConnection, TlsLimits, TlsStats};
@@ -33,12 +34,19 @@ enum Place {
     Tunnel,
     /// The first byte of a TLS connection's plaintext: TLS or HTTP/1.
     Decrypted,
+    /// After an HTTP/1.1 request with `Upgrade: h2c`: HTTP/2, or HTTP/1 goes on.
+    Upgraded,
 }
 
 /// Picks the layer for what starts at its place, from the first bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Everywhere, a stream that starts like the HTTP/2 connection preface
+/// (`PRI * `, which is no HTTP/1 request any server takes) is HTTP/2; the
+/// H2 layer checks the rest of the preface.
+#[derive(Debug)]
 pub struct Chooser {
     place: Place,
+    /// At [`Place::Upgraded`]: the HTTP/1 stream that goes on if no HTTP/2 follows.
+    http1: Option<Box<RequestStream>>,
     /// TLS layers around this stream.
     tls_depth: u8,
     /// The first bytes, while they do not yet tell (at most a TLS record
@@ -54,6 +62,7 @@ impl Chooser {
     fn at(place: Place, tls_depth: u8) -> Self {
         Chooser {
             place,
+            http1: None,
             tls_depth,
             head: Vec::new(),
             head_ts: Timestamp::default(),
@@ -62,8 +71,20 @@ impl Chooser {
 
     /// The layer for a stream that starts with `start` (`None`: more bytes
     /// are needed to tell).
-    fn choose(&self, start: &[u8], limits: &TlsLimits) -> Option<Layer> {
+    fn choose(&mut self, start: &[u8], limits: &TlsLimits) -> Option<Layer> {
         let first = *start.first()?;
+        // Only the first bytes decide, however the stream is cut.
+        if h2::may_be_preface(start.get(..CHOOSER_HEAD).unwrap_or(start)) {
+            if start.len() < CHOOSER_HEAD {
+                return None;
+            }
+            return Some(Layer::H2(Box::new(H2Layer::new(
+                self.place == Place::Upgraded,
+            ))));
+        }
+        if self.place == Place::Upgraded {
+            return Some(self.after_gap());
+        }
         if self.place == Place::ConnectionStart && socks::may_start(first) {
             return Some(Layer::Socks(SocksLayer::default()));
         }
@@ -84,13 +105,28 @@ impl Chooser {
 
     /// The layer for a stream whose next bytes are lost (or that is no TLS):
     /// HTTP/1.
-    fn after_gap(&self) -> Layer {
+    fn after_gap(&mut self) -> Layer {
         match self.place {
             Place::ConnectionStart | Place::AfterSocks | Place::Decrypted => {
                 Layer::Http1(RequestStream::new(true))
             }
             Place::Tunnel => Layer::Http1(RequestStream::in_tunnel()),
+            Place::Upgraded => Layer::Http1(
+                self.http1
+                    .take()
+                    .map_or_else(|| RequestStream::new(true), |b| *b),
+            ),
         }
+    }
+}
+
+/// The part of a [`Feed`] an H2 layer uses.
+fn h2_feed<'b>(feed: &'b mut Feed<'_>) -> H2Feed<'b> {
+    H2Feed {
+        max_head: feed.max_head,
+        h2: feed.h2,
+        http: feed.http,
+        out: feed.out,
     }
 }
 
@@ -215,6 +251,8 @@ enum Layer {
     Tls(Box<TlsLayer>),
     /// HTTP/1.x requests.
     Http1(RequestStream),
+    /// HTTP/2 (the client's frames).
+    H2(Box<H2Layer>),
     /// Nothing more is read from this stream.
     Stopped,
 }
@@ -240,6 +278,8 @@ pub struct Feed<'a> {
     pub keys: &'a KeyLog,
     /// The TLS counters.
     pub tls: &'a mut TlsStats,
+    /// The HTTP/2 counters.
+    pub h2: &'a mut H2Stats,
     /// Requests completed, in order.
     pub out: &'a mut Vec<ParsedRequest>,
 }
@@ -273,6 +313,7 @@ impl ClientStack {
         match &self.layer {
             Layer::Socks(s) => s.buf.capacity(),
             Layer::Http1(r) => r.buffered(),
+            Layer::H2(h) => h.buffered(),
             Layer::Tls(t) => t.inner.buffered(),
             Layer::Choose(c) => c.head.capacity(),
             Layer::Stopped => 0,
@@ -307,7 +348,7 @@ impl ClientStack {
         match &self.layer {
             Layer::Choose(_) | Layer::Socks(_) => true,
             Layer::Tls(t) => t.conn.wants_server() || t.inner.wants_server(),
-            Layer::Http1(_) | Layer::Stopped => false,
+            Layer::Http1(_) | Layer::H2(_) | Layer::Stopped => false,
         }
     }
 
@@ -368,7 +409,9 @@ impl ClientStack {
                         let take = input.len().min(CHOOSER_HEAD.saturating_sub(held));
                         c.head
                             .extend_from_slice(input.get(..take).unwrap_or_default());
-                        let d = c.choose(&c.head, feed.tls_limits);
+                        let head = std::mem::take(&mut c.head);
+                        let d = c.choose(&head, feed.tls_limits);
+                        c.head = head;
                         if d.is_some() {
                             // The held bytes went to the head; the rest follows them.
                             input = input.get(take..).unwrap_or_default();
@@ -397,6 +440,13 @@ impl ClientStack {
                     t.client(ts, input, feed);
                     return Verdict::Continue;
                 }
+                Layer::H2(h) => {
+                    if h.data(ts, input, &mut h2_feed(feed)) {
+                        return Verdict::Continue;
+                    }
+                    self.layer = Layer::Stopped;
+                    return Verdict::Stopped;
+                }
                 Layer::Socks(s) => match s.data(input) {
                     SocksStep::Done(n) => {
                         feed.http.socks_handshakes = feed.http.socks_handshakes.saturating_add(1);
@@ -413,6 +463,17 @@ impl ClientStack {
                 Layer::Http1(r) => match r.data(ts, input, feed.max_head, feed.http, feed.out) {
                     Verdict::Tunnel(at) => {
                         self.layer = Layer::Choose(Chooser::at(Place::Tunnel, self.tls_depth));
+                        input = input.get(at..).unwrap_or_default();
+                    }
+                    Verdict::Upgrade(at) => {
+                        // HTTP/2 if the preface follows, else this stream goes on.
+                        let Layer::Http1(r) = std::mem::replace(&mut self.layer, Layer::Stopped)
+                        else {
+                            return Verdict::Stopped;
+                        };
+                        let mut c = Chooser::at(Place::Upgraded, self.tls_depth);
+                        c.http1 = Some(Box::new(r));
+                        self.layer = Layer::Choose(c);
                         input = input.get(at..).unwrap_or_default();
                     }
                     Verdict::Stopped => {
@@ -437,6 +498,13 @@ impl ClientStack {
             Layer::Tls(t) => {
                 t.conn.client_gap(len, feed.tls);
                 return Verdict::Continue;
+            }
+            Layer::H2(h) => {
+                if h.gap(len, &mut h2_feed(feed)) {
+                    return Verdict::Continue;
+                }
+                self.layer = Layer::Stopped;
+                return Verdict::Stopped;
             }
             Layer::Choose(c) => {
                 let (head, head_ts) = (std::mem::take(&mut c.head), c.head_ts);
@@ -468,6 +536,7 @@ impl ClientStack {
     pub fn end(&mut self, feed: &mut Feed<'_>) {
         match &mut self.layer {
             Layer::Http1(r) => r.end(feed.http, feed.out),
+            Layer::H2(h) => h.end(&mut h2_feed(feed)),
             Layer::Tls(t) => t.end(feed),
             Layer::Choose(c) if !c.head.is_empty() => {
                 // A stream of a few bytes that never told what it is.
@@ -499,6 +568,7 @@ mod tests {
             tls_limits: &TlsLimits::default(),
             keys: &keys,
             tls: &mut tls,
+            h2: &mut H2Stats::default(),
             out: &mut out,
         };
         for p in parts {
@@ -566,6 +636,298 @@ mod tests {
             ],
         );
         assert_eq!(uris, ["a:80"]);
+    }
+
+    /// An HTTP/2 frame.
+    fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+        let mut v = (payload.len() as u32).to_be_bytes()[1..].to_vec();
+        v.extend([kind, flags]);
+        v.extend(stream.to_be_bytes());
+        v.extend(payload);
+        v
+    }
+
+    /// A header block of literals with incremental indexing (names and
+    /// values under 127 bytes), or `Ok(i)`: the dynamic entry `i`.
+    fn block(fields: &[Result<(&str, &str), usize>]) -> Vec<u8> {
+        let mut b = Vec::new();
+        for f in fields {
+            match f {
+                Ok((n, v)) => {
+                    b.push(0x40);
+                    b.push(n.len() as u8);
+                    b.extend(n.as_bytes());
+                    b.push(v.len() as u8);
+                    b.extend(v.as_bytes());
+                }
+                Err(i) => b.push(0x80 | (61 + *i) as u8),
+            }
+        }
+        b
+    }
+
+    fn get(path: &str, more: &[(&str, &str)]) -> Vec<u8> {
+        let mut f = vec![
+            Ok((":method", "GET")),
+            Ok((":scheme", "http")),
+            Ok((":path", path)),
+            Ok((":authority", "a.example")),
+        ];
+        f.extend(more.iter().map(|h| Ok(*h)));
+        block(&f)
+    }
+
+    fn h2_run(parts: &[Result<&[u8], u64>]) -> (Vec<ParsedRequest>, H2Stats, HttpStats) {
+        let mut s = ClientStack::new(true);
+        let mut stats = HttpStats::default();
+        let mut h2 = H2Stats::default();
+        let mut out = Vec::new();
+        let (keys, mut tls) = (KeyLog::new(), TlsStats::default());
+        let mut feed = Feed {
+            max_head: 200,
+            http: &mut stats,
+            tls_limits: &TlsLimits::default(),
+            keys: &keys,
+            tls: &mut tls,
+            h2: &mut h2,
+            out: &mut out,
+        };
+        for p in parts {
+            match p {
+                Ok(bytes) => {
+                    s.data(Timestamp(0), bytes, &mut feed);
+                }
+                Err(len) => {
+                    s.gap(*len, &mut feed);
+                }
+            }
+            assert!(s.buffered() <= 200 + CHOOSER_HEAD);
+        }
+        s.end(&mut feed);
+        (out, h2, stats)
+    }
+
+    #[test]
+    fn h2c_by_prior_knowledge() {
+        use crate::h2::frames::{flag, kind};
+        let mut st = h2::PREFACE.to_vec();
+        st.extend(frame(kind::SETTINGS, 0, 0, &[0, 1, 0, 0, 0x10, 0]));
+        // Stream 1: HEADERS + CONTINUATION, padded, with priority, cookie crumbs.
+        let b1 = get(
+            "/one",
+            &[
+                ("cookie", "a=1"),
+                ("x-msisdn", "447700900123"),
+                ("cookie", "b=2"),
+            ],
+        );
+        let (p1, p2) = b1.split_at(20);
+        let mut payload = vec![2, 0, 0, 0, 0, 16];
+        payload.extend(p1);
+        payload.extend([0, 0]);
+        st.extend(frame(
+            kind::HEADERS,
+            flag::PADDED | flag::PRIORITY,
+            1,
+            &payload,
+        ));
+        st.extend(frame(kind::CONTINUATION, flag::END_HEADERS, 1, p2));
+        st.extend(frame(kind::DATA, flag::END_STREAM, 1, b"body"));
+        // Stream 3 refers to stream 1's entries (dynamic table); then its trailers.
+        let b3 = block(&[Err(7), Err(6), Ok((":path", "/three")), Err(5)]);
+        st.extend(frame(kind::HEADERS, flag::END_HEADERS, 3, &b3));
+        st.extend(frame(
+            kind::HEADERS,
+            flag::END_HEADERS | flag::END_STREAM,
+            3,
+            &block(&[Ok(("x-t", "1"))]),
+        ));
+        st.extend(frame(kind::RST_STREAM, 0, 3, &[0, 0, 0, 8]));
+        st.extend(frame(kind::GOAWAY, 0, 0, &[0; 8]));
+        let whole = h2_run(&[Ok(&st)]);
+        let (out, h2s, _) = &whole;
+        let got: Vec<_> = out
+            .iter()
+            .map(|r| {
+                (
+                    r.head.method.as_str(),
+                    r.head.uri.as_str(),
+                    r.head.version.as_str(),
+                    r.stream_id,
+                    r.authority.as_deref(),
+                    r.truncated,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("GET", "/one", "HTTP/2", Some(1), Some("a.example"), false),
+                ("GET", "/three", "HTTP/2", Some(3), Some("a.example"), false)
+            ]
+        );
+        let h: Vec<_> = out[0]
+            .head
+            .headers
+            .iter()
+            .map(|h| (h.name.as_str(), h.value.as_str()))
+            .collect();
+        assert_eq!(h, [("cookie", "a=1; b=2"), ("x-msisdn", "447700900123")]);
+        assert!(out[1].head.headers.is_empty());
+        assert_eq!(
+            (
+                h2s.connections,
+                h2s.streams,
+                h2s.trailers,
+                h2s.header_blocks
+            ),
+            (1, 2, 1, 3)
+        );
+        assert_eq!(
+            (
+                h2s.data_frames,
+                h2s.data_bytes,
+                h2s.rst_streams,
+                h2s.goaways,
+                h2s.settings
+            ),
+            (1, 4, 1, 1, 1)
+        );
+        // However the stream is cut.
+        for step in [1, 2, 5, 7, 9, 13] {
+            let parts: Vec<Result<&[u8], u64>> = st.chunks(step).map(Ok).collect();
+            assert_eq!(h2_run(&parts), whole, "step {step}");
+        }
+    }
+
+    #[test]
+    fn h2c_after_an_upgrade_request() {
+        use crate::h2::frames::{flag, kind};
+        let up = b"GET /up HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n";
+        let mut st = up.to_vec();
+        st.extend(h2::PREFACE);
+        st.extend(frame(
+            kind::HEADERS,
+            flag::END_HEADERS,
+            1,
+            &block(&[Ok(("x-t", "1"))]),
+        ));
+        st.extend(frame(
+            kind::HEADERS,
+            flag::END_HEADERS,
+            3,
+            &get("/after", &[]),
+        ));
+        let (out, h2s, _) = h2_run(&[Ok(&st)]);
+        let uris: Vec<_> = out
+            .iter()
+            .map(|r| (r.head.uri.as_str(), r.stream_id))
+            .collect();
+        assert_eq!(uris, [("/up", None), ("/after", Some(3))]);
+        assert_eq!((h2s.upgrades, h2s.trailers), (1, 1));
+        // No preface after it (the server refused): HTTP/1 goes on.
+        let mut st = up.to_vec();
+        st.extend(b"GET /next HTTP/1.1\r\n\r\n");
+        let (out, h2s, _) = h2_run(&[Ok(&st[..10]), Ok(&st[10..])]);
+        let uris: Vec<_> = out.iter().map(|r| r.head.uri.as_str()).collect();
+        assert_eq!(uris, ["/up", "/next"]);
+        assert_eq!(h2s.connections, 0);
+    }
+
+    #[test]
+    fn h2_gaps_and_limits() {
+        use crate::h2::frames::{flag, kind};
+        let mut st = h2::PREFACE.to_vec();
+        st.extend(frame(kind::HEADERS, flag::END_HEADERS, 1, &get("/a", &[])));
+        let data = frame(kind::DATA, 0, 1, &[b'x'; 100]);
+        let after = [
+            frame(
+                kind::HEADERS,
+                flag::END_HEADERS,
+                3,
+                &block(&[Err(4), Err(3), Ok((":path", "/b")), Err(2)]),
+            ),
+            frame(
+                kind::HEADERS,
+                flag::END_HEADERS,
+                5,
+                &get(
+                    "/big",
+                    &[("x-filler", &"f".repeat(120)), ("x-more", &"g".repeat(100))],
+                ),
+            ),
+            frame(kind::HEADERS, flag::END_HEADERS, 7, &get("/c", &[])),
+            // Entry 7 was made by the cut block: unknown.
+            frame(
+                kind::HEADERS,
+                flag::END_HEADERS,
+                9,
+                &block(&[Err(4), Err(3), Ok((":path", "/d")), Err(7)]),
+            ),
+        ]
+        .concat();
+        // A gap inside a DATA frame: nothing lost but the DATA.
+        let (out, h2s, _) = h2_run(&[
+            Ok(&st),
+            Ok(&data[..20]),
+            Err(50),
+            Ok(&data[70..]),
+            Ok(&after),
+        ]);
+        let got: Vec<_> = out
+            .iter()
+            .map(|r| (r.head.uri.as_str(), r.truncated))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("/a", false),
+                ("/b", false),
+                ("/big", true),
+                ("/c", false),
+                ("/d", true)
+            ]
+        );
+        assert_eq!(out[1].authority.as_deref(), Some("a.example"));
+        assert_eq!(
+            (h2s.gaps_in_frames, h2s.cut_blocks, h2s.undecodable_blocks),
+            (1, 1, 1)
+        );
+        // A gap inside a HEADERS block: that block is cut, the table unknown.
+        let h3 = &after[..frame(
+            kind::HEADERS,
+            0,
+            3,
+            &block(&[Err(4), Err(3), Ok((":path", "/b")), Err(2)]),
+        )
+        .len()];
+        let mut st2 = h2::PREFACE.to_vec();
+        st2.extend(frame(kind::HEADERS, flag::END_HEADERS, 1, &get("/a", &[])));
+        let (out, h2s, _) = h2_run(&[
+            Ok(&st2),
+            Ok(&h3[..12]),
+            Err(3),
+            Ok(&h3[15..]),
+            Ok(&after[h3.len()..]),
+        ]);
+        let got: Vec<_> = out
+            .iter()
+            .map(|r| (r.head.uri.as_str(), r.truncated))
+            .collect();
+        // The cut block had no :path yet: not reported.
+        assert_eq!(
+            got,
+            [("/a", false), ("/big", true), ("/c", false), ("/d", true)]
+        );
+        assert_eq!((h2s.damaged_blocks, h2s.streams_lost), (1, 0));
+        // A gap across a frame header stops the stream.
+        let (out, h2s, _) = h2_run(&[Ok(&st), Err(9), Ok(&after)]);
+        assert_eq!(out.len(), 1);
+        assert_eq!(h2s.streams_lost, 1);
+        // Not the preface after all.
+        let (out, h2s, _) = h2_run(&[Ok(b"PRI * HTTP/1.1\r\n\r\n")]);
+        assert!(out.is_empty(), "{out:?}");
+        assert_eq!(h2s.bad_prefaces, 1);
     }
 
     #[test]
@@ -659,6 +1021,7 @@ mod segmentation {
             tls_limits: &TlsLimits::default(),
             keys: &keys,
             tls: &mut tls,
+            h2: &mut H2Stats::default(),
             out: &mut out,
         };
         let mut at = 0;
@@ -673,7 +1036,100 @@ mod segmentation {
         (out, stats)
     }
 
+    /// An HTTP/2 client stream: the preface (after an h2c upgrade request
+    /// when `upgrade`), then per kind a request in HEADERS (+ CONTINUATION,
+    /// padding, priority), DATA, trailers or control frames, its fields
+    /// literals added to the dynamic table or indexes into it.
+    fn h2_stream(upgrade: bool, kinds: &[u8]) -> Vec<u8> {
+        let frame = |kind: u8, flags: u8, stream: u32, payload: &[u8]| {
+            let mut v = (payload.len() as u32).to_be_bytes()[1..].to_vec();
+            v.extend([kind, flags]);
+            v.extend(stream.to_be_bytes());
+            v.extend(payload);
+            v
+        };
+        let lit = |b: &mut Vec<u8>, n: &str, v: &str| {
+            b.push(0x40);
+            b.push(n.len() as u8);
+            b.extend(n.as_bytes());
+            b.push(v.len() as u8);
+            b.extend(v.as_bytes());
+        };
+        let mut st = Vec::new();
+        if upgrade {
+            st.extend(b"GET /up HTTP/1.1\r\nUpgrade: h2c\r\nHTTP2-Settings: AAA\r\n\r\n");
+        }
+        st.extend(h2::PREFACE);
+        st.extend(frame(4, 0, 0, &[0, 1, 0, 0, 0x10, 0]));
+        let mut stream = 1 + 2 * u32::from(upgrade);
+        let mut since = 0usize;
+        for (i, k) in kinds.iter().enumerate() {
+            let mut b = Vec::new();
+            if k % 3 == 0 || i == 0 {
+                lit(&mut b, ":method", "GET");
+                lit(&mut b, ":authority", &format!("h{i}.example"));
+            } else {
+                // The last :method and :authority added: `since` entries
+                // were added after the :method.
+                let m = 62 + since;
+                b.extend([0x80 | m as u8, 0x80 | (m - 1) as u8]);
+            }
+            lit(&mut b, ":path", &format!("/r{i}"));
+            lit(&mut b, "x-msisdn", "447700900123");
+            if k % 4 == 1 {
+                lit(&mut b, "x-filler", &"f".repeat(120));
+            }
+            since = if k % 3 == 0 || i == 0 { 3 } else { since + 2 } + usize::from(k % 4 == 1);
+            let flags = if k % 5 == 2 { 0x8 | 0x20 } else { 0 };
+            let mut payload = Vec::new();
+            if flags != 0 {
+                payload.extend([3, 0, 0, 0, 0, 9]);
+            }
+            let split = if k % 2 == 1 { b.len() / 2 } else { b.len() };
+            payload.extend(&b[..split]);
+            if flags != 0 {
+                payload.extend([0, 0, 0]);
+            }
+            let end = if split == b.len() { 0x4 } else { 0 };
+            st.extend(frame(1, flags | end, stream, &payload));
+            if split < b.len() {
+                st.extend(frame(9, 0x4, stream, &b[split..]));
+            }
+            match k % 7 {
+                0 => st.extend(frame(0, 1, stream, &[b'd'; 40])),
+                1 => {
+                    let mut t = Vec::new();
+                    lit(&mut t, "x-t", "1");
+                    since += 1;
+                    st.extend(frame(1, 0x5, stream, &t));
+                }
+                2 => st.extend(frame(3, 0, stream, &[0, 0, 0, 8])),
+                3 => st.extend(frame(6, 0, 0, &[0; 8])),
+                _ => {}
+            }
+            stream += 2;
+        }
+        st
+    }
+
     proptest! {
+        #[test]
+        fn h2_requests_do_not_depend_on_segmentation(
+            upgrade in any::<bool>(),
+            kinds in proptest::collection::vec(any::<u8>(), 1..10),
+            cuts in proptest::collection::vec(any::<usize>(), 0..40),
+        ) {
+            let stream = h2_stream(upgrade, &kinds);
+            let whole = parse(&stream, &[]);
+            // A block over the limit is cut, and the next may index what it
+            // added: no :method, no request (never guessed).
+            prop_assert!(!whole.0.is_empty() && whole.0.len() <= kinds.len() + usize::from(upgrade));
+            if kinds.iter().all(|k| k % 4 != 1) {
+                prop_assert_eq!(whole.0.len(), kinds.len() + usize::from(upgrade));
+            }
+            prop_assert_eq!(parse(&stream, &cuts), whole);
+        }
+
         #[test]
         fn requests_do_not_depend_on_segmentation(
             socks in any::<bool>(),

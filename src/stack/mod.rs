@@ -30,6 +30,7 @@ use crate::flow::{Chunk, CloseReason, FlowContext, Interest, Side, StreamHandler
 use std::sync::Arc;
 
 use crate::capture::Secrets;
+use crate::h2::H2Stats;
 use crate::http::{HttpLimits, HttpStats, ParsedRequest, Request, Verdict, parse_request_line};
 use crate::tls::{KeyLog, KeyLogStats, TlsLimits, TlsStats};
 
@@ -118,6 +119,7 @@ pub struct Extractor {
     limits: StackLimits,
     stats: HttpStats,
     tls_stats: TlsStats,
+    h2_stats: H2Stats,
     /// The run's TLS secrets (those given before the run, then those read
     /// from the capture).
     keys: KeyLog,
@@ -149,6 +151,11 @@ impl Extractor {
     /// TLS counters so far.
     pub fn tls_stats(&self) -> &TlsStats {
         &self.tls_stats
+    }
+
+    /// HTTP/2 counters so far.
+    pub fn h2_stats(&self) -> &H2Stats {
+        &self.h2_stats
     }
 
     /// Takes secrets read from the capture (counted by the caller, once per run).
@@ -196,6 +203,7 @@ impl Extractor {
             &mut self.stats,
             &self.keys,
             &mut self.tls_stats,
+            &mut self.h2_stats,
             &mut self.parsed,
             max_head,
         );
@@ -222,6 +230,8 @@ impl Extractor {
                 flow_order: (flow.first_packet, *published),
                 tunnel: *client.of(&flow.tunnels),
                 tls: p.tls,
+                stream_id: p.stream_id,
+                authority: p.authority,
             });
         }
     }
@@ -264,6 +274,7 @@ impl Extractor {
             &mut self.stats,
             &self.keys,
             &mut self.tls_stats,
+            &mut self.h2_stats,
             &mut self.parsed,
             max_head,
         );
@@ -300,6 +311,7 @@ fn feed<'a>(
     http: &'a mut HttpStats,
     keys: &'a KeyLog,
     tls: &'a mut TlsStats,
+    h2: &'a mut H2Stats,
     out: &'a mut Vec<ParsedRequest>,
     max_head: usize,
 ) -> Feed<'a> {
@@ -309,6 +321,7 @@ fn feed<'a>(
         tls_limits: &limits.tls,
         keys,
         tls,
+        h2,
         out,
     }
 }
@@ -400,7 +413,7 @@ impl StreamHandler for Extractor {
         state.requests = published;
         *side.of_mut(&mut state.streams) = Some(stack);
         match verdict {
-            Verdict::Continue | Verdict::Tunnel(_) => Interest::Continue,
+            Verdict::Continue | Verdict::Tunnel(_) | Verdict::Upgrade(_) => Interest::Continue,
             Verdict::Server => {
                 if state.client.is_none() {
                     state.client = Some(side.other());

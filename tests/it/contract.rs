@@ -156,6 +156,22 @@ fn every_json_field_is_documented_and_every_documented_field_is_emitted() {
     let tls_keys = tls_keys.to_string_lossy().to_string();
     let tls_capture = tls_capture.to_string_lossy().to_string();
     lines.extend(run(&["--keylog", &tls_keys], &[&tls_capture]));
+    // HTTP/2 requests (their `stream_id`): a generated h2c capture.
+    let h2 = fixturegen::h2::all()
+        .into_iter()
+        .find(|f| f.name == "h2c-prior-knowledge.pcap")
+        .unwrap();
+    let h2_capture = dir.path().join("h2.pcap");
+    std::fs::write(&h2_capture, &h2.bytes).unwrap();
+    let h2_capture = h2_capture.to_string_lossy().to_string();
+    let h2_lines = run(&[], &[&h2_capture]);
+    assert!(
+        h2_lines
+            .iter()
+            .any(|l| l["type"] == "request" && l["stream_id"].is_u64()),
+        "no HTTP/2 request with its stream_id"
+    );
+    lines.extend(h2_lines);
 
     // Fields seen, per section (leak objects are documented in `request`).
     let mut seen: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();

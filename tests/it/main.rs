@@ -20,6 +20,8 @@ mod discover;
 mod engines;
 mod fixtures;
 mod gtpu_bench;
+mod h2_client;
+mod h2_fixtures;
 mod hostile;
 mod hostile_content;
 mod html_report;

@@ -41,6 +41,7 @@ pub fn all() -> Vec<TlsFixture> {
         connect_tunnel(),
         socks5(),
         gtpu(),
+        h2_alpn(),
     ];
     v.extend(super::cbc::all());
     v
@@ -673,6 +674,59 @@ fn gtpu() -> TlsFixture {
         eth_pcap(&t),
         "TLS 1.3 inside GTP-U (S1-U, one bearer, TEIDs 0x3001 up and 0x4001 down): two requests, the first leaking X-MSISDN, the second X-IMSI.",
         "Report both requests with the inner addresses.",
+        ep.take_keys(),
+    )
+}
+
+/// HTTP/2 inside TLS 1.3 (ALPN h2): the preface and SETTINGS, then three
+/// requests on streams 1, 3 and 5, the later ones indexing the first's
+/// fields in the HPACK table; each noted at its HEADERS frame's first
+/// plaintext byte (the first byte of the record that carries it).
+fn h2_alpn() -> TlsFixture {
+    use super::super::h2::{Client, Encoder, Framing, response, server_start};
+    let host = "h2.example.com";
+    let mut t = Trace::new(T_TLS + 60, 0);
+    let mut opts = Options::new(60, Suite::Tls13Aes128Gcm, host, T_TLS);
+    opts.alpn = b"h2";
+    let ep = Endpoints::new(opts);
+    let mut c = conv(&mut t, "10.20.0.60:51600", "192.0.2.160:443", 60);
+    let mut s = ep.connect();
+    c.handshake(&mut t);
+    let hs = s.handshake();
+    deliver(&mut c, &mut t, &hs);
+    let flights = s.client_send(&Client::start());
+    s.take_received();
+    deliver(&mut c, &mut t, &flights);
+    let flights = s.server_send(&server_start());
+    deliver(&mut c, &mut t, &flights);
+    let mut cl = Client::new(1, "https");
+    let mut senc = Encoder::default();
+    for (i, r) in [
+        leaking("/h2/tls/one", host),
+        clean("/h2/tls/two", host),
+        leaking("/h2/tls/three", host).h("Cookie", "k=v"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let (stream, bytes) = cl.request(r, Framing::default());
+        let flights = s.client_send(&bytes);
+        assert_eq!(s.take_received(), bytes);
+        c.note_next(&mut t, r);
+        deliver(&mut c, &mut t, &flights);
+        t.advance_us(20_000);
+        let page = response(&mut senc, stream, t.now_ns, &format!("h2 page {i}"));
+        let flights = s.server_send(&page);
+        deliver(&mut c, &mut t, &flights);
+        t.advance_us(100_000);
+    }
+    close(&mut t, &mut c, &mut s);
+    done(
+        "tls13-h2.pcap",
+        &t,
+        eth_pcap(&t),
+        "HTTP/2 inside TLS 1.3 (ALPN h2): the connection preface, SETTINGS, then three GET requests on streams 1, 3 and 5 (HPACK with the dynamic table and Huffman strings), the first and third leaking X-MSISDN.",
+        "Decrypt with the key log; report the three requests as HTTP/2 (x-msisdn on the first and third).",
         ep.take_keys(),
     )
 }

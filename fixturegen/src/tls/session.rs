@@ -402,6 +402,8 @@ pub struct Options {
     pub resumption: Resumption,
     /// Unix time both sides believe it is.
     pub now_secs: u64,
+    /// The one ALPN protocol both sides offer (`http/1.1`, `h2`).
+    pub alpn: &'static [u8],
 }
 
 impl Options {
@@ -416,6 +418,7 @@ impl Options {
             early_data: None,
             resumption: Resumption::Stateful,
             now_secs,
+            alpn: b"http/1.1",
         }
     }
 }
@@ -470,7 +473,7 @@ impl Endpoints {
                 provider: cp,
             }))
             .with_no_client_auth();
-        client.alpn_protocols = vec![b"http/1.1".to_vec()];
+        client.alpn_protocols = vec![opts.alpn.to_vec()];
         client.key_log = Arc::new(keys.clone());
         client.enable_early_data = opts.early_data.is_some();
 
@@ -496,7 +499,7 @@ impl Endpoints {
             .with_no_client_auth()
             .with_single_cert(vec![CertificateDer::from(cert.to_vec())], key)
             .unwrap();
-        server.alpn_protocols = vec![b"http/1.1".to_vec()];
+        server.alpn_protocols = vec![opts.alpn.to_vec()];
         server.max_early_data_size = opts.early_data.unwrap_or(0);
         server.send_tls13_tickets = 1;
         if opts.resumption == Resumption::Tickets {

@@ -1,0 +1,429 @@
+//! HTTP/2 frames (RFC 9113 section 4 and 6) over a byte stream that may be
+//! cut anywhere.
+//!
+//! [`FrameReader`] holds at most a frame header (9 bytes): payloads are
+//! passed on piece by piece as they arrive, with the padding and priority
+//! fields of DATA and HEADERS taken off, so no frame is ever buffered here
+//! whatever length it claims (up to 2^24 - 1).
+
+/// Frame types.
+pub mod kind {
+    /// DATA.
+    pub const DATA: u8 = 0x0;
+    /// HEADERS.
+    pub const HEADERS: u8 = 0x1;
+    /// PRIORITY.
+    pub const PRIORITY: u8 = 0x2;
+    /// RST_STREAM.
+    pub const RST_STREAM: u8 = 0x3;
+    /// SETTINGS.
+    pub const SETTINGS: u8 = 0x4;
+    /// PUSH_PROMISE (sent by servers only).
+    pub const PUSH_PROMISE: u8 = 0x5;
+    /// PING.
+    pub const PING: u8 = 0x6;
+    /// GOAWAY.
+    pub const GOAWAY: u8 = 0x7;
+    /// WINDOW_UPDATE.
+    pub const WINDOW_UPDATE: u8 = 0x8;
+    /// CONTINUATION.
+    pub const CONTINUATION: u8 = 0x9;
+}
+
+/// Frame flags.
+pub mod flag {
+    /// END_STREAM (DATA, HEADERS); ACK on SETTINGS and PING.
+    pub const END_STREAM: u8 = 0x1;
+    /// END_HEADERS (HEADERS, CONTINUATION).
+    pub const END_HEADERS: u8 = 0x4;
+    /// PADDED (DATA, HEADERS).
+    pub const PADDED: u8 = 0x8;
+    /// PRIORITY (HEADERS).
+    pub const PRIORITY: u8 = 0x20;
+}
+
+/// Length of a frame header.
+pub const HEADER_LEN: usize = 9;
+
+/// A frame's header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameHeader {
+    /// Payload length (24 bits).
+    pub len: u32,
+    /// Frame type.
+    pub kind: u8,
+    /// Flags.
+    pub flags: u8,
+    /// Stream identifier (31 bits; the reserved bit cleared).
+    pub stream: u32,
+}
+
+impl FrameHeader {
+    /// Parses 9 bytes.
+    pub fn parse(b: &[u8; HEADER_LEN]) -> Self {
+        let [l0, l1, l2, kind, flags, s0, s1, s2, s3] = *b;
+        FrameHeader {
+            len: u32::from_be_bytes([0, l0, l1, l2]),
+            kind,
+            flags,
+            stream: u32::from_be_bytes([s0 & 0x7f, s1, s2, s3]),
+        }
+    }
+
+    /// Whether a flag is set.
+    pub fn has(&self, f: u8) -> bool {
+        self.flags & f != 0
+    }
+
+    /// Bytes of the payload before the content: the pad length and the
+    /// priority fields, where this type has them.
+    fn prefix(&self) -> (bool, u32) {
+        let padded = matches!(self.kind, kind::DATA | kind::HEADERS) && self.has(flag::PADDED);
+        let prio = if self.kind == kind::HEADERS && self.has(flag::PRIORITY) {
+            5
+        } else {
+            0
+        };
+        (padded, prio)
+    }
+}
+
+/// What the reader found, in stream order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Piece<'a> {
+    /// A frame header; its content follows.
+    Start(FrameHeader),
+    /// Content of the current frame (padding and priority fields removed).
+    Content(&'a [u8]),
+    /// The current frame ended (`damaged`: a gap took some of it).
+    End(FrameHeader, bool),
+}
+
+/// The stream is not HTTP/2 framing that can be followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameError {
+    /// Padding (and priority fields) longer than the payload.
+    Padding,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Waiting for the pad length byte.
+    PadLen,
+    /// Skipping this many priority bytes, then content (padding known later).
+    Priority(u32),
+    /// Passing on content, then skipping the rest (padding).
+    Content(u32),
+    /// Skipping the rest of the frame (padding, or what follows a gap).
+    Skip,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Header {
+        buf: [u8; HEADER_LEN],
+        have: usize,
+    },
+    Payload {
+        hdr: FrameHeader,
+        /// Payload bytes still to come.
+        left: u32,
+        phase: Phase,
+        /// The pad length, once read (0 if none).
+        pad: u32,
+        damaged: bool,
+    },
+}
+
+/// Splits a byte stream into frames.
+#[derive(Debug, Clone)]
+pub struct FrameReader {
+    state: State,
+}
+
+impl Default for FrameReader {
+    fn default() -> Self {
+        FrameReader {
+            state: State::Header {
+                buf: [0; HEADER_LEN],
+                have: 0,
+            },
+        }
+    }
+}
+
+/// Where a gap fell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GapAt {
+    /// Inside this frame's payload, which it does not pass: the frame goes on.
+    InFrame(FrameHeader),
+    /// Across a frame header: the framing is lost.
+    Lost,
+}
+
+impl FrameReader {
+    /// A reader at a frame boundary.
+    pub fn new() -> Self {
+        FrameReader::default()
+    }
+
+    /// Whether the reader stands at a frame boundary.
+    pub fn at_boundary(&self) -> bool {
+        matches!(self.state, State::Header { have: 0, .. })
+    }
+
+    /// Takes in-order bytes, calling `f` with each piece found.
+    pub fn feed(
+        &mut self,
+        mut input: &[u8],
+        f: &mut dyn FnMut(Piece<'_>),
+    ) -> Result<(), FrameError> {
+        loop {
+            match &mut self.state {
+                State::Header { buf, have } => {
+                    if input.is_empty() {
+                        return Ok(());
+                    }
+                    let want = HEADER_LEN.saturating_sub(*have);
+                    let take = want.min(input.len());
+                    let (now, rest) = input.split_at(take);
+                    if let Some(dst) = buf.get_mut(*have..have.saturating_add(take)) {
+                        dst.copy_from_slice(now);
+                    }
+                    *have = have.saturating_add(take);
+                    input = rest;
+                    if *have < HEADER_LEN {
+                        return Ok(());
+                    }
+                    let hdr = FrameHeader::parse(buf);
+                    f(Piece::Start(hdr));
+                    let (padded, prio) = hdr.prefix();
+                    let phase = if padded {
+                        Phase::PadLen
+                    } else if prio > 0 {
+                        Phase::Priority(prio)
+                    } else {
+                        Phase::Content(hdr.len)
+                    };
+                    if prio > hdr.len || (padded && hdr.len == 0) {
+                        return Err(FrameError::Padding);
+                    }
+                    self.state = State::Payload {
+                        hdr,
+                        left: hdr.len,
+                        phase,
+                        pad: 0,
+                        damaged: false,
+                    };
+                }
+                State::Payload {
+                    hdr,
+                    left,
+                    phase,
+                    pad,
+                    damaged,
+                } => {
+                    if *left == 0 {
+                        f(Piece::End(*hdr, *damaged));
+                        self.state = State::Header {
+                            buf: [0; HEADER_LEN],
+                            have: 0,
+                        };
+                        continue;
+                    }
+                    let Some(&first) = input.first() else {
+                        return Ok(());
+                    };
+                    let avail = u32::try_from(input.len()).unwrap_or(u32::MAX);
+                    match *phase {
+                        Phase::PadLen => {
+                            *pad = u32::from(first);
+                            *left = left.saturating_sub(1);
+                            input = input.get(1..).unwrap_or_default();
+                            let (_, prio) = hdr.prefix();
+                            if pad.saturating_add(prio) > *left {
+                                return Err(FrameError::Padding);
+                            }
+                            *phase = if prio > 0 {
+                                Phase::Priority(prio)
+                            } else {
+                                Phase::Content(left.saturating_sub(*pad))
+                            };
+                        }
+                        Phase::Priority(n) => {
+                            let take = n.min(avail);
+                            input = input.get(take as usize..).unwrap_or_default();
+                            *left = left.saturating_sub(take);
+                            let n = n.saturating_sub(take);
+                            *phase = if n > 0 {
+                                Phase::Priority(n)
+                            } else {
+                                Phase::Content(left.saturating_sub(*pad))
+                            };
+                        }
+                        Phase::Content(n) => {
+                            let take = n.min(avail);
+                            let (now, rest) = input.split_at(take as usize);
+                            if !now.is_empty() {
+                                f(Piece::Content(now));
+                            }
+                            input = rest;
+                            *left = left.saturating_sub(take);
+                            let n = n.saturating_sub(take);
+                            *phase = if n > 0 {
+                                Phase::Content(n)
+                            } else {
+                                Phase::Skip
+                            };
+                        }
+                        Phase::Skip => {
+                            let take = (*left).min(avail);
+                            input = input.get(take as usize..).unwrap_or_default();
+                            *left = left.saturating_sub(take);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Notes `len` missing bytes: a gap inside a frame's payload that ends
+    /// before the frame does leaves the framing intact (the frame is damaged).
+    pub fn gap(&mut self, len: u64) -> GapAt {
+        if len == 0 {
+            return match self.state {
+                State::Payload { hdr, .. } => GapAt::InFrame(hdr),
+                State::Header { .. } => GapAt::Lost,
+            };
+        }
+        if let State::Payload {
+            hdr,
+            left,
+            phase,
+            damaged,
+            ..
+        } = &mut self.state
+            && len <= u64::from(*left)
+        {
+            *left = left.saturating_sub(u32::try_from(len).unwrap_or(u32::MAX));
+            *phase = Phase::Skip;
+            *damaged = true;
+            return GapAt::InFrame(*hdr);
+        }
+        GapAt::Lost
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, PartialEq, Eq)]
+    enum P {
+        S(u8, u8, u32, u32),
+        C(Vec<u8>),
+        E(u8, bool),
+    }
+
+    /// Feeds `stream` cut at `cuts`, merging adjacent content pieces.
+    fn read(stream: &[u8], step: usize) -> Result<Vec<P>, FrameError> {
+        let mut r = FrameReader::new();
+        let mut out: Vec<P> = Vec::new();
+        for part in stream.chunks(step.max(1)) {
+            r.feed(part, &mut |p| match p {
+                Piece::Start(h) => out.push(P::S(h.kind, h.flags, h.stream, h.len)),
+                Piece::Content(c) => match out.last_mut() {
+                    Some(P::C(v)) => v.extend_from_slice(c),
+                    _ => out.push(P::C(c.to_vec())),
+                },
+                Piece::End(h, d) => out.push(P::E(h.kind, d)),
+            })?;
+        }
+        Ok(out)
+    }
+
+    fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+        let mut v = (payload.len() as u32).to_be_bytes()[1..].to_vec();
+        v.extend([kind, flags]);
+        v.extend((stream | 0x8000_0000).to_be_bytes());
+        v.extend(payload);
+        v
+    }
+
+    #[test]
+    fn padding_and_priority_are_taken_off_however_the_stream_is_cut() {
+        let mut s = frame(kind::SETTINGS, 0, 0, &[0, 4, 0, 0, 0xff, 0xff]);
+        s.extend(frame(
+            kind::HEADERS,
+            flag::PADDED | flag::PRIORITY | flag::END_HEADERS,
+            1,
+            b"\x03\x00\x00\x00\x00\x10abc\0\0\0",
+        ));
+        s.extend(frame(kind::DATA, flag::PADDED, 1, b"\x02xy\0\0"));
+        s.extend(frame(kind::DATA, flag::PADDED, 1, b"\x00"));
+        s.extend(frame(kind::HEADERS, flag::PRIORITY, 3, b"\0\0\0\0\0z"));
+        s.extend(frame(kind::PING, 0, 0, &[]));
+        let want = vec![
+            P::S(4, 0, 0, 6),
+            P::C(vec![0, 4, 0, 0, 0xff, 0xff]),
+            P::E(4, false),
+            P::S(1, 0x2c, 1, 12),
+            P::C(b"abc".to_vec()),
+            P::E(1, false),
+            P::S(0, 8, 1, 5),
+            P::C(b"xy".to_vec()),
+            P::E(0, false),
+            P::S(0, 8, 1, 1),
+            P::E(0, false),
+            P::S(1, 0x20, 3, 6),
+            P::C(b"z".to_vec()),
+            P::E(1, false),
+            P::S(6, 0, 0, 0),
+            P::E(6, false),
+        ];
+        for step in 1..=s.len() {
+            assert_eq!(read(&s, step).unwrap(), want, "step {step}");
+        }
+    }
+
+    #[test]
+    fn padding_past_the_payload_is_an_error() {
+        for bad in [
+            frame(kind::HEADERS, flag::PADDED, 1, b"\x05abc"),
+            frame(kind::HEADERS, flag::PADDED, 1, b""),
+            frame(kind::HEADERS, flag::PRIORITY, 1, b"\0\0\0"),
+            frame(
+                kind::HEADERS,
+                flag::PADDED | flag::PRIORITY,
+                1,
+                b"\x00\0\0\0",
+            ),
+        ] {
+            assert_eq!(read(&bad, 100), Err(FrameError::Padding));
+        }
+    }
+
+    #[test]
+    fn a_gap_inside_a_payload_keeps_the_framing() {
+        let mut r = FrameReader::new();
+        let mut ends = Vec::new();
+        let f1 = frame(kind::DATA, 0, 1, &[7; 100]);
+        let f2 = frame(kind::PING, 0, 0, &[1; 8]);
+        r.feed(&f1[..20], &mut |_| {}).unwrap();
+        assert!(matches!(r.gap(50), GapAt::InFrame(_)));
+        let mut cb = |p: Piece<'_>| {
+            if let Piece::End(h, d) = p {
+                ends.push((h.kind, d));
+            }
+        };
+        r.feed(&f1[70..], &mut cb).unwrap();
+        r.feed(&f2, &mut cb).unwrap();
+        assert_eq!(ends, [(kind::DATA, true), (kind::PING, false)]);
+        assert!(r.at_boundary());
+        assert_eq!(r.gap(3), GapAt::Lost);
+        // A gap that reaches the next header loses the framing.
+        let mut r = FrameReader::new();
+        r.feed(&f1[..20], &mut |_| {}).unwrap();
+        assert_eq!(r.gap(90), GapAt::Lost);
+    }
+}

@@ -1,0 +1,237 @@
+//! The HPACK Huffman code (RFC 7541 Appendix B).
+//!
+//! The code is canonical: codes of one length are consecutive and ordered by
+//! symbol, shorter codes first. So the code lengths alone define it, and the
+//! decoder works length by length (the first code of each length and the
+//! symbols in code order), never by a 2^30-entry table.
+
+/// The bit length of each symbol's code, symbols 0-255 and EOS (256), from
+/// RFC 7541 Appendix B.
+const LENGTHS: [u8; 257] = [
+    13, 23, 28, 28, 28, 28, 28, 28, 28, 24, 30, 28, 28, 30, 28, 28, //
+    28, 28, 28, 28, 28, 28, 30, 28, 28, 28, 28, 28, 28, 28, 28, 28, //
+    6, 10, 10, 12, 13, 6, 8, 11, 10, 10, 8, 11, 8, 6, 6, 6, //
+    5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 7, 8, 15, 6, 12, 10, //
+    13, 6, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, //
+    7, 7, 7, 7, 7, 7, 7, 7, 8, 7, 8, 13, 19, 13, 14, 6, //
+    15, 5, 6, 5, 6, 5, 6, 6, 6, 5, 7, 7, 6, 6, 6, 5, //
+    6, 7, 6, 5, 5, 6, 7, 7, 7, 7, 7, 15, 11, 14, 13, 28, //
+    20, 22, 20, 20, 22, 22, 22, 23, 22, 23, 23, 23, 23, 23, 24, 23, //
+    24, 24, 22, 23, 24, 23, 23, 23, 23, 21, 22, 23, 22, 23, 23, 24, //
+    22, 21, 20, 22, 22, 23, 23, 21, 23, 22, 22, 24, 21, 22, 23, 23, //
+    21, 21, 22, 21, 23, 22, 23, 23, 20, 22, 22, 22, 23, 22, 22, 23, //
+    26, 26, 20, 19, 22, 23, 22, 25, 26, 26, 26, 27, 27, 26, 24, 25, //
+    19, 21, 26, 27, 27, 26, 27, 24, 21, 21, 26, 26, 28, 27, 27, 27, //
+    20, 24, 20, 21, 22, 21, 21, 23, 22, 22, 25, 25, 24, 24, 26, 23, //
+    26, 27, 26, 26, 27, 27, 27, 27, 27, 28, 27, 27, 27, 27, 27, 26, //
+    30,
+];
+
+/// The end-of-string symbol.
+const EOS: u16 = 256;
+/// The longest code.
+const MAX_LEN: usize = 30;
+/// The shortest code.
+const MIN_LEN: usize = 5;
+
+/// The canonical code, built once from [`LENGTHS`].
+struct Code {
+    /// Per length: the first code of that length (as a number of that many
+    /// bits), the number of codes of that length, and the index in `symbols`
+    /// of the first.
+    first: [u32; MAX_LEN + 1],
+    count: [u16; MAX_LEN + 1],
+    start: [u16; MAX_LEN + 1],
+    /// Per length: the first code past the last of that length,
+    /// left-aligned in 32 bits (as a u64: 2^32 for the last length).
+    limit: [u64; MAX_LEN + 1],
+    /// Symbols in code order.
+    symbols: [u16; 257],
+    /// Each symbol's code, right-aligned.
+    codes: [u32; 257],
+}
+
+// Evaluated at compile time: an index out of range fails the build, never a run.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+const fn build() -> Code {
+    let mut c = Code {
+        first: [0; MAX_LEN + 1],
+        limit: [0; MAX_LEN + 1],
+        count: [0; MAX_LEN + 1],
+        start: [0; MAX_LEN + 1],
+        symbols: [0; 257],
+        codes: [0; 257],
+    };
+    let mut s = 0;
+    while s < 257 {
+        c.count[LENGTHS[s] as usize] += 1;
+        s += 1;
+    }
+    let mut code: u32 = 0;
+    let mut index: u16 = 0;
+    let mut len = 1;
+    while len <= MAX_LEN {
+        c.first[len] = code;
+        c.start[len] = index;
+        let mut sym = 0;
+        while sym < 257 {
+            if LENGTHS[sym] as usize == len {
+                c.symbols[index as usize] = sym as u16;
+                c.codes[sym] = code;
+                code += 1;
+                index += 1;
+            }
+            sym += 1;
+        }
+        c.limit[len] = (code as u64) << (32 - len);
+        code <<= 1;
+        len += 1;
+    }
+    c
+}
+
+static CODE: Code = build();
+
+/// The code of `symbol` (0-255, or 256 for EOS) and its length in bits.
+pub fn code(symbol: u16) -> Option<(u32, u8)> {
+    let i = usize::from(symbol);
+    Some((*CODE.codes.get(i)?, *LENGTHS.get(i)?))
+}
+
+/// Why a Huffman string does not decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HuffmanError {
+    /// The EOS symbol inside the string.
+    Eos,
+    /// The string ends with more than 7 bits of padding, or padding that is
+    /// not the most significant bits of EOS (all ones).
+    Padding,
+}
+
+/// Decodes a Huffman-coded string, appending to `out`.
+///
+/// Symbol by symbol: the next 32 bits (ones past the end) are compared with
+/// each length's limit, the first code past the last code of that length,
+/// left-aligned; the shortest length under its limit is the code's (a
+/// canonical code's codes of one length are consecutive and below those of
+/// longer lengths once left-aligned).
+pub fn decode(input: &[u8], out: &mut Vec<u8>) -> Result<(), HuffmanError> {
+    let code = &CODE;
+    let total = input.len().saturating_mul(8);
+    // Bits of the input not yet consumed, at the top of `acc`.
+    let mut acc: u64 = 0;
+    let mut have: usize = 0;
+    let mut next = input.iter();
+    let mut used: usize = 0;
+    loop {
+        while have <= 56 {
+            match next.next() {
+                Some(&b) => {
+                    acc |= u64::from(b) << 56usize.saturating_sub(have);
+                    have = have.saturating_add(8);
+                }
+                None => break,
+            }
+        }
+        let left = total.saturating_sub(used);
+        if left == 0 {
+            return Ok(());
+        }
+        // Past the end, ones (EOS's bits): a valid string ends in a prefix of it.
+        let peek = if have >= 32 {
+            (acc >> 32) as u32
+        } else {
+            ((acc >> 32) as u32) | (u32::MAX >> have)
+        };
+        if left < 8 && peek >> 32usize.saturating_sub(left) == (1u32 << left).wrapping_sub(1) {
+            return Ok(());
+        }
+        let mut len = MIN_LEN;
+        loop {
+            let (Some(&limit), Some(&first), Some(&start)) = (
+                code.limit.get(len),
+                code.first.get(len),
+                code.start.get(len),
+            ) else {
+                return Err(HuffmanError::Padding);
+            };
+            if u64::from(peek) < limit {
+                let c = peek >> 32usize.saturating_sub(len);
+                let at = usize::from(start).saturating_add(c.wrapping_sub(first) as usize);
+                let sym = code.symbols.get(at).copied().unwrap_or(EOS);
+                if len > left {
+                    return Err(HuffmanError::Padding);
+                }
+                if sym == EOS {
+                    return Err(HuffmanError::Eos);
+                }
+                out.push(sym as u8);
+                acc <<= len;
+                have = have.saturating_sub(len);
+                used = used.saturating_add(len);
+                break;
+            }
+            len = len.saturating_add(1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_is_that_of_the_rfc() {
+        // Spot checks against RFC 7541 Appendix B.
+        assert_eq!(code(0), Some((0x1ff8, 13)));
+        assert_eq!(code(b'0'.into()), Some((0x0, 5)));
+        assert_eq!(code(b' '.into()), Some((0x14, 6)));
+        assert_eq!(code(b'a'.into()), Some((0x3, 5)));
+        assert_eq!(code(10), Some((0x3ffffffc, 30)));
+        assert_eq!(code(255), Some((0x3ffffee, 26)));
+        assert_eq!(code(EOS), Some((0x3fffffff, 30)));
+        // A complete prefix code: the Kraft sum is exactly 1.
+        let kraft: u64 = LENGTHS.iter().map(|l| 1u64 << (30 - l)).sum();
+        assert_eq!(kraft, 1 << 30);
+    }
+
+    #[test]
+    fn decodes_the_rfc_examples_and_rejects_bad_padding() {
+        let mut out = Vec::new();
+        // C.4.1: "www.example.com"
+        decode(
+            &[
+                0xf1, 0xe3, 0xc2, 0xe5, 0xf2, 0x3a, 0x6b, 0xa0, 0xab, 0x90, 0xf4, 0xff,
+            ],
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(out, b"www.example.com");
+        out.clear();
+        decode(&[0xa8, 0xeb, 0x10, 0x64, 0x9c, 0xbf], &mut out).unwrap();
+        assert_eq!(out, b"no-cache");
+        // Padding of zeros, of 8 ones, and EOS itself.
+        assert_eq!(decode(&[0x00], &mut Vec::new()), Err(HuffmanError::Padding));
+        assert_eq!(decode(&[0xff], &mut Vec::new()), Err(HuffmanError::Padding));
+        assert_eq!(
+            decode(&[0xff, 0xff, 0xff, 0xff], &mut Vec::new()),
+            Err(HuffmanError::Eos)
+        );
+        assert_eq!(decode(&[], &mut out), Ok(()));
+    }
+
+    #[test]
+    fn every_symbol_round_trips() {
+        for sym in 0u16..256 {
+            let (c, l) = code(sym).unwrap();
+            // The code then padding with ones to a byte boundary.
+            let bits = u64::from(l).div_ceil(8) * 8;
+            let pad = bits - u64::from(l);
+            let v = (u64::from(c) << pad) | ((1 << pad) - 1);
+            let bytes: Vec<u8> = (0..bits / 8).rev().map(|i| (v >> (i * 8)) as u8).collect();
+            let mut out = Vec::new();
+            decode(&bytes, &mut out).unwrap();
+            assert_eq!(out, [sym as u8]);
+        }
+    }
+}

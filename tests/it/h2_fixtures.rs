@@ -1,0 +1,347 @@
+//! The HTTP/2 fixtures (fixturegen::h2, and the h2-over-TLS one among the
+//! TLS fixtures): the same bytes on every run; phoneleak finds every
+//! request of the truth, as HTTP/2 with its stream id, with its leaking
+//! headers, at 1 and 2 threads; and every HTTP/2 request tshark finds is
+//! one phoneleak reports.
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use fixturegen::{Fixture, TruthRequest, h2, tls};
+
+use crate::common::scratch;
+
+#[test]
+fn h2_fixtures_are_reproducible() {
+    for (x, y) in h2::all().iter().zip(&h2::all()) {
+        assert_eq!(x.name, y.name);
+        assert!(
+            x.bytes == y.bytes,
+            "{}: bytes differ between two runs",
+            x.name
+        );
+        assert_eq!(x.truth, y.truth);
+    }
+}
+
+/// A reported request: (client, server, method, target), its sorted leaking
+/// headers, and whether it is cut.
+type Found = ((String, String, String, String), Vec<String>, bool);
+
+/// Scans `capture` (with `keylog`) at 1 and 2 threads, which must agree;
+/// returns the requests and the JSON lines.
+fn scan(capture: &Path, keylog: Option<&Path>) -> (Vec<Found>, Vec<serde_json::Value>) {
+    let mut args = vec![
+        "scan".to_string(),
+        "--format".into(),
+        "jsonl".into(),
+        "--all-requests".into(),
+        "--show-numbers".into(),
+    ];
+    if let Some(k) = keylog {
+        args.extend(["--keylog".into(), k.display().to_string()]);
+    }
+    args.push(capture.display().to_string());
+    let run = |threads: &str| {
+        let mut a: Vec<&str> = args.iter().map(String::as_str).collect();
+        a.extend(["--threads", threads]);
+        crate::common::phoneleak(&a)
+    };
+    let out = run("1");
+    assert_eq!(
+        run("2").stdout,
+        out.stdout,
+        "{}: output depends on --threads",
+        capture.display()
+    );
+    let mut found = Vec::new();
+    let mut lines = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        if v["type"] == "request" {
+            let mut leaks: Vec<String> = v["leaks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|l| l["header"].as_str().map(str::to_ascii_lowercase))
+                .collect();
+            leaks.sort();
+            leaks.dedup();
+            found.push((
+                (
+                    format!("{}:{}", v["src_ip"].as_str().unwrap(), v["src_port"]),
+                    format!("{}:{}", v["dest_ip"].as_str().unwrap(), v["dest_port"]),
+                    v["method"].as_str().unwrap().to_string(),
+                    v["uri"].as_str().unwrap().to_string(),
+                ),
+                leaks,
+                v["truncated"] == true,
+            ));
+        }
+        lines.push(v);
+    }
+    (found, lines)
+}
+
+fn want(r: &TruthRequest) -> Found {
+    let mut l = r.leak_headers.clone();
+    l.sort();
+    (
+        (
+            r.src.clone(),
+            r.dst.clone(),
+            r.method.clone(),
+            r.uri.clone(),
+        ),
+        l,
+        r.truncated,
+    )
+}
+
+/// Every truth request found (cut where the truth says), nothing else but
+/// optional requests.
+fn check(f: &Fixture, found: &[Found]) {
+    let truth: BTreeSet<_> = f.truth.requests.iter().map(want).collect();
+    let optional: BTreeSet<_> = f
+        .truth
+        .optional_requests
+        .iter()
+        .map(|r| want(r).0)
+        .collect();
+    let got: BTreeSet<_> = found.iter().cloned().collect();
+    let missing: Vec<_> = truth.difference(&got).collect();
+    assert!(
+        missing.is_empty(),
+        "{}: missed {missing:#?}\nfound {found:#?}",
+        f.name
+    );
+    let extra: Vec<_> = got
+        .difference(&truth)
+        .filter(|r| !optional.contains(&r.0))
+        .collect();
+    assert!(extra.is_empty(), "{}: not in the truth: {extra:#?}", f.name);
+}
+
+#[test]
+fn phoneleak_finds_every_h2_request() {
+    let dir = scratch("h2-fixtures");
+    for f in h2::all() {
+        let capture = dir.join(f.name);
+        std::fs::write(&capture, &f.bytes).unwrap();
+        let (found, lines) = scan(&capture, None);
+        check(&f, &found);
+        for v in lines.iter().filter(|v| v["type"] == "request") {
+            let h2 = v["version"] == "HTTP/2";
+            assert_eq!(h2, v["uri"] != "/upgrade", "{}: {v}", f.name);
+            assert_eq!(v["stream_id"].is_u64(), h2, "{}: {v}", f.name);
+            if h2 && v["truncated"] != true {
+                assert!(v["host"].as_str().unwrap().ends_with(".example.net"));
+            }
+        }
+        let summary = lines.iter().find(|v| v["type"] == "summary").unwrap();
+        assert!(
+            summary["h2"]["connections"].as_u64() >= Some(1),
+            "{summary}"
+        );
+    }
+    let f = tls::all()
+        .into_iter()
+        .find(|f| f.fixture.name == "tls13-h2.pcap")
+        .unwrap();
+    let capture = dir.join(f.fixture.name);
+    std::fs::write(&capture, &f.fixture.bytes).unwrap();
+    let keys = dir.join(f.keylog_name());
+    std::fs::write(&keys, &f.keylog).unwrap();
+    let (found, lines) = scan(&capture, Some(&keys));
+    check(&f.fixture, &found);
+    let ids: Vec<_> = lines
+        .iter()
+        .filter(|v| v["type"] == "request")
+        .map(|v| (v["stream_id"].as_u64(), v["tls"]["version"].as_str()))
+        .collect();
+    assert_eq!(
+        ids,
+        [1, 3, 5].map(|i| (Some(i), Some("TLS 1.3"))).to_vec(),
+        "{lines:#?}"
+    );
+}
+
+/// The requests tshark decodes from a capture: (client, server, method, path).
+/// `h2c_port`: a server port tshark is told carries HTTP/2 (it finds
+/// prior-knowledge h2c only on ports it is told of; an upgrade on port 80
+/// and ALPN h2 it follows itself).
+fn tshark_h2(
+    capture: &Path,
+    keylog: Option<&Path>,
+    h2c_port: Option<&str>,
+) -> Vec<(String, String, String, String)> {
+    let mut cmd = Command::new("tshark");
+    cmd.arg("-r").arg(capture);
+    if let Some(k) = keylog {
+        cmd.arg("-o")
+            .arg(format!("tls.keylog_file:{}", k.display()));
+    }
+    if let Some(p) = h2c_port {
+        cmd.arg("-d").arg(format!("tcp.port=={p},http2"));
+    }
+    let out = cmd
+        .args(["-o", "tcp.reassemble_out_of_order:TRUE"])
+        .args(["-Y", "http2.type == 1"])
+        .args(["-T", "fields", "-E", "separator=/t", "-E", "occurrence=a"])
+        .args([
+            "-e",
+            "ip.src",
+            "-e",
+            "tcp.srcport",
+            "-e",
+            "ip.dst",
+            "-e",
+            "tcp.dstport",
+        ])
+        .args([
+            "-e",
+            "http2.headers.method",
+            "-e",
+            "http2.headers.path",
+            "-e",
+            "http2.streamid",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "tshark failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut seen = Vec::new();
+    for l in String::from_utf8_lossy(&out.stdout).lines() {
+        let c: Vec<&str> = l.split('\t').collect();
+        let g = |i: usize| c.get(i).copied().unwrap_or("");
+        // One packet may carry several HEADERS frames: one method and path each.
+        for (m, p) in g(4).split(',').zip(g(5).split(',')) {
+            if !m.is_empty() {
+                seen.push((
+                    format!("{}:{}", g(0), g(1)),
+                    format!("{}:{}", g(2), g(3)),
+                    m.to_string(),
+                    p.to_string(),
+                ));
+            }
+        }
+    }
+    seen
+}
+
+#[test]
+fn every_h2_request_tshark_finds_is_found() {
+    if Command::new("tshark").arg("-v").output().is_err() {
+        eprintln!("SKIPPED: tshark is not installed");
+        return;
+    }
+    let dir = scratch("h2-fixtures-tshark");
+    let mut cases: Vec<(Fixture, Option<String>)> =
+        h2::all().into_iter().map(|f| (f, None)).collect();
+    for f in tls::all()
+        .into_iter()
+        .filter(|f| f.fixture.name == "tls13-h2.pcap")
+    {
+        let k = f.keylog.clone();
+        cases.push((f.fixture, Some(k)));
+    }
+    for (f, keylog) in cases {
+        let capture = dir.join(f.name);
+        std::fs::write(&capture, &f.bytes).unwrap();
+        let keys = keylog.map(|k| {
+            let p = dir.join(format!("{}.keys", f.name));
+            std::fs::write(&p, k).unwrap();
+            p
+        });
+        let port = f
+            .truth
+            .requests
+            .first()
+            .and_then(|r| r.dst.rsplit(':').next())
+            .filter(|p| *p != "80" && *p != "443");
+        let seen = tshark_h2(&capture, keys.as_deref(), port);
+        let (found, _) = scan(&capture, keys.as_deref());
+        let ours: BTreeSet<_> = found.iter().map(|r| r.0.clone()).collect();
+        // tshark finds every HTTP/2 request of the truth, except after a
+        // gap, where it stops reading the connection.
+        let h2_truth = f
+            .truth
+            .requests
+            .iter()
+            .filter(|r| r.uri != "/upgrade")
+            .count();
+        if !f.name.contains("gaps") {
+            assert_eq!(seen.len(), h2_truth, "{}: tshark finds {seen:#?}", f.name);
+        }
+        for s in &seen {
+            assert!(
+                ours.contains(s),
+                "{}: tshark finds {s:?}, phoneleak does not",
+                f.name
+            );
+        }
+        eprintln!(
+            "{}: tshark finds {} HTTP/2 requests, all found",
+            f.name,
+            seen.len()
+        );
+    }
+}
+
+/// The real captures with key logs (`$PHONELEAK_TLS_CAPTURES`, else
+/// `../shared/captures-tls` beside the checkout): every HTTP/2 request tshark
+/// finds (`http2.type == 1` from the client, with the capture's key log) is
+/// found, at 1 and 2 threads.
+#[test]
+fn every_h2_request_tshark_finds_in_the_real_captures_is_found() {
+    let dir = std::env::var_os("PHONELEAK_TLS_CAPTURES")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/captures-tls"));
+    if !dir.is_dir() {
+        eprintln!(
+            "SKIPPED: {} not found (set PHONELEAK_TLS_CAPTURES); nothing was checked",
+            dir.display()
+        );
+        return;
+    }
+    if Command::new("tshark").arg("-v").output().is_err() {
+        eprintln!("SKIPPED: tshark is not installed");
+        return;
+    }
+    let mut captures: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("pcap" | "pcapng")
+            )
+        })
+        .collect();
+    captures.sort();
+    let mut total = 0;
+    for capture in captures {
+        let keys = capture.with_extension("keys");
+        let keys = keys.is_file().then_some(keys);
+        let seen = tshark_h2(&capture, keys.as_deref(), None);
+        let (found, _) = scan(&capture, keys.as_deref());
+        let ours: BTreeSet<_> = found.iter().map(|r| r.0.clone()).collect();
+        for s in &seen {
+            assert!(
+                ours.contains(s),
+                "{}: tshark finds {s:?}, phoneleak does not",
+                capture.display()
+            );
+        }
+        total += seen.len();
+        eprintln!(
+            "{}: tshark finds {} HTTP/2 requests, all found",
+            capture.display(),
+            seen.len()
+        );
+    }
+    assert!(total > 0, "no HTTP/2 request in {}", dir.display());
+}
