@@ -173,6 +173,7 @@ fn detect_request(bencher: divan::Bencher, leaking: bool) {
         flow_order: (0, 0),
         tunnel: None,
         tls: None,
+        body: None,
     };
     let detector = Detector::new();
     bencher.bench(|| detector.inspect(divan::black_box(&request)).len());

@@ -42,6 +42,8 @@ pub struct Request {
     pub tunnel: Option<Tunnel>,
     /// The TLS connection the request was decrypted from, if any.
     pub tls: Option<crate::tls::TlsInfo>,
+    /// The body, when one was collected (`--max-body-bytes`): its fields.
+    pub body: Option<Box<crate::body::Body>>,
 }
 
 impl Request {

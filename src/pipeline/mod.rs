@@ -157,10 +157,12 @@ pub struct Stats {
     pub tls: TlsStats,
     /// TLS secrets read (`--keylog` files, Decryption Secrets Blocks).
     pub keylog: KeyLogStats,
+    /// Request bodies.
+    pub body: crate::body::BodyStats,
 }
 
 /// The counter groups of the summary, by their names in every report.
-pub const COUNTER_GROUPS: [&str; 7] = [
+pub const COUNTER_GROUPS: [&str; 8] = [
     "decode",
     "decode.tunnels",
     "decode.defrag",
@@ -168,6 +170,7 @@ pub const COUNTER_GROUPS: [&str; 7] = [
     "http",
     "tls",
     "keylog",
+    "body",
 ];
 
 impl Stats {
@@ -175,7 +178,7 @@ impl Stats {
     /// with each counter's group (one of [`COUNTER_GROUPS`]), name and value,
     /// in the order of the JSON summary.
     pub fn visit_counters(&self, f: &mut dyn FnMut(&'static str, &'static str, u64)) {
-        let [decode, tunnels, defrag, flow, http, tls, keylog] = COUNTER_GROUPS;
+        let [decode, tunnels, defrag, flow, http, tls, keylog, body] = COUNTER_GROUPS;
         self.decode.skips.visit(&mut |name, n| f(decode, name, n));
         self.decode
             .tunnels
@@ -185,14 +188,15 @@ impl Stats {
         self.http.visit(&mut |name, n| f(http, name, n));
         self.tls.visit(&mut |name, n| f(tls, name, n));
         self.keylog.visit(&mut |name, n| f(keylog, name, n));
+        self.body.visit(&mut |name, n| f(body, name, n));
     }
 
     /// Every counter of [`Self::visit_counters`], in the same order, as
     /// `group.name` with its doc comment on one line: the one source of the
     /// counter list in the man page and docs/output.md.
     pub fn counter_docs() -> Vec<(String, String)> {
-        let [decode, tunnels, defrag, flow, http, tls, keylog] = COUNTER_GROUPS;
-        let groups: [(&str, &[&str], &[&str]); 7] = [
+        let [decode, tunnels, defrag, flow, http, tls, keylog, body] = COUNTER_GROUPS;
+        let groups: [(&str, &[&str], &[&str]); 8] = [
             (decode, SkipStats::NAMES, SkipStats::DOCS),
             (tunnels, TunnelStats::NAMES, TunnelStats::DOCS),
             (defrag, DefragStats::NAMES, DefragStats::DOCS),
@@ -200,6 +204,11 @@ impl Stats {
             (http, HttpStats::NAMES, HttpStats::DOCS),
             (tls, TlsStats::NAMES, TlsStats::DOCS),
             (keylog, KeyLogStats::NAMES, KeyLogStats::DOCS),
+            (
+                body,
+                crate::body::BodyStats::NAMES,
+                crate::body::BodyStats::DOCS,
+            ),
         ];
         let mut all = Vec::new();
         for (group, names, docs) in groups {
@@ -224,6 +233,7 @@ impl Stats {
             http,
             tls,
             keylog,
+            body,
         } = o;
         self.leaks_below_min_confidence += leaks_below_min_confidence;
         self.packets += packets;
@@ -235,6 +245,7 @@ impl Stats {
         self.http.absorb(http);
         self.tls.absorb(tls);
         self.keylog.absorb(keylog);
+        self.body.absorb(body);
     }
 }
 
@@ -493,7 +504,7 @@ mod tests {
         }
         let json = serde_json::to_value(&stats).unwrap();
         let mut in_json = Vec::new();
-        for group in ["decode", "flow", "http", "tls", "keylog"] {
+        for group in ["decode", "flow", "http", "tls", "keylog", "body"] {
             leaves(group, &json[group], &mut in_json);
         }
         // JSON objects keep their keys sorted here; compare as sets, then order per group.

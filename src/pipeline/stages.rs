@@ -184,6 +184,7 @@ impl TrackStage {
             flow: self.flows.stats().clone(),
             http: self.http.stats().clone(),
             tls: self.http.tls_stats().clone(),
+            body: self.http.body_stats().clone(),
             ..Stats::default()
         }
     }

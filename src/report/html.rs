@@ -913,6 +913,7 @@ mod tests {
             flow_order: (0, i),
             tunnel: None,
             tls: None,
+            body: None,
         }
     }
 

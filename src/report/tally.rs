@@ -414,6 +414,7 @@ mod tests {
             flow_id: 0,
             community_id: String::new(),
             tls: None,
+            body: None,
             src_ip: String::new(),
             src_port: 0,
             dest_ip: String::new(),

@@ -419,6 +419,7 @@ mod tests {
             flow_order: (0, 0),
             tunnel: None,
             tls: None,
+            body: None,
         };
         let leaks = Detector::new().inspect(&request);
         let opts = ReportOptions::default();

@@ -29,6 +29,7 @@ pub use layers::{ClientStack, Feed};
 use crate::flow::{Chunk, CloseReason, FlowContext, Interest, Side, StreamHandler};
 use std::sync::Arc;
 
+use crate::body::{self, BodyStats};
 use crate::capture::Secrets;
 use crate::http::{HttpLimits, HttpStats, ParsedRequest, Request, Verdict, parse_request_line};
 use crate::tls::{KeyLog, KeyLogStats, TlsLimits, TlsStats};
@@ -118,6 +119,9 @@ pub struct Extractor {
     limits: StackLimits,
     stats: HttpStats,
     tls_stats: TlsStats,
+    body_stats: BodyStats,
+    /// Bytes held in bodies being collected across all flows.
+    bodies: usize,
     /// The run's TLS secrets (those given before the run, then those read
     /// from the capture).
     keys: KeyLog,
@@ -149,6 +153,11 @@ impl Extractor {
     /// TLS counters so far.
     pub fn tls_stats(&self) -> &TlsStats {
         &self.tls_stats
+    }
+
+    /// Body counters so far.
+    pub fn body_stats(&self) -> &BodyStats {
+        &self.body_stats
     }
 
     /// Takes secrets read from the capture (counted by the caller, once per run).
@@ -199,6 +208,7 @@ impl Extractor {
             &mut self.tls_stats,
             &mut self.parsed,
             max_head,
+            0,
         );
         p.stack.end(&mut feed);
         self.held = self.held.saturating_sub(held);
@@ -210,6 +220,17 @@ impl Extractor {
         for p in self.parsed.drain(..) {
             self.stats.requests = self.stats.requests.saturating_add(1);
             *published = published.saturating_add(1);
+            if p.body_skipped {
+                self.body_stats.skipped = self.body_stats.skipped.saturating_add(1);
+            }
+            let body = p.body.map(|raw| {
+                Box::new(body::read_body(
+                    raw,
+                    &p.head.headers,
+                    self.limits.http.max_body_bytes,
+                    &mut self.body_stats,
+                ))
+            });
             self.ready.push(Request {
                 ts: p.ts,
                 client: flow.addr(client),
@@ -223,6 +244,7 @@ impl Extractor {
                 flow_order: (flow.first_packet, *published),
                 tunnel: *client.of(&flow.tunnels),
                 tls: p.tls,
+                body,
             });
         }
     }
@@ -259,7 +281,14 @@ impl Extractor {
     ) -> (Verdict, bool) {
         let before = stack.buffered();
         let held_before = stack.held_ciphertext();
+        let body_before = stack.body_held();
         let max_head = self.head_room(before, incoming);
+        let body_room = self
+            .limits
+            .http
+            .body_memcap
+            .saturating_sub(self.bodies)
+            .saturating_add(body_before);
         let mut feed = feed(
             &self.limits,
             &mut self.stats,
@@ -267,6 +296,7 @@ impl Extractor {
             &mut self.tls_stats,
             &mut self.parsed,
             max_head,
+            body_room,
         );
         let verdict = step(stack, &mut feed);
         if self
@@ -285,6 +315,10 @@ impl Extractor {
             .buffered
             .saturating_sub(before)
             .saturating_add(stack.buffered());
+        self.bodies = self
+            .bodies
+            .saturating_sub(body_before)
+            .saturating_add(stack.body_held());
         let found = !self.parsed.is_empty();
         if let Some(client) = client
             && found
@@ -303,9 +337,12 @@ fn feed<'a>(
     tls: &'a mut TlsStats,
     out: &'a mut Vec<ParsedRequest>,
     max_head: usize,
+    body_room: usize,
 ) -> Feed<'a> {
     Feed {
         max_head,
+        body_room,
+        body_limit: limits.http.max_body_bytes,
         http,
         tls_limits: &limits.tls,
         keys,
@@ -341,6 +378,7 @@ impl StreamHandler for Extractor {
             // reads the server's handshake.
             if let Some(s) = side.of_mut(&mut state.streams).take() {
                 self.buffered = self.buffered.saturating_sub(s.buffered());
+                self.bodies = self.bodies.saturating_sub(s.body_held());
                 self.held = self.held.saturating_sub(s.held_ciphertext());
             }
             let Some(mut stack) = client.of_mut(&mut state.streams).take() else {
@@ -419,6 +457,7 @@ impl StreamHandler for Extractor {
             };
             if state.client.is_some_and(|c| c != side) {
                 self.buffered = self.buffered.saturating_sub(stack.buffered());
+                self.bodies = self.bodies.saturating_sub(stack.body_held());
                 self.held = self.held.saturating_sub(stack.held_ciphertext());
                 continue;
             }
@@ -426,6 +465,7 @@ impl StreamHandler for Extractor {
                 // Its keys may still come with the capture: kept (its held
                 // records stay in the budget) until they do or the source ends.
                 self.buffered = self.buffered.saturating_sub(stack.buffered());
+                self.bodies = self.bodies.saturating_sub(stack.body_held());
                 if self.parked.len() >= MAX_PARKED {
                     self.end_parked(0);
                 }
@@ -495,6 +535,7 @@ mod tests {
         let limits = HttpLimits {
             max_head_bytes: 64 << 10,
             head_memcap: 256 << 10,
+            ..HttpLimits::default()
         };
         let mut x = Extractor::new(
             StackLimits {
