@@ -599,6 +599,66 @@ mod tests {
     }
 
     #[test]
+    fn bodies_stay_within_their_budget_and_cuts_are_counted() {
+        let limits = HttpLimits {
+            max_body_bytes: 64 << 10,
+            body_memcap: 256 << 10,
+            ..HttpLimits::default()
+        };
+        let mut x = Extractor::new(
+            StackLimits {
+                http: limits,
+                ..StackLimits::default()
+            },
+            Arc::default(),
+        );
+        let ts = Timestamp(0);
+        let flow = |port: u16| FlowContext {
+            id: u64::from(port),
+            endpoints: [
+                format!("10.0.0.9:{port}").parse().unwrap(),
+                "10.0.0.1:80".parse().unwrap(),
+            ],
+            syn_client: Some(Side::A),
+            synack_data: false,
+            first_packet: u64::from(port),
+            tunnels: [None; 2],
+        };
+        // Twelve bodies of 1 MB in flight at once: 768 KiB asked of a 256 KiB budget.
+        let mut flows: Vec<(FlowStreams, FlowContext)> = Vec::new();
+        for port in 0..12u16 {
+            let f = flow(40_000 + port);
+            let mut state = FlowStreams::default();
+            let head = b"POST /u HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{\"phone\":\"+447700900123\",\"pad\":\"";
+            x.on_chunk(&mut state, &f, Side::A, Chunk::Data { ts, bytes: head });
+            flows.push((state, f));
+        }
+        let pad = vec![b'a'; 1400];
+        for _ in 0..60 {
+            for (state, f) in &mut flows {
+                x.on_chunk(state, f, Side::A, Chunk::Data { ts, bytes: &pad });
+                assert!(x.bodies <= 256 << 10, "{}", x.bodies);
+            }
+        }
+        for (state, f) in &mut flows {
+            x.on_close(state, f, CloseReason::Closed);
+        }
+        assert_eq!(x.bodies, 0);
+        let got: Vec<Request> = x.take_requests().collect();
+        assert_eq!(got.len(), 12);
+        let stats = x.body_stats();
+        assert_eq!((stats.bodies, stats.unfinished), (12, 12));
+        assert!(stats.cut_by_memcap > 0, "{stats:?}");
+        assert_eq!(stats.cut_by_memcap + stats.cut_at_limit, 12);
+        // Every body kept its start: the number is read from each.
+        assert!(got.iter().all(|r| {
+            r.body
+                .as_ref()
+                .is_some_and(|b| b.fields.first().is_some_and(|f| f.value == "+447700900123"))
+        }));
+    }
+
+    #[test]
     fn a_request_on_the_syn_ack_makes_its_sender_the_client() {
         let req = b"GET /mine HTTP/1.1\r\nHost: a\r\n\r\n";
         let resp = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
