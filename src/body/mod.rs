@@ -39,8 +39,9 @@ counters! {
         pub bodies: u64,
         /// Body bytes framed on the wire of those requests (collected or not).
         pub bytes: u64,
-        /// Bodies not collected: a binary content type (image, audio, video,
-        /// font, octet-stream, archives, protobuf) or `--max-body-bytes 0`.
+        /// Bodies not read: a binary content type (image, audio, video, font,
+        /// octet-stream, archives, protobuf), or bytes of an unknown type that
+        /// look binary.
         pub skipped: u64,
         /// Bodies cut at `--max-body-bytes` (the rest only counted).
         pub cut_at_limit: u64,
