@@ -175,6 +175,7 @@ fn detect_request(bencher: divan::Bencher, leaking: bool) {
         tls: None,
         stream_id: None,
         authority: None,
+        body: None,
     };
     let detector = Detector::new();
     bencher.bench(|| detector.inspect(divan::black_box(&request)).len());

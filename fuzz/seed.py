@@ -10,6 +10,7 @@ diff: the bundled BEFORE/AFTER capture pairs as request lines (see its target).
 hpack: the header blocks of RFC 7541 C.3 and C.4 (one table, blocks
 separated by 0xFF). h2_frames, http: a small HTTP/2 client stream (frames
 after the preface; with it, for http).
+body: a body of each kind behind its selector byte.
 Run from the project root after `cargo build`: python3 fuzz/seed.py [DIR]
 (DIR: where to write the corpora, default fuzz/corpus; .ci/run seeds a
 temporary folder, so CI always starts from the fixtures as committed).
@@ -124,6 +125,16 @@ def main():
                         lines.append(f"{ns}|{o['src']}|{o['method']}|{o['uri']}|{hs}")
                 sides.append("\n".join(lines))
             put("diff", b"\x00" + "\n----\n".join(sides).encode())
+    # body: a first byte (type, coding, whole) and a body of each kind.
+    for select, body in [
+        (0, b'{"user":{"phone":"+447700900123","n":[1,2.5e3,true,null]},"s":"\\u00e9"}'),
+        (1, b"to=%2B447700900123&msg=a+b&x"),
+        (2, b"--b\r\nContent-Disposition: form-data; name=\"tel\"\r\n\r\n+447700900123\r\n--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b--\r\n"),
+        (3, b"<?xml version='1.0'?><a x='1'><msisdn>447700900123</msisdn><![CDATA[+447700900123]]></a>"),
+        (4, b"call +447700900123, or msisdn=447700900123"),
+        (0x80, b'{"a":"1","p":"+44770'),
+    ]:
+        put("body", bytes([select]) + body)
     # A regression input found by the http target (docs/robustness.md).
     regression = os.path.join(ROOT, "src", "http", "testdata", "fuzz-http-capacity.bin")
     if os.path.exists(regression):

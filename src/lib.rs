@@ -66,6 +66,7 @@ macro_rules! counters {
     };
 }
 
+pub mod body;
 pub mod capture;
 pub mod decode;
 pub mod detect;

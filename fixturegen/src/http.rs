@@ -82,6 +82,10 @@ pub struct Req {
     pub body: Vec<u8>,
     /// The request target carries a phone number found by default.
     pub uri_leak: bool,
+    /// The body carries a phone number found by default.
+    pub body_leak: bool,
+    /// The body carries the known number in a form only `--number` finds.
+    pub body_known: bool,
     /// The request target carries the known number in a form only
     /// `--number` finds.
     pub uri_known: bool,
@@ -98,6 +102,8 @@ impl Req {
             body: Vec::new(),
             uri_leak: false,
             uri_known: false,
+            body_leak: false,
+            body_known: false,
         }
     }
 
@@ -154,6 +160,19 @@ impl Req {
     /// `--number` finds.
     pub fn uri_known(mut self) -> Self {
         self.uri_known = true;
+        self
+    }
+
+    /// Marks the body as carrying a phone number found by default.
+    pub fn body_leaks(mut self) -> Self {
+        self.body_leak = true;
+        self
+    }
+
+    /// Marks the body as carrying the known number in a form only
+    /// `--number` finds.
+    pub fn body_known(mut self) -> Self {
+        self.body_known = true;
         self
     }
 
@@ -227,6 +246,9 @@ impl Req {
         if self.uri_leak {
             out.push("(request-target)".into());
         }
+        if self.body_leak {
+            out.push("(request-body)".into());
+        }
         out
     }
 
@@ -243,6 +265,9 @@ impl Req {
         }
         if self.uri_known && !self.uri_leak {
             out.push("(request-target)".into());
+        }
+        if self.body_known && !self.body_leak {
+            out.push("(request-body)".into());
         }
         out
     }

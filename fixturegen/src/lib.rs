@@ -11,6 +11,7 @@
 //! A `publish = false` crate of the workspace, a dev-dependency of phoneleak
 //! (imported there as `fixturegen`).
 
+pub mod bodies;
 pub mod corpus;
 pub mod damaged;
 pub mod encap;

@@ -64,6 +64,7 @@ pub fn all() -> Vec<Fixture> {
         super::proxies::request_lines(),
         mask_alike(0),
         mask_alike(1),
+        super::bodies::request_bodies(),
     ]
 }
 
@@ -802,7 +803,8 @@ fn bodies() -> Fixture {
         .h("Host", "forms.example.com")
         .h("User-Agent", UA_DESKTOP)
         .h("Content-Type", "text/plain")
-        .body(body.as_bytes());
+        .body(body.as_bytes())
+        .body_known();
     let bytes = post.bytes();
     let g = find(&bytes, b"GET /fake");
     let head = post.head_bytes().len();
@@ -838,7 +840,8 @@ fn bodies() -> Fixture {
         .h("User-Agent", UA_DESKTOP)
         .h("Transfer-Encoding", "chunked")
         .h("Trailer", "X-Checksum, X-Note")
-        .raw_body(cb.as_bytes());
+        .raw_body(cb.as_bytes())
+        .body_known();
     let bytes = post.bytes();
     let g = find(&bytes, b"GET /fake2");
     let head = post.head_bytes().len();
@@ -857,7 +860,7 @@ fn bodies() -> Fixture {
         &t,
         eth_pcap(&t),
         "Request bodies that look like headers and requests. Connection 1: a POST with Content-Length whose body holds \"X-MSISDN: 447700900123\", \"GET /fake HTTP/1.1\" with a Host and an X-Up-Calling-Line-Id line; a TCP segment starts exactly at \"GET /fake\". Connection 2: a chunked POST (chunk extensions, trailers X-Checksum and X-Note) whose chunks hold the same kind of text (\"GET /fake2 ...\" starts a segment). Each is followed by a real request on the same connection.",
-        "Four real requests: POST /notes and GET /notes/after (clean), POST /chunked (clean) and GET /chunked/after (x-msisdn). Nothing in a body is a header or a request: /fake and /fake2 must not be reported.",
+        "Four real requests: POST /notes and GET /notes/after (clean), POST /chunked (clean) and GET /chunked/after (x-msisdn). Nothing in a body is a header or a request: /fake and /fake2 must not be reported. The two bodies hold the known number bare, without a phone-like key: found only with --number, as a body leak.",
     )
 }
 

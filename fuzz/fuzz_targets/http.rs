@@ -1,7 +1,7 @@
 //! The client stream stack (`stack::ClientStack`: SOCKS, CONNECT tunnels,
 //! the HTTP/1 `RequestStream`, HTTP/2) on arbitrary streams: the input is cut into
 //! chunks at 0xFF bytes; a chunk starting with 0xFE is a gap of its length
-//! instead of data. Partial heads stay under the limit.
+//! instead of data. Partial heads and bodies stay under their limits.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use phoneleak::h2::H2Stats;
@@ -21,6 +21,8 @@ fuzz_target!(|data: &[u8]| {
         let limits = TlsLimits::default();
         let mut feed = Feed {
             max_head: max,
+            body_room: 300,
+            body_limit: 256,
             http: &mut stats,
             tls_limits: &limits,
             keys: &keys,
@@ -38,6 +40,7 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
             assert!(stack.buffered() <= max + 8192);
+            assert!(stack.body_held() <= 256);
         }
         stack.end(&mut feed);
     }

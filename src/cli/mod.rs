@@ -398,6 +398,10 @@ pub(crate) struct AnalysisArgs {
     /// Largest request header block; larger ones are reported as truncated.
     #[arg(long, default_value_t = HttpLimits::default().max_head_bytes, value_name = "BYTES")]
     pub max_header_bytes: usize,
+    /// Bytes of a request body read for leaks (and most its decoding may
+    /// produce); the rest is skipped and counted. 0 reads no body.
+    #[arg(long, default_value_t = HttpLimits::default().max_body_bytes, value_name = "BYTES")]
+    pub max_body_bytes: usize,
     /// Bytes held for IP fragment reassembly over all datagrams.
     #[arg(long, default_value_t = DefragLimits::default().memcap, value_name = "BYTES")]
     pub defrag_memcap: usize,
@@ -453,6 +457,7 @@ impl AnalysisArgs {
             },
             http: HttpLimits {
                 max_head_bytes: self.max_header_bytes,
+                max_body_bytes: self.max_body_bytes,
                 ..HttpLimits::default()
             },
             defrag: DefragLimits {

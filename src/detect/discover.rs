@@ -414,6 +414,7 @@ mod tests {
             tls: None,
             stream_id: None,
             authority: None,
+            body: None,
         }
     }
 

@@ -123,10 +123,15 @@ pub enum Place {
     Header(usize),
     /// The request target (the URI of the request line).
     Target,
+    /// The value of the body field with this index in the request's body.
+    Body(usize),
 }
 
 /// The name written as `header` for findings in the request target.
 pub const TARGET_NAME: &str = "(request-target)";
+
+/// The name written as `header` for findings in the request body.
+pub const BODY_NAME: &str = "(request-body)";
 
 /// One finding in one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,28 +160,41 @@ pub struct Leak {
 }
 
 impl Leak {
-    /// The index of the header it is in; `None` for the request target.
+    /// The index of the header it is in; `None` for the request target
+    /// and the body.
     pub fn header_index(&self) -> Option<usize> {
         match self.place {
             Place::Header(i) => Some(i),
-            Place::Target => None,
+            Place::Target | Place::Body(_) => None,
         }
     }
 
-    /// The text of the place this leak is in.
+    /// The text of the place this leak is in, among a request's target and
+    /// headers (empty for a body field: see [`Leak::text_in`]).
     pub fn place_text<'r>(&self, uri: &'r str, headers: &'r [Header]) -> &'r str {
         match self.place {
             Place::Header(i) => headers.get(i).map_or("", |h| h.value.as_str()),
             Place::Target => uri,
+            Place::Body(_) => "",
         }
     }
 
-    /// The name shown as `header`: the header's name in wire case, or
-    /// `(request-target)`.
+    /// The text of the place this leak is in: a header value, the request
+    /// target or a body field's value.
+    pub fn text_in<'r>(&self, request: &'r Request) -> &'r str {
+        match self.place {
+            Place::Body(i) => body_field(request, i).map_or("", |f| f.value.as_str()),
+            _ => self.place_text(&request.uri, &request.headers),
+        }
+    }
+
+    /// The name shown as `header`: the header's name in wire case,
+    /// `(request-target)` or `(request-body)`.
     pub fn place_name<'r>(&self, headers: &'r [Header]) -> &'r str {
         match self.place {
             Place::Header(i) => headers.get(i).map_or("", |h| h.name.as_str()),
             Place::Target => TARGET_NAME,
+            Place::Body(_) => BODY_NAME,
         }
     }
 
@@ -185,6 +203,35 @@ impl Leak {
         let key = self.key.clone()?;
         self.place_text(uri, headers).get(key)
     }
+
+    /// [`Leak::key_text`] for any place: for a body field, its key path
+    /// (`/user/phone`), or the key inside a plain-text body.
+    pub fn key_in<'r>(&self, request: &'r Request) -> Option<&'r str> {
+        match self.place {
+            Place::Body(i) => {
+                let field = body_field(request, i)?;
+                if field.path.is_empty() {
+                    field.value.get(self.key.clone()?)
+                } else {
+                    Some(field.path.as_str())
+                }
+            }
+            _ => self.key_text(&request.uri, &request.headers),
+        }
+    }
+}
+
+/// The `i`-th field of a request's body.
+fn body_field(request: &Request, i: usize) -> Option<&crate::body::BodyField> {
+    request.body.as_ref()?.fields.get(i)
+}
+
+/// The key that says what a body field holds: the last segment of its path
+/// that is not an array index (`/to/0` → `to`), without an XML attribute's `@`.
+fn field_key(path: &str) -> &str {
+    path.rsplit(['/', ';'])
+        .find(|s| !s.is_empty() && !s.bytes().all(|b| b.is_ascii_digit()))
+        .map_or("", |s| s.trim_start_matches('@'))
 }
 
 /// Detects leaks in requests. Immutable after construction: build once and
@@ -356,7 +403,62 @@ impl Detector {
     /// Inspects one request; returns its leaks (an empty, unallocated `Vec`
     /// when there are none).
     pub fn inspect(&self, request: &Request) -> Vec<Leak> {
-        self.inspect_parts(&request.method, &request.uri, &request.headers)
+        let mut leaks = self.inspect_parts(&request.method, &request.uri, &request.headers);
+        if let Some(body) = &request.body {
+            self.inspect_body(body, &mut leaks);
+        }
+        leaks
+    }
+
+    /// The body's fields, by the query-string rules: a phone-like key (the
+    /// last named segment of the field's path) reads its value
+    /// permissively, any other value only for marked numbers (`+`, `00`,
+    /// `tel:`); a plain-text body (a field without a path) by the rules for
+    /// header values; then the user's known numbers in every field.
+    pub fn inspect_body(&self, body: &crate::body::Body, leaks: &mut Vec<Leak>) {
+        for (i, field) in body.fields.iter().enumerate() {
+            let text = field.value.as_str();
+            if scan::too_few_digits(text) {
+                continue;
+            }
+            let place = Place::Body(i);
+            let mut push = |c: Candidate| leaks.push(value_leak(place, c));
+            let mut scan = Scanner::new(text, self.region, &mut push);
+            let whole = 0..text.len();
+            if field.path.is_empty() {
+                if !scan::cannot_hold_marked_or_keyed(text) {
+                    scan.pairs(whole, b",;&\n", Where::Body);
+                }
+            } else if is_phone_key(field_key(&field.path)) {
+                if !scan.keyed_value(whole.clone(), None, Where::Body) {
+                    scan.markers(whole, None, Where::Body);
+                }
+            } else {
+                scan.markers(whole, None, Where::Body);
+            }
+        }
+        if self.known.is_empty() {
+            return;
+        }
+        for (i, field) in body.fields.iter().enumerate() {
+            self.known.find(&field.value, |m| {
+                let number = self.known.numbers().get(m.number).cloned();
+                push_new(
+                    leaks,
+                    Leak {
+                        place: Place::Body(i),
+                        location: Where::Body,
+                        key: None,
+                        span: m.span,
+                        kind: LeakKind::KnownNumber,
+                        confidence: Confidence::High,
+                        number,
+                        form: Some(m.form),
+                        encoding: m.encoding,
+                    },
+                );
+            });
+        }
     }
 
     /// Inspects a request given by its parts: the method (unused today), the
@@ -434,7 +536,7 @@ impl Detector {
             let query_at = match place {
                 Place::Target => Some(uri.find('?').unwrap_or(uri.len())),
                 Place::Header(_) if is_url(text) => Some(text.find('?').unwrap_or(text.len())),
-                Place::Header(_) => None,
+                Place::Header(_) | Place::Body(_) => None,
             };
             self.known.find(text, |m| {
                 let location = match query_at {
@@ -681,6 +783,80 @@ mod tests {
 
     fn num(v: &str) -> PhoneNumber {
         parse_international(v).unwrap()
+    }
+
+    fn body_request(fields: &[(&str, &str)]) -> Request {
+        Request {
+            ts: crate::time::Timestamp(0),
+            client: "10.0.0.1:40000".parse().unwrap(),
+            server: "10.0.0.2:80".parse().unwrap(),
+            flow_id: 1,
+            method: "POST".into(),
+            uri: "/".into(),
+            version: "HTTP/1.1".into(),
+            headers: Vec::new(),
+            truncated: false,
+            flow_order: (0, 1),
+            tunnel: None,
+            tls: None,
+            stream_id: None,
+            authority: None,
+            body: Some(Box::new(crate::body::Body {
+                length: 0,
+                kind: crate::body::BodyKind::Json,
+                encoding: None,
+                truncated: false,
+                gap: false,
+                fields: fields
+                    .iter()
+                    .map(|(p, v)| crate::body::BodyField {
+                        path: p.to_string(),
+                        value: v.to_string(),
+                    })
+                    .collect(),
+            })),
+        }
+    }
+
+    #[test]
+    fn body_fields_by_the_query_rules() {
+        let r = body_request(&[
+            ("/user/phone", "447700900123"),
+            ("/to/0", "+44 7700 900124"),
+            ("/order/id", "447700900125"),
+            ("/msisdns/1", "447700900126"),
+            ("hotel", "447700900127"),
+            ("", "call me on +447700900128, thanks"),
+            ("/ts", "00441234"),
+        ]);
+        let leaks = Detector::new().inspect(&r);
+        let got: Vec<(Place, Option<&str>, Confidence)> = leaks
+            .iter()
+            .map(|l| (l.place, l.key_in(&r), l.confidence))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Place::Body(0), Some("/user/phone"), Confidence::High),
+                (Place::Body(1), Some("/to/0"), Confidence::Medium),
+                (Place::Body(3), Some("/msisdns/1"), Confidence::High),
+                (Place::Body(5), None, Confidence::Medium),
+            ]
+        );
+        assert!(leaks.iter().all(|l| l.location == Where::Body));
+        assert_eq!(leaks[0].place_name(&r.headers), BODY_NAME);
+        assert_eq!(leaks[3].text_in(&r), "call me on +447700900128, thanks");
+        let masked = mask_text(leaks[0].text_in(&r), Place::Body(0), &[&leaks[0]]);
+        assert_eq!(masked, "44*******123");
+        // Known numbers in any field, in any encoding.
+        let known = KnownNumbers::new(vec![num("+447700900125")]).unwrap();
+        let d = Detector::with(None, known);
+        let leaks = d.inspect(&r);
+        assert!(
+            leaks
+                .iter()
+                .any(|l| l.place == Place::Body(2) && l.kind == LeakKind::KnownNumber)
+        );
     }
 
     #[test]

@@ -27,16 +27,20 @@ pub enum Where {
     /// The path of the request target (or of a URL-valued header): a path
     /// parameter (`;msisdn=…`), a segment, a segment after a phone-like one.
     Uri,
+    /// A field of the request body (form, JSON, multipart, XML, text).
+    Body,
 }
 
 impl Where {
-    /// The location as written in output: `header`, `cookie`, `query`, `uri`.
+    /// The location as written in output: `header`, `cookie`, `query`,
+    /// `uri`, `body`.
     pub fn as_str(self) -> &'static str {
         match self {
             Where::Header => "header",
             Where::Cookie => "cookie",
             Where::Query => "query",
             Where::Uri => "uri",
+            Where::Body => "body",
         }
     }
 }

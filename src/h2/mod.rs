@@ -376,6 +376,9 @@ impl Conn {
                 tls: None,
                 stream_id: Some(b.stream),
                 authority: head.authority,
+                // DATA frames are not collected yet (docs/architecture.md).
+                body: None,
+                body_skipped: false,
             });
         }
     }

@@ -26,6 +26,11 @@ pub struct HttpLimits {
     pub max_head_bytes: usize,
     /// Partial heads held across all flows; past it, heads are cut early.
     pub head_memcap: usize,
+    /// Bytes of a request body kept (and most its decoding may produce);
+    /// 0 collects no body (`--max-body-bytes`).
+    pub max_body_bytes: usize,
+    /// Bodies held across all flows; past it, bodies are cut early.
+    pub body_memcap: usize,
 }
 
 impl Default for HttpLimits {
@@ -33,6 +38,8 @@ impl Default for HttpLimits {
         HttpLimits {
             max_head_bytes: 64 << 10,
             head_memcap: 64 << 20,
+            max_body_bytes: crate::body::DEFAULT_MAX_BODY,
+            body_memcap: crate::body::DEFAULT_BODY_MEMCAP,
         }
     }
 }

@@ -47,6 +47,8 @@ pub struct Request {
     /// The HTTP/2 `:authority` pseudo-header (`None` for HTTP/1.x, whose
     /// `Host` is one of `headers`); pseudo-headers are not in `headers`.
     pub authority: Option<String>,
+    /// The body, when one was collected (`--max-body-bytes`): its fields.
+    pub body: Option<Box<crate::body::Body>>,
 }
 
 impl Request {

@@ -19,6 +19,7 @@ use super::head::{
     Head, LineStart, classify_line_start, lenient_head_ok, parse_cut_request_line, parse_head,
     parse_request_line, parse_request_line_lenient,
 };
+use crate::body::{self, BodyCollector, RawBody};
 use crate::time::Timestamp;
 
 /// Longest request line (or chunk-size / trailer line) accepted.
@@ -42,6 +43,11 @@ pub struct ParsedRequest {
     pub stream_id: Option<u32>,
     /// The HTTP/2 `:authority` (`None` for HTTP/1.x, whose `Host` is a header).
     pub authority: Option<String>,
+    /// The body collected (see [`RequestStream::set_body_room`]); the
+    /// request is published when it ends.
+    pub body: Option<RawBody>,
+    /// The request had a body that was not collected (a binary content type).
+    pub body_skipped: bool,
 }
 
 /// What the stream learnt about its direction.
@@ -115,6 +121,11 @@ pub struct RequestStream {
     /// The last head asked to upgrade to h2c: at the end of its body, the
     /// caller is told ([`Verdict::Upgrade`]).
     h2c_asked: bool,
+    /// A request whose body is being collected: published when it ends.
+    pending: Option<Box<(ParsedRequest, BodyCollector)>>,
+    /// Bytes the body collector may hold now, and the per-request limit (0: bodies not collected).
+    body_room: usize,
+    body_limit: usize,
 }
 
 impl RequestStream {
@@ -139,6 +150,9 @@ impl RequestStream {
             in_tunnel: false,
             tunnel_opened: false,
             h2c_asked: false,
+            pending: None,
+            body_room: 0,
+            body_limit: 0,
         }
     }
 
@@ -158,6 +172,37 @@ impl RequestStream {
     /// capacity: an empty buffer is released, not kept for later).
     pub fn buffered(&self) -> usize {
         self.buf.capacity()
+    }
+
+    /// Bytes of memory held for the body being collected.
+    pub fn body_held(&self) -> usize {
+        self.pending.as_ref().map_or(0, |p| p.1.held())
+    }
+
+    /// Sets how many bytes of a body this stream may hold from now on
+    /// (`room`, the run's budget share) and the per-request limit (`limit`,
+    /// `--max-body-bytes`; 0, the default, collects no body: a request is
+    /// then published with its head).
+    pub fn set_body_room(&mut self, room: usize, limit: usize) {
+        self.body_room = room;
+        self.body_limit = limit;
+    }
+
+    /// Publishes the request whose body was being collected.
+    fn finish_body(&mut self, complete: bool, out: &mut Vec<ParsedRequest>) {
+        if let Some(p) = self.pending.take() {
+            let (mut request, collector) = *p;
+            request.body = Some(collector.finish(complete));
+            out.push(request);
+        }
+    }
+
+    /// A body ends when the framing leaves its states.
+    fn body_ended(&mut self, out: &mut Vec<ParsedRequest>) {
+        if self.pending.is_some() && !matches!(self.state, State::Body(_) | State::Chunked(_)) {
+            let complete = self.state == State::Idle;
+            self.finish_body(complete, out);
+        }
     }
 
     /// Feeds in-order bytes. `max_buffer` bounds the partial head kept (the
@@ -212,6 +257,7 @@ impl RequestStream {
                     } else {
                         State::Body(left.saturating_sub(n))
                     };
+                    self.collect(input.get(..n as usize).unwrap_or_default());
                     n as usize
                 }
                 State::Chunked(step) => self.chunked(step, input, stats),
@@ -224,6 +270,7 @@ impl RequestStream {
                 }
             };
             input = input.get(used..).unwrap_or_default();
+            self.body_ended(out);
             if self.tunnel_opened {
                 self.tunnel_opened = false;
                 self.state = State::Stopped;
@@ -257,6 +304,9 @@ impl RequestStream {
             // What follows the upgrade request is lost: HTTP/1 resynchronises.
             self.h2c_asked = false;
         }
+        if let Some(p) = self.pending.as_mut() {
+            p.1.gap(len);
+        }
         match self.state {
             State::Stopped => return Verdict::Stopped,
             State::Body(left) if len < left => {
@@ -265,6 +315,7 @@ impl RequestStream {
             }
             State::Body(left) if len == left => {
                 self.state = State::Idle;
+                self.finish_body(true, out);
                 return Verdict::Continue;
             }
             State::Head => {
@@ -273,6 +324,7 @@ impl RequestStream {
             }
             _ => {}
         }
+        self.finish_body(false, out);
         stats.resyncs = stats.resyncs.saturating_add(1);
         self.buf = Vec::new();
         self.state = State::Seek;
@@ -285,8 +337,16 @@ impl RequestStream {
         if self.state == State::Head {
             self.emit_cut_head(stats, out);
         }
+        self.finish_body(false, out);
         self.buf = Vec::new();
         self.state = State::Stopped;
+    }
+
+    /// Hands body bytes to the collector, if a body is collected.
+    fn collect(&mut self, bytes: &[u8]) {
+        if let Some(p) = self.pending.as_mut() {
+            p.1.push(bytes, self.body_room, self.body_limit);
+        }
     }
 
     fn begin_head(&mut self, ts: Timestamp) {
@@ -461,19 +521,30 @@ impl RequestStream {
         };
         self.h2c_asked = matches!(self.state, State::Idle | State::Body(_) | State::Chunked(_))
             && asks_h2c(&head);
+        let has_body = matches!(self.state, State::Body(_) | State::Chunked(_));
         if head.method == "CONNECT" {
             // The rest of the stream is the tunnel: `data` hands it on.
             stats.connect_tunnels = stats.connect_tunnels.saturating_add(1);
             self.tunnel_opened = true;
         }
-        out.push(ParsedRequest {
+        let collect = has_body && !self.tunnel_opened && self.body_limit > 0;
+        let wanted = collect && body::wanted(&head.headers);
+        let request = ParsedRequest {
             ts: self.head_ts,
             head,
             truncated: false,
             tls: None,
             stream_id: None,
             authority: None,
-        });
+            body: None,
+            body_skipped: collect && !wanted,
+        };
+        if wanted {
+            // Published when the body ends.
+            self.pending = Some(Box::new((request, BodyCollector::new())));
+        } else {
+            out.push(request);
+        }
     }
 
     /// Reports the cut head in `buf`, if its request line is complete and a
@@ -499,6 +570,8 @@ impl RequestStream {
             tls: None,
             stream_id: None,
             authority: None,
+            body: None,
+            body_skipped: false,
         });
     }
 
@@ -511,6 +584,7 @@ impl RequestStream {
                 } else {
                     ChunkStep::Data(left.saturating_sub(n))
                 });
+                self.collect(input.get(..n as usize).unwrap_or_default());
                 n as usize
             }
             ChunkStep::DataEnd => match input.first() {
@@ -818,6 +892,103 @@ mod tests {
             .map(|r| format!("{}{}", r.head.uri, if r.truncated { " (cut)" } else { "" }))
             .collect();
         (uris, stats)
+    }
+
+    /// A collected body: bytes kept, bytes seen, complete, gap.
+    type BodySeen = (Vec<u8>, u64, bool, bool);
+
+    /// Feeds `parts` collecting bodies up to `limit` bytes; returns each
+    /// request's target and its body (bytes, seen, complete, gap).
+    fn run_bodies(parts: &[Result<&[u8], u64>], limit: usize) -> Vec<(String, Option<BodySeen>)> {
+        let mut s = RequestStream::new(true);
+        s.set_body_room(limit, limit);
+        let mut stats = HttpStats::default();
+        let mut out = Vec::new();
+        for p in parts {
+            match p {
+                Ok(bytes) => {
+                    s.data(Timestamp(0), bytes, 64 << 10, &mut stats, &mut out);
+                }
+                Err(len) => {
+                    s.gap(*len, &mut stats, &mut out);
+                }
+            }
+            assert!(s.body_held() <= limit);
+        }
+        s.end(&mut stats, &mut out);
+        out.into_iter()
+            .map(|r| {
+                let body = r.body.map(|b| (b.bytes, b.seen, b.complete, b.gap));
+                (r.head.uri, body)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn bodies_are_collected_and_published_when_they_end() {
+        let msg = b"POST /f HTTP/1.1\r\nContent-Length: 11\r\n\r\nphone=4477&GET /n HTTP/1.1\r\n\r\nPOST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;x=1\r\nabc\r\n2\r\nde\r\n0\r\nT: 1\r\n\r\nPOST /img HTTP/1.1\r\nContent-Type: image/png\r\nContent-Length: 2\r\n\r\nzz";
+        let want = vec![
+            (
+                "/f".to_string(),
+                Some((b"phone=4477&".to_vec(), 11, true, false)),
+            ),
+            ("/n".to_string(), None),
+            ("/c".to_string(), Some((b"abcde".to_vec(), 5, true, false))),
+            ("/img".to_string(), None),
+        ];
+        assert_eq!(run_bodies(&[Ok(&msg[..])], 1024), want);
+        // However the bytes are cut.
+        for size in [1, 2, 7] {
+            let parts: Vec<Result<&[u8], u64>> = msg.chunks(size).map(Ok).collect();
+            assert_eq!(run_bodies(&parts, 1024), want, "{size}");
+        }
+        // Cut at the limit: a prefix kept, the framing followed to its end.
+        let got = run_bodies(&[Ok(&msg[..])], 4);
+        assert_eq!(got[0].1, Some((b"phon".to_vec(), 11, true, false)));
+        assert_eq!(got[2].1, Some((b"abcd".to_vec(), 5, true, false)));
+        assert_eq!(got.len(), 4);
+    }
+
+    #[test]
+    fn a_gap_in_a_body_keeps_what_came_before() {
+        let got = run_bodies(
+            &[
+                Ok(b"POST /p HTTP/1.1\r\nContent-Length: 10\r\n\r\nab"),
+                Err(5),
+                Ok(b"cdeGET /next HTTP/1.1\r\n\r\n"),
+            ],
+            1024,
+        );
+        assert_eq!(
+            got,
+            vec![
+                ("/p".to_string(), Some((b"ab".to_vec(), 10, true, true))),
+                ("/next".to_string(), None)
+            ]
+        );
+        // In a chunked body: kept, then the stream resynchronises.
+        let got = run_bodies(
+            &[
+                Ok(b"POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab"),
+                Err(3),
+                Ok(b"\r\n0\r\n\r\nGET /next HTTP/1.1\r\n\r\n"),
+            ],
+            1024,
+        );
+        assert_eq!(
+            got[0],
+            ("/c".to_string(), Some((b"ab".to_vec(), 5, false, true)))
+        );
+        assert_eq!(got[1].0, "/next");
+        // The stream ends inside a body.
+        let got = run_bodies(
+            &[Ok(b"POST /e HTTP/1.1\r\nContent-Length: 100\r\n\r\nabc")],
+            1024,
+        );
+        assert_eq!(
+            got,
+            vec![("/e".to_string(), Some((b"abc".to_vec(), 3, false, false)))]
+        );
     }
 
     #[test]

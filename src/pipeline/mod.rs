@@ -160,10 +160,12 @@ pub struct Stats {
     pub keylog: KeyLogStats,
     /// HTTP/2 (the client stream stack's H2 layers).
     pub h2: H2Stats,
+    /// Request bodies.
+    pub body: crate::body::BodyStats,
 }
 
 /// The counter groups of the summary, by their names in every report.
-pub const COUNTER_GROUPS: [&str; 8] = [
+pub const COUNTER_GROUPS: [&str; 9] = [
     "decode",
     "decode.tunnels",
     "decode.defrag",
@@ -172,6 +174,7 @@ pub const COUNTER_GROUPS: [&str; 8] = [
     "tls",
     "keylog",
     "h2",
+    "body",
 ];
 
 impl Stats {
@@ -179,7 +182,7 @@ impl Stats {
     /// with each counter's group (one of [`COUNTER_GROUPS`]), name and value,
     /// in the order of the JSON summary.
     pub fn visit_counters(&self, f: &mut dyn FnMut(&'static str, &'static str, u64)) {
-        let [decode, tunnels, defrag, flow, http, tls, keylog, h2] = COUNTER_GROUPS;
+        let [decode, tunnels, defrag, flow, http, tls, keylog, h2, body] = COUNTER_GROUPS;
         self.decode.skips.visit(&mut |name, n| f(decode, name, n));
         self.decode
             .tunnels
@@ -190,14 +193,15 @@ impl Stats {
         self.tls.visit(&mut |name, n| f(tls, name, n));
         self.keylog.visit(&mut |name, n| f(keylog, name, n));
         self.h2.visit(&mut |name, n| f(h2, name, n));
+        self.body.visit(&mut |name, n| f(body, name, n));
     }
 
     /// Every counter of [`Self::visit_counters`], in the same order, as
     /// `group.name` with its doc comment on one line: the one source of the
     /// counter list in the man page and docs/output.md.
     pub fn counter_docs() -> Vec<(String, String)> {
-        let [decode, tunnels, defrag, flow, http, tls, keylog, h2] = COUNTER_GROUPS;
-        let groups: [(&str, &[&str], &[&str]); 8] = [
+        let [decode, tunnels, defrag, flow, http, tls, keylog, h2, body] = COUNTER_GROUPS;
+        let groups: [(&str, &[&str], &[&str]); 9] = [
             (decode, SkipStats::NAMES, SkipStats::DOCS),
             (tunnels, TunnelStats::NAMES, TunnelStats::DOCS),
             (defrag, DefragStats::NAMES, DefragStats::DOCS),
@@ -206,6 +210,11 @@ impl Stats {
             (tls, TlsStats::NAMES, TlsStats::DOCS),
             (keylog, KeyLogStats::NAMES, KeyLogStats::DOCS),
             (h2, H2Stats::NAMES, H2Stats::DOCS),
+            (
+                body,
+                crate::body::BodyStats::NAMES,
+                crate::body::BodyStats::DOCS,
+            ),
         ];
         let mut all = Vec::new();
         for (group, names, docs) in groups {
@@ -231,6 +240,7 @@ impl Stats {
             tls,
             keylog,
             h2,
+            body,
         } = o;
         self.leaks_below_min_confidence += leaks_below_min_confidence;
         self.packets += packets;
@@ -243,6 +253,7 @@ impl Stats {
         self.tls.absorb(tls);
         self.keylog.absorb(keylog);
         self.h2.absorb(h2);
+        self.body.absorb(body);
     }
 }
 
@@ -501,7 +512,7 @@ mod tests {
         }
         let json = serde_json::to_value(&stats).unwrap();
         let mut in_json = Vec::new();
-        for group in ["decode", "flow", "http", "tls", "keylog", "h2"] {
+        for group in ["decode", "flow", "http", "tls", "keylog", "h2", "body"] {
             leaves(group, &json[group], &mut in_json);
         }
         // JSON objects keep their keys sorted here; compare as sets, then order per group.

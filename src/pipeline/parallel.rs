@@ -436,6 +436,7 @@ fn per_worker(mut config: Config, workers: usize) -> Config {
     config.flow.max_flows = (config.flow.max_flows / workers).max(1);
     config.flow.ooo_memcap /= workers;
     config.http.head_memcap /= workers;
+    config.http.body_memcap /= workers;
     config.tls_held_memcap /= workers;
     config
 }

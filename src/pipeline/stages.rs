@@ -184,6 +184,7 @@ impl TrackStage {
             http: self.http.stats().clone(),
             tls: self.http.tls_stats().clone(),
             h2: self.http.h2_stats().clone(),
+            body: self.http.body_stats().clone(),
             ..Stats::default()
         }
     }

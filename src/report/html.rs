@@ -939,6 +939,7 @@ mod tests {
             tls: None,
             stream_id: None,
             authority: None,
+            body: None,
         }
     }
 

@@ -30,7 +30,7 @@ pub use baseline::{Baseline, BaselineError};
 pub use escape::{Printable, is_control, printable, printable_owned};
 pub use html::{HtmlSink, escape_html, standalone_page};
 pub use jsonl::JsonlSink;
-pub use shown::{Provenance, Shown, ShownLeak, ShownTunnel};
+pub use shown::{Provenance, Shown, ShownBody, ShownLeak, ShownTunnel};
 pub use subject::{SubjectKey, SubjectKeyError};
 pub use tally::{DestinationRow, HeaderRow, MAX_ROWS, Tally};
 pub use text::TextSink;
@@ -400,7 +400,7 @@ pub(crate) fn nonzero_counters(stats: &Stats) -> Vec<(String, u64)> {
 /// `clear`.
 pub(crate) fn found_text(finding: &Finding, leak: &Leak, clear: bool) -> String {
     let r = &finding.request;
-    let text = leak.place_text(&r.uri, &r.headers);
+    let text = leak.text_in(r);
     let span = text.get(leak.span.clone()).unwrap_or_default();
     if clear {
         return span.to_string();

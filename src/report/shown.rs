@@ -153,6 +153,69 @@ impl ShownTls {
     }
 }
 
+/// The body of a request, as shown: how it came and was read (its
+/// leaking fields are in the leaks, masked).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShownBody {
+    /// Bytes framed on the wire.
+    pub length: u64,
+    /// How it was read: `json`, `form`, `multipart`, `xml`, `text`, `unparsed`.
+    pub kind: String,
+    /// The content codings undone, as sent (`gzip`); omitted without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<String>,
+    /// Not all of it was read (a limit, the end of the stream).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
+    /// The capture lost bytes of it: what came before was read.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub gap: bool,
+    /// Fields read from it.
+    pub fields: usize,
+}
+
+impl ShownBody {
+    fn of(b: &crate::body::Body) -> Self {
+        ShownBody {
+            length: b.length,
+            kind: b.kind.as_str().to_string(),
+            encoding: b.encoding.clone(),
+            truncated: b.truncated,
+            gap: b.gap,
+            fields: b.fields.len(),
+        }
+    }
+}
+
+/// Longest body field value shown whole in a leak's `value`; a longer one
+/// is shown as the part around what was found.
+const BODY_VALUE_SHOWN: usize = 256;
+
+/// The part of a (masked) body field value around `span`, with `…` where
+/// it was cut.
+fn around(text: &str, span: &std::ops::Range<usize>) -> String {
+    if text.len() <= BODY_VALUE_SHOWN {
+        return text.to_string();
+    }
+    let mut start = span.start.saturating_sub(64).min(text.len());
+    while !text.is_char_boundary(start) {
+        start = start.saturating_sub(1);
+    }
+    let mut end = span.end.saturating_add(64).min(text.len()).max(start);
+    while !text.is_char_boundary(end) {
+        end = end.saturating_add(1);
+    }
+    let mut out = String::new();
+    if start > 0 {
+        out.push('…');
+    }
+    out.push_str(text.get(start..end).unwrap_or_default());
+    if end < text.len() {
+        out.push('…');
+    }
+    out
+}
+
 /// A request ready for any sink.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shown {
@@ -212,6 +275,9 @@ pub struct Shown {
     /// The HTTP/2 stream identifier; omitted for HTTP/1.x.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream_id: Option<u32>,
+    /// The request's body, when one was read; omitted otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<ShownBody>,
     /// Only in the output of `scan --shard`: where one unsharded scan would
     /// have written the request (input number, completing packet index,
     /// sweep phase, flow), so `merge` interleaves the parts exactly.
@@ -275,6 +341,7 @@ pub(crate) fn show(
             let value = match leak.place {
                 Place::Target => uri.clone(),
                 Place::Header(i) => headers.get(i).map(|(_, v)| v.clone()).unwrap_or_default(),
+                Place::Body(_) => around(&mask(leak.text_in(r), leak.place), &leak.span),
             };
             let clear = leak
                 .number
@@ -296,7 +363,7 @@ pub(crate) fn show(
                 kind: leak.kind.as_str().to_string(),
                 confidence: leak.confidence.as_str().to_string(),
                 location: leak.location.as_str().to_string(),
-                key: leak.key_text(&r.uri, &r.headers).map(str::to_string),
+                key: leak.key_in(r).map(str::to_string),
                 form: leak.form.map(|f| f.as_str().to_string()),
                 encoding: leak.encoding.map(|e| e.as_str().to_string()),
                 in_baseline: None,
@@ -333,6 +400,7 @@ pub(crate) fn show(
         tunnel: r.tunnel.as_ref().map(ShownTunnel::of),
         tls: r.tls.as_ref().map(ShownTls::of),
         stream_id: r.stream_id,
+        body: r.body.as_deref().map(ShownBody::of),
         order: provenance.shard_input.map(|input| {
             let o = &finding.order;
             [input, o.completed_at, u64::from(o.phase), o.flow]

@@ -415,6 +415,7 @@ mod tests {
             community_id: String::new(),
             tls: None,
             stream_id: None,
+            body: None,
             src_ip: String::new(),
             src_port: 0,
             dest_ip: String::new(),

@@ -474,6 +474,7 @@ mod tests {
             tls: None,
             stream_id: None,
             authority: None,
+            body: None,
         };
         let leaks = Detector::new().inspect(&request);
         let opts = ReportOptions::default();

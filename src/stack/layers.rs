@@ -206,7 +206,17 @@ impl TlsLayer {
     fn end(&mut self, feed: &mut Feed<'_>) {
         self.conn.end(feed.keys, feed.tls, &mut self.plain);
         self.deliver(feed);
+        let first = feed.out.len();
         self.inner.end(feed);
+        // A request whose body the end cut short is published only now.
+        if feed.out.len() > first {
+            let info = self.conn.info();
+            for r in feed.out.iter_mut().skip(first) {
+                if r.tls.is_none() {
+                    r.tls = info.clone();
+                }
+            }
+        }
     }
 }
 
@@ -270,6 +280,11 @@ pub struct Feed<'a> {
     /// Longest partial head a layer may hold now (the per-head limit,
     /// lowered when the run's budget for partial heads runs short).
     pub max_head: usize,
+    /// Bytes of a body the stream being fed may hold now (the per-request
+    /// limit, lowered when the run's budget for bodies runs short).
+    pub body_room: usize,
+    /// The per-request body limit (`--max-body-bytes`; 0: no body collected).
+    pub body_limit: usize,
     /// The HTTP counters (SOCKS and CONNECT are counted there too).
     pub http: &'a mut HttpStats,
     /// Limits of each TLS connection.
@@ -317,6 +332,15 @@ impl ClientStack {
             Layer::Tls(t) => t.inner.buffered(),
             Layer::Choose(c) => c.head.capacity(),
             Layer::Stopped => 0,
+        }
+    }
+
+    /// Bytes of memory held in bodies being collected.
+    pub fn body_held(&self) -> usize {
+        match &self.layer {
+            Layer::Http1(r) => r.body_held(),
+            Layer::Tls(t) => t.inner.body_held(),
+            _ => 0,
         }
     }
 
@@ -460,28 +484,32 @@ impl ClientStack {
                         return Verdict::Stopped;
                     }
                 },
-                Layer::Http1(r) => match r.data(ts, input, feed.max_head, feed.http, feed.out) {
-                    Verdict::Tunnel(at) => {
-                        self.layer = Layer::Choose(Chooser::at(Place::Tunnel, self.tls_depth));
-                        input = input.get(at..).unwrap_or_default();
-                    }
-                    Verdict::Upgrade(at) => {
-                        // HTTP/2 if the preface follows, else this stream goes on.
-                        let Layer::Http1(r) = std::mem::replace(&mut self.layer, Layer::Stopped)
-                        else {
+                Layer::Http1(r) => {
+                    r.set_body_room(feed.body_room, feed.body_limit);
+                    match r.data(ts, input, feed.max_head, feed.http, feed.out) {
+                        Verdict::Tunnel(at) => {
+                            self.layer = Layer::Choose(Chooser::at(Place::Tunnel, self.tls_depth));
+                            input = input.get(at..).unwrap_or_default();
+                        }
+                        Verdict::Upgrade(at) => {
+                            // HTTP/2 if the preface follows, else this stream goes on.
+                            let Layer::Http1(r) =
+                                std::mem::replace(&mut self.layer, Layer::Stopped)
+                            else {
+                                return Verdict::Stopped;
+                            };
+                            let mut c = Chooser::at(Place::Upgraded, self.tls_depth);
+                            c.http1 = Some(Box::new(r));
+                            self.layer = Layer::Choose(c);
+                            input = input.get(at..).unwrap_or_default();
+                        }
+                        Verdict::Stopped => {
+                            self.layer = Layer::Stopped;
                             return Verdict::Stopped;
-                        };
-                        let mut c = Chooser::at(Place::Upgraded, self.tls_depth);
-                        c.http1 = Some(Box::new(r));
-                        self.layer = Layer::Choose(c);
-                        input = input.get(at..).unwrap_or_default();
+                        }
+                        v => return v,
                     }
-                    Verdict::Stopped => {
-                        self.layer = Layer::Stopped;
-                        return Verdict::Stopped;
-                    }
-                    v => return v,
-                },
+                }
             }
         }
         if matches!(self.layer, Layer::Stopped) {
@@ -523,6 +551,7 @@ impl ClientStack {
         let Layer::Http1(r) = &mut self.layer else {
             return Verdict::Continue;
         };
+        r.set_body_room(feed.body_room, feed.body_limit);
         match r.gap(len, feed.http, feed.out) {
             Verdict::Stopped => {
                 self.layer = Layer::Stopped;
@@ -564,6 +593,8 @@ mod tests {
         let (keys, mut tls) = (KeyLog::new(), TlsStats::default());
         let mut feed = Feed {
             max_head: 64 << 10,
+            body_room: 0,
+            body_limit: 0,
             http: &mut stats,
             tls_limits: &TlsLimits::default(),
             keys: &keys,
@@ -685,6 +716,8 @@ mod tests {
         let (keys, mut tls) = (KeyLog::new(), TlsStats::default());
         let mut feed = Feed {
             max_head: 200,
+            body_room: 0,
+            body_limit: 0,
             http: &mut stats,
             tls_limits: &TlsLimits::default(),
             keys: &keys,
@@ -1017,6 +1050,8 @@ mod segmentation {
         let (keys, mut tls) = (KeyLog::new(), TlsStats::default());
         let mut feed = Feed {
             max_head: LIMIT,
+            body_room: 0,
+            body_limit: 0,
             http: &mut stats,
             tls_limits: &TlsLimits::default(),
             keys: &keys,

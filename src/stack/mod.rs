@@ -29,6 +29,7 @@ pub use layers::{ClientStack, Feed};
 use crate::flow::{Chunk, CloseReason, FlowContext, Interest, Side, StreamHandler};
 use std::sync::Arc;
 
+use crate::body::{self, BodyStats};
 use crate::capture::Secrets;
 use crate::h2::H2Stats;
 use crate::http::{HttpLimits, HttpStats, ParsedRequest, Request, Verdict, parse_request_line};
@@ -120,6 +121,9 @@ pub struct Extractor {
     stats: HttpStats,
     tls_stats: TlsStats,
     h2_stats: H2Stats,
+    body_stats: BodyStats,
+    /// Bytes held in bodies being collected across all flows.
+    bodies: usize,
     /// The run's TLS secrets (those given before the run, then those read
     /// from the capture).
     keys: KeyLog,
@@ -156,6 +160,11 @@ impl Extractor {
     /// HTTP/2 counters so far.
     pub fn h2_stats(&self) -> &H2Stats {
         &self.h2_stats
+    }
+
+    /// Body counters so far.
+    pub fn body_stats(&self) -> &BodyStats {
+        &self.body_stats
     }
 
     /// Takes secrets read from the capture (counted by the caller, once per run).
@@ -206,6 +215,7 @@ impl Extractor {
             &mut self.h2_stats,
             &mut self.parsed,
             max_head,
+            0,
         );
         p.stack.end(&mut feed);
         self.held = self.held.saturating_sub(held);
@@ -217,6 +227,17 @@ impl Extractor {
         for p in self.parsed.drain(..) {
             self.stats.requests = self.stats.requests.saturating_add(1);
             *published = published.saturating_add(1);
+            if p.body_skipped {
+                self.body_stats.skipped = self.body_stats.skipped.saturating_add(1);
+            }
+            let body = p.body.map(|raw| {
+                Box::new(body::read_body(
+                    raw,
+                    &p.head.headers,
+                    self.limits.http.max_body_bytes,
+                    &mut self.body_stats,
+                ))
+            });
             self.ready.push(Request {
                 ts: p.ts,
                 client: flow.addr(client),
@@ -232,6 +253,7 @@ impl Extractor {
                 tls: p.tls,
                 stream_id: p.stream_id,
                 authority: p.authority,
+                body,
             });
         }
     }
@@ -268,7 +290,14 @@ impl Extractor {
     ) -> (Verdict, bool) {
         let before = stack.buffered();
         let held_before = stack.held_ciphertext();
+        let body_before = stack.body_held();
         let max_head = self.head_room(before, incoming);
+        let body_room = self
+            .limits
+            .http
+            .body_memcap
+            .saturating_sub(self.bodies)
+            .saturating_add(body_before);
         let mut feed = feed(
             &self.limits,
             &mut self.stats,
@@ -277,6 +306,7 @@ impl Extractor {
             &mut self.h2_stats,
             &mut self.parsed,
             max_head,
+            body_room,
         );
         let verdict = step(stack, &mut feed);
         if self
@@ -295,6 +325,10 @@ impl Extractor {
             .buffered
             .saturating_sub(before)
             .saturating_add(stack.buffered());
+        self.bodies = self
+            .bodies
+            .saturating_sub(body_before)
+            .saturating_add(stack.body_held());
         let found = !self.parsed.is_empty();
         if let Some(client) = client
             && found
@@ -305,7 +339,9 @@ impl Extractor {
     }
 }
 
-/// The shared state a stack is fed with.
+/// The shared state a stack is fed with (the extractor's fields, borrowed
+/// apart so the flow's stack can be fed beside them).
+#[allow(clippy::too_many_arguments)]
 fn feed<'a>(
     limits: &'a StackLimits,
     http: &'a mut HttpStats,
@@ -314,9 +350,12 @@ fn feed<'a>(
     h2: &'a mut H2Stats,
     out: &'a mut Vec<ParsedRequest>,
     max_head: usize,
+    body_room: usize,
 ) -> Feed<'a> {
     Feed {
         max_head,
+        body_room,
+        body_limit: limits.http.max_body_bytes,
         http,
         tls_limits: &limits.tls,
         keys,
@@ -353,6 +392,7 @@ impl StreamHandler for Extractor {
             // reads the server's handshake.
             if let Some(s) = side.of_mut(&mut state.streams).take() {
                 self.buffered = self.buffered.saturating_sub(s.buffered());
+                self.bodies = self.bodies.saturating_sub(s.body_held());
                 self.held = self.held.saturating_sub(s.held_ciphertext());
             }
             let Some(mut stack) = client.of_mut(&mut state.streams).take() else {
@@ -431,6 +471,7 @@ impl StreamHandler for Extractor {
             };
             if state.client.is_some_and(|c| c != side) {
                 self.buffered = self.buffered.saturating_sub(stack.buffered());
+                self.bodies = self.bodies.saturating_sub(stack.body_held());
                 self.held = self.held.saturating_sub(stack.held_ciphertext());
                 continue;
             }
@@ -438,6 +479,7 @@ impl StreamHandler for Extractor {
                 // Its keys may still come with the capture: kept (its held
                 // records stay in the budget) until they do or the source ends.
                 self.buffered = self.buffered.saturating_sub(stack.buffered());
+                self.bodies = self.bodies.saturating_sub(stack.body_held());
                 if self.parked.len() >= MAX_PARKED {
                     self.end_parked(0);
                 }
@@ -507,6 +549,7 @@ mod tests {
         let limits = HttpLimits {
             max_head_bytes: 64 << 10,
             head_memcap: 256 << 10,
+            ..HttpLimits::default()
         };
         let mut x = Extractor::new(
             StackLimits {
@@ -567,6 +610,66 @@ mod tests {
         assert_eq!(got.len(), 1);
         assert!(!got[0].truncated);
         assert_eq!(got[0].headers.len(), 2);
+    }
+
+    #[test]
+    fn bodies_stay_within_their_budget_and_cuts_are_counted() {
+        let limits = HttpLimits {
+            max_body_bytes: 64 << 10,
+            body_memcap: 256 << 10,
+            ..HttpLimits::default()
+        };
+        let mut x = Extractor::new(
+            StackLimits {
+                http: limits,
+                ..StackLimits::default()
+            },
+            Arc::default(),
+        );
+        let ts = Timestamp(0);
+        let flow = |port: u16| FlowContext {
+            id: u64::from(port),
+            endpoints: [
+                format!("10.0.0.9:{port}").parse().unwrap(),
+                "10.0.0.1:80".parse().unwrap(),
+            ],
+            syn_client: Some(Side::A),
+            synack_data: false,
+            first_packet: u64::from(port),
+            tunnels: [None; 2],
+        };
+        // Twelve bodies of 1 MB in flight at once: 768 KiB asked of a 256 KiB budget.
+        let mut flows: Vec<(FlowStreams, FlowContext)> = Vec::new();
+        for port in 0..12u16 {
+            let f = flow(40_000 + port);
+            let mut state = FlowStreams::default();
+            let head = b"POST /u HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{\"phone\":\"+447700900123\",\"pad\":\"";
+            x.on_chunk(&mut state, &f, Side::A, Chunk::Data { ts, bytes: head });
+            flows.push((state, f));
+        }
+        let pad = vec![b'a'; 1400];
+        for _ in 0..60 {
+            for (state, f) in &mut flows {
+                x.on_chunk(state, f, Side::A, Chunk::Data { ts, bytes: &pad });
+                assert!(x.bodies <= 256 << 10, "{}", x.bodies);
+            }
+        }
+        for (state, f) in &mut flows {
+            x.on_close(state, f, CloseReason::Closed);
+        }
+        assert_eq!(x.bodies, 0);
+        let got: Vec<Request> = x.take_requests().collect();
+        assert_eq!(got.len(), 12);
+        let stats = x.body_stats();
+        assert_eq!((stats.bodies, stats.unfinished), (12, 12));
+        assert!(stats.cut_by_memcap > 0, "{stats:?}");
+        assert_eq!(stats.cut_by_memcap + stats.cut_at_limit, 12);
+        // Every body kept its start: the number is read from each.
+        assert!(got.iter().all(|r| {
+            r.body
+                .as_ref()
+                .is_some_and(|b| b.fields.first().is_some_and(|f| f.value == "+447700900123"))
+        }));
     }
 
     #[test]

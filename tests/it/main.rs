@@ -10,6 +10,7 @@
     clippy::panic
 )]
 
+mod bodies;
 mod common;
 mod contract;
 mod corpus;
