@@ -65,6 +65,8 @@ fuzz_target!(|data: &[u8]| {
         flow_order: (0, 1),
         tunnel: None,
         tls: None,
+        stream_id: None,
+        authority: None,
         body: Some(Box::new(body)),
     };
     let leaks = Detector::new().inspect(&request);

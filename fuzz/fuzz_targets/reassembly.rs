@@ -24,6 +24,8 @@ fuzz_target!(|data: &[u8]| {
             http: HttpLimits {
                 max_head_bytes: 256,
                 head_memcap: 1024,
+                max_body_bytes: 512,
+                body_memcap: 2048,
             },
             tls_held_memcap: 1 << 20,
             ..StackLimits::default()
