@@ -13,6 +13,7 @@ use phoneleak::h2::hpack::static_table;
 use phoneleak::h2::huffman;
 
 use super::Fixture;
+use super::bodies::gzip;
 use super::http::{Req, UA_ANDROID, html};
 use super::scenarios::{Lcg, MSISDN, T0, eth_pcap, fixture};
 use super::tcp::{Conversation, Trace};
@@ -275,6 +276,18 @@ impl Client {
         (stream, out)
     }
 
+    /// A request's header frames alone on a new stream, its stream left
+    /// open for DATA frames the caller writes; returns the stream id too.
+    pub fn open(&mut self, req: &Req) -> (u32, Vec<u8>) {
+        let stream = self.next_stream;
+        self.next_stream += 2;
+        let block = self.enc.block(&fields(req, self.scheme), SENSITIVE);
+        (
+            stream,
+            self.header_frames(stream, &block, 0, Framing::default()),
+        )
+    }
+
     /// Trailers on `stream`.
     pub fn trailers(&mut self, stream: u32, fields: &[(String, String)]) -> Vec<u8> {
         let block = self.enc.block(fields, SENSITIVE);
@@ -367,7 +380,7 @@ fn conv(t: &mut Trace, client: &str, server: &str, seed: u32) -> Conversation {
 
 /// Every HTTP/2 fixture, in a fixed order.
 pub fn all() -> Vec<Fixture> {
-    vec![prior_knowledge(), upgrade(), framing(), gaps()]
+    vec![prior_knowledge(), upgrade(), framing(), gaps(), bodies()]
 }
 
 /// h2c by prior knowledge on a port no HTTP server is known for: three
@@ -684,4 +697,83 @@ pub fn bench_pair(conns: u32) -> (Vec<u8>, Vec<u8>) {
         c.fin_close(&mut h2);
     }
     (eth_pcap(&h1), eth_pcap(&h2))
+}
+
+/// Request bodies in DATA frames on one h2c connection: uploads interleaved
+/// with other streams, a padded and gzip-compressed form, a body ended by
+/// trailers, a binary upload that is not read, DATA cut into small segments.
+fn bodies() -> Fixture {
+    let mut t = Trace::new(T0 + 41_800, 0);
+    let mut c = conv(&mut t, "10.0.2.14:51400", "192.0.2.204:8080", 5);
+    c.handshake(&mut t);
+    let mut cl = Client::new(1, "http");
+    let post = |uri: &str, ctype: &str| {
+        Req::new("POST", uri)
+            .h("Host", "api.example.net")
+            .h("User-Agent", UA_ANDROID)
+            .h("Content-Type", ctype)
+    };
+    let mut bytes = Client::start();
+    // Stream 1: JSON in two DATA frames with stream 3's GET between them.
+    let json = format!(r#"{{"user":{{"name":"Ann","phone":"+{MSISDN}"}},"v":2}}"#);
+    let profile = post("/v1/profile", "application/json").body_leaks();
+    let at = c.c_next + bytes.len() as u32;
+    c.note(&mut t, at, &profile, false, false, profile.leak_headers());
+    let (s1, head) = cl.open(&profile);
+    bytes.extend(head);
+    let (a, b) = json.as_bytes().split_at(20);
+    bytes.extend(frame(ft::DATA, 0, s1, a));
+    let plain = Req::get("/v1/ping", "api.example.net").h("User-Agent", UA_ANDROID);
+    let at = c.c_next + bytes.len() as u32;
+    c.note(&mut t, at, &plain, false, false, plain.leak_headers());
+    bytes.extend(cl.request(&plain, Framing::default()).1);
+    bytes.extend(frame(ft::DATA, ft::END_STREAM, s1, b));
+    // Stream 5: a gzip'd form in a padded DATA frame.
+    let sms = post("/sms/send", "application/x-www-form-urlencoded")
+        .h("Content-Encoding", "gzip")
+        .body_leaks();
+    let at = c.c_next + bytes.len() as u32;
+    c.note(&mut t, at, &sms, false, false, sms.leak_headers());
+    let (s5, head) = cl.open(&sms);
+    bytes.extend(head);
+    let mut padded = vec![6u8];
+    padded.extend(gzip(format!("to=%2B{MSISDN}&msg=see+you").as_bytes()));
+    padded.extend([0; 6]);
+    bytes.extend(frame(ft::DATA, ft::END_STREAM | ft::PADDED, s5, &padded));
+    c.send(&mut t, true, &bytes);
+    // Stream 7: a JSON number, the stream ended by trailers, the DATA frame
+    // cut into small segments.
+    let events = post("/v1/events", "application/json").body_leaks();
+    c.note_next(&mut t, &events);
+    let (s7, mut b7) = cl.open(&events);
+    b7.extend(frame(
+        ft::DATA,
+        0,
+        s7,
+        format!(r#"{{"event":"login","msisdn":{MSISDN}}}"#).as_bytes(),
+    ));
+    b7.extend(cl.trailers(s7, &[("x-checksum".into(), "9f2c".into())]));
+    c.send_sizes(&mut t, true, &b7, &[3, 9, 1, 17, 5, 30]);
+    // Stream 9: a binary upload (its digits are not read).
+    let photo = post("/v1/photo", "image/jpeg");
+    c.note_next(&mut t, &photo);
+    let (s9, mut b9) = cl.open(&photo);
+    let mut jpeg = vec![0xff, 0xd8];
+    jpeg.extend(MSISDN.as_bytes());
+    b9.extend(frame(ft::DATA, ft::END_STREAM, s9, &jpeg));
+    c.send(&mut t, true, &b9);
+    let mut senc = Encoder::default();
+    let mut s = server_start();
+    for stream in [s1, 3, s5, s7, s9] {
+        s.extend(response(&mut senc, stream, t.now_ns, "ok"));
+    }
+    c.respond(&mut t, &s);
+    c.fin_close(&mut t);
+    fixture(
+        "h2c-bodies.pcap",
+        &t,
+        eth_pcap(&t),
+        "Request bodies in HTTP/2 DATA frames on one h2c connection (port 8080): a JSON upload in two DATA frames with a GET on another stream between them, a gzip-compressed form in a padded DATA frame, a JSON number in a stream ended by trailers and cut into segments of 1 to 30 bytes, a binary JPEG upload.",
+        "Report five requests, each published when its stream ends (GET /v1/ping first); /v1/profile, /sms/send and /v1/events leak the number in their bodies (/user/phone, to, /msisdn); /v1/photo's body is not read.",
+    )
 }

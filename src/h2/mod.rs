@@ -15,14 +15,22 @@
 //! A gap inside a frame's payload keeps the framing (the frame's length is
 //! known): a header block it falls in is reported cut and the HPACK table
 //! becomes partly unknown (see [`hpack`]); a gap across a frame header stops
-//! the stream. DATA frames are skipped and counted ([`H2Layer::on_data`] is
-//! where a body reader would take them).
+//! the stream.
+//!
+//! Request bodies: a request whose HEADERS frame does not end its stream is
+//! held until its DATA frames end it (END_STREAM on DATA or on trailers,
+//! RST_STREAM, or the end of the client stream), its DATA content going to
+//! a [`BodyCollector`] within the same limits as HTTP/1 bodies; at most
+//! [`MAX_BODY_STREAMS`] such requests are held at once. Requests are
+//! published when their stream ends, so two multiplexed uploads appear in
+//! the order they finish.
 #![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 
 pub mod frames;
 pub mod hpack;
 pub mod huffman;
 
+use crate::body::{self, BodyCollector};
 use crate::http::{Head, Header, HttpStats, ParsedRequest, push_bounded};
 use crate::time::Timestamp;
 use frames::{FrameHeader, FrameReader, GapAt, Piece, flag, kind};
@@ -30,6 +38,11 @@ use hpack::{Decoder, Field};
 
 /// The client connection preface.
 pub const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// Requests held at once for their bodies on one connection (servers
+/// commonly allow 100 or 128 concurrent streams); a request past it is
+/// published without its body and counted (`h2.bodies_not_held`).
+pub const MAX_BODY_STREAMS: usize = 128;
 
 /// Whether `start` (the first bytes of a stream) may be the preface.
 pub fn may_be_preface(start: &[u8]) -> bool {
@@ -63,10 +76,16 @@ counters! {
         pub cut_blocks: u64,
         /// Header blocks a gap fell in (reported truncated).
         pub damaged_blocks: u64,
-        /// DATA frames (skipped).
+        /// DATA frames.
         pub data_frames: u64,
-        /// DATA payload bytes (skipped).
+        /// DATA content bytes (padding not counted).
         pub data_bytes: u64,
+        /// DATA frames on a stream whose body is not being collected (no
+        /// request held for it: bodies off, a binary type, or not opened here).
+        pub data_frames_unclaimed: u64,
+        /// Requests published without their body because 128 requests were
+        /// already held for theirs on the connection.
+        pub bodies_not_held: u64,
         /// RST_STREAM frames.
         pub rst_streams: u64,
         /// GOAWAY frames.
@@ -94,8 +113,21 @@ pub struct H2Feed<'a> {
     pub h2: &'a mut H2Stats,
     /// The HTTP counters (truncated heads are counted there too).
     pub http: &'a mut HttpStats,
+    /// Bytes of bodies this connection may hold now (the per-request
+    /// limit, lowered when the run's budget for bodies runs short).
+    pub body_room: usize,
+    /// The per-request body limit (`--max-body-bytes`; 0: no body collected).
+    pub body_limit: usize,
     /// Requests completed, in order.
     pub out: &'a mut Vec<ParsedRequest>,
+}
+
+/// A request held until its stream ends, with its body so far.
+#[derive(Debug)]
+struct HeldRequest {
+    stream: u32,
+    request: ParsedRequest,
+    body: BodyCollector,
 }
 
 /// A header block being gathered.
@@ -108,6 +140,8 @@ struct Block {
     cut: bool,
     /// A gap fell in it.
     damaged: bool,
+    /// The HEADERS frame ended its stream (no body follows).
+    end_stream: bool,
 }
 
 /// The HTTP/2 layer of a client stream.
@@ -129,6 +163,8 @@ struct Conn {
     frame: Option<FrameHeader>,
     /// Highest stream opened by a header block.
     last_stream: u32,
+    /// Requests waiting for their streams' ends, oldest first.
+    held: Vec<HeldRequest>,
     /// Capture time of the chunk the current frame header completed in.
     ts: Timestamp,
     stopped: bool,
@@ -147,6 +183,7 @@ impl H2Layer {
                 block: None,
                 frame: None,
                 last_stream: u32::from(upgraded),
+                held: Vec::new(),
                 ts: Timestamp::default(),
                 stopped: false,
             },
@@ -156,6 +193,14 @@ impl H2Layer {
     /// Bytes held in a partial header block.
     pub fn buffered(&self) -> usize {
         self.conn.block.as_ref().map_or(0, |b| b.buf.capacity())
+    }
+
+    /// Bytes of memory held in the bodies of requests waiting for their ends.
+    pub fn body_held(&self) -> usize {
+        self.conn
+            .held
+            .iter()
+            .fold(0usize, |n, h| n.saturating_add(h.body.held()))
     }
 
     /// Whether the layer stopped reading.
@@ -213,6 +258,11 @@ impl H2Layer {
                 {
                     b.damaged = true;
                 }
+                if hdr.kind == kind::DATA
+                    && let Some(h) = c.held.iter_mut().find(|h| h.stream == hdr.stream)
+                {
+                    h.body.gap(len);
+                }
             }
             GapAt::Lost => c.lose(feed),
         }
@@ -231,7 +281,21 @@ impl Conn {
             b.damaged = true;
             self.finish(b, feed);
         }
+        // Bodies not ended are published as they are, in the order their
+        // requests came.
+        for h in std::mem::take(&mut self.held) {
+            publish(h, false, feed);
+        }
         self.stopped = true;
+    }
+
+    /// The stream `stream` ended (`complete`) or was reset: its held
+    /// request is published.
+    fn stream_ended(&mut self, stream: u32, complete: bool, feed: &mut H2Feed<'_>) {
+        if let Some(i) = self.held.iter().position(|h| h.stream == stream) {
+            let h = self.held.remove(i);
+            publish(h, complete, feed);
+        }
     }
 
     /// The framing is lost: what was gathered is reported, then stop.
@@ -240,9 +304,22 @@ impl Conn {
         self.end(feed);
     }
 
-    /// DATA content of `stream`: skipped for now (a body reader would take it here).
-    fn on_data(&mut self, _stream: u32, bytes: &[u8], feed: &mut H2Feed<'_>) {
+    /// DATA content of `stream`: to its request's body, within the room
+    /// the other held bodies leave.
+    fn on_data(&mut self, stream: u32, bytes: &[u8], feed: &mut H2Feed<'_>) {
         feed.h2.data_bytes = feed.h2.data_bytes.saturating_add(bytes.len() as u64);
+        let others = self
+            .held
+            .iter()
+            .filter(|h| h.stream != stream)
+            .fold(0usize, |n, h| n.saturating_add(h.body.held()));
+        if let Some(h) = self.held.iter_mut().find(|h| h.stream == stream) {
+            h.body.push(
+                bytes,
+                feed.body_room.saturating_sub(others),
+                feed.body_limit,
+            );
+        }
     }
 
     fn piece(&mut self, p: Piece<'_>, feed: &mut H2Feed<'_>) {
@@ -272,6 +349,13 @@ impl Conn {
             },
             Piece::End(h, damaged) => {
                 self.frame = None;
+                match h.kind {
+                    kind::DATA if h.has(flag::END_STREAM) => {
+                        self.stream_ended(h.stream, true, feed);
+                    }
+                    kind::RST_STREAM => self.stream_ended(h.stream, false, feed),
+                    _ => {}
+                }
                 if !matches!(h.kind, kind::HEADERS | kind::CONTINUATION) {
                     return;
                 }
@@ -310,13 +394,19 @@ impl Conn {
                     buf: Vec::new(),
                     cut: false,
                     damaged: false,
+                    end_stream: h.has(flag::END_STREAM),
                 });
             }
             kind::CONTINUATION if self.block.as_ref().is_none_or(|b| b.stream != h.stream) => {
                 s.protocol_errors = s.protocol_errors.saturating_add(1);
                 self.frame = None;
             }
-            kind::DATA => s.data_frames = s.data_frames.saturating_add(1),
+            kind::DATA => {
+                s.data_frames = s.data_frames.saturating_add(1);
+                if !self.held.iter().any(|r| r.stream == h.stream) {
+                    s.data_frames_unclaimed = s.data_frames_unclaimed.saturating_add(1);
+                }
+            }
             kind::RST_STREAM => s.rst_streams = s.rst_streams.saturating_add(1),
             kind::GOAWAY => s.goaways = s.goaways.saturating_add(1),
             kind::SETTINGS => s.settings = s.settings.saturating_add(1),
@@ -360,6 +450,9 @@ impl Conn {
         }
         if b.stream <= self.last_stream {
             s.trailers = s.trailers.saturating_add(1);
+            if b.end_stream {
+                self.stream_ended(b.stream, true, feed);
+            }
             return;
         }
         self.last_stream = b.stream;
@@ -369,19 +462,39 @@ impl Conn {
             if truncated {
                 feed.http.truncated_heads = feed.http.truncated_heads.saturating_add(1);
             }
-            feed.out.push(ParsedRequest {
+            let has_body = !b.end_stream && feed.body_limit > 0;
+            let wanted = has_body && body::wanted(&head.head.headers);
+            let request = ParsedRequest {
                 ts: b.ts,
                 head: head.head,
                 truncated,
                 tls: None,
                 stream_id: Some(b.stream),
                 authority: head.authority,
-                // DATA frames are not collected yet (docs/architecture.md).
                 body: None,
-                body_skipped: false,
-            });
+                body_skipped: has_body && !wanted,
+            };
+            if !wanted {
+                feed.out.push(request);
+            } else if self.held.len() >= MAX_BODY_STREAMS {
+                s.bodies_not_held = s.bodies_not_held.saturating_add(1);
+                feed.out.push(request);
+            } else {
+                self.held.push(HeldRequest {
+                    stream: b.stream,
+                    request,
+                    body: BodyCollector::new(),
+                });
+            }
         }
     }
+}
+
+/// Publishes a held request with its body.
+fn publish(h: HeldRequest, complete: bool, feed: &mut H2Feed<'_>) {
+    let mut request = h.request;
+    request.body = Some(h.body.finish(complete));
+    feed.out.push(request);
 }
 
 /// A request's head and authority from its fields.
@@ -461,6 +574,8 @@ mod tests {
             max_head: 512,
             h2: &mut h2,
             http: &mut http,
+            body_room: 0,
+            body_limit: 0,
             out: &mut out,
         };
         let mut layer = H2Layer::new(false);

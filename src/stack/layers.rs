@@ -126,6 +126,8 @@ fn h2_feed<'b>(feed: &'b mut Feed<'_>) -> H2Feed<'b> {
         max_head: feed.max_head,
         h2: feed.h2,
         http: feed.http,
+        body_room: feed.body_room,
+        body_limit: feed.body_limit,
         out: feed.out,
     }
 }
@@ -339,6 +341,7 @@ impl ClientStack {
     pub fn body_held(&self) -> usize {
         match &self.layer {
             Layer::Http1(r) => r.body_held(),
+            Layer::H2(h) => h.body_held(),
             Layer::Tls(t) => t.inner.body_held(),
             _ => 0,
         }
@@ -581,7 +584,7 @@ impl ClientStack {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Feeds `parts` (`Err(len)` = a gap of that many bytes) and returns the
@@ -670,7 +673,7 @@ mod tests {
     }
 
     /// An HTTP/2 frame.
-    fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    pub(crate) fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
         let mut v = (payload.len() as u32).to_be_bytes()[1..].to_vec();
         v.extend([kind, flags]);
         v.extend(stream.to_be_bytes());
@@ -709,6 +712,14 @@ mod tests {
     }
 
     fn h2_run(parts: &[Result<&[u8], u64>]) -> (Vec<ParsedRequest>, H2Stats, HttpStats) {
+        h2_run_bodies(parts, 0)
+    }
+
+    /// [`h2_run`] with bodies collected up to `body_limit` bytes each.
+    fn h2_run_bodies(
+        parts: &[Result<&[u8], u64>],
+        body_limit: usize,
+    ) -> (Vec<ParsedRequest>, H2Stats, HttpStats) {
         let mut s = ClientStack::new(true);
         let mut stats = HttpStats::default();
         let mut h2 = H2Stats::default();
@@ -716,8 +727,8 @@ mod tests {
         let (keys, mut tls) = (KeyLog::new(), TlsStats::default());
         let mut feed = Feed {
             max_head: 200,
-            body_room: 0,
-            body_limit: 0,
+            body_room: body_limit,
+            body_limit,
             http: &mut stats,
             tls_limits: &TlsLimits::default(),
             keys: &keys,
@@ -738,6 +749,176 @@ mod tests {
         }
         s.end(&mut feed);
         (out, h2, stats)
+    }
+
+    /// A request head of `method` on `path` with extra fields.
+    pub(crate) fn h2_head(method: &str, path: &str, more: &[(&str, &str)]) -> Vec<u8> {
+        let mut f = vec![
+            Ok((":method", method)),
+            Ok((":scheme", "http")),
+            Ok((":path", path)),
+            Ok((":authority", "a.example")),
+        ];
+        f.extend(more.iter().map(|h| Ok(*h)));
+        block(&f)
+    }
+
+    /// (target, body bytes, complete, gap) of each request, in output order.
+    type BodyView = (String, Option<(Vec<u8>, bool, bool)>, bool);
+
+    fn bodies_of(out: Vec<ParsedRequest>) -> Vec<BodyView> {
+        out.into_iter()
+            .map(|r| {
+                let b = r.body.map(|b| (b.bytes, b.complete, b.gap));
+                (r.head.uri, b, r.body_skipped)
+            })
+            .collect()
+    }
+
+    /// HTTP/2 request bodies: DATA frames of each stream to its request,
+    /// published when the stream ends (DATA or trailers with END_STREAM,
+    /// RST_STREAM, the end of the client stream), however the bytes are cut.
+    #[test]
+    fn h2_bodies_follow_their_streams() {
+        use crate::h2::frames::{flag, kind};
+        let es_eh = flag::END_STREAM | flag::END_HEADERS;
+        let json = [("content-type", "application/json")];
+        let mut st = h2::PREFACE.to_vec();
+        st.extend(frame(kind::SETTINGS, 0, 0, &[]));
+        st.extend(frame(
+            kind::HEADERS,
+            flag::END_HEADERS,
+            1,
+            &h2_head("POST", "/up", &json),
+        ));
+        st.extend(frame(kind::DATA, 0, 1, br#"{"phone":"+4477"#));
+        // A GET in between ends at once.
+        st.extend(frame(kind::HEADERS, es_eh, 3, &h2_head("GET", "/get", &[])));
+        // Padded DATA: the padding is not body.
+        st.extend(frame(
+            kind::DATA,
+            flag::END_STREAM | flag::PADDED,
+            1,
+            b"\x0300900123\"}xyz",
+        ));
+        // Stream 5 ends with trailers, stream 7 is reset, stream 9 never ends.
+        st.extend(frame(
+            kind::HEADERS,
+            flag::END_HEADERS,
+            5,
+            &h2_head("PUT", "/t", &[]),
+        ));
+        st.extend(frame(kind::DATA, 0, 5, b"to=1"));
+        st.extend(frame(kind::HEADERS, es_eh, 5, &block(&[Ok(("x-t", "1"))])));
+        st.extend(frame(
+            kind::HEADERS,
+            flag::END_HEADERS,
+            7,
+            &h2_head("POST", "/r", &[]),
+        ));
+        st.extend(frame(kind::DATA, 0, 7, b"abc"));
+        st.extend(frame(kind::RST_STREAM, 0, 7, &[0, 0, 0, 8]));
+        // A binary body is not held.
+        let png = [("content-type", "image/png")];
+        st.extend(frame(
+            kind::HEADERS,
+            flag::END_HEADERS,
+            9,
+            &h2_head("POST", "/img", &png),
+        ));
+        st.extend(frame(kind::DATA, flag::END_STREAM, 9, b"\x89PNG"));
+        st.extend(frame(
+            kind::HEADERS,
+            flag::END_HEADERS,
+            11,
+            &h2_head("POST", "/open", &[]),
+        ));
+        st.extend(frame(kind::DATA, 0, 11, b"left open"));
+        let want: Vec<BodyView> = vec![
+            ("/get".into(), None, false),
+            (
+                "/up".into(),
+                Some((br#"{"phone":"+447700900123"}"#.to_vec(), true, false)),
+                false,
+            ),
+            ("/t".into(), Some((b"to=1".to_vec(), true, false)), false),
+            ("/r".into(), Some((b"abc".to_vec(), false, false)), false),
+            ("/img".into(), None, true),
+            (
+                "/open".into(),
+                Some((b"left open".to_vec(), false, false)),
+                false,
+            ),
+        ];
+        let (out, h2s, _) = h2_run_bodies(&[Ok(&st)], 1024);
+        assert_eq!(bodies_of(out), want);
+        assert_eq!((h2s.data_frames, h2s.data_frames_unclaimed), (6, 1));
+        for cut in 1..st.len() {
+            let (a, b) = st.split_at(cut);
+            let (out, _, _) = h2_run_bodies(&[Ok(a), Ok(b)], 1024);
+            assert_eq!(bodies_of(out), want, "cut at {cut}");
+        }
+        // Bodies off: every request at its head, in stream order.
+        let (out, _, _) = h2_run_bodies(&[Ok(&st)], 0);
+        let uris: Vec<_> = out.iter().map(|r| r.head.uri.as_str()).collect();
+        assert_eq!(uris, ["/up", "/get", "/t", "/r", "/img", "/open"]);
+        assert!(out.iter().all(|r| r.body.is_none() && !r.body_skipped));
+    }
+
+    /// A gap in a DATA frame marks that body only; limits cut bodies and
+    /// the number of bodies held at once is bounded, each counted.
+    #[test]
+    fn h2_body_gaps_and_limits() {
+        use crate::h2::frames::{flag, kind};
+        let mut st = h2::PREFACE.to_vec();
+        st.extend(frame(
+            kind::HEADERS,
+            flag::END_HEADERS,
+            1,
+            &h2_head("POST", "/a", &[]),
+        ));
+        st.extend(frame(
+            kind::HEADERS,
+            flag::END_HEADERS,
+            3,
+            &h2_head("POST", "/b", &[]),
+        ));
+        let d1 = frame(kind::DATA, flag::END_STREAM, 1, b"0123456789abcdef");
+        let (d1a, d1b) = d1.split_at(12);
+        let mut rest = d1b[4..].to_vec();
+        rest.extend(frame(kind::DATA, flag::END_STREAM, 3, b"0123456789abcdef"));
+        let (out, h2s, _) = h2_run_bodies(&[Ok(&st), Ok(d1a), Err(4), Ok(&rest)], 10);
+        let got = bodies_of(out);
+        assert_eq!(
+            got[0],
+            ("/a".into(), Some((b"012".to_vec(), true, true)), false)
+        );
+        assert_eq!(
+            got[1],
+            (
+                "/b".into(),
+                Some((b"0123456789".to_vec(), true, false)),
+                false
+            )
+        );
+        assert_eq!(h2s.gaps_in_frames, 1);
+
+        let mut st = h2::PREFACE.to_vec();
+        let n = u32::try_from(h2::MAX_BODY_STREAMS).unwrap() + 1;
+        for i in 0..n {
+            let path = format!("/{i}");
+            st.extend(frame(
+                kind::HEADERS,
+                flag::END_HEADERS,
+                2 * i + 1,
+                &h2_head("POST", &path, &[]),
+            ));
+        }
+        let (out, h2s, _) = h2_run_bodies(&[Ok(&st)], 10);
+        assert_eq!(h2s.bodies_not_held, 1);
+        assert_eq!(out.len(), h2::MAX_BODY_STREAMS + 1);
+        assert_eq!(out[0].head.uri, format!("/{}", n - 1));
+        assert!(out[0].body.is_none());
     }
 
     #[test]

@@ -672,6 +672,75 @@ mod tests {
         }));
     }
 
+    /// HTTP/2 bodies share the same budget: twelve 1 MB uploads in flight
+    /// on one h2c connection stay within 256 KiB, each keeping its start.
+    #[test]
+    fn h2_bodies_stay_within_the_budget() {
+        use crate::h2::frames::{flag, kind};
+        use crate::stack::layers::tests::{frame, h2_head};
+        let limits = HttpLimits {
+            max_body_bytes: 64 << 10,
+            body_memcap: 256 << 10,
+            ..HttpLimits::default()
+        };
+        let mut x = Extractor::new(
+            StackLimits {
+                http: limits,
+                ..StackLimits::default()
+            },
+            Arc::default(),
+        );
+        let ts = Timestamp(0);
+        let f = FlowContext {
+            id: 1,
+            endpoints: [
+                "10.0.0.9:40000".parse().unwrap(),
+                "10.0.0.1:80".parse().unwrap(),
+            ],
+            syn_client: Some(Side::A),
+            synack_data: false,
+            first_packet: 1,
+            tunnels: [None; 2],
+        };
+        let mut state = FlowStreams::default();
+        let mut start = crate::h2::PREFACE.to_vec();
+        let json = [("content-type", "application/json")];
+        for i in 0..12u32 {
+            start.extend(frame(
+                kind::HEADERS,
+                flag::END_HEADERS,
+                2 * i + 1,
+                &h2_head("POST", "/u", &json),
+            ));
+            start.extend(frame(
+                kind::DATA,
+                0,
+                2 * i + 1,
+                br#"{"phone":"+447700900123","pad":""#,
+            ));
+        }
+        x.on_chunk(&mut state, &f, Side::A, Chunk::Data { ts, bytes: &start });
+        for _ in 0..60 {
+            for i in 0..12u32 {
+                let pad = frame(kind::DATA, 0, 2 * i + 1, &[b'a'; 1400]);
+                x.on_chunk(&mut state, &f, Side::A, Chunk::Data { ts, bytes: &pad });
+                assert!(x.bodies <= 256 << 10, "{}", x.bodies);
+            }
+        }
+        x.on_close(&mut state, &f, CloseReason::Closed);
+        assert_eq!(x.bodies, 0);
+        let got: Vec<Request> = x.take_requests().collect();
+        assert_eq!(got.len(), 12);
+        let stats = x.body_stats();
+        assert!(stats.cut_by_memcap > 0, "{stats:?}");
+        assert_eq!(stats.cut_by_memcap + stats.cut_at_limit, 12);
+        assert!(got.iter().all(|r| {
+            r.body
+                .as_ref()
+                .is_some_and(|b| b.fields.first().is_some_and(|f| f.value == "+447700900123"))
+        }));
+    }
+
     #[test]
     fn a_request_on_the_syn_ack_makes_its_sender_the_client() {
         let req = b"GET /mine HTTP/1.1\r\nHost: a\r\n\r\n";

@@ -345,3 +345,42 @@ fn every_h2_request_tshark_finds_in_the_real_captures_is_found() {
     }
     assert!(total > 0, "no HTTP/2 request in {}", dir.display());
 }
+
+/// Bodies in DATA frames: each body leak with its key path, requests in
+/// the order their streams end, the binary upload not read.
+#[test]
+fn h2_bodies_are_read_from_data_frames() {
+    let dir = scratch("h2-bodies");
+    let f = h2::all()
+        .into_iter()
+        .find(|f| f.name == "h2c-bodies.pcap")
+        .unwrap();
+    let capture = dir.join(f.name);
+    std::fs::write(&capture, &f.bytes).unwrap();
+    let (found, lines) = scan(&capture, None);
+    check(&f, &found);
+    let got: Vec<(String, Vec<(String, String)>)> = lines
+        .iter()
+        .filter(|v| v["type"] == "request")
+        .map(|v| {
+            let leaks = v["leaks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| (l["where"].to_string(), l["key"].to_string()))
+                .collect();
+            (v["uri"].as_str().unwrap().to_string(), leaks)
+        })
+        .collect();
+    let body = |key: &str| ("\"body\"".to_string(), format!("\"{key}\""));
+    assert_eq!(
+        got,
+        [
+            ("/v1/ping".to_string(), vec![]),
+            ("/v1/profile".to_string(), vec![body("/user/phone")]),
+            ("/sms/send".to_string(), vec![body("to")]),
+            ("/v1/events".to_string(), vec![body("/msisdn")]),
+            ("/v1/photo".to_string(), vec![]),
+        ]
+    );
+}

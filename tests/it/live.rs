@@ -987,7 +987,7 @@ fn live_follows_a_key_log_written_during_the_capture() {
     else {
         return;
     };
-    crate::real_tls::nginx_with_tls(&mut lab);
+    crate::real_tls::nginx_with_tls(&mut lab, false);
     let keys = lab.dir.join("keys.log");
     std::fs::write(&keys, b"").unwrap();
     let keys_s = keys.display().to_string();

@@ -39,6 +39,7 @@ mod options;
 mod provenance;
 mod readme;
 mod real_captures;
+mod real_h2_tls;
 mod real_tls;
 mod shard;
 mod shell;

@@ -106,7 +106,7 @@ pid DIR/nginx.pid;
 error_log DIR/error.log;
 events { worker_connections 64; }
 http {
-    log_format leak '$request_uri|$http_x_msisdn|$ssl_protocol|$ssl_cipher';
+    log_format leak '$request_uri|$http_x_msisdn|$ssl_protocol|$ssl_cipher|$server_protocol';
     access_log DIR/access.log leak;
     client_body_temp_path DIR/body;
     proxy_temp_path DIR/proxy;
@@ -114,7 +114,7 @@ http {
     uwsgi_temp_path DIR/uwsgi;
     scgi_temp_path DIR/scgi;
     server {
-        listen 127.0.0.1:8443 ssl;
+        listen 127.0.0.1:8443 ssl HTTP2;
         ssl_certificate DIR/cert.pem;
         ssl_certificate_key DIR/key.pem;
         ssl_protocols TLSv1.2 TLSv1.3;
@@ -127,9 +127,9 @@ http {
 
 /// Starts nginx with TLS on 127.0.0.1:8443 in `lab` (a fresh self-signed
 /// certificate for `leak.test`), logging each request's target, `X-MSISDN`
-/// header, protocol and suite to `access.log` in the lab's folder; returns
-/// once it answers.
-pub fn nginx_with_tls(lab: &mut Lab) {
+/// header, protocol, suite and HTTP version to `access.log` in the lab's
+/// folder; returns once it answers. `http2`: HTTP/2 offered by ALPN.
+pub fn nginx_with_tls(lab: &mut Lab, http2: bool) {
     let dir = lab.dir.clone();
     let d = dir.display().to_string();
     lab.run(
@@ -151,7 +151,10 @@ pub fn nginx_with_tls(lab: &mut Lab) {
         ],
         false,
     );
-    std::fs::write(dir.join("nginx.conf"), NGINX_CONF.replace("DIR", &d)).unwrap();
+    let conf = NGINX_CONF
+        .replace("DIR", &d)
+        .replace(" HTTP2", if http2 { " http2" } else { "" });
+    std::fs::write(dir.join("nginx.conf"), conf).unwrap();
     let mut nginx = lab.command("nginx");
     nginx.args(["-p", &d, "-c", &format!("{d}/nginx.conf")]);
     lab.spawn(nginx);
@@ -173,7 +176,7 @@ fn curl_through_tls_to_nginx_is_decrypted_with_its_key_log() {
     else {
         return;
     };
-    nginx_with_tls(&mut lab);
+    nginx_with_tls(&mut lab, false);
     let dir = lab.dir.clone();
     let capture = dir.join("tls.pcap");
     let tcpdump = lab.tcpdump(&capture);

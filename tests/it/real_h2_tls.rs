@@ -1,0 +1,226 @@
+//! Real HTTP/2 inside TLS: curl (`--http2`, ALPN h2, keys from
+//! `SSLKEYLOGFILE`) and nghttp2's client `nghttp` (keys from a small
+//! `LD_PRELOAD` library that sets OpenSSL's key-log callback, as key
+//! extraction tools do for programs without `SSLKEYLOGFILE`) against
+//! Debian's nginx with HTTP/2, in a network namespace the test makes,
+//! captured by tcpdump. Every request nginx logs must be found decrypted, as
+//! HTTP/2 with its stream id, with the number its header or its body leaked.
+//! Root, nginx, curl, nghttp, tcpdump, openssl and cc needed; skipped,
+//! saying so, without.
+use std::collections::BTreeMap;
+use std::process::Stdio;
+
+use serde_json::Value;
+
+use crate::netlab::Lab;
+
+/// Sets OpenSSL's key-log callback on every context a program makes an
+/// `SSL` from, appending NSS key-log lines to `$SSLKEYLOGFILE`. Symbols are
+/// looked up at run time, so no OpenSSL headers are needed.
+const KEYLOG_SHIM: &str = r#"
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+typedef void (*keylog_cb)(const void *ssl, const char *line);
+static void write_line(const void *ssl, const char *line) {
+    (void)ssl;
+    const char *path = getenv("SSLKEYLOGFILE");
+    FILE *f = path ? fopen(path, "a") : NULL;
+    if (f) { fprintf(f, "%s\n", line); fclose(f); }
+}
+void *SSL_new(void *ctx) {
+    void *(*real)(void *) = (void *(*)(void *))dlsym(RTLD_NEXT, "SSL_new");
+    void (*set)(void *, keylog_cb) =
+        (void (*)(void *, keylog_cb))dlsym(RTLD_NEXT, "SSL_CTX_set_keylog_callback");
+    if (set) set(ctx, write_line);
+    return real ? real(ctx) : NULL;
+}
+"#;
+
+/// A request a client sent: its target, the number it leaked and where
+/// (`None`: a header, `Some(key)`: the body field with that key path).
+struct Sent {
+    target: String,
+    number: String,
+    body_key: Option<&'static str>,
+}
+
+#[test]
+fn curl_and_nghttp_over_tls_h2_to_nginx_are_decrypted_with_bodies() {
+    let tools = [
+        "nginx", "curl", "nghttp", "tcpdump", "openssl", "cc", "kill",
+    ];
+    let Some(mut lab) = Lab::new("real-h2-tls", &tools) else {
+        return;
+    };
+    crate::real_tls::nginx_with_tls(&mut lab, true);
+    let dir = lab.dir.clone();
+    let shim_c = dir.join("keylog.c");
+    let shim = dir.join("keylog.so");
+    std::fs::write(&shim_c, KEYLOG_SHIM).unwrap();
+    lab.run(
+        &[
+            "cc",
+            "-shared",
+            "-fPIC",
+            "-o",
+            &shim.display().to_string(),
+            &shim_c.display().to_string(),
+            "-ldl",
+        ],
+        false,
+    );
+    let capture = dir.join("h2tls.pcap");
+    let tcpdump = lab.tcpdump(&capture);
+    let keys = dir.join("keys.log");
+    let mut sent = Vec::new();
+
+    // curl: a GET with a header, a JSON POST and a form POST on one
+    // connection (--next reuses it), each its own stream.
+    let resolve = ["-sk", "--http2", "--resolve", "leak.test:8443:127.0.0.1"];
+    let mut curl = lab.command("curl");
+    curl.env("SSLKEYLOGFILE", &keys).args(resolve);
+    curl.args(["-H", "X-MSISDN: 447700900301", "-o", "/dev/null"])
+        .arg("https://leak.test:8443/curl/get");
+    sent.push(Sent {
+        target: "/curl/get".into(),
+        number: "+447700900301".into(),
+        body_key: None,
+    });
+    curl.arg("--next")
+        .args(resolve)
+        .args(["-H", "Content-Type: application/json"])
+        .args(["--data", r#"{"user":{"phone":"+447700900302"}}"#])
+        .args(["-o", "/dev/null", "https://leak.test:8443/curl/json"]);
+    sent.push(Sent {
+        target: "/curl/json".into(),
+        number: "+447700900302".into(),
+        body_key: Some("/user/phone"),
+    });
+    curl.arg("--next")
+        .args(resolve)
+        .args(["--data", "to=%2B447700900303&msg=hi"])
+        .args(["-o", "/dev/null", "https://leak.test:8443/curl/form"]);
+    sent.push(Sent {
+        target: "/curl/form".into(),
+        number: "+447700900303".into(),
+        body_key: Some("to"),
+    });
+    let out = curl.stderr(Stdio::piped()).output().unwrap();
+    assert!(
+        out.status.success(),
+        "curl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // nghttp: two GETs with headers and a POST of a JSON file, concurrent
+    // streams of one connection.
+    let body = dir.join("body.json");
+    std::fs::write(&body, r#"{"msisdn":447700900306,"app":"x"}"#).unwrap();
+    for (path, number, data) in [
+        ("/nghttp/a", "447700900304", None),
+        ("/nghttp/b", "447700900305", None),
+        ("/nghttp/post", "447700900306", Some(&body)),
+    ] {
+        let mut nghttp = lab.command("nghttp");
+        nghttp
+            .env("SSLKEYLOGFILE", &keys)
+            .env("LD_PRELOAD", &shim)
+            .arg("-n");
+        if let Some(b) = data {
+            nghttp
+                .arg("-d")
+                .arg(b)
+                .args(["-H", "content-type: application/json"]);
+        } else {
+            nghttp.args(["-H", &format!("x-msisdn: {number}")]);
+        }
+        let out = nghttp
+            .arg(format!("https://127.0.0.1:8443{path}"))
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "nghttp {path}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        sent.push(Sent {
+            target: path.into(),
+            number: format!("+{number}"),
+            body_key: data.map(|_| "/msisdn"),
+        });
+    }
+    tcpdump.stop();
+    let keylog = std::fs::read_to_string(&keys).unwrap_or_default();
+    assert!(
+        keylog.contains("CLIENT_TRAFFIC_SECRET_0"),
+        "no TLS 1.3 secrets logged"
+    );
+
+    // What nginx received, over HTTP/2.
+    let log = std::fs::read_to_string(dir.join("access.log")).unwrap();
+    let logged: BTreeMap<String, String> = log
+        .lines()
+        .filter(|l| !l.starts_with("/ready"))
+        .map(|l| {
+            let f: Vec<&str> = l.split('|').collect();
+            (f[0].to_string(), f[4].to_string())
+        })
+        .collect();
+    assert_eq!(logged.len(), sent.len(), "nginx logged {log}");
+    assert!(logged.values().all(|p| p == "HTTP/2.0"), "{log}");
+
+    let out = crate::common::phoneleak(&[
+        "scan",
+        "--format",
+        "jsonl",
+        "--all-requests",
+        "--show-numbers",
+        "--keylog",
+        &keys.display().to_string(),
+        &capture.display().to_string(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let found: BTreeMap<String, Value> = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|v| v["type"] == "request" && v["uri"] != "/ready")
+        .map(|v| (v["uri"].as_str().unwrap().to_string(), v))
+        .collect();
+    assert_eq!(found.len(), sent.len(), "{text}");
+    for s in &sent {
+        let Some(v) = found.get(&s.target) else {
+            panic!("{} not found; phoneleak found:\n{text}", s.target);
+        };
+        assert_eq!(v["version"], "HTTP/2", "{v}");
+        assert!(v["stream_id"].is_u64(), "{v}");
+        assert_eq!(v["tls"]["version"], "TLS 1.3", "{v}");
+        let leak = v["leaks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["number"] == s.number.as_str());
+        let Some(leak) = leak else {
+            panic!("{}: no leak of {}: {v}", s.target, s.number);
+        };
+        match s.body_key {
+            None => assert_eq!(leak["header"], "x-msisdn", "{v}"),
+            Some(key) => {
+                assert_eq!(leak["where"], "body", "{v}");
+                assert_eq!(leak["key"], key, "{v}");
+            }
+        }
+    }
+    let summary: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        summary["tls"]["connections"], summary["tls"]["decrypted"],
+        "{summary}"
+    );
+    assert!(
+        summary["h2"]["connections"].as_u64() >= Some(4),
+        "{summary}"
+    );
+}
