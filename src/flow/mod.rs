@@ -86,8 +86,32 @@ pub enum Chunk<'a> {
     },
 }
 
+/// Per side, the IP tunnel of that side's latest packet. Boxed, and only
+/// once a packet came through a tunnel: most flows have none, and a flow
+/// entry then pays 8 bytes for them, not 88.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FlowTunnels(Option<Box<[Option<Tunnel>; 2]>>);
+
+impl FlowTunnels {
+    /// The tunnel of `side`'s latest packet.
+    pub fn get(&self, side: Side) -> Option<Tunnel> {
+        self.0.as_deref().and_then(|pair| *side.of(pair))
+    }
+
+    /// Records the tunnel of `side`'s latest packet.
+    pub fn set(&mut self, side: Side, tunnel: Option<Tunnel>) {
+        if let Some(pair) = self.0.as_deref_mut() {
+            *side.of_mut(pair) = tunnel;
+        } else if tunnel.is_some() {
+            let mut pair = [None; 2];
+            *side.of_mut(&mut pair) = tunnel;
+            self.0 = Some(Box::new(pair));
+        }
+    }
+}
+
 /// What a flow's handler sees of the flow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FlowContext {
     /// Identifier, unique within one capture source and the same for any
     /// number of threads: one more than the index of the packet that created
@@ -103,9 +127,9 @@ pub struct FlowContext {
     /// Index (in its source) of the packet that created the flow; orders flows
     /// the same way whatever the hashing or the number of threads.
     pub first_packet: u64,
-    /// Per side, the IP tunnel of that side's latest packet (see [`Side::of`]):
-    /// a handover between base stations changes it mid-flow.
-    pub tunnels: [Option<Tunnel>; 2],
+    /// Per side, the IP tunnel of that side's latest packet: a handover
+    /// between base stations changes it mid-flow.
+    pub tunnels: FlowTunnels,
 }
 
 impl FlowContext {

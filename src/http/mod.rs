@@ -37,7 +37,11 @@ impl Default for HttpLimits {
     fn default() -> Self {
         HttpLimits {
             max_head_bytes: 64 << 10,
-            head_memcap: 64 << 20,
+            // 32 MiB (512 heads at the 64 KiB limit): with 100 000 flows
+            // tracked (about 40 MiB of entries and stacks) the run stays
+            // within issue 21's 128 MiB; at 64 MiB it did not (150 MiB
+            // with two threads under the endless-headers attack).
+            head_memcap: 32 << 20,
             max_body_bytes: crate::body::DEFAULT_MAX_BODY,
             body_memcap: crate::body::DEFAULT_BODY_MEMCAP,
         }

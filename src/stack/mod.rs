@@ -41,11 +41,13 @@ use crate::tls::{KeyLog, KeyLogStats, TlsLimits, TlsStats};
 const SMALL_HEAD: usize = 8 << 10;
 
 /// Per-flow state, kept inside the flow table's entry: the client's side
-/// and each side's stack while roles are unknown.
+/// and each side's stack while roles are unknown. The stacks are boxed and
+/// made at a side's first byte: a flow that never carries data (a SYN
+/// flood's) pays 16 bytes for them, not 208.
 #[derive(Debug, Default)]
 pub struct FlowStreams {
     client: Option<Side>,
-    streams: [Option<ClientStack>; 2],
+    streams: [Option<Box<ClientStack>>; 2],
     /// Requests published so far.
     requests: u64,
 }
@@ -110,7 +112,7 @@ const MAX_PARKED: usize = 4096;
 struct Parked {
     flow: FlowContext,
     client: Side,
-    stack: ClientStack,
+    stack: Box<ClientStack>,
     requests: u64,
 }
 
@@ -249,7 +251,7 @@ impl Extractor {
                 headers: p.head.headers,
                 truncated: p.truncated,
                 flow_order: (flow.first_packet, *published),
-                tunnel: *client.of(&flow.tunnels),
+                tunnel: flow.tunnels.get(client),
                 tls: p.tls,
                 stream_id: p.stream_id,
                 authority: p.authority,
@@ -429,7 +431,7 @@ impl StreamHandler for Extractor {
         let mut stack = side
             .of_mut(&mut state.streams)
             .take()
-            .unwrap_or_else(|| ClientStack::new(flow.syn_client.is_some()));
+            .unwrap_or_else(|| Box::new(ClientStack::new(flow.syn_client.is_some())));
         let mut published = state.requests;
         let incoming = match chunk {
             Chunk::Data { bytes, .. } => bytes.len(),
@@ -484,7 +486,7 @@ impl StreamHandler for Extractor {
                     self.end_parked(0);
                 }
                 self.parked.push(Parked {
-                    flow: *flow,
+                    flow: flow.clone(),
                     client: side,
                     stack,
                     requests: state.requests,
@@ -529,7 +531,7 @@ mod tests {
             syn_client: Some(Side::B),
             synack_data,
             first_packet: 0,
-            tunnels: [None; 2],
+            tunnels: Default::default(),
         };
         let mut x = Extractor::new(StackLimits::default(), Arc::default());
         let mut state = FlowStreams::default();
@@ -568,7 +570,7 @@ mod tests {
             syn_client: Some(Side::A),
             synack_data: false,
             first_packet: u64::from(port),
-            tunnels: [None; 2],
+            tunnels: Default::default(),
         };
         // Twelve heads of 30 KiB that never end: 360 KiB asked of a 256 KiB cap.
         let mut attackers: Vec<(FlowStreams, FlowContext)> = Vec::new();
@@ -636,7 +638,7 @@ mod tests {
             syn_client: Some(Side::A),
             synack_data: false,
             first_packet: u64::from(port),
-            tunnels: [None; 2],
+            tunnels: Default::default(),
         };
         // Twelve bodies of 1 MB in flight at once: 768 KiB asked of a 256 KiB budget.
         let mut flows: Vec<(FlowStreams, FlowContext)> = Vec::new();
