@@ -42,4 +42,5 @@ mod real_captures;
 mod real_tls;
 mod shard;
 mod shell;
+mod split;
 mod tls_fixtures;
