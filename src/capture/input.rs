@@ -208,6 +208,8 @@ pub fn open_reader<R: Read + Send + 'static>(reader: R) -> Result<Capture, Captu
 pub struct Opened {
     prefix: Vec<u8>,
     rest: Box<dyn Read + Send>,
+    /// The file itself when the input is a regular file (which may be mapped).
+    file: Option<std::fs::File>,
 }
 
 /// Bytes read before deciding how to read the rest: the longest magic number.
@@ -222,11 +224,21 @@ impl Opened {
             offset: 0,
             kind: CaptureErrorKind::Io(e),
         };
-        let reader: Box<dyn Read + Send> = match input {
-            Input::Stdin => Box::new(io::stdin()),
-            Input::Path(path) => Box::new(open_file(path, stop).map_err(io_error)?),
+        let (reader, file): (Box<dyn Read + Send>, _) = match input {
+            Input::Stdin => (Box::new(io::stdin()), None),
+            Input::Path(path) => {
+                let file = open_file(path, stop).map_err(io_error)?;
+                let regular = file
+                    .metadata()
+                    .is_ok_and(|m| m.is_file())
+                    .then(|| file.try_clone().ok())
+                    .flatten();
+                (Box::new(file), regular)
+            }
         };
-        Opened::from_reader(reader)
+        let mut opened = Opened::from_reader(reader)?;
+        opened.file = file;
+        Ok(opened)
     }
 
     /// Wraps a stream that is already open.
@@ -242,7 +254,14 @@ impl Opened {
         Ok(Opened {
             prefix,
             rest: reader,
+            file: None,
         })
+    }
+
+    /// The file, when the input is a regular file (not a pipe, a device or
+    /// standard input).
+    pub fn regular_file(&self) -> Option<&std::fs::File> {
+        self.file.as_ref()
     }
 
     /// The first bytes of the input (up to 4).

@@ -296,7 +296,7 @@ fn fanout_value(group: u16) -> u32 {
 /// PACKET_FANOUT_HASH and PACKET_FANOUT_FLAG_DEFRAG (the kernel's symmetric
 /// flow hash: both directions of a flow go to the same member).
 ///
-/// The crate's one `unsafe` block (Cargo.toml denies `unsafe_code`;
+/// One of the crate's two `unsafe` blocks (Cargo.toml denies `unsafe_code`;
 /// docs/dependencies.md says why): libpcap has no fanout API, and neither
 /// `nix`, `rustix` nor `socket2` offers this socket option.
 #[cfg(target_os = "linux")]

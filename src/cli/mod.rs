@@ -235,9 +235,9 @@ pub(crate) struct ScanArgs {
     pub discover: DiscoverArgs,
     /// Analysis threads (default, and 0: one per core, as `zstd -T0` and
     /// `xz -T0`; at most 256). Output is the
-    /// same for any number, unless a run reaches --max-flows or --ooo-memcap:
-    /// those are divided among the threads, so results may then depend on
-    /// --threads.
+    /// same for any number, unless a run reaches --max-flows or --ooo-memcap
+    /// (or, on an uncompressed file, --defrag-memcap): those are divided
+    /// among the threads, so results may then depend on --threads.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
     /// Analyse only part I of N of the flows (from 1, like `split -n K/N`):

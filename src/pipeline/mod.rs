@@ -9,6 +9,7 @@
 //! produces ([`OrderKey`]).
 pub mod parallel;
 pub mod run;
+pub mod split;
 mod stages;
 
 pub use run::{Feed, InputOutcome, Reading, analyze_input, default_threads, stream};

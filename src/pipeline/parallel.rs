@@ -133,7 +133,7 @@ enum Payload {
 
 /// A decoded segment on its way to a worker.
 #[derive(Debug)]
-struct SegmentItem {
+pub(super) struct SegmentItem {
     index: u64,
     ts: Timestamp,
     src: SocketAddr,
@@ -175,7 +175,7 @@ fn range_within(outer: &[u8], inner: &[u8]) -> Option<Range<usize>> {
 }
 
 #[derive(Debug)]
-enum Item {
+pub(super) enum Item {
     Segment(SegmentItem),
     Sweep(Sweep),
     /// Decryption secrets read before the next segment (sent to every worker).
@@ -184,7 +184,7 @@ enum Item {
 
 /// A point in the order of findings: every finding whose
 /// `(completed_at, phase)` sorts before it is complete.
-type Position = (u64, u32);
+pub(super) type Position = (u64, u32);
 
 /// One worker's part of a block (or of a clock tick).
 struct Batch {
@@ -199,17 +199,17 @@ enum ToWorker {
     End,
 }
 
-struct FromWorker {
-    worker: usize,
-    findings: Vec<Finding>,
+pub(super) struct FromWorker {
+    pub(super) worker: usize,
+    pub(super) findings: Vec<Finding>,
     /// The worker has processed everything before this point.
-    through: Position,
+    pub(super) through: Position,
     /// The worker's counters, with its last message.
-    stats: Option<Box<Stats>>,
+    pub(super) stats: Option<Box<Stats>>,
     /// The worker's counters and flows tracked so far (for a status line).
-    snapshot: Option<(Box<Stats>, usize)>,
+    pub(super) snapshot: Option<(Box<Stats>, usize)>,
     /// The batch's item list, to be reused.
-    spent: Option<Vec<Item>>,
+    pub(super) spent: Option<Vec<Item>>,
 }
 
 /// Analyses `source` on `workers` threads; findings reach `found` in the order
@@ -432,7 +432,7 @@ impl Pipeline {
 
 /// Each worker's share of the flow and HTTP limits (fragment reassembly is
 /// the reader's alone and keeps its whole cap).
-fn per_worker(mut config: Config, workers: usize) -> Config {
+pub(super) fn per_worker(mut config: Config, workers: usize) -> Config {
     config.flow.max_flows = (config.flow.max_flows / workers).max(1);
     config.flow.ooo_memcap /= workers;
     config.http.head_memcap /= workers;
@@ -499,11 +499,11 @@ fn run_worker(
 }
 
 /// Merges the workers' findings into [`super::OrderKey`] order.
-struct Merger {
+pub(super) struct Merger {
     queues: Vec<VecDeque<Finding>>,
     through: Vec<Position>,
     /// The sum of the workers' final counters.
-    stats: Stats,
+    pub(super) stats: Stats,
     /// Each worker's counters as of its last batch.
     latest: Vec<Option<Box<Stats>>>,
     /// Each worker's flows as of its last batch.
@@ -511,7 +511,7 @@ struct Merger {
 }
 
 impl Merger {
-    fn new(workers: usize) -> Self {
+    pub(super) fn new(workers: usize) -> Self {
         Merger {
             queues: (0..workers).map(|_| VecDeque::new()).collect(),
             through: vec![(0, 0); workers],
@@ -542,32 +542,38 @@ impl Merger {
                     Err(_) => break,
                 }
             };
-            if let Some(queue) = self.queues.get_mut(message.worker) {
-                queue.extend(message.findings);
-            }
-            if let Some(through) = self.through.get_mut(message.worker) {
-                *through = message.through;
-            }
-            if let Some(stats) = message.stats {
-                self.stats.absorb(&stats);
-            }
-            if let Some((stats, flows)) = message.snapshot {
-                if let Some(slot) = self.latest.get_mut(message.worker) {
-                    *slot = Some(stats);
-                }
-                if let Some(slot) = self.active_flows.get_mut(message.worker) {
-                    *slot = flows;
-                }
-            }
-            if let Some(items) = message.spent {
-                spare.push(items);
-            }
+            self.take(message, spare);
             self.emit(found);
         }
         self.emit(found);
     }
 
-    fn emit(&mut self, found: &mut dyn FnMut(Finding)) {
+    /// Files what one worker sent.
+    pub(super) fn take(&mut self, message: FromWorker, spare: &mut Vec<Vec<Item>>) {
+        if let Some(queue) = self.queues.get_mut(message.worker) {
+            queue.extend(message.findings);
+        }
+        if let Some(through) = self.through.get_mut(message.worker) {
+            *through = message.through;
+        }
+        if let Some(stats) = message.stats {
+            self.stats.absorb(&stats);
+        }
+        if let Some((stats, flows)) = message.snapshot {
+            if let Some(slot) = self.latest.get_mut(message.worker) {
+                *slot = Some(stats);
+            }
+            if let Some(slot) = self.active_flows.get_mut(message.worker) {
+                *slot = flows;
+            }
+        }
+        if let Some(items) = message.spent {
+            spare.push(items);
+        }
+    }
+
+    /// Emits every finding no worker can still precede.
+    pub(super) fn emit(&mut self, found: &mut dyn FnMut(Finding)) {
         // No worker can still produce a finding before every worker's progress.
         let safe = self.through.iter().copied().min().unwrap_or((0, 0));
         loop {

@@ -8,9 +8,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::parallel::{self, Pipeline};
+use super::split;
 use super::{Analyzer, Config, Finding, Stats};
 use crate::capture::{
-    BlockBuilder, BlockPackets, BlockSource, CaptureError, Compression, Opened, Packet,
+    BlockBuilder, BlockPackets, BlockSource, CaptureError, Compression, MappedPcap, Opened, Packet,
     PacketBlock, PacketFilter, PacketSource, PcapBlocks, ReaderCounters, Secrets,
 };
 use crate::detect::Detector;
@@ -42,8 +43,12 @@ pub struct InputOutcome {
 pub enum Reading {
     /// One thread (and always standard input, so findings come out as packets arrive).
     One(Box<dyn PacketSource + Send>, Compression),
-    /// Several threads.
+    /// Several threads: one reader that decodes and routes to the workers.
     Many(Box<dyn BlockSource + Send>, Compression),
+    /// Several threads, each reading and decoding every packet of an
+    /// uncompressed capture and keeping its share of the flows ([`split`]):
+    /// a classic pcap file mapped, if it could be, else its blocks.
+    Split(Option<MappedPcap>, Box<dyn BlockSource + Send>),
 }
 
 impl Reading {
@@ -69,9 +74,18 @@ impl Reading {
             let compression = capture.compression();
             Ok(Reading::One(Box::new(capture), compression))
         } else {
+            // Uncompressed captures need no reader thread: reading them is cheap
+            // next to decompressing, which stays on one reader.
+            let mapped = opened
+                .regular_file()
+                .filter(|_| opened.is_classic_pcap())
+                .and_then(MappedPcap::map);
             opened
                 .into_blocks()
-                .map(|(blocks, compression)| Reading::Many(blocks, compression))
+                .map(|(blocks, compression)| match compression {
+                    Compression::None => Reading::Split(mapped, blocks),
+                    _ => Reading::Many(blocks, compression),
+                })
         }
     }
 }
@@ -110,6 +124,38 @@ pub fn analyze_input(
                 reader: reader.counters(),
             }
         }
+        Reading::Split(mapped, mut blocks) if filter.is_none() => {
+            let source = match &mapped {
+                Some(file) => split::SplitSource::Mapped(file),
+                None => split::SplitSource::Blocks(blocks.as_mut()),
+            };
+            let (stats, error) = split::analyze(
+                source,
+                threads,
+                config,
+                detector,
+                interrupted,
+                found,
+                progress,
+            );
+            InputOutcome {
+                compressed: false,
+                stats,
+                error,
+                reader: blocks.counters(),
+            }
+        }
+        // `-f` (whose compiled filter stays on one thread) goes through the reader.
+        Reading::Split(_, blocks) => analyze_input(
+            Reading::Many(blocks, Compression::None),
+            threads,
+            config,
+            detector,
+            interrupted,
+            filter,
+            found,
+            progress,
+        ),
         Reading::Many(mut blocks, compression) => {
             let mut source = Interruptible {
                 inner: blocks.as_mut(),

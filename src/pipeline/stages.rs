@@ -33,6 +33,10 @@ pub struct DecodeStage {
     packets: u64,
     bytes: u64,
     shard: Shard,
+    /// With several in-process workers each decoding every packet
+    /// ([`super::split`]): this worker's thread shard and the number of
+    /// workers ([`crate::flow::FlowKey::shard`]); `(0, 1)` keeps every flow.
+    thread: (usize, usize),
 }
 
 impl DecodeStage {
@@ -40,8 +44,17 @@ impl DecodeStage {
     pub fn new(limits: DefragLimits) -> Self {
         DecodeStage {
             decoder: Decoder::new(limits),
+            thread: (0, 1),
             ..DecodeStage::default()
         }
+    }
+
+    /// Passes on only the segments of the flows that fall to worker `thread`
+    /// of `threads` ([`crate::flow::FlowKey::shard`], the hash the router
+    /// uses); every packet is still decoded and counted.
+    pub fn with_thread(mut self, thread: usize, threads: usize) -> Self {
+        self.thread = (thread, threads.max(1));
+        self
     }
 
     /// Passes on only the segments of this part of the flows (`--shard`);
@@ -53,12 +66,14 @@ impl DecodeStage {
 
     /// Decodes one packet (counted); `None` when it carries no usable TCP
     /// segment (counted under its skip reason), only a fragment of one, or a
-    /// segment of a flow of another part (`--shard`; not counted).
+    /// segment of a flow of another part (`--shard`) or worker (not counted).
     pub fn packet<'a>(&'a mut self, packet: &Packet<'a>) -> Option<TcpSegment<'a>> {
         self.packets = self.packets.saturating_add(1);
         self.bytes = self.bytes.saturating_add(packet.data.len() as u64);
         match self.decoder.decode(packet.ts, packet.link, packet.data) {
-            Ok(segment) => self.shard.owns(segment.src, segment.dst).then_some(segment),
+            Ok(segment) => {
+                owns(self.shard, self.thread, segment.src, segment.dst).then_some(segment)
+            }
             Err(skip) => {
                 self.skips.count(skip);
                 None
@@ -98,6 +113,21 @@ impl DecodeStage {
             ..Stats::default()
         }
     }
+}
+
+/// Whether a segment from `src` to `dst` belongs to this part of the flows
+/// (`--shard`) and, with `thread = (i, n)` and `n > 1`, to worker `i` of `n`.
+fn owns(
+    shard: Shard,
+    (thread, threads): (usize, usize),
+    src: std::net::SocketAddr,
+    dst: std::net::SocketAddr,
+) -> bool {
+    if threads <= 1 {
+        return shard.owns(src, dst);
+    }
+    let (key, _) = crate::flow::FlowKey::of(src, dst);
+    key.shard(threads) == thread && (shard.is_whole() || key.run_part(shard.count) == shard.index)
 }
 
 /// The tracking stage: flows, HTTP requests and detection, for the segments

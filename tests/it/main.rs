@@ -43,4 +43,5 @@ mod real_h2_tls;
 mod real_tls;
 mod shard;
 mod shell;
+mod split;
 mod tls_fixtures;

@@ -1,0 +1,265 @@
+//! A classic pcap file mapped into memory, for the split analysis
+//! (`pipeline::split`): every worker walks the records of the same mapping, so
+//! the file is neither copied by the kernel nor handed from thread to thread.
+//!
+//! The walk gives the packets and the errors, at the same offsets, that
+//! [`super::PcapBlocks`] (the one-thread reader) gives for the same bytes.
+//!
+//! A mapping is only taken of a regular file. If the file is truncated while
+//! it is mapped, touching the pages past its new end raises SIGBUS, which ends
+//! the process (docs/dependencies.md): captures are appended to, not cut, and
+//! `scan --threads 1` or `scan - < FILE` read without a mapping.
+use std::fs::File;
+
+use super::{CaptureError, CaptureErrorKind, LinkType, Packet};
+use crate::time::Timestamp;
+
+/// Largest classic-pcap record accepted (the same bound as the other readers).
+const MAX_RECORD: usize = super::file::MAX_RECORD;
+/// Classic pcap's file header.
+const FILE_HEADER: usize = 24;
+/// A record's header.
+const RECORD_HEADER: usize = 16;
+
+/// A classic pcap file, mapped.
+pub struct MappedPcap {
+    map: memmap2::Mmap,
+    big_endian: bool,
+    nanos: bool,
+    link: LinkType,
+}
+
+impl std::fmt::Debug for MappedPcap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MappedPcap")
+            .field("len", &self.map.len())
+            .field("link", &self.link)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MappedPcap {
+    /// Maps `file`, a regular file that starts with a classic pcap header;
+    /// `None` when it cannot be mapped or its header is not whole and valid
+    /// (the caller reads it instead, and reports what is wrong).
+    #[allow(unsafe_code)]
+    pub fn map(file: &File) -> Option<MappedPcap> {
+        let len = file.metadata().ok()?.len();
+        if len < FILE_HEADER as u64 || usize::try_from(len).is_err() {
+            return None;
+        }
+        // SAFETY: the mapping is read-only and private to this process; the
+        // bytes are only ever read as plain `u8`s, bounds-checked against the
+        // mapping's length, so any content is sound. What no Rust code can
+        // rule out is another process truncating the file while it is mapped:
+        // then a read past the new end raises SIGBUS and the process ends (it
+        // does not read wrong memory). That choice is documented in this
+        // module and in docs/dependencies.md.
+        let map = unsafe { memmap2::Mmap::map(file) }.ok()?;
+        // Read front to back once per worker: let the kernel read ahead.
+        let _ = map.advise(memmap2::Advice::Sequential);
+        let magic: [u8; 4] = map.get(..4)?.try_into().ok()?;
+        let (big_endian, nanos) = match magic {
+            [0xd4, 0xc3, 0xb2, 0xa1] => (false, false),
+            [0xa1, 0xb2, 0xc3, 0xd4] => (true, false),
+            [0x4d, 0x3c, 0xb2, 0xa1] => (false, true),
+            [0xa1, 0xb2, 0x3c, 0x4d] => (true, true),
+            _ => return None,
+        };
+        let mut mapped = MappedPcap {
+            map,
+            big_endian,
+            nanos,
+            link: LinkType::ETHERNET,
+        };
+        let link = mapped.u32_at(20).unwrap_or(1);
+        mapped.link = LinkType((link & 0xFFFF) as u16);
+        Some(mapped)
+    }
+
+    /// The mapped file's length.
+    pub fn len(&self) -> u64 {
+        self.map.len() as u64
+    }
+
+    /// True for an empty mapping (never: a mapped file holds its header).
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    fn u32_at(&self, at: usize) -> Option<u32> {
+        let b: [u8; 4] = self.map.get(at..at.checked_add(4)?)?.try_into().ok()?;
+        Some(if self.big_endian {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
+    }
+
+    /// A walk over the records, from the first.
+    pub fn records(&self) -> Records<'_> {
+        Records {
+            file: self,
+            at: FILE_HEADER,
+            done: false,
+        }
+    }
+}
+
+/// The records of a [`MappedPcap`], in file order.
+pub struct Records<'a> {
+    file: &'a MappedPcap,
+    /// Offset of the next record.
+    at: usize,
+    done: bool,
+}
+
+impl<'a> Records<'a> {
+    /// The next packet; `Ok(None)` at the end; after an error, no more.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> Result<Option<Packet<'a>>, CaptureError> {
+        if self.done {
+            return Ok(None);
+        }
+        let file = self.file;
+        let at = self.at;
+        let left = file.map.len().saturating_sub(at);
+        let error = |this: &mut Self, kind| {
+            this.done = true;
+            Err(CaptureError {
+                offset: at as u64,
+                kind,
+            })
+        };
+        if left == 0 {
+            self.done = true;
+            return Ok(None);
+        }
+        // As the block reader: the length is checked as soon as it is there.
+        let Some(caplen) = file.u32_at(at.saturating_add(8)) else {
+            return error(self, CaptureErrorKind::Truncated("a record header"));
+        };
+        let caplen = caplen as usize;
+        if caplen > MAX_RECORD {
+            return error(
+                self,
+                CaptureErrorKind::RecordTooLarge {
+                    limit: MAX_RECORD as u64,
+                },
+            );
+        }
+        if left < RECORD_HEADER {
+            return error(self, CaptureErrorKind::Truncated("a record header"));
+        }
+        let start = at.saturating_add(RECORD_HEADER);
+        let end = start.saturating_add(caplen);
+        let Some(data) = file.map.get(start..end) else {
+            return error(
+                self,
+                CaptureErrorKind::TruncatedRecord {
+                    declared: (caplen as u64).saturating_add(RECORD_HEADER as u64),
+                    present: left as u64,
+                },
+            );
+        };
+        let secs = file.u32_at(at).unwrap_or(0);
+        let frac = file.u32_at(at.saturating_add(4)).unwrap_or(0);
+        let orig_len = file.u32_at(at.saturating_add(12)).unwrap_or(0);
+        let nanos = if file.nanos {
+            frac
+        } else {
+            frac.saturating_mul(1000)
+        };
+        self.at = end;
+        Ok(Some(Packet {
+            ts: Timestamp::from_parts(i64::from(secs), nanos.min(999_999_999)),
+            link: file.link,
+            orig_len,
+            data,
+        }))
+    }
+
+    /// Bytes of the file walked so far.
+    pub fn position(&self) -> u64 {
+        self.at as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::{BlockSource, PcapBlocks};
+    use std::io::Write;
+
+    /// Every packet and the error (kind and offset) of the mapped walk are the
+    /// block reader's, for whole files and files cut at every length, with
+    /// records larger than a block.
+    #[test]
+    fn the_mapped_walk_reads_as_the_block_reader() {
+        let mut file = Vec::new();
+        let mut starts = Vec::new();
+        file.extend_from_slice(&[0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0]);
+        file.extend_from_slice(&[0; 8]);
+        file.extend_from_slice(&65535u32.to_le_bytes());
+        file.extend_from_slice(&1u32.to_le_bytes());
+        for (i, len) in [60usize, 0, 1500, 300_000, 7, 70_000].iter().enumerate() {
+            let i = u32::try_from(i).unwrap();
+            starts.push(file.len());
+            file.extend_from_slice(&(1_700_000_000 + i).to_le_bytes());
+            file.extend_from_slice(&(i * 1000).to_le_bytes());
+            let len32 = u32::try_from(*len).unwrap();
+            file.extend_from_slice(&len32.to_le_bytes());
+            file.extend_from_slice(&(len32 + 4).to_le_bytes());
+            file.extend((0..*len).map(|b| (b % 251) as u8));
+        }
+        let mut huge = file.clone();
+        huge.extend_from_slice(&[0; 8]);
+        huge.extend_from_slice(&u32::MAX.to_le_bytes());
+        huge.extend_from_slice(&[0; 4]);
+        let dir = std::env::temp_dir().join(format!("phoneleak-mapped-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut cuts: Vec<usize> = (24..file.len()).step_by(3001).collect();
+        cuts.push(file.len());
+        for s in starts {
+            cuts.extend([s, s + 1, s + 11, s + 12, s + 15, s + 16, s + 17]);
+        }
+        cuts.retain(|&n| n <= file.len());
+        let mut cases: Vec<Vec<u8>> = cuts.iter().map(|&n| file[..n].to_vec()).collect();
+        cases.push(huge.clone());
+        cases.push(huge[..huge.len() - 3].to_vec());
+        for (n, bytes) in cases.iter().enumerate() {
+            let path = dir.join(format!("{n}.pcap"));
+            std::fs::File::create(&path)
+                .unwrap()
+                .write_all(bytes)
+                .unwrap();
+            let mapped = MappedPcap::map(&std::fs::File::open(&path).unwrap()).unwrap();
+            let mut walked = Vec::new();
+            let mut records = mapped.records();
+            let walk_error = loop {
+                match records.next() {
+                    Ok(Some(p)) => walked.push((p.ts, p.orig_len, p.data.to_vec())),
+                    Ok(None) => break None,
+                    Err(e) => break Some(format!("{e}")),
+                }
+            };
+            let mut blocks = PcapBlocks::open(std::io::Cursor::new(bytes.clone())).unwrap();
+            let mut read = Vec::new();
+            let block_error = loop {
+                match blocks.next_block() {
+                    Ok(Some(b)) => {
+                        for r in &b.packets {
+                            let p = r.packet(&b.data);
+                            read.push((p.ts, p.orig_len, p.data.to_vec()));
+                        }
+                    }
+                    Ok(None) => break None,
+                    Err(e) => break Some(format!("{e}")),
+                }
+            };
+            assert_eq!(walk_error, block_error, "case {n} ({} bytes)", bytes.len());
+            assert!(walked == read, "case {n} ({} bytes)", bytes.len());
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
