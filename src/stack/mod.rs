@@ -702,7 +702,7 @@ mod tests {
             syn_client: Some(Side::A),
             synack_data: false,
             first_packet: 1,
-            tunnels: [None; 2],
+            tunnels: Default::default(),
         };
         let mut state = FlowStreams::default();
         let mut start = crate::h2::PREFACE.to_vec();
