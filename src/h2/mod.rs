@@ -197,10 +197,7 @@ impl H2Layer {
 
     /// Bytes of memory held in the bodies of requests waiting for their ends.
     pub fn body_held(&self) -> usize {
-        self.conn
-            .held
-            .iter()
-            .fold(0usize, |n, h| n.saturating_add(h.body.held()))
+        self.conn.body_held()
     }
 
     /// Whether the layer stopped reading.
@@ -308,18 +305,24 @@ impl Conn {
     /// the other held bodies leave.
     fn on_data(&mut self, stream: u32, bytes: &[u8], feed: &mut H2Feed<'_>) {
         feed.h2.data_bytes = feed.h2.data_bytes.saturating_add(bytes.len() as u64);
-        let others = self
-            .held
-            .iter()
-            .filter(|h| h.stream != stream)
-            .fold(0usize, |n, h| n.saturating_add(h.body.held()));
+        let all = self.body_held();
         if let Some(h) = self.held.iter_mut().find(|h| h.stream == stream) {
+            // The connection's room is shared: this upload gets what the
+            // others leave.
+            let others = all.saturating_sub(h.body.held());
             h.body.push(
                 bytes,
                 feed.body_room.saturating_sub(others),
                 feed.body_limit,
             );
         }
+    }
+
+    /// Bytes held in the bodies of requests waiting for their ends.
+    fn body_held(&self) -> usize {
+        self.held
+            .iter()
+            .fold(0usize, |n, h| n.saturating_add(h.body.held()))
     }
 
     fn piece(&mut self, p: Piece<'_>, feed: &mut H2Feed<'_>) {
