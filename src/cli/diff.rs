@@ -2,7 +2,7 @@
 //! scan pipeline, or the JSON lines of an earlier `scan --all-requests`) read
 //! on a thread of its own and streamed to `diff::diff`, which pairs them.
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -16,6 +16,7 @@ use phoneleak::detect::{Detector, KnownNumbers, Region};
 use phoneleak::diff::output::{DiffFormat, DiffHtml, DiffJsonl, DiffSummary, DiffText, Totals};
 use phoneleak::diff::{DiffOptions, DiffRequest, diff};
 use phoneleak::pipeline::{self, Config, Reading};
+use phoneleak::report::lines::json_lines;
 use phoneleak::report::{InputError, Severity, Shown};
 
 use super::inputs::expand_paths;
@@ -334,7 +335,7 @@ fn read_json_lines(
         Err(e) => return vec![error(name, None, capture::human_io(&e).to_string())],
     };
     let mut errors = Vec::new();
-    for (i, line) in BufReader::new(file).lines().enumerate() {
+    for (i, line) in json_lines(BufReader::new(file)).enumerate() {
         let line = match line {
             Ok(l) => l,
             Err(e) => {

@@ -7,7 +7,6 @@
 //! it). Masked and clear outputs both work as baselines: a finding matches
 //! when the baseline holds its subject masked or in clear.
 use std::collections::HashSet;
-use std::io::BufRead;
 use std::path::Path;
 
 use serde_json::Value;
@@ -66,7 +65,7 @@ impl Baseline {
             source,
         })?;
         let mut entries = HashSet::new();
-        for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
+        for (i, line) in super::lines::json_lines(std::io::BufReader::new(f)).enumerate() {
             let line = line.map_err(|source| BaselineError::Read {
                 file: file.clone(),
                 source,

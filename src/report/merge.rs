@@ -213,7 +213,7 @@ pub fn read_shard(
 ) -> Result<ShardInfo, MergeError> {
     let mut ended = true;
     let mut runs = Vec::new();
-    for (i, line) in input.lines().enumerate() {
+    for (i, line) in super::lines::json_lines(input).enumerate() {
         let line = line.map_err(|source| MergeError::Read {
             shard: shard.to_string(),
             source,
@@ -251,7 +251,7 @@ pub fn read_shard(
 /// One part of a sharded scan being merged.
 struct Part<I> {
     name: String,
-    lines: std::iter::Enumerate<std::io::Lines<I>>,
+    lines: std::iter::Enumerate<super::lines::BoundedLines<I>>,
     /// Its next request, with its line number.
     head: Option<(Box<Shown>, usize)>,
     runs: Vec<SummaryLine>,
@@ -305,7 +305,7 @@ pub fn read_parts<I: BufRead>(
         .into_iter()
         .map(|(name, input)| Part {
             name,
-            lines: input.lines().enumerate(),
+            lines: super::lines::json_lines(input).enumerate(),
             head: None,
             runs: Vec::new(),
             ended: true,

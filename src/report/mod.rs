@@ -20,6 +20,7 @@ pub mod community;
 mod escape;
 mod html;
 mod jsonl;
+pub mod lines;
 pub mod merge;
 mod shown;
 mod subject;

@@ -410,3 +410,26 @@ fn exit_code_option_and_merge_status() {
         String::from_utf8_lossy(&direct.stdout)
     );
 }
+
+#[test]
+fn a_line_longer_than_any_run_writes_is_an_error_not_a_memory_grab() {
+    // 300 MiB without a newline (a sparse file: no disk is used): more than
+    // the longest JSON line read back (256 MiB).
+    let tmp = scratch("merge-long-line");
+    let long = tmp.join("long.jsonl");
+    std::fs::File::create(&long)
+        .and_then(|f| f.set_len(300 << 20))
+        .expect("sparse file");
+    let long = long.display().to_string();
+    let out = phoneleak(&["merge", &long], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&long) && err.contains("longer than"), "{err}");
+    let out = phoneleak(
+        &["scan", "--baseline", &long, "fixtures/o2-2012.pcap"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&long) && err.contains("longer than"), "{err}");
+}
