@@ -232,6 +232,10 @@ pub struct Body {
     pub gap: bool,
     /// Its fields, in body order (at most [`parse::MAX_FIELDS`]).
     pub fields: Vec<BodyField>,
+    /// The first 8 bytes of the SHA-256 of the whole body as framed (chunks
+    /// joined, content coding kept), when all of it was collected: what
+    /// `diff` pairs identical requests with different bodies by.
+    pub digest: Option<[u8; 8]>,
 }
 
 /// True for content types whose bodies are never collected: their bytes
@@ -283,6 +287,20 @@ pub fn wanted(headers: &[Header]) -> bool {
     !header(headers, "content-type").is_some_and(is_binary_type)
 }
 
+/// The first 8 bytes of the SHA-256 of `bytes` ([`Body::digest`]).
+pub fn digest(bytes: &[u8]) -> [u8; 8] {
+    use sha2::Digest as _;
+    let full: [u8; 32] = sha2::Sha256::digest(bytes).into();
+    let mut short = [0u8; 8];
+    short.copy_from_slice(full.get(..8).unwrap_or(&[0; 8]));
+    short
+}
+
+/// A [`Body::digest`] as written in JSON lines: lower-case hex.
+pub fn digest_hex(digest: &[u8; 8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Decodes and parses a collected body: `limit` bounds the decoded bytes.
 pub fn read_body(raw: RawBody, headers: &[Header], limit: usize, stats: &mut BodyStats) -> Body {
     stats.bodies = stats.bodies.saturating_add(1);
@@ -307,6 +325,7 @@ pub fn read_body(raw: RawBody, headers: &[Header], limit: usize, stats: &mut Bod
         truncated: raw.cut.is_some() || unfinished,
         gap: raw.gap,
         fields: Vec::new(),
+        digest: whole.then(|| digest(&raw.bytes)),
     };
     let encoding = header(headers, "content-encoding")
         .map(str::trim)

@@ -807,6 +807,7 @@ mod tests {
                 encoding: None,
                 truncated: false,
                 gap: false,
+                digest: None,
                 fields: fields
                     .iter()
                     .map(|(p, v)| crate::body::BodyField {

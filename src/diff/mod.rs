@@ -58,6 +58,9 @@ pub struct DiffRequest {
     pub file: Option<String>,
     /// The packet (from 1) that completed it, when read from a capture.
     pub packet: Option<u64>,
+    /// Its body's digest ([`crate::body::Body::digest`], hex), when the
+    /// whole body was read (and, from JSON lines, shown).
+    pub body_digest: Option<String>,
 }
 
 impl DiffRequest {
@@ -70,6 +73,11 @@ impl DiffRequest {
         let mut leaks = f.leaks;
         leaks.extend(f.below_min_confidence);
         let r = f.request;
+        let body_digest = r
+            .body
+            .as_ref()
+            .and_then(|b| b.digest)
+            .map(|d| crate::body::digest_hex(&d));
         DiffRequest {
             ts: r.ts,
             src: r.client.to_string(),
@@ -81,6 +89,7 @@ impl DiffRequest {
             leaks,
             file: file.map(str::to_string),
             packet,
+            body_digest,
         }
     }
 
@@ -98,6 +107,7 @@ impl DiffRequest {
             .map(|(name, value)| Header { name, value })
             .collect();
         let leaks = detector.inspect_parts(&s.method, &s.uri, &headers);
+        let body_digest = s.body.and_then(|b| b.digest);
         Some(DiffRequest {
             ts: s.at,
             src: s.src,
@@ -109,6 +119,7 @@ impl DiffRequest {
             leaks,
             file: s.file,
             packet: s.packet,
+            body_digest,
         })
     }
 
@@ -375,6 +386,9 @@ pub struct Pair {
     pub order_changed: bool,
     /// AFTER's `X-Forwarded-For`/`Forwarded` names BEFORE's client.
     pub forwarded_for: bool,
+    /// Both sides' whole bodies were read and differ
+    /// ([`crate::body::Body::digest`]).
+    pub body_changed: bool,
 }
 
 impl Pair {
@@ -518,6 +532,8 @@ counters! {
         pub pairs_with_identifier: u64,
         /// Pairs with any header added, removed or changed.
         pub pairs_changed: u64,
+        /// Pairs whose whole bodies were read on both sides and differ.
+        pub pairs_body_changed: u64,
         /// BEFORE requests without a partner.
         pub unmatched_before: u64,
         /// AFTER requests without a partner.
@@ -743,7 +759,12 @@ impl Differ {
                     .any(|a| a != ip && self.clients.contains(a) && !b.request.forwarded_for(a))
             };
             let first = queue.iter().find(near);
-            let chosen = named.or_else(|| queue.iter().filter(near).find(free));
+            // Among the free ones, the first with the same body, else the first.
+            let same_body =
+                |b: &&Waiting| r.body_digest.is_some() && b.request.body_digest == r.body_digest;
+            let chosen = named
+                .or_else(|| queue.iter().filter(near).filter(free).find(same_body))
+                .or_else(|| queue.iter().filter(near).find(free));
             let hinted = chosen.is_some() && first.map(|f| f.id) != chosen.map(|c| c.id);
             chosen.map(|b| (b.id, hinted))
         });
@@ -769,6 +790,9 @@ impl Differ {
         }
         if !(pair.added.is_empty() && pair.removed.is_empty() && pair.changed.is_empty()) {
             self.stats.pairs_changed += 1;
+        }
+        if pair.body_changed {
+            self.stats.pairs_body_changed += 1;
         }
         emit(Event::Pair(Box::new(pair)));
     }
@@ -1046,6 +1070,11 @@ pub fn compare(before: &DiffRequest, after: &DiffRequest, offset: i64, clear: bo
         case_changed,
         order_changed,
         forwarded_for: after.forwarded_for(before.client_ip()),
+        body_changed: before
+            .body_digest
+            .as_ref()
+            .zip(after.body_digest.as_ref())
+            .is_some_and(|(b, a)| b != a),
     }
 }
 

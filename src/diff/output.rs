@@ -392,6 +392,13 @@ impl<W: Write> DiffFormat for DiffText<W> {
             st.unmatched_before,
             st.unmatched_after
         )?;
+        if st.pairs_body_changed > 0 {
+            writeln!(
+                o,
+                "{} pairs arrived with another body than was sent",
+                st.pairs_body_changed
+            )?;
+        }
         if st.pending_cap > 0 || s.rows_folded > 0 {
             writeln!(
                 o,

@@ -21,6 +21,7 @@ fn req(ts_ms: i64, src: &str, uri: &str, headers: &[(&str, &str)]) -> DiffReques
         leaks,
         file: None,
         packet: None,
+        body_digest: None,
     }
 }
 
@@ -165,6 +166,59 @@ fn identical_requests_keep_their_order_and_extra_ones_are_unmatched() {
         .collect();
     assert!(reasons.contains(&Reason::NotForwarded));
     assert!(reasons.contains(&Reason::CreatedOnTheWay));
+}
+
+/// A POST of `body` (its digest, as the body stage gives it).
+fn post(ts_ms: i64, src: &str, body: &[u8]) -> DiffRequest {
+    let mut r = req(ts_ms, src, "/api", &[("Host", "h.example")]);
+    r.method = "POST".into();
+    r.body_digest = Some(crate::body::digest_hex(&crate::body::digest(body)));
+    r
+}
+
+#[test]
+fn identical_posts_pair_by_their_bodies() {
+    // Two clients post to the same target; the proxy forwards them in the
+    // other order, on its own connections.
+    let b = vec![
+        post(0, "10.0.0.2:5000", b"user=alice"),
+        post(1, "10.0.0.3:5000", b"user=bob"),
+        post(2, "10.0.0.4:5000", b"user=carol"),
+    ];
+    let a = vec![
+        post(5, "10.9.9.9:1", b"user=bob"),
+        post(6, "10.9.9.9:2", b"user=alice"),
+        // Rewritten on the way: pairs with what is left, marked changed.
+        post(7, "10.9.9.9:3", b"user=carol&tracking=1"),
+    ];
+    let (events, out) = run(b, a, DiffOptions::default());
+    let ps = pairs(&events);
+    assert_eq!(ps.len(), 3);
+    assert_eq!(ps[0].before.src, "10.0.0.3:5000");
+    assert_eq!(ps[1].before.src, "10.0.0.2:5000");
+    assert_eq!(ps[2].before.src, "10.0.0.4:5000");
+    assert_eq!(
+        ps.iter().map(|p| p.body_changed).collect::<Vec<_>>(),
+        [false, false, true]
+    );
+    assert_eq!(out.stats.pairs_body_changed, 1);
+    // Without digests (bodies not read) the first waiting request is taken.
+    let strip = |mut r: DiffRequest| {
+        r.body_digest = None;
+        r
+    };
+    let b = vec![
+        strip(post(0, "10.0.0.2:5000", b"")),
+        strip(post(1, "10.0.0.3:5000", b"")),
+    ];
+    let a = vec![
+        strip(post(5, "10.9.9.9:1", b"")),
+        strip(post(6, "10.9.9.9:2", b"")),
+    ];
+    let (events, out) = run(b, a, DiffOptions::default());
+    let ps = pairs(&events);
+    assert_eq!(ps[0].before.src, "10.0.0.2:5000");
+    assert_eq!(out.stats.pairs_body_changed, 0);
 }
 
 #[test]

@@ -172,10 +172,16 @@ pub struct ShownBody {
     pub gap: bool,
     /// Fields read from it.
     pub fields: usize,
+    /// [`crate::body::Body::digest`] in hex, when the whole body was read;
+    /// omitted when a number was found in the body and numbers are masked
+    /// (a short body's digest could be matched against every number).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
 }
 
 impl ShownBody {
-    fn of(b: &crate::body::Body) -> Self {
+    /// The shown body; `masked` leaves its digest out.
+    fn of(b: &crate::body::Body, masked: bool) -> Self {
         ShownBody {
             length: b.length,
             kind: b.kind.as_str().to_string(),
@@ -183,6 +189,10 @@ impl ShownBody {
             truncated: b.truncated,
             gap: b.gap,
             fields: b.fields.len(),
+            digest: b
+                .digest
+                .filter(|_| !masked)
+                .map(|d| crate::body::digest_hex(&d)),
         }
     }
 }
@@ -400,7 +410,10 @@ pub(crate) fn show(
         tunnel: r.tunnel.as_ref().map(ShownTunnel::of),
         tls: r.tls.as_ref().map(ShownTls::of),
         stream_id: r.stream_id,
-        body: r.body.as_deref().map(ShownBody::of),
+        body: r.body.as_deref().map(|b| {
+            let leaks_in_body = all.iter().any(|l| matches!(l.place, Place::Body(_)));
+            ShownBody::of(b, leaks_in_body && !opts.show_numbers)
+        }),
         order: provenance.shard_input.map(|input| {
             let o = &finding.order;
             [input, o.completed_at, u64::from(o.phase), o.flow]
