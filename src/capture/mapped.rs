@@ -82,6 +82,31 @@ impl MappedPcap {
         self.map.len() as u64
     }
 
+    /// Lets go of the pages before byte `offset` (rounded down to a page):
+    /// they leave the process's resident memory and stay in the page cache;
+    /// reading them again maps them back, with the same bytes.
+    #[allow(unsafe_code)]
+    pub fn release_before(&self, offset: u64) {
+        const PAGE: usize = 4096;
+        let len = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(self.map.len());
+        let len = len / PAGE * PAGE;
+        if len == 0 {
+            return;
+        }
+        // SAFETY: `MADV_DONTNEED` on a read-only shared file mapping only
+        // drops this process's page-table entries: a later read faults the
+        // page in again from the page cache with the file's bytes, so a slice
+        // still borrowed from the range reads what it read before (and the
+        // caller releases only what every worker has walked past). The range
+        // lies within the mapping.
+        let _ = unsafe {
+            self.map
+                .unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, 0, len)
+        };
+    }
+
     /// True for an empty mapping (never: a mapped file holds its header).
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
@@ -261,5 +286,74 @@ mod tests {
             assert!(walked == read, "case {n} ({} bytes)", bytes.len());
         }
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Resident pages of this process's mappings of `path` (kB), from
+    /// `/proc/self/smaps`.
+    fn resident_kb(path: &std::path::Path) -> Option<u64> {
+        let smaps = std::fs::read_to_string("/proc/self/smaps").ok()?;
+        let name = path.to_str()?;
+        let mut inside = false;
+        let mut total = 0;
+        for line in smaps.lines() {
+            let range = line.split(' ').next().unwrap_or("");
+            let header = range.split_once('-').is_some_and(|(a, b)| {
+                u64::from_str_radix(a, 16).is_ok() && u64::from_str_radix(b, 16).is_ok()
+            });
+            if header {
+                inside = line.ends_with(name);
+            } else if inside && let Some(kb) = line.strip_prefix("Rss:") {
+                total += kb
+                    .trim()
+                    .trim_end_matches(" kB")
+                    .trim()
+                    .parse::<u64>()
+                    .ok()?;
+            }
+        }
+        Some(total)
+    }
+
+    #[test]
+    fn released_pages_leave_resident_memory_and_read_the_same() {
+        // 4 MiB of records of 1,000 bytes each.
+        let mut file = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0];
+        file.extend_from_slice(&[0; 8]);
+        file.extend_from_slice(&65535u32.to_le_bytes());
+        file.extend_from_slice(&1u32.to_le_bytes());
+        for i in 0u32..4096 {
+            file.extend_from_slice(&i.to_le_bytes());
+            file.extend_from_slice(&[0; 4]);
+            file.extend_from_slice(&1000u32.to_le_bytes());
+            file.extend_from_slice(&1000u32.to_le_bytes());
+            file.extend((0..1000u32).map(|b| ((b + i) % 251) as u8));
+        }
+        let path =
+            std::env::temp_dir().join(format!("phoneleak-release-{}.pcap", std::process::id()));
+        std::fs::write(&path, &file).unwrap();
+        let mapped = MappedPcap::map(&std::fs::File::open(&path).unwrap()).unwrap();
+        let walk = |m: &MappedPcap| {
+            let mut records = m.records();
+            let mut all = Vec::new();
+            while let Ok(Some(p)) = records.next() {
+                all.extend_from_slice(p.data);
+            }
+            all
+        };
+        let first = walk(&mapped);
+        assert_eq!(first.len(), 4096 * 1000);
+        let before = resident_kb(&path);
+        mapped.release_before(mapped.len());
+        let after = resident_kb(&path);
+        if let (Some(before), Some(after)) = (before, after) {
+            assert!(
+                before >= 3 * 1024,
+                "the walk made the pages resident: {before} kB"
+            );
+            assert!(after < 64, "released: {after} kB resident");
+        }
+        // Released pages map back with the same bytes.
+        assert!(walk(&mapped) == first);
+        let _ = std::fs::remove_file(&path);
     }
 }

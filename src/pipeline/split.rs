@@ -204,7 +204,7 @@ pub fn analyze(
         SplitSource::Mapped(file) => (Some(file), None),
         SplitSource::Blocks(source) => (None, Some(SharedBlocks::new(source, workers))),
     };
-    let lead = Lead::new(workers);
+    let lead = Lead::new(workers, mapped);
     let position = AtomicU64::new(0);
     let error = Mutex::new(None);
     let mut merger = Merger::new(workers);
@@ -267,26 +267,56 @@ pub const LEAD_PACKETS: u64 = 4 * CHECK_PACKETS;
 
 /// The workers' progress through a mapped file, so that none runs far ahead
 /// and all stop at the same packet when the run is interrupted.
-struct Lead {
+struct Lead<'f> {
     state: Mutex<LeadState>,
     moved: Condvar,
+    file: Option<&'f MappedPcap>,
 }
+
+/// Bytes of a mapped file every worker has passed that are let go of at once
+/// ([`MappedPcap::release_before`]): the pages stay in the page cache but no
+/// longer count in the process's resident memory, which so stays flat in the
+/// file's size.
+const RELEASE_BYTES: u64 = 8 << 20;
 
 struct LeadState {
     /// Per worker, the packets walked at its last check (`u64::MAX`: it ended).
     walked: Vec<u64>,
+    /// Per worker, its position in a mapped file (`u64::MAX`: it ended).
+    position: Vec<u64>,
+    /// The mapped file's bytes before this offset have been released.
+    released: u64,
     /// Once the run is interrupted: the packet every worker stops before.
     stop_at: Option<u64>,
 }
 
-impl Lead {
-    fn new(workers: usize) -> Self {
+impl<'f> Lead<'f> {
+    fn new(workers: usize, file: Option<&'f MappedPcap>) -> Self {
         Lead {
             state: Mutex::new(LeadState {
                 walked: vec![0; workers],
+                position: vec![0; workers],
+                released: 0,
                 stop_at: None,
             }),
             moved: Condvar::new(),
+            file,
+        }
+    }
+
+    /// `worker` is at byte `position` of the mapped file: releases the pages
+    /// every worker has passed, [`RELEASE_BYTES`] at a time.
+    fn passed(&self, worker: usize, position: u64) {
+        let Some(file) = self.file else { return };
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(slot) = state.position.get_mut(worker) {
+            *slot = position;
+        }
+        let slowest = state.position.iter().copied().min().unwrap_or(0);
+        let upto = slowest.min(file.len()) / RELEASE_BYTES * RELEASE_BYTES;
+        if upto > state.released {
+            state.released = upto;
+            file.release_before(upto);
         }
     }
 
@@ -335,7 +365,7 @@ impl Lead {
 /// worker waits for it.
 struct Leaving<'a, 's> {
     blocks: Option<&'a SharedBlocks<'s>>,
-    lead: &'a Lead,
+    lead: &'a Lead<'a>,
     worker: usize,
 }
 
@@ -344,6 +374,7 @@ impl Drop for Leaving<'_, '_> {
         if let Some(blocks) = self.blocks {
             blocks.leave(self.worker);
         }
+        self.lead.passed(self.worker, u64::MAX);
         self.lead.reached(self.worker, u64::MAX, false);
     }
 }
@@ -409,7 +440,7 @@ impl Worker {
     fn walk(
         &mut self,
         file: &MappedPcap,
-        lead: &Lead,
+        lead: &Lead<'_>,
         stop: &AtomicBool,
         position: &AtomicU64,
         results: &Sender<FromWorker>,
@@ -425,6 +456,9 @@ impl Worker {
             if self.index.is_multiple_of(CHECK_PACKETS) {
                 if self.worker == 0 {
                     position.store(records.position(), Ordering::Relaxed);
+                }
+                if self.index.is_multiple_of(4 * CHECK_PACKETS) {
+                    lead.passed(self.worker, records.position());
                 }
                 checks = checks.wrapping_add(1);
                 if (self.findings.len() >= REPORT_FINDINGS || checks.is_multiple_of(4))
