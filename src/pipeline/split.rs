@@ -277,7 +277,7 @@ struct Lead<'f> {
 /// ([`MappedPcap::release_before`]): the pages stay in the page cache but no
 /// longer count in the process's resident memory, which so stays flat in the
 /// file's size.
-const RELEASE_BYTES: u64 = 8 << 20;
+const RELEASE_BYTES: u64 = 1 << 20;
 
 struct LeadState {
     /// Per worker, the packets walked at its last check (`u64::MAX`: it ended).
@@ -457,9 +457,7 @@ impl Worker {
                 if self.worker == 0 {
                     position.store(records.position(), Ordering::Relaxed);
                 }
-                if self.index.is_multiple_of(4 * CHECK_PACKETS) {
-                    lead.passed(self.worker, records.position());
-                }
+                lead.passed(self.worker, records.position());
                 checks = checks.wrapping_add(1);
                 if (self.findings.len() >= REPORT_FINDINGS || checks.is_multiple_of(4))
                     && !self.report(results)
