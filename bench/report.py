@@ -21,6 +21,7 @@ def main():
                  "httpry-requests", "threads-identical", "threads-identical-gtpu", "notes",
                  "tls-capture", "tls-score", "tls-summary", "tls-tshark-requests", "threads-identical-tls"]:
         a.add_argument("--" + name, required=True)
+    a.add_argument("--h2", help="hyperfine JSON of the HTTP/1.1 and h2c pair (examples/gen_h2_bench.rs)")
     args = a.parse_args()
     meta = json.load(open(args.meta))["stats"]
     size = os.path.getsize(args.capture)
@@ -96,6 +97,16 @@ def main():
           + (f"; tshark with the same key log takes {tshark_tls / l1:,.0f}x as long" if tshark_tls else "")
           + f"; `--threads 2` runs at {l1 / l2:.2f}x one thread; output identical to `--threads 1`: "
           f"{args.threads_identical_tls}.")
+    nb = med.get("phoneleak --threads 1, bodies not read")
+    if nb and t1:
+        p(f"- Request bodies (issue 19): reading and parsing the POST bodies adds {100 * (t1 / nb - 1):.1f} % "
+          f"to one thread's time (`--max-body-bytes 0` reads none).")
+    if args.h2 and os.path.exists(args.h2):
+        h2 = {r["command"]: statistics.median(r["times"]) for r in json.load(open(args.h2))["results"]}
+        if h2.get("HTTP/1.1") and h2.get("h2c"):
+            p(f"- HTTP/2 (issue 19): the same 200,000 requests over h2c take {h2['h2c'] / h2['HTTP/1.1']:.2f}x "
+              f"their time over HTTP/1.1 with one thread ({h2['h2c']:.3f} s against {h2['HTTP/1.1']:.3f} s; "
+              f"`examples/gen_h2_bench.rs`, 20,000 connections of 10 requests).")
     p("")
     p("## Peak resident memory (`/usr/bin/time -v`)")
     p("")

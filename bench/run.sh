@@ -45,7 +45,9 @@ GTPU=${CAP%.pcap}-gtpu.pcap   # the same packets in GTP-U (the truth file is the
 TLSCAP=${CAP%.pcap}-tls.pcap  # the same connections inside TLS 1.3 AES-128-GCM
 TLSKEYS=${CAP%.pcap}-tls.keys
 [ -f "$TLSCAP" ] || cargo run --release --quiet --example tls_bench -- "$CAP" "$TLSCAP" "$TLSKEYS" >&2
-cat "$CAP" "$GTPU" "$TLSCAP" > /dev/null   # page cache
+H2DIR=$WORK/h2-bench          # the same 200,000 requests over HTTP/1.1 and h2c
+[ -f "$H2DIR/h2c.pcap" ] || cargo run --release --quiet --example gen_h2_bench -- 20000 "$H2DIR" >&2
+cat "$CAP" "$GTPU" "$TLSCAP" "$H2DIR/h1.pcap" "$H2DIR/h2c.pcap" > /dev/null   # page cache
 
 # REPORT_ONLY=1 rewrites docs/benchmarks.md from the last run's measurements.
 if [ -z "${REPORT_ONLY:-}" ]; then
@@ -58,8 +60,13 @@ hyperfine --style basic --warmup 1 --runs "$RUNS" --export-json "$WORK/fast.json
   -n "phoneleak --threads 2, GTP-U" "$BIN scan --threads 2 --format jsonl --all-requests $GTPU > /dev/null" \
   -n "phoneleak --threads 1, TLS 1.3" "$BIN scan --threads 1 --format jsonl --all-requests --keylog $TLSKEYS $TLSCAP > /dev/null" \
   -n "phoneleak --threads 2, TLS 1.3" "$BIN scan --threads 2 --format jsonl --all-requests --keylog $TLSKEYS $TLSCAP > /dev/null" \
+  -n "phoneleak --threads 1, bodies not read" "$BIN scan --threads 1 --format jsonl --all-requests --max-body-bytes 0 $CAP > /dev/null" \
   -n "httpry -r" "httpry -q -r $CAP > /dev/null" \
   -n "ngrep" "ngrep -q -I $CAP -W none -i 'msisdn|calling-line' > /dev/null" \
+  --ignore-failure
+hyperfine --style basic --warmup 1 --runs "$RUNS" --export-json "$WORK/h2.json" \
+  -n "HTTP/1.1" "$BIN scan --threads 1 --format jsonl --all-requests $H2DIR/h1.pcap > /dev/null" \
+  -n "h2c" "$BIN scan --threads 1 --format jsonl --all-requests $H2DIR/h2c.pcap > /dev/null" \
   --ignore-failure
 hyperfine --style basic --runs "$SLOW_RUNS" --export-json "$WORK/slow.json" \
   -n "tshark -2 (reassembly)" \
@@ -106,6 +113,6 @@ python3 bench/report.py --capture "$CAP" --meta "${CAP%.pcap}.meta.json" --fast 
   --slow "$WORK/slow.json" --rss "$WORK/rss.tsv" --score "$WORK/score.json" --score-gtpu "$WORK/score-gtpu.json" \
   --tshark-requests "${TSHARK_REQ}" --httpry-requests "$HTTPRY_REQ" --threads-identical "$SAME" --threads-identical-gtpu "$SAME_GTPU" \
   --tls-capture "$TLSCAP" --tls-score "$WORK/score-tls.json" --tls-summary "$WORK/tls-summary.json" \
-  --tls-tshark-requests "$TSHARK_TLS_REQ" --threads-identical-tls "$SAME_TLS" \
+  --tls-tshark-requests "$TSHARK_TLS_REQ" --threads-identical-tls "$SAME_TLS" --h2 "$WORK/h2.json" \
   --notes bench/notes.md > docs/benchmarks.md
 echo "wrote docs/benchmarks.md"
