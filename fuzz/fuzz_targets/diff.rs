@@ -33,6 +33,11 @@ fn request(line: &str, detector: &Detector) -> DiffRequest {
         })
         .collect();
     let leaks = detector.inspect_parts(&method, &uri, &headers);
+    // A pseudo-header `@body=X` gives the request a body digest.
+    let body_digest = headers
+        .iter()
+        .find(|h| h.name == "@body")
+        .map(|h| h.value.clone());
     DiffRequest {
         ts: Timestamp(ts),
         src,
@@ -44,6 +49,7 @@ fn request(line: &str, detector: &Detector) -> DiffRequest {
         leaks,
         file: None,
         packet: None,
+        body_digest,
     }
 }
 
