@@ -78,6 +78,10 @@ pub(crate) struct DiffArgs {
     /// Region for national numbers (ISO 3166 code), for the classes.
     #[arg(long, value_name = "CC")]
     pub region: Option<String>,
+    /// Analysis threads for each side's captures (default, and 0: half the
+    /// cores each, at least one). The pairs are the same for any number.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
 }
@@ -150,8 +154,14 @@ pub(crate) fn run(args: &DiffArgs) -> Result<u8, CliError> {
         }
         None => None,
     };
-    let before = Side::start(&args.before, &detector, &config);
-    let after = Side::start(&args.after, &detector, &config);
+    // Both sides are read at once: each gets half the cores by default.
+    let threads = super::thread_count(
+        args.threads,
+        (pipeline::default_threads() / 2).max(1),
+        false,
+    );
+    let before = Side::start(&args.before, &detector, &config, threads);
+    let after = Side::start(&args.after, &detector, &config, threads);
     let mut totals = Totals::default();
     let mut write_error: Option<io::Error> = None;
     let outcome = diff(
@@ -206,12 +216,12 @@ struct Side {
 const CHANNEL: usize = 1024;
 
 impl Side {
-    fn start(path: &Path, detector: &Arc<Detector>, config: &Config) -> Side {
+    fn start(path: &Path, detector: &Arc<Detector>, config: &Config, threads: usize) -> Side {
         let (tx, rx) = sync_channel(CHANNEL);
         let path = path.to_path_buf();
         let detector = Arc::clone(detector);
         let config = config.clone();
-        let worker = std::thread::spawn(move || read_side(&path, &detector, config, &tx));
+        let worker = std::thread::spawn(move || read_side(&path, &detector, config, threads, &tx));
         Side {
             requests: rx,
             worker,
@@ -260,6 +270,7 @@ fn read_side(
     path: &Path,
     detector: &Arc<Detector>,
     config: Config,
+    threads: usize,
     tx: &SyncSender<DiffRequest>,
 ) -> (Vec<String>, Vec<InputError>) {
     let name = path.display().to_string();
@@ -274,8 +285,8 @@ fn read_side(
     for source in &inputs.sources {
         let input = &source.input;
         let file = input.name();
-        let reading =
-            capture::Opened::open(input, None).and_then(|opened| Reading::new(opened, 1, false));
+        let reading = capture::Opened::open(input, None)
+            .and_then(|opened| Reading::new(opened, threads, false));
         let reading = match reading {
             Ok(r) => r,
             Err(e) if !source.named => {
@@ -295,7 +306,7 @@ fn read_side(
         let mut stopped = false;
         let outcome = pipeline::analyze_input(
             reading,
-            1,
+            threads,
             config.clone(),
             detector,
             &never,

@@ -95,6 +95,23 @@ fn whole_outputs_match_the_expected_files() {
             );
             let file = expected_dir().join(format!("{}.{ext}", p.name));
             check_expected(&file, &String::from_utf8_lossy(&out.stdout));
+            // The same pairs whatever the threads each side is read with.
+            for threads in ["1", "3"] {
+                let other = run_in(
+                    &dir,
+                    &[
+                        "diff",
+                        "--threads",
+                        threads,
+                        "--format",
+                        format,
+                        "before.pcap",
+                        "after.pcap",
+                    ],
+                );
+                assert_eq!(other.stdout, out.stdout, "{} --threads {threads}", p.name);
+                assert_eq!(other.status.code(), out.status.code());
+            }
         }
     }
 }
