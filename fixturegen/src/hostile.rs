@@ -35,17 +35,23 @@ pub enum Attack {
     /// connections of 1000 requests: the report's aggregate tables at their
     /// worst (docs/robustness.md).
     DistinctLeaks,
+    /// `scale` connections (default 100 000), each sending one request, a
+    /// line that is no request (so the stream resynchronises), then the
+    /// first 8,000 bytes of a request line that never ends, in two segments:
+    /// every stream holds a candidate line while it looks for its end.
+    ResyncLines,
 }
 
 impl Attack {
     /// Every attack, in the order of the report.
-    pub const ALL: [Attack; 6] = [
+    pub const ALL: [Attack; 7] = [
         Attack::SynFlood,
         Attack::OutOfOrder,
         Attack::EndlessHeaders,
         Attack::FragmentFlood,
         Attack::Pipelined,
         Attack::DistinctLeaks,
+        Attack::ResyncLines,
     ];
 
     /// Its name on the command line.
@@ -57,6 +63,7 @@ impl Attack {
             Attack::FragmentFlood => "fragment-flood",
             Attack::Pipelined => "pipelined",
             Attack::DistinctLeaks => "distinct-leaks",
+            Attack::ResyncLines => "resync-lines",
         }
     }
 
@@ -74,6 +81,7 @@ impl Attack {
             Attack::FragmentFlood => 3000,
             Attack::Pipelined => 5000,
             Attack::DistinctLeaks => 1000,
+            Attack::ResyncLines => 100_000,
         }
     }
 }
@@ -302,6 +310,26 @@ pub fn write<W: Write>(attack: Attack, scale: u64, w: W) -> io::Result<u64> {
                 if conn == count.div_ceil(1000) / 2 {
                     legit(&mut out)?;
                 }
+            }
+        }
+        Attack::ResyncLines => {
+            let flows: Vec<SocketAddr> = (0..scale)
+                .map(|i| {
+                    let ip = Ipv4Addr::from(0x0a47_0000u32 + i as u32 + 1);
+                    SocketAddr::new(IpAddr::V4(ip), 40_000)
+                })
+                .collect();
+            let mut first =
+                b"GET / HTTP/1.1\r\nHost: r.example.com\r\n\r\nno request\nGET /".to_vec();
+            first.extend(std::iter::repeat_n(b'a', 4000 - first.len()));
+            let more = vec![b'a'; 4000];
+            for c in &flows {
+                out.tcp(&seg(*c, server, 0, 0, SYN, b""))?;
+                out.tcp(&seg(*c, server, 1, 1, PSH | ACK, &first))?;
+            }
+            legit(&mut out)?;
+            for c in &flows {
+                out.tcp(&seg(*c, server, 1 + first.len() as u32, 1, ACK, &more))?;
             }
         }
         Attack::Pipelined => {

@@ -650,6 +650,24 @@ impl RequestStream {
         used
     }
 
+    /// A request-line candidate (in `buf`) that passes the head limit or the
+    /// budget's room before its line ends: reported cut there if its start
+    /// is a request line, as [`Self::head`] cuts a head; the rest of the line
+    /// is skipped.
+    fn cut_candidate(&mut self, stats: &mut HttpStats, out: &mut Vec<ParsedRequest>) {
+        match parse_cut_request_line(&self.buf) {
+            Some(head) => {
+                stats.heads_over_limit = stats.heads_over_limit.saturating_add(1);
+                stats.long_request_lines = stats.long_request_lines.saturating_add(1);
+                self.push_cut(head, stats, out);
+            }
+            None => self.not_a_request(stats),
+        }
+        self.buf = Vec::new();
+        self.state = State::Seek;
+        self.line_start = false;
+    }
+
     /// Looks for a request line: a line start, a request line shorter than
     /// [`MAX_LINE`] (however the line is cut into chunks).
     fn seek_inner(
@@ -660,14 +678,22 @@ impl RequestStream {
         stats: &mut HttpStats,
         out: &mut Vec<ParsedRequest>,
     ) -> usize {
+        // A candidate line held across chunks is bounded by the head limit
+        // and the budget's room, like a partial head.
+        let hold = MAX_LINE.min(max_buffer);
         if !self.buf.is_empty() {
             // A candidate line started in an earlier chunk.
             let Some(nl) = memchr::memchr(b'\n', input) else {
-                if self.buf.len().saturating_add(input.len()) >= MAX_LINE {
+                let len = self.buf.len().saturating_add(input.len());
+                if len >= MAX_LINE {
                     self.buf = Vec::new();
                     self.line_start = false;
+                } else if len > hold {
+                    let fits = hold.saturating_sub(self.buf.len());
+                    push_bounded(&mut self.buf, input.get(..fits).unwrap_or_default(), hold);
+                    self.cut_candidate(stats, out);
                 } else {
-                    push_bounded(&mut self.buf, input, MAX_LINE);
+                    push_bounded(&mut self.buf, input, hold);
                 }
                 return input.len();
             };
@@ -732,7 +758,13 @@ impl RequestStream {
                         None => {
                             if rest.len() < MAX_LINE {
                                 self.head_ts = ts;
-                                push_bounded(&mut self.buf, rest, MAX_LINE);
+                                if rest.len() > hold {
+                                    let fits = rest.get(..hold).unwrap_or_default();
+                                    push_bounded(&mut self.buf, fits, hold);
+                                    self.cut_candidate(stats, out);
+                                } else {
+                                    push_bounded(&mut self.buf, rest, hold);
+                                }
                             }
                             self.line_start = false;
                             return input.len();
@@ -1261,6 +1293,54 @@ mod tests {
             assert_eq!(out[0].head.version, "");
             assert_eq!(out[1].head.uri, "/after");
             assert_eq!((stats.long_request_lines, stats.heads_over_limit), (1, 1));
+        }
+    }
+
+    #[test]
+    fn a_candidate_line_while_resynchronising_stays_within_the_room() {
+        // Mid-stream: a line start, then a request line split over chunks.
+        let line = b"GET /resync?msisdn=447700900123&pad=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa HTTP/1.1\r\n\r\n";
+        for room in [16usize, 40, 64 << 10] {
+            let mut s = RequestStream::new(false);
+            let mut stats = HttpStats::default();
+            let mut out = Vec::new();
+            s.data(
+                Timestamp(0),
+                b"tail of something\n",
+                room,
+                &mut stats,
+                &mut out,
+            );
+            for c in line.chunks(7) {
+                s.data(Timestamp(0), c, room, &mut stats, &mut out);
+                assert!(
+                    s.buffered() <= room.min(MAX_LINE),
+                    "room {room}: {}",
+                    s.buffered()
+                );
+            }
+            s.data(
+                Timestamp(0),
+                b"GET /next HTTP/1.1\r\n\r\n",
+                64 << 10,
+                &mut stats,
+                &mut out,
+            );
+            s.end(&mut stats, &mut out);
+            let uris: Vec<&str> = out.iter().map(|r| r.head.uri.as_str()).collect();
+            if room == 64 << 10 {
+                assert_eq!(
+                    uris[0],
+                    "/resync?msisdn=447700900123&pad=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                );
+                assert!(!out[0].truncated);
+            } else {
+                // Cut where the room ended, as a head over its limit is.
+                assert!(out[0].truncated, "room {room}: {uris:?}");
+                assert!(uris[0].starts_with("/res"), "{uris:?}");
+                assert_eq!(stats.heads_over_limit, 1);
+            }
+            assert_eq!(uris.last(), Some(&"/next"), "room {room}");
         }
     }
 

@@ -73,6 +73,21 @@ fn endless_headers_are_cut_at_the_limit() {
 }
 
 #[test]
+fn candidate_lines_of_resynchronising_streams_stay_in_the_head_budget() {
+    // 6,000 streams each holding a candidate request line of 8,000 bytes
+    // would need 47 MiB; the partial-head budget is 32 MiB.
+    let (requests, s) = scan(Attack::ResyncLines, 6000, &["--threads", "1"]);
+    assert_legit_reported(&requests, Attack::ResyncLines);
+    let h = &s["http"];
+    assert!(h["requests"].as_u64().unwrap() > 6001, "{h}");
+    // Past the budget, candidates are cut at the room left and reported
+    // truncated, like heads over their limit.
+    let cut = h["heads_over_limit"].as_u64().unwrap();
+    assert!((1000..=3000).contains(&cut), "{h}");
+    assert!(h["heads_cut_by_memcap"].as_u64().unwrap() > 0, "{h}");
+}
+
+#[test]
 fn fragment_flood_is_evicted_by_the_memcap() {
     let (requests, s) = scan(Attack::FragmentFlood, 20, &["--defrag-memcap", "262144"]);
     assert_legit_reported(&requests, Attack::FragmentFlood);
