@@ -167,6 +167,12 @@ pub(crate) fn run(args: &MergeArgs) -> Result<u8, CliError> {
              numbers that mask alike count as one, so distinct counts are a lower bound"
         );
     }
+    if totals.discover_lines > 0 && !args.output.quiet {
+        say!(
+            "phoneleak: note: the shards' --discover lines are left out: candidates cannot be \
+             added up from masked values (run scan --discover over all the inputs at once)"
+        );
+    }
     let mut replayed = Totals::default();
     for group in groups {
         let paths = args.shards.get(group).unwrap_or_default();

@@ -91,6 +91,8 @@ pub struct Totals {
     /// Leaks that carry no pseudonym (`subject`): without one, numbers that
     /// mask alike are one subject after merging.
     pub leaks_without_subject: u64,
+    /// `scan --discover` lines read and left out of the merge.
+    pub discover_lines: u64,
     /// The `--keylog` files' counters: of the first run, their sum, and
     /// whether the runs differ in them.
     keylog_files: Option<([u64; 5], [u64; 5], bool)>,
@@ -154,6 +156,9 @@ pub struct ShardInfo {
 enum Line {
     Request(Box<Shown>),
     Summary(Box<SummaryLine>),
+    /// `discover` and `discover_summary` lines: not merged (candidates of
+    /// several runs cannot be added up from their masked values).
+    Discover,
     /// `leak_summary` lines (recomputed, never read) and types a later
     /// version may add.
     Other,
@@ -177,6 +182,7 @@ fn parse_line(shard: &str, i: usize, line: &str) -> Result<Option<Line>, MergeEr
         Some("summary") => Line::Summary(Box::new(
             serde_json::from_value(v).map_err(|e| bad(e.to_string()))?,
         )),
+        Some("discover" | "discover_summary") => Line::Discover,
         Some(_) => Line::Other,
         None => return Err(bad("no \"type\"".into())),
     };
@@ -226,6 +232,10 @@ pub fn read_shard(
                     shown.leaks.iter().filter(|l| l.subject.is_none()).count() as u64;
                 replay(report.as_deref_mut(), *shown, shard, i)?;
             }
+            Some(Line::Discover) => {
+                ended = false;
+                totals.discover_lines += 1;
+            }
             Some(Line::Other) => ended = false,
             Some(Line::Summary(s)) => {
                 ended = true;
@@ -256,6 +266,8 @@ struct Part<I> {
     head: Option<(Box<Shown>, usize)>,
     runs: Vec<SummaryLine>,
     ended: bool,
+    /// `discover` lines read (not merged).
+    discover_lines: u64,
 }
 
 impl<I: BufRead> Part<I> {
@@ -280,6 +292,10 @@ impl<I: BufRead> Part<I> {
                     }
                     self.head = Some((shown, i));
                     return Ok(());
+                }
+                Some(Line::Discover) => {
+                    self.ended = false;
+                    self.discover_lines += 1;
                 }
                 Some(Line::Other) => self.ended = false,
                 Some(Line::Summary(s)) => {
@@ -309,6 +325,7 @@ pub fn read_parts<I: BufRead>(
             head: None,
             runs: Vec::new(),
             ended: true,
+            discover_lines: 0,
         })
         .collect();
     for p in &mut parts {
@@ -338,6 +355,7 @@ pub fn read_parts<I: BufRead>(
         for s in p.runs {
             totals.absorb(s);
         }
+        totals.discover_lines += p.discover_lines;
     }
     Ok(())
 }

@@ -71,6 +71,15 @@ fn a_supercookie_is_found_and_nothing_else() {
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("Discovered headers"), "{text}");
     assert!(text.contains("X-Carrier-Tag"), "{text}");
+    // `merge` says it leaves the candidates out, and merges the rest.
+    let part = dir.join("part.jsonl");
+    let scan = phoneleak(&["scan", "--discover", "--format", "jsonl", &file]);
+    std::fs::write(&part, &scan.stdout).unwrap();
+    let merged = phoneleak(&["merge", "--format", "jsonl", &part.to_string_lossy()]);
+    assert_eq!(merged.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&merged.stderr);
+    assert!(err.contains("--discover lines are left out"), "{err}");
+    assert!(discover_lines(&merged).is_empty());
 }
 
 #[test]
