@@ -86,6 +86,16 @@ impl Attack {
     }
 }
 
+/// `n` clients on port 40000, one per address from `base + 1` on.
+fn clients(base: u32, n: u64) -> Vec<SocketAddr> {
+    (0..n)
+        .map(|i| {
+            let ip = Ipv4Addr::from(base.wrapping_add(i as u32).wrapping_add(1));
+            SocketAddr::new(IpAddr::V4(ip), 40_000)
+        })
+        .collect()
+}
+
 /// The leaking request of the legitimate connection.
 pub const LEGIT_URI: &str = "/legit/still-reported";
 /// Its client.
@@ -231,12 +241,7 @@ pub fn write<W: Write>(attack: Attack, scale: u64, w: W) -> io::Result<u64> {
             }
         }
         Attack::EndlessHeaders => {
-            let flows: Vec<SocketAddr> = (0..scale)
-                .map(|i| {
-                    let ip = Ipv4Addr::from(0x0a43_0000u32 + i as u32 + 1);
-                    SocketAddr::new(IpAddr::V4(ip), 40_000)
-                })
-                .collect();
+            let flows = clients(0x0a43_0000, scale);
             let start: &[u8] = b"GET /never-ending HTTP/1.1\r\nHost: a.example.com\r\n";
             let mut next: Vec<u32> = vec![1 + start.len() as u32; flows.len()];
             for c in &flows {
@@ -313,12 +318,7 @@ pub fn write<W: Write>(attack: Attack, scale: u64, w: W) -> io::Result<u64> {
             }
         }
         Attack::ResyncLines => {
-            let flows: Vec<SocketAddr> = (0..scale)
-                .map(|i| {
-                    let ip = Ipv4Addr::from(0x0a47_0000u32 + i as u32 + 1);
-                    SocketAddr::new(IpAddr::V4(ip), 40_000)
-                })
-                .collect();
+            let flows = clients(0x0a47_0000, scale);
             let mut first =
                 b"GET / HTTP/1.1\r\nHost: r.example.com\r\n\r\nno request\nGET /".to_vec();
             first.extend(std::iter::repeat_n(b'a', 4000 - first.len()));

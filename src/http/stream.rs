@@ -650,22 +650,23 @@ impl RequestStream {
         used
     }
 
-    /// A request-line candidate (in `buf`) that passes the head limit or the
-    /// budget's room before its line ends: reported cut there if its start
-    /// is a request line, as [`Self::head`] cuts a head; the rest of the line
-    /// is skipped.
+    /// A request-line candidate (in `buf`, while resynchronising) that
+    /// passes the head limit or the budget's room: reported cut there if its
+    /// start is a request line, as [`Self::head`] cuts a head; the buffer is
+    /// freed and the rest of the line skipped (`line_start` false).
     fn cut_candidate(&mut self, stats: &mut HttpStats, out: &mut Vec<ParsedRequest>) {
         match parse_cut_request_line(&self.buf) {
             Some(head) => {
                 stats.heads_over_limit = stats.heads_over_limit.saturating_add(1);
                 stats.long_request_lines = stats.long_request_lines.saturating_add(1);
                 self.push_cut(head, stats, out);
+                self.buf = Vec::new();
+                self.line_start = false;
             }
+            // Frees the buffer, and stops where a stream that never showed
+            // a request (or a tunnel) must.
             None => self.not_a_request(stats),
         }
-        self.buf = Vec::new();
-        self.state = State::Seek;
-        self.line_start = false;
     }
 
     /// Looks for a request line: a line start, a request line shorter than
@@ -713,15 +714,7 @@ impl RequestStream {
                     // The line alone passes the head limit: cut it there, as
                     // when the whole line arrives in one chunk (see `head`).
                     self.buf.truncate(max_buffer);
-                    match parse_cut_request_line(&self.buf) {
-                        Some(head) => {
-                            stats.heads_over_limit = stats.heads_over_limit.saturating_add(1);
-                            stats.long_request_lines = stats.long_request_lines.saturating_add(1);
-                            self.push_cut(head, stats, out);
-                            self.buf = Vec::new();
-                        }
-                        None => self.not_a_request(stats),
-                    }
+                    self.cut_candidate(stats, out);
                     // Past the line's end already: the next byte starts a line.
                     self.line_start = true;
                     return nl.saturating_add(1);

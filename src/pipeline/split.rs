@@ -305,11 +305,10 @@ impl<'f> Lead<'f> {
         }
     }
 
-    /// `worker` is at byte `position` of the mapped file: releases the pages
-    /// every worker has passed, [`RELEASE_BYTES`] at a time.
-    fn passed(&self, worker: usize, position: u64) {
+    /// Notes that `worker` is at byte `position` of the mapped file and
+    /// releases the pages every worker has passed, [`RELEASE_BYTES`] at a time.
+    fn release(&self, state: &mut LeadState, worker: usize, position: u64) {
         let Some(file) = self.file else { return };
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(slot) = state.position.get_mut(worker) {
             *slot = position;
         }
@@ -321,13 +320,15 @@ impl<'f> Lead<'f> {
         }
     }
 
-    /// `worker` has walked `walked` packets, a multiple of [`CHECK_PACKETS`]
-    /// (`u64::MAX`: it ended); returns once it is no more than
+    /// `worker` has walked `walked` packets, a multiple of [`CHECK_PACKETS`],
+    /// and is at byte `position` of the mapped file (both `u64::MAX`: it
+    /// ended); returns once it is no more than
     /// [`LEAD_PACKETS`] ahead of the slowest, true when it is to stop there.
     /// `interrupted` fixes the stopping point: the next check no worker has
     /// passed.
-    fn reached(&self, worker: usize, walked: u64, interrupted: bool) -> bool {
+    fn reached(&self, worker: usize, walked: u64, position: u64, interrupted: bool) -> bool {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        self.release(&mut state, worker, position);
         let slowest = |s: &LeadState| s.walked.iter().copied().min().unwrap_or(0);
         let before = slowest(&state);
         if let Some(slot) = state.walked.get_mut(worker) {
@@ -375,8 +376,7 @@ impl Drop for Leaving<'_, '_> {
         if let Some(blocks) = self.blocks {
             blocks.leave(self.worker);
         }
-        self.lead.passed(self.worker, u64::MAX);
-        self.lead.reached(self.worker, u64::MAX, false);
+        self.lead.reached(self.worker, u64::MAX, u64::MAX, false);
     }
 }
 
@@ -458,14 +458,18 @@ impl Worker {
                 if self.worker == 0 {
                     position.store(records.position(), Ordering::Relaxed);
                 }
-                lead.passed(self.worker, records.position());
                 checks = checks.wrapping_add(1);
                 if (self.findings.len() >= REPORT_FINDINGS || checks.is_multiple_of(4))
                     && !self.report(results)
                 {
                     return None;
                 }
-                if lead.reached(self.worker, self.index, stop.load(Ordering::Relaxed)) {
+                if lead.reached(
+                    self.worker,
+                    self.index,
+                    records.position(),
+                    stop.load(Ordering::Relaxed),
+                ) {
                     return None;
                 }
             }
