@@ -12,9 +12,9 @@
 //! [`pipeline::Analyzer`] wires decode → flow → http → detect for one packet
 //! source; the binary only parses arguments, opens sources and picks a
 //! [`report`] sink. See `docs/architecture.md`.
-// `deny`, not `forbid`: two audited exceptions, capture::live::join_fanout and
-// capture::mapped::MappedPcap::map (docs/dependencies.md). Any other `unsafe`
-// fails to compile.
+// `deny`, not `forbid`: audited exceptions in capture::live::join_fanout and
+// capture::mapped (mapping, releasing and prefetching; docs/dependencies.md).
+// Any other `unsafe` fails to compile.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 // Every byte comes from a capture or the wire: no panicking shortcuts outside

@@ -23,7 +23,7 @@ pub use blocks::{
 };
 pub use file::{CaptureReader, Format, MAX_INTERFACES, MAX_RECORD};
 pub use input::{Capture, Compression, DecompressError, Input, Opened, open, open_reader};
-pub use mapped::MappedPcap;
+pub use mapped::{MappedPackets, MappedPcap};
 pub use secrets::{KeyLogFollower, MAX_SECRETS_BYTES, Secrets, SecretsInbox, SecretsOrigin};
 
 use std::fmt;

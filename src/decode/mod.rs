@@ -327,6 +327,41 @@ impl Decoder {
         found.segment(source)
     }
 
+    /// Decodes one frame as [`Decoder::decode`] does, but leaves fragments
+    /// alone: a frame holding an IP fragment at any layer is
+    /// `Err(Skip::IpFragment)` and counts nothing here (its encapsulations
+    /// are counted by the decoder that reassembles it). Every other frame is
+    /// decoded and counted as `decode` would.
+    pub fn decode_unfragmented<'a>(
+        &mut self,
+        link: LinkType,
+        frame: &'a [u8],
+    ) -> Result<TcpSegment<'a>, Skip> {
+        if link == LinkType::ETHERNET
+            && let Some(fast) = fast_path(frame)
+        {
+            if fast.vlan {
+                walk::bump(&mut self.tunnels.vlan);
+            }
+            if fast.gtpu {
+                walk::bump(&mut self.tunnels.gtpu);
+            }
+            return Ok(fast.segment);
+        }
+        let (layer, at) = link_layer(link, frame)?;
+        let mut tunnels = TunnelStats::default();
+        let mut walker = Walker::new(&mut tunnels, None, Timestamp::default());
+        let decoded = match walker.walk(frame, layer, at) {
+            Outcome::Segment(found) => found.segment(frame),
+            Outcome::Skip(skip) => Err(skip),
+            Outcome::Reassembled(..) => Err(Skip::IpFragment),
+        };
+        if decoded != Err(Skip::IpFragment) {
+            self.tunnels.absorb(&tunnels);
+        }
+        decoded
+    }
+
     /// Ends a capture: datagrams still in reassembly are given up (counted).
     pub fn end_of_input(&mut self) {
         self.defrag.clear();

@@ -11,8 +11,8 @@ use super::parallel::{self, Pipeline};
 use super::split;
 use super::{Analyzer, Config, Finding, Stats};
 use crate::capture::{
-    BlockBuilder, BlockPackets, BlockSource, CaptureError, Compression, MappedPcap, Opened, Packet,
-    PacketBlock, PacketFilter, PacketSource, PcapBlocks, ReaderCounters, Secrets,
+    BlockBuilder, BlockPackets, BlockSource, CaptureError, Compression, MappedPackets, MappedPcap,
+    Opened, Packet, PacketBlock, PacketFilter, PacketSource, PcapBlocks, ReaderCounters, Secrets,
 };
 use crate::detect::Detector;
 use crate::time::Timestamp;
@@ -61,6 +61,14 @@ impl Reading {
             let capture = opened.into_capture()?;
             let compression = capture.compression();
             Ok(Reading::One(Box::new(capture), compression))
+        } else if threads <= 1
+            && opened.is_classic_pcap()
+            && let Some(file) = opened.regular_file().and_then(MappedPcap::map)
+        {
+            Ok(Reading::One(
+                Box::new(MappedPackets::new(file)),
+                Compression::None,
+            ))
         } else if threads <= 1 && opened.is_classic_pcap() {
             // Classic pcap files through the block reader: the record walk the
             // workers' reader uses, in cache-sized buffers.

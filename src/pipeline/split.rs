@@ -6,37 +6,52 @@
 //! the busier thread (the kernel's copy, the record walk, decoding, routing,
 //! and the merge), so two threads ran only 1.1–1.3× one. Here every worker is
 //! a whole one-thread pipeline ([`DecodeStage`], [`Clock`], [`TrackStage`])
-//! restricted to its share of the flows, the in-process form of `scan --shard`:
+//! restricted to its share of the flows, the in-process form of `scan --shard`.
+//! Two sources:
 //!
-//! - The file is read once, in the blocks of [`BlockSource`], by whichever
-//!   worker first needs the next block (under a lock; [`SharedBlocks`]). Every
-//!   worker walks every block: a block is freed once the slowest worker has
-//!   taken it, and no worker runs more than [`LEAD_BLOCKS`] blocks ahead of
-//!   the slowest, so memory stays a few blocks whatever the file size.
-//! - Every worker decodes every packet (link layers, tunnels, IP fragment
-//!   reassembly: a packet's flow is known only after decoding, and decoding
-//!   is a small part of a scan) and keeps only the segments of the flows that
-//!   hash to it ([`crate::flow::FlowKey::shard`], the router's hash), so each
-//!   tracks, reassembles, parses and inspects about `1/N` of the flows.
-//! - Every worker keeps the run's idle-sweep [`Clock`] over every packet, so
-//!   its sweeps fall at the same point of the packet sequence as one thread's.
-//! - The per-packet counters (packets, bytes, `decode.*`, secrets read) are
-//!   those of worker 0 alone (every worker counts the same); the flow, HTTP
-//!   and finding counters are each worker's own and sum to one thread's.
-//! - Findings carry their [`super::OrderKey`]; the calling thread merges them
-//!   into the one-thread order with the router path's [`Merger`], and writes them.
+//! - **A mapped classic pcap file** ([`Chunks`]): the records are cut into
+//!   chunks of [`CHUNK_PACKETS`]. Whichever worker needs the next chunk first
+//!   walks its records (the one sequential part: a record's place is known
+//!   only from the one before) and decodes them ([`DecodeStage::route`]: link
+//!   layers, tunnels, the flow's owner by [`crate::flow::FlowKey::shard`], the
+//!   router's hash), so each packet is read and decoded once. Every worker
+//!   then goes through every chunk: the time of each packet for its sweep
+//!   clock, the segments of its own flows, and the IP fragments, which every
+//!   worker reassembles itself (reassembly keeps state across chunks; the
+//!   fragment memcap is divided among the workers). No chunk is walked more
+//!   than [`LEAD_CHUNKS`] ahead of the slowest worker, a chunk is freed once
+//!   every worker has gone through it, and the pages behind are released.
+//! - **Any other uncompressed capture** (pcapng, a pipe): read once, in the
+//!   blocks of [`BlockSource`], by whichever worker first needs the next block
+//!   (under a lock; [`SharedBlocks`]). Every worker walks and decodes every
+//!   block and keeps the segments of its flows; a block is freed once the
+//!   slowest worker has taken it, and no worker runs more than
+//!   [`LEAD_BLOCKS`] blocks ahead of the slowest.
+//!
+//! Either way every worker keeps the run's idle-sweep [`Clock`] over every
+//! packet, so its sweeps fall at the same point of the packet sequence as one
+//! thread's; each tracks, reassembles, parses and inspects about `1/N` of the
+//! flows. The per-packet counters (packets, bytes, `decode.*`, secrets read)
+//! are counted once: the packets every worker decodes (all of a block source,
+//! the fragments of a mapped file) by worker 0, a chunk's by the worker that
+//! decoded it; the flow, HTTP and finding counters are each worker's own. All
+//! sum to one thread's. Findings carry their [`super::OrderKey`]; the calling
+//! thread merges them into the one-thread order with the router path's
+//! [`Merger`], and writes them. An interruption ends every worker after the
+//! same packet.
 //!
 //! The caps are divided among workers as on the router path (flows, out-of-order
-//! bytes, heads, bodies, held TLS records), and so is the fragment memcap,
-//! since every worker reassembles every fragmented datagram: memory is that
-//! of one run. Output is byte-identical to one thread's unless a cap is reached.
+//! bytes, heads, bodies, held TLS records): memory is that of one run. Output
+//! is byte-identical to one thread's unless a cap is reached.
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Sender, channel};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use super::parallel::{FromWorker, Merger, per_worker};
+use super::stages::Routing;
 use super::{Clock, Config, DecodeStage, Finding, Stats, TrackStage};
+use crate::capture::mapped::RELEASE_BYTES;
 use crate::capture::{BlockSource, CaptureError, MappedPcap, Packet, PacketBlock, Secrets};
 use crate::detect::Detector;
 
@@ -204,29 +219,25 @@ pub fn analyze(
         SplitSource::Mapped(file) => (Some(file), None),
         SplitSource::Blocks(source) => (None, Some(SharedBlocks::new(source, workers))),
     };
-    let lead = Lead::new(workers, mapped);
+    let chunks = mapped.map(|file| Chunks::new(file, workers));
     let position = AtomicU64::new(0);
-    let error = Mutex::new(None);
     let mut merger = Merger::new(workers);
     std::thread::scope(|scope| {
         let (results_tx, results) = channel::<FromWorker>();
         for worker in 0..workers {
             let results = results_tx.clone();
             let mut state = Worker::new(worker, workers, &worker_config, Arc::clone(detector));
-            let (blocks, lead, position, error) = (blocks.as_ref(), &lead, &position, &error);
+            let (blocks, chunks, position) = (blocks.as_ref(), chunks.as_ref(), &position);
             scope.spawn(move || {
                 let _leaving = Leaving {
                     blocks,
-                    lead,
+                    chunks,
                     worker,
                 };
-                let ended = match (mapped, blocks) {
-                    (Some(file), _) => state.walk(file, lead, stop, position, &results),
+                match (chunks, blocks) {
+                    (Some(chunks), _) => state.track_chunks(chunks, stop, position, &results),
                     (None, Some(blocks)) => state.take_blocks(blocks, stop, &results),
-                    (None, None) => None,
-                };
-                if worker == 0 {
-                    *error.lock().unwrap_or_else(PoisonError::into_inner) = ended;
+                    (None, None) => {}
                 }
                 state.finish(&results);
             });
@@ -248,135 +259,255 @@ pub fn analyze(
         }
         merger.emit(found);
     });
-    let error = match blocks {
-        Some(blocks) => blocks.into_error(),
-        None => error.into_inner().unwrap_or_else(PoisonError::into_inner),
+    let error = match (blocks, chunks) {
+        (Some(blocks), _) => blocks.into_error(),
+        (None, Some(chunks)) => chunks.into_error(),
+        (None, None) => None,
     };
     (merger.stats, error)
 }
 
-/// Packets a worker walks between two looks at the others' progress (and at
-/// the stop flag) on a mapped file.
-const CHECK_PACKETS: u64 = 1024;
-/// Packets a worker may walk ahead of the slowest on a mapped file: the
-/// findings waiting for the merge stay few, and the bytes one worker brought
-/// into the caches (about 2 MB on the benchmark) are still there when the
-/// other reads them (on the 1 GB benchmark a lead of 65,536 packets took 10 %
-/// more time than 4,096).
-pub const LEAD_PACKETS: u64 = 4 * CHECK_PACKETS;
+/// Records in one chunk of a mapped file: walked and decoded by one worker,
+/// gone through by every worker. On the 1 GB benchmark 256 was as fast as
+/// 128 and faster than 1,024, whose bytes no longer fit a core's cache
+/// between the walk and the tracking.
+const CHUNK_PACKETS: usize = 256;
+/// Chunks walked ahead of the slowest worker's tracking: the decoded chunks
+/// waiting stay few (a chunk holds at most 256 segments), and
+/// the bytes one worker brought into the caches are still there when the
+/// other tracks them.
+pub const LEAD_CHUNKS: u64 = 16;
+/// A worker reports its findings after this many chunks (or
+/// [`REPORT_FINDINGS`] findings).
+const REPORT_CHUNKS: u64 = 16;
 
-/// The workers' progress through a mapped file, so that none runs far ahead
-/// and all stop at the same packet when the run is interrupted.
-struct Lead<'f> {
-    state: Mutex<LeadState>,
-    moved: Condvar,
-    file: Option<&'f MappedPcap>,
+/// A chunk of a mapped file, decoded: for each packet its time and where it
+/// goes, and the segments of each worker's flows in packet order.
+struct Chunk<'f> {
+    /// Index (in the file) of the chunk's first packet.
+    first: u64,
+    /// File offset after the chunk's last record.
+    end: u64,
+    /// Per packet: its time, and the worker owning its segment
+    /// ([`FRAGMENT`]: every worker reassembles it; [`NOBODY`]: nothing to track).
+    packets: Vec<(crate::time::Timestamp, u32)>,
+    /// Per worker, the segments it owns, in packet order.
+    segments: Vec<Vec<crate::decode::TcpSegment<'f>>>,
+    /// The packets holding IP fragments, in packet order.
+    fragments: Vec<Packet<'f>>,
 }
 
-/// Bytes of a mapped file every worker has passed that are let go of at once
-/// ([`MappedPcap::release_before`]): the pages stay in the page cache but no
-/// longer count in the process's resident memory, which so stays flat in the
-/// file's size. Each release is a TLB shootdown across the cores: 1 MiB at a
-/// time cost two threads 6 % on the 1 GB benchmark, 8 MiB nothing measurable.
-const RELEASE_BYTES: u64 = 8 << 20;
+const FRAGMENT: u32 = u32::MAX;
+const NOBODY: u32 = u32::MAX - 1;
 
-struct LeadState {
-    /// Per worker, the packets walked at its last check (`u64::MAX`: it ended).
-    walked: Vec<u64>,
-    /// Per worker, its position in a mapped file (`u64::MAX`: it ended).
-    position: Vec<u64>,
+/// The chunks of a mapped file: walked one after another by whichever worker
+/// needs the next one first, decoded by it, and tracked by every worker.
+struct Chunks<'f> {
+    file: &'f MappedPcap,
+    state: Mutex<ChunkState<'f>>,
+    /// Signalled when a chunk is published, a worker moves on, or the walk ends.
+    moved: Condvar,
+}
+
+struct ChunkState<'f> {
+    /// The record walk; `None` while a worker walks a chunk.
+    records: Option<crate::capture::mapped::Records<'f>>,
+    /// The number of the next chunk to walk, and the index of its first packet.
+    next_chunk: u64,
+    next_packet: u64,
+    /// Once the walk ended (end of file, error, interruption): the number of chunks.
+    total: Option<u64>,
+    error: Option<CaptureError>,
+    /// Decoded chunks some worker has still to track, by number.
+    ready: std::collections::BTreeMap<u64, Arc<Chunk<'f>>>,
+    /// Per worker, the number of the next chunk it tracks (`u64::MAX`: it left).
+    tracking: Vec<u64>,
+    /// A worker ended by a panic: the others stop rather than wait for it.
+    abandoned: bool,
     /// The mapped file's bytes before this offset have been released.
     released: u64,
-    /// Once the run is interrupted: the packet every worker stops before.
-    stop_at: Option<u64>,
 }
 
-impl<'f> Lead<'f> {
-    fn new(workers: usize, file: Option<&'f MappedPcap>) -> Self {
-        Lead {
-            state: Mutex::new(LeadState {
-                walked: vec![0; workers],
-                position: vec![0; workers],
+impl<'f> Chunks<'f> {
+    fn new(file: &'f MappedPcap, workers: usize) -> Self {
+        Chunks {
+            file,
+            state: Mutex::new(ChunkState {
+                records: Some(file.records()),
+                next_chunk: 0,
+                next_packet: 0,
+                total: None,
+                error: None,
+                ready: std::collections::BTreeMap::new(),
+                tracking: vec![0; workers],
+                abandoned: false,
                 released: 0,
-                stop_at: None,
             }),
             moved: Condvar::new(),
-            file,
         }
     }
 
-    /// Notes that `worker` is at byte `position` of the mapped file and
-    /// releases the pages every worker has passed, [`RELEASE_BYTES`] at a time.
-    fn release(&self, state: &mut LeadState, worker: usize, position: u64) {
-        let Some(file) = self.file else { return };
-        if let Some(slot) = state.position.get_mut(worker) {
-            *slot = position;
-        }
-        let slowest = state.position.iter().copied().min().unwrap_or(0);
-        let upto = slowest.min(file.len()) / RELEASE_BYTES * RELEASE_BYTES;
-        if upto > state.released {
-            state.released = upto;
-            file.release_before(upto);
-        }
+    fn lock(&self) -> MutexGuard<'_, ChunkState<'f>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// `worker` has walked `walked` packets, a multiple of [`CHECK_PACKETS`],
-    /// and is at byte `position` of the mapped file (both `u64::MAX`: it
-    /// ended); returns once it is no more than
-    /// [`LEAD_PACKETS`] ahead of the slowest, true when it is to stop there.
-    /// `interrupted` fixes the stopping point: the next check no worker has
-    /// passed.
-    fn reached(&self, worker: usize, walked: u64, position: u64, interrupted: bool) -> bool {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        self.release(&mut state, worker, position);
-        let slowest = |s: &LeadState| s.walked.iter().copied().min().unwrap_or(0);
-        let before = slowest(&state);
-        if let Some(slot) = state.walked.get_mut(worker) {
-            *slot = walked;
-        }
-        if interrupted && state.stop_at.is_none() {
-            // Each worker is before its next check.
-            let furthest = state
-                .walked
-                .iter()
-                .copied()
-                .filter(|&w| w != u64::MAX)
-                .max()
-                .unwrap_or(walked);
-            state.stop_at = Some(furthest.saturating_add(CHECK_PACKETS));
-        }
-        if slowest(&state) != before || interrupted {
+    /// Chunk `number`, to track; `None` after the last. While it
+    /// is not decoded yet, the worker walks and decodes the next chunk (with
+    /// `decode`) if the lead allows, else waits. A raised `stop` ends the
+    /// walk: every worker ends after the same chunk.
+    fn take(
+        &self,
+        number: u64,
+        stop: &AtomicBool,
+        decode: &mut DecodeStage,
+        workers: usize,
+    ) -> Option<Arc<Chunk<'f>>> {
+        let mut state = self.lock();
+        loop {
+            if let Some(chunk) = state.ready.get(&number) {
+                return Some(Arc::clone(chunk));
+            }
+            if state.abandoned || state.total.is_some_and(|total| number >= total) {
+                return None;
+            }
+            let slowest = state.tracking.iter().copied().min().unwrap_or(0);
+            let walkable = state.total.is_none()
+                && state.next_chunk < slowest.saturating_add(LEAD_CHUNKS)
+                && state.records.is_some();
+            if !walkable {
+                state = self
+                    .moved
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner);
+                continue;
+            }
+            let Some(mut records) = state.records.take() else {
+                continue;
+            };
+            let (chunk_number, first) = (state.next_chunk, state.next_packet);
+            if stop.load(Ordering::Relaxed) {
+                state.total = Some(chunk_number);
+                state.records = Some(records);
+                self.moved.notify_all();
+                continue;
+            }
+            drop(state);
+            // Walk: the one sequential part (the next record's place is known
+            // only once this one is read), kept short.
+            let mut chunk = Chunk::new(first, workers);
+            let mut ended = None;
+            while chunk.packets.len() < CHUNK_PACKETS {
+                match records.next() {
+                    Ok(Some(p)) => chunk.push(decode, &p),
+                    Ok(None) => {
+                        ended = Some(None);
+                        break;
+                    }
+                    Err(e) => {
+                        ended = Some(Some(e));
+                        break;
+                    }
+                }
+            }
+            chunk.end = records.position();
+            state = self.lock();
+            state.records = Some(records);
+            state.next_chunk = chunk_number.saturating_add(1);
+            state.next_packet = first.saturating_add(chunk.packets.len() as u64);
+            if let Some(error) = ended {
+                state.error = error;
+                state.total = Some(state.next_chunk);
+            }
+            state.ready.insert(chunk_number, Arc::new(chunk));
             self.moved.notify_all();
         }
-        loop {
-            if state.stop_at.is_some_and(|at| walked >= at) {
-                return true;
-            }
-            if walked == u64::MAX || walked.saturating_sub(slowest(&state)) <= LEAD_PACKETS {
-                return false;
-            }
-            state = self
-                .moved
-                .wait(state)
-                .unwrap_or_else(PoisonError::into_inner);
+    }
+
+    /// `worker` has tracked every chunk before `next` (`u64::MAX`: it left;
+    /// `panicked`: by a panic). Frees the chunks every worker has tracked
+    /// and releases their pages, [`RELEASE_BYTES`] at a time.
+    fn tracked(&self, worker: usize, next: u64, panicked: bool) {
+        let mut state = self.lock();
+        if let Some(slot) = state.tracking.get_mut(worker) {
+            *slot = next;
         }
+        state.abandoned |= panicked;
+        let slowest = state.tracking.iter().copied().min().unwrap_or(u64::MAX);
+        let mut upto = None;
+        while let Some(entry) = state.ready.first_entry() {
+            if *entry.key() >= slowest {
+                break;
+            }
+            upto = Some(entry.remove().end);
+        }
+        if let Some(upto) = upto {
+            let upto = upto.min(self.file.len()) / RELEASE_BYTES * RELEASE_BYTES;
+            if upto > state.released {
+                state.released = upto;
+                self.file.release_before(upto);
+            }
+        }
+        drop(state);
+        self.moved.notify_all();
+    }
+
+    fn into_error(self) -> Option<CaptureError> {
+        self.state
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+            .error
+    }
+}
+
+impl<'f> Chunk<'f> {
+    fn new(first: u64, workers: usize) -> Self {
+        Chunk {
+            first,
+            end: 0,
+            packets: Vec::with_capacity(CHUNK_PACKETS),
+            segments: (0..workers)
+                .map(|_| Vec::with_capacity(CHUNK_PACKETS / workers.max(1) + 16))
+                .collect(),
+            fragments: Vec::new(),
+        }
+    }
+
+    /// Decodes the next packet of the chunk (counted in `decode`).
+    fn push(&mut self, decode: &mut DecodeStage, p: &Packet<'f>) {
+        let goes = match decode.route(p) {
+            Routing::Segment(owner, segment) => match self.segments.get_mut(owner) {
+                Some(own) => {
+                    own.push(segment);
+                    u32::try_from(owner).unwrap_or(NOBODY)
+                }
+                None => NOBODY,
+            },
+            Routing::Fragment => {
+                self.fragments.push(*p);
+                FRAGMENT
+            }
+            Routing::Elsewhere => NOBODY,
+        };
+        self.packets.push((p.ts, goes));
     }
 }
 
 /// Marks a worker as gone when it ends, also by a panic, so that no other
 /// worker waits for it.
-struct Leaving<'a, 's> {
+struct Leaving<'a, 's, 'f> {
     blocks: Option<&'a SharedBlocks<'s>>,
-    lead: &'a Lead<'a>,
+    chunks: Option<&'a Chunks<'f>>,
     worker: usize,
 }
 
-impl Drop for Leaving<'_, '_> {
+impl Drop for Leaving<'_, '_, '_> {
     fn drop(&mut self) {
         if let Some(blocks) = self.blocks {
             blocks.leave(self.worker);
         }
-        self.lead.reached(self.worker, u64::MAX, u64::MAX, false);
+        if let Some(chunks) = self.chunks {
+            chunks.tracked(self.worker, u64::MAX, std::thread::panicking());
+        }
     }
 }
 
@@ -384,7 +515,12 @@ impl Drop for Leaving<'_, '_> {
 /// of its share.
 struct Worker {
     worker: usize,
+    workers: usize,
+    /// Decodes (and reassembles) every packet of a block source, and the
+    /// fragments of a mapped file.
     decode: DecodeStage,
+    /// Decodes the chunks of a mapped file this worker walks, for every worker.
+    route: DecodeStage,
     track: TrackStage,
     clock: Clock,
     /// Index of the next packet.
@@ -396,7 +532,11 @@ impl Worker {
     fn new(worker: usize, workers: usize, config: &Config, detector: Arc<Detector>) -> Self {
         Worker {
             worker,
+            workers,
             decode: DecodeStage::new(config.defrag)
+                .with_shard(config.shard)
+                .with_thread(worker, workers),
+            route: DecodeStage::new(config.defrag)
                 .with_shard(config.shard)
                 .with_thread(worker, workers),
             track: TrackStage::new(config, detector),
@@ -437,41 +577,52 @@ impl Worker {
         results.send(message).is_ok()
     }
 
-    /// Walks every record of a mapped file; returns the error that ended it.
-    fn walk(
+    /// Tracks every chunk of a mapped file, walking and decoding some of
+    /// them (with its `route` stage) for every worker.
+    fn track_chunks(
         &mut self,
-        file: &MappedPcap,
-        lead: &Lead<'_>,
+        chunks: &Chunks<'_>,
         stop: &AtomicBool,
         position: &AtomicU64,
         results: &Sender<FromWorker>,
-    ) -> Option<CaptureError> {
-        let mut records = file.records();
-        let mut checks = 0u32;
-        loop {
-            match records.next() {
-                Ok(Some(p)) => self.packet(&p),
-                Ok(None) => return None,
-                Err(e) => return Some(e),
-            }
-            if self.index.is_multiple_of(CHECK_PACKETS) {
-                if self.worker == 0 {
-                    position.store(records.position(), Ordering::Relaxed);
+    ) {
+        let mut number = 0u64;
+        while let Some(chunk) = chunks.take(number, stop, &mut self.route, self.workers) {
+            let mut own = chunk
+                .segments
+                .get(self.worker)
+                .map(|s| s.iter())
+                .into_iter()
+                .flatten();
+            let mut fragments = chunk.fragments.iter();
+            let findings = &mut self.findings;
+            let mut push = |f: Finding| findings.push(f);
+            for (&(ts, goes), index) in chunk.packets.iter().zip(chunk.first..) {
+                if let Some(sweep) = self.clock.observe(index, ts) {
+                    self.track.sweep(sweep, &mut push);
                 }
-                checks = checks.wrapping_add(1);
-                if (self.findings.len() >= REPORT_FINDINGS || checks.is_multiple_of(4))
-                    && !self.report(results)
+                if goes as usize == self.worker {
+                    if let Some(segment) = own.next() {
+                        self.track.segment(index, ts, segment, &mut push);
+                    }
+                } else if goes == FRAGMENT
+                    && let Some(p) = fragments.next()
+                    && let Some(segment) = self.decode.packet(p)
                 {
-                    return None;
+                    self.track.segment(index, ts, &segment, &mut push);
                 }
-                if lead.reached(
-                    self.worker,
-                    self.index,
-                    records.position(),
-                    stop.load(Ordering::Relaxed),
-                ) {
-                    return None;
-                }
+            }
+            self.index = chunk.first.saturating_add(chunk.packets.len() as u64);
+            if self.worker == 0 {
+                position.store(chunk.end, Ordering::Relaxed);
+            }
+            drop(chunk);
+            number = number.saturating_add(1);
+            chunks.tracked(self.worker, number, false);
+            if (self.findings.len() >= REPORT_FINDINGS || number.is_multiple_of(REPORT_CHUNKS))
+                && !self.report(results)
+            {
+                return;
             }
         }
     }
@@ -482,7 +633,7 @@ impl Worker {
         blocks: &SharedBlocks<'_>,
         stop: &AtomicBool,
         results: &Sender<FromWorker>,
-    ) -> Option<CaptureError> {
+    ) {
         let mut unreported = 0u32;
         while let Some(block) = blocks.next(self.worker, stop) {
             let mut secrets = block.secrets.iter().peekable();
@@ -505,7 +656,6 @@ impl Worker {
                 }
             }
         }
-        None
     }
 
     /// Ends the source: flushes every flow and sends the last findings with
@@ -516,9 +666,12 @@ impl Worker {
         self.decode.end_of_input();
         let mut stats = self.track.stats();
         if self.worker == 0 {
-            // The per-packet counters, which every worker counts alike, once.
+            // The per-packet counters of the packets every worker decodes
+            // (all of a block source, the fragments of a mapped file), once.
             stats.absorb(&self.decode.stats());
         }
+        // Those of the chunks of a mapped file this worker decoded.
+        stats.absorb(&self.route.stats());
         let _ = results.send(FromWorker {
             worker: self.worker,
             findings: std::mem::take(&mut self.findings),

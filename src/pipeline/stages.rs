@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use super::{DecodeStats, Finding, OrderKey, PHASE_PACKET, Shard, Stats, Sweep};
 use crate::capture::Packet;
-use crate::decode::{Decoder, DefragLimits, SkipStats, TcpSegment};
+use crate::decode::{Decoder, DefragLimits, Skip, SkipStats, TcpSegment};
 use crate::detect::{Confidence, Detector};
 use crate::flow::FlowTable;
 use crate::stack::{Extractor, StackLimits};
@@ -81,6 +81,36 @@ impl DecodeStage {
         }
     }
 
+    /// Decodes one packet for the workers of a split run, each of which
+    /// tracks the flows of its thread shard ([`Self::with_thread`]): which of
+    /// them owns its segment, or [`Routing::Fragment`] for a frame holding an
+    /// IP fragment, which this stage neither decodes nor counts (every
+    /// worker's own stage reassembles it, as [`Self::packet`]). Counted as
+    /// [`Self::packet`] counts otherwise.
+    pub fn route<'a>(&mut self, packet: &Packet<'a>) -> Routing<'a> {
+        let decoded = self.decoder.decode_unfragmented(packet.link, packet.data);
+        if decoded == Err(Skip::IpFragment) {
+            return Routing::Fragment;
+        }
+        self.packets = self.packets.saturating_add(1);
+        self.bytes = self.bytes.saturating_add(packet.data.len() as u64);
+        match decoded {
+            Ok(segment) => {
+                let (key, _) = crate::flow::FlowKey::of(segment.src, segment.dst);
+                let shard = self.shard;
+                if shard.is_whole() || key.run_part(shard.count) == shard.index {
+                    Routing::Segment(key.shard(self.thread.1), segment)
+                } else {
+                    Routing::Elsewhere
+                }
+            }
+            Err(skip) => {
+                self.skips.count(skip);
+                Routing::Elsewhere
+            }
+        }
+    }
+
     /// Counts decryption secrets read with the packets (once per run: the
     /// workers that use them do not count them).
     pub fn secrets(&mut self, secrets: &crate::capture::Secrets) {
@@ -128,6 +158,18 @@ fn owns(
     }
     let (key, _) = crate::flow::FlowKey::of(src, dst);
     key.shard(threads) == thread && (shard.is_whole() || key.run_part(shard.count) == shard.index)
+}
+
+/// Where [`DecodeStage::route`] sends a packet.
+#[derive(Debug, Clone, Copy)]
+pub enum Routing<'a> {
+    /// A segment of a flow of this worker (by number).
+    Segment(usize, TcpSegment<'a>),
+    /// A frame holding an IP fragment, for every worker to reassemble.
+    Fragment,
+    /// Nothing to track here: no TCP segment (counted), or a flow of another
+    /// part of a run split over machines (`--shard`).
+    Elsewhere,
 }
 
 /// The tracking stage: flows, HTTP requests and detection, for the segments

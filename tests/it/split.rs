@@ -293,3 +293,89 @@ fn uncompressed_captures_are_split_compressed_ones_routed() {
         Ok(Reading::Many(..))
     ));
 }
+
+/// The records of the classic pcap Ethernet fixtures (µs, little-endian),
+/// each fixture's records `rounds` times over, restamped one millisecond
+/// apart: one capture of many chunks of the mapped split, with IP fragments,
+/// GTP-U and VLAN tunnels, gaps and leaks in every chunk and across chunk
+/// boundaries.
+fn many_chunks(rounds: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&[0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0]);
+    out.extend_from_slice(&[0; 8]);
+    out.extend_from_slice(&65535u32.to_le_bytes());
+    out.extend_from_slice(&1u32.to_le_bytes());
+    let mut stamp = 0u64;
+    for f in fixturegen::all() {
+        let b = &f.bytes;
+        if b.len() < 24 || b[..4] != [0xd4, 0xc3, 0xb2, 0xa1] || b[20..24] != 1u32.to_le_bytes() {
+            continue;
+        }
+        for _ in 0..rounds {
+            let mut at = 24;
+            while at + 16 <= b.len() {
+                let caplen = u32::from_le_bytes(b[at + 8..at + 12].try_into().unwrap()) as usize;
+                let Some(data) = b.get(at + 16..at + 16 + caplen) else {
+                    break;
+                };
+                stamp += 1000;
+                out.extend_from_slice(&(1_700_000_000 + (stamp / 1_000_000) as u32).to_le_bytes());
+                out.extend_from_slice(&((stamp % 1_000_000) as u32).to_le_bytes());
+                out.extend_from_slice(&b[at + 8..at + 16]);
+                out.extend_from_slice(data);
+                at += 16 + caplen;
+            }
+        }
+    }
+    out
+}
+
+/// On a capture of many chunks, the mapped split's findings and every
+/// counter equal one thread's read from a pipe and from the mapped file, at
+/// 2, 3 and 7 workers; the fixtures it is made of reassemble fragments and
+/// decode tunnels there.
+#[test]
+fn the_mapped_split_of_many_chunks_gives_the_one_thread_findings() {
+    let detector = Arc::new(Detector::new());
+    let config = Config::default();
+    let bytes = many_chunks(3);
+    let one = one_thread(&bytes, &config, &detector);
+    assert!(one.1.packets > 5_000, "{} packets", one.1.packets);
+    assert!(one.1.decode.defrag.completed > 0 && one.1.decode.tunnels.gtpu > 0);
+    assert!(one.0.len() > 100, "{} findings", one.0.len());
+    // One thread reads a file through its mapping, a pipe in blocks: the same.
+    let path = crate::common::scratch("split").join("many-chunks.pcap");
+    std::fs::write(&path, &bytes).unwrap();
+    let opened = Opened::open(&Input::Path(path), None).expect("opens");
+    let reading = Reading::new(opened, 1, false).expect("a capture");
+    let mut found = Vec::new();
+    let out = pipeline::analyze_input(
+        reading,
+        1,
+        config.clone(),
+        &detector,
+        &AtomicBool::new(false),
+        None,
+        &mut |f| found.push(f),
+        &mut |_| {},
+    );
+    assert!(
+        outcome(found, out.stats, out.error) == one,
+        "one thread, mapped"
+    );
+    for workers in [2, 3, 7] {
+        let split = split_run("many-chunks.pcap", &bytes, workers, &config, &detector);
+        assert!(
+            split == one,
+            "{workers} workers: {:#?}\n{:#?}",
+            split.1,
+            one.1
+        );
+    }
+    // Cut inside a record: the same packets and the same error.
+    let cut = &bytes[..bytes.len() - 7];
+    let one = one_thread(cut, &config, &detector);
+    assert!(one.2.is_some());
+    let split = split_run("many-chunks-cut.pcap", cut, 2, &config, &detector);
+    assert!(split == one, "cut: {:#?}\n{:#?}", split.2, one.2);
+}
