@@ -216,6 +216,31 @@ mod tests {
         assert_eq!(decode_all("lzma", &text, 10), Err(Unsupported));
     }
 
+    /// Brotli compressed by a real encoder at its lowest, a middle and its
+    /// highest quality (window 22), not only stored meta-blocks.
+    fn brotli(data: &[u8], quality: u32) -> Vec<u8> {
+        let mut w = brotli::CompressorWriter::new(Vec::new(), 4096, quality, 22);
+        w.write_all(data).unwrap();
+        w.into_inner()
+    }
+
+    #[test]
+    fn brotli_from_a_real_encoder_decodes() {
+        let text = b"{\"user\":{\"phone\":\"+447700900123\",\"plan\":\"prepaid\"}}".repeat(50);
+        for quality in [0, 5, 11] {
+            let data = brotli(&text, quality);
+            assert!(data.len() < text.len() / 4, "quality {quality} compresses");
+            let d = decode_all("br", &data, 1 << 16).unwrap();
+            assert_eq!(d.bytes, text, "quality {quality}");
+            assert!(!d.over_limit && !d.error, "quality {quality}");
+            let cut = decode_all("br", data.get(..data.len() / 2).unwrap(), 1 << 16).unwrap();
+            assert!(
+                cut.error && text.starts_with(&cut.bytes),
+                "quality {quality}"
+            );
+        }
+    }
+
     #[test]
     fn a_bomb_costs_only_the_limit() {
         let bomb = gz(&vec![b'0'; 50 << 20]);
@@ -226,6 +251,10 @@ mod tests {
         let zbomb = zstd::stream::encode_all(&vec![0u8; 50 << 20][..], 3).unwrap();
         let d = decode_all("zstd", &zbomb, 1000).unwrap();
         assert_eq!((d.bytes.len(), d.over_limit), (1000, true));
+        let bbomb = brotli(&vec![b'0'; 50 << 20], 5);
+        assert!(bbomb.len() < 100 << 10);
+        let d = decode_all("br", &bbomb, 64 << 10).unwrap();
+        assert_eq!((d.bytes.len(), d.over_limit), (64 << 10, true));
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! The extractor decides which side of a flow is the client and feeds that
 //! side's stream to a [`ClientStack`] (`layers.rs`): a chooser that looks at
 //! what the stream (or the rest of a tunnel) starts with and the layers it
-//! hands it to (SOCKS handshakes, HTTP/1 with its CONNECT tunnels). Requests
+//! hands it to (SOCKS handshakes, TLS with its own stack for the decrypted
+//! bytes, HTTP/1 with its CONNECT tunnels, HTTP/2). Requests
 //! are recognised by content on any port. Only the client direction
 //! is parsed: the side that sent the SYN when the handshake was captured;
 //! mid-stream, the side on an unprivileged port when the other is on a usual
@@ -15,8 +16,9 @@
 //! side that first shows a response status line is the server). Bytes of the server are never read
 //! as requests, except that a request on the SYN-ACK (the side that answered
 //! the SYN speaking first, with a request line) makes that side the client.
-//! Flows whose client does not open with a request line (after a SOCKS
-//! handshake, if any) are dropped from parsing at once (TLS, SSH, ...).
+//! Flows whose client opens with neither a request line, TLS nor the HTTP/2
+//! preface (after a SOCKS handshake, if any) are dropped from parsing at once
+//! (SSH, ...).
 //! The budget for partial heads of all flows is kept here
 //! ([`HttpLimits::head_memcap`]).
 #![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]

@@ -200,7 +200,7 @@ fn the_bodies_tshark_decodes_are_the_ones_read() {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
     else {
-        eprintln!("SKIPPED: tshark is not installed");
+        crate::common::skip_system("SKIPPED: tshark is not installed");
         return;
     };
     let all = lines(&["scan", "--format", "jsonl", "--all-requests", FIXTURE]);

@@ -20,3 +20,17 @@ pub fn scratch(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("scratch dir");
     dir
 }
+
+/// Says on standard error that a test is skipped because the system lacks
+/// what it needs (root, a tool such as tshark, a network namespace), naming
+/// what is missing. With `PHONELEAK_REQUIRE_SYSTEM` set (`.ci/run` sets it
+/// after installing everything), a skip is a failure instead: CI cannot pass
+/// on tests that never ran.
+pub fn skip_system(why: &str) {
+    if std::env::var_os("PHONELEAK_REQUIRE_SYSTEM").is_some_and(|v| !v.is_empty() && v != "0") {
+        panic!("{why}; PHONELEAK_REQUIRE_SYSTEM is set, so this test must run here");
+    }
+    use std::io::Write;
+    // Straight to stderr, past the test harness's capture, so that it shows.
+    let _ = writeln!(std::io::stderr(), "{why}");
+}

@@ -2,10 +2,14 @@
 //! nginx (HTTP/2 on a cleartext listener), in a network namespace the test
 //! makes, captured by tcpdump on its loopback. Every request nginx logs must
 //! be found by phoneleak, as HTTP/2 with its stream id, with the X-MSISDN
-//! leak curl sent. Skipped with a message when not root or without nginx,
-//! curl, tcpdump, iproute2 or nsenter (.ci/run installs them). curl 7.88
-//! fails on a second request over one prior-knowledge connection to nginx
-//! 1.22 (and on a POST body), so each request has its own connection.
+//! leak curl sent. Then nghttp (nghttp2's client, prior knowledge for
+//! `http://`) posts a JSON body on three streams of one connection at once:
+//! each is found on that connection with its header leak and its body leak
+//! (`/user/phone`). Skipped with a message when not root or without nginx,
+//! curl, nghttp, tcpdump, iproute2 or nsenter (.ci/run installs them). curl
+//! 7.88 fails on a second request over one prior-knowledge connection to
+//! nginx 1.22 (and on a POST body), so each curl request has its own
+//! connection.
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -71,7 +75,7 @@ fn stop(mut child: Child, signal: &str) {
 
 #[test]
 fn curl_http2_prior_knowledge_against_nginx() {
-    let missing: Vec<_> = ["nginx", "curl", "tcpdump", "ip", "nsenter"]
+    let missing: Vec<_> = ["nginx", "curl", "nghttp", "tcpdump", "ip", "nsenter"]
         .into_iter()
         .filter(|t| !have(t))
         .collect();
@@ -80,9 +84,9 @@ fn curl_http2_prior_knowledge_against_nginx() {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
     if !missing.is_empty() || uid.as_deref().ok() != Some("0") {
-        eprintln!(
+        crate::common::skip_system(&format!(
             "SKIPPED curl_http2_prior_knowledge_against_nginx: needs root and nginx, curl, tcpdump, ip (missing: {missing:?}); nothing was checked"
-        );
+        ));
         return;
     }
     let ns = Netns(format!("plh2-{}", std::process::id()));
@@ -91,8 +95,8 @@ fn curl_http2_prior_knowledge_against_nginx() {
         .status()
         .is_ok_and(|s| s.success())
     {
-        eprintln!(
-            "SKIPPED curl_http2_prior_knowledge_against_nginx: cannot make a network namespace"
+        crate::common::skip_system(
+            "SKIPPED curl_http2_prior_knowledge_against_nginx: cannot make a network namespace",
         );
         return;
     }
@@ -214,6 +218,27 @@ fn curl_http2_prior_knowledge_against_nginx() {
             "curl {args:?} failed"
         );
     }
+    // nghttp: three POSTs multiplexed on one connection (its URIs of one
+    // authority share a connection and are sent concurrently).
+    let body = dir.join("body.json");
+    std::fs::write(&body, r#"{"user":{"name":"Ann","phone":"+447700900123"}}"#).unwrap();
+    let posts: Vec<String> = (0..3).map(|i| url(&format!("/n{i}"))).collect();
+    let mut args = vec![
+        "nghttp",
+        "-n",
+        "-H",
+        "x-msisdn: 447700900123",
+        "-H",
+        "content-type: application/json",
+        "-d",
+    ];
+    let body_arg = body.display().to_string();
+    args.push(&body_arg);
+    args.extend(posts.iter().map(String::as_str));
+    assert!(
+        in_ns(&ns.0, &args).status().unwrap().success(),
+        "nghttp {args:?} failed"
+    );
     std::thread::sleep(Duration::from_millis(300));
     let _ = in_ns(
         &ns.0,
@@ -241,7 +266,7 @@ fn curl_http2_prior_knowledge_against_nginx() {
             (p[0].to_string(), p[1].to_string())
         })
         .collect();
-    assert_eq!(logged.len(), 3, "nginx logged {logged:?}");
+    assert_eq!(logged.len(), 6, "nginx logged {logged:?}");
     let out = crate::common::phoneleak(&[
         "scan",
         "--format",
@@ -271,9 +296,28 @@ fn curl_http2_prior_knowledge_against_nginx() {
             "{r}"
         );
     }
+    // The nghttp POSTs: one connection, three streams, each with its body leak.
+    let posts: Vec<&serde_json::Value> = found.iter().filter(|v| v["method"] == "POST").collect();
+    assert_eq!(posts.len(), 3, "{found:#?}");
+    let flows: std::collections::BTreeSet<_> =
+        posts.iter().map(|v| v["flow_id"].as_u64()).collect();
+    let streams: std::collections::BTreeSet<_> =
+        posts.iter().map(|v| v["stream_id"].as_u64()).collect();
+    assert_eq!((flows.len(), streams.len()), (1, 3), "{posts:#?}");
+    for r in &posts {
+        assert_eq!(r["body"]["kind"], "json", "{r}");
+        assert!(
+            r["leaks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|l| l["where"] == "body" && l["key"] == "/user/phone"),
+            "{r}"
+        );
+    }
     assert!(Path::new(&pcap).exists());
     eprintln!(
-        "curl --http2-prior-knowledge: nginx logged {} requests, all found",
+        "curl --http2-prior-knowledge and nghttp: nginx logged {} requests, all found",
         logged.len()
     );
 }

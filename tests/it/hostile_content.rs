@@ -271,7 +271,9 @@ fn without_sgr(s: &str) -> String {
 #[test]
 fn control_characters_never_reach_a_terminal() {
     if Command::new("script").arg("--version").output().is_err() {
-        eprintln!("SKIPPED: util-linux `script` is not installed; no terminal to test on");
+        crate::common::skip_system(
+            "SKIPPED: util-linux `script` is not installed; no terminal to test on",
+        );
         return;
     }
     let (_, inputs) = hostile_folder();

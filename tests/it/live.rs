@@ -30,12 +30,11 @@ fn can_capture(test: &str) -> bool {
     if geteuid().is_root() {
         return true;
     }
-    let _ = writeln!(
-        std::io::stderr(),
+    crate::common::skip_system(&format!(
         "SKIPPED {test}: not root (euid {}); capturing on lo needs root or CAP_NET_RAW \
          (CI runs as root)",
         geteuid()
-    );
+    ));
     false
 }
 
@@ -508,13 +507,12 @@ echo "exit=$?" >>"$ERR"
             if matches!(out.status.code(), Some(97 | 98))
                 || String::from_utf8_lossy(&out.stderr).starts_with("unshare:") =>
         {
-            let _ = writeln!(
-                std::io::stderr(),
+            crate::common::skip_system(&format!(
                 "SKIPPED interface_disappearing_exits_2_with_summary: cannot make a private \
                  network namespace with a veth pair (status {:?}: {})",
                 out.status.code(),
                 String::from_utf8_lossy(&out.stderr).trim()
-            );
+            ));
             return;
         }
         Ok(out) => panic!(
@@ -525,11 +523,10 @@ echo "exit=$?" >>"$ERR"
         ),
         Err(e) => {
             let why = e.to_string();
-            let _ = writeln!(
-                std::io::stderr(),
+            crate::common::skip_system(&format!(
                 "SKIPPED interface_disappearing_exits_2_with_summary: cannot make a private \
                  network namespace with a veth pair ({why})"
-            );
+            ));
             return;
         }
     };
@@ -707,9 +704,8 @@ fn fanout_sensors_together_equal_one_scan() {
         return;
     }
     if Command::new("ip").arg("-V").output().is_err() {
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED fanout_sensors_together_equal_one_scan: no `ip` (iproute2)"
+        crate::common::skip_system(
+            "SKIPPED fanout_sensors_together_equal_one_scan: no `ip` (iproute2)",
         );
         return;
     }

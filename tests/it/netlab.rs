@@ -31,7 +31,9 @@ impl Lab {
     pub fn new(test: &str, tools: &[&str]) -> Option<Lab> {
         let uid = Command::new("id").arg("-u").output().ok()?;
         if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
-            eprintln!("SKIPPED {test}: needs root (a network namespace)");
+            crate::common::skip_system(&format!(
+                "SKIPPED {test}: needs root (a network namespace)"
+            ));
             return None;
         }
         let missing: Vec<&str> = ["ip"]
@@ -41,10 +43,10 @@ impl Lab {
             .filter(|t| !has(t))
             .collect();
         if !missing.is_empty() {
-            eprintln!(
+            crate::common::skip_system(&format!(
                 "SKIPPED {test}: not installed: {} (.ci/run installs them)",
                 missing.join(", ")
-            );
+            ));
             return None;
         }
         let ns = format!("pl-{test}-{}", std::process::id());

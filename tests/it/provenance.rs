@@ -79,7 +79,7 @@ fn packet_numbers_are_tsharks_frame_numbers() {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
     else {
-        eprintln!("SKIPPED: tshark is not installed");
+        crate::common::skip_system("SKIPPED: tshark is not installed");
         return;
     };
     let frames: Vec<u64> = String::from_utf8_lossy(&tshark.stdout)
@@ -134,7 +134,7 @@ fn text_and_html_name_the_packet_file_and_flow() {
 #[test]
 fn tunnel_endpoints_and_teid_are_tsharks() {
     if Command::new("tshark").arg("-v").output().is_err() {
-        eprintln!("SKIPPED: tshark is not installed");
+        crate::common::skip_system("SKIPPED: tshark is not installed");
         return;
     }
     let mut base_stations = std::collections::BTreeSet::new();

@@ -114,8 +114,9 @@ fn curl_and_nghttp_over_tls_h2_to_nginx_are_decrypted_with_bodies() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    // nghttp: two GETs with headers and a POST of a JSON file, concurrent
-    // streams of one connection.
+    // nghttp: two GETs with headers and a POST of a JSON file, each its own
+    // connection (its own number per request; three streams multiplexed on
+    // one connection are tested in cleartext, tests/it/h2_client.rs).
     let body = dir.join("body.json");
     std::fs::write(&body, r#"{"msisdn":447700900306,"app":"x"}"#).unwrap();
     for (path, number, data) in [

@@ -300,9 +300,8 @@ fn colours_on_a_terminal_only_and_never_with_no_color() {
     );
     let Some(tty) = on_a_terminal(&command, false) else {
         // Straight to stderr, past the test harness's capture, so that it shows.
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED: util-linux `script` is not installed; no terminal to test colours on"
+        crate::common::skip_system(
+            "SKIPPED: util-linux `script` is not installed; no terminal to test colours on",
         );
         return;
     };
@@ -393,9 +392,8 @@ fn ctrl_c_finishes_the_report_and_a_second_one_quits() {
 fn standard_input_on_a_terminal_is_refused_not_waited_on() {
     let command = format!("{} scan -", env!("CARGO_BIN_EXE_phoneleak"));
     let Some(tty) = on_a_terminal(&command, true) else {
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED: util-linux `script` is not installed; no terminal for standard input"
+        crate::common::skip_system(
+            "SKIPPED: util-linux `script` is not installed; no terminal for standard input",
         );
         return;
     };

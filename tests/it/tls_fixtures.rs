@@ -131,7 +131,7 @@ fn tshark_requests(f: &TlsFixture, dir: &std::path::Path, keylog_file: bool) -> 
 #[test]
 fn tls_fixtures_decrypt_in_tshark_to_their_truth() {
     if Command::new("tshark").arg("-v").output().is_err() {
-        eprintln!("SKIPPED: tshark is not installed");
+        crate::common::skip_system("SKIPPED: tshark is not installed");
         return;
     }
     let dir = scratch("tls_fixtures");
@@ -491,5 +491,108 @@ fn plain_fixtures_inside_tls_give_the_same_requests() {
             .filter(|l| l.contains("\"tls\":{\"version\":\"TLS 1.3\""))
             .count();
         assert_eq!(decrypted, want.len(), "{name}: not all decrypted");
+    }
+}
+
+/// A decrypted request shows its TLS connection in the text report (a `tls`
+/// line) and in the HTML report (a `tls` tag); an unreadable key log is an
+/// error naming it (exit 2); and no secret of the key log, well-formed or
+/// not, appears in any output or message, numbers shown or not.
+#[test]
+fn tls_is_shown_in_every_format_and_secrets_never_are() {
+    let dir = scratch("tls-fixtures-formats");
+    let f = tls::all()
+        .into_iter()
+        .find(|f| f.fixture.name == "tls13-aes128gcm.pcap")
+        .unwrap();
+    let capture = dir.join(f.fixture.name);
+    std::fs::write(&capture, &f.fixture.bytes).unwrap();
+    // The fixture's key log, plus malformed lines that carry secret-looking
+    // hex (a short random, a bad label, a secret of odd length).
+    let mut keylog = f.keylog.clone();
+    let secrets: Vec<String> = keylog
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(2).map(str::to_string))
+        .collect();
+    assert!(secrets.len() >= 4, "{keylog}");
+    let junk = [
+        "CLIENT_RANDOM 0011 a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6071829",
+        "CLIENT_TRAFFIC_SECRET_0 288683b1c6098f4bdd34c796057959caad4dcb95bbb79fe49856d16cca06e6e4 f00dbeef",
+    ];
+    for j in junk {
+        keylog.push_str(j);
+        keylog.push('\n');
+    }
+    let keys = dir.join("keys.log");
+    std::fs::write(&keys, &keylog).unwrap();
+    let (cap, k) = (capture.to_str().unwrap(), keys.to_str().unwrap());
+    let html = dir.join("report.html");
+    let jsonl = dir.join("report.jsonl");
+    let mut outputs = Vec::new();
+    for show in [false, true] {
+        let mut args = vec!["scan", "--keylog", k, cap, "--html", html.to_str().unwrap()];
+        if show {
+            args.push("--show-numbers");
+        }
+        let text = crate::common::phoneleak(&args);
+        assert_eq!(text.status.code(), Some(1), "a leak is found");
+        let stdout = String::from_utf8_lossy(&text.stdout).to_string();
+        assert!(
+            stdout.contains("  tls      TLS 1.3 TLS_AES_128_GCM_SHA256 sni api.example.com"),
+            "{stdout}"
+        );
+        assert!(stdout.contains("keylog.keylog_malformed"), "{stdout}");
+        let page = std::fs::read_to_string(&html).unwrap();
+        assert!(
+            page.contains("<span class=\"tag tls\"")
+                && page.contains(">TLS 1.3 TLS_AES_128_GCM_SHA256"),
+            "no tls tag in the HTML report"
+        );
+        let mut args = vec![
+            "scan",
+            "--keylog",
+            k,
+            cap,
+            "--format",
+            "jsonl",
+            "--all-requests",
+        ];
+        args.extend(["-o", jsonl.to_str().unwrap()]);
+        if show {
+            args.push("--show-numbers");
+        }
+        let json = crate::common::phoneleak(&args);
+        outputs.extend([
+            stdout,
+            String::from_utf8_lossy(&text.stderr).to_string(),
+            page,
+            std::fs::read_to_string(&jsonl).unwrap(),
+            String::from_utf8_lossy(&json.stdout).to_string(),
+            String::from_utf8_lossy(&json.stderr).to_string(),
+        ]);
+    }
+    let mut needles: Vec<String> = secrets;
+    needles.extend(
+        junk.iter()
+            .filter_map(|l| l.split_whitespace().nth(2).map(str::to_string)),
+    );
+    for out in &outputs {
+        for s in &needles {
+            // Any 16 hex digits of a secret are enough to be a leak of it.
+            let piece = s.get(..16).unwrap_or(s);
+            assert!(
+                !out.contains(piece),
+                "a secret ({piece}…) in an output:\n{out}"
+            );
+        }
+    }
+    // A key log that cannot be read: exit 2, named.
+    for bad in [dir.join("absent.keys"), dir.clone()] {
+        let b = bad.to_str().unwrap();
+        let out = crate::common::phoneleak(&["scan", "--keylog", b, cap]);
+        assert_eq!(out.status.code(), Some(2), "{b}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(b), "{b}: {err}");
+        assert!(out.stdout.is_empty() || !String::from_utf8_lossy(&out.stdout).contains("leak "));
     }
 }
