@@ -232,6 +232,55 @@ fn tshark_h2(
     seen
 }
 
+/// The HTTP/1 requests tshark decodes from a capture (with its key log):
+/// (client, server, method, target).
+fn tshark_http1(capture: &Path, keylog: Option<&Path>) -> Vec<(String, String, String, String)> {
+    let mut cmd = Command::new("tshark");
+    cmd.arg("-r").arg(capture);
+    if let Some(k) = keylog {
+        cmd.arg("-o")
+            .arg(format!("tls.keylog_file:{}", k.display()));
+    }
+    let out = cmd
+        .args(["-o", "tcp.reassemble_out_of_order:TRUE"])
+        .args(["-Y", "http.request"])
+        .args(["-T", "fields", "-E", "separator=/t"])
+        .args([
+            "-e",
+            "ip.src",
+            "-e",
+            "tcp.srcport",
+            "-e",
+            "ip.dst",
+            "-e",
+            "tcp.dstport",
+        ])
+        .args(["-e", "http.request.method", "-e", "http.request.uri"])
+        .args(["-e", "ipv6.src", "-e", "ipv6.dst"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "tshark failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let c: Vec<&str> = l.split('\t').collect();
+            let g = |i: usize| c.get(i).copied().unwrap_or("").to_string();
+            // The IPv4 address, else the IPv6 one.
+            let addr = |v4: usize, v6: usize| if g(v4).is_empty() { g(v6) } else { g(v4) };
+            (
+                format!("{}:{}", addr(0, 6), g(1)),
+                format!("{}:{}", addr(2, 7), g(3)),
+                g(4),
+                g(5),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn every_h2_request_tshark_finds_is_found() {
     if Command::new("tshark").arg("-v").output().is_err() {
@@ -293,8 +342,9 @@ fn every_h2_request_tshark_finds_is_found() {
 
 /// The real captures with key logs (`$PHONELEAK_TLS_CAPTURES`, else
 /// `../shared/captures-tls` beside the checkout): every HTTP/2 request tshark
-/// finds (`http2.type == 1` from the client, with the capture's key log) is
-/// found, at 1 and 2 threads.
+/// finds (`http2.type == 1` from the client, with the capture's key log) and
+/// every HTTP/1 request (`http.request`, decrypted or plain) is found, at 1
+/// and 2 threads.
 #[test]
 fn every_h2_request_tshark_finds_in_the_real_captures_is_found() {
     let dir = std::env::var_os("PHONELEAK_TLS_CAPTURES")
@@ -323,10 +373,14 @@ fn every_h2_request_tshark_finds_in_the_real_captures_is_found() {
         .collect();
     captures.sort();
     let mut total = 0;
+    let mut total_http1 = 0;
     for capture in captures {
         let keys = capture.with_extension("keys");
         let keys = keys.is_file().then_some(keys);
-        let seen = tshark_h2(&capture, keys.as_deref(), None);
+        let mut seen = tshark_h2(&capture, keys.as_deref(), None);
+        let http1 = tshark_http1(&capture, keys.as_deref());
+        total_http1 += http1.len();
+        seen.extend(http1);
         let (found, _) = scan(&capture, keys.as_deref());
         let ours: BTreeSet<_> = found.iter().map(|r| r.0.clone()).collect();
         for s in &seen {
@@ -338,12 +392,17 @@ fn every_h2_request_tshark_finds_in_the_real_captures_is_found() {
         }
         total += seen.len();
         eprintln!(
-            "{}: tshark finds {} HTTP/2 requests, all found",
+            "{}: tshark finds {} requests (HTTP/2 and HTTP/1, decrypted), all found",
             capture.display(),
             seen.len()
         );
     }
-    assert!(total > 0, "no HTTP/2 request in {}", dir.display());
+    assert!(
+        total > total_http1,
+        "no HTTP/2 request in {}",
+        dir.display()
+    );
+    assert!(total_http1 > 0, "no HTTP/1 request in {}", dir.display());
 }
 
 /// Bodies in DATA frames: each body leak with its key path, requests in
