@@ -333,6 +333,41 @@ pub fn transparent() -> VantagePair {
     )
 }
 
+/// A gateway that rewrites the number an app sends: the app's `X-MSISDN`
+/// leaves the phone as 447700900456 and arrives as the subscriber's
+/// 447700900123 (an identifier changed on the way); two page requests pass
+/// unchanged. AFTER's clock 5 s ahead, NAT.
+pub fn rewriting() -> VantagePair {
+    let mut h = Hop::new(1_700_007_200, 5, 1_000);
+    let client = "10.20.0.7";
+    let nat = "198.51.100.9";
+    let mut b1 = h.conn_b(&format!("{client}:41001"), "192.0.2.10:80");
+    let mut a1 = h.conn_a(&format!("{nat}:63001"), "192.0.2.10:80");
+    for uri in ["/", "/about"] {
+        let r = browser(uri, "www.example.com");
+        h.relay(&mut b1, &r, &mut a1, &r);
+    }
+    let mut b2 = h.conn_b(&format!("{client}:41002"), "192.0.2.44:80");
+    let mut a2 = h.conn_a(&format!("{nat}:63002"), "192.0.2.44:80");
+    let login = |number: &str| {
+        Req::new("POST", "/v1/login")
+            .h("Host", "api.example.net")
+            .leak("X-MSISDN", number)
+            .body(b"{}")
+    };
+    h.relay(&mut b2, &login("447700900456"), &mut a2, &login(MSISDN));
+    for c in [&mut b1, &mut b2] {
+        c.fin_close(&mut h.b);
+    }
+    for c in [&mut a1, &mut a2] {
+        c.fin_close(&mut h.a);
+    }
+    h.finish(
+        "rewriting",
+        "A gateway rewriting the number an app sends in X-MSISDN to the subscriber's; two pages passing unchanged; AFTER's clock 5 s ahead.",
+    )
+}
+
 /// O2 UK, January 2012, seen from both sides: the phone's requests carry no
 /// number; behind the operator's gateway each carries
 /// `x-up-calling-line-id: 447700900123`. The same browsing as
@@ -395,11 +430,23 @@ pub fn o2_2012() -> VantagePair {
 /// install ID sent only to its API host. One capture, seen behind the
 /// subscribers' gateway (no number anywhere).
 pub fn supercookie() -> Vec<u8> {
+    supercookie_from(["10.30.0.1", "10.30.0.2", "10.30.0.3"])
+}
+
+/// [`supercookie`] seen behind an operator's proxy: the same requests, all
+/// from the proxy's one address (each subscriber on ports of its own).
+pub fn supercookie_behind_proxy() -> Vec<u8> {
+    supercookie_from(["198.51.100.9"; 3])
+}
+
+/// The supercookie browsing of three subscribers from these addresses.
+fn supercookie_from(addresses: [&str; 3]) -> Vec<u8> {
     let mut t = Trace::new(1_700_003_600, 0);
+    let [c1, c2, c3] = addresses;
     let subscribers = [
-        ("10.30.0.1", "OTgxNTk2NDk2MjA1MTY0ODQ2MDA=", "1f0e7c2a-5d4b"),
-        ("10.30.0.2", "NzQ0MTIzOTg3NjU0MzIxMDk4NzY=", "9a8b7c6d-1e2f"),
-        ("10.30.0.3", "MzMyMjExMDA5OTg4Nzc2NjU1NDQ=", "4c3b2a19-8f7e"),
+        (c1, "OTgxNTk2NDk2MjA1MTY0ODQ2MDA=", "1f0e7c2a-5d4b"),
+        (c2, "NzQ0MTIzOTg3NjU0MzIxMDk4NzY=", "9a8b7c6d-1e2f"),
+        (c3, "MzMyMjExMDA5OTg4Nzc2NjU1NDQ=", "4c3b2a19-8f7e"),
     ];
     let sites = [
         ("192.0.2.10:80", "www.example.com"),

@@ -41,7 +41,8 @@ estimated from the requests found once on each side.
 
 Exit status: 0 no identifier added on the way, 1 an identifier (phone number,
 IMSI, IMEI, tracking ID) added or rewritten in at least one request, 2 a usage
-or input error.";
+or input error, or no request paired although both sides have some (a wrong
+--offset or --max-skew, or not the same traffic).";
 
 #[derive(Args)]
 pub(crate) struct DiffArgs {
@@ -177,9 +178,10 @@ pub(crate) fn run(args: &DiffArgs) -> Result<u8, CliError> {
             }
         },
     );
-    let (names_b, mut errors) = before.finish();
-    let (names_a, errors_a) = after.finish();
+    let (names_b, mut errors, mut notes) = before.finish();
+    let (names_a, errors_a, notes_a) = after.finish();
     errors.extend(errors_a);
+    notes.extend(notes_a);
     if let Some(e) = write_error {
         return Err(CliError::Write(e));
     }
@@ -192,12 +194,40 @@ pub(crate) fn run(args: &DiffArgs) -> Result<u8, CliError> {
             e.error
         );
     }
+    for note in &notes {
+        say!("phoneleak: warning: {note}");
+    }
+    // A gate that compared nothing must not pass.
+    let st = &outcome.stats;
+    let unpaired = st.pairs == 0 && st.requests_before > 0 && st.requests_after > 0;
+    if unpaired {
+        let offset = match (outcome.offset_estimated, opts.offset) {
+            (true, _) => "estimated",
+            (false, Some(_)) => "given with --offset",
+            (false, None) => "0 for want of requests found once on each side",
+        };
+        say!(
+            "phoneleak: error: no request paired: none of the {} BEFORE and {} AFTER requests \
+             found a partner within --max-skew {} s at a clock offset of {:+.3} s ({offset}): \
+             not the same traffic, or a wrong --offset or --max-skew",
+            st.requests_before,
+            st.requests_after,
+            opts.max_skew as f64 / 1e9,
+            outcome.offset as f64 / 1e9
+        );
+    } else {
+        for (side, n) in [("BEFORE", st.requests_before), ("AFTER", st.requests_after)] {
+            if n == 0 && !failed {
+                say!("phoneleak: warning: {side} holds no request: nothing was compared");
+            }
+        }
+    }
     let summary = DiffSummary::new(names_b, names_a, &outcome, opts.max_skew, &totals, errors);
     format.finish(&totals, &summary)?;
     if let Some(h) = html.as_mut() {
         h.finish(&totals, &summary)?;
     }
-    Ok(if failed {
+    Ok(if failed || unpaired {
         2
     } else if summary.identifier_added {
         1
@@ -206,10 +236,14 @@ pub(crate) fn run(args: &DiffArgs) -> Result<u8, CliError> {
     })
 }
 
+/// What reading a side gave: its input names, their problems, and warnings
+/// (for standard error).
+type SideRead = (Vec<String>, Vec<InputError>, Vec<String>);
+
 /// One side read on its own thread.
 struct Side {
     requests: Receiver<DiffRequest>,
-    worker: JoinHandle<(Vec<String>, Vec<InputError>)>,
+    worker: JoinHandle<SideRead>,
 }
 
 /// Requests in flight from a side's reader to the pairing.
@@ -228,13 +262,15 @@ impl Side {
         }
     }
 
-    /// The inputs read and their problems, once the side is read.
-    fn finish(self) -> (Vec<String>, Vec<InputError>) {
+    /// The inputs read, their problems and the warnings about them, once
+    /// the side is read.
+    fn finish(self) -> (Vec<String>, Vec<InputError>, Vec<String>) {
         drop(self.requests);
         self.worker.join().unwrap_or_else(|_| {
             (
                 Vec::new(),
                 vec![error("(reader)", None, "the reader thread failed".into())],
+                Vec::new(),
             )
         })
     }
@@ -265,18 +301,18 @@ fn is_json_lines(path: &Path) -> bool {
         .is_some_and(|&b| b == b'{')
 }
 
-/// Reads one side into `tx`; returns its input names and problems.
+/// Reads one side into `tx`; returns its input names, problems and warnings.
 fn read_side(
     path: &Path,
     detector: &Arc<Detector>,
     config: Config,
     threads: usize,
     tx: &SyncSender<DiffRequest>,
-) -> (Vec<String>, Vec<InputError>) {
+) -> SideRead {
     let name = path.display().to_string();
     if path.is_file() && is_json_lines(path) {
-        let errors = read_json_lines(path, &name, detector, tx);
-        return (vec![name], errors);
+        let (errors, notes) = read_json_lines(path, &name, detector, tx);
+        return (vec![name], errors, notes);
     }
     let inputs = expand_paths(&[path.to_path_buf()]);
     let mut errors = inputs.errors;
@@ -331,21 +367,31 @@ fn read_side(
     if names.is_empty() && errors.is_empty() {
         errors.push(error(&name, None, "no capture in it".into()));
     }
-    (names, errors)
+    (names, errors, Vec::new())
 }
 
-/// The `request` lines of an earlier run's JSON lines.
+/// The `request` lines of an earlier run's JSON lines; its problems, and a
+/// warning when its summary counts more requests than it has lines for (a
+/// scan without `--all-requests` writes only the leaking ones).
 fn read_json_lines(
     path: &Path,
     name: &str,
     detector: &Detector,
     tx: &SyncSender<DiffRequest>,
-) -> Vec<InputError> {
+) -> (Vec<InputError>, Vec<String>) {
     let file = match File::open(path) {
         Ok(f) => f,
-        Err(e) => return vec![error(name, None, capture::human_io(&e).to_string())],
+        Err(e) => {
+            let e = error(name, None, capture::human_io(&e).to_string());
+            return (vec![e], Vec::new());
+        }
     };
     let mut errors = Vec::new();
+    let mut notes = Vec::new();
+    let mut lines_read = 0u64;
+    // Whether the run wrote its values masked: its leaks show it (a masked
+    // number has `*` in it); until one does, masked, `scan`'s default.
+    let mut masked: Option<bool> = None;
     for (i, line) in json_lines(BufReader::new(file)).enumerate() {
         let line = match line {
             Ok(l) => l,
@@ -364,12 +410,27 @@ fn read_json_lines(
                 break;
             }
         };
-        if value.get("type").and_then(|t| t.as_str()) != Some("request") {
+        let kind = value.get("type").and_then(|t| t.as_str());
+        if kind == Some("summary") {
+            let seen = value
+                .pointer("/http/requests")
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or(0);
+            if seen > lines_read {
+                notes.push(format!(
+                    "{name}: {lines_read} request lines of the {seen} requests its scan read: \
+                     written without --all-requests? Only those can pair"
+                ));
+            }
+        }
+        if kind != Some("request") {
             continue;
         }
-        let request = serde_json::from_value::<Shown>(value)
-            .ok()
-            .and_then(|s| DiffRequest::from_shown(s, detector));
+        lines_read += 1;
+        let request = serde_json::from_value::<Shown>(value).ok().and_then(|s| {
+            masked = masked.or_else(|| written_masked(&s));
+            DiffRequest::from_shown(s, detector, masked.unwrap_or(true))
+        });
         match request {
             Some(r) => {
                 if tx.send(r).is_err() {
@@ -386,5 +447,16 @@ fn read_json_lines(
             }
         }
     }
-    errors
+    (errors, notes)
+}
+
+/// Whether a request line's leaks show its values masked (`Some(true)`) or
+/// in clear; `None` when it has no leak to tell by.
+fn written_masked(s: &Shown) -> Option<bool> {
+    let numbers = s.leaks.iter().filter_map(|l| l.number.as_deref());
+    let found = s.leaks.iter().map(|l| l.found.as_str());
+    numbers
+        .chain(found)
+        .find(|v| v.chars().count() > 3)
+        .map(|v| v.contains('*'))
 }

@@ -15,7 +15,9 @@
 //! subscriber) makes the confidence high; one value shared by several
 //! clients is a constant (an app's or a network's), not a subscriber's, and
 //! is left out. Behind a proxy, where every request comes from one address,
-//! the confidence stays medium.
+//! the confidence stays medium, and a name with one value only is left out
+//! (counted): from one address a constant cannot be told from one
+//! subscriber's token.
 //!
 //! Memory is bounded ([`MAX_NAMES`], [`MAX_VALUES`], and small caps per
 //! value); what the caps cut is counted. Requests are observed in the
@@ -213,6 +215,10 @@ pub struct DiscoverReport {
     pub dropped_names: u64,
     /// Values not followed: past the cap of a name.
     pub dropped_values: u64,
+    /// Names that passed the thresholds but were left out: one value only,
+    /// from one client address (a constant, or one subscriber's token: the
+    /// capture cannot tell which).
+    pub single_value_names: u64,
 }
 
 fn insert_capped(set: &mut BTreeSet<String>, item: &str, cap: usize) {
@@ -313,11 +319,15 @@ impl Discovery {
 
     /// The candidates and counts; values masked unless `show_numbers`.
     pub fn report(&self, show_numbers: bool) -> DiscoverReport {
-        let mut rows: Vec<DiscoverRow> = self
-            .names
-            .values()
-            .filter_map(|n| self.judge(n, show_numbers))
-            .collect();
+        let mut single_value_names = 0u64;
+        let mut rows: Vec<DiscoverRow> = Vec::new();
+        for n in self.names.values() {
+            match self.judge(n, show_numbers) {
+                Judged::Candidate(row) => rows.push(*row),
+                Judged::SingleValue => single_value_names += 1,
+                Judged::No => {}
+            }
+        }
         rows.sort_by(|a, b| {
             (b.confidence, b.sites, b.values, &a.header).cmp(&(
                 a.confidence,
@@ -333,22 +343,28 @@ impl Discovery {
             min_requests: self.opts.min_requests,
             dropped_names: self.dropped_names,
             dropped_values: self.dropped_values,
+            single_value_names,
         }
     }
 
-    fn judge(&self, n: &NameStats, show_numbers: bool) -> Option<DiscoverRow> {
+    fn judge(&self, n: &NameStats, show_numbers: bool) -> Judged {
         let min = self.opts.min_sites.max(1) as usize;
         let followers = n.values.values().filter(|v| v.sites.len() >= min).count();
         // Nearly every value of the name looks like an identifier.
         let mostly_ids = n.id_like.saturating_mul(10) >= n.requests.saturating_mul(9);
         if followers == 0 || !mostly_ids || n.requests < self.opts.min_requests {
-            return None;
+            return Judged::No;
         }
         let one_client_each = n.values.values().all(|v| v.clients.len() <= 1);
         let shared = n.values.values().any(|v| v.clients.len() >= 2);
         if n.values.len() == 1 && shared {
             // One value from several clients: a constant, not a subscriber's.
-            return None;
+            return Judged::No;
+        }
+        if n.values.len() == 1 && n.clients.len() <= 1 {
+            // One value from one address (behind a proxy, every request's):
+            // a constant header looks the same as one subscriber's token.
+            return Judged::SingleValue;
         }
         let confidence = if followers >= 2 && one_client_each && n.clients.len() >= 2 {
             Confidence::High
@@ -370,7 +386,7 @@ impl Discovery {
                 }
             })
             .collect();
-        Some(DiscoverRow {
+        Judged::Candidate(Box::new(DiscoverRow {
             header: n.wire.clone(),
             values: n.values.len() as u64,
             hosts: n.hosts.len() as u64,
@@ -379,8 +395,18 @@ impl Discovery {
             clients: n.clients.len() as u64,
             examples,
             confidence,
-        })
+        }))
     }
+}
+
+/// What [`Discovery::judge`] made of a name.
+enum Judged {
+    /// Reported.
+    Candidate(Box<DiscoverRow>),
+    /// Passed the thresholds, left out: one value from one address.
+    SingleValue,
+    /// Not a candidate.
+    No,
 }
 
 #[cfg(test)]
@@ -491,16 +517,42 @@ mod tests {
             Discovery::new(DiscoverOptions::default()),
             Discovery::new(DiscoverOptions::default()),
         ];
-        for (i, host) in ["a.example", "b.example", "c.example"].iter().enumerate() {
-            let r = req("198.51.100.1", host, &[("X-Opaque-Tag", "77f2a9c1e0b3")]);
-            whole.observe(&r);
-            parts[i % 2].observe(&r);
+        let mut i = 0;
+        for token in ["77f2a9c1e0b3", "0c4d9e8a1b2f"] {
+            for host in ["a.example", "b.example", "c.example"] {
+                let r = req(
+                    "198.51.100.1",
+                    host,
+                    &[("X-Opaque-Tag", token), ("X-Build", "2024.11-r3")],
+                );
+                whole.observe(&r);
+                parts[i % 2].observe(&r);
+                i += 1;
+            }
         }
         let [mut a, b] = parts;
         a.absorb(b);
         assert_eq!(a.report(false).rows, whole.report(false).rows);
-        let rows = whole.report(true).rows;
-        assert_eq!(rows[0].confidence, Confidence::Medium);
-        assert_eq!(rows[0].examples, vec!["77f2a9c1e0b3".to_string()]);
+        let rep = whole.report(true);
+        assert_eq!(rep.rows.len(), 1, "{:?}", rep.rows);
+        assert_eq!(rep.rows[0].header, "X-Opaque-Tag");
+        assert_eq!(rep.rows[0].confidence, Confidence::Medium);
+        assert_eq!(
+            rep.rows[0].examples,
+            vec!["0c4d9e8a1b2f".to_string(), "77f2a9c1e0b3".to_string()]
+        );
+        // The constant, one value from the one address: left out, counted.
+        assert_eq!(rep.single_value_names, 1);
+    }
+
+    #[test]
+    fn one_value_from_one_address_is_left_out() {
+        let mut d = Discovery::new(DiscoverOptions::default());
+        for host in ["a.example", "b.example", "c.example", "d.example"] {
+            d.observe(&req("198.51.100.1", host, &[("X-Build", "2024.11-r3")]));
+        }
+        let rep = d.report(false);
+        assert!(rep.rows.is_empty(), "{:?}", rep.rows);
+        assert_eq!(rep.single_value_names, 1);
     }
 }

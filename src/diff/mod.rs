@@ -61,6 +61,11 @@ pub struct DiffRequest {
     /// Its body's digest ([`crate::body::Body::digest`], hex), when the
     /// whole body was read (and, from JSON lines, shown).
     pub body_digest: Option<String>,
+    /// The HTTP/2 `:authority` (or, from JSON lines, the `host` written).
+    pub authority: Option<String>,
+    /// Its values are as an earlier run wrote them masked (JSON lines of a
+    /// `scan` without `--show-numbers`): compared in masked form.
+    pub masked: bool,
 }
 
 impl DiffRequest {
@@ -73,6 +78,7 @@ impl DiffRequest {
         let mut leaks = f.leaks;
         leaks.extend(f.below_min_confidence);
         let r = f.request;
+        let authority = r.authority.clone();
         let body_digest = r
             .body
             .as_ref()
@@ -90,14 +96,16 @@ impl DiffRequest {
             file: file.map(str::to_string),
             packet,
             body_digest,
+            authority,
+            masked: false,
         }
     }
 
     /// A `request` line of an earlier `scan --format jsonl --all-requests`
     /// run; its values are as that run wrote them (masked unless it was given
-    /// `--show-numbers`), inspected again by `detector`. `None` when its time
-    /// cannot be read.
-    pub fn from_shown(mut s: Shown, detector: &Detector) -> Option<Self> {
+    /// `--show-numbers`: `masked` says which), inspected again by `detector`.
+    /// `None` when its time cannot be read.
+    pub fn from_shown(mut s: Shown, detector: &Detector, masked: bool) -> Option<Self> {
         if !s.restore_time() {
             return None;
         }
@@ -120,12 +128,19 @@ impl DiffRequest {
             file: s.file,
             packet: s.packet,
             body_digest,
+            authority: s.host,
+            masked,
         })
     }
 
     /// The pairing key.
     pub fn key(&self) -> Key {
-        Key::of(&self.method, &self.uri, &self.headers)
+        Key::of(
+            &self.method,
+            &self.uri,
+            &self.headers,
+            self.authority.as_deref(),
+        )
     }
 
     /// The client's address without the port.
@@ -161,9 +176,20 @@ impl DiffRequest {
         })
     }
 
-    /// `text` of `place` masked (unless `clear`) where detection found something.
+    /// `text` of `place` masked (unless `clear`) where detection found
+    /// something. A value an earlier run already masked is shown as written
+    /// (masking it again would hide what its mask kept).
     fn shown(&self, text: &str, place: Place, clear: bool) -> String {
-        if clear || self.leaks.is_empty() {
+        if clear || self.leaks.is_empty() || self.masked && text.contains('*') {
+            return text.to_string();
+        }
+        self.masked_form(text, place)
+    }
+
+    /// `text` of `place` as `scan` writes it masked: unchanged when this
+    /// request's values were read masked.
+    fn masked_form(&self, text: &str, place: Place) -> String {
+        if self.masked || self.leaks.is_empty() {
             return text.to_string();
         }
         let all: Vec<&Leak> = self.leaks.iter().collect();
@@ -193,20 +219,26 @@ fn ip_of(addr: &str) -> &str {
 pub struct Key {
     /// Method, upper case.
     pub method: String,
-    /// Host header, else the authority of an absolute-form target.
+    /// The HTTP/2 `:authority`, else the Host header, else the authority of
+    /// an absolute-form target.
     pub host: String,
     /// Path and query (`/` for an empty path).
     pub target: String,
 }
 
 impl Key {
-    /// The key of a request given by its parts.
-    pub fn of(method: &str, uri: &str, headers: &[Header]) -> Key {
+    /// The key of a request given by its parts (`pseudo`: its HTTP/2
+    /// `:authority`, as [`crate::http::Request::host`] prefers it).
+    pub fn of(method: &str, uri: &str, headers: &[Header], pseudo: Option<&str>) -> Key {
         let (authority, target) = split_absolute(uri);
-        let host = headers
-            .iter()
-            .find(|h| h.name.eq_ignore_ascii_case("host"))
-            .map(|h| h.value.as_str())
+        let host = pseudo
+            .filter(|a| !a.trim().is_empty())
+            .or_else(|| {
+                headers
+                    .iter()
+                    .find(|h| h.name.eq_ignore_ascii_case("host"))
+                    .map(|h| h.value.as_str())
+            })
             .or(authority)
             .unwrap_or("");
         let mut host = host.trim().to_ascii_lowercase();
@@ -573,6 +605,9 @@ struct Side {
     first: Option<i64>,
     last: Option<i64>,
     ended: bool,
+    /// Time of its next request, read but not pushed yet (BEFORE's clock):
+    /// none of its later requests comes much earlier.
+    horizon: Option<i64>,
 }
 
 impl Side {
@@ -605,6 +640,9 @@ const MAX_CLIENTS: usize = 65_536;
 
 impl Differ {
     fn new(opts: DiffOptions, offset: i64) -> Self {
+    /// Time of its next request, read but not pushed yet (BEFORE's clock):
+    /// none of its later requests comes much earlier.
+    horizon: Option<i64>,
         Differ {
             opts,
             offset,
@@ -659,23 +697,39 @@ impl Differ {
     /// Whether every request of `side` that could be within the window of
     /// time `t` has been read: its time has passed `t` by the window, and it
     /// has given a request since `seen` (so a request completed late, whose
-    /// twin on that side comes as late, still finds it).
+    /// twin on that side comes as late, still finds it); or its next
+    /// request, read ahead, is past the window (the request it would give
+    /// next, so an idle stretch of one side does not keep the other's
+    /// requests waiting); or it has ended.
     fn passed(&self, side: SideName, t: i64, seen: u64) -> bool {
+        let window = t
+            .saturating_add(self.opts.max_skew)
+            .saturating_add(REORDER_SLACK);
         self.sides.get(side.index()).is_some_and(|s| {
             s.ended
-                || s.pushed > seen
-                    && s.mark.is_some_and(|m| {
-                        m > t
-                            .saturating_add(self.opts.max_skew)
-                            .saturating_add(REORDER_SLACK)
-                    })
+                || s.horizon.is_some_and(|h| h > window)
+                || s.pushed > seen && s.mark.is_some_and(|m| m > window)
         })
+    }
+
+    /// Sets the time of each side's next request (read ahead, not pushed).
+    fn set_horizons(&mut self, before: Option<&DiffRequest>, after: Option<&DiffRequest>) {
+        let times = [
+            before.map(|r| self.time(SideName::Before, r)),
+            after.map(|r| self.time(SideName::After, r)),
+        ];
+        for (s, t) in self.sides.iter_mut().zip(times) {
+            s.horizon = t;
+        }
     }
 
     /// Decides the AFTER requests whose window has closed on BEFORE's side
     /// (every BEFORE request that could be their partner has been read), in
     /// arrival order, then gives up the BEFORE requests no AFTER request can
-    /// claim any more. Requests over the `max_pending` cap are decided at once.
+    /// claim any more. Requests over the `max_pending` cap are decided at
+    /// once: an AFTER one pairs with a BEFORE request already waiting if it
+    /// can, else it is given up like a BEFORE one, with reason
+    /// [`Reason::PendingCap`], counted in `pending_cap`.
     fn settle(&mut self, emit: &mut dyn FnMut(Event)) {
         let [before, after] = [SideName::Before.index(), SideName::After.index()];
         while let Some((t, key, id, seen)) =
@@ -685,7 +739,8 @@ impl Differ {
                 .sides
                 .get(after)
                 .is_some_and(|s| s.waiting > self.opts.max_pending);
-            if !(over_cap || self.passed(SideName::Before, t, seen)) {
+            let closed = self.passed(SideName::Before, t, seen);
+            if !(over_cap || closed) {
                 break;
             }
             let Some(s) = self.sides.get_mut(after) else {
@@ -693,9 +748,12 @@ impl Differ {
             };
             s.order.pop_front();
             let Some(w) = s.take(&key, id) else {
+        let window = t
+            .saturating_add(self.opts.max_skew)
+            .saturating_add(REORDER_SLACK);
                 continue;
             };
-            self.decide(w, &key, emit);
+            self.decide(w, &key, !closed, emit);
         }
         let skew = self.opts.max_skew;
         while let Some((t, key, id, seen)) = self
@@ -704,6 +762,17 @@ impl Differ {
             .and_then(|s| s.order.front())
             .cloned()
         {
+    /// Sets the time of each side's next request (read ahead, not pushed).
+    fn set_horizons(&mut self, before: Option<&DiffRequest>, after: Option<&DiffRequest>) {
+        let times = [
+            before.map(|r| self.time(SideName::Before, r)),
+            after.map(|r| self.time(SideName::After, r)),
+        ];
+        for (s, t) in self.sides.iter_mut().zip(times) {
+            s.horizon = t;
+        }
+    }
+
             let over_cap = self
                 .sides
                 .get(before)
@@ -739,8 +808,9 @@ impl Differ {
     /// Pairs an AFTER request with a BEFORE request of its key within the
     /// window: the one its forwarding headers name, else the first that
     /// arrived and is not named by them as another client's; else reports it
-    /// unmatched.
-    fn decide(&mut self, w: Waiting, key: &Key, emit: &mut dyn FnMut(Event)) {
+    /// unmatched (with reason [`Reason::PendingCap`] when `cut`: decided
+    /// before its window closed because the cap was reached).
+    fn decide(&mut self, w: Waiting, key: &Key, cut: bool, emit: &mut dyn FnMut(Event)) {
         let (t, r) = (w.t, w.request);
         let skew = self.opts.max_skew;
         let found = self.sides.get(SideName::Before.index()).and_then(|o| {
@@ -776,7 +846,12 @@ impl Differ {
             Some((b, hinted))
         });
         let Some((b, hinted)) = partner else {
-            let reason = self.reason(SideName::After, t);
+            let reason = if cut {
+                self.stats.pending_cap += 1;
+                Reason::PendingCap
+            } else {
+                self.reason(SideName::After, t)
+            };
             self.unmatched(SideName::After, &r, reason, emit);
             return;
         };
@@ -800,7 +875,10 @@ impl Differ {
     fn reason(&self, side: SideName, t: i64) -> Reason {
         let other = self.sides.get(1 - side.index());
         let skew = self.opts.max_skew;
-        match other.and_then(|o| o.first.zip(o.last)) {
+        // Before the other side has pushed anything, its first request may
+        // be read ahead already.
+        let span = other.and_then(|o| o.first.zip(o.last).or_else(|| o.horizon.map(|h| (h, h))));
+        match span {
             None => match side {
                 SideName::Before => Reason::AfterOtherCapture,
                 SideName::After => Reason::BeforeOtherCapture,
@@ -931,16 +1009,22 @@ pub fn diff(
             (None, Some(_)) => false,
             (Some(b), Some(a)) => d.time(SideName::Before, b) <= d.time(SideName::After, a),
         };
+        // Each side's next request is read before this one is pushed: its
+        // time is the side's horizon.
         if take_before {
-            if let Some(r) = next_b.take() {
+            let r = next_b.take();
+            next_b = ahead_b.pop_front().or_else(|| before.next());
+            d.set_horizons(next_b.as_ref(), next_a.as_ref());
+            if let Some(r) = r {
                 d.push(SideName::Before, r, emit);
             }
-            next_b = ahead_b.pop_front().or_else(|| before.next());
         } else {
-            if let Some(r) = next_a.take() {
+            let r = next_a.take();
+            next_a = ahead_a.pop_front().or_else(|| after.next());
+            d.set_horizons(next_b.as_ref(), next_a.as_ref());
+            if let Some(r) = r {
                 d.push(SideName::After, r, emit);
             }
-            next_a = ahead_a.pop_front().or_else(|| after.next());
         }
         if next_b.is_none() && !b_done {
             b_done = true;
@@ -961,9 +1045,17 @@ pub fn diff(
 }
 
 /// Compares a pair header by header (names without case). Values are masked
-/// unless `clear`.
+/// unless `clear`. When either side was read masked, values equal once the
+/// other side is masked the same way count as unchanged.
 pub fn compare(before: &DiffRequest, after: &DiffRequest, offset: i64, clear: bool) -> Pair {
+        // Each side's next request is read before this one is pushed: its
+        // time is the side's horizon.
     let lower = |h: &Header| h.name.to_ascii_lowercase();
+    // Equal, or equal once masked when either side was read masked.
+    let masked = before.masked || after.masked;
+    let alike = |x: &str, px: Place, y: &str, py: Place| {
+        x == y || masked && before.masked_form(x, px) == after.masked_form(y, py)
+    };
     let names_b: Vec<String> = before.headers.iter().map(lower).collect();
     let names_a: Vec<String> = after.headers.iter().map(lower).collect();
     let values = |r: &DiffRequest, names: &[String], name: &str| -> Vec<(usize, String)> {
@@ -996,6 +1088,11 @@ pub fn compare(before: &DiffRequest, after: &DiffRequest, offset: i64, clear: bo
                     before: None,
                     after: Some(after.shown(value, Place::Header(*at), clear)),
                     class: classify(after, *at, name),
+    // Equal, or equal once masked when either side was read masked.
+    let masked = before.masked || after.masked;
+    let alike = |x: &str, px: Place, y: &str, py: Place| {
+        x == y || masked && before.masked_form(x, px) == after.masked_form(y, py)
+    };
                     position: *at,
                 });
             }
@@ -1006,7 +1103,11 @@ pub fn compare(before: &DiffRequest, after: &DiffRequest, offset: i64, clear: bo
         {
             case_changed.push(h.name.clone());
         }
-        let same = vb.len() == va.len() && vb.iter().zip(&va).all(|((_, x), (_, y))| x == y);
+        let same = vb.len() == va.len()
+            && vb
+                .iter()
+                .zip(&va)
+                .all(|((ib, x), (ia, y))| alike(x, Place::Header(*ib), y, Place::Header(*ia)));
         if !same {
             let join = |r: &DiffRequest, vs: &[(usize, String)]| {
                 vs.iter()
@@ -1060,7 +1161,8 @@ pub fn compare(before: &DiffRequest, after: &DiffRequest, offset: i64, clear: bo
     Pair {
         host: key.host,
         method: after.method.clone(),
-        request_line_changed: before.uri != after.uri || before.version != after.version,
+        request_line_changed: !alike(&before.uri, Place::Target, &after.uri, Place::Target)
+            || before.version != after.version,
         before: Seen::of(before, clear),
         after: Seen::of(after, clear),
         delay: (delay * 1e6).round() / 1e6,

@@ -184,6 +184,9 @@ pub struct DiffSummary {
     /// The counters.
     #[serde(flatten)]
     pub stats: DiffStats,
+    /// Most requests waiting for a partner at once, both sides together
+    /// (what the window and `--max-pending` bound).
+    pub pending_peak: u64,
     /// Inputs that could not be read (completely).
     pub errors: Vec<InputError>,
 }
@@ -208,6 +211,7 @@ impl DiffSummary {
             identifier_added: outcome.stats.pairs_with_identifier > 0,
             rows_folded: totals.folded,
             stats: outcome.stats.clone(),
+            pending_peak: outcome.stats.pending_peak,
             errors,
         }
     }
@@ -417,6 +421,8 @@ impl<W: Write> DiffFormat for DiffText<W> {
         }
         if s.identifier_added {
             writeln!(o, "verdict: identifiers were added on the way")?;
+        } else if st.pairs == 0 {
+            writeln!(o, "verdict: none, no request paired (nothing was compared)")?;
         } else {
             writeln!(o, "verdict: no identifier was added on the way")?;
         }
@@ -461,6 +467,8 @@ impl<W: Write> DiffFormat for DiffHtml<W> {
         );
         let verdict = if s.identifier_added {
             "<p class=\"warn\">Identifiers were added on the way.</p>"
+        } else if st.pairs == 0 {
+            "<p class=\"warn\">No request paired: nothing was compared.</p>"
         } else {
             "<p>No identifier was added on the way.</p>"
         };

@@ -22,6 +22,8 @@ fn req(ts_ms: i64, src: &str, uri: &str, headers: &[(&str, &str)]) -> DiffReques
         file: None,
         packet: None,
         body_digest: None,
+        authority: None,
+        masked: false,
     }
 }
 
@@ -49,14 +51,54 @@ fn keys_ignore_target_form_case_and_default_port() {
             value: v.into(),
         }]
     };
-    let a = Key::of("get", "http://WWW.Example.com:80/a?b", &[]);
-    let b = Key::of("GET", "/a?b", &h("www.example.com"));
+    let a = Key::of("get", "http://WWW.Example.com:80/a?b", &[], None);
+    let b = Key::of("GET", "/a?b", &h("www.example.com"), None);
     assert_eq!(a, b);
-    assert_eq!(Key::of("GET", "http://x.example", &[]).target, "/");
+    // HTTP/2's :authority is the host (it has no Host header).
+    let c = Key::of("GET", "/a?b", &[], Some("www.example.com:443"));
+    assert_eq!(c, b);
+    assert_eq!(Key::of("GET", "http://x.example", &[], None).target, "/");
     assert_ne!(
-        Key::of("GET", "/a", &h("x")),
-        Key::of("POST", "/a", &h("x"))
+        Key::of("GET", "/a", &h("x"), None),
+        Key::of("POST", "/a", &h("x"), None)
     );
+}
+
+#[test]
+fn values_read_masked_compare_masked() {
+    // BEFORE from a masked scan's JSON lines, AFTER from a capture: the
+    // app's own number passed unchanged.
+    let mut b = req(
+        0,
+        "10.0.0.2:5000",
+        "/login?msisdn=44*******456",
+        &[("Host", "h.example"), ("X-MSISDN", "44*******456")],
+    );
+    b.masked = true;
+    let a = req(
+        10,
+        "198.51.100.7:40000",
+        "/login?msisdn=447700900456",
+        &[("Host", "h.example"), ("X-MSISDN", "447700900456")],
+    );
+    let p = compare(&b, &a, 0, false);
+    assert!(p.changed.is_empty(), "{:?}", p.changed);
+    assert!(!p.request_line_changed && !p.adds_identifier());
+    // A value rewritten on the way still shows, as each side masks it.
+    let rewritten = req(
+        10,
+        "198.51.100.7:40000",
+        "/login?msisdn=447700900456",
+        &[("Host", "h.example"), ("X-MSISDN", "447700900123")],
+    );
+    let p = compare(&b, &rewritten, 0, false);
+    assert_eq!(p.changed.len(), 1);
+    assert_eq!(p.changed[0].before.as_deref(), Some("44*******456"));
+    assert_eq!(p.changed[0].after.as_deref(), Some("44*******123"));
+    assert!(p.adds_identifier());
+    // Both sides in clear: compared as they are.
+    b.masked = false;
+    assert!(compare(&b, &a, 0, false).adds_identifier());
 }
 
 #[test]
@@ -355,4 +397,77 @@ fn a_request_completed_late_on_both_sides_still_pairs() {
     let (events, out) = run(side.clone(), side, opts);
     assert_eq!(pairs(&events).len(), 12);
     assert_eq!(out.stats.unmatched_before + out.stats.unmatched_after, 0);
+}
+
+#[test]
+fn the_cap_gives_up_after_requests_as_pending_cap_and_counts_them() {
+    let hdr = [("Host", "h.example")];
+    // Fifty AFTER requests within the window of BEFORE's only request: they
+    // wait for BEFORE's time to pass them, and the cap cuts them first.
+    let b = vec![req(100, "10.0.0.2:5000", "/b", &hdr)];
+    let a: Vec<_> = (0..50)
+        .map(|i| req(i, "10.9.9.9:1", &format!("/{i}"), &hdr))
+        .collect();
+    let opts = DiffOptions {
+        offset: Some(0),
+        max_pending: 10,
+        ..DiffOptions::default()
+    };
+    let (events, out) = run(b, a, opts);
+    let cut = events
+        .iter()
+        .filter(|e| {
+            matches!(e, Event::Unmatched(u)
+                if u.side == SideName::After && u.reason == Reason::PendingCap)
+        })
+        .count();
+    assert_eq!(cut, 40);
+    assert_eq!(out.stats.pending_cap, 40);
+    assert_eq!(out.stats.unmatched_after, 50);
+    assert!(out.stats.pending_peak <= 12, "{}", out.stats.pending_peak);
+    // A cut AFTER request still pairs with a BEFORE request already waiting.
+    let b = vec![req(0, "10.0.0.2:5000", "/x", &hdr)];
+    let a = vec![
+        req(1, "10.9.9.9:1", "/x", &hdr),
+        req(2, "10.9.9.9:1", "/y", &hdr),
+    ];
+    let opts = DiffOptions {
+        offset: Some(0),
+        max_pending: 1,
+        ..DiffOptions::default()
+    };
+    let (_, out) = run(b, a, opts);
+    assert_eq!((out.stats.pairs, out.stats.pending_cap), (1, 0));
+}
+
+#[test]
+fn an_idle_side_does_not_keep_the_others_requests_waiting() {
+    let hdr = [("Host", "h.example")];
+    // BEFORE is silent for an hour while AFTER makes a thousand requests of
+    // its own: each is decided as soon as BEFORE's next request (read
+    // ahead) shows its window has passed.
+    let b = vec![
+        req(0, "10.0.0.2:5000", "/first", &hdr),
+        req(3_600_000, "10.0.0.2:5000", "/last", &hdr),
+    ];
+    let a: Vec<_> = (0..1000)
+        .map(|i| req(10_000 + i * 1000, "10.9.9.9:1", &format!("/own/{i}"), &hdr))
+        .collect();
+    let opts = DiffOptions {
+        offset: Some(0),
+        ..DiffOptions::default()
+    };
+    let (events, out) = run(b.clone(), a.clone(), opts);
+    assert_eq!(out.stats.unmatched_after, 1000);
+    assert_eq!(out.stats.pending_cap, 0);
+    // The window (5 s and 2 s of slack) holds at most eight of them.
+    assert!(out.stats.pending_peak <= 10, "{}", out.stats.pending_peak);
+    assert!(events.iter().all(|e| match e {
+        Event::Unmatched(u) => u.side == SideName::Before || u.reason == Reason::CreatedOnTheWay,
+        Event::Pair(_) => false,
+    }));
+    // The same with the sides swapped.
+    let (_, out) = run(a, b, opts);
+    assert_eq!(out.stats.unmatched_before, 1000);
+    assert!(out.stats.pending_peak <= 10, "{}", out.stats.pending_peak);
 }

@@ -80,6 +80,7 @@ struct DiscoverCounts {
     min_requests: u64,
     dropped_names: u64,
     dropped_values: u64,
+    single_value_names: u64,
 }
 
 impl<W: Write> Format for JsonlSink<W> {
@@ -99,6 +100,7 @@ impl<W: Write> Format for JsonlSink<W> {
                 min_requests: found.min_requests,
                 dropped_names: found.dropped_names,
                 dropped_values: found.dropped_values,
+                single_value_names: found.single_value_names,
             },
         })
     }

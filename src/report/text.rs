@@ -175,6 +175,14 @@ impl<W: Write> Format for TextSink<W> {
                 found.dropped_names, found.dropped_values
             )?;
         }
+        if found.single_value_names > 0 {
+            writeln!(
+                o,
+                "  left out: {} header names with one value from one client address \
+                 (a constant cannot be told from one subscriber's token)",
+                found.single_value_names
+            )?;
+        }
         writeln!(o)
     }
 

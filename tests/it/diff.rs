@@ -368,3 +368,280 @@ fn the_html_report_is_self_contained_and_masked() {
     assert!(page.contains("not-forwarded"), "the cache hit is listed");
     assert!(!page.contains("<script"), "nothing to run");
 }
+
+fn summary_of(all: &[Value]) -> &Value {
+    let s = all.last().unwrap();
+    assert_eq!(s["type"], "diff_summary");
+    s
+}
+
+/// `scan --format jsonl --all-requests` of `capture` in `dir`, to `out`.
+fn scanned(dir: &Path, capture: &str, out: &str) {
+    let scan = run_in(
+        dir,
+        &[
+            "scan",
+            "--format",
+            "jsonl",
+            "--all-requests",
+            "-o",
+            out,
+            capture,
+        ],
+    );
+    assert!(scan.status.code().is_some_and(|c| c <= 1), "{scan:?}");
+}
+
+#[test]
+fn a_masked_scan_compares_masked_with_a_capture() {
+    // The app's own X-MSISDN passes unchanged: masked JSON lines on either
+    // side against the capture on the other show no change, as the two
+    // captures do.
+    let dir = written(&fixturegen::vantage::transparent(), "masked");
+    scanned(&dir, "before.pcap", "before.jsonl");
+    scanned(&dir, "after.pcap", "after.jsonl");
+    let json = std::fs::read_to_string(dir.join("before.jsonl")).unwrap();
+    assert!(json.contains("[\"X-MSISDN\",\"44*******456\"]"), "masked");
+    for (before, after) in [
+        ("before.pcap", "after.pcap"),
+        ("before.jsonl", "after.pcap"),
+        ("before.pcap", "after.jsonl"),
+        ("before.jsonl", "after.jsonl"),
+    ] {
+        let out = run_in(&dir, &["diff", "--format", "jsonl", before, after]);
+        assert_eq!(out.status.code(), Some(0), "{before} {after}: {out:?}");
+        let all = lines(&out);
+        let pairs = of_type(&all, "pair");
+        assert_eq!(pairs.len(), 3, "{before} {after}");
+        for p in &pairs {
+            assert!(p["changed"].as_array().unwrap().is_empty(), "{p}");
+            assert!(!p["request_line_changed"].as_bool().unwrap(), "{p}");
+        }
+        let summary = summary_of(&all);
+        assert_eq!(summary["pairs_with_identifier"], 0);
+        assert!(!summary["identifier_added"].as_bool().unwrap());
+    }
+}
+
+#[test]
+fn an_identifier_rewritten_on_the_way_is_a_change_even_masked() {
+    let dir = written(&fixturegen::vantage::rewriting(), "rewritten");
+    scanned(&dir, "before.pcap", "before.jsonl");
+    for before in ["before.pcap", "before.jsonl"] {
+        let out = run_in(&dir, &["diff", "--format", "jsonl", before, "after.pcap"]);
+        assert_eq!(out.status.code(), Some(1), "{before}: {out:?}");
+        let all = lines(&out);
+        let pairs = of_type(&all, "pair");
+        assert_eq!(pairs.len(), 3);
+        let changed: Vec<&Value> = pairs
+            .iter()
+            .flat_map(|p| p["changed"].as_array().unwrap())
+            .collect();
+        assert_eq!(changed.len(), 1, "{before}: {pairs:?}");
+        assert_eq!(changed[0]["name"], "X-MSISDN");
+        assert_eq!(changed[0]["class"], "identifier");
+        assert_eq!(changed[0]["before"], "44*******456");
+        assert_eq!(changed[0]["after"], "44*******123");
+        assert!(
+            pairs
+                .iter()
+                .all(|p| p["added"].as_array().unwrap().is_empty())
+        );
+        assert_eq!(summary_of(&all)["pairs_with_identifier"], 1);
+    }
+}
+
+#[test]
+fn http2_requests_pair_by_their_authority() {
+    let (h1, h2) = fixturegen::h2::bench_pair(1);
+    let dir = scratch("diff-h2");
+    std::fs::write(dir.join("h1.pcap"), h1).unwrap();
+    std::fs::write(dir.join("h2.pcap"), h2).unwrap();
+    // h2 against itself, then h2 in front of the middlebox and HTTP/1.1
+    // behind it (a proxy speaking h2 to the phone and 1.1 to the server).
+    for after in ["h2.pcap", "h1.pcap"] {
+        let out = run_in(&dir, &["diff", "--format", "jsonl", "h2.pcap", after]);
+        assert_eq!(out.status.code(), Some(0), "{after}: {out:?}");
+        let all = lines(&out);
+        let pairs = of_type(&all, "pair");
+        assert_eq!(pairs.len(), 10, "{after}: {all:?}");
+        assert!(of_type(&all, "unmatched").is_empty(), "{after}");
+        for p in &pairs {
+            assert_eq!(p["host"], "cdn0.example.net", "{p}");
+            assert!(p["changed"].as_array().unwrap().is_empty(), "{p}");
+        }
+        let version_changed = pairs
+            .iter()
+            .all(|p| p["request_line_changed"].as_bool().unwrap());
+        assert_eq!(version_changed, after == "h1.pcap");
+    }
+}
+
+#[test]
+fn a_wrong_offset_pairs_nothing_and_exits_2() {
+    let dir = written(&fixturegen::vantage::transparent(), "offset");
+    // AFTER's clock is 30 s behind: --offset 0 leaves every request alone.
+    let out = run_in(
+        &dir,
+        &[
+            "diff",
+            "--format",
+            "jsonl",
+            "--offset",
+            "0",
+            "before.pcap",
+            "after.pcap",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no request paired"), "{err}");
+    assert!(err.contains("--offset"), "{err}");
+    let all = lines(&out);
+    let summary = summary_of(&all);
+    assert_eq!(summary["pairs"], 0);
+    assert_eq!(
+        (
+            summary["unmatched_before"].as_u64(),
+            summary["unmatched_after"].as_u64()
+        ),
+        (Some(3), Some(3))
+    );
+    let text = run_in(
+        &dir,
+        &["diff", "--offset", "0", "before.pcap", "after.pcap"],
+    );
+    assert_eq!(text.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&text.stdout).contains("no request paired"));
+    // The right offset, given: everything pairs, nothing estimated.
+    let out = run_in(
+        &dir,
+        &[
+            "diff",
+            "--format",
+            "jsonl",
+            "--offset",
+            "-30",
+            "before.pcap",
+            "after.pcap",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(out.stderr.is_empty());
+    let all = lines(&out);
+    let summary = summary_of(&all);
+    assert_eq!(summary["pairs"], 3);
+    assert_eq!(summary["offset_seconds"], -30.0);
+    assert_eq!(summary["offset_estimated"], false);
+}
+
+#[test]
+fn max_skew_sets_the_window() {
+    let dir = written(&fixturegen::vantage::transparent(), "skew");
+    // An offset a second off: a window of half a second pairs nothing, one
+    // of two seconds pairs all three.
+    let run = |skew: &str| {
+        run_in(
+            &dir,
+            &[
+                "diff",
+                "--format",
+                "jsonl",
+                "--offset",
+                "-31",
+                "--max-skew",
+                skew,
+                "before.pcap",
+                "after.pcap",
+            ],
+        )
+    };
+    let narrow = run("0.5");
+    assert_eq!(narrow.status.code(), Some(2));
+    assert_eq!(summary_of(&lines(&narrow))["max_skew_seconds"], 0.5);
+    assert_eq!(summary_of(&lines(&narrow))["pairs"], 0);
+    let wide = run("2");
+    assert_eq!(wide.status.code(), Some(0));
+    let all = lines(&wide);
+    assert_eq!(summary_of(&all)["max_skew_seconds"], 2.0);
+    assert_eq!(summary_of(&all)["pairs"], 3);
+    for p in of_type(&all, "pair") {
+        let delay = p["delay"].as_f64().unwrap();
+        assert!((0.9..1.2).contains(&delay), "{delay}");
+    }
+}
+
+#[test]
+fn max_pending_cuts_and_counts() {
+    let dir = written(&fixturegen::vantage::enriching(), "pending");
+    let out = run_in(
+        &dir,
+        &[
+            "diff",
+            "--format",
+            "jsonl",
+            "--max-pending",
+            "1",
+            "before.pcap",
+            "after.pcap",
+        ],
+    );
+    let all = lines(&out);
+    let summary = summary_of(&all);
+    let cut = of_type(&all, "unmatched")
+        .into_iter()
+        .filter(|u| u["reason"] == "pending-cap")
+        .count() as u64;
+    assert!(cut > 0, "{all:?}");
+    assert_eq!(summary["pending_cap"].as_u64(), Some(cut));
+    // One waiting per side, and the one being pushed.
+    assert!(summary["pending_peak"].as_u64().unwrap() <= 3, "{summary}");
+    let whole = lines(&run_in(
+        &dir,
+        &["diff", "--format", "jsonl", "before.pcap", "after.pcap"],
+    ));
+    let whole = summary_of(&whole);
+    assert_eq!(whole["pending_cap"], 0);
+    assert!(whole["pending_peak"].as_u64().unwrap() > summary["pending_peak"].as_u64().unwrap());
+}
+
+#[test]
+fn json_lines_without_all_requests_are_named_in_a_warning() {
+    let dir = written(&fixturegen::vantage::transparent(), "leaking-only");
+    // Without --all-requests only the leaking request is written.
+    let scan = run_in(
+        &dir,
+        &[
+            "scan",
+            "--format",
+            "jsonl",
+            "-o",
+            "before.jsonl",
+            "before.pcap",
+        ],
+    );
+    assert_eq!(scan.status.code(), Some(1));
+    let out = run_in(
+        &dir,
+        &["diff", "--format", "jsonl", "before.jsonl", "after.pcap"],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("before.jsonl: 1 request lines of the 3 requests")
+            && err.contains("--all-requests"),
+        "{err}"
+    );
+    let all = lines(&out);
+    assert_eq!(summary_of(&all)["pairs"], 1);
+    // Written with it: no warning.
+    scanned(&dir, "before.pcap", "all.jsonl");
+    let out = run_in(
+        &dir,
+        &["diff", "--format", "jsonl", "all.jsonl", "after.pcap"],
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -89,3 +89,37 @@ fn the_fixtures_have_no_candidate() {
     let summary = lines.last().unwrap();
     assert_eq!(summary["candidates"], 0, "{lines:?}");
 }
+
+#[test]
+fn behind_a_proxy_only_the_token_is_found() {
+    // Every request from the proxy's one address: X-Build, one value to
+    // every site, cannot be told from one subscriber's token and is left
+    // out; X-Carrier-Tag, a value per subscriber, is found.
+    let dir = scratch("discover-proxy");
+    let file = dir.join("supercookie-proxy.pcap");
+    std::fs::write(&file, fixturegen::vantage::supercookie_behind_proxy()).unwrap();
+    let out = phoneleak(&[
+        "scan",
+        "--discover",
+        "--format",
+        "jsonl",
+        &file.to_string_lossy(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let lines = discover_lines(&out);
+    let rows: Vec<&Value> = lines.iter().filter(|l| l["type"] == "discover").collect();
+    assert_eq!(rows.len(), 1, "{lines:?}");
+    assert_eq!(rows[0]["header"], "X-Carrier-Tag");
+    assert_eq!(rows[0]["values"], 3);
+    assert_eq!(rows[0]["clients"], 1);
+    assert_eq!(rows[0]["confidence"], "medium");
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["candidates"], 1);
+    assert_eq!(summary["single_value_names"], 1, "X-Build, counted");
+    let text = phoneleak(&["scan", "--discover", &file.to_string_lossy()]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("left out: 1 header names with one value"),
+        "{text}"
+    );
+}
