@@ -640,9 +640,6 @@ const MAX_CLIENTS: usize = 65_536;
 
 impl Differ {
     fn new(opts: DiffOptions, offset: i64) -> Self {
-    /// Time of its next request, read but not pushed yet (BEFORE's clock):
-    /// none of its later requests comes much earlier.
-    horizon: Option<i64>,
         Differ {
             opts,
             offset,
@@ -748,9 +745,6 @@ impl Differ {
             };
             s.order.pop_front();
             let Some(w) = s.take(&key, id) else {
-        let window = t
-            .saturating_add(self.opts.max_skew)
-            .saturating_add(REORDER_SLACK);
                 continue;
             };
             self.decide(w, &key, !closed, emit);
@@ -762,17 +756,6 @@ impl Differ {
             .and_then(|s| s.order.front())
             .cloned()
         {
-    /// Sets the time of each side's next request (read ahead, not pushed).
-    fn set_horizons(&mut self, before: Option<&DiffRequest>, after: Option<&DiffRequest>) {
-        let times = [
-            before.map(|r| self.time(SideName::Before, r)),
-            after.map(|r| self.time(SideName::After, r)),
-        ];
-        for (s, t) in self.sides.iter_mut().zip(times) {
-            s.horizon = t;
-        }
-    }
-
             let over_cap = self
                 .sides
                 .get(before)
@@ -1048,8 +1031,6 @@ pub fn diff(
 /// unless `clear`. When either side was read masked, values equal once the
 /// other side is masked the same way count as unchanged.
 pub fn compare(before: &DiffRequest, after: &DiffRequest, offset: i64, clear: bool) -> Pair {
-        // Each side's next request is read before this one is pushed: its
-        // time is the side's horizon.
     let lower = |h: &Header| h.name.to_ascii_lowercase();
     // Equal, or equal once masked when either side was read masked.
     let masked = before.masked || after.masked;
@@ -1088,11 +1069,6 @@ pub fn compare(before: &DiffRequest, after: &DiffRequest, offset: i64, clear: bo
                     before: None,
                     after: Some(after.shown(value, Place::Header(*at), clear)),
                     class: classify(after, *at, name),
-    // Equal, or equal once masked when either side was read masked.
-    let masked = before.masked || after.masked;
-    let alike = |x: &str, px: Place, y: &str, py: Place| {
-        x == y || masked && before.masked_form(x, px) == after.masked_form(y, py)
-    };
                     position: *at,
                 });
             }
