@@ -194,6 +194,35 @@ impl Encoder {
     }
 }
 
+/// A header block that leaves the dynamic table alone (as encoders send
+/// fields they do not expect to repeat): a static-table index where the
+/// field is there whole, else a literal without indexing (never indexed for
+/// `sensitive` names), its name from the static table where it is there.
+pub fn literal_block(fields: &[(String, String)], sensitive: &[&str]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, value) in fields {
+        let stat = static_table();
+        let exact = stat.iter().position(|(n, v)| n == name && v == value);
+        let never = sensitive.contains(&name.as_str());
+        if let (Some(i), false) = (exact, never) {
+            int(&mut out, 0x80, 7, i + 1);
+            continue;
+        }
+        let name_at = stat.iter().position(|(n, _)| n == name).map(|i| i + 1);
+        int(
+            &mut out,
+            if never { 0x10 } else { 0 },
+            4,
+            name_at.unwrap_or(0),
+        );
+        if name_at.is_none() {
+            string(&mut out, name.as_bytes());
+        }
+        string(&mut out, value.as_bytes());
+    }
+    out
+}
+
 /// A request's fields: pseudo-headers, then its headers lower-cased, Host
 /// as `:authority`.
 pub fn fields(req: &Req, scheme: &str) -> Vec<(String, String)> {
@@ -380,7 +409,14 @@ fn conv(t: &mut Trace, client: &str, server: &str, seed: u32) -> Conversation {
 
 /// Every HTTP/2 fixture, in a fixed order.
 pub fn all() -> Vec<Fixture> {
-    vec![prior_knowledge(), upgrade(), framing(), gaps(), bodies()]
+    vec![
+        prior_knowledge(),
+        upgrade(),
+        framing(),
+        gaps(),
+        bodies(),
+        midstream(),
+    ]
 }
 
 /// h2c by prior knowledge on a port no HTTP server is known for: three
@@ -775,5 +811,138 @@ fn bodies() -> Fixture {
         eth_pcap(&t),
         "Request bodies in HTTP/2 DATA frames on one h2c connection (port 8080): a JSON upload in two DATA frames with a GET on another stream between them, a gzip-compressed form in a padded DATA frame, a JSON number in a stream ended by trailers and cut into segments of 1 to 30 bytes, a binary JPEG upload.",
         "Report five requests, each published when its stream ends (GET /v1/ping first); /v1/profile, /sms/send and /v1/events leak the number in their bodies (/user/phone, to, /msisdn); /v1/photo's body is not read.",
+    )
+}
+
+/// h2c connections the capture picks up mid-stream: their preface, SETTINGS
+/// and first requests (which filled the client's HPACK table) are not in
+/// it. On port 8080 (the client known by its port): the first client
+/// segment is a lone WINDOW_UPDATE; then a request of static and literal
+/// fields (decoded whole), one that indexes entries the lost requests made
+/// (reported cut: those fields are left out, never guessed), one that repeats
+/// a lost request and indexes all but `:method`, `:scheme` and its
+/// never-indexed X-MSISDN (no target: not a request), and one that indexes
+/// an entry made since the capture began (decoded whole). On port 50051 (no
+/// side known by its port), the server's response frames come first, then
+/// the client's request of literals.
+fn midstream() -> Fixture {
+    let mut t = Trace::new(T0 + 42_400, 0);
+    let host = "mid.example.net";
+    let mut c = conv(&mut t, "10.0.2.15:51500", "192.0.2.205:8080", 6);
+    let mut cl = Client::new(1, "http");
+    let mut senc = Encoder::default();
+    // Not captured: the handshake, preface, SETTINGS, two requests and
+    // their responses.
+    c.c_next = c.c_next.wrapping_add(1);
+    c.s_next = c.s_next.wrapping_add(1);
+    let mut lost = Client::start();
+    for uri in ["/mid/lost-1", "/mid/lost-2"] {
+        lost.extend(cl.request(&leaking(uri, host), Framing::default()).1);
+    }
+    c.c_next = c.c_next.wrapping_add(lost.len() as u32);
+    let mut lost = server_start();
+    for stream in [1, 3] {
+        lost.extend(response(&mut senc, stream, t.now_ns, "lost"));
+    }
+    c.s_next = c.s_next.wrapping_add(lost.len() as u32);
+    // Captured from here.
+    c.send(
+        &mut t,
+        true,
+        &frame(ft::WINDOW_UPDATE, 0, 0, &[0, 0, 0x40, 0]),
+    );
+    let lit = leaking("/mid/literal", host).h("Accept-Language", "en-GB");
+    c.note_next(&mut t, &lit);
+    let stream = cl.next_stream;
+    cl.next_stream += 2;
+    let block = literal_block(&fields(&lit, "http"), SENSITIVE);
+    c.send(
+        &mut t,
+        true,
+        &frame(
+            ft::HEADERS,
+            ft::END_HEADERS | ft::END_STREAM,
+            stream,
+            &block,
+        ),
+    );
+    answer(&mut c, &mut t, &mut senc, stream, "literal");
+    // :authority, user-agent and accept index the lost requests' entries.
+    let indexed = leaking("/mid/indexed", host);
+    let at = c.c_next;
+    c.note(&mut t, at, &indexed, false, true, indexed.leak_headers());
+    let (st, b) = cl.request(&indexed, Framing::default());
+    c.send(&mut t, true, &b);
+    answer(&mut c, &mut t, &mut senc, st, "indexed");
+    // A lost request again: its target is an unknown entry too.
+    let (st, b) = cl.request(&leaking("/mid/lost-1", host), Framing::default());
+    c.send(&mut t, true, &b);
+    answer(&mut c, &mut t, &mut senc, st, "again");
+    // :path indexes the entry /mid/indexed made: known.
+    let again = Req::get("/mid/indexed", host).leak("X-MSISDN", MSISDN);
+    let at = c.c_next;
+    c.note(&mut t, at, &again, false, false, again.leak_headers());
+    let stream = cl.next_stream;
+    cl.next_stream += 2;
+    let mut f = fields(&again, "http");
+    f.retain(|(n, _)| n != ":authority");
+    let mut block = cl.enc.block(&f[..3], SENSITIVE);
+    block.extend(literal_block(
+        &[
+            (":authority".into(), host.into()),
+            ("x-msisdn".into(), MSISDN.into()),
+        ],
+        SENSITIVE,
+    ));
+    c.send(
+        &mut t,
+        true,
+        &frame(
+            ft::HEADERS,
+            ft::END_HEADERS | ft::END_STREAM,
+            stream,
+            &block,
+        ),
+    );
+    answer(&mut c, &mut t, &mut senc, stream, "again");
+    c.fin_close(&mut t);
+
+    // Port 50051: the server's frames come first.
+    let mut c = conv(&mut t, "10.0.2.16:51600", "192.0.2.206:50051", 7);
+    let mut cl = Client::new(1, "http");
+    let mut senc = Encoder::default();
+    c.c_next = c.c_next.wrapping_add(1);
+    c.s_next = c.s_next.wrapping_add(1);
+    let mut lost = Client::start();
+    lost.extend(
+        cl.request(&leaking("/grpc/lost", host), Framing::default())
+            .1,
+    );
+    c.c_next = c.c_next.wrapping_add(lost.len() as u32);
+    c.s_next = c.s_next.wrapping_add(server_start().len() as u32);
+    answer(&mut c, &mut t, &mut senc, 1, "lost");
+    let call = leaking("/grpc/call", host);
+    c.note_next(&mut t, &call);
+    let stream = cl.next_stream;
+    cl.next_stream += 2;
+    let block = literal_block(&fields(&call, "http"), SENSITIVE);
+    c.send(
+        &mut t,
+        true,
+        &frame(
+            ft::HEADERS,
+            ft::END_HEADERS | ft::END_STREAM,
+            stream,
+            &block,
+        ),
+    );
+    answer(&mut c, &mut t, &mut senc, stream, "call");
+    c.fin_close(&mut t);
+    fixture(
+        "h2c-midstream.pcap",
+        &t,
+        eth_pcap(&t),
+        "Two h2c connections picked up mid-stream (no preface, SETTINGS or first requests in the capture, so the HPACK table is unknown). Port 8080: a lone WINDOW_UPDATE, GET /mid/literal (static and literal fields only), GET /mid/indexed (indexes entries the lost requests made), a repeat of a lost request (every field but :method, :scheme and X-MSISDN indexed), GET /mid/indexed again (its :path indexes an entry made in the capture). Port 50051: the server's response frames first, then GET /grpc/call of literals.",
+        "Report /mid/literal, the second /mid/indexed and /grpc/call whole, and the first /mid/indexed cut (its indexed fields are unknown, never guessed), all leaking x-msisdn; the repeat of the lost request names no target: not reported, its block counted undecodable.",
     )
 }

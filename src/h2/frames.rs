@@ -88,6 +88,99 @@ impl FrameHeader {
     }
 }
 
+/// Largest payload a frame may have before SETTINGS_MAX_FRAME_SIZE is
+/// raised (RFC 9113 4.2): the bound [`plausible_client_frame`] holds frames to.
+pub const DEFAULT_MAX_FRAME: u32 = 1 << 14;
+
+/// Whether 9 bytes are a frame header a client may send: a known type other
+/// than PUSH_PROMISE, the reserved bit clear, a length within the default
+/// maximum frame size and fixed where the type fixes it, only the flags the
+/// type defines, and a stream identifier where the type wants one (odd for
+/// HEADERS) and 0 where it wants none. Used to recognise HTTP/2 where a
+/// stream is picked up without its preface, so it is stricter than the
+/// reader (which follows whatever framing comes after a preface).
+pub fn plausible_client_frame(b: &[u8; HEADER_LEN]) -> bool {
+    if b[5] & 0x80 != 0 {
+        return false;
+    }
+    let h = FrameHeader::parse(b);
+    if h.len > DEFAULT_MAX_FRAME {
+        return false;
+    }
+    let (f, l, on_stream) = (h.flags, h.len, h.stream != 0);
+    let only = |allowed: u8| f & !allowed == 0;
+    match h.kind {
+        kind::DATA => {
+            on_stream && only(flag::END_STREAM | flag::PADDED) && (f & flag::PADDED == 0 || l >= 1)
+        }
+        kind::HEADERS => {
+            let (padded, prio) = h.prefix();
+            on_stream
+                && h.stream % 2 == 1
+                && only(flag::END_STREAM | flag::END_HEADERS | flag::PADDED | flag::PRIORITY)
+                && l >= u32::from(padded).saturating_add(prio)
+        }
+        kind::PRIORITY => on_stream && f == 0 && l == 5,
+        kind::RST_STREAM | kind::WINDOW_UPDATE => {
+            (on_stream || h.kind == kind::WINDOW_UPDATE) && f == 0 && l == 4
+        }
+        kind::SETTINGS => {
+            !on_stream && ((f == 0 && l % 6 == 0) || (f == flag::END_STREAM && l == 0))
+        }
+        kind::PING => !on_stream && only(flag::END_STREAM) && l == 8,
+        kind::GOAWAY => !on_stream && f == 0 && l >= 8,
+        kind::CONTINUATION => on_stream && only(flag::END_HEADERS),
+        _ => false,
+    }
+}
+
+/// What the first bytes of a stream picked up mid-connection say of HTTP/2
+/// framing there (see [`sniff_client_frames`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameSniff {
+    /// Client frames: at least two plausible frame headers, each where the
+    /// one before ends, or one HEADERS frame that the bytes end with.
+    Frames,
+    /// Not HTTP/2 framing.
+    NotFrames,
+    /// The bytes end before they tell (a frame runs past them, or a lone
+    /// frame other than HEADERS ends exactly with them).
+    NeedMore,
+}
+
+/// Whether `start`, the first bytes of a client stream whose beginning
+/// (the preface) is missing, is HTTP/2 framing: see [`FrameSniff`]. Looks
+/// at two frame headers at most.
+pub fn sniff_client_frames(start: &[u8]) -> FrameSniff {
+    let mut at = 0usize;
+    let mut frames = 0u8;
+    let mut last_headers = false;
+    loop {
+        if at == start.len() && frames == 1 && last_headers {
+            return FrameSniff::Frames;
+        }
+        let Some(b) = start
+            .get(at..at.saturating_add(HEADER_LEN))
+            .and_then(|b| <&[u8; HEADER_LEN]>::try_from(b).ok())
+        else {
+            return FrameSniff::NeedMore;
+        };
+        if !plausible_client_frame(b) {
+            return FrameSniff::NotFrames;
+        }
+        frames = frames.saturating_add(1);
+        if frames >= 2 {
+            return FrameSniff::Frames;
+        }
+        let h = FrameHeader::parse(b);
+        last_headers = h.kind == kind::HEADERS;
+        at = at.saturating_add(HEADER_LEN).saturating_add(h.len as usize);
+        if at > start.len() {
+            return FrameSniff::NeedMore;
+        }
+    }
+}
+
 /// What the reader found, in stream order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Piece<'a> {

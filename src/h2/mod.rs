@@ -17,6 +17,16 @@
 //! becomes partly unknown (see [`hpack`]); a gap across a frame header stops
 //! the stream.
 //!
+//! A connection picked up mid-stream (or whose preface a gap took) has no
+//! preface: where the stack recognises client frames at such a start
+//! ([`frames::sniff_client_frames`]), [`H2Layer::midstream`] reads them
+//! with the HPACK table unknown from the first byte: blocks of static and
+//! literal fields decode, fields that index entries made before the capture
+//! are left out and the block counted undecodable (never guessed). When
+//! which side is the client is not known yet, such a layer keeps its
+//! counters aside until a header block shows it: a request (the client's;
+//! counted) or a `:status` (the server's side: dropped uncounted).
+//!
 //! Request bodies: a request whose HEADERS frame does not end its stream is
 //! held until its DATA frames end it (END_STREAM on DATA or on trailers,
 //! RST_STREAM, or the end of the client stream), its DATA content going to
@@ -53,8 +63,10 @@ pub fn may_be_preface(start: &[u8]) -> bool {
 counters! {
     /// Counters of the HTTP/2 layer.
     pub struct H2Stats {
-        /// Client streams read as HTTP/2 (the preface seen).
+        /// Client streams read as HTTP/2 (the preface seen, or frames recognised mid-stream).
         pub connections: u64,
+        /// Of those, picked up mid-stream: no preface, frames recognised at the stream's start or after a gap (the HPACK table unknown).
+        pub midstream: u64,
         /// Of those, after an HTTP/1.1 `Upgrade: h2c` request.
         pub upgrades: u64,
         /// Streams that began like the preface but were not (stopped).
@@ -149,6 +161,11 @@ struct Block {
 pub struct H2Layer {
     reader: FrameReader,
     conn: Conn,
+    /// Picked up mid-stream on a flow whose client is not known yet: the
+    /// counters, kept here until a header block shows this is the client.
+    tentative: Option<Box<H2Stats>>,
+    /// A tentative layer found this stream to be the server's.
+    server_side: bool,
 }
 
 /// The layer's state apart from its frame reader.
@@ -168,6 +185,12 @@ struct Conn {
     /// Capture time of the chunk the current frame header completed in.
     ts: Timestamp,
     stopped: bool,
+    /// Picked up mid-stream, not yet counted as a connection.
+    uncounted: bool,
+    /// A header block gave a request (`:method`).
+    requests_seen: bool,
+    /// A header block with `:status` came before any request: a response.
+    responses_seen: bool,
 }
 
 impl H2Layer {
@@ -186,8 +209,34 @@ impl H2Layer {
                 held: Vec::new(),
                 ts: Timestamp::default(),
                 stopped: false,
+                uncounted: false,
+                requests_seen: false,
+                responses_seen: false,
             },
+            tentative: None,
+            server_side: false,
         }
+    }
+
+    /// A layer at a frame boundary of a connection whose preface (and what
+    /// followed it up to here) is not in the capture: the HPACK table is
+    /// unknown. `tentative`: which side is the client is not known yet (see
+    /// the module docs).
+    pub fn midstream(tentative: bool) -> Self {
+        let mut l = H2Layer::new(false);
+        l.conn.preface = PREFACE.len();
+        l.conn.hpack.forget();
+        l.conn.uncounted = true;
+        if tentative {
+            l.tentative = Some(Box::default());
+        }
+        l
+    }
+
+    /// Whether this stream showed itself to be the server's (a response
+    /// header block while the client was not known): it stopped uncounted.
+    pub fn is_server_side(&self) -> bool {
+        self.server_side
     }
 
     /// Bytes held in a partial header block.
@@ -206,10 +255,55 @@ impl H2Layer {
     }
 
     /// Feeds in-order bytes; false once stopped.
-    pub fn data(&mut self, ts: Timestamp, mut input: &[u8], feed: &mut H2Feed<'_>) -> bool {
+    pub fn data(&mut self, ts: Timestamp, input: &[u8], feed: &mut H2Feed<'_>) -> bool {
+        self.fed(feed, |l, feed| l.data_inner(ts, input, feed)) && !self.conn.stopped
+    }
+
+    /// Runs `step` with the counters this layer keeps while tentative,
+    /// then settles them: added to the run's once a request shows this is
+    /// the client (or at the end, if a header block without `:status` was
+    /// seen), dropped when a response shows it is the server.
+    fn fed<R>(
+        &mut self,
+        feed: &mut H2Feed<'_>,
+        step: impl FnOnce(&mut Self, &mut H2Feed<'_>) -> R,
+    ) -> R {
+        let Some(mut pending) = self.tentative.take() else {
+            return step(self, feed);
+        };
+        let mut aside = H2Feed {
+            max_head: feed.max_head,
+            h2: &mut pending,
+            http: &mut *feed.http,
+            body_room: feed.body_room,
+            body_limit: feed.body_limit,
+            out: &mut *feed.out,
+        };
+        let r = step(self, &mut aside);
+        let c = &mut self.conn;
+        if c.requests_seen || (c.stopped && pending.header_blocks > 0 && !c.responses_seen) {
+            feed.h2.absorb(&pending);
+        } else if c.responses_seen {
+            // The server's side: nothing of it counted, nothing more read.
+            c.held.clear();
+            c.block = None;
+            c.stopped = true;
+            self.server_side = true;
+        } else if !c.stopped {
+            self.tentative = Some(pending);
+        }
+        r
+    }
+
+    fn data_inner(&mut self, ts: Timestamp, mut input: &[u8], feed: &mut H2Feed<'_>) -> bool {
         let c = &mut self.conn;
         if c.stopped {
             return false;
+        }
+        if c.uncounted {
+            c.uncounted = false;
+            feed.h2.connections = feed.h2.connections.saturating_add(1);
+            feed.h2.midstream = feed.h2.midstream.saturating_add(1);
         }
         if c.preface < PREFACE.len() {
             let want = PREFACE.get(c.preface..).unwrap_or_default();
@@ -239,6 +333,10 @@ impl H2Layer {
 
     /// Notes `len` missing bytes; false once stopped.
     pub fn gap(&mut self, len: u64, feed: &mut H2Feed<'_>) -> bool {
+        self.fed(feed, |l, feed| l.gap_inner(len, feed)) && !self.conn.stopped
+    }
+
+    fn gap_inner(&mut self, len: u64, feed: &mut H2Feed<'_>) -> bool {
         let c = &mut self.conn;
         if c.stopped {
             return false;
@@ -268,7 +366,7 @@ impl H2Layer {
 
     /// The stream ended: a header block cut short is reported truncated.
     pub fn end(&mut self, feed: &mut H2Feed<'_>) {
-        self.conn.end(feed);
+        self.fed(feed, |l, feed| l.conn.end(feed));
     }
 }
 
@@ -451,6 +549,15 @@ impl Conn {
         if unknown {
             s.undecodable_blocks = s.undecodable_blocks.saturating_add(1);
         }
+        // Until a request is seen: a response's block tells a stream of
+        // unknown role to be the server's (see H2Layer::fed).
+        if !self.requests_seen
+            && fields
+                .iter()
+                .any(|f| matches!(f, Field::Known { name, .. } if name == b":status"))
+        {
+            self.responses_seen = true;
+        }
         if b.stream <= self.last_stream {
             s.trailers = s.trailers.saturating_add(1);
             if b.end_stream {
@@ -462,6 +569,7 @@ impl Conn {
         s.streams = s.streams.saturating_add(1);
         let truncated = !whole || unknown;
         if let Some(head) = request(fields) {
+            self.requests_seen = true;
             if truncated {
                 feed.http.truncated_heads = feed.http.truncated_heads.saturating_add(1);
             }

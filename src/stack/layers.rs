@@ -12,6 +12,16 @@
 //! input to a new chooser. The TLS layer keeps a stack of its own for the
 //! plaintext it decrypts. Each layer is a state machine that takes chunks of
 //! bytes and gaps and gives requests.
+//!
+//! A stream picked up mid-connection, or whose first bytes a gap took (at
+//! the connection's start, after a SOCKS handshake, at the start of a TLS
+//! connection's plaintext), has a chooser too, which recognises protocols by
+//! their framing rather than by how they begin: TLS records of a connection
+//! whose handshake is missing ([`tls::sniff_midstream`]; the stream is
+//! counted as a TLS connection not decrypted and read no further), HTTP/2
+//! frames without the preface ([`h2::frames::sniff_client_frames`]; an H2
+//! layer with the HPACK table unknown), a ClientHello (a TLS layer as at a
+//! connection's start), else HTTP/1 found by resynchronising, as before.
 use crate::h2::{self, H2Feed, H2Layer, H2Stats};
 use crate::http::{HttpStats, ParsedRequest, RequestStream, Verdict};
 use crate::time::Timestamp;
@@ -36,6 +46,14 @@ enum Place {
     Decrypted,
     /// After an HTTP/1.1 request with `Upgrade: h2c`: HTTP/2, or HTTP/1 goes on.
     Upgraded,
+    /// The first byte captured of a stream picked up mid-connection: TLS
+    /// records, HTTP/2 frames or a ClientHello by their framing, else HTTP/1
+    /// found by resynchronising.
+    Midstream,
+    /// After a gap where a stream had not shown what it is yet (at the
+    /// connection's start, after a SOCKS handshake, in a TLS connection's
+    /// plaintext): as [`Place::Midstream`], HTTP/1 after the gap otherwise.
+    AfterGap,
 }
 
 /// Picks the layer for what starts at its place, from the first bytes.
@@ -50,13 +68,25 @@ pub struct Chooser {
     /// TLS layers around this stream.
     tls_depth: u8,
     /// The first bytes, while they do not yet tell (at most a TLS record
-    /// header and the handshake type), and when the first was captured.
+    /// header and the handshake type; mid-stream, HTTP/2 frames up to
+    /// [`MIDSTREAM_HEAD`]), and when the first was captured.
     head: Vec<u8>,
     head_ts: Timestamp,
+    /// Gaps before the first byte (told to HTTP/1, if it is chosen, as they
+    /// would have been without the wait).
+    gaps: u32,
+    /// Which side of the flow is the client is not known yet (an H2 layer
+    /// chosen here keeps its counters aside until it is).
+    tentative: bool,
 }
 
 /// Bytes a chooser may hold before it decides.
 const CHOOSER_HEAD: usize = 6;
+
+/// Bytes a chooser at [`Place::Midstream`] or [`Place::AfterGap`] may hold
+/// while they look like HTTP/2 frames but do not tell yet: a frame of the
+/// default maximum size and the next frame's header.
+const MIDSTREAM_HEAD: usize = 2 * h2::frames::HEADER_LEN + h2::frames::DEFAULT_MAX_FRAME as usize;
 
 impl Chooser {
     fn at(place: Place, tls_depth: u8) -> Self {
@@ -66,12 +96,28 @@ impl Chooser {
             tls_depth,
             head: Vec::new(),
             head_ts: Timestamp::default(),
+            gaps: 0,
+            tentative: false,
+        }
+    }
+
+    /// Whether the stream's start is missing here (recognised by framing).
+    fn midstream(&self) -> bool {
+        matches!(self.place, Place::Midstream | Place::AfterGap)
+    }
+
+    /// Bytes this chooser may hold before it must decide.
+    fn head_limit(&self, max_head: usize) -> usize {
+        if self.midstream() {
+            MIDSTREAM_HEAD.min(max_head).max(CHOOSER_HEAD)
+        } else {
+            CHOOSER_HEAD
         }
     }
 
     /// The layer for a stream that starts with `start` (`None`: more bytes
-    /// are needed to tell).
-    fn choose(&mut self, start: &[u8], limits: &TlsLimits) -> Option<Layer> {
+    /// are needed to tell; never when `last`, the most it may hold).
+    fn choose(&mut self, start: &[u8], limits: &TlsLimits, last: bool) -> Option<Layer> {
         let first = *start.first()?;
         // Only the first bytes decide, however the stream is cut.
         if h2::may_be_preface(start.get(..CHOOSER_HEAD).unwrap_or(start)) {
@@ -84,6 +130,9 @@ impl Chooser {
         }
         if self.place == Place::Upgraded {
             return Some(self.after_gap());
+        }
+        if self.midstream() {
+            return self.choose_midstream(first, start, limits, last);
         }
         if self.place == Place::ConnectionStart && socks::may_start(first) {
             return Some(Layer::Socks(SocksLayer::default()));
@@ -103,13 +152,58 @@ impl Chooser {
         Some(self.after_gap())
     }
 
+    /// At [`Place::Midstream`] or [`Place::AfterGap`]: the layer the
+    /// framing of the first bytes names. A few byte comparisons: the first
+    /// byte alone sends text (HTTP/1) on, as TLS content types are 20 to 23
+    /// and HTTP/2 frames here start with a zero byte (length at most 2^14).
+    fn choose_midstream(
+        &mut self,
+        first: u8,
+        start: &[u8],
+        limits: &TlsLimits,
+        last: bool,
+    ) -> Option<Layer> {
+        match first {
+            20..=23 if self.tls_depth < MAX_TLS_DEPTH => {
+                if first == 22 {
+                    match tls::sniff(start) {
+                        tls::Sniff::Tls => {
+                            return Some(Layer::Tls(Box::new(TlsLayer::new(
+                                limits,
+                                self.tls_depth.saturating_add(1),
+                            ))));
+                        }
+                        tls::Sniff::NeedMore if !last && start.len() < CHOOSER_HEAD => {
+                            return None;
+                        }
+                        _ => {}
+                    }
+                }
+                match tls::sniff_midstream(start) {
+                    tls::Sniff::Tls => Some(Layer::TlsMidstream),
+                    tls::Sniff::NeedMore if !last => None,
+                    _ => Some(self.after_gap()),
+                }
+            }
+            0 => match h2::frames::sniff_client_frames(start) {
+                h2::frames::FrameSniff::Frames => {
+                    Some(Layer::H2(Box::new(H2Layer::midstream(self.tentative))))
+                }
+                h2::frames::FrameSniff::NeedMore if !last => None,
+                _ => Some(self.after_gap()),
+            },
+            _ => Some(self.after_gap()),
+        }
+    }
+
     /// The layer for a stream whose next bytes are lost (or that is no TLS):
     /// HTTP/1.
     fn after_gap(&mut self) -> Layer {
         match self.place {
-            Place::ConnectionStart | Place::AfterSocks | Place::Decrypted => {
+            Place::ConnectionStart | Place::AfterSocks | Place::Decrypted | Place::AfterGap => {
                 Layer::Http1(RequestStream::new(true))
             }
+            Place::Midstream => Layer::Http1(RequestStream::new(false)),
             Place::Tunnel => Layer::Http1(RequestStream::in_tunnel()),
             Place::Upgraded => Layer::Http1(
                 self.http1
@@ -265,6 +359,9 @@ enum Layer {
     Http1(RequestStream),
     /// HTTP/2 (the client's frames).
     H2(Box<H2Layer>),
+    /// TLS records of a connection whose handshake is not in the capture:
+    /// nothing can be decrypted, nothing more is read (the flow counts it).
+    TlsMidstream,
     /// Nothing more is read from this stream.
     Stopped,
 }
@@ -303,17 +400,46 @@ pub struct Feed<'a> {
 
 impl ClientStack {
     /// A stack for a stream whose first byte is the connection's first
-    /// (`true`), or one picked up in the middle (`false`: HTTP/1 found by
-    /// resynchronising).
+    /// (`true`), or one picked up in the middle (`false`: see
+    /// [`ClientStack::picked_up`], this side known to be the client).
     pub fn new(at_connection_start: bool) -> Self {
+        if at_connection_start {
+            ClientStack {
+                layer: Layer::Choose(Chooser::at(Place::ConnectionStart, 0)),
+                tls_depth: 0,
+            }
+        } else {
+            ClientStack::picked_up(true)
+        }
+    }
+
+    /// A stack for a stream picked up in the middle: TLS records or HTTP/2
+    /// frames recognised by their framing, else HTTP/1 found by
+    /// resynchronising. `client_known`: the flow's client is known (by its
+    /// ports); when not, both sides get a stack until one shows it.
+    pub fn picked_up(client_known: bool) -> Self {
+        let mut c = Chooser::at(Place::Midstream, 0);
+        c.tentative = !client_known;
         ClientStack {
-            layer: if at_connection_start {
-                Layer::Choose(Chooser::at(Place::ConnectionStart, 0))
-            } else {
-                Layer::Http1(RequestStream::new(false))
-            },
+            layer: Layer::Choose(c),
             tls_depth: 0,
         }
+    }
+
+    /// Whether this stream carries TLS records of a connection whose
+    /// handshake is not in the capture (at any depth).
+    pub fn tls_midstream(&self) -> bool {
+        match &self.layer {
+            Layer::TlsMidstream => true,
+            Layer::Tls(t) => t.inner.tls_midstream(),
+            _ => false,
+        }
+    }
+
+    /// Whether the stream opened a TLS connection with a ClientHello (the
+    /// side that sends it is the client).
+    pub fn tls_hello(&self) -> bool {
+        matches!(&self.layer, Layer::Tls(_))
     }
 
     /// The stack of a TLS connection's plaintext, `tls_depth` TLS layers deep.
@@ -333,7 +459,7 @@ impl ClientStack {
             Layer::H2(h) => h.buffered(),
             Layer::Tls(t) => t.inner.buffered(),
             Layer::Choose(c) => c.head.capacity(),
-            Layer::Stopped => 0,
+            Layer::Stopped | Layer::TlsMidstream => 0,
         }
     }
 
@@ -375,7 +501,7 @@ impl ClientStack {
         match &self.layer {
             Layer::Choose(_) | Layer::Socks(_) => true,
             Layer::Tls(t) => t.conn.wants_server() || t.inner.wants_server(),
-            Layer::Http1(_) | Layer::H2(_) | Layer::Stopped => false,
+            Layer::Http1(_) | Layer::H2(_) | Layer::TlsMidstream | Layer::Stopped => false,
         }
     }
 
@@ -428,16 +554,30 @@ impl ClientStack {
         while !input.is_empty() {
             match &mut self.layer {
                 Layer::Stopped => return Verdict::Stopped,
+                Layer::TlsMidstream => return Verdict::Stopped,
                 Layer::Choose(c) => {
                     let held = c.head.len();
+                    let limit = c.head_limit(feed.max_head);
                     let decided = if held == 0 {
-                        c.choose(input, feed.tls_limits)
+                        c.choose(input, feed.tls_limits, input.len() >= limit)
+                    } else if c.midstream() {
+                        // Decided on the held bytes and these together; once
+                        // decided, each part goes on with its own capture time.
+                        let take = input.len().min(limit.saturating_sub(held));
+                        let mut head = std::mem::take(&mut c.head);
+                        head.extend_from_slice(input.get(..take).unwrap_or_default());
+                        let d = c.choose(&head, feed.tls_limits, head.len() >= limit);
+                        if d.is_some() {
+                            head.truncate(held);
+                        }
+                        c.head = head;
+                        d
                     } else {
-                        let take = input.len().min(CHOOSER_HEAD.saturating_sub(held));
+                        let take = input.len().min(limit.saturating_sub(held));
                         c.head
                             .extend_from_slice(input.get(..take).unwrap_or_default());
                         let head = std::mem::take(&mut c.head);
-                        let d = c.choose(&head, feed.tls_limits);
+                        let d = c.choose(&head, feed.tls_limits, head.len() >= limit);
                         c.head = head;
                         if d.is_some() {
                             // The held bytes went to the head; the rest follows them.
@@ -449,7 +589,9 @@ impl ClientStack {
                         Some(layer) => {
                             let head = std::mem::take(&mut c.head);
                             let head_ts = c.head_ts;
+                            let gaps = c.gaps;
                             self.layer = layer;
+                            self.replay_gaps(gaps, feed);
                             if !head.is_empty() {
                                 self.data(head_ts, &head, feed);
                             }
@@ -471,8 +613,7 @@ impl ClientStack {
                     if h.data(ts, input, &mut h2_feed(feed)) {
                         return Verdict::Continue;
                     }
-                    self.layer = Layer::Stopped;
-                    return Verdict::Stopped;
+                    return self.h2_stopped();
                 }
                 Layer::Socks(s) => match s.data(input) {
                     SocksStep::Done(n) => {
@@ -515,17 +656,40 @@ impl ClientStack {
                 }
             }
         }
-        if matches!(self.layer, Layer::Stopped) {
+        if matches!(self.layer, Layer::Stopped | Layer::TlsMidstream) {
             Verdict::Stopped
         } else {
             Verdict::Continue
         }
     }
 
+    /// The H2 layer stopped: [`Verdict::Server`] when its header blocks
+    /// showed this stream, picked up mid-stream, to be the server's.
+    fn h2_stopped(&mut self) -> Verdict {
+        let server = matches!(&self.layer, Layer::H2(h) if h.is_server_side());
+        self.layer = Layer::Stopped;
+        if server {
+            Verdict::Server
+        } else {
+            Verdict::Stopped
+        }
+    }
+
+    /// Tells an HTTP/1 layer just chosen of the gaps its chooser saw before
+    /// the first byte (as if it had been chosen at the first gap).
+    fn replay_gaps(&mut self, gaps: u32, feed: &mut Feed<'_>) {
+        if let Layer::Http1(r) = &mut self.layer {
+            for _ in 0..gaps {
+                r.set_body_room(feed.body_room, feed.body_limit);
+                r.gap(1, feed.http, feed.out);
+            }
+        }
+    }
+
     /// Notes `len` missing bytes at the current position.
     pub fn gap(&mut self, len: u64, feed: &mut Feed<'_>) -> Verdict {
         match &mut self.layer {
-            Layer::Stopped => return Verdict::Stopped,
+            Layer::Stopped | Layer::TlsMidstream => return Verdict::Stopped,
             Layer::Tls(t) => {
                 t.conn.client_gap(len, feed.tls);
                 return Verdict::Continue;
@@ -534,14 +698,43 @@ impl ClientStack {
                 if h.gap(len, &mut h2_feed(feed)) {
                     return Verdict::Continue;
                 }
-                self.layer = Layer::Stopped;
-                return Verdict::Stopped;
+                return self.h2_stopped();
+            }
+            Layer::Choose(c)
+                if c.head.is_empty()
+                    && matches!(
+                        c.place,
+                        Place::ConnectionStart
+                            | Place::AfterSocks
+                            | Place::Decrypted
+                            | Place::Midstream
+                            | Place::AfterGap
+                    ) =>
+            {
+                // Nothing shown yet: what follows the gap is recognised by
+                // its framing.
+                if c.place != Place::Midstream {
+                    c.place = Place::AfterGap;
+                }
+                c.gaps = c.gaps.saturating_add(1);
+                return Verdict::Continue;
             }
             Layer::Choose(c) => {
                 let (head, head_ts) = (std::mem::take(&mut c.head), c.head_ts);
-                self.layer = c.after_gap();
+                let (gaps, midstream) = (c.gaps, c.midstream());
+                let layer = if midstream {
+                    // The bytes held are all there is before the gap.
+                    c.choose(&head, feed.tls_limits, true)
+                } else {
+                    None
+                };
+                self.layer = layer.unwrap_or_else(|| c.after_gap());
+                self.replay_gaps(gaps, feed);
                 if !head.is_empty() {
                     self.data(head_ts, &head, feed);
+                }
+                if midstream && !matches!(self.layer, Layer::Http1(_)) {
+                    return self.gap(len, feed);
                 }
             }
             Layer::Socks(_) => {
@@ -570,16 +763,25 @@ impl ClientStack {
             Layer::Http1(r) => r.end(feed.http, feed.out),
             Layer::H2(h) => h.end(&mut h2_feed(feed)),
             Layer::Tls(t) => t.end(feed),
-            Layer::Choose(c) if !c.head.is_empty() => {
+            Layer::Choose(c) if !c.head.is_empty() || c.gaps > 0 => {
                 // A stream of a few bytes that never told what it is.
                 let (head, head_ts) = (std::mem::take(&mut c.head), c.head_ts);
-                self.layer = c.after_gap();
+                let gaps = c.gaps;
+                let layer = if c.midstream() && !head.is_empty() {
+                    c.choose(&head, feed.tls_limits, true)
+                } else {
+                    None
+                };
+                self.layer = layer.unwrap_or_else(|| c.after_gap());
+                self.replay_gaps(gaps, feed);
                 self.data(head_ts, &head, feed);
                 return self.end(feed);
             }
             _ => {}
         }
-        self.layer = Layer::Stopped;
+        if !matches!(self.layer, Layer::TlsMidstream) {
+            self.layer = Layer::Stopped;
+        }
     }
 }
 
@@ -1142,6 +1344,81 @@ pub(crate) mod tests {
         let (out, h2s, _) = h2_run(&[Ok(b"PRI * HTTP/1.1\r\n\r\n")]);
         assert!(out.is_empty(), "{out:?}");
         assert_eq!(h2s.bad_prefaces, 1);
+    }
+
+    #[test]
+    fn tls_records_at_a_picked_up_start_are_a_connection_not_decrypted() {
+        let mut recs = vec![23, 3, 3, 0, 20];
+        recs.extend([7u8; 20]);
+        recs.extend([23, 3, 3, 0, 1, 0]);
+        let mut stats = HttpStats::default();
+        let mut out = Vec::new();
+        let (keys, mut tls) = (KeyLog::new(), TlsStats::default());
+        let mut feed = Feed {
+            max_head: 64 << 10,
+            body_room: 0,
+            body_limit: 0,
+            http: &mut stats,
+            tls_limits: &TlsLimits::default(),
+            keys: &keys,
+            tls: &mut tls,
+            h2: &mut H2Stats::default(),
+            out: &mut out,
+        };
+        // Picked up mid-stream, in pieces of any size, or after a gap at the start.
+        for step in [1, 3, 5, 26, recs.len()] {
+            let mut s = ClientStack::new(false);
+            for part in recs.chunks(step) {
+                s.data(Timestamp(0), part, &mut feed);
+            }
+            s.end(&mut feed);
+            assert!(s.tls_midstream(), "step {step}");
+        }
+        let mut s = ClientStack::new(true);
+        s.gap(100, &mut feed);
+        assert_eq!(s.data(Timestamp(0), &recs, &mut feed), Verdict::Stopped);
+        assert!(s.tls_midstream());
+        // A record header followed by no record: not TLS.
+        let mut s = ClientStack::new(false);
+        s.data(
+            Timestamp(0),
+            b"\x17\x03\x03\x00\x02ab\r\nGET /x HTTP/1.1\r\n\r\n",
+            &mut feed,
+        );
+        s.end(&mut feed);
+        assert!(!s.tls_midstream());
+        assert_eq!(out.len(), 1);
+        // Text picked up mid-stream is HTTP/1 as before.
+        let (uris, _) = run(false, &[Ok(b"xx\r\nGET /a HTTP/1.1\r\n\r\n")]);
+        assert_eq!(uris, ["/a"]);
+    }
+
+    #[test]
+    fn h2_frames_after_a_lost_start_are_read_with_the_table_unknown() {
+        use crate::h2::frames::{flag, kind};
+        let wu = frame(kind::WINDOW_UPDATE, 0, 0, &[0, 0, 1, 0]);
+        let mut rest = frame(kind::HEADERS, flag::END_HEADERS, 7, &get("/lit", &[]));
+        // Entries 1 to 4 were made by the block before; 9 is older: unknown.
+        rest.extend(frame(
+            kind::HEADERS,
+            flag::END_HEADERS,
+            9,
+            &block(&[Err(4), Err(3), Ok((":path", "/dyn")), Err(9)]),
+        ));
+        let (out, h2s, _) = h2_run(&[Err(300), Ok(&wu), Ok(&rest)]);
+        let got: Vec<_> = out
+            .iter()
+            .map(|r| (r.head.uri.as_str(), r.truncated, r.stream_id))
+            .collect();
+        assert_eq!(got, [("/lit", false, Some(7)), ("/dyn", true, Some(9))]);
+        assert_eq!(
+            (h2s.connections, h2s.midstream, h2s.undecodable_blocks),
+            (1, 1, 1)
+        );
+        // Binary that is no framing stays with HTTP/1.
+        let (out, h2s, _) = h2_run(&[Err(300), Ok(&[0, 0, 4, 8, 0, 0, 0, 0, 0, 1, 2])]);
+        assert!(out.is_empty());
+        assert_eq!(h2s.connections, 0);
     }
 
     #[test]

@@ -16,9 +16,13 @@
 //! side that first shows a response status line is the server). Bytes of the server are never read
 //! as requests, except that a request on the SYN-ACK (the side that answered
 //! the SYN speaking first, with a request line) makes that side the client.
-//! Flows whose client opens with neither a request line, TLS nor the HTTP/2
-//! preface (after a SOCKS handshake, if any) are dropped from parsing at once
-//! (SSH, ...).
+//! Flows whose client does not open with a request line, TLS or HTTP/2
+//! (after a SOCKS handshake, if any) are dropped from parsing at once (SSH,
+//! ...). On a flow picked up mid-stream the stack recognises TLS records (the
+//! flow is counted once as a TLS connection not decrypted, handshake
+//! missing) and HTTP/2 frames by their framing (`layers.rs`); a side that
+//! sends a ClientHello there is the client, one whose HTTP/2 header blocks
+//! are responses the server.
 //! The budget for partial heads of all flows is kept here
 //! ([`HttpLimits::head_memcap`]).
 #![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
@@ -52,6 +56,9 @@ pub struct FlowStreams {
     streams: [Option<Box<ClientStack>>; 2],
     /// Requests published so far.
     requests: u64,
+    /// The flow was counted as a TLS connection picked up mid-stream (once,
+    /// whichever of its sides showed the records first).
+    tls_midstream: bool,
 }
 
 /// Ports on which HTTP servers (and proxies) usually listen.
@@ -430,10 +437,13 @@ impl StreamHandler for Extractor {
                 Interest::Stop
             };
         }
-        let mut stack = side
-            .of_mut(&mut state.streams)
-            .take()
-            .unwrap_or_else(|| Box::new(ClientStack::new(flow.syn_client.is_some())));
+        let mut stack = side.of_mut(&mut state.streams).take().unwrap_or_else(|| {
+            Box::new(if flow.syn_client.is_some() {
+                ClientStack::new(true)
+            } else {
+                ClientStack::picked_up(state.client.is_some())
+            })
+        });
         let mut published = state.requests;
         let incoming = match chunk {
             Chunk::Data { bytes, .. } => bytes.len(),
@@ -453,6 +463,20 @@ impl StreamHandler for Extractor {
         if found && state.client.is_none() {
             state.client = Some(side);
             self.publish(flow, side, &mut published);
+        }
+        if state.client.is_none() && stack.tls_hello() {
+            // A ClientHello at the start of a stream picked up before it:
+            // its sender is the client (the TLS layer reads the other side).
+            state.client = Some(side);
+        }
+        if !state.tls_midstream && stack.tls_midstream() {
+            // TLS records whose handshake the capture lacks: one connection
+            // seen, not decrypted (both sides of a flow whose client is not
+            // known may show them).
+            state.tls_midstream = true;
+            let t = &mut self.tls_stats;
+            t.connections = t.connections.saturating_add(1);
+            t.not_decrypted_midstream = t.not_decrypted_midstream.saturating_add(1);
         }
         state.requests = published;
         *side.of_mut(&mut state.streams) = Some(stack);

@@ -8,7 +8,10 @@
 //!   log during a live capture: `capture::KeyLogFollower`),
 //!   [`KeyLog::add_dsb`] a pcapng block.
 //!   Secrets never appear in `Debug` output or messages.
-//! - [`sniff`] tells whether a client stream starts with a ClientHello record.
+//! - [`sniff`] tells whether a client stream starts with a ClientHello record;
+//!   [`sniff_midstream`] whether a stream picked up mid-connection (or
+//!   resuming after a gap) starts with a TLS record of any kind: a
+//!   connection whose handshake is not in the capture.
 //! - [`TlsConnection`] is one TCP connection's TLS state. It is fed each
 //!   direction's bytes in order ([`TlsConnection::client`],
 //!   [`TlsConnection::server`], holes with `client_gap`/`server_gap`), the
@@ -213,5 +216,47 @@ pub fn sniff(stream_start: &[u8]) -> Sniff {
         None => Sniff::NeedMore,
         Some(wire::HS_CLIENT_HELLO) => Sniff::Tls,
         Some(_) => Sniff::NotTls,
+    }
+}
+
+/// Whether `start`, the first bytes of a stream whose beginning is missing,
+/// is plausibly a TLS record: content type 20 to 23, version 0x0301 to
+/// 0x0304, length 1 to 2^14 + 2048; and where the bytes go on past that
+/// record, the next bytes start another (their type and version checked as
+/// far as they go). `NeedMore` with fewer than a record header's 5 bytes
+/// (those there plausible).
+pub fn sniff_midstream(start: &[u8]) -> Sniff {
+    /// Checks the record header at `at`, as far as the bytes go; its end when whole.
+    fn header(b: &[u8], at: usize) -> Result<Option<usize>, ()> {
+        let get = |i: usize| b.get(at.saturating_add(i)).copied();
+        let checks: [fn(u8) -> bool; 3] = [
+            |x| (wire::CHANGE_CIPHER_SPEC..=wire::APPLICATION_DATA).contains(&x),
+            |x| x == 3,
+            |x| (1..=4).contains(&x),
+        ];
+        for (i, ok) in checks.iter().enumerate() {
+            match get(i) {
+                None => return Ok(None),
+                Some(x) if !ok(x) => return Err(()),
+                Some(_) => {}
+            }
+        }
+        let (Some(l0), Some(l1)) = (get(3), get(4)) else {
+            return Ok(None);
+        };
+        let len = usize::from(u16::from_be_bytes([l0, l1]));
+        if len == 0 || len > wire::MAX_RECORD {
+            return Err(());
+        }
+        Ok(Some(at.saturating_add(5).saturating_add(len)))
+    }
+    match header(start, 0) {
+        Err(()) => Sniff::NotTls,
+        Ok(None) => Sniff::NeedMore,
+        Ok(Some(end)) if end >= start.len() => Sniff::Tls,
+        Ok(Some(end)) => match header(start, end) {
+            Err(()) => Sniff::NotTls,
+            Ok(_) => Sniff::Tls,
+        },
     }
 }

@@ -322,7 +322,15 @@ fn every_h2_request_tshark_finds_is_found() {
             .iter()
             .filter(|r| r.uri != "/upgrade")
             .count();
-        if !f.name.contains("gaps") {
+        // Mid-stream (h2c-midstream), tshark shows a request whose :path
+        // indexes an entry made before the capture with an empty path;
+        // phoneleak leaves that block unreported (never guessed).
+        let seen: Vec<_> = if f.name.contains("midstream") {
+            seen.into_iter().filter(|s| !s.3.is_empty()).collect()
+        } else {
+            seen
+        };
+        if !f.name.contains("gaps") && !f.name.contains("midstream") {
             assert_eq!(seen.len(), h2_truth, "{}: tshark finds {seen:#?}", f.name);
         }
         for s in &seen {
@@ -558,5 +566,60 @@ fn h2_bodies_tshark_decodes_are_the_ones_read() {
     assert!(
         checked >= 3,
         "only {checked} bodies with the number: {theirs:?}"
+    );
+}
+
+/// h2c picked up mid-stream (no preface, the HPACK table unknown): blocks
+/// of static and literal fields decode, fields that index entries made
+/// before the capture are left out (that request reported cut; a block left
+/// with no target is no request), never guessed; on a port pair that names
+/// no client, the side whose blocks are responses is the server.
+/// tshark (`-d tcp.port==8080,http2`) was measured on this capture: see the
+/// comment in `every_h2_request_tshark_finds_is_found`.
+#[test]
+fn h2_picked_up_mid_stream() {
+    let dir = scratch("h2-midstream");
+    let f = h2::all()
+        .into_iter()
+        .find(|f| f.name == "h2c-midstream.pcap")
+        .unwrap();
+    let capture = dir.join(f.name);
+    std::fs::write(&capture, &f.bytes).unwrap();
+    let (found, lines) = scan(&capture, None);
+    check(&f, &found);
+    let got: Vec<(&str, bool, u64)> = lines
+        .iter()
+        .filter(|v| v["type"] == "request")
+        .map(|v| {
+            (
+                v["uri"].as_str().unwrap(),
+                v["truncated"] == true,
+                v["stream_id"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("/mid/literal", false, 5),
+            ("/mid/indexed", true, 7),
+            ("/mid/indexed", false, 11),
+            ("/grpc/call", false, 3),
+        ]
+    );
+    let summary = lines.iter().find(|v| v["type"] == "summary").unwrap();
+    let h2 = &summary["h2"];
+    let n = |k: &str| h2[k].as_u64().unwrap_or(0);
+    assert_eq!(
+        (
+            n("connections"),
+            n("midstream"),
+            n("streams"),
+            n("header_blocks"),
+            n("undecodable_blocks"),
+            n("protocol_errors"),
+        ),
+        (2, 2, 5, 5, 2, 0),
+        "{summary}"
     );
 }
