@@ -129,8 +129,30 @@ enum Dec {
         prf: Hash,
         ccs: bool,
         keys: Option<Box<Keys12>>,
+        resume: Resume,
     },
 }
+
+/// A TLS 1.2 connection resuming a session (the ServerHello echoes the
+/// client's session ID) without a logged master secret of its own: its
+/// master is sought among the key log's others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Resume {
+    /// Not resuming, or its own master secret is logged.
+    No,
+    /// Resuming; not tried yet.
+    Untried,
+    /// Tried with the key log at this generation.
+    TriedAt(u64),
+}
+
+/// Master secrets tried on one resumed connection (most recent first),
+/// at most; a key log from the capture is attacker-sized.
+pub(crate) const MAX_RESUME_CANDIDATES: usize = 4096;
+
+/// Largest record tried as a resumed connection's Finished (12 bytes of
+/// verify data, its header, and the protection's overhead).
+const MAX_FINISHED_RECORD: usize = 256;
 
 /// One TCP connection's TLS state, both directions. See the module docs of
 /// [`crate::tls`] for the contract.
@@ -585,6 +607,7 @@ impl TlsConnection {
                     prf,
                     ccs: false,
                     keys: None,
+                    resume: Resume::No,
                 };
             }
             _ => return Err(Failure::Unsupported),
@@ -655,34 +678,52 @@ impl TlsConnection {
                 prf,
                 ccs,
                 keys: k12,
+                resume,
             } => {
                 if !*ccs {
                     if header.ctype == wire::CHANGE_CIPHER_SPEC {
-                        let master = secrets.and_then(|s| s.master.as_ref());
-                        let (Some(master), Some(ch), Some(sh)) =
-                            (master, &self.hello, &self.server_hello)
-                        else {
+                        let (Some(ch), Some(sh)) = (&self.hello, &self.server_hello) else {
                             return back(payload);
                         };
                         let etm = ch.encrypt_then_mac && sh.encrypt_then_mac;
-                        match Keys12::new(
-                            *bulk,
-                            *prf,
-                            master.as_bytes(),
-                            &ch.random,
-                            &sh.random,
-                            etm,
-                        ) {
-                            Some(k) => *k12 = Some(Box::new(k)),
-                            None => {
-                                self.fail(Failure::Other, out);
-                                return Ok(());
-                            }
+                        match secrets.and_then(|s| s.master.as_ref()) {
+                            Some(master) => match Keys12::new(
+                                *bulk,
+                                *prf,
+                                master.as_bytes(),
+                                &ch.random,
+                                &sh.random,
+                                etm,
+                            ) {
+                                Some(k) => *k12 = Some(Box::new(k)),
+                                None => {
+                                    self.fail(Failure::Other, out);
+                                    return Ok(());
+                                }
+                            },
+                            None if resumes(ch, sh) => *resume = Resume::Untried,
+                            None => return back(payload),
                         }
                         *ccs = true;
                     }
                     // Plaintext handshake (ClientKeyExchange...) and alerts: skipped.
-                } else if let Some(k) = k12 {
+                    return Ok(());
+                }
+                if k12.is_none() && *resume != Resume::No {
+                    let generation = keys.generation();
+                    let (Some(ch), Some(sh)) = (&self.hello, &self.server_hello) else {
+                        return back(payload);
+                    };
+                    if *resume == Resume::TriedAt(generation) || !may_be_finished(&header) {
+                        return back(payload);
+                    }
+                    *resume = Resume::TriedAt(generation);
+                    match resumed_keys(*bulk, *prf, keys, ch, sh, &header, &payload, stats) {
+                        Some(k) => *k12 = Some(Box::new(k)),
+                        None => return back(payload),
+                    }
+                }
+                if let Some(k) = k12 {
                     let mut payload = payload;
                     match k.open(header.ctype, header.version, &mut payload) {
                         Some(range) => {
@@ -713,6 +754,57 @@ impl TlsConnection {
         }
         Ok(())
     }
+}
+
+/// Whether a TLS 1.2 ServerHello resumes the client's session: it echoes
+/// the session ID the client offered (by ID, or with a ticket: RFC 5077
+/// 3.4).
+fn resumes(ch: &ClientHello, sh: &ServerHello) -> bool {
+    !ch.session_id.is_empty() && ch.session_id == sh.session_id
+}
+
+/// Whether a client record after its ChangeCipherSpec may be its
+/// Finished, the record a resumed session's master secret is tried on.
+fn may_be_finished(header: &RecordHeader) -> bool {
+    header.ctype == wire::HANDSHAKE && header.len <= MAX_FINISHED_RECORD
+}
+
+/// The client keys of a resumed TLS 1.2 session whose own master secret is
+/// not logged: the logged master secret (most recent first, at most
+/// [`MAX_RESUME_CANDIDATES`]) under which the client's Finished record
+/// authenticates. The answer depends on the key log and this connection
+/// alone, never on which other connections a thread or shard saw.
+#[allow(clippy::too_many_arguments)]
+fn resumed_keys(
+    bulk: Bulk12,
+    prf: Hash,
+    keys: &KeyLog,
+    ch: &ClientHello,
+    sh: &ServerHello,
+    header: &RecordHeader,
+    finished: &[u8],
+    stats: &mut TlsStats,
+) -> Option<Keys12> {
+    let etm = ch.encrypt_then_mac && sh.encrypt_then_mac;
+    let make = |master: &[u8]| Keys12::new(bulk, prf, master, &ch.random, &sh.random, etm);
+    let mut copy = Vec::with_capacity(finished.len());
+    for (tried, master) in keys.masters_newest_first().enumerate() {
+        if tried == MAX_RESUME_CANDIDATES {
+            stats.resumption_trials_cut += 1;
+            return None;
+        }
+        stats.resumption_trials += 1;
+        let Some(mut k) = make(master.as_bytes()) else {
+            continue;
+        };
+        copy.clear();
+        copy.extend_from_slice(finished);
+        if k.open(header.ctype, header.version, &mut copy).is_some() {
+            stats.resumptions_found += 1;
+            return make(master.as_bytes());
+        }
+    }
+    None
 }
 
 #[derive(Default)]

@@ -151,6 +151,9 @@ impl Secrets {
 #[derive(Clone, Default)]
 pub struct KeyLog {
     by_random: HashMap<[u8; 32], Secrets>,
+    /// Every TLS 1.2 master secret, in the order added: the candidates for
+    /// a connection resuming a session whose own line is missing.
+    masters: Vec<Secret>,
     generation: u64,
     /// Secrets shared with other key logs (those given before the run),
     /// looked up after this one's own.
@@ -199,6 +202,17 @@ impl KeyLog {
         self.by_random
             .get(client_random)
             .or_else(|| self.base.as_ref()?.get(client_random))
+    }
+
+    /// TLS 1.2 master secrets, most recently added first (this log's own,
+    /// then the shared base's): a resumed session is usually a recent one.
+    pub(crate) fn masters_newest_first(&self) -> Box<dyn Iterator<Item = &Secret> + '_> {
+        let base = self
+            .base
+            .as_deref()
+            .into_iter()
+            .flat_map(|b| b.masters_newest_first());
+        Box::new(self.masters.iter().rev().chain(base))
     }
 
     /// Adds complete key-log lines (LF or CRLF; a last line without its
@@ -291,6 +305,9 @@ impl KeyLog {
             stats.keylog_duplicates += 1;
         } else {
             *slot = Some(secret);
+            if *which == Label::ClientRandom {
+                self.masters.push(secret);
+            }
             stats.keylog_secrets += 1;
             self.generation = self.generation.wrapping_add(1);
         }

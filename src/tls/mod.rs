@@ -53,12 +53,11 @@
 //! records after the client's ChangeCipherSpec. AES-GCM, ChaCha20-Poly1305
 //! (RFC 7905), AES-CBC with HMAC-SHA1/256/384, MAC-then-encrypt or
 //! Encrypt-then-MAC when both hellos carry the extension. A resumed session
-//! (by session ID or ticket) is decrypted like a full one: browsers log its
-//! `CLIENT_RANDOM` line with the master secret. Resuming from a master
-//! secret learned on another connection would need a cache across
-//! connections (session ID / ticket → master secret), which would make
-//! results depend on how flows are split over threads: not done. TLS 1.0,
-//! 1.1 and SSL 3 are `unsupported`.
+//! (by session ID or ticket) is decrypted like a full one when the key log
+//! has its `CLIENT_RANDOM` line (browsers log one per connection); else the
+//! logged master secrets are tried on the client's Finished, most recent
+//! first (at most 4096), so the session's first connection need not be seen
+//! by the same thread or shard. TLS 1.0, 1.1 and SSL 3 are `unsupported`.
 //!
 //! All cryptography is behind `crypto.rs` (ring for AEADs and HMAC,
 //! RustCrypto `aes` + `cbc` for CBC).
@@ -155,6 +154,14 @@ counters! {
         pub held_too_long: u64,
         /// Cuts of held ciphertext (per-flow or global cap).
         pub held_cuts: u64,
+        /// TLS 1.2 connections resuming a session without a logged master
+        /// secret of their own, decrypted with the logged master secret of
+        /// the connection that began the session (found by trial).
+        pub resumptions_found: u64,
+        /// Master secrets tried on such connections' Finished records.
+        pub resumption_trials: u64,
+        /// Trials stopped after the most recent 4096 master secrets.
+        pub resumption_trials_cut: u64,
         /// Client records decrypted (application, handshake and early data).
         pub records_decrypted: u64,
         /// Records that failed authentication.

@@ -893,6 +893,63 @@ fn tls12_etm_mismatch_and_wrong_key_fail() {
     assert_eq!(st.not_decrypted_unsupported, 1);
 }
 
+/// A TLS 1.2 session resumed (the ServerHello echoes the client's session
+/// ID) whose own `CLIENT_RANDOM` line is missing: its master secret, logged
+/// for the connection that began the session, is found by trial on the
+/// client's Finished, most recent secrets first, at most
+/// `MAX_RESUME_CANDIDATES` of them.
+#[test]
+fn tls12_resumed_session_found_by_trial() {
+    use super::conn::MAX_RESUME_CANDIDATES;
+    for (suite, etm) in [
+        (0xC02F, false),
+        (0xCCA8, false),
+        (0xC013, false),
+        (0xC027, true),
+    ] {
+        let s = session12(suite, etm, 0x51, &REQS);
+        let mut text = line("CLIENT_RANDOM", &[0x01; 32], &[0x51 ^ 0x77; 48]);
+        for i in 0..10u8 {
+            text += &line("CLIENT_RANDOM", &[0x80 + i; 32], &[i; 48]);
+        }
+        let mut st = TlsStats::default();
+        let (plain, _) = run(&s.chunks, &keylog(&text), &mut st);
+        assert_eq!(plain, s.plain, "suite {suite:04x}");
+        assert_eq!(
+            (st.decrypted, st.resumptions_found, st.resumption_trials),
+            (1, 1, 11),
+            "suite {suite:04x}"
+        );
+    }
+    let s = session12(0xC02F, false, 0x51, &REQS);
+    let mut text = line("CLIENT_RANDOM", &[0x01; 32], &[0x51 ^ 0x77; 48]);
+    // A full handshake (the server gave another session ID): nothing tried.
+    let mut full = s.chunks.clone();
+    full[1].1[5 + 39] ^= 1;
+    let mut st = TlsStats::default();
+    let (plain, _) = run(&full, &keylog(&text), &mut st);
+    assert!(plain.is_empty());
+    assert_eq!((st.not_decrypted_no_key, st.resumption_trials), (1, 0));
+    // More secrets logged after the session's own than are tried: the
+    // search stops, counted, and the connection has no key.
+    for i in 0..MAX_RESUME_CANDIDATES {
+        let mut random = [0x33; 32];
+        random[..8].copy_from_slice(&(i as u64).to_be_bytes());
+        text += &line("CLIENT_RANDOM", &random, &[0xee; 48]);
+    }
+    let mut st = TlsStats::default();
+    let (plain, _) = run(&s.chunks, &keylog(&text), &mut st);
+    assert!(plain.is_empty());
+    assert_eq!(
+        (
+            st.not_decrypted_no_key,
+            st.resumption_trials,
+            st.resumption_trials_cut
+        ),
+        (1, MAX_RESUME_CANDIDATES as u64, 1)
+    );
+}
+
 // -------------------------------------------------------------- key logs
 
 #[test]
