@@ -1,7 +1,8 @@
 //! Real TLS: curl (OpenSSL) with `SSLKEYLOGFILE` against Debian's nginx in a
 //! network namespace made by the test, TLS 1.3 and 1.2 with several suites
-//! (GCM, ChaCha20, CBC with Encrypt-then-MAC, RSA key exchange), captured by
-//! tcpdump. phoneleak with the key log must find every request nginx logged,
+//! (GCM, ChaCha20, CBC with Encrypt-then-MAC, RSA key exchange) and a TLS 1.2
+//! session resumed on a second connection whose own key-log line is left
+//! out, captured by tcpdump. phoneleak with the key log must find every request nginx logged,
 //! decrypted, with the suite nginx negotiated and the number its header leaked.
 //! Root, nginx, curl, tcpdump and openssl needed; skipped, saying so, without.
 use std::collections::BTreeMap;
@@ -120,6 +121,7 @@ http {
         ssl_protocols TLSv1.2 TLSv1.3;
         ssl_ciphers ALL:@SECLEVEL=0;
         ssl_prefer_server_ciphers off;
+        ssl_session_cache shared:TLS:1m;
         location / { return 200 "ok\n"; }
     }
 }
@@ -208,6 +210,44 @@ fn curl_through_tls_to_nginx_is_decrypted_with_its_key_log() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    // TLS 1.2 resumption: the first request closes its connection and curl
+    // resumes the session (nginx's ticket, OpenSSL's session ID) on a
+    // second one. Its key log keeps only the first connection's line: the
+    // resumed connection's master secret is found by trial.
+    let resume_log = dir.join("keys-resume.log");
+    let mut curl = lab.command("curl");
+    curl.env("SSLKEYLOGFILE", &resume_log);
+    for i in 0..2 {
+        number += 1;
+        if i > 0 {
+            curl.arg("--next");
+        }
+        curl.args(["-sk", "--http1.1", "--resolve", "leak.test:8443:127.0.0.1"])
+            .args([
+                "--tls-max",
+                "1.2",
+                "--ciphers",
+                "ECDHE-RSA-AES128-GCM-SHA256",
+            ])
+            .args(["-H", "Connection: close"])
+            .args(["-H", &format!("X-MSISDN: {number}")])
+            .args(["-o", "/dev/null"])
+            .arg(format!("https://leak.test:8443/tls12-resumed/{i}"));
+    }
+    let out = curl.stderr(Stdio::piped()).output().unwrap();
+    assert!(
+        out.status.success(),
+        "curl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let resume_lines = std::fs::read_to_string(&resume_log).unwrap();
+    let first: Vec<&str> = resume_lines
+        .lines()
+        .filter(|l| l.starts_with("CLIENT_RANDOM "))
+        .collect();
+    assert_eq!(first.len(), 2, "curl's key log: two connections");
+    let first_only = dir.join("keys-first-only.log");
+    std::fs::write(&first_only, format!("{}\n", first[0])).unwrap();
     tcpdump.stop();
 
     // What nginx received: target → (number, protocol, suite).
@@ -223,7 +263,7 @@ fn curl_through_tls_to_nginx_is_decrypted_with_its_key_log() {
             )
         })
         .collect();
-    let want: usize = CASES.iter().map(|c| c.requests).sum();
+    let want: usize = CASES.iter().map(|c| c.requests).sum::<usize>() + 2;
     assert_eq!(logged.len(), want, "nginx logged {log}");
 
     let out = crate::common::phoneleak(&[
@@ -234,6 +274,8 @@ fn curl_through_tls_to_nginx_is_decrypted_with_its_key_log() {
         "--show-numbers",
         "--keylog",
         &keys.display().to_string(),
+        "--keylog",
+        &first_only.display().to_string(),
         &capture.display().to_string(),
     ]);
     let text = String::from_utf8_lossy(&out.stdout);
@@ -265,6 +307,7 @@ fn curl_through_tls_to_nginx_is_decrypted_with_its_key_log() {
     // Every TLS connection was decrypted.
     let summary: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
     let tls = &summary["tls"];
-    assert_eq!(tls["connections"], CASES.len(), "{tls}");
-    assert_eq!(tls["decrypted"], CASES.len(), "{tls}");
+    assert_eq!(tls["connections"], CASES.len() + 2, "{tls}");
+    assert_eq!(tls["decrypted"], CASES.len() + 2, "{tls}");
+    assert_eq!(tls["resumptions_found"], 1, "{tls}");
 }
