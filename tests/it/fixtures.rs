@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::common::phoneleak;
 
-fn fixtures_dir() -> PathBuf {
+pub(crate) fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
 
@@ -23,7 +23,7 @@ fn stem(name: &str) -> &str {
 }
 
 /// Compares `actual` with the expected file, or writes it under PHONELEAK_BLESS=1.
-fn check_expected(file: &Path, actual: &str, failures: &mut Vec<String>) {
+pub(crate) fn check_expected(file: &Path, actual: &str, failures: &mut Vec<String>) {
     if std::env::var_os("PHONELEAK_BLESS").is_some() {
         std::fs::write(file, actual).expect("write expected output");
         return;
@@ -438,18 +438,33 @@ fn several_files_and_folders_in_one_run() {
         .iter()
         .filter(|f| !not_captures.contains(&f.name))
         .count() as u64
-        + diff_captures();
+        + diff_captures()
+        + tls_captures();
     assert_eq!(summary["files"].as_u64(), Some(captures));
     assert!(summary["leaking_requests"].as_u64().unwrap() > 0);
 }
 
-/// Files in fixtures/ that are not captures (truth, expected outputs, README).
+/// Files in fixtures/ and its folders that are not captures (truth, key
+/// logs, expected outputs, README).
 fn count_non_fixture_files() -> u64 {
-    std::fs::read_dir(fixtures_dir())
-        .map(|d| d.count() as u64)
-        .unwrap_or(0)
-        - fixturegen::all().len() as u64
-        - diff_captures()
+    fn files(dir: &Path) -> u64 {
+        std::fs::read_dir(dir)
+            .map(|d| {
+                d.flatten()
+                    .map(|e| match e.file_type() {
+                        Ok(t) if t.is_dir() => files(&e.path()),
+                        _ => 1,
+                    })
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+    files(&fixtures_dir()) - fixturegen::all().len() as u64 - tls_captures() - diff_captures()
+}
+
+/// The TLS captures in fixtures/tls.
+fn tls_captures() -> u64 {
+    fixturegen::tls::all().len() as u64
 }
 
 /// The capture pairs of `phoneleak diff` bundled in fixtures/.

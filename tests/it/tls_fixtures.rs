@@ -28,6 +28,44 @@ fn tls_fixtures_are_reproducible() {
     }
 }
 
+/// The TLS fixtures committed in fixtures/tls are what the generator writes
+/// (capture, truth, key log), and each one's whole output, scanned with its
+/// key log (or its Decryption Secrets Blocks), is its `.expected.jsonl`
+/// (`PHONELEAK_BLESS=1` rewrites them; `cargo run --example
+/// gen_tls_fixtures` the rest).
+#[test]
+fn committed_tls_fixtures_are_the_generators_and_give_their_expected_output() {
+    let dir = crate::fixtures::fixtures_dir().join("tls");
+    let mut failures = Vec::new();
+    for f in tls::all() {
+        let name = f.fixture.name;
+        let committed = std::fs::read(dir.join(name)).unwrap_or_default();
+        assert!(
+            committed == f.fixture.bytes,
+            "fixtures/tls/{name} differs from the generator's output: run `cargo run --example gen_tls_fixtures`"
+        );
+        let truth = std::fs::read_to_string(dir.join(f.fixture.truth_name())).unwrap_or_default();
+        assert_eq!(truth, f.fixture.truth_json(), "{name}: stale truth");
+        let keys = std::fs::read_to_string(dir.join(f.keylog_name())).unwrap_or_default();
+        assert_eq!(keys, f.keylog, "{name}: stale key log");
+        let capture = format!("fixtures/tls/{name}");
+        let keylog = format!("fixtures/tls/{}", f.keylog_name());
+        let mut args = vec!["scan", "--format", "jsonl", "--all-requests"];
+        if !f.keys_in_dsb {
+            args.extend(["--keylog", &keylog]);
+        }
+        args.push(&capture);
+        let out = crate::common::phoneleak(&args);
+        let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
+        crate::fixtures::check_expected(
+            &dir.join(format!("{stem}.expected.jsonl")),
+            &String::from_utf8_lossy(&out.stdout),
+            &mut failures,
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// One request as tshark shows it: (client, server, method, host, target),
 /// and the request's header lines.
 type Seen = ((String, String, String, String, String), String);
