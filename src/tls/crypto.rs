@@ -1,10 +1,15 @@
 //! The one interface to the cryptography TLS decryption needs: record AEADs
-//! (AES-GCM and ChaCha20-Poly1305 from ring), AES-CBC (RustCrypto `aes` +
-//! `cbc`), HMAC (ring) and, built on it, HKDF-Expand-Label (TLS 1.3) and the
+//! (AES-GCM and ChaCha20-Poly1305 from ring, AES-CCM and CCM_8 from
+//! RustCrypto `ccm`, which ring lacks), AES-CBC (RustCrypto `aes` + `cbc`), HMAC (ring) and, built on it, HKDF-Expand-Label (TLS 1.3) and the
 //! TLS 1.2 PRF. Nothing else in `tls` names a crypto crate
 //! (docs/dependencies.md says why these).
 
-use aes::cipher::{BlockModeDecrypt, KeyIvInit, consts::U16, inout::InOutBuf};
+use aes::cipher::{
+    BlockModeDecrypt, KeyIvInit,
+    consts::{U8, U12, U16},
+    inout::InOutBuf,
+};
+use ccm::aead::{AeadInOut, KeyInit};
 use ring::{aead, hmac};
 
 /// A hash function of the TLS key schedule and record MACs.
@@ -128,56 +133,141 @@ pub(crate) enum AeadKind {
     Aes128Gcm,
     Aes256Gcm,
     ChaCha20Poly1305,
+    /// AES-CCM with a 16-byte tag (RFC 6655, RFC 8446's TLS_AES_128_CCM_SHA256).
+    Aes128Ccm,
+    Aes256Ccm,
+    /// AES-CCM with an 8-byte tag (the `_CCM_8` suites).
+    Aes128Ccm8,
+    Aes256Ccm8,
 }
 
 impl AeadKind {
     pub(crate) fn key_len(self) -> usize {
         match self {
-            AeadKind::Aes128Gcm => 16,
-            AeadKind::Aes256Gcm | AeadKind::ChaCha20Poly1305 => 32,
+            AeadKind::Aes128Gcm | AeadKind::Aes128Ccm | AeadKind::Aes128Ccm8 => 16,
+            AeadKind::Aes256Gcm
+            | AeadKind::ChaCha20Poly1305
+            | AeadKind::Aes256Ccm
+            | AeadKind::Aes256Ccm8 => 32,
         }
     }
 
-    fn algorithm(self) -> &'static aead::Algorithm {
+    /// The authentication tag's length in bytes.
+    pub(crate) fn tag_len(self) -> usize {
         match self {
-            AeadKind::Aes128Gcm => &aead::AES_128_GCM,
-            AeadKind::Aes256Gcm => &aead::AES_256_GCM,
-            AeadKind::ChaCha20Poly1305 => &aead::CHACHA20_POLY1305,
+            AeadKind::Aes128Ccm8 | AeadKind::Aes256Ccm8 => 8,
+            _ => 16,
         }
     }
 }
 
-/// The AEAD tag length of every suite here.
-pub(crate) const TAG_LEN: usize = 16;
+type Ccm<C, M> = ccm::Ccm<C, M, U12>;
+
+/// The implementations behind [`Aead`].
+enum AeadImpl {
+    Ring(aead::LessSafeKey),
+    Aes128Ccm(Ccm<aes::Aes128, U16>),
+    Aes256Ccm(Ccm<aes::Aes256, U16>),
+    Aes128Ccm8(Ccm<aes::Aes128, U8>),
+    Aes256Ccm8(Ccm<aes::Aes256, U8>),
+}
 
 /// An AEAD key ready to open records.
-pub(crate) struct Aead(aead::LessSafeKey);
+pub(crate) struct Aead {
+    imp: AeadImpl,
+    tag_len: usize,
+}
+
+/// Opens `ct` with its detached `tag` by a RustCrypto AEAD.
+fn open_detached<A: AeadInOut>(
+    a: &A,
+    nonce: [u8; 12],
+    aad: &[u8],
+    ct: &mut [u8],
+    tag: &[u8],
+) -> bool {
+    let Ok(tag) = ccm::aead::Tag::<A>::try_from(tag) else {
+        return false;
+    };
+    let Ok(nonce) = ccm::aead::Nonce::<A>::try_from(&nonce[..]) else {
+        return false;
+    };
+    a.decrypt_inout_detached(&nonce, aad, InOutBuf::from(ct), &tag)
+        .is_ok()
+}
 
 impl Aead {
     /// None when the key has the wrong length.
     pub(crate) fn new(kind: AeadKind, key: &[u8]) -> Option<Self> {
-        let k = aead::UnboundKey::new(kind.algorithm(), key).ok()?;
-        Some(Aead(aead::LessSafeKey::new(k)))
+        let imp = match kind {
+            AeadKind::Aes128Gcm => AeadImpl::Ring(ring_key(&aead::AES_128_GCM, key)?),
+            AeadKind::Aes256Gcm => AeadImpl::Ring(ring_key(&aead::AES_256_GCM, key)?),
+            AeadKind::ChaCha20Poly1305 => AeadImpl::Ring(ring_key(&aead::CHACHA20_POLY1305, key)?),
+            AeadKind::Aes128Ccm => AeadImpl::Aes128Ccm(Ccm::new_from_slice(key).ok()?),
+            AeadKind::Aes256Ccm => AeadImpl::Aes256Ccm(Ccm::new_from_slice(key).ok()?),
+            AeadKind::Aes128Ccm8 => AeadImpl::Aes128Ccm8(Ccm::new_from_slice(key).ok()?),
+            AeadKind::Aes256Ccm8 => AeadImpl::Aes256Ccm8(Ccm::new_from_slice(key).ok()?),
+        };
+        Some(Aead {
+            imp,
+            tag_len: kind.tag_len(),
+        })
+    }
+
+    /// The authentication tag's length in bytes.
+    pub(crate) fn tag_len(&self) -> usize {
+        self.tag_len
     }
 
     /// Opens `buf` (ciphertext then tag) in place; the plaintext length, or
     /// None when authentication fails (then `buf` holds garbage).
     pub(crate) fn open(&self, nonce: [u8; 12], aad: &[u8], buf: &mut [u8]) -> Option<usize> {
-        let n = aead::Nonce::assume_unique_for_key(nonce);
-        self.0
-            .open_in_place(n, aead::Aad::from(aad), buf)
-            .ok()
-            .map(|p| p.len())
+        let ct_len = buf.len().checked_sub(self.tag_len)?;
+        let (ct, tag) = buf.split_at_mut(ct_len);
+        let ok = match &self.imp {
+            AeadImpl::Ring(k) => {
+                let n = aead::Nonce::assume_unique_for_key(nonce);
+                return k
+                    .open_in_place(n, aead::Aad::from(aad), buf)
+                    .ok()
+                    .map(|p| p.len());
+            }
+            AeadImpl::Aes128Ccm(a) => open_detached(a, nonce, aad, ct, tag),
+            AeadImpl::Aes256Ccm(a) => open_detached(a, nonce, aad, ct, tag),
+            AeadImpl::Aes128Ccm8(a) => open_detached(a, nonce, aad, ct, tag),
+            AeadImpl::Aes256Ccm8(a) => open_detached(a, nonce, aad, ct, tag),
+        };
+        ok.then_some(ct_len)
     }
 
     /// Seals `buf` in place, appending the tag (tests build records with it).
     #[cfg(test)]
     pub(crate) fn seal(&self, nonce: [u8; 12], aad: &[u8], buf: &mut Vec<u8>) {
-        let n = aead::Nonce::assume_unique_for_key(nonce);
-        self.0
-            .seal_in_place_append_tag(n, aead::Aad::from(aad), buf)
-            .unwrap();
+        fn detached<A: AeadInOut>(a: &A, nonce: [u8; 12], aad: &[u8], buf: &mut Vec<u8>) {
+            let n = ccm::aead::Nonce::<A>::try_from(&nonce[..]).unwrap();
+            let tag = a
+                .encrypt_inout_detached(&n, aad, InOutBuf::from(&mut buf[..]))
+                .unwrap();
+            buf.extend_from_slice(&tag);
+        }
+        match &self.imp {
+            AeadImpl::Ring(k) => {
+                let n = aead::Nonce::assume_unique_for_key(nonce);
+                k.seal_in_place_append_tag(n, aead::Aad::from(aad), buf)
+                    .unwrap();
+            }
+            AeadImpl::Aes128Ccm(a) => detached(a, nonce, aad, buf),
+            AeadImpl::Aes256Ccm(a) => detached(a, nonce, aad, buf),
+            AeadImpl::Aes128Ccm8(a) => detached(a, nonce, aad, buf),
+            AeadImpl::Aes256Ccm8(a) => detached(a, nonce, aad, buf),
+        }
     }
+}
+
+fn ring_key(alg: &'static aead::Algorithm, key: &[u8]) -> Option<aead::LessSafeKey> {
+    Some(aead::LessSafeKey::new(
+        aead::UnboundKey::new(alg, key).ok()?,
+    ))
 }
 
 /// An AES-CBC key (128 or 256 bits).

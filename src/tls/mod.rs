@@ -46,12 +46,12 @@
 //! Finished), application (`CLIENT_TRAFFIC_SECRET_0`, then "traffic upd" at
 //! each KeyUpdate). With only the `_0` secret, records are tried with it
 //! and the handshake records that fail it are skipped (at most 32).
-//! Suites 0x1301, 0x1302, 0x1303; CCM is not decrypted (`unsupported`).
+//! Suites 0x1301 to 0x1305 (AES-GCM, ChaCha20-Poly1305, AES-CCM and CCM_8).
 //!
 //! TLS 1.2: the client write keys from the master secret (`CLIENT_RANDOM`)
 //! and both randoms by the PRF (SHA-256, SHA-384 for `_SHA384` suites);
 //! records after the client's ChangeCipherSpec. AES-GCM, ChaCha20-Poly1305
-//! (RFC 7905), AES-CBC with HMAC-SHA1/256/384, MAC-then-encrypt or
+//! (RFC 7905), AES-CCM and CCM_8 (RFC 6655, 7251), AES-CBC with HMAC-SHA1/256/384, MAC-then-encrypt or
 //! Encrypt-then-MAC when both hellos carry the extension. A resumed session
 //! (by session ID or ticket) is decrypted like a full one when the key log
 //! has its `CLIENT_RANDOM` line (browsers log one per connection); else the

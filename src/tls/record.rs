@@ -2,7 +2,7 @@
 //! from a traffic secret, TLS 1.2 keys from the master secret, and opening
 //! one record in place.
 
-use super::crypto::{self, Aead, AeadKind, CbcKey, Hash, Mac, TAG_LEN};
+use super::crypto::{self, Aead, AeadKind, CbcKey, Hash, Mac};
 
 /// A TLS 1.3 suite: its AEAD and hash, None for suites not decrypted
 /// (TLS_AES_128_CCM_SHA256 and _8: ring has no CCM).
@@ -11,6 +11,8 @@ pub(crate) fn suite13(id: u16) -> Option<(AeadKind, Hash)> {
         0x1301 => Some((AeadKind::Aes128Gcm, Hash::Sha256)),
         0x1302 => Some((AeadKind::Aes256Gcm, Hash::Sha384)),
         0x1303 => Some((AeadKind::ChaCha20Poly1305, Hash::Sha256)),
+        0x1304 => Some((AeadKind::Aes128Ccm, Hash::Sha256)),
+        0x1305 => Some((AeadKind::Aes128Ccm8, Hash::Sha256)),
         _ => None,
     }
 }
@@ -18,8 +20,9 @@ pub(crate) fn suite13(id: u16) -> Option<(AeadKind, Hash)> {
 /// The bulk protection of a TLS 1.2 suite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Bulk12 {
-    /// AES-GCM: 4-byte salt from the key block, 8-byte explicit nonce per record.
-    Gcm(AeadKind),
+    /// AES-GCM (RFC 5288) or AES-CCM (RFC 6655): a 4-byte salt from the key
+    /// block, an 8-byte explicit nonce per record.
+    Salted(AeadKind),
     /// ChaCha20-Poly1305 (RFC 7905): 12-byte IV xor the sequence number.
     ChaCha,
     /// AES-CBC with an HMAC; key length 16 or 32.
@@ -34,12 +37,17 @@ pub(crate) fn suite12(id: u16) -> Option<(Bulk12, Hash)> {
     Some(match id {
         // AES-128-GCM-SHA256: RSA, DHE_RSA, DHE_DSS, ECDHE_ECDSA, ECDHE_RSA, PSK, ECDHE_PSK
         0x009C | 0x009E | 0x00A2 | 0xC02B | 0xC02F | 0x00A8 | 0x00AA => {
-            (Gcm(AeadKind::Aes128Gcm), Sha256)
+            (Salted(AeadKind::Aes128Gcm), Sha256)
         }
         // AES-256-GCM-SHA384
         0x009D | 0x009F | 0x00A3 | 0xC02C | 0xC030 | 0x00A9 | 0x00AB => {
-            (Gcm(AeadKind::Aes256Gcm), Sha384)
+            (Salted(AeadKind::Aes256Gcm), Sha384)
         }
+        // AES-CCM and CCM_8 (RFC 6655, RFC 7251): RSA, DHE_RSA, ECDHE_ECDSA
+        0xC09C | 0xC09E | 0xC0AC => (Salted(AeadKind::Aes128Ccm), Sha256),
+        0xC09D | 0xC09F | 0xC0AD => (Salted(AeadKind::Aes256Ccm), Sha256),
+        0xC0A0 | 0xC0A2 | 0xC0AE => (Salted(AeadKind::Aes128Ccm8), Sha256),
+        0xC0A1 | 0xC0A3 | 0xC0AF => (Salted(AeadKind::Aes256Ccm8), Sha256),
         // CHACHA20-POLY1305-SHA256: ECDHE_RSA, ECDHE_ECDSA, DHE_RSA, PSK, ECDHE_PSK, DHE_PSK
         0xCCA8..=0xCCAD => (ChaCha, Sha256),
         // AES-CBC-SHA (RSA, DHE_DSS, DHE_RSA, ECDHE_ECDSA, ECDHE_RSA, PSK)
@@ -102,7 +110,7 @@ impl Keys13 {
     pub(crate) fn seal(&mut self, inner: &[u8], inner_type: u8) -> Vec<u8> {
         let mut buf = inner.to_vec();
         buf.push(inner_type);
-        let len = u16::try_from(buf.len() + TAG_LEN).unwrap();
+        let len = u16::try_from(buf.len() + self.aead.tag_len()).unwrap();
         let [l0, l1] = len.to_be_bytes();
         let header = [23, 3, 3, l0, l1];
         self.aead
@@ -122,7 +130,7 @@ pub(crate) fn next_secret(hash: Hash, secret: &[u8]) -> Vec<u8> {
 }
 
 enum Prot12 {
-    Gcm { aead: Aead, salt: [u8; 4] },
+    Salted { aead: Aead, salt: [u8; 4] },
     ChaCha { aead: Aead, iv: [u8; 12] },
     Cbc { key: CbcKey, mac: Mac, etm: bool },
 }
@@ -158,7 +166,7 @@ impl Keys12 {
         etm: bool,
     ) -> Option<Self> {
         let (mac_len, key_len, iv_len) = match bulk {
-            Bulk12::Gcm(k) => (0, k.key_len(), 4),
+            Bulk12::Salted(k) => (0, k.key_len(), 4),
             Bulk12::ChaCha => (0, 32, 12),
             Bulk12::Cbc { key_len, mac } => (mac.len(), key_len, 0),
         };
@@ -175,7 +183,7 @@ impl Keys12 {
         let ivs = 2 * mac_len + 2 * key_len;
         let iv = block.get(ivs..ivs + iv_len)?;
         let prot = match bulk {
-            Bulk12::Gcm(k) => Prot12::Gcm {
+            Bulk12::Salted(k) => Prot12::Salted {
                 aead: Aead::new(k, key)?,
                 salt: iv.try_into().ok()?,
             },
@@ -204,8 +212,8 @@ impl Keys12 {
         let seq = self.seq;
         self.seq = self.seq.wrapping_add(1);
         match &self.prot {
-            Prot12::Gcm { aead, salt } => {
-                let plen = payload.len().checked_sub(8 + TAG_LEN)?;
+            Prot12::Salted { aead, salt } => {
+                let plen = payload.len().checked_sub(8 + aead.tag_len())?;
                 let mut nonce = [0u8; 12];
                 nonce.get_mut(..4)?.copy_from_slice(salt);
                 nonce.get_mut(4..)?.copy_from_slice(payload.get(..8)?);
@@ -214,7 +222,7 @@ impl Keys12 {
                 Some(8..8 + n)
             }
             Prot12::ChaCha { aead, iv } => {
-                let plen = payload.len().checked_sub(TAG_LEN)?;
+                let plen = payload.len().checked_sub(aead.tag_len())?;
                 let aad = aad12(seq, ctype, version, plen);
                 let n = aead.open(xor_nonce(iv, seq), &aad, payload)?;
                 Some(0..n)

@@ -536,7 +536,7 @@ const REQS: [&[u8]; 3] = [
 
 #[test]
 fn tls13_every_suite() {
-    for suite in [0x1301, 0x1302, 0x1303] {
+    for suite in [0x1301, 0x1302, 0x1303, 0x1304, 0x1305] {
         let s = session13(suite, 3, &REQS, Opts13::default());
         let mut st = TlsStats::default();
         let (plain, c) = run(&s.chunks, &keylog(&s.keylog), &mut st);
@@ -718,7 +718,7 @@ impl Sealer12 {
     fn new(suite: u16, ms: &[u8], cr: &[u8; 32], sr: &[u8; 32], etm: bool) -> Self {
         let (bulk, prf) = record::suite12(suite).unwrap();
         let (ml, kl, il) = match bulk {
-            Bulk12::Gcm(k) => (0, k.key_len(), 4),
+            Bulk12::Salted(k) => (0, k.key_len(), 4),
             Bulk12::ChaCha => (0, 32, 12),
             Bulk12::Cbc { key_len, mac } => (mac.len(), key_len, 0),
         };
@@ -743,7 +743,7 @@ impl Sealer12 {
 
     fn seal(&mut self, ctype: u8, plain: &[u8]) -> Vec<u8> {
         let payload = match self.bulk {
-            Bulk12::Gcm(k) => {
+            Bulk12::Salted(k) => {
                 let aead = Aead::new(k, &self.key).unwrap();
                 let explicit = (self.seq ^ 0x5555).to_be_bytes();
                 let mut nonce = [0u8; 12];
@@ -839,7 +839,11 @@ fn session12(suite: u16, etm: bool, seed: u8, requests: &[&[u8]]) -> Session12 {
 
 #[test]
 fn tls12_every_bulk() {
-    let cases: [(u16, bool); 9] = [
+    let cases: [(u16, bool); 13] = [
+        (0xC09C, false), // RSA-AES128-CCM
+        (0xC0AD, false), // ECDHE-ECDSA-AES256-CCM
+        (0xC0A0, false), // RSA-AES128-CCM8
+        (0xC0AF, false), // ECDHE-ECDSA-AES256-CCM8
         (0xC02F, false), // ECDHE-RSA-AES128-GCM-SHA256
         (0xC030, false), // ECDHE-RSA-AES256-GCM-SHA384
         (0x009C, false), // RSA-AES128-GCM-SHA256

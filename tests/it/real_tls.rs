@@ -1,6 +1,6 @@
 //! Real TLS: curl (OpenSSL) with `SSLKEYLOGFILE` against Debian's nginx in a
 //! network namespace made by the test, TLS 1.3 and 1.2 with several suites
-//! (GCM, ChaCha20, CBC with Encrypt-then-MAC, RSA key exchange) and a TLS 1.2
+//! (GCM, ChaCha20, CCM and CCM_8, CBC with Encrypt-then-MAC, RSA key exchange) and a TLS 1.2
 //! session resumed on a second connection whose own key-log line is left
 //! out, captured by tcpdump. phoneleak with the key log must find every request nginx logged,
 //! decrypted, with the suite nginx negotiated and the number its header leaked.
@@ -85,6 +85,26 @@ const CASES: &[Case] = &[
         options: &["--tls-max", "1.2", "--ciphers", "AES128-SHA256"],
         requests: 1,
     },
+    Case {
+        name: "tls13-ccm",
+        options: &["--tlsv1.3", "--tls13-ciphers", "TLS_AES_128_CCM_SHA256"],
+        requests: 2,
+    },
+    Case {
+        name: "tls13-ccm8",
+        options: &["--tlsv1.3", "--tls13-ciphers", "TLS_AES_128_CCM_8_SHA256"],
+        requests: 1,
+    },
+    Case {
+        name: "tls12-rsa-ccm",
+        options: &["--tls-max", "1.2", "--ciphers", "AES128-CCM"],
+        requests: 2,
+    },
+    Case {
+        name: "tls12-rsa-ccm8",
+        options: &["--tls-max", "1.2", "--ciphers", "AES256-CCM8"],
+        requests: 1,
+    },
 ];
 
 /// OpenSSL's suite names (as nginx logs `$ssl_cipher`) to IANA's.
@@ -96,6 +116,8 @@ fn iana(openssl: &str) -> &str {
         "ECDHE-RSA-AES128-SHA" => "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
         "ECDHE-RSA-AES256-SHA384" => "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384",
         "AES128-SHA256" => "TLS_RSA_WITH_AES_128_CBC_SHA256",
+        "AES128-CCM" => "TLS_RSA_WITH_AES_128_CCM",
+        "AES256-CCM8" => "TLS_RSA_WITH_AES_256_CCM_8",
         other => other,
     }
 }
@@ -122,6 +144,7 @@ http {
         ssl_ciphers ALL:@SECLEVEL=0;
         ssl_prefer_server_ciphers off;
         ssl_session_cache shared:TLS:1m;
+        ssl_conf_command Ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_CCM_SHA256:TLS_AES_128_CCM_8_SHA256;
         location / { return 200 "ok\n"; }
     }
 }
