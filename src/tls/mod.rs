@@ -72,6 +72,8 @@ mod wire;
 #[cfg(test)]
 mod captures_test;
 #[cfg(test)]
+mod crosscheck_test;
+#[cfg(test)]
 mod tests;
 
 pub use conn::TlsConnection;
