@@ -4,7 +4,7 @@
 # under /usr/bin/time -v, and prints peak memory, time and the counters that
 # show what was dropped. Not part of CI (minutes, and gigabytes of disk).
 #
-#   bash bench/hostile.sh                 # all six at full size
+#   bash bench/hostile.sh                 # all seven at full size
 #   bash bench/hostile.sh syn-flood 1000  # one attack at another scale
 #   KEEP=1 bash bench/hostile.sh          # keep the captures in target/hostile
 #
@@ -16,7 +16,7 @@ mkdir -p "$dir"
 [ -x /usr/bin/time ] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
 cargo build --release --quiet --bin phoneleak --example gen_hostile
 
-attacks=(syn-flood ooo-gigabyte endless-headers fragment-flood pipelined resync-lines)
+attacks=(syn-flood ooo-gigabyte endless-headers fragment-flood pipelined resync-lines tls-held)
 scale=""
 if [ $# -ge 1 ]; then attacks=("$1"); scale=${2:-}; fi
 
@@ -47,6 +47,8 @@ pick = {
                        "defrag.completed": d["defrag"]["completed"]},
     "pipelined": {"requests": h["requests"], "leaking_requests": s["leaking_requests"]},
     "resync-lines": {"heads_over_limit": h["heads_over_limit"], "heads_cut_by_memcap": h["heads_cut_by_memcap"]},
+    "tls-held": {"tls.connections": s["tls"]["connections"], "tls.held_cuts": s["tls"]["held_cuts"],
+                 "tls.held_too_long": s["tls"]["held_too_long"]},
 }[attack]
 print(f"{attack:<16} {size:>8}MB {s['packets']:>9} {rss/1024:>9.1f} MiB {secs:>8.1f} {('yes' if legit else 'NO'):>9}  "
       + " ".join(f"{k}={v}" for k, v in pick.items()) + f"  (exit {status})")

@@ -40,11 +40,18 @@ pub enum Attack {
     /// first 8,000 bytes of a request line that never ends, in two segments:
     /// every stream holds a candidate line while it looks for its end.
     ResyncLines,
+    /// `scale` TLS 1.3 connections (default 2000) whose keys never come,
+    /// each sending 320 KiB of application-data records after the hellos,
+    /// interleaved: ciphertext held for keys, past the per-connection cap.
+    /// Written as pcapng, whose Decryption Secrets Blocks could bring the
+    /// keys later, so the ciphertext waits (a classic pcap without a key
+    /// log holds none).
+    TlsHeld,
 }
 
 impl Attack {
     /// Every attack, in the order of the report.
-    pub const ALL: [Attack; 7] = [
+    pub const ALL: [Attack; 8] = [
         Attack::SynFlood,
         Attack::OutOfOrder,
         Attack::EndlessHeaders,
@@ -52,6 +59,7 @@ impl Attack {
         Attack::Pipelined,
         Attack::DistinctLeaks,
         Attack::ResyncLines,
+        Attack::TlsHeld,
     ];
 
     /// Its name on the command line.
@@ -64,6 +72,7 @@ impl Attack {
             Attack::Pipelined => "pipelined",
             Attack::DistinctLeaks => "distinct-leaks",
             Attack::ResyncLines => "resync-lines",
+            Attack::TlsHeld => "tls-held",
         }
     }
 
@@ -82,6 +91,7 @@ impl Attack {
             Attack::Pipelined => 5000,
             Attack::DistinctLeaks => 1000,
             Attack::ResyncLines => 100_000,
+            Attack::TlsHeld => 2000,
         }
     }
 }
@@ -107,6 +117,8 @@ struct Out<W: Write> {
     ts_ns: u64,
     step_ns: u64,
     packets: u64,
+    /// Enhanced Packet Blocks of a pcapng file (else classic pcap records).
+    pcapng: bool,
 }
 
 impl<W: Write> Out<W> {
@@ -122,17 +134,56 @@ impl<W: Write> Out<W> {
             ts_ns: 1_400_000_000 * 1_000_000_000,
             step_ns,
             packets: 0,
+            pcapng: false,
+        })
+    }
+
+    /// A pcapng file (a file that may carry Decryption Secrets Blocks):
+    /// one section, one Ethernet interface with nanosecond timestamps.
+    fn pcapng(mut w: W, step_ns: u64) -> io::Result<Self> {
+        // Section Header Block: byte-order magic, version 1.0, length unknown.
+        let mut shb = vec![];
+        shb.extend_from_slice(&0x1a2b_3c4du32.to_le_bytes());
+        shb.extend_from_slice(&1u16.to_le_bytes());
+        shb.extend_from_slice(&0u16.to_le_bytes());
+        shb.extend_from_slice(&u64::MAX.to_le_bytes());
+        block(&mut w, 0x0a0d_0d0a, &shb)?;
+        // Interface Description Block: Ethernet, snaplen, if_tsresol 9.
+        let mut idb = vec![];
+        idb.extend_from_slice(&1u16.to_le_bytes());
+        idb.extend_from_slice(&0u16.to_le_bytes());
+        idb.extend_from_slice(&262_144u32.to_le_bytes());
+        idb.extend_from_slice(&[9, 0, 1, 0, 9, 0, 0, 0, 0, 0, 0, 0]);
+        block(&mut w, 1, &idb)?;
+        Ok(Out {
+            w,
+            ts_ns: 1_400_000_000 * 1_000_000_000,
+            step_ns,
+            packets: 0,
+            pcapng: true,
         })
     }
 
     fn frame(&mut self, frame: &[u8]) -> io::Result<()> {
-        let secs = (self.ts_ns / 1_000_000_000) as u32;
-        let nanos = (self.ts_ns % 1_000_000_000) as u32;
         let len = frame.len() as u32;
-        for v in [secs, nanos, len, len] {
-            self.w.write_all(&v.to_le_bytes())?;
+        if self.pcapng {
+            let mut epb = Vec::with_capacity(20 + frame.len() + 3);
+            epb.extend_from_slice(&0u32.to_le_bytes());
+            epb.extend_from_slice(&((self.ts_ns >> 32) as u32).to_le_bytes());
+            epb.extend_from_slice(&(self.ts_ns as u32).to_le_bytes());
+            epb.extend_from_slice(&len.to_le_bytes());
+            epb.extend_from_slice(&len.to_le_bytes());
+            epb.extend_from_slice(frame);
+            epb.resize(epb.len().next_multiple_of(4), 0);
+            block(&mut self.w, 6, &epb)?;
+        } else {
+            let secs = (self.ts_ns / 1_000_000_000) as u32;
+            let nanos = (self.ts_ns % 1_000_000_000) as u32;
+            for v in [secs, nanos, len, len] {
+                self.w.write_all(&v.to_le_bytes())?;
+            }
+            self.w.write_all(frame)?;
         }
-        self.w.write_all(frame)?;
         self.ts_ns += self.step_ns;
         self.packets += 1;
         Ok(())
@@ -152,6 +203,15 @@ impl<W: Write> Out<W> {
         let frame = packet::frame(&framing, &ip);
         self.frame(&frame)
     }
+}
+
+/// A pcapng block: type, total length, body (a multiple of 4), length again.
+fn block<W: Write>(w: &mut W, kind: u32, body: &[u8]) -> io::Result<()> {
+    let total = (12 + body.len()) as u32;
+    w.write_all(&kind.to_le_bytes())?;
+    w.write_all(&total.to_le_bytes())?;
+    w.write_all(body)?;
+    w.write_all(&total.to_le_bytes())
 }
 
 fn seg<'a>(
@@ -196,7 +256,11 @@ fn legit<W: Write>(out: &mut Out<W>) -> io::Result<()> {
 
 /// Writes the capture of `attack` at `scale` (see [`Attack`]); returns the packet count.
 pub fn write<W: Write>(attack: Attack, scale: u64, w: W) -> io::Result<u64> {
-    let mut out = Out::new(w, 1_000)?;
+    let mut out = if attack == Attack::TlsHeld {
+        Out::pcapng(w, 1_000)?
+    } else {
+        Out::new(w, 1_000)?
+    };
     let server: SocketAddr = "192.0.2.80:80".parse().expect("address");
     match attack {
         Attack::SynFlood => {
@@ -332,6 +396,37 @@ pub fn write<W: Write>(attack: Attack, scale: u64, w: W) -> io::Result<u64> {
                 out.tcp(&seg(*c, server, 1 + first.len() as u32, 1, ACK, &more))?;
             }
         }
+        Attack::TlsHeld => {
+            // TLS 1.3 connections whose keys never come: after the hellos,
+            // 20 application-data records of 16 KiB each (320 KiB, past the
+            // 256 KiB held per connection), sent a record per connection in
+            // turn, so all of them hold ciphertext at once.
+            let https: SocketAddr = "192.0.2.44:443".parse().expect("address");
+            let flows = clients(0x0a48_0000, scale);
+            let mut next = Vec::with_capacity(flows.len());
+            for (i, c) in flows.iter().enumerate() {
+                let hello = tls_hello(1, i as u32);
+                out.tcp(&seg(*c, https, 0, 0, SYN, b""))?;
+                out.tcp(&seg(https, *c, 0, 1, SYN | ACK, b""))?;
+                out.tcp(&seg(*c, https, 1, 1, PSH | ACK, &hello))?;
+                let sh = tls_hello(2, i as u32);
+                out.tcp(&seg(https, *c, 1, 1 + hello.len() as u32, PSH | ACK, &sh))?;
+                next.push(1 + hello.len() as u32);
+            }
+            let mut record = vec![23, 3, 3, 0x40, 0x00];
+            record.extend((0..16_384u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8));
+            for round in 0..20 {
+                if round == 10 {
+                    legit(&mut out)?;
+                }
+                for (c, n) in flows.iter().zip(next.iter_mut()) {
+                    for piece in record.chunks(1448) {
+                        out.tcp(&seg(*c, https, *n, 1, ACK, piece))?;
+                        *n = n.wrapping_add(piece.len() as u32);
+                    }
+                }
+            }
+        }
         Attack::Pipelined => {
             let c: SocketAddr = "10.69.0.1:50000".parse().expect("address");
             out.tcp(&seg(c, server, 0, 0, SYN, b""))?;
@@ -368,6 +463,30 @@ pub fn write<W: Write>(attack: Attack, scale: u64, w: W) -> io::Result<u64> {
 }
 
 /// The legitimate connection, its request segment sent as three IPv4 fragments.
+/// A TLS 1.3 ClientHello (`kind` 1) or ServerHello (2) record, random
+/// derived from `n`, suite TLS_AES_128_GCM_SHA256, `supported_versions` only.
+fn tls_hello(kind: u8, n: u32) -> Vec<u8> {
+    let mut body = vec![3, 3];
+    body.extend((0..8).flat_map(|i: u32| (n ^ i.wrapping_mul(0x9e37_79b9)).to_be_bytes()));
+    body.push(0);
+    let versions: &[u8] = if kind == 1 {
+        body.extend_from_slice(&[0, 2, 0x13, 0x01, 1, 0]);
+        &[0, 0x2b, 0, 3, 2, 3, 4]
+    } else {
+        body.extend_from_slice(&[0x13, 0x01, 0]);
+        &[0, 0x2b, 0, 2, 3, 4]
+    };
+    body.extend_from_slice(&(versions.len() as u16).to_be_bytes());
+    body.extend_from_slice(versions);
+    let mut msg = vec![kind, 0];
+    msg.extend_from_slice(&(body.len() as u16).to_be_bytes());
+    msg.extend(body);
+    let mut rec = vec![22, 3, 1];
+    rec.extend_from_slice(&(msg.len() as u16).to_be_bytes());
+    rec.extend(msg);
+    rec
+}
+
 fn legit_fragmented<W: Write>(out: &mut Out<W>) -> io::Result<()> {
     let c: SocketAddr = LEGIT_CLIENT.parse().expect("address");
     let s: SocketAddr = "192.0.2.250:80".parse().expect("address");

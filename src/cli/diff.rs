@@ -321,9 +321,11 @@ fn read_side(
     for source in &inputs.sources {
         let input = &source.input;
         let file = input.name();
-        let reading = capture::Opened::open(input, None)
-            .and_then(|opened| Reading::new(opened, threads, false));
-        let reading = match reading {
+        let reading = capture::Opened::open(input, None).and_then(|opened| {
+            let config = config.for_input(&opened);
+            Reading::new(opened, threads, false).map(|r| (r, config))
+        });
+        let (reading, input_config) = match reading {
             Ok(r) => r,
             Err(e) if !source.named => {
                 let _ = e;
@@ -343,7 +345,7 @@ fn read_side(
         let outcome = pipeline::analyze_input(
             reading,
             threads,
-            config.clone(),
+            input_config,
             detector,
             &never,
             None,

@@ -224,7 +224,10 @@ pub(crate) fn run(args: &LiveArgs) -> Result<u8, CliError> {
     let jsonl = matches!(args.output.format, super::Format::Jsonl);
 
     let (keys, keylog_stats, mut followers) = followed_keys(&args.analysis)?;
-    let config = args.analysis.config(min_confidence, keys);
+    let mut config = args.analysis.config(min_confidence, keys);
+    // A live capture brings no Decryption Secrets Blocks: secrets can arrive
+    // only by a followed key log.
+    config.keys_complete = followers.is_empty();
     let mut stats = pipeline::stream(threads, config, &detector, |feed| {
         loop {
             if stop.load(Ordering::SeqCst)

@@ -448,6 +448,8 @@ impl AnalysisArgs {
             tls: TlsLimits::default(),
             tls_held_memcap: self.tls_memcap,
             keys: Arc::new(keys),
+            // Each input says whether it may bring secrets (Config::for_input).
+            keys_complete: false,
             flow: Limits {
                 max_flows: self.max_flows.max(1),
                 idle_timeout_secs: self.flow_timeout,

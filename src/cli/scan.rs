@@ -114,10 +114,12 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
         let opened = capture::Opened::open(input, Some(&interrupted));
         // Standard input is analysed on one thread, packet by packet, so findings
         // come out as packets arrive (a live `tcpdump -w -` feeds it).
-        let outcome =
-            opened.and_then(|opened| Reading::new(opened, threads, *input == Input::Stdin));
-        let reading = match outcome {
-            Ok(reading) => reading,
+        let outcome = opened.and_then(|opened| {
+            let config = config.for_input(&opened);
+            Reading::new(opened, threads, *input == Input::Stdin).map(|r| (r, config))
+        });
+        let (reading, input_config) = match outcome {
+            Ok(opened) => opened,
             Err(_) if interrupted.load(Ordering::Relaxed) => {
                 // A signal ended a wait in open: nothing was read from this input.
                 tried -= 1;
@@ -145,7 +147,7 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
         let outcome = pipeline::analyze_input(
             reading,
             threads,
-            config.clone(),
+            input_config,
             &detector,
             &interrupted,
             filter.as_mut(),

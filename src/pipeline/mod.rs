@@ -271,12 +271,29 @@ pub struct Config {
     pub tls_held_memcap: usize,
     /// The TLS secrets given before the run (`--keylog`).
     pub keys: Arc<KeyLog>,
+    /// No secret can arrive during the run: the `--keylog` files were read
+    /// before it and the input cannot carry Decryption Secrets Blocks (a
+    /// classic pcap; see [`Config::for_input`]). False (the default) keeps
+    /// ciphertext waiting for keys, within the caps.
+    pub keys_complete: bool,
     /// IP fragment reassembly limits.
     pub defrag: DefragLimits,
     /// Findings below this confidence are not reported (`--min-confidence`).
     pub min_confidence: Confidence,
     /// The part of the flows this run analyses (`--shard I/N`).
     pub shard: Shard,
+}
+
+impl Config {
+    /// The settings for one opened input: only a classic pcap is sure to
+    /// bring no secrets with its packets (pcapng may hold Decryption Secrets
+    /// Blocks anywhere, even after the packets they unlock).
+    pub fn for_input(&self, opened: &crate::capture::Opened) -> Config {
+        Config {
+            keys_complete: opened.is_classic_pcap(),
+            ..self.clone()
+        }
+    }
 }
 
 /// One of `count` parts of a run split by flow over several runs (`scan

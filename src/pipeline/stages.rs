@@ -190,16 +190,18 @@ impl TrackStage {
         let mut flows = FlowTable::new(config.flow);
         // Sweeps come from the caller's schedule, one for the whole run.
         flows.set_external_clock(true);
+        let mut http = Extractor::new(
+            StackLimits {
+                http: config.http,
+                tls: config.tls,
+                tls_held_memcap: config.tls_held_memcap,
+            },
+            Arc::clone(&config.keys),
+        );
+        http.set_keys_complete(config.keys_complete);
         TrackStage {
             flows,
-            http: Extractor::new(
-                StackLimits {
-                    http: config.http,
-                    tls: config.tls,
-                    tls_held_memcap: config.tls_held_memcap,
-                },
-                Arc::clone(&config.keys),
-            ),
+            http,
             detector,
             min_confidence: config.min_confidence,
             leaking_requests: 0,

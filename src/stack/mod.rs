@@ -158,6 +158,13 @@ impl Extractor {
         }
     }
 
+    /// Says whether the secrets of the run are all known already (no
+    /// Decryption Secrets Block can come with the input, no key log is
+    /// followed): TLS connections then hold no ciphertext for missing keys.
+    pub fn set_keys_complete(&mut self, complete: bool) {
+        self.keys.set_complete(complete);
+    }
+
     /// Counters so far.
     pub fn stats(&self) -> &HttpStats {
         &self.stats

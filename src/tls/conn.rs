@@ -90,6 +90,8 @@ enum Failure {
     Unsupported,
     /// Held ciphertext was cut (per-flow or global cap).
     HeldTooLong,
+    /// A key is missing and none can come any more ([`KeyLog::is_complete`]).
+    NoKey,
     /// Damaged handshake or framing, or a hole in the client stream.
     Other,
 }
@@ -430,6 +432,7 @@ impl TlsConnection {
                 Failure::Midstream => stats.not_decrypted_midstream += 1,
                 Failure::Unsupported => stats.not_decrypted_unsupported += 1,
                 Failure::HeldTooLong => stats.held_too_long += 1,
+                Failure::NoKey => stats.not_decrypted_no_key += 1,
                 Failure::Other => stats.not_decrypted_other += 1,
             }
         } else if self.auth_failed || matches!(&self.dec, Dec::V13(d) if d.skipped > 0) {
@@ -560,6 +563,16 @@ impl TlsConnection {
                     payload,
                 } => match self.step(ts, header, payload, keys, stats, out) {
                     Ok(()) => self.held = self.held.saturating_sub(size),
+                    Err(_) if self.server_hello.is_some() && keys.is_complete() => {
+                        // With the ServerHello known, a record waits only for
+                        // a key, and none can come: nothing more is held.
+                        self.held = self.held.saturating_sub(size);
+                        if self.output_started {
+                            out.push(Plain::Gap { len: size as u64 });
+                        }
+                        self.fail(Failure::NoKey, out);
+                        break;
+                    }
                     Err(item) => {
                         self.queue.push_front(item);
                         break;

@@ -155,6 +155,10 @@ pub struct KeyLog {
     /// a connection resuming a session whose own line is missing.
     masters: Vec<Secret>,
     generation: u64,
+    /// No secret can be added any more in this run (key-log files read
+    /// before it, an input that cannot carry Decryption Secrets Blocks):
+    /// ciphertext waiting for a missing key is not worth holding.
+    complete: bool,
     /// Secrets shared with other key logs (those given before the run),
     /// looked up after this one's own.
     base: Option<std::sync::Arc<KeyLog>>,
@@ -183,6 +187,18 @@ impl KeyLog {
             base: Some(base),
             ..KeyLog::default()
         }
+    }
+
+    /// Says whether secrets can still be added during the run (see
+    /// [`is_complete`](Self::is_complete)).
+    pub fn set_complete(&mut self, complete: bool) {
+        self.complete = complete;
+    }
+
+    /// True when no secret can be added any more: a connection whose key is
+    /// missing now will never have it.
+    pub fn is_complete(&self) -> bool {
+        self.complete
     }
 
     /// True when no secret is known.

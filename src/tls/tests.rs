@@ -954,6 +954,32 @@ fn tls12_resumed_session_found_by_trial() {
     );
 }
 
+/// With a key log that can grow no more (`KeyLog::set_complete`), a
+/// connection whose key is missing holds nothing once its ServerHello is
+/// known, and counts as having no key; one that can still grow holds.
+#[test]
+fn nothing_is_held_when_no_key_can_come() {
+    let s = session12(0xC02F, false, 0x61, &REQS);
+    for complete in [false, true] {
+        let mut keys = keylog(&line("CLIENT_RANDOM", &[0x02; 32], &[0x11; 48]));
+        keys.set_complete(complete);
+        let mut c = TlsConnection::new(&TlsLimits::default());
+        let (mut st, mut out) = (TlsStats::default(), Vec::new());
+        for (i, (d, b)) in s.chunks.iter().enumerate() {
+            let ts = crate::time::Timestamp(i as i64);
+            match d {
+                Dir::Client => c.client(ts, b, &keys, &mut st, &mut out),
+                Dir::Server => c.server(ts, b, &keys, &mut st, &mut out),
+            }
+        }
+        assert_eq!(c.held_bytes() == 0, complete, "complete {complete}");
+        assert_eq!(c.waiting_for_keys(&keys), !complete);
+        c.end(&keys, &mut st, &mut out);
+        assert!(out.is_empty());
+        assert_eq!(st.not_decrypted_no_key, 1, "complete {complete}");
+    }
+}
+
 // -------------------------------------------------------------- key logs
 
 #[test]

@@ -63,6 +63,36 @@ fn out_of_order_upload_forces_gaps() {
     assert!(forced >= 3, "{}", s["flow"]);
 }
 
+/// 40 TLS connections hold 320 KiB of ciphertext each while their keys
+/// never come: each is cut at the 256 KiB per-connection cap or earlier by
+/// `--tls-memcap` (1 MiB over all flows), every cut counted, each
+/// connection counted once as held too long; nothing of it is parsed.
+#[test]
+fn tls_ciphertext_waiting_for_keys_is_capped() {
+    for threads in ["1", "2"] {
+        let (requests, s) = scan(
+            Attack::TlsHeld,
+            40,
+            &["--tls-memcap", "1048576", "--threads", threads],
+        );
+        assert_legit_reported(&requests, Attack::TlsHeld);
+        let reported = requests.iter().filter(|r| r["type"] == "request").count();
+        assert_eq!(reported, 1, "only the legitimate request");
+        let t = &s["tls"];
+        assert_eq!(t["connections"].as_u64(), Some(40), "{t}");
+        assert_eq!(t["held_too_long"].as_u64(), Some(40), "{t}");
+        // More cuts than connections: the global cap cut some flows before
+        // their own cap could.
+        let cuts = t["held_cuts"].as_u64().unwrap();
+        assert!(cuts >= 40, "{t}");
+        assert_eq!(t["records_decrypted"].as_u64(), Some(0), "{t}");
+    }
+    // Without --tls-memcap below the total, only the per-connection cap cuts.
+    let (_, s) = scan(Attack::TlsHeld, 8, &["--threads", "1"]);
+    assert_eq!(s["tls"]["held_cuts"].as_u64(), Some(8), "{}", s["tls"]);
+    assert_eq!(s["tls"]["held_too_long"].as_u64(), Some(8), "{}", s["tls"]);
+}
+
 #[test]
 fn endless_headers_are_cut_at_the_limit() {
     let (requests, s) = scan(Attack::EndlessHeaders, 40, &["--max-header-bytes", "16384"]);
