@@ -11,6 +11,8 @@ hpack: the header blocks of RFC 7541 C.3 and C.4 (one table, blocks
 separated by 0xFF). h2_frames, http: a small HTTP/2 client stream (frames
 after the preface; with it, for http).
 body: a body of each kind behind its selector byte.
+tls_records: each connection of the TLS fixtures (fixtures/tls) as client and
+server chunk ops; tls_handshake: their ClientHello and ServerHello bodies.
 Run from the project root after `cargo build`: python3 fuzz/seed.py [DIR]
 (DIR: where to write the corpora, default fuzz/corpus; .ci/run seeds a
 temporary folder, so CI always starts from the fixtures as committed).
@@ -109,6 +111,33 @@ def main():
                 o = json.loads(line)
                 if o.get("type") == "request":
                     put("detect", "\n".join(f"{n}: {v}" for n, v in o["headers"]).encode())
+    # tls_records: each TLS fixture's connections as client/server chunk ops;
+    # tls_handshake: their ClientHello and ServerHello bodies.
+    for path in sorted(glob.glob(os.path.join(ROOT, "fixtures", "tls", "*.pcap"))):
+        _, frames = pcap_frames(open(path, "rb").read())
+        conns = {}
+        for fr in frames:
+            t = tcp_of(fr)
+            if t is None or not t[7]:
+                continue
+            src, dst, sport, dport, seq, ack, flags, payload = t
+            from_server = sport == 443
+            key = (dst, dport) if from_server else (src, sport)
+            op = 4 if from_server else 0
+            c = conns.setdefault(key, [b"", b"", b""])
+            for i in range(0, len(payload), 0xffff):
+                piece = payload[i:i + 0xffff]
+                c[0] += bytes([op]) + struct.pack(">H", len(piece)) + piece
+            c[2 if from_server else 1] += payload
+        for ops, to_server, to_client in conns.values():
+            put("tls_records", ops[:200000])
+            bodies = []
+            for stream, kind in ((to_server, 1), (to_client, 2)):
+                if len(stream) > 9 and stream[0] == 22 and stream[5] == kind:
+                    n = int.from_bytes(stream[6:9], "big")
+                    bodies.append(stream[9:9 + n])
+            if len(bodies) == 2:
+                put("tls_handshake", bodies[0] + bodies[1])
     # diff: the bundled BEFORE/AFTER pairs, as the target's request lines.
     if os.path.exists(exe):
         for before in sorted(glob.glob(os.path.join(ROOT, "fixtures", "*-before.pcap"))):
