@@ -21,7 +21,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use serde::Serialize;
 
-use crate::detect::{Detector, Leak, Place, catalogue, mask_text};
+use crate::detect::{Detector, Leak, Place, catalogue, discover, mask_text, number::mask_opaque};
 use crate::http::Header;
 use crate::pipeline::Finding;
 use crate::report::Shown;
@@ -180,7 +180,18 @@ impl DiffRequest {
     /// something. A value an earlier run already masked is shown as written
     /// (masking it again would hide what its mask kept).
     fn shown(&self, text: &str, place: Place, clear: bool) -> String {
-        if clear || self.leaks.is_empty() || self.masked && text.contains('*') {
+        if clear || self.masked && text.contains('*') {
+            return text.to_string();
+        }
+        if let Place::Header(i) = place
+            && self
+                .headers
+                .get(i)
+                .is_some_and(|h| tracking_token(&h.name, text))
+        {
+            return mask_opaque(text);
+        }
+        if self.leaks.is_empty() {
             return text.to_string();
         }
         self.masked_form(text, place)
@@ -282,7 +293,8 @@ fn split_absolute(uri: &str) -> (Option<&str>, &str) {
 #[serde(rename_all = "lowercase")]
 pub enum Class {
     /// A phone number, IMSI, IMEI or tracking ID: the catalogue's names, the
-    /// suffix rule, or a value the detector reports.
+    /// suffix rule, a value the detector reports, or an opaque token under
+    /// a name no registry knows ([`tracking_token`]).
     Identifier,
     /// What proxies add or rewrite to do their job ([`OPERATIONAL`]).
     Operational,
@@ -325,9 +337,28 @@ pub const OPERATIONAL: &[&str] = &[
     "x-real-ip",
 ];
 
+/// Whether a header is an opaque token under a name no registry of standard
+/// and common headers knows (`scan --discover`'s rules): the shape of
+/// Verizon's `X-UIDH`, a tracking ID the catalogue has not named yet.
+/// Masked like an identifier in `diff`'s output.
+fn tracking_token(name: &str, value: &str) -> bool {
+    catalogue::lookup(name).is_none()
+        && !discover::is_registered(&name.to_ascii_lowercase())
+        && discover::looks_like_id(value)
+}
+
 /// The class of header `index` of `r`.
 fn classify(r: &DiffRequest, index: usize, name: &str) -> Class {
-    if catalogue::lookup(name).is_some() || catalogue::suffix_rule(name) || r.leaks_in(index) {
+    let token = || {
+        r.headers
+            .get(index)
+            .is_some_and(|h| tracking_token(&h.name, &h.value))
+    };
+    if catalogue::lookup(name).is_some()
+        || catalogue::suffix_rule(name)
+        || r.leaks_in(index)
+        || token()
+    {
         Class::Identifier
     } else if OPERATIONAL.iter().any(|o| o.eq_ignore_ascii_case(name)) {
         Class::Operational

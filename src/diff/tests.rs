@@ -132,6 +132,45 @@ fn an_added_number_header_is_an_identifier_and_via_is_operational() {
     assert_eq!(clear.added[1].after.as_deref(), Some("447700900123"));
 }
 
+/// An opaque token added under a name no registry knows (the shape of
+/// X-UIDH) is a tracking ID: an identifier, masked; a token under a known
+/// name (a request ID), or a plain word under an unknown one, is not.
+#[test]
+fn an_added_opaque_token_is_an_identifier() {
+    let b = req(0, "10.0.0.2:5000", "/", &[("Host", "h.example")]);
+    let a = req(
+        10,
+        "198.51.100.7:40000",
+        "/",
+        &[
+            ("Host", "h.example"),
+            ("X-UIDH", "OTgxNTk2NDk2MjA1MTY0ODQ2MDA="),
+            ("X-Acme-Sub", "a7Fq93kZ0pLw2"),
+            ("X-Request-Id", "5f0c6a2e-9d1b-4c1e-8a53-0e4f2b7d9c11"),
+            ("X-Acme-Mode", "standard"),
+        ],
+    );
+    let p = compare(&b, &a, 0, false);
+    let classes: Vec<(&str, Class)> = p.added.iter().map(|c| (c.name.as_str(), c.class)).collect();
+    assert_eq!(
+        classes,
+        [
+            ("X-UIDH", Class::Identifier),
+            ("X-Acme-Sub", Class::Identifier),
+            ("X-Request-Id", Class::Other),
+            ("X-Acme-Mode", Class::Other),
+        ]
+    );
+    assert_eq!(p.added[1].after.as_deref(), Some("**********Lw2"));
+    assert!(p.adds_identifier());
+    let clear = compare(&b, &a, 0, true);
+    assert_eq!(clear.added[1].after.as_deref(), Some("a7Fq93kZ0pLw2"));
+    assert_eq!(
+        clear.added[2].after.as_deref(),
+        Some("5f0c6a2e-9d1b-4c1e-8a53-0e4f2b7d9c11")
+    );
+}
+
 #[test]
 fn removed_changed_and_reordered_headers() {
     let b = req(
