@@ -330,15 +330,15 @@ fn phoneleak_decrypts_every_tls_fixture() {
             .filter(|r| !optional.contains(r))
             .collect();
         assert!(extra.is_empty(), "{name}: not in the truth: {extra:?}");
+        let summary: serde_json::Value = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .find(|v: &serde_json::Value| v["type"] == "summary")
+            .unwrap();
+        let t = &summary["tls"];
         if name == "tls13-midstream.pcap" {
             // The connection picked up mid-stream is one seen, not decrypted
             // (its handshake is missing), its ciphertext not read as HTTP.
-            let summary: serde_json::Value = text
-                .lines()
-                .map(|l| serde_json::from_str(l).unwrap())
-                .find(|v: &serde_json::Value| v["type"] == "summary")
-                .unwrap();
-            let t = &summary["tls"];
             assert_eq!(
                 (
                     t["connections"].as_u64(),
@@ -354,12 +354,6 @@ fn phoneleak_decrypts_every_tls_fixture() {
             // The resumed connection's own CLIENT_RANDOM line is not in the
             // key log: its master secret is the first connection's, found by
             // trial on its Finished.
-            let summary: serde_json::Value = text
-                .lines()
-                .map(|l| serde_json::from_str(l).unwrap())
-                .find(|v: &serde_json::Value| v["type"] == "summary")
-                .unwrap();
-            let t = &summary["tls"];
             assert_eq!(
                 (t["decrypted"].as_u64(), t["resumptions_found"].as_u64()),
                 (Some(2), Some(1)),
