@@ -43,7 +43,7 @@ pub mod huffman;
 use crate::body::{self, BodyCollector};
 use crate::http::{Head, Header, HttpStats, ParsedRequest, push_bounded};
 use crate::time::Timestamp;
-use frames::{FrameHeader, FrameReader, GapAt, Piece, flag, kind};
+use frames::{FrameHeader, FrameReader, GapAt, Piece, SettingsReader, flag, kind, setting};
 use hpack::{Decoder, Field};
 
 /// The client connection preface.
@@ -113,6 +113,103 @@ counters! {
         pub streams_lost: u64,
         /// HPACK table-size updates past 64 KiB (held to it) and entries they evicted early.
         pub table_capped: u64,
+        /// HPACK table-size updates past the SETTINGS_HEADER_TABLE_SIZE the
+        /// peer advertised and the sender acknowledged (either direction, where
+        /// known): a protocol error; that table is unknown after it.
+        pub table_size_errors: u64,
+        /// Server streams read (h2c: the server's frames, for its PUSH_PROMISEs,
+        /// SETTINGS and HPACK table; not inside TLS, not mid-stream).
+        pub server_streams: u64,
+        /// Frames read from servers.
+        pub server_frames: u64,
+        /// Server header blocks (responses, trailers, PUSH_PROMISEs) decoded,
+        /// responses only to keep the server's HPACK table (never reported).
+        pub server_header_blocks: u64,
+        /// Of those, blocks not decoded whole: cut, a gap in them, not valid
+        /// HPACK, or referring to unknown entries of the server's table.
+        pub server_undecodable_blocks: u64,
+        /// PUSH_PROMISE frames read.
+        pub push_promises: u64,
+        /// Requests a server promised (PUSH_PROMISE), reported marked `pushed`;
+        /// not counted in `http.requests`.
+        pub pushed_requests: u64,
+        /// Server streams no longer read: the client disabled push
+        /// (SETTINGS_ENABLE_PUSH=0) and the server's first SETTINGS was read.
+        pub server_reads_stopped: u64,
+        /// Server streams whose framing was lost (a gap across a frame header).
+        pub server_streams_lost: u64,
+    }
+}
+
+/// SETTINGS frames of one direction not yet acknowledged, kept at most:
+/// an acknowledgement past them finds the setting unknown.
+const MAX_PENDING_SETTINGS: usize = 16;
+
+/// What a SETTINGS frame said of SETTINGS_HEADER_TABLE_SIZE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TableSetting {
+    /// Not in the frame: unchanged.
+    Same,
+    /// This size.
+    Size(u32),
+    /// Not known (a gap in the frame, or the frame not read).
+    Unknown,
+}
+
+/// SETTINGS frames one side sent, waiting for the other side's ACK.
+#[derive(Debug, Default)]
+struct Pending(std::collections::VecDeque<TableSetting>);
+
+impl Pending {
+    fn sent(&mut self, t: TableSetting) {
+        if self.0.len() < MAX_PENDING_SETTINGS {
+            self.0.push_back(t);
+        }
+    }
+
+    /// An ACK came: what the oldest frame said (unknown if it was not seen).
+    fn acked(&mut self) -> TableSetting {
+        self.0.pop_front().unwrap_or(TableSetting::Unknown)
+    }
+}
+
+/// Applies an acknowledged SETTINGS_HEADER_TABLE_SIZE to the decoder of the
+/// acknowledging side's blocks.
+fn apply(hpack: &mut Decoder, t: TableSetting) {
+    match t {
+        TableSetting::Same => {}
+        TableSetting::Size(v) => hpack.set_limit(Some(v as usize)),
+        TableSetting::Unknown => hpack.set_limit(None),
+    }
+}
+
+/// The SETTINGS frame being read: the parameters the layer uses.
+#[derive(Debug, Default)]
+struct SettingsFrame {
+    reader: SettingsReader,
+    table: Option<u32>,
+    push: Option<u32>,
+}
+
+impl SettingsFrame {
+    fn content(&mut self, bytes: &[u8]) {
+        let (table, push) = (&mut self.table, &mut self.push);
+        self.reader.feed(bytes, &mut |id, v| match id {
+            setting::HEADER_TABLE_SIZE => *table = Some(v),
+            setting::ENABLE_PUSH => *push = Some(v),
+            _ => {}
+        });
+    }
+
+    /// The frame ended: its table size and SETTINGS_ENABLE_PUSH (unknown
+    /// where a gap fell in it); ready for the next frame.
+    fn take(&mut self, damaged: bool) -> (TableSetting, Option<u32>) {
+        let done = std::mem::take(self);
+        if damaged {
+            return (TableSetting::Unknown, None);
+        }
+        let t = done.table.map_or(TableSetting::Same, TableSetting::Size);
+        (t, done.push)
     }
 }
 
@@ -154,6 +251,76 @@ struct Block {
     damaged: bool,
     /// The HEADERS frame ended its stream (no body follows).
     end_stream: bool,
+    /// A PUSH_PROMISE's block: the promised stream (0 until read).
+    promised: Option<u32>,
+}
+
+impl Block {
+    fn new(h: &FrameHeader, ts: Timestamp) -> Self {
+        Block {
+            stream: h.stream,
+            ts,
+            buf: Vec::new(),
+            cut: false,
+            damaged: false,
+            end_stream: h.has(flag::END_STREAM),
+            promised: (h.kind == kind::PUSH_PROMISE).then_some(0),
+        }
+    }
+
+    /// Adds a piece of the block, up to `max_head` bytes (past it, cut).
+    fn gather(&mut self, bytes: &[u8], max_head: usize) {
+        if self.damaged {
+            return;
+        }
+        let room = max_head.saturating_sub(self.buf.len());
+        if bytes.len() > room {
+            self.cut = true;
+        }
+        let take = bytes.len().min(room);
+        // The capacity, which the memory budget counts, stays within the limit.
+        push_bounded(&mut self.buf, bytes.get(..take).unwrap_or_default(), max_head);
+    }
+
+    /// Decodes the block with its direction's decoder into `fields`.
+    fn decode(&self, hpack: &mut Decoder, fields: &mut Vec<Field>) -> Decoded {
+        let whole = !self.cut && !self.damaged;
+        let mut d = Decoded {
+            whole,
+            ..Decoded::default()
+        };
+        match hpack.decode(&self.buf, fields) {
+            Ok(notes) => {
+                d.unknown = notes.unknown_fields > 0;
+                d.capped = notes.capped_updates.saturating_add(notes.capped_evictions) as u64;
+                d.oversized = notes.oversized_updates as u64;
+            }
+            Err(_) => d.error = true,
+        }
+        if !whole {
+            // Insertions past the cut are lost.
+            hpack.forget();
+        }
+        if fields.contains(&Field::Unknown) {
+            d.unknown = true;
+        }
+        d
+    }
+}
+
+/// What decoding a block found.
+#[derive(Debug, Default)]
+struct Decoded {
+    /// Neither cut nor damaged.
+    whole: bool,
+    /// Fields referring to unknown entries.
+    unknown: bool,
+    /// Not valid HPACK (or cut inside an instruction).
+    error: bool,
+    /// Table-size updates and evictions held to the cap.
+    capped: u64,
+    /// Table-size updates past the acknowledged limit.
+    oversized: u64,
 }
 
 /// The HTTP/2 layer of a client stream.
@@ -191,6 +358,10 @@ struct Conn {
     requests_seen: bool,
     /// A header block with `:status` came before any request: a response.
     responses_seen: bool,
+    /// The client's SETTINGS frame being read.
+    settings: SettingsFrame,
+    /// The server's side, where it is read (h2c; see [`ServerSide`]).
+    server: Option<Box<ServerSide>>,
 }
 
 impl H2Layer {
@@ -212,6 +383,8 @@ impl H2Layer {
                 uncounted: false,
                 requests_seen: false,
                 responses_seen: false,
+                settings: SettingsFrame::default(),
+                server: None,
             },
             tentative: None,
             server_side: false,
@@ -233,15 +406,52 @@ impl H2Layer {
         l
     }
 
+    /// A layer at the preface's first byte that reads the server's side
+    /// too (h2c): `server`, the server's stream from its first byte (read
+    /// already, if the server spoke before the client's preface).
+    pub fn with_server(upgraded: bool, server: Box<ServerSide>) -> Self {
+        let mut l = H2Layer::new(upgraded);
+        // The server's SETTINGS_HEADER_TABLE_SIZE is 4096 until the client
+        // acknowledges another.
+        l.conn.hpack.set_limit(Some(hpack::DEFAULT_TABLE));
+        l.conn.server = Some(server);
+        l
+    }
+
+    /// Whether the server's bytes are still needed: a server side is read
+    /// (h2c) and has not stopped (see [`ServerSide`]).
+    pub fn wants_server(&self) -> bool {
+        !self.conn.stopped && self.conn.server.as_ref().is_some_and(|s| !s.is_stopped())
+    }
+
+    /// Feeds in-order bytes of the server's stream (plaintext).
+    pub fn server_data(&mut self, ts: Timestamp, input: &[u8], feed: &mut H2Feed<'_>) {
+        if let Some(s) = &mut self.conn.server {
+            s.data(ts, input, feed);
+        }
+    }
+
+    /// Notes `len` missing bytes of the server's stream.
+    pub fn server_gap(&mut self, len: u64, feed: &mut H2Feed<'_>) {
+        if let Some(s) = &mut self.conn.server {
+            s.gap(len, feed);
+        }
+    }
+
     /// Whether this stream showed itself to be the server's (a response
     /// header block while the client was not known): it stopped uncounted.
     pub fn is_server_side(&self) -> bool {
         self.server_side
     }
 
-    /// Bytes held in a partial header block.
+    /// Bytes held in partial header blocks (the server's side's too).
     pub fn buffered(&self) -> usize {
-        self.conn.block.as_ref().map_or(0, |b| b.buf.capacity())
+        let server = self.conn.server.as_ref().map_or(0, |s| s.buffered());
+        self.conn
+            .block
+            .as_ref()
+            .map_or(0, |b| b.buf.capacity())
+            .saturating_add(server)
     }
 
     /// Bytes of memory held in the bodies of requests waiting for their ends.
@@ -381,6 +591,9 @@ impl Conn {
         for h in std::mem::take(&mut self.held) {
             publish(h, false, feed);
         }
+        if let Some(s) = &mut self.server {
+            s.end(feed);
+        }
         self.stopped = true;
     }
 
@@ -428,26 +641,16 @@ impl Conn {
             Piece::Start(h) => self.start(h, feed),
             Piece::Content(bytes) => match self.frame {
                 Some(h) if matches!(h.kind, kind::HEADERS | kind::CONTINUATION) => {
-                    if let Some(b) = &mut self.block
-                        && !b.damaged
-                    {
-                        let room = feed.max_head.saturating_sub(b.buf.len());
-                        if bytes.len() > room {
-                            b.cut = true;
-                        }
-                        let take = bytes.len().min(room);
-                        // The capacity, which the memory budget counts, stays
-                        // within the limit.
-                        push_bounded(
-                            &mut b.buf,
-                            bytes.get(..take).unwrap_or_default(),
-                            feed.max_head,
-                        );
+                    if let Some(b) = &mut self.block {
+                        b.gather(bytes, feed.max_head);
                     }
                 }
                 Some(h) if h.kind == kind::DATA => self.on_data(h.stream, bytes, feed),
+                Some(h) if h.kind == kind::SETTINGS => self.settings.content(bytes),
                 _ => {}
             },
+            // Only servers send PUSH_PROMISE (counted out of place at its start).
+            Piece::Promised(_) => {}
             Piece::End(h, damaged) => {
                 self.frame = None;
                 match h.kind {
@@ -455,6 +658,17 @@ impl Conn {
                         self.stream_ended(h.stream, true, feed);
                     }
                     kind::RST_STREAM => self.stream_ended(h.stream, false, feed),
+                    kind::SETTINGS if !h.has(flag::ACK) => {
+                        let (table, push) = self.settings.take(damaged);
+                        if let Some(s) = &mut self.server {
+                            let s = &mut s.st;
+                            s.to_server.sent(table);
+                            if let Some(p) = push {
+                                s.push_disabled = p == 0;
+                            }
+                            s.stop_if_not_needed(feed);
+                        }
+                    }
                     _ => {}
                 }
                 if !matches!(h.kind, kind::HEADERS | kind::CONTINUATION) {
@@ -489,14 +703,7 @@ impl Conn {
                 if h.stream.is_multiple_of(2) {
                     s.protocol_errors = s.protocol_errors.saturating_add(1);
                 }
-                self.block = Some(Block {
-                    stream: h.stream,
-                    ts: self.ts,
-                    buf: Vec::new(),
-                    cut: false,
-                    damaged: false,
-                    end_stream: h.has(flag::END_STREAM),
-                });
+                self.block = Some(Block::new(&h, self.ts));
             }
             kind::CONTINUATION if self.block.as_ref().is_none_or(|b| b.stream != h.stream) => {
                 s.protocol_errors = s.protocol_errors.saturating_add(1);
@@ -510,7 +717,19 @@ impl Conn {
             }
             kind::RST_STREAM => s.rst_streams = s.rst_streams.saturating_add(1),
             kind::GOAWAY => s.goaways = s.goaways.saturating_add(1),
-            kind::SETTINGS => s.settings = s.settings.saturating_add(1),
+            kind::SETTINGS => {
+                s.settings = s.settings.saturating_add(1);
+                if h.has(flag::ACK) {
+                    // The client acknowledged the server's oldest SETTINGS not
+                    // yet acknowledged: its table size bounds the client's
+                    // encoder from here (known only where the server is read).
+                    if let Some(server) = &mut self.server {
+                        apply(&mut self.hpack, server.st.to_client.acked());
+                    }
+                } else {
+                    self.settings = SettingsFrame::default();
+                }
+            }
             kind::PUSH_PROMISE => s.protocol_errors = s.protocol_errors.saturating_add(1),
             _ => {}
         }
@@ -521,30 +740,19 @@ impl Conn {
         let s = &mut *feed.h2;
         s.header_blocks = s.header_blocks.saturating_add(1);
         let mut fields = Vec::new();
-        let whole = !b.cut && !b.damaged;
         if b.cut {
             s.cut_blocks = s.cut_blocks.saturating_add(1);
             feed.http.heads_over_limit = feed.http.heads_over_limit.saturating_add(1);
         } else if b.damaged {
             s.damaged_blocks = s.damaged_blocks.saturating_add(1);
         }
-        let mut unknown = false;
-        match self.hpack.decode(&b.buf, &mut fields) {
-            Ok(notes) => {
-                unknown = notes.unknown_fields > 0;
-                let capped = notes.capped_updates.saturating_add(notes.capped_evictions);
-                s.table_capped = s.table_capped.saturating_add(capped as u64);
-            }
-            Err(_) if whole => s.hpack_errors = s.hpack_errors.saturating_add(1),
-            // A cut block ends inside an instruction: the fields before it stand.
-            Err(_) => {}
-        }
-        if !whole {
-            // Insertions past the cut are lost.
-            self.hpack.forget();
-        }
-        if fields.contains(&Field::Unknown) {
-            unknown = true;
+        let d = b.decode(&mut self.hpack, &mut fields);
+        let (whole, unknown) = (d.whole, d.unknown);
+        s.table_capped = s.table_capped.saturating_add(d.capped);
+        s.table_size_errors = s.table_size_errors.saturating_add(d.oversized);
+        // A cut block ends inside an instruction: the fields before it stand.
+        if d.error && whole {
+            s.hpack_errors = s.hpack_errors.saturating_add(1);
         }
         if unknown {
             s.undecodable_blocks = s.undecodable_blocks.saturating_add(1);
@@ -581,6 +789,7 @@ impl Conn {
                 truncated,
                 tls: None,
                 stream_id: Some(b.stream),
+                pushed_on: None,
                 authority: head.authority,
                 body: None,
                 body_skipped: has_body && !wanted,
@@ -597,6 +806,351 @@ impl Conn {
                     body: BodyCollector::new(),
                 });
             }
+        }
+    }
+}
+
+/// The start of an h2c upgrade's server stream: the HTTP/1.1 101 response
+/// before the server's frames.
+#[derive(Debug, Default)]
+struct UpgradeHead {
+    /// The status line's first bytes (`HTTP/1.1 101`).
+    start: [u8; 12],
+    /// Bytes of the head read so far.
+    seen: usize,
+    /// The last bytes read, for the blank line that ends the head.
+    last: [u8; 4],
+}
+
+/// What [`UpgradeHead::feed`] found.
+enum HeadStep {
+    /// The head ended this many bytes into the input.
+    Done(usize),
+    /// All taken, more needed.
+    More,
+    /// Not a 101 response (or longer than the head limit).
+    Not,
+}
+
+impl UpgradeHead {
+    fn feed(&mut self, input: &[u8], max_head: usize) -> HeadStep {
+        for (i, &b) in input.iter().enumerate() {
+            if let Some(slot) = self.start.get_mut(self.seen) {
+                *slot = b;
+                if self.seen.saturating_add(1) == self.start.len()
+                    && !(self.start.starts_with(b"HTTP/1.1 ") && self.start.ends_with(b"101"))
+                {
+                    return HeadStep::Not;
+                }
+            }
+            self.seen = self.seen.saturating_add(1);
+            let [_, a, b2, c] = self.last;
+            self.last = [a, b2, c, b];
+            if &self.last == b"\r\n\r\n" {
+                return HeadStep::Done(i.saturating_add(1));
+            }
+            if self.seen > max_head {
+                return HeadStep::Not;
+            }
+        }
+        HeadStep::More
+    }
+}
+
+/// The server's side of an h2c connection: its own frame reader and HPACK
+/// decoder (the server's dynamic table), read for three things only: the
+/// requests its PUSH_PROMISE frames promise (reported marked as pushed,
+/// never as requests the client sent), its SETTINGS (the size it allows the
+/// client's HPACK table) and its acknowledgements of the client's SETTINGS
+/// (which bound the server's own table). Every server header block is
+/// decoded, or the table would be lost; those of responses and trailers
+/// only keep the table and are never reported. DATA payloads are passed
+/// over without being copied. Once the client has disabled push
+/// (SETTINGS_ENABLE_PUSH=0) and the server's first SETTINGS frame has been
+/// read, nothing more is read ([`H2Layer::wants_server`] turns false).
+///
+/// It takes plaintext chunks in order ([`H2Layer::server_data`],
+/// [`H2Layer::server_gap`]); the stack feeds it for h2c only. Inside TLS
+/// the server's direction is not decrypted, so it is not read there.
+#[derive(Debug)]
+pub struct ServerSide {
+    reader: FrameReader,
+    st: ServerState,
+}
+
+/// A server side's state apart from its frame reader.
+#[derive(Debug)]
+struct ServerState {
+    hpack: Decoder,
+    block: Option<Block>,
+    frame: Option<FrameHeader>,
+    settings: SettingsFrame,
+    /// Capture time of the chunk the current frame header completed in.
+    ts: Timestamp,
+    /// An upgrade's 101 response, until read.
+    head: Option<UpgradeHead>,
+    /// A frame header was read (the first must be SETTINGS).
+    started: bool,
+    /// The server's first SETTINGS frame was read.
+    first_settings: bool,
+    stopped: bool,
+    /// Table sizes the server advertised, waiting for the client's ACK.
+    to_client: Pending,
+    /// Table sizes the client advertised, waiting for the server's ACK.
+    to_server: Pending,
+    /// The client's SETTINGS_ENABLE_PUSH is 0.
+    push_disabled: bool,
+}
+
+impl ServerSide {
+    /// The server's side from its first byte: its frames, or (`upgraded`)
+    /// the HTTP/1.1 101 response of an h2c upgrade, then its frames.
+    pub fn new(upgraded: bool) -> Self {
+        let mut hpack = Decoder::new();
+        // The client's SETTINGS_HEADER_TABLE_SIZE is 4096 until the server
+        // acknowledges another.
+        hpack.set_limit(Some(hpack::DEFAULT_TABLE));
+        ServerSide {
+            reader: FrameReader::new(),
+            st: ServerState {
+                hpack,
+                block: None,
+                frame: None,
+                settings: SettingsFrame::default(),
+                ts: Timestamp::default(),
+                head: upgraded.then(UpgradeHead::default),
+                started: false,
+                first_settings: false,
+                stopped: false,
+                to_client: Pending::default(),
+                to_server: Pending::default(),
+                push_disabled: false,
+            },
+        }
+    }
+
+    /// Whether nothing more is read.
+    pub fn is_stopped(&self) -> bool {
+        self.st.stopped
+    }
+
+    /// Bytes held in a partial header block.
+    pub fn buffered(&self) -> usize {
+        self.st.block.as_ref().map_or(0, |b| b.buf.capacity())
+    }
+
+    /// Feeds in-order bytes of the server's stream.
+    pub fn data(&mut self, ts: Timestamp, mut input: &[u8], feed: &mut H2Feed<'_>) {
+        let st = &mut self.st;
+        if st.stopped {
+            return;
+        }
+        if let Some(h) = &mut st.head {
+            match h.feed(input, feed.max_head) {
+                HeadStep::Done(n) => {
+                    st.head = None;
+                    input = input.get(n..).unwrap_or_default();
+                }
+                HeadStep::More => return,
+                HeadStep::Not => {
+                    st.stop();
+                    return;
+                }
+            }
+        }
+        st.ts = ts;
+        if self.reader.feed(input, &mut |p| st.piece(p, feed)).is_err() {
+            feed.h2.protocol_errors = feed.h2.protocol_errors.saturating_add(1);
+            st.lose(feed);
+        }
+    }
+
+    /// Notes `len` missing bytes of the server's stream: a gap inside a
+    /// header block makes the server's table unknown (as on the client's
+    /// side); one across a frame header stops the reading.
+    pub fn gap(&mut self, len: u64, feed: &mut H2Feed<'_>) {
+        let st = &mut self.st;
+        if st.stopped {
+            return;
+        }
+        if st.head.is_some() {
+            st.lose(feed);
+            return;
+        }
+        match self.reader.gap(len) {
+            GapAt::InFrame(hdr) => {
+                if matches!(
+                    hdr.kind,
+                    kind::HEADERS | kind::CONTINUATION | kind::PUSH_PROMISE
+                ) && let Some(b) = &mut st.block
+                {
+                    b.damaged = true;
+                }
+            }
+            GapAt::Lost => st.lose(feed),
+        }
+    }
+
+    /// The server's stream ended: a promise cut short is reported truncated.
+    pub fn end(&mut self, feed: &mut H2Feed<'_>) {
+        if let Some(b) = self.st.block.take() {
+            self.st.finish(Block { damaged: true, ..b }, feed);
+        }
+        self.st.stop();
+    }
+}
+
+impl ServerState {
+    /// Reads no more: what it holds is let go (the table too).
+    fn stop(&mut self) {
+        self.stopped = true;
+        self.block = None;
+        self.hpack = Decoder::new();
+    }
+
+    /// The framing is lost (counted once it was HTTP/2).
+    fn lose(&mut self, feed: &mut H2Feed<'_>) {
+        if self.started {
+            feed.h2.server_streams_lost = feed.h2.server_streams_lost.saturating_add(1);
+        }
+        self.stop();
+    }
+
+    /// Stops when the server's frames can no longer matter: push disabled
+    /// by the client and the server's first SETTINGS read.
+    fn stop_if_not_needed(&mut self, feed: &mut H2Feed<'_>) {
+        if self.push_disabled && self.first_settings && !self.stopped {
+            self.stop();
+            feed.h2.server_reads_stopped = feed.h2.server_reads_stopped.saturating_add(1);
+        }
+    }
+
+    fn piece(&mut self, p: Piece<'_>, feed: &mut H2Feed<'_>) {
+        if self.stopped {
+            return;
+        }
+        match p {
+            Piece::Start(h) => self.start(h, feed),
+            Piece::Promised(id) => {
+                if let Some(b) = &mut self.block {
+                    b.promised = Some(id);
+                }
+            }
+            Piece::Content(bytes) => match self.frame {
+                Some(h)
+                    if matches!(
+                        h.kind,
+                        kind::HEADERS | kind::CONTINUATION | kind::PUSH_PROMISE
+                    ) =>
+                {
+                    if let Some(b) = &mut self.block {
+                        b.gather(bytes, feed.max_head);
+                    }
+                }
+                Some(h) if h.kind == kind::SETTINGS => self.settings.content(bytes),
+                // DATA and the rest: passed over.
+                _ => {}
+            },
+            Piece::End(h, damaged) => {
+                self.frame = None;
+                match h.kind {
+                    kind::SETTINGS if !h.has(flag::ACK) => {
+                        let (table, _) = self.settings.take(damaged);
+                        self.to_client.sent(table);
+                        self.first_settings = true;
+                        self.stop_if_not_needed(feed);
+                    }
+                    kind::HEADERS | kind::CONTINUATION | kind::PUSH_PROMISE => {
+                        if let Some(b) = &mut self.block {
+                            b.damaged |= damaged;
+                        }
+                        if h.has(flag::END_HEADERS)
+                            && let Some(b) = self.block.take()
+                        {
+                            self.finish(b, feed);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn start(&mut self, h: FrameHeader, feed: &mut H2Feed<'_>) {
+        if !self.started {
+            // The server's connection preface is a SETTINGS frame (RFC 9113
+            // 3.4): anything else is no HTTP/2 server, not read further.
+            if h.kind != kind::SETTINGS || h.has(flag::ACK) || h.stream != 0 {
+                self.stop();
+                return;
+            }
+            self.started = true;
+            feed.h2.server_streams = feed.h2.server_streams.saturating_add(1);
+        }
+        let s = &mut *feed.h2;
+        s.server_frames = s.server_frames.saturating_add(1);
+        self.frame = Some(h);
+        if h.kind != kind::CONTINUATION
+            && let Some(b) = self.block.take()
+        {
+            s.protocol_errors = s.protocol_errors.saturating_add(1);
+            self.finish(Block { damaged: true, ..b }, feed);
+        }
+        let s = &mut *feed.h2;
+        match h.kind {
+            kind::HEADERS => self.block = Some(Block::new(&h, self.ts)),
+            kind::PUSH_PROMISE => {
+                s.push_promises = s.push_promises.saturating_add(1);
+                self.block = Some(Block::new(&h, self.ts));
+            }
+            kind::CONTINUATION if self.block.as_ref().is_none_or(|b| b.stream != h.stream) => {
+                s.protocol_errors = s.protocol_errors.saturating_add(1);
+                self.frame = None;
+            }
+            kind::SETTINGS if h.has(flag::ACK) => {
+                // The server acknowledged the client's oldest SETTINGS not
+                // yet acknowledged: its table size bounds the server's encoder.
+                apply(&mut self.hpack, self.to_server.acked());
+            }
+            kind::SETTINGS => self.settings = SettingsFrame::default(),
+            _ => {}
+        }
+    }
+
+    /// Decodes a server header block (keeping the server's table); a
+    /// PUSH_PROMISE's block gives the request it promises.
+    fn finish(&mut self, b: Block, feed: &mut H2Feed<'_>) {
+        let s = &mut *feed.h2;
+        s.server_header_blocks = s.server_header_blocks.saturating_add(1);
+        let mut fields = Vec::new();
+        let d = b.decode(&mut self.hpack, &mut fields);
+        s.table_capped = s.table_capped.saturating_add(d.capped);
+        s.table_size_errors = s.table_size_errors.saturating_add(d.oversized);
+        if d.error || d.unknown || !d.whole {
+            s.server_undecodable_blocks = s.server_undecodable_blocks.saturating_add(1);
+        }
+        let Some(promised) = b.promised else {
+            return;
+        };
+        // Promised on a stream the client opened, for a stream of the
+        // server's (even); else out of place. A gap may have taken the id (0).
+        if b.stream == 0 || b.stream.is_multiple_of(2) || !promised.is_multiple_of(2) {
+            s.protocol_errors = s.protocol_errors.saturating_add(1);
+            return;
+        }
+        if let Some(head) = request(fields) {
+            s.pushed_requests = s.pushed_requests.saturating_add(1);
+            feed.out.push(ParsedRequest {
+                ts: b.ts,
+                head: head.head,
+                truncated: !d.whole || d.unknown,
+                tls: None,
+                stream_id: (promised != 0).then_some(promised),
+                pushed_on: Some(b.stream),
+                authority: head.authority,
+                body: None,
+                body_skipped: false,
+            });
         }
     }
 }

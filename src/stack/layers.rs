@@ -22,7 +22,7 @@
 //! frames without the preface ([`h2::frames::sniff_client_frames`]; an H2
 //! layer with the HPACK table unknown), a ClientHello (a TLS layer as at a
 //! connection's start), else HTTP/1 found by resynchronising, as before.
-use crate::h2::{self, H2Feed, H2Layer, H2Stats};
+use crate::h2::{self, H2Feed, H2Layer, H2Stats, ServerSide};
 use crate::http::{HttpStats, ParsedRequest, RequestStream, Verdict};
 use crate::time::Timestamp;
 use crate::tls::{self, KeyLog, Plain, TlsConnection, TlsLimits, TlsStats};
@@ -78,6 +78,11 @@ pub struct Chooser {
     /// Which side of the flow is the client is not known yet (an H2 layer
     /// chosen here keeps its counters aside until it is).
     tentative: bool,
+    /// At a plaintext connection's start or after an h2c upgrade request:
+    /// the server's stream read so far, for the H2 layer if HTTP/2 follows
+    /// (an h2c server may speak first: its SETTINGS, and after an upgrade
+    /// its 101, frames on stream 1, even a PUSH_PROMISE).
+    server: Option<Box<ServerSide>>,
 }
 
 /// Bytes a chooser may hold before it decides.
@@ -98,7 +103,27 @@ impl Chooser {
             head_ts: Timestamp::default(),
             gaps: 0,
             tentative: false,
+            server: None,
         }
+    }
+
+    /// Whether an H2 layer chosen here reads the server's side: h2c, at a
+    /// plaintext connection's start or after an upgrade request (not inside
+    /// TLS, whose server direction is not decrypted; not mid-stream).
+    fn reads_server(&self) -> bool {
+        self.tls_depth == 0 && matches!(self.place, Place::ConnectionStart | Place::Upgraded)
+    }
+
+    /// The server's side kept here (made at the server's first byte).
+    fn server_side(&mut self) -> Option<&mut ServerSide> {
+        if !self.reads_server() {
+            return None;
+        }
+        let upgraded = self.place == Place::Upgraded;
+        Some(
+            self.server
+                .get_or_insert_with(|| Box::new(ServerSide::new(upgraded))),
+        )
     }
 
     /// Whether the stream's start is missing here (recognised by framing).
@@ -124,9 +149,17 @@ impl Chooser {
             if start.len() < CHOOSER_HEAD {
                 return None;
             }
-            return Some(Layer::H2(Box::new(H2Layer::new(
-                self.place == Place::Upgraded,
-            ))));
+            let upgraded = self.place == Place::Upgraded;
+            let layer = if self.reads_server() {
+                let server = self
+                    .server
+                    .take()
+                    .unwrap_or_else(|| Box::new(ServerSide::new(upgraded)));
+                H2Layer::with_server(upgraded, server)
+            } else {
+                H2Layer::new(upgraded)
+            };
+            return Some(Layer::H2(Box::new(layer)));
         }
         if self.place == Place::Upgraded {
             return Some(self.after_gap());
@@ -458,7 +491,10 @@ impl ClientStack {
             Layer::Http1(r) => r.buffered(),
             Layer::H2(h) => h.buffered(),
             Layer::Tls(t) => t.inner.buffered(),
-            Layer::Choose(c) => c.head.capacity(),
+            Layer::Choose(c) => c
+                .head
+                .capacity()
+                .saturating_add(c.server.as_ref().map_or(0, |s| s.buffered())),
             Layer::Stopped | Layer::TlsMidstream => 0,
         }
     }
@@ -495,13 +531,16 @@ impl ClientStack {
 
     /// Whether the server's bytes are needed: while a TLS connection may
     /// still start (before the first layer is chosen, during a SOCKS
-    /// handshake, at a CONNECT tunnel's start) or a TLS layer reads the
-    /// server's handshake. Once false, it stays false.
+    /// handshake, at a CONNECT tunnel's start), a TLS layer reads the
+    /// server's handshake, or an h2c layer reads the server's frames (until
+    /// the client disabled push and the server's first SETTINGS was read;
+    /// see [`ServerSide`]). Once false, it stays false.
     pub fn wants_server(&self) -> bool {
         match &self.layer {
             Layer::Choose(_) | Layer::Socks(_) => true,
             Layer::Tls(t) => t.conn.wants_server() || t.inner.wants_server(),
-            Layer::Http1(_) | Layer::H2(_) | Layer::TlsMidstream | Layer::Stopped => false,
+            Layer::H2(h) => h.wants_server(),
+            Layer::Http1(_) | Layer::TlsMidstream | Layer::Stopped => false,
         }
     }
 
@@ -513,22 +552,38 @@ impl ClientStack {
         }
     }
 
-    /// Feeds in-order bytes of the server's stream (read only by TLS layers,
-    /// for the server's handshake).
+    /// Feeds in-order bytes of the server's stream (read by TLS layers, for
+    /// the server's handshake, and by h2c layers, for the server's frames).
     pub fn server(&mut self, ts: Timestamp, input: &[u8], feed: &mut Feed<'_>) {
-        if let Layer::Tls(t) = &mut self.layer {
-            t.server(ts, input, feed);
+        match &mut self.layer {
+            Layer::Tls(t) => t.server(ts, input, feed),
+            Layer::H2(h) => h.server_data(ts, input, &mut h2_feed(feed)),
+            Layer::Choose(c) => {
+                if let Some(s) = c.server_side() {
+                    s.data(ts, input, &mut h2_feed(feed));
+                }
+            }
+            _ => {}
         }
     }
 
     /// Notes `len` missing bytes of the server's stream.
     pub fn server_gap(&mut self, len: u64, feed: &mut Feed<'_>) {
-        if let Layer::Tls(t) = &mut self.layer {
-            if t.conn.wants_server() {
-                t.conn.server_gap(len, feed.tls);
-            } else {
-                t.inner.server_gap(len, feed);
+        match &mut self.layer {
+            Layer::Tls(t) => {
+                if t.conn.wants_server() {
+                    t.conn.server_gap(len, feed.tls);
+                } else {
+                    t.inner.server_gap(len, feed);
+                }
             }
+            Layer::H2(h) => h.server_gap(len, &mut h2_feed(feed)),
+            Layer::Choose(c) => {
+                if let Some(s) = c.server_side() {
+                    s.gap(len, &mut h2_feed(feed));
+                }
+            }
+            _ => {}
         }
     }
 

@@ -236,7 +236,11 @@ impl Extractor {
     /// Attaches flow facts to parsed heads and queues them.
     fn publish(&mut self, flow: &FlowContext, client: Side, published: &mut u64) {
         for p in self.parsed.drain(..) {
-            self.stats.requests = self.stats.requests.saturating_add(1);
+            // A request a server promised is not one the client sent (the
+            // H2 layer counts it as `h2.pushed_requests`).
+            if p.pushed_on.is_none() {
+                self.stats.requests = self.stats.requests.saturating_add(1);
+            }
             *published = published.saturating_add(1);
             if p.body_skipped {
                 self.body_stats.skipped = self.body_stats.skipped.saturating_add(1);
@@ -263,6 +267,7 @@ impl Extractor {
                 tunnel: flow.tunnels.get(client),
                 tls: p.tls,
                 stream_id: p.stream_id,
+                pushed_on: p.pushed_on,
                 authority: p.authority,
                 body,
             });
@@ -406,7 +411,21 @@ impl StreamHandler for Extractor {
                 self.bodies = self.bodies.saturating_sub(s.body_held());
                 self.held = self.held.saturating_sub(s.held_ciphertext());
             }
-            let Some(mut stack) = client.of_mut(&mut state.streams).take() else {
+            // The server spoke before the client with what starts like an
+            // HTTP/2 server's SETTINGS: at a connection's start, the client's
+            // stack is made now (its chooser keeps what an h2c server's first
+            // frames say; see layers.rs). Else nothing of the server is read.
+            let server_first = || {
+                let Chunk::Data { bytes, .. } = &chunk else {
+                    return false;
+                };
+                flow.syn_client.is_some() && crate::h2::frames::may_be_server_preface(bytes)
+            };
+            let Some(mut stack) = client
+                .of_mut(&mut state.streams)
+                .take()
+                .or_else(|| server_first().then(|| Box::new(ClientStack::new(true))))
+            else {
                 return Interest::Stop;
             };
             if !stack.wants_server() {
