@@ -197,7 +197,7 @@ pub fn may_be_server_preface(start: &[u8]) -> bool {
         && h.kind == kind::SETTINGS
         && h.flags == 0
         && h.stream == 0
-        && h.len % 6 == 0
+        && h.len.is_multiple_of(6)
         && h.len <= DEFAULT_MAX_FRAME
 }
 
@@ -592,7 +592,12 @@ mod tests {
         ));
         s.extend(frame(kind::CONTINUATION, flag::END_HEADERS, 3, b"f"));
         // Padded with no fragment at all.
-        s.extend(frame(kind::PUSH_PROMISE, flag::PADDED, 5, b"\x01\0\0\0\x06\0"));
+        s.extend(frame(
+            kind::PUSH_PROMISE,
+            flag::PADDED,
+            5,
+            b"\x01\0\0\0\x06\0",
+        ));
         let want = vec![
             P::S(5, 4, 1, 7),
             P::Pr(2),
@@ -646,7 +651,12 @@ mod tests {
         assert!(may_be_server_preface(&f));
         assert!(!may_be_server_preface(&frame(kind::SETTINGS, 1, 0, &[])));
         assert!(!may_be_server_preface(b"HTTP/1.1 200 OK\r\n"));
-        assert!(!may_be_server_preface(&frame(kind::SETTINGS, 0, 0, &[0; 5])));
+        assert!(!may_be_server_preface(&frame(
+            kind::SETTINGS,
+            0,
+            0,
+            &[0; 5]
+        )));
     }
 
     #[test]

@@ -279,7 +279,11 @@ impl Block {
         }
         let take = bytes.len().min(room);
         // The capacity, which the memory budget counts, stays within the limit.
-        push_bounded(&mut self.buf, bytes.get(..take).unwrap_or_default(), max_head);
+        push_bounded(
+            &mut self.buf,
+            bytes.get(..take).unwrap_or_default(),
+            max_head,
+        );
     }
 
     /// Decodes the block with its direction's decoder into `fields`.
@@ -1253,5 +1257,431 @@ mod tests {
         }
         layer.end(&mut feed);
         assert_eq!((h2.cut_blocks, h2.header_blocks), (1, 1));
+    }
+
+    /// A frame (reserved bit clear).
+    fn fr(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+        let mut v = (payload.len() as u32).to_be_bytes()[1..].to_vec();
+        v.extend([kind, flags]);
+        v.extend(stream.to_be_bytes());
+        v.extend(payload);
+        v
+    }
+
+    /// A literal field added to the table (`index`) or not, its name literal.
+    fn lit(b: &mut Vec<u8>, index: bool, n: &str, v: &str) {
+        b.push(if index { 0x40 } else { 0 });
+        b.push(n.len() as u8);
+        b.extend(n.as_bytes());
+        b.push(v.len() as u8);
+        b.extend(v.as_bytes());
+    }
+
+    fn settings(params: &[(u16, u32)]) -> Vec<u8> {
+        let mut p = Vec::new();
+        for (id, v) in params {
+            p.extend(id.to_be_bytes());
+            p.extend(v.to_be_bytes());
+        }
+        fr(kind::SETTINGS, 0, 0, &p)
+    }
+
+    fn ack() -> Vec<u8> {
+        fr(kind::SETTINGS, flag::ACK, 0, &[])
+    }
+
+    /// One step: the client's or the server's bytes (`Err`: a gap).
+    enum Step<'a> {
+        C(&'a [u8]),
+        S(&'a [u8]),
+        SGap(u64),
+    }
+
+    /// Feeds an h2c layer (server side read) and ends it.
+    fn run(steps: &[Step<'_>]) -> (Vec<ParsedRequest>, H2Stats, Vec<bool>) {
+        let (mut h2, mut http, mut out) = (H2Stats::default(), HttpStats::default(), Vec::new());
+        let mut feed = H2Feed {
+            max_head: 4096,
+            h2: &mut h2,
+            http: &mut http,
+            body_room: 0,
+            body_limit: 0,
+            out: &mut out,
+        };
+        let mut layer = H2Layer::with_server(false, Box::new(ServerSide::new(false)));
+        let mut wants = Vec::new();
+        for s in steps {
+            match s {
+                Step::C(b) => {
+                    layer.data(Timestamp(0), b, &mut feed);
+                }
+                Step::S(b) => layer.server_data(Timestamp(1), b, &mut feed),
+                Step::SGap(n) => layer.server_gap(*n, &mut feed),
+            }
+            wants.push(layer.wants_server());
+        }
+        layer.end(&mut feed);
+        (out, h2, wants)
+    }
+
+    fn get(path: &str) -> Vec<u8> {
+        let mut b = vec![0x82, 0x86];
+        lit(&mut b, false, ":path", path);
+        lit(&mut b, false, ":authority", "a.example");
+        b
+    }
+
+    fn client_start(params: &[(u16, u32)]) -> Vec<u8> {
+        let mut c = PREFACE.to_vec();
+        c.extend(settings(params));
+        c.extend(fr(
+            kind::HEADERS,
+            flag::END_HEADERS | flag::END_STREAM,
+            1,
+            &get("/index"),
+        ));
+        c
+    }
+
+    /// The server's stream of [`push_promises_are_requests_marked_pushed`]:
+    /// SETTINGS and its ACK, a padded PUSH_PROMISE whose block goes on in a
+    /// CONTINUATION (entries added to the server's table), a response (more
+    /// entries), a DATA frame, a second PUSH_PROMISE indexing the first's
+    /// entries.
+    fn pushing_server() -> Vec<u8> {
+        let mut s = settings(&[(setting::HEADER_TABLE_SIZE, 4096)]);
+        s.extend(ack());
+        let mut b1 = vec![0x82, 0x86];
+        lit(&mut b1, true, ":authority", "a.example");
+        lit(&mut b1, false, ":path", "/push.js");
+        lit(&mut b1, true, "x-msisdn", "447700900123");
+        let mut p = vec![3, 0, 0, 0, 2];
+        p.extend(&b1[..9]);
+        p.extend([0; 3]);
+        s.extend(fr(kind::PUSH_PROMISE, flag::PADDED, 1, &p));
+        s.extend(fr(kind::CONTINUATION, flag::END_HEADERS, 1, &b1[9..]));
+        let mut r = vec![0x88];
+        lit(&mut r, true, "server", "t");
+        s.extend(fr(kind::HEADERS, flag::END_HEADERS, 1, &r));
+        s.extend(fr(kind::DATA, 0, 1, &[b'x'; 300]));
+        // Dynamic: 62 server, 63 x-msisdn, 64 :authority.
+        let mut b2 = vec![0x82, 0x86, 0xc0];
+        lit(&mut b2, false, ":path", "/push.css");
+        b2.push(0xbf);
+        let mut p = 4u32.to_be_bytes().to_vec();
+        p.extend(&b2);
+        s.extend(fr(kind::PUSH_PROMISE, flag::END_HEADERS, 1, &p));
+        s.extend(fr(kind::DATA, flag::END_STREAM, 2, b"js"));
+        s
+    }
+
+    type Pushed = (
+        String,
+        Option<String>,
+        Option<u32>,
+        Option<u32>,
+        bool,
+        Vec<(String, String)>,
+    );
+
+    fn view(out: &[ParsedRequest]) -> Vec<Pushed> {
+        out.iter()
+            .map(|r| {
+                (
+                    r.head.uri.clone(),
+                    r.authority.clone(),
+                    r.stream_id,
+                    r.pushed_on,
+                    r.truncated,
+                    r.head
+                        .headers
+                        .iter()
+                        .map(|h| (h.name.clone(), h.value.clone()))
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+
+    /// The server's PUSH_PROMISE blocks (padded, in CONTINUATION, indexing
+    /// the server's own table) are requests marked pushed, with the stream
+    /// promised and the stream it came on; response blocks keep the table
+    /// and are not reported; the same however the server's bytes are cut.
+    #[test]
+    fn push_promises_are_requests_marked_pushed() {
+        let c = client_start(&[]);
+        let s = pushing_server();
+        let msisdn = vec![("x-msisdn".to_string(), "447700900123".to_string())];
+        let a = Some("a.example".to_string());
+        let want: Vec<Pushed> = vec![
+            ("/index".into(), a.clone(), Some(1), None, false, vec![]),
+            (
+                "/push.js".into(),
+                a.clone(),
+                Some(2),
+                Some(1),
+                false,
+                msisdn.clone(),
+            ),
+            (
+                "/push.css".into(),
+                a.clone(),
+                Some(4),
+                Some(1),
+                false,
+                msisdn.clone(),
+            ),
+        ];
+        let (out, h2, wants) = run(&[Step::C(&c), Step::S(&s)]);
+        assert_eq!(view(&out), want);
+        assert_eq!(
+            (
+                h2.server_streams,
+                h2.push_promises,
+                h2.pushed_requests,
+                h2.server_header_blocks,
+                h2.server_undecodable_blocks,
+                h2.streams,
+                h2.protocol_errors,
+            ),
+            (1, 2, 2, 3, 0, 1, 0)
+        );
+        // Push allowed: the server is read to the end.
+        assert_eq!(wants, [true, true]);
+        for cut in 1..s.len() {
+            let (out, h2b, _) = run(&[Step::C(&c), Step::S(&s[..cut]), Step::S(&s[cut..])]);
+            assert_eq!(view(&out), want, "cut at {cut}");
+            assert_eq!(h2b, h2, "cut at {cut}");
+        }
+        // Without a server side (inside TLS, today), nothing is pushed.
+        let (mut h2, mut http, mut out) = (H2Stats::default(), HttpStats::default(), Vec::new());
+        let mut feed = H2Feed {
+            max_head: 4096,
+            h2: &mut h2,
+            http: &mut http,
+            body_room: 0,
+            body_limit: 0,
+            out: &mut out,
+        };
+        let mut layer = H2Layer::new(false);
+        layer.data(Timestamp(0), &c, &mut feed);
+        assert!(!layer.wants_server());
+        layer.server_data(Timestamp(0), &s, &mut feed);
+        layer.end(&mut feed);
+        assert_eq!(out.len(), 1);
+    }
+
+    /// A gap in a server header block makes the server's table unknown: a
+    /// later promise indexing it is reported cut, its unknown fields left
+    /// out (never guessed); a gap across a frame header stops the reading.
+    #[test]
+    fn a_gap_in_the_servers_stream_makes_its_table_unknown() {
+        let c = client_start(&[]);
+        let s = pushing_server();
+        // The response HEADERS frame: after the CONTINUATION.
+        let at = s.windows(2).position(|w| w == [0x88, 0x40]).unwrap();
+        let (out, h2, _) = run(&[
+            Step::C(&c),
+            Step::S(&s[..at + 1]),
+            Step::SGap(3),
+            Step::S(&s[at + 4..]),
+        ]);
+        let v = view(&out);
+        assert_eq!(v.len(), 3, "{v:?}");
+        // The table was forgotten: x-msisdn (63) and :authority (64) unknown.
+        assert_eq!(
+            (v[2].0.as_str(), v[2].1.clone(), v[2].2, v[2].4),
+            ("/push.css", None, Some(4), true)
+        );
+        assert!(v[2].5.is_empty());
+        assert_eq!((h2.server_undecodable_blocks, h2.pushed_requests), (2, 2));
+        let (out, h2, wants) = run(&[
+            Step::C(&c),
+            Step::S(&s[..15]),
+            Step::SGap(30),
+            Step::S(&s[45..]),
+        ]);
+        assert_eq!(out.len(), 1);
+        assert_eq!(h2.server_streams_lost, 1);
+        assert_eq!(wants, [true, true, false, false]);
+    }
+
+    /// A client that disables push (SETTINGS_ENABLE_PUSH=0, as curl and
+    /// browsers send) needs the server's stream only until the server's
+    /// first SETTINGS has been read, whichever side comes first.
+    #[test]
+    fn enable_push_0_stops_reading_the_server() {
+        let c = client_start(&[(setting::ENABLE_PUSH, 0)]);
+        let s = pushing_server();
+        let first = settings(&[(setting::HEADER_TABLE_SIZE, 4096)]).len();
+        let (out, h2, wants) = run(&[
+            Step::C(&c),
+            Step::S(&s[..first - 1]),
+            Step::S(&s[first - 1..]),
+        ]);
+        assert_eq!(wants, [true, true, false]);
+        assert_eq!(out.len(), 1);
+        assert_eq!(
+            (h2.server_reads_stopped, h2.server_frames, h2.push_promises),
+            (1, 1, 0)
+        );
+        // The server's SETTINGS first, then the client's.
+        let (out, h2, wants) = run(&[Step::S(&s[..first]), Step::C(&c[..30]), Step::C(&c[30..])]);
+        assert_eq!(wants, [true, true, false]);
+        assert_eq!((out.len(), h2.server_reads_stopped), (1, 1));
+        // Push not disabled: read on.
+        let c = client_start(&[(setting::ENABLE_PUSH, 1)]);
+        let (_, h2, wants) = run(&[Step::C(&c), Step::S(&s[..first])]);
+        assert_eq!((wants, h2.server_reads_stopped), (vec![true, true], 0));
+    }
+
+    /// Each direction's HPACK limit is the other side's
+    /// SETTINGS_HEADER_TABLE_SIZE from when its sender acknowledged it
+    /// (4096 before): a table-size update past it is counted and makes the
+    /// table unknown; within it, decoding goes on.
+    #[test]
+    fn table_size_updates_are_held_to_the_acknowledged_setting() {
+        // An update to 8192 (then :authority indexed from the table).
+        let mut big = vec![0x3f, 0xe1, 0x3f, 0x82, 0x86];
+        lit(&mut big, false, ":path", "/big");
+        big.push(0xbe);
+        let mut c = PREFACE.to_vec();
+        c.extend(settings(&[]));
+        let mut first = vec![0x82, 0x86];
+        lit(&mut first, false, ":path", "/first");
+        lit(&mut first, true, ":authority", "a.example");
+        c.extend(fr(
+            kind::HEADERS,
+            flag::END_HEADERS | flag::END_STREAM,
+            1,
+            &first,
+        ));
+        let before_ack = [
+            c.clone(),
+            fr(kind::HEADERS, flag::END_HEADERS | flag::END_STREAM, 3, &big),
+        ]
+        .concat();
+        let server = [settings(&[(setting::HEADER_TABLE_SIZE, 8192)]), ack()].concat();
+        // Before the client's ACK: past 4096, an error, :authority unknown.
+        let (out, h2, _) = run(&[Step::S(&server), Step::C(&before_ack)]);
+        assert_eq!(h2.table_size_errors, 1);
+        assert_eq!(
+            (
+                out[1].head.uri.as_str(),
+                out[1].truncated,
+                out[1].authority.clone()
+            ),
+            ("/big", true, None)
+        );
+        // After it: within the limit.
+        let after_ack = [
+            c.clone(),
+            ack(),
+            fr(kind::HEADERS, flag::END_HEADERS | flag::END_STREAM, 3, &big),
+        ]
+        .concat();
+        let (out, h2, _) = run(&[Step::S(&server), Step::C(&after_ack)]);
+        assert_eq!(h2.table_size_errors, 0);
+        assert_eq!(
+            (out[1].truncated, out[1].authority.as_deref()),
+            (false, Some("a.example"))
+        );
+        // An ACK for SETTINGS never read: the limit unknown, updates followed.
+        let (out, h2, _) = run(&[Step::C(&after_ack)]);
+        assert_eq!((h2.table_size_errors, out[1].truncated), (0, false));
+        // The server's direction: the client allows 256 bytes; once the
+        // server acknowledged, its update to 4096 is past it.
+        let mut c = PREFACE.to_vec();
+        c.extend(settings(&[(setting::HEADER_TABLE_SIZE, 256)]));
+        c.extend(fr(
+            kind::HEADERS,
+            flag::END_HEADERS | flag::END_STREAM,
+            1,
+            &get("/index"),
+        ));
+        let mut promise = 2u32.to_be_bytes().to_vec();
+        promise.extend([0x3f, 0xe1, 0x1f, 0x82, 0x86]);
+        lit(&mut promise, false, ":path", "/p");
+        lit(&mut promise, false, ":authority", "a.example");
+        let s = [
+            settings(&[]),
+            ack(),
+            fr(kind::PUSH_PROMISE, flag::END_HEADERS, 1, &promise),
+        ]
+        .concat();
+        let (out, h2, _) = run(&[Step::C(&c), Step::S(&s)]);
+        assert_eq!((h2.table_size_errors, h2.server_undecodable_blocks), (1, 0));
+        // Fields of the block are literals: still decoded.
+        assert_eq!(
+            (out[1].head.uri.as_str(), out[1].pushed_on),
+            ("/p", Some(1))
+        );
+        // Without the server's ACK it is the default 4096: no error.
+        let s = [
+            settings(&[]),
+            fr(kind::PUSH_PROMISE, flag::END_HEADERS, 1, &promise),
+        ]
+        .concat();
+        let (_, h2, _) = run(&[Step::C(&c), Step::S(&s)]);
+        assert_eq!(h2.table_size_errors, 0);
+    }
+
+    /// An upgrade's server stream: the 101 response, then frames; a server
+    /// whose first frame is not SETTINGS is not read.
+    #[test]
+    fn the_servers_101_is_passed_over_and_its_preface_checked() {
+        let mut promise = 2u32.to_be_bytes().to_vec();
+        promise.extend([0x82, 0x86]);
+        lit(&mut promise, false, ":path", "/p");
+        let frames = [
+            settings(&[]),
+            fr(kind::PUSH_PROMISE, flag::END_HEADERS, 1, &promise),
+        ]
+        .concat();
+        let up = [
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n".as_slice(),
+            &frames,
+        ]
+        .concat();
+        for step in 1..up.len() {
+            let (mut h2, mut http, mut out) =
+                (H2Stats::default(), HttpStats::default(), Vec::new());
+            let mut feed = H2Feed {
+                max_head: 4096,
+                h2: &mut h2,
+                http: &mut http,
+                body_room: 0,
+                body_limit: 0,
+                out: &mut out,
+            };
+            let mut s = ServerSide::new(true);
+            for part in up.chunks(step) {
+                s.data(Timestamp(0), part, &mut feed);
+            }
+            assert_eq!(out.len(), 1, "step {step}");
+            assert_eq!(
+                (out[0].head.uri.as_str(), out[0].pushed_on),
+                ("/p", Some(1))
+            );
+        }
+        for bad in [
+            [b"HTTP/1.1 200 OK\r\n\r\n".as_slice(), &frames].concat(),
+            fr(kind::PUSH_PROMISE, flag::END_HEADERS, 1, &promise),
+        ] {
+            let (mut h2, mut http, mut out) =
+                (H2Stats::default(), HttpStats::default(), Vec::new());
+            let mut feed = H2Feed {
+                max_head: 4096,
+                h2: &mut h2,
+                http: &mut http,
+                body_room: 0,
+                body_limit: 0,
+                out: &mut out,
+            };
+            let mut s = ServerSide::new(bad.starts_with(b"HTTP"));
+            s.data(Timestamp(0), &bad, &mut feed);
+            assert!(s.is_stopped() && out.is_empty());
+            assert_eq!(h2.server_streams, 0);
+        }
     }
 }
