@@ -12,11 +12,11 @@ use std::collections::VecDeque;
 use phoneleak::h2::hpack::static_table;
 use phoneleak::h2::huffman;
 
-use super::{Fixture, TruthRequest};
 use super::bodies::gzip;
 use super::http::{Req, UA_ANDROID, html};
 use super::scenarios::{Lcg, MSISDN, T0, eth_pcap, fixture};
 use super::tcp::{Conversation, Trace};
+use super::{Fixture, TruthRequest};
 
 /// The client connection preface.
 pub const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
