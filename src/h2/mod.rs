@@ -102,10 +102,11 @@ counters! {
         pub rst_streams: u64,
         /// GOAWAY frames.
         pub goaways: u64,
-        /// SETTINGS frames.
+        /// SETTINGS frames from the client.
         pub settings: u64,
         /// Frames out of place (CONTINUATION without HEADERS, HEADERS on
-        /// stream 0, PUSH_PROMISE from the client, bad padding).
+        /// stream 0, PUSH_PROMISE from the client or not on a client's
+        /// stream, bad padding), in either direction read.
         pub protocol_errors: u64,
         /// Gaps inside a frame's payload (the framing kept).
         pub gaps_in_frames: u64,
