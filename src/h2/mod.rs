@@ -1,4 +1,4 @@
-//! HTTP/2 from the client's side: the stack's H2 layer.
+//! HTTP/2: the stack's H2 layer.
 //!
 //! [`H2Layer`] reads a client stream that starts with the connection preface
 //! (`PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`): its frames ([`frames`]), each header
@@ -7,10 +7,20 @@
 //! `:method`, `:path` (or `:authority` for a CONNECT) and `:authority`
 //! become method, target and authority; version `HTTP/2`; the other fields
 //! are the headers in wire order, `cookie` crumbs joined with `; ` (RFC 9113
-//! 8.2.3). Only the client direction is read: the server's SETTINGS (the
-//! size of the client encoder's table) are not, so the decoder follows the
-//! table-size updates the client's blocks carry, up to [`hpack::MAX_TABLE`].
-//! PUSH_PROMISE is a server frame and is never seen here.
+//! 8.2.3).
+//!
+//! For h2c the server's direction is read too ([`ServerSide`], made by the
+//! stack; [`H2Layer::with_server`]): with its own frame reader and HPACK
+//! decoder, for the requests its PUSH_PROMISE frames promise (reported with
+//! [`ParsedRequest::pushed_on`], never as the client's), its SETTINGS and
+//! its ACKs, and only while that can matter ([`H2Layer::wants_server`]).
+//! Each direction's decoder is then bound by the SETTINGS_HEADER_TABLE_SIZE
+//! the other side advertised, from when its own side acknowledged it
+//! (4096 before; an update past it is `h2.table_size_errors` and the table
+//! becomes unknown). Without a server side (inside TLS, whose server
+//! direction is not decrypted, and mid-stream) the limit is unknown: the
+//! decoder follows the table-size updates the client's blocks carry, up to
+//! [`hpack::MAX_TABLE`], and no PUSH_PROMISE is seen.
 //!
 //! A gap inside a frame's payload keeps the framing (the frame's length is
 //! known): a header block it falls in is reported cut and the HPACK table

@@ -14,7 +14,8 @@
 //! mid-stream, the side on an unprivileged port when the other is on a usual
 //! HTTP port (80, 8080, 3128, ...), else the side that sends a request line (a
 //! side that first shows a response status line is the server). Bytes of the server are never read
-//! as requests, except that a request on the SYN-ACK (the side that answered
+//! as requests (the client's stack reads them only for a TLS handshake and,
+//! on h2c, for HTTP/2 server push and SETTINGS: see `layers.rs`), except that a request on the SYN-ACK (the side that answered
 //! the SYN speaking first, with a request line) makes that side the client.
 //! Flows whose client does not open with a request line, TLS or HTTP/2
 //! (after a SOCKS handshake, if any) are dropped from parsing at once (SSH,
