@@ -1045,9 +1045,17 @@ fn midstream() -> Fixture {
 /// (SETTINGS_ENABLE_PUSH=0, as curl and browsers do) and a 64 KB download,
 /// of which only the server's SETTINGS is read.
 fn push() -> Fixture {
+    push_in_segments(1448)
+}
+
+/// [`push`]'s connections with every segment at most `mss` bytes (1: each
+/// byte in a segment of its own, so every byte boundary of both
+/// directions is a segment boundary).
+pub fn push_in_segments(mss: usize) -> Fixture {
     let mut t = Trace::new(T0 + 43_000, 0);
     let host = "push.example.net";
     let mut c = conv(&mut t, "10.0.2.17:51700", "192.0.2.207:8998", 8);
+    c.mss = mss;
     c.handshake(&mut t);
     let mut cl = Client::new(1, "http");
     let mut senc = Encoder::default();
@@ -1096,6 +1104,7 @@ fn push() -> Fixture {
 
     // By Upgrade: the server pushes on stream 1 at once.
     let mut c = conv(&mut t, "10.0.2.18:51701", "192.0.2.208:80", 9);
+    c.mss = mss;
     c.handshake(&mut t);
     let up = Req::get("/upgrade", host)
         .h("User-Agent", UA_ANDROID)
@@ -1134,6 +1143,7 @@ fn push() -> Fixture {
 
     // Push disabled: the server's bytes after its SETTINGS are not read.
     let mut c = conv(&mut t, "10.0.2.19:51702", "192.0.2.209:8997", 10);
+    c.mss = mss;
     c.handshake(&mut t);
     let mut cl = Client::new(1, "http");
     let mut senc = Encoder::default();

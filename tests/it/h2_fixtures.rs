@@ -870,6 +870,25 @@ fn h2_server_push_is_reported_as_pushed() {
     let masked = String::from_utf8_lossy(&masked.stdout);
     assert!(masked.contains("\"pushed\":true"), "{masked}");
     assert!(!masked.contains("447700900123"), "{masked}");
+    // Marked in the text and HTML reports too.
+    let text = crate::common::phoneleak(&["scan", "--format", "text", capture.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains(
+            "pushed   promised by the server on stream 1 (stream 2): not sent by the client"
+        ),
+        "{text}"
+    );
+    let report = dir.join("report.html");
+    crate::common::phoneleak(&[
+        "scan",
+        "--quiet",
+        "--html",
+        report.to_str().unwrap(),
+        capture.to_str().unwrap(),
+    ]);
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert_eq!(html.matches("class=\"tag pushed\"").count(), 3, "{html}");
     if Command::new("tshark").arg("-v").output().is_err() {
         crate::common::skip_system(
             "SKIPPED: tshark is not installed; the promises were not checked against it",
@@ -931,4 +950,64 @@ fn h2_table_size_follows_acknowledged_settings() {
         (Some(1), Some(2), Some(0)),
         "{summary}"
     );
+}
+
+/// h2c-push with every segment cut to `mss` bytes (1: every byte boundary
+/// of both directions a segment boundary) gives the same requests, pushed
+/// requests and HTTP/2 counters as in full-size segments.
+#[test]
+fn h2_server_push_does_not_depend_on_segmentation() {
+    let dir = scratch("h2-push-segments");
+    let view = |f: &Fixture| {
+        let capture = dir.join(format!("{}-{}", f.bytes.len(), f.name));
+        std::fs::write(&capture, &f.bytes).unwrap();
+        let out = crate::common::phoneleak(&[
+            "scan",
+            "--format",
+            "jsonl",
+            "--all-requests",
+            capture.to_str().unwrap(),
+        ]);
+        let mut requests = Vec::new();
+        let mut counters = serde_json::Value::Null;
+        for l in String::from_utf8_lossy(&out.stdout).lines() {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            if v["type"] == "request" {
+                let keep = [
+                    "src",
+                    "dst",
+                    "method",
+                    "uri",
+                    "version",
+                    "host",
+                    "headers",
+                    "leaks",
+                    "truncated",
+                    "stream_id",
+                    "pushed",
+                    "associated_stream_id",
+                ];
+                requests.push(keep.map(|k| v[k].clone()));
+            } else if v["type"] == "summary" {
+                counters = serde_json::json!([v["h2"], v["http"]["requests"]]);
+            }
+        }
+        (requests, counters)
+    };
+    let whole = view(
+        &h2::all()
+            .into_iter()
+            .find(|f| f.name == "h2c-push.pcap")
+            .unwrap(),
+    );
+    assert_eq!(
+        whole.0.iter().filter(|r| r[10] == true).count(),
+        3,
+        "{:#?}",
+        whole.0
+    );
+    for mss in [1, 2, 3, 7, 50] {
+        let cut = view(&h2::push_in_segments(mss));
+        assert_eq!(cut, whole, "segments of {mss} bytes");
+    }
 }
