@@ -174,6 +174,7 @@ fn detect_request(bencher: divan::Bencher, leaking: bool) {
         tunnel: None,
         tls: None,
         stream_id: None,
+        pushed_on: None,
         authority: None,
         body: None,
     };

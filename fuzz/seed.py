@@ -9,7 +9,8 @@ detect: the header lines of every request (numbers in clear).
 diff: the bundled BEFORE/AFTER capture pairs as request lines (see its target).
 hpack: the header blocks of RFC 7541 C.3 and C.4 (one table, blocks
 separated by 0xFF). h2_frames, http: a small HTTP/2 client stream (frames
-after the preface; with it, for http).
+after the preface; with it, for http); for h2_frames after a selector byte,
+with a server's stream that pushes (see the target).
 body: a body of each kind behind its selector byte.
 tls_records: each connection of the TLS fixtures (fixtures/tls) as client and
 server chunk ops; tls_handshake: their ClientHello and ServerHello bodies.
@@ -183,8 +184,18 @@ def main():
     frames += frame(0, 9, 1, b"\x01body\0")
     frames += frame(1, 5, 3, bytes.fromhex(c4[1]))
     frames += frame(3, 0, 3, bytes(4)) + frame(7, 0, 0, bytes(8))
-    put("h2_frames", frames)
     put("http", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frames)
+    # h2_frames: a selector byte (1: the server's stream starts with an
+    # upgrade's 101), the client's frames, then (0xFF 0xFD) the server's:
+    # SETTINGS, its ACK, a padded PUSH_PROMISE continued in a CONTINUATION,
+    # a response and DATA.
+    promised = bytes.fromhex(c4[0])
+    server = frame(4, 0, 0, bytes.fromhex("000300000064")) + frame(4, 1, 0, b"")
+    server += frame(5, 0x08, 1, b"\x02" + struct.pack(">I", 2) + promised[:6] + b"\0\0")
+    server += frame(9, 4, 1, promised[6:])
+    server += frame(1, 4, 1, b"\x88") + frame(0, 1, 1, b"<html>")
+    put("h2_frames", b"\x00" + frames + b"\xff\xfd" + server)
+    put("h2_frames", b"\x01" + frames + b"\xff\xfdHTTP/1.1 101 Switching Protocols\r\n\r\n" + server)
     for t in sorted(os.listdir(CORPUS)):
         print(t, len(os.listdir(os.path.join(CORPUS, t))), "seeds")
 

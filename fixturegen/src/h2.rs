@@ -12,11 +12,11 @@ use std::collections::VecDeque;
 use phoneleak::h2::hpack::static_table;
 use phoneleak::h2::huffman;
 
-use super::Fixture;
 use super::bodies::gzip;
 use super::http::{Req, UA_ANDROID, html};
 use super::scenarios::{Lcg, MSISDN, T0, eth_pcap, fixture};
 use super::tcp::{Conversation, Trace};
+use super::{Fixture, TruthRequest};
 
 /// The client connection preface.
 pub const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -33,6 +33,8 @@ pub mod ft {
     pub const RST_STREAM: u8 = 3;
     /// SETTINGS.
     pub const SETTINGS: u8 = 4;
+    /// PUSH_PROMISE.
+    pub const PUSH_PROMISE: u8 = 5;
     /// PING.
     pub const PING: u8 = 6;
     /// GOAWAY.
@@ -274,6 +276,14 @@ impl Client {
         }
     }
 
+    /// The preface and a SETTINGS frame of these parameters (identifier,
+    /// value).
+    pub fn start_with(params: &[(u16, u32)]) -> Vec<u8> {
+        let mut v = PREFACE.to_vec();
+        v.extend(settings(params));
+        v
+    }
+
     /// The preface and the client's SETTINGS (and a WINDOW_UPDATE).
     pub fn start() -> Vec<u8> {
         let mut v = PREFACE.to_vec();
@@ -383,6 +393,80 @@ fn answer(c: &mut Conversation, t: &mut Trace, enc: &mut Encoder, stream: u32, t
     c.respond(t, &r);
 }
 
+/// A SETTINGS frame of these parameters (identifier, value).
+pub fn settings(params: &[(u16, u32)]) -> Vec<u8> {
+    let mut p = Vec::new();
+    for (id, v) in params {
+        p.extend(id.to_be_bytes());
+        p.extend(v.to_be_bytes());
+    }
+    frame(ft::SETTINGS, 0, 0, &p)
+}
+
+/// A SETTINGS ACK.
+pub fn settings_ack() -> Vec<u8> {
+    frame(ft::SETTINGS, ft::END_STREAM, 0, &[])
+}
+
+/// SETTINGS_HEADER_TABLE_SIZE.
+pub const HEADER_TABLE_SIZE: u16 = 1;
+/// SETTINGS_ENABLE_PUSH.
+pub const ENABLE_PUSH: u16 = 2;
+
+/// A PUSH_PROMISE on `stream` promising `promised`, its block from `enc`
+/// (the server's encoder) split at `continuation` bytes into CONTINUATION
+/// frames where given, padded with `pad` bytes where given.
+pub fn push_promise(
+    enc: &mut Encoder,
+    stream: u32,
+    promised: u32,
+    req: &Req,
+    continuation: Option<usize>,
+    pad: Option<u8>,
+) -> Vec<u8> {
+    let block = enc.block(&fields(req, "http"), SENSITIVE);
+    let first_len = continuation.unwrap_or(block.len()).min(block.len());
+    let (first, rest) = block.split_at(first_len);
+    let mut payload = Vec::new();
+    let mut flags = 0;
+    if let Some(p) = pad {
+        payload.push(p);
+        flags |= ft::PADDED;
+    }
+    payload.extend(promised.to_be_bytes());
+    payload.extend(first);
+    payload.extend(std::iter::repeat_n(0, usize::from(pad.unwrap_or(0))));
+    if rest.is_empty() {
+        flags |= ft::END_HEADERS;
+    }
+    let mut out = frame(ft::PUSH_PROMISE, flags, stream, &payload);
+    let chunks: Vec<&[u8]> = rest.chunks(continuation.unwrap_or(1).max(1)).collect();
+    for (i, c) in chunks.iter().enumerate() {
+        let last = i + 1 == chunks.len();
+        out.extend(frame(
+            ft::CONTINUATION,
+            if last { ft::END_HEADERS } else { 0 },
+            stream,
+            c,
+        ));
+    }
+    out
+}
+
+/// A pushed request's truth: promised by `c`'s server to its client.
+fn pushed_truth(c: &Conversation, req: &Req) -> TruthRequest {
+    TruthRequest {
+        src: c.client.to_string(),
+        dst: c.server.to_string(),
+        method: req.method.clone(),
+        uri: req.uri.clone(),
+        host: req.host(),
+        leak_headers: req.leak_headers(),
+        known_leak_headers: req.known_leak_headers(),
+        truncated: false,
+    }
+}
+
 /// The server's SETTINGS and its ACK of the client's.
 pub fn server_start() -> Vec<u8> {
     let mut v = frame(ft::SETTINGS, 0, 0, &[0, 3, 0, 0, 0, 100]);
@@ -416,6 +500,8 @@ pub fn all() -> Vec<Fixture> {
         gaps(),
         bodies(),
         midstream(),
+        push(),
+        table_size(),
     ]
 }
 
@@ -944,5 +1030,228 @@ fn midstream() -> Fixture {
         eth_pcap(&t),
         "Two h2c connections picked up mid-stream (no preface, SETTINGS or first requests in the capture, so the HPACK table is unknown). Port 8080: a lone WINDOW_UPDATE, GET /mid/literal (static and literal fields only), GET /mid/indexed (indexes entries the lost requests made), a repeat of a lost request (every field but :method, :scheme and X-MSISDN indexed), GET /mid/indexed again (its :path indexes an entry made in the capture). Port 50051: the server's response frames first, then GET /grpc/call of literals.",
         "Report /mid/literal, the second /mid/indexed and /grpc/call whole, and the first /mid/indexed cut (its indexed fields are unknown, never guessed), all leaking x-msisdn; the repeat of the lost request names no target: not reported, its block counted undecodable.",
+    )
+}
+
+/// Server push (PUSH_PROMISE) over h2c. Port 8998, by prior knowledge: a
+/// client that allows push (and a table of 8192 bytes for the server's
+/// encoder, which the server uses once it has acknowledged it); the server
+/// promises two requests on stream 1, the first in a padded PUSH_PROMISE
+/// whose block goes on in CONTINUATION frames, the second indexing the
+/// server's table (entries the first promise and the response made), with
+/// the number in the promised request's target and X-MSISDN. Port 80, by
+/// Upgrade: the server's 101, SETTINGS and a promise on stream 1 before the
+/// client's preface. Port 8997: a client that disables push
+/// (SETTINGS_ENABLE_PUSH=0, as curl and browsers do) and a 64 KB download,
+/// of which only the server's SETTINGS is read.
+fn push() -> Fixture {
+    push_in_segments(1448)
+}
+
+/// [`push`]'s connections with every segment at most `mss` bytes (1: each
+/// byte in a segment of its own, so every byte boundary of both
+/// directions is a segment boundary).
+pub fn push_in_segments(mss: usize) -> Fixture {
+    let mut t = Trace::new(T0 + 43_000, 0);
+    let host = "push.example.net";
+    let mut c = conv(&mut t, "10.0.2.17:51700", "192.0.2.207:8998", 8);
+    c.mss = mss;
+    c.handshake(&mut t);
+    let mut cl = Client::new(1, "http");
+    let mut senc = Encoder::default();
+    let mut bytes = Client::start_with(&[(HEADER_TABLE_SIZE, 8192), (4, 0x60_0000)]);
+    let page = Req::get("/app/", host)
+        .h("User-Agent", UA_ANDROID)
+        .h("Accept", "text/html");
+    let at = c.c_next + bytes.len() as u32;
+    c.note(&mut t, at, &page, false, false, page.leak_headers());
+    bytes.extend(cl.request(&page, Framing::default()).1);
+    c.send(&mut t, true, &bytes);
+    // The server: its SETTINGS, its ACK of the client's (from here its
+    // encoder may use 8192 bytes), two promises and the responses.
+    let mut s = settings(&[(3, 100)]);
+    s.extend(settings_ack());
+    senc.set_max(8192);
+    let js = Req::get("/app/profile.js?msisdn=447700900123", host)
+        .h("User-Agent", UA_ANDROID)
+        .uri_leaks();
+    s.extend(push_promise(&mut senc, 1, 2, &js, Some(20), Some(6)));
+    s.extend(response(&mut senc, 1, t.now_ns, "app"));
+    let css = Req::get("/app/style.css", host)
+        .h("User-Agent", UA_ANDROID)
+        .leak("X-MSISDN", MSISDN);
+    s.extend(push_promise(&mut senc, 1, 4, &css, None, None));
+    s.extend(response(&mut senc, 2, t.now_ns, "js"));
+    s.extend(response(&mut senc, 4, t.now_ns, "css"));
+    c.respond(&mut t, &s);
+    let mut pushed = vec![pushed_truth(&c, &js), pushed_truth(&c, &css)];
+    // The client acknowledges the server's SETTINGS, then asks again.
+    let mut b = settings_ack();
+    let next = leaking("/app/next", host);
+    c.note(
+        &mut t,
+        c.c_next + b.len() as u32,
+        &next,
+        false,
+        false,
+        next.leak_headers(),
+    );
+    let (st, r) = cl.request(&next, Framing::default());
+    b.extend(r);
+    c.send(&mut t, true, &b);
+    answer(&mut c, &mut t, &mut senc, st, "next");
+    c.fin_close(&mut t);
+
+    // By Upgrade: the server pushes on stream 1 at once.
+    let mut c = conv(&mut t, "10.0.2.18:51701", "192.0.2.208:80", 9);
+    c.mss = mss;
+    c.handshake(&mut t);
+    let up = Req::get("/upgrade", host)
+        .h("User-Agent", UA_ANDROID)
+        .h("Connection", "Upgrade, HTTP2-Settings")
+        .h("Upgrade", "h2c")
+        .h("HTTP2-Settings", "AAMAAABk");
+    c.request(&mut t, &up);
+    let mut senc = Encoder::default();
+    let mut s =
+        b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n".to_vec();
+    s.extend(settings(&[(3, 100)]));
+    let promised = Req::get("/up/app.js?tel=%2B447700900123", host).uri_leaks();
+    s.extend(push_promise(&mut senc, 1, 2, &promised, None, None));
+    s.extend(response(&mut senc, 1, t.now_ns, "upgraded"));
+    s.extend(response(&mut senc, 2, t.now_ns, "pushed"));
+    c.respond(&mut t, &s);
+    pushed.push(pushed_truth(&c, &promised));
+    let mut cl = Client::new(3, "http");
+    let mut bytes = Client::start_with(&[]);
+    bytes.extend(settings_ack());
+    let r = leaking("/up/after", host);
+    c.note(
+        &mut t,
+        c.c_next + bytes.len() as u32,
+        &r,
+        false,
+        false,
+        r.leak_headers(),
+    );
+    bytes.extend(cl.request(&r, Framing::default()).1);
+    c.send(&mut t, true, &bytes);
+    s = settings_ack();
+    s.extend(response(&mut senc, 3, t.now_ns, "after"));
+    c.respond(&mut t, &s);
+    c.fin_close(&mut t);
+
+    // Push disabled: the server's bytes after its SETTINGS are not read.
+    let mut c = conv(&mut t, "10.0.2.19:51702", "192.0.2.209:8997", 10);
+    c.mss = mss;
+    c.handshake(&mut t);
+    let mut cl = Client::new(1, "http");
+    let mut senc = Encoder::default();
+    let mut bytes = Client::start();
+    let get = leaking("/download.bin", host);
+    let at = c.c_next + bytes.len() as u32;
+    c.note(&mut t, at, &get, false, false, get.leak_headers());
+    bytes.extend(cl.request(&get, Framing::default()).1);
+    c.send(&mut t, true, &bytes);
+    let mut s = server_start();
+    s.extend(frame(
+        ft::HEADERS,
+        ft::END_HEADERS,
+        1,
+        &senc.block(&[(":status".into(), "200".into())], &[]),
+    ));
+    for i in 0..4u8 {
+        s.extend(frame(
+            ft::DATA,
+            if i == 3 { ft::END_STREAM } else { 0 },
+            1,
+            &[b'0' + i; 16_000],
+        ));
+    }
+    c.respond(&mut t, &s);
+    c.send(&mut t, true, &settings_ack());
+    c.fin_close(&mut t);
+    let mut f = fixture(
+        "h2c-push.pcap",
+        &t,
+        eth_pcap(&t),
+        "HTTP/2 server push over h2c. Port 8998 (prior knowledge, push allowed, SETTINGS_HEADER_TABLE_SIZE 8192 for the server's encoder): GET /app/, then the server promises GET /app/profile.js?msisdn=447700900123 (a padded PUSH_PROMISE continued in CONTINUATION frames, its encoder's table resized to 8192 once it acknowledged the client's SETTINGS) and GET /app/style.css with X-MSISDN (indexing entries of the server's HPACK table), then the client's GET /app/next. Port 80 (Upgrade: h2c): the server's 101, SETTINGS and a promise of GET /up/app.js?tel=%2B447700900123 on stream 1 before the client's preface, then GET /up/after. Port 8997: a client with SETTINGS_ENABLE_PUSH=0 downloading 64 KB.",
+        "Report the client's requests (GET /app/, GET /app/next, GET /upgrade as HTTP/1.1, GET /up/after, GET /download.bin) as requests, and the three promised ones marked pushed (stream 2 or 4, promised on stream 1) with their leaks, not counted as client requests; on port 8997 read nothing of the server after its SETTINGS.",
+    );
+    f.truth.pushed_requests = pushed;
+    f
+}
+
+/// SETTINGS_HEADER_TABLE_SIZE other than 4096. Port 8996: the server allows
+/// 16384 bytes; once the client has acknowledged, its encoder grows its
+/// table to 16384 and a request indexes entries that a 4096-byte table
+/// would have evicted. Port 8995: the server allows 1024; the client
+/// shrinks its table to it. Port 8994: the server allows the default; the
+/// client grows its table to 8192 anyway (a protocol error): the request
+/// with that update indexes earlier entries, which are then unknown.
+fn table_size() -> Fixture {
+    let mut t = Trace::new(T0 + 43_600, 0);
+    let host = "table.example.net";
+    let big = |i: usize| "t".repeat(900 + i);
+    for (seed, port, advertised, client_max) in [
+        (11, 8996, 16384, 16384),
+        (12, 8995, 1024, 1024),
+        (13, 8994, 4096, 8192),
+    ] {
+        let mut c = conv(
+            &mut t,
+            &format!("10.0.2.{}:{}", 20 + seed, 51800 + seed),
+            &format!("192.0.2.{}:{port}", 200 + seed),
+            seed,
+        );
+        c.handshake(&mut t);
+        let mut cl = Client::new(1, "http");
+        let mut senc = Encoder::default();
+        let mut bytes = Client::start();
+        // Four headers of about 900 bytes: 3.7 KB of entries.
+        let mut first = leaking("/t/first", host);
+        for i in 0..4 {
+            first = first.h(&format!("x-token-{i}"), &big(i));
+        }
+        let at = c.c_next + bytes.len() as u32;
+        c.note(&mut t, at, &first, false, false, first.leak_headers());
+        bytes.extend(cl.request(&first, Framing::default()).1);
+        c.send(&mut t, true, &bytes);
+        let mut s = settings(&[(HEADER_TABLE_SIZE, advertised as u32), (3, 100)]);
+        s.extend(settings_ack());
+        s.extend(response(&mut senc, 1, t.now_ns, "first"));
+        c.respond(&mut t, &s);
+        // The client acknowledges, then sets its table's size.
+        let mut b = settings_ack();
+        cl.enc.set_max(client_max);
+        let mut second = leaking("/t/second", host);
+        for i in 4..8 {
+            second = second.h(&format!("x-token-{i}"), &big(i));
+        }
+        let oversized = client_max > advertised;
+        let at = c.c_next + b.len() as u32;
+        c.note(&mut t, at, &second, false, oversized, second.leak_headers());
+        let (st, r) = cl.request(&second, Framing::default());
+        b.extend(r);
+        c.send(&mut t, true, &b);
+        answer(&mut c, &mut t, &mut senc, st, "second");
+        // The first request's tokens again: indexed where the table kept them.
+        let mut again = leaking("/t/again", host);
+        for i in 0..4 {
+            again = again.h(&format!("x-token-{i}"), &big(i));
+        }
+        let at = c.c_next;
+        c.note(&mut t, at, &again, false, oversized, again.leak_headers());
+        let (st, r) = cl.request(&again, Framing::default());
+        c.send(&mut t, true, &r);
+        answer(&mut c, &mut t, &mut senc, st, "again");
+        c.fin_close(&mut t);
+    }
+    fixture(
+        "h2c-table-size.pcap",
+        &t,
+        eth_pcap(&t),
+        "SETTINGS_HEADER_TABLE_SIZE other than the default, three h2c connections by prior knowledge, each GET /t/first and /t/second with four 900-byte headers each, then /t/again repeating the first's. Port 8996: the server allows 16384, the client acknowledges and grows its table to 16384 (the repeat indexes entries a 4096-byte table would have evicted). Port 8995: the server allows 1024, the client shrinks its table to it. Port 8994: the server allows 4096, the client grows its table to 8192 anyway, past what was acknowledged.",
+        "Report every request whole except, on port 8994, /t/again: the update past the acknowledged size is a protocol error after which the table is unknown, so the fields /t/again indexes (its :authority and tokens) are left out and the request reported cut, never guessed; every request leaks x-msisdn.",
     )
 }

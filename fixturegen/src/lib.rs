@@ -71,6 +71,11 @@ pub struct Truth {
     /// when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub optional_requests: Vec<TruthRequest>,
+    /// Requests a server promised (HTTP/2 PUSH_PROMISE; `src` is still the
+    /// client, `dst` the server): an analyzer must report them marked as
+    /// pushed, never as requests the client sent. Omitted when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pushed_requests: Vec<TruthRequest>,
     /// What a reader must know.
     pub notes: String,
 }

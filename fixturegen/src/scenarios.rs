@@ -84,6 +84,7 @@ pub(super) fn fixture(
             description: description.into(),
             requests,
             optional_requests,
+            pushed_requests: Vec::new(),
             notes: notes.into(),
         },
     }

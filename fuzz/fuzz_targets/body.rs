@@ -66,6 +66,7 @@ fuzz_target!(|data: &[u8]| {
         tunnel: None,
         tls: None,
         stream_id: None,
+        pushed_on: None,
         authority: None,
         body: Some(Box::new(body)),
     };

@@ -1,7 +1,10 @@
 //! The HPACK decoder on arbitrary header blocks, one after the other on one
 //! dynamic table: the input is cut into blocks at 0xFF bytes; a block
-//! starting with 0xFE makes the table unknown first (as a gap does). The
-//! table never passes its cap; decoded strings never pass 8/5 of the block.
+//! starting with 0xFE makes the table unknown first (as a gap does), one
+//! starting with 0xFD and two bytes sets the acknowledged limit (a peer's
+//! SETTINGS_HEADER_TABLE_SIZE; 0xFD alone: unknown) first. The table never
+//! passes its cap, whatever limit; decoded strings never pass 8/5 of the
+//! block.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use phoneleak::h2::hpack::{Decoder, Field, MAX_TABLE};
@@ -12,6 +15,14 @@ fuzz_target!(|data: &[u8]| {
         let block = match block {
             [0xfe, rest @ ..] => {
                 d.forget();
+                rest
+            }
+            [0xfd, a, b, rest @ ..] => {
+                d.set_limit(Some(usize::from(u16::from_be_bytes([*a, *b])) << 4));
+                rest
+            }
+            [0xfd, rest @ ..] => {
+                d.set_limit(None);
                 rest
             }
             b => b,

@@ -439,6 +439,7 @@ mod tests {
             tunnel: None,
             tls: None,
             stream_id: None,
+            pushed_on: None,
             authority: None,
             body: None,
         }

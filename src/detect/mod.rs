@@ -800,6 +800,7 @@ mod tests {
             tunnel: None,
             tls: None,
             stream_id: None,
+            pushed_on: None,
             authority: None,
             body: Some(Box::new(crate::body::Body {
                 length: 0,

@@ -34,9 +34,11 @@ pub mod kind {
 pub mod flag {
     /// END_STREAM (DATA, HEADERS); ACK on SETTINGS and PING.
     pub const END_STREAM: u8 = 0x1;
+    /// ACK (SETTINGS, PING): the same bit as END_STREAM.
+    pub const ACK: u8 = 0x1;
     /// END_HEADERS (HEADERS, CONTINUATION).
     pub const END_HEADERS: u8 = 0x4;
-    /// PADDED (DATA, HEADERS).
+    /// PADDED (DATA, HEADERS, PUSH_PROMISE).
     pub const PADDED: u8 = 0x8;
     /// PRIORITY (HEADERS).
     pub const PRIORITY: u8 = 0x20;
@@ -75,16 +77,62 @@ impl FrameHeader {
         self.flags & f != 0
     }
 
-    /// Bytes of the payload before the content: the pad length and the
-    /// priority fields, where this type has them.
+    /// Bytes of the payload before the content: the pad length, and the
+    /// priority fields (HEADERS) or the promised stream identifier
+    /// (PUSH_PROMISE), where this type has them.
     fn prefix(&self) -> (bool, u32) {
-        let padded = matches!(self.kind, kind::DATA | kind::HEADERS) && self.has(flag::PADDED);
-        let prio = if self.kind == kind::HEADERS && self.has(flag::PRIORITY) {
-            5
-        } else {
-            0
+        let padded = matches!(self.kind, kind::DATA | kind::HEADERS | kind::PUSH_PROMISE)
+            && self.has(flag::PADDED);
+        let fields = match self.kind {
+            kind::HEADERS if self.has(flag::PRIORITY) => 5,
+            kind::PUSH_PROMISE => PROMISED_LEN,
+            _ => 0,
         };
-        (padded, prio)
+        (padded, fields)
+    }
+}
+
+/// Length of a PUSH_PROMISE's promised stream identifier.
+const PROMISED_LEN: u32 = 4;
+
+/// SETTINGS parameters read here (RFC 9113 6.5.2).
+pub mod setting {
+    /// SETTINGS_HEADER_TABLE_SIZE: the largest HPACK table the sender's
+    /// decoder allows the peer's encoder.
+    pub const HEADER_TABLE_SIZE: u16 = 0x1;
+    /// SETTINGS_ENABLE_PUSH: 0 forbids the peer (a server) to push.
+    pub const ENABLE_PUSH: u16 = 0x2;
+}
+
+/// Reads a SETTINGS frame's parameters (6 bytes each) from content pieces
+/// cut anywhere; holds at most one parameter's bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SettingsReader {
+    buf: [u8; 6],
+    have: usize,
+}
+
+impl SettingsReader {
+    /// Takes content bytes, calling `f` with each whole parameter
+    /// (identifier, value).
+    pub fn feed(&mut self, mut bytes: &[u8], f: &mut dyn FnMut(u16, u32)) {
+        while !bytes.is_empty() {
+            let take = (self.buf.len().saturating_sub(self.have)).min(bytes.len());
+            let (now, rest) = bytes.split_at(take);
+            if let Some(dst) = self.buf.get_mut(self.have..self.have.saturating_add(take)) {
+                dst.copy_from_slice(now);
+            }
+            self.have = self.have.saturating_add(take);
+            bytes = rest;
+            if self.have == self.buf.len() {
+                let [i0, i1, v0, v1, v2, v3] = self.buf;
+                f(
+                    u16::from_be_bytes([i0, i1]),
+                    u32::from_be_bytes([v0, v1, v2, v3]),
+                );
+                self.have = 0;
+            }
+        }
     }
 }
 
@@ -132,6 +180,25 @@ pub fn plausible_client_frame(b: &[u8; HEADER_LEN]) -> bool {
         kind::CONTINUATION => on_stream && only(flag::END_HEADERS),
         _ => false,
     }
+}
+
+/// Whether `start`, a server's first bytes, begins with a frame header of
+/// the server's connection preface: a SETTINGS frame (not an ACK) on
+/// stream 0 whose length is whole parameters within the default maximum.
+pub fn may_be_server_preface(start: &[u8]) -> bool {
+    let Some(b) = start
+        .get(..HEADER_LEN)
+        .and_then(|b| <&[u8; HEADER_LEN]>::try_from(b).ok())
+    else {
+        return false;
+    };
+    let h = FrameHeader::parse(b);
+    b[5] & 0x80 == 0
+        && h.kind == kind::SETTINGS
+        && h.flags == 0
+        && h.stream == 0
+        && h.len.is_multiple_of(6)
+        && h.len <= DEFAULT_MAX_FRAME
 }
 
 /// What the first bytes of a stream picked up mid-connection say of HTTP/2
@@ -186,7 +253,11 @@ pub fn sniff_client_frames(start: &[u8]) -> FrameSniff {
 pub enum Piece<'a> {
     /// A frame header; its content follows.
     Start(FrameHeader),
-    /// Content of the current frame (padding and priority fields removed).
+    /// A PUSH_PROMISE's promised stream identifier (the reserved bit
+    /// cleared), before its header block fragment.
+    Promised(u32),
+    /// Content of the current frame (padding, priority fields and the
+    /// promised stream identifier removed).
     Content(&'a [u8]),
     /// The current frame ended (`damaged`: a gap took some of it).
     End(FrameHeader, bool),
@@ -205,6 +276,8 @@ enum Phase {
     PadLen,
     /// Skipping this many priority bytes, then content (padding known later).
     Priority(u32),
+    /// Reading a PUSH_PROMISE's promised stream identifier (bytes so far).
+    Promised([u8; 4], usize),
     /// Passing on content, then skipping the rest (padding).
     Content(u32),
     /// Skipping the rest of the frame (padding, or what follows a gap).
@@ -242,6 +315,19 @@ impl Default for FrameReader {
                 have: 0,
             },
         }
+    }
+}
+
+/// The phase after the pad length (if any): the fields before the
+/// content (`n` bytes: priority, or a promised stream identifier), else the
+/// content (`content` bytes).
+fn fields_phase(hdr: &FrameHeader, n: u32, content: u32) -> Phase {
+    if n == 0 {
+        Phase::Content(content)
+    } else if hdr.kind == kind::PUSH_PROMISE {
+        Phase::Promised([0; 4], 0)
+    } else {
+        Phase::Priority(n)
     }
 }
 
@@ -293,10 +379,8 @@ impl FrameReader {
                     let (padded, prio) = hdr.prefix();
                     let phase = if padded {
                         Phase::PadLen
-                    } else if prio > 0 {
-                        Phase::Priority(prio)
                     } else {
-                        Phase::Content(hdr.len)
+                        fields_phase(&hdr, prio, hdr.len)
                     };
                     if prio > hdr.len || (padded && hdr.len == 0) {
                         return Err(FrameError::Padding);
@@ -337,11 +421,24 @@ impl FrameReader {
                             if pad.saturating_add(prio) > *left {
                                 return Err(FrameError::Padding);
                             }
-                            *phase = if prio > 0 {
-                                Phase::Priority(prio)
+                            *phase = fields_phase(hdr, prio, left.saturating_sub(*pad));
+                        }
+                        Phase::Promised(mut buf, have) => {
+                            let take = (buf.len().saturating_sub(have)).min(input.len());
+                            let (now, rest) = input.split_at(take);
+                            if let Some(dst) = buf.get_mut(have..have.saturating_add(take)) {
+                                dst.copy_from_slice(now);
+                            }
+                            input = rest;
+                            *left = left.saturating_sub(u32::try_from(take).unwrap_or(u32::MAX));
+                            let have = have.saturating_add(take);
+                            if have < buf.len() {
+                                *phase = Phase::Promised(buf, have);
                             } else {
-                                Phase::Content(left.saturating_sub(*pad))
-                            };
+                                let [a, b, c, d] = buf;
+                                f(Piece::Promised(u32::from_be_bytes([a & 0x7f, b, c, d])));
+                                *phase = Phase::Content(left.saturating_sub(*pad));
+                            }
                         }
                         Phase::Priority(n) => {
                             let take = n.min(avail);
@@ -416,6 +513,7 @@ mod tests {
         S(u8, u8, u32, u32),
         C(Vec<u8>),
         E(u8, bool),
+        Pr(u32),
     }
 
     /// Feeds `stream` cut at `cuts`, merging adjacent content pieces.
@@ -425,6 +523,7 @@ mod tests {
         for part in stream.chunks(step.max(1)) {
             r.feed(part, &mut |p| match p {
                 Piece::Start(h) => out.push(P::S(h.kind, h.flags, h.stream, h.len)),
+                Piece::Promised(id) => out.push(P::Pr(id)),
                 Piece::Content(c) => match out.last_mut() {
                     Some(P::C(v)) => v.extend_from_slice(c),
                     _ => out.push(P::C(c.to_vec())),
@@ -477,6 +576,87 @@ mod tests {
         for step in 1..=s.len() {
             assert_eq!(read(&s, step).unwrap(), want, "step {step}");
         }
+    }
+
+    /// PUSH_PROMISE (a server's frame): the promised stream identifier
+    /// comes apart from the block fragment, padding taken off, however the
+    /// stream is cut.
+    #[test]
+    fn push_promise_ids_and_padding_however_the_stream_is_cut() {
+        let mut s = frame(kind::PUSH_PROMISE, flag::END_HEADERS, 1, b"\x80\0\0\x02abc");
+        s.extend(frame(
+            kind::PUSH_PROMISE,
+            flag::PADDED,
+            3,
+            b"\x02\0\0\x01\x04de\0\0",
+        ));
+        s.extend(frame(kind::CONTINUATION, flag::END_HEADERS, 3, b"f"));
+        // Padded with no fragment at all.
+        s.extend(frame(
+            kind::PUSH_PROMISE,
+            flag::PADDED,
+            5,
+            b"\x01\0\0\0\x06\0",
+        ));
+        let want = vec![
+            P::S(5, 4, 1, 7),
+            P::Pr(2),
+            P::C(b"abc".to_vec()),
+            P::E(5, false),
+            P::S(5, 8, 3, 9),
+            P::Pr(260),
+            P::C(b"de".to_vec()),
+            P::E(5, false),
+            P::S(9, 4, 3, 1),
+            P::C(b"f".to_vec()),
+            P::E(9, false),
+            P::S(5, 8, 5, 6),
+            P::Pr(6),
+            P::E(5, false),
+        ];
+        for step in 1..=s.len() {
+            assert_eq!(read(&s, step).unwrap(), want, "step {step}");
+        }
+        // Too short for the identifier, or padding over it: errors.
+        for bad in [
+            frame(kind::PUSH_PROMISE, 0, 1, b"\0\0\x02"),
+            frame(kind::PUSH_PROMISE, flag::PADDED, 1, b"\x01\0\0\0\x02"),
+        ] {
+            assert_eq!(read(&bad, 100), Err(FrameError::Padding));
+        }
+    }
+
+    #[test]
+    fn settings_parameters_however_the_content_is_cut() {
+        let content = [0, 1, 0, 0, 0x20, 0, 0, 2, 0, 0, 0, 0, 0, 9, 0, 0, 0, 1];
+        for step in 1..=content.len() {
+            let mut r = SettingsReader::default();
+            let mut got = Vec::new();
+            for part in content.chunks(step) {
+                r.feed(part, &mut |id, v| got.push((id, v)));
+            }
+            assert_eq!(
+                got,
+                [
+                    (setting::HEADER_TABLE_SIZE, 8192),
+                    (setting::ENABLE_PUSH, 0),
+                    (9, 1)
+                ]
+            );
+        }
+        // (The test frames set the reserved bit, which a preface must not.)
+        let mut f = frame(kind::SETTINGS, 0, 0, &content);
+        assert!(!may_be_server_preface(&f));
+        f[5] &= 0x7f;
+        assert!(may_be_server_preface(&f));
+        assert!(!may_be_server_preface(&frame(kind::SETTINGS, 1, 0, &[])));
+        assert!(!may_be_server_preface(b"HTTP/1.1 200 OK\r\n"));
+        assert!(!may_be_server_preface(&frame(
+            kind::SETTINGS,
+            0,
+            0,
+            &[0; 5]
+        )));
     }
 
     #[test]

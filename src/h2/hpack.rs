@@ -1,10 +1,18 @@
-//! An HPACK decoder (RFC 7541) for the client's header blocks.
+//! An HPACK decoder (RFC 7541) for the header blocks of one direction.
 //!
-//! One [`Decoder`] per client stream, with its dynamic table. Everything is
+//! One [`Decoder`] per direction read, with its dynamic table. Everything is
 //! bounded: integers stop at 2^28 (a longer varint is an error, never an
 //! overflow), a string cannot be longer than the block that holds it, and
 //! the dynamic table holds at most [`MAX_TABLE`] bytes whatever size the
-//! stream's table-size updates ask for.
+//! stream's table-size updates ask for or the peers advertise.
+//!
+//! The largest size an encoder may set is the SETTINGS_HEADER_TABLE_SIZE
+//! its peer's decoder advertised, from when the encoder's side
+//! acknowledged it ([`Decoder::set_limit`], RFC 7541 4.2, RFC 9113 6.5.3;
+//! 4096 until then). Where that is known, an update past it is a protocol
+//! error ([`BlockNotes::oversized_updates`]): the table is then unknown
+//! (never guessed). Where it is not known (the other direction is not
+//! read), the decoder follows the updates up to [`MAX_TABLE`].
 //!
 //! What the table holds may be unknown: after a gap in the stream, when the
 //! block that made an entry could not be read, or when [`MAX_TABLE`] evicted
@@ -18,7 +26,8 @@
 //! keep the table's indices right.
 use super::huffman;
 
-/// The dynamic table's size limit, whatever the stream asks for.
+/// The dynamic table's size limit, whatever the stream asks for or the
+/// peers advertise: the one memory cap of every HPACK table.
 pub const MAX_TABLE: usize = 64 << 10;
 /// The table size before any update (SETTINGS_HEADER_TABLE_SIZE's default).
 pub const DEFAULT_TABLE: usize = 4096;
@@ -146,6 +155,9 @@ pub struct BlockNotes {
     pub capped_updates: usize,
     /// Entries evicted by [`MAX_TABLE`] before the encoder would have.
     pub capped_evictions: usize,
+    /// Table-size updates past the acknowledged limit (a protocol error;
+    /// the table became unknown).
+    pub oversized_updates: usize,
 }
 
 /// The decoding state of one direction: its dynamic table.
@@ -160,6 +172,9 @@ pub struct Decoder {
     asked: usize,
     /// Whether the encoder may hold entries older than ours.
     partial: bool,
+    /// The largest size the encoder may set (the acknowledged
+    /// SETTINGS_HEADER_TABLE_SIZE), when known.
+    limit: Option<usize>,
 }
 
 impl Default for Decoder {
@@ -177,7 +192,21 @@ impl Decoder {
             max: DEFAULT_TABLE,
             asked: DEFAULT_TABLE,
             partial: false,
+            limit: None,
         }
+    }
+
+    /// Sets the largest size the encoder may set from now on: the
+    /// SETTINGS_HEADER_TABLE_SIZE its peer advertised, once acknowledged
+    /// (`None`: not known; updates are then followed up to [`MAX_TABLE`]).
+    /// The table itself changes only with the encoder's next update.
+    pub fn set_limit(&mut self, limit: Option<usize>) {
+        self.limit = limit;
+    }
+
+    /// The largest size the encoder may set, when known.
+    pub fn limit(&self) -> Option<usize> {
+        self.limit
     }
 
     /// Bytes held by the dynamic table (RFC 7541 sizes).
@@ -234,6 +263,12 @@ impl Decoder {
                 // block's start; one later is applied all the same, as the
                 // reference decoder does: it invents nothing).
                 let size = usize::try_from(int(&mut rest, 5)?).unwrap_or(usize::MAX);
+                if self.limit.is_some_and(|l| size > l) {
+                    // A peer would end the connection (COMPRESSION_ERROR):
+                    // what the encoder's table holds is not known.
+                    notes.oversized_updates = notes.oversized_updates.saturating_add(1);
+                    self.forget();
+                }
                 self.max = if size > MAX_TABLE {
                     notes.capped_updates = notes.capped_updates.saturating_add(1);
                     MAX_TABLE
@@ -522,6 +557,41 @@ mod tests {
         let mut out = Vec::new();
         let notes = d.decode(&hex("3fe1 ff83 08"), &mut out).unwrap();
         assert_eq!(notes.capped_updates, 1);
+        assert_eq!(d.max, MAX_TABLE);
+    }
+
+    #[test]
+    fn an_update_past_the_acknowledged_limit_makes_the_table_unknown() {
+        let first = "8286 8441 0f77 7777 2e65 7861 6d70 6c65 2e63 6f6d";
+        // Without a known limit, 8192 is followed as before.
+        let mut d = Decoder::new();
+        fields(&mut d, first);
+        let mut out = Vec::new();
+        let notes = d.decode(&hex("3fe1 3f be"), &mut out).unwrap();
+        assert_eq!((notes.oversized_updates, d.max), (0, 8192));
+        assert!(matches!(out.last(), Some(Field::Known { .. })));
+        // Acknowledged at 4096: 8192 is past it; the entry is unknown now.
+        let mut d = Decoder::new();
+        d.set_limit(Some(DEFAULT_TABLE));
+        fields(&mut d, first);
+        let mut out = Vec::new();
+        let notes = d.decode(&hex("3fe1 3f be"), &mut out).unwrap();
+        assert_eq!(notes.oversized_updates, 1);
+        assert_eq!(out, [Field::Unknown]);
+        assert!(d.is_partial());
+        // Within the limit: no error, entries kept.
+        let mut d = Decoder::new();
+        d.set_limit(Some(8192));
+        fields(&mut d, first);
+        let mut out = Vec::new();
+        let notes = d.decode(&hex("3fe1 3f be"), &mut out).unwrap();
+        assert_eq!(notes.oversized_updates, 0);
+        assert!(matches!(out.last(), Some(Field::Known { .. })));
+        // A limit past the hard cap still holds the table to MAX_TABLE.
+        let mut d = Decoder::new();
+        d.set_limit(Some(1 << 20));
+        let notes = d.decode(&hex("3fe1 ff3f"), &mut Vec::new()).unwrap();
+        assert_eq!((notes.oversized_updates, notes.capped_updates), (0, 1));
         assert_eq!(d.max, MAX_TABLE);
     }
 

@@ -51,7 +51,8 @@ impl Default for HttpLimits {
 counters! {
     /// Counters of the HTTP stage.
     pub struct HttpStats {
-        /// Requests extracted (complete and truncated).
+        /// Requests extracted (complete and truncated), as the clients sent
+        /// them (requests a server promised are `h2.pushed_requests`).
         pub requests: u64,
         /// Requests whose head was cut (limit, gap, end of stream).
         pub truncated_heads: u64,

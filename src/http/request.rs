@@ -42,8 +42,14 @@ pub struct Request {
     pub tunnel: Option<Tunnel>,
     /// The TLS connection the request was decrypted from, if any.
     pub tls: Option<crate::tls::TlsInfo>,
-    /// The HTTP/2 stream identifier (`None` for HTTP/1.x).
+    /// The HTTP/2 stream identifier (`None` for HTTP/1.x); of a pushed
+    /// request, the stream the server promised.
     pub stream_id: Option<u32>,
+    /// For a request a server promised (HTTP/2 PUSH_PROMISE), not one the
+    /// client sent: the client's stream the promise came on (the
+    /// "associated stream"). Reported, its leaks too, but not counted as a
+    /// request the client sent.
+    pub pushed_on: Option<u32>,
     /// The HTTP/2 `:authority` pseudo-header (`None` for HTTP/1.x, whose
     /// `Host` is one of `headers`); pseudo-headers are not in `headers`.
     pub authority: Option<String>,

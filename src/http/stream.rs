@@ -41,6 +41,9 @@ pub struct ParsedRequest {
     pub tls: Option<crate::tls::TlsInfo>,
     /// The HTTP/2 stream identifier (`None` for HTTP/1.x).
     pub stream_id: Option<u32>,
+    /// For a request a server promised (HTTP/2 PUSH_PROMISE), not one the
+    /// client sent: the client's stream the promise came on.
+    pub pushed_on: Option<u32>,
     /// The HTTP/2 `:authority` (`None` for HTTP/1.x, whose `Host` is a header).
     pub authority: Option<String>,
     /// The body collected (see [`RequestStream::set_body_room`]); the
@@ -535,6 +538,7 @@ impl RequestStream {
             truncated: false,
             tls: None,
             stream_id: None,
+            pushed_on: None,
             authority: None,
             body: None,
             body_skipped: collect && !wanted,
@@ -569,6 +573,7 @@ impl RequestStream {
             truncated: true,
             tls: None,
             stream_id: None,
+            pushed_on: None,
             authority: None,
             body: None,
             body_skipped: false,

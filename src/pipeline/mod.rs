@@ -141,7 +141,7 @@ pub struct Stats {
     pub packets: u64,
     /// Captured bytes in those packets.
     pub bytes: u64,
-    /// Requests that leaked something.
+    /// Requests that leaked something (requests an HTTP/2 server promised included).
     pub leaking_requests: u64,
     /// Leaks found (a request may have several). `leak_count` in JSON: `leaks`
     /// is the array of a request line.

@@ -119,6 +119,11 @@ impl<W: Write> HtmlSink<W> {
                 esc(&t.describe())
             );
         }
+        if r.pushed {
+            h.push_str(
+                " <span class=\"tag pushed\" title=\"promised by the server (HTTP/2 PUSH_PROMISE), not sent by the client\">pushed</span>",
+            );
+        }
         h.push_str("</summary><table class=\"hdrs\">");
         for (name, value) in r.headers.iter().take(MAX_HEADERS_SHOWN) {
             match r
@@ -938,6 +943,7 @@ mod tests {
             tunnel: None,
             tls: None,
             stream_id: None,
+            pushed_on: None,
             authority: None,
             body: None,
         }

@@ -285,6 +285,13 @@ pub struct Shown {
     /// The HTTP/2 stream identifier; omitted for HTTP/1.x.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream_id: Option<u32>,
+    /// A request the server promised (HTTP/2 PUSH_PROMISE), not one the
+    /// client sent; omitted otherwise.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pushed: bool,
+    /// Of a pushed request: the client's stream the promise came on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub associated_stream_id: Option<u32>,
     /// The request's body, when one was read; omitted otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<ShownBody>,
@@ -410,6 +417,8 @@ pub(crate) fn show(
         tunnel: r.tunnel.as_ref().map(ShownTunnel::of),
         tls: r.tls.as_ref().map(ShownTls::of),
         stream_id: r.stream_id,
+        pushed: r.pushed_on.is_some(),
+        associated_stream_id: r.pushed_on,
         body: r.body.as_deref().map(|b| {
             let leaks_in_body = all.iter().any(|l| matches!(l.place, Place::Body(_)));
             ShownBody::of(b, leaks_in_body && !opts.show_numbers)

@@ -415,6 +415,8 @@ mod tests {
             community_id: String::new(),
             tls: None,
             stream_id: None,
+            pushed: false,
+            associated_stream_id: None,
             body: None,
             src_ip: String::new(),
             src_port: 0,

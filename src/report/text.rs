@@ -238,6 +238,18 @@ impl<W: Write> Format for TextSink<W> {
         if let Some(t) = &r.tls {
             writeln!(o, "  tls      {}", Printable(&t.describe()))?;
         }
+        if r.pushed {
+            let on = r
+                .associated_stream_id
+                .map_or_else(String::new, |s| format!(" on stream {s}"));
+            let id = r
+                .stream_id
+                .map_or_else(String::new, |s| format!(" (stream {s})"));
+            writeln!(
+                o,
+                "  pushed   promised by the server{on}{id}: not sent by the client"
+            )?;
+        }
         for s in &r.leaks {
             writeln!(
                 o,
@@ -481,6 +493,7 @@ mod tests {
             tunnel: None,
             tls: None,
             stream_id: None,
+            pushed_on: None,
             authority: None,
             body: None,
         };

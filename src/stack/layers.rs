@@ -22,7 +22,7 @@
 //! frames without the preface ([`h2::frames::sniff_client_frames`]; an H2
 //! layer with the HPACK table unknown), a ClientHello (a TLS layer as at a
 //! connection's start), else HTTP/1 found by resynchronising, as before.
-use crate::h2::{self, H2Feed, H2Layer, H2Stats};
+use crate::h2::{self, H2Feed, H2Layer, H2Stats, ServerSide};
 use crate::http::{HttpStats, ParsedRequest, RequestStream, Verdict};
 use crate::time::Timestamp;
 use crate::tls::{self, KeyLog, Plain, TlsConnection, TlsLimits, TlsStats};
@@ -78,6 +78,11 @@ pub struct Chooser {
     /// Which side of the flow is the client is not known yet (an H2 layer
     /// chosen here keeps its counters aside until it is).
     tentative: bool,
+    /// At a plaintext connection's start or after an h2c upgrade request:
+    /// the server's stream read so far, for the H2 layer if HTTP/2 follows
+    /// (an h2c server may speak first: its SETTINGS, and after an upgrade
+    /// its 101, frames on stream 1, even a PUSH_PROMISE).
+    server: Option<Box<ServerSide>>,
 }
 
 /// Bytes a chooser may hold before it decides.
@@ -98,7 +103,27 @@ impl Chooser {
             head_ts: Timestamp::default(),
             gaps: 0,
             tentative: false,
+            server: None,
         }
+    }
+
+    /// Whether an H2 layer chosen here reads the server's side: h2c, at a
+    /// plaintext connection's start or after an upgrade request (not inside
+    /// TLS, whose server direction is not decrypted; not mid-stream).
+    fn reads_server(&self) -> bool {
+        self.tls_depth == 0 && matches!(self.place, Place::ConnectionStart | Place::Upgraded)
+    }
+
+    /// The server's side kept here (made at the server's first byte).
+    fn server_side(&mut self) -> Option<&mut ServerSide> {
+        if !self.reads_server() {
+            return None;
+        }
+        let upgraded = self.place == Place::Upgraded;
+        Some(
+            self.server
+                .get_or_insert_with(|| Box::new(ServerSide::new(upgraded))),
+        )
     }
 
     /// Whether the stream's start is missing here (recognised by framing).
@@ -124,9 +149,17 @@ impl Chooser {
             if start.len() < CHOOSER_HEAD {
                 return None;
             }
-            return Some(Layer::H2(Box::new(H2Layer::new(
-                self.place == Place::Upgraded,
-            ))));
+            let upgraded = self.place == Place::Upgraded;
+            let layer = if self.reads_server() {
+                let server = self
+                    .server
+                    .take()
+                    .unwrap_or_else(|| Box::new(ServerSide::new(upgraded)));
+                H2Layer::with_server(upgraded, server)
+            } else {
+                H2Layer::new(upgraded)
+            };
+            return Some(Layer::H2(Box::new(layer)));
         }
         if self.place == Place::Upgraded {
             return Some(self.after_gap());
@@ -458,7 +491,10 @@ impl ClientStack {
             Layer::Http1(r) => r.buffered(),
             Layer::H2(h) => h.buffered(),
             Layer::Tls(t) => t.inner.buffered(),
-            Layer::Choose(c) => c.head.capacity(),
+            Layer::Choose(c) => c
+                .head
+                .capacity()
+                .saturating_add(c.server.as_ref().map_or(0, |s| s.buffered())),
             Layer::Stopped | Layer::TlsMidstream => 0,
         }
     }
@@ -495,13 +531,16 @@ impl ClientStack {
 
     /// Whether the server's bytes are needed: while a TLS connection may
     /// still start (before the first layer is chosen, during a SOCKS
-    /// handshake, at a CONNECT tunnel's start) or a TLS layer reads the
-    /// server's handshake. Once false, it stays false.
+    /// handshake, at a CONNECT tunnel's start), a TLS layer reads the
+    /// server's handshake, or an h2c layer reads the server's frames (until
+    /// the client disabled push and the server's first SETTINGS was read;
+    /// see [`ServerSide`]). Once false, it stays false.
     pub fn wants_server(&self) -> bool {
         match &self.layer {
             Layer::Choose(_) | Layer::Socks(_) => true,
             Layer::Tls(t) => t.conn.wants_server() || t.inner.wants_server(),
-            Layer::Http1(_) | Layer::H2(_) | Layer::TlsMidstream | Layer::Stopped => false,
+            Layer::H2(h) => h.wants_server(),
+            Layer::Http1(_) | Layer::TlsMidstream | Layer::Stopped => false,
         }
     }
 
@@ -513,22 +552,38 @@ impl ClientStack {
         }
     }
 
-    /// Feeds in-order bytes of the server's stream (read only by TLS layers,
-    /// for the server's handshake).
+    /// Feeds in-order bytes of the server's stream (read by TLS layers, for
+    /// the server's handshake, and by h2c layers, for the server's frames).
     pub fn server(&mut self, ts: Timestamp, input: &[u8], feed: &mut Feed<'_>) {
-        if let Layer::Tls(t) = &mut self.layer {
-            t.server(ts, input, feed);
+        match &mut self.layer {
+            Layer::Tls(t) => t.server(ts, input, feed),
+            Layer::H2(h) => h.server_data(ts, input, &mut h2_feed(feed)),
+            Layer::Choose(c) => {
+                if let Some(s) = c.server_side() {
+                    s.data(ts, input, &mut h2_feed(feed));
+                }
+            }
+            _ => {}
         }
     }
 
     /// Notes `len` missing bytes of the server's stream.
     pub fn server_gap(&mut self, len: u64, feed: &mut Feed<'_>) {
-        if let Layer::Tls(t) = &mut self.layer {
-            if t.conn.wants_server() {
-                t.conn.server_gap(len, feed.tls);
-            } else {
-                t.inner.server_gap(len, feed);
+        match &mut self.layer {
+            Layer::Tls(t) => {
+                if t.conn.wants_server() {
+                    t.conn.server_gap(len, feed.tls);
+                } else {
+                    t.inner.server_gap(len, feed);
+                }
             }
+            Layer::H2(h) => h.server_gap(len, &mut h2_feed(feed)),
+            Layer::Choose(c) => {
+                if let Some(s) = c.server_side() {
+                    s.gap(len, &mut h2_feed(feed));
+                }
+            }
+            _ => {}
         }
     }
 
@@ -963,6 +1018,136 @@ pub(crate) mod tests {
         ];
         f.extend(more.iter().map(|h| Ok(*h)));
         block(&f)
+    }
+
+    /// Client (`Ok`) and server (`Err`) bytes through a stack from a
+    /// connection's start: (target, stream, promised on, version) of each
+    /// request, the counters, and `wants_server` after each part.
+    #[allow(clippy::type_complexity)]
+    fn h2c_run(
+        parts: &[Result<&[u8], &[u8]>],
+    ) -> (
+        Vec<(String, Option<u32>, Option<u32>, String)>,
+        H2Stats,
+        Vec<bool>,
+    ) {
+        let mut s = ClientStack::new(true);
+        let mut stats = HttpStats::default();
+        let mut h2 = H2Stats::default();
+        let mut out = Vec::new();
+        let (keys, mut tls) = (KeyLog::new(), TlsStats::default());
+        let mut feed = Feed {
+            max_head: 4096,
+            body_room: 0,
+            body_limit: 0,
+            http: &mut stats,
+            tls_limits: &TlsLimits::default(),
+            keys: &keys,
+            tls: &mut tls,
+            h2: &mut h2,
+            out: &mut out,
+        };
+        let mut wants = Vec::new();
+        for p in parts {
+            match p {
+                Ok(bytes) => {
+                    s.data(Timestamp(0), bytes, &mut feed);
+                }
+                Err(bytes) => s.server(Timestamp(0), bytes, &mut feed),
+            }
+            wants.push(s.wants_server());
+        }
+        s.end(&mut feed);
+        let got = out
+            .into_iter()
+            .map(|r| (r.head.uri, r.stream_id, r.pushed_on, r.head.version))
+            .collect();
+        (got, h2, wants)
+    }
+
+    /// The server's side of h2c through the stack, by prior knowledge, by
+    /// Upgrade (the server's 101, SETTINGS and a promise before the client's
+    /// preface: kept by the chooser) and with the server speaking first;
+    /// its bytes split at every byte boundary give the same requests.
+    #[test]
+    fn h2c_servers_are_read_for_their_promises_however_cut() {
+        use crate::h2::frames::{flag, kind};
+        let settings = frame(kind::SETTINGS, 0, 0, &[0, 3, 0, 0, 0, 100]);
+        // A padded PUSH_PROMISE continued in a CONTINUATION, a response, DATA.
+        let promised = h2_head("GET", "/pushed?msisdn=447700900123", &[]);
+        let mut pp = vec![2, 0, 0, 0, 2];
+        pp.extend(&promised[..10]);
+        pp.extend([0, 0]);
+        let mut server = settings.clone();
+        server.extend(frame(kind::PUSH_PROMISE, flag::PADDED, 1, &pp));
+        server.extend(frame(
+            kind::CONTINUATION,
+            flag::END_HEADERS,
+            1,
+            &promised[10..],
+        ));
+        server.extend(frame(kind::HEADERS, flag::END_HEADERS, 1, &[0x88]));
+        server.extend(frame(kind::DATA, flag::END_STREAM, 1, b"<html>"));
+        let mut client = h2::PREFACE.to_vec();
+        client.extend(frame(kind::SETTINGS, 0, 0, &[]));
+        let es_eh = flag::END_STREAM | flag::END_HEADERS;
+        client.extend(frame(kind::HEADERS, es_eh, 1, &get("/page", &[])));
+        let h2v = || "HTTP/2".to_string();
+        let want = vec![
+            ("/page".to_string(), Some(1), None, h2v()),
+            (
+                "/pushed?msisdn=447700900123".to_string(),
+                Some(2),
+                Some(1),
+                h2v(),
+            ),
+        ];
+        let (got, h2s, wants) = h2c_run(&[Ok(&client), Err(&server)]);
+        assert_eq!(got, want);
+        assert_eq!((h2s.pushed_requests, h2s.server_streams), (1, 1));
+        assert_eq!(wants, [true, true]);
+        for cut in 1..server.len() {
+            let (a, b) = server.split_at(cut);
+            let (got, _, _) = h2c_run(&[Ok(&client), Err(a), Err(b)]);
+            assert_eq!(got, want, "cut at {cut}");
+        }
+        // The server speaks first: its SETTINGS before the client's preface.
+        let (got, _, _) = h2c_run(&[Err(&settings), Ok(&client), Err(&server[settings.len()..])]);
+        assert_eq!(got, want);
+        // By Upgrade: the 101 and a promise on stream 1 before the preface.
+        let up: &[u8] =
+            b"GET /up HTTP/1.1\r\nHost: a.example\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABk\r\n\r\n";
+        let answer = [
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n".as_slice(),
+            &server,
+        ]
+        .concat();
+        let mut after = h2::PREFACE.to_vec();
+        after.extend(frame(kind::SETTINGS, 0, 0, &[0, 2, 0, 0, 0, 0]));
+        after.extend(frame(kind::HEADERS, es_eh, 3, &get("/after", &[])));
+        let want = vec![
+            ("/up".to_string(), None, None, "HTTP/1.1".to_string()),
+            (
+                "/pushed?msisdn=447700900123".to_string(),
+                Some(2),
+                Some(1),
+                h2v(),
+            ),
+            ("/after".to_string(), Some(3), None, h2v()),
+        ];
+        for cut in 1..answer.len() {
+            let (a, b) = answer.split_at(cut);
+            let (got, h2s, wants) = h2c_run(&[Ok(up), Err(a), Err(b), Ok(&after)]);
+            assert_eq!(got, want, "cut at {cut}");
+            assert_eq!((h2s.upgrades, h2s.pushed_requests), (1, 1), "cut at {cut}");
+            // The client disabled push; the server's SETTINGS was read: done.
+            assert_eq!(wants, [true, true, true, false], "cut at {cut}");
+        }
+        // A server that declines the upgrade: HTTP/1 goes on, nothing pushed.
+        let no = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+        let (got, h2s, _) = h2c_run(&[Ok(up), Err(no), Ok(b"GET /next HTTP/1.1\r\n\r\n")]);
+        assert_eq!(got.len(), 2);
+        assert_eq!((h2s.server_streams, h2s.pushed_requests), (0, 0));
     }
 
     /// (target, body bytes, complete, gap) of each request, in output order.

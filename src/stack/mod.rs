@@ -14,7 +14,8 @@
 //! mid-stream, the side on an unprivileged port when the other is on a usual
 //! HTTP port (80, 8080, 3128, ...), else the side that sends a request line (a
 //! side that first shows a response status line is the server). Bytes of the server are never read
-//! as requests, except that a request on the SYN-ACK (the side that answered
+//! as requests (the client's stack reads them only for a TLS handshake and,
+//! on h2c, for HTTP/2 server push and SETTINGS: see `layers.rs`), except that a request on the SYN-ACK (the side that answered
 //! the SYN speaking first, with a request line) makes that side the client.
 //! Flows whose client does not open with a request line, TLS or HTTP/2
 //! (after a SOCKS handshake, if any) are dropped from parsing at once (SSH,
@@ -243,7 +244,11 @@ impl Extractor {
     /// Attaches flow facts to parsed heads and queues them.
     fn publish(&mut self, flow: &FlowContext, client: Side, published: &mut u64) {
         for p in self.parsed.drain(..) {
-            self.stats.requests = self.stats.requests.saturating_add(1);
+            // A request a server promised is not one the client sent (the
+            // H2 layer counts it as `h2.pushed_requests`).
+            if p.pushed_on.is_none() {
+                self.stats.requests = self.stats.requests.saturating_add(1);
+            }
             *published = published.saturating_add(1);
             if p.body_skipped {
                 self.body_stats.skipped = self.body_stats.skipped.saturating_add(1);
@@ -270,6 +275,7 @@ impl Extractor {
                 tunnel: flow.tunnels.get(client),
                 tls: p.tls,
                 stream_id: p.stream_id,
+                pushed_on: p.pushed_on,
                 authority: p.authority,
                 body,
             });
@@ -413,7 +419,21 @@ impl StreamHandler for Extractor {
                 self.bodies = self.bodies.saturating_sub(s.body_held());
                 self.held = self.held.saturating_sub(s.held_ciphertext());
             }
-            let Some(mut stack) = client.of_mut(&mut state.streams).take() else {
+            // The server spoke before the client with what starts like an
+            // HTTP/2 server's SETTINGS: at a connection's start, the client's
+            // stack is made now (its chooser keeps what an h2c server's first
+            // frames say; see layers.rs). Else nothing of the server is read.
+            let server_first = || {
+                let Chunk::Data { bytes, .. } = &chunk else {
+                    return false;
+                };
+                flow.syn_client.is_some() && crate::h2::frames::may_be_server_preface(bytes)
+            };
+            let Some(mut stack) = client
+                .of_mut(&mut state.streams)
+                .take()
+                .or_else(|| server_first().then(|| Box::new(ClientStack::new(true))))
+            else {
                 return Interest::Stop;
             };
             if !stack.wants_server() {

@@ -172,6 +172,22 @@ fn every_json_field_is_documented_and_every_documented_field_is_emitted() {
         "no HTTP/2 request with its stream_id"
     );
     lines.extend(h2_lines);
+    // A request an HTTP/2 server promised (`pushed`, `associated_stream_id`).
+    let push = fixturegen::h2::all()
+        .into_iter()
+        .find(|f| f.name == "h2c-push.pcap")
+        .unwrap();
+    let push_capture = dir.path().join("h2-push.pcap");
+    std::fs::write(&push_capture, &push.bytes).unwrap();
+    let push_capture = push_capture.to_string_lossy().to_string();
+    let push_lines = run(&[], &[&push_capture]);
+    assert!(
+        push_lines
+            .iter()
+            .any(|l| l["pushed"] == true && l["associated_stream_id"].is_u64()),
+        "no pushed request"
+    );
+    lines.extend(push_lines);
 
     // Fields seen, per section (leak objects are documented in `request`).
     let mut seen: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();

@@ -321,3 +321,222 @@ fn curl_http2_prior_knowledge_against_nginx() {
         logged.len()
     );
 }
+
+/// A real server that pushes: nghttpd (nghttp2's server, h2c with
+/// `--no-tls`, `--push` promising two requests whenever /index.html is
+/// asked, one with the number in its query) and nghttp (which allows push)
+/// in a network namespace, captured by tcpdump. Every promise nghttp says
+/// it received is reported marked pushed, on the stream it came on, with
+/// its leak; the client's own requests are found as such and only they are
+/// counted in `http.requests`; a client that disables push (`--no-push`,
+/// as curl and browsers do) has its server read no further than its
+/// SETTINGS. Skipped with a message when not root or without nghttpd
+/// (Debian's nghttp2-server), nghttp, tcpdump, ip or nsenter.
+#[test]
+fn nghttp_against_nghttpd_push() {
+    const PUSH_PORT: u16 = 8090;
+    let missing: Vec<_> = ["nghttpd", "nghttp", "tcpdump", "ip", "nsenter"]
+        .into_iter()
+        .filter(|t| !have(t))
+        .collect();
+    let uid = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    if !missing.is_empty() || uid.as_deref().ok() != Some("0") {
+        crate::common::skip_system(&format!(
+            "SKIPPED nghttp_against_nghttpd_push: needs root and nghttpd (nghttp2-server), nghttp, tcpdump, ip (missing: {missing:?}); nothing was checked"
+        ));
+        return;
+    }
+    let ns = Netns(format!("plpush-{}", std::process::id()));
+    if !Command::new("ip")
+        .args(["netns", "add", &ns.0])
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        crate::common::skip_system(
+            "SKIPPED nghttp_against_nghttpd_push: cannot make a network namespace",
+        );
+        return;
+    }
+    assert!(
+        in_ns(&ns.0, &["ip", "link", "set", "lo", "up"])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let dir = scratch("h2-push-nghttpd");
+    let www = dir.join("www");
+    std::fs::create_dir_all(&www).unwrap();
+    std::fs::write(www.join("index.html"), "<html>hi</html>\n").unwrap();
+    std::fs::write(www.join("style.css"), "p{}\n").unwrap();
+    let pcap = dir.join("push.pcap");
+    let mut tcpdump = in_ns(
+        &ns.0,
+        &[
+            "tcpdump",
+            "-i",
+            "lo",
+            "-U",
+            "--immediate-mode",
+            "-s",
+            "0",
+            "-w",
+            &pcap.display().to_string(),
+            "tcp",
+            "port",
+            &PUSH_PORT.to_string(),
+        ],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut err = BufReader::new(tcpdump.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    assert!(line.contains("listening"), "tcpdump: {line}");
+    let tcpdump = Proc(Some(tcpdump), "-INT");
+    let port = PUSH_PORT.to_string();
+    let nghttpd = in_ns(
+        &ns.0,
+        &[
+            "nghttpd",
+            "--no-tls",
+            "-d",
+            &www.display().to_string(),
+            "--push=/index.html=/app.js?msisdn=447700900123,/style.css",
+            &port,
+        ],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let nghttpd = Proc(Some(nghttpd), "-TERM");
+    let url = |p: &str| format!("http://127.0.0.1:{PUSH_PORT}{p}");
+    // Ready once a client (one that disables push) gets an answer.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let up = in_ns(&ns.0, &["nghttp", "-n", "--no-push", &url("/index.html")])
+            .status()
+            .is_ok_and(|s| s.success());
+        if up {
+            break;
+        }
+        assert!(Instant::now() < deadline, "nghttpd did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // A client that allows push: what nghttp says it was promised.
+    let out = in_ns(
+        &ns.0,
+        &[
+            "nghttp",
+            "-nv",
+            "-H",
+            "x-msisdn: 447700900123",
+            &url("/index.html"),
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "nghttp failed");
+    let verbose = String::from_utf8_lossy(&out.stdout).to_string();
+    // "recv (stream_id=N) :path: P" lines, then "recv PUSH_PROMISE frame".
+    let mut promised: Vec<(String, u64)> = Vec::new();
+    let mut path: Option<(String, u64)> = None;
+    for l in verbose.lines() {
+        if let Some(rest) = l.split("recv (stream_id=").nth(1) {
+            let (id, field) = rest.split_once(") ").unwrap();
+            if let Some(p) = field.strip_prefix(":path: ") {
+                path = Some((p.to_string(), id.parse().unwrap()));
+            }
+        } else if l.contains("recv PUSH_PROMISE frame") {
+            promised.extend(path.take());
+        } else if l.contains("recv HEADERS frame") {
+            path = None;
+        }
+    }
+    promised.sort();
+    assert_eq!(
+        promised.len(),
+        2,
+        "nghttp was promised {promised:?}:\n{verbose}"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    drop(nghttpd);
+    std::thread::sleep(Duration::from_millis(300));
+    drop(tcpdump);
+    let out = crate::common::phoneleak(&[
+        "scan",
+        "--format",
+        "jsonl",
+        "--all-requests",
+        "--show-numbers",
+        &pcap.display().to_string(),
+    ]);
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let requests: Vec<&serde_json::Value> =
+        lines.iter().filter(|v| v["type"] == "request").collect();
+    let mut pushed: Vec<(String, u64)> = requests
+        .iter()
+        .filter(|v| v["pushed"] == true)
+        .map(|v| {
+            (
+                v["uri"].as_str().unwrap().to_string(),
+                v["associated_stream_id"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    pushed.sort();
+    assert_eq!(pushed, promised, "{requests:#?}");
+    let js = requests
+        .iter()
+        .find(|v| v["pushed"] == true && v["uri"] == "/app.js?msisdn=447700900123")
+        .unwrap();
+    assert!(
+        js["leaks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["header"] == "(request-target)"),
+        "{js}"
+    );
+    // The client's requests: the ready probes (no push) and the GET with
+    // its header leak, all as sent by the client.
+    let mine: Vec<&&serde_json::Value> =
+        requests.iter().filter(|v| v["pushed"].is_null()).collect();
+    assert!(mine.iter().all(|v| v["uri"] == "/index.html"), "{mine:#?}");
+    assert!(mine.iter().any(|v| {
+        v["leaks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["header"] == "x-msisdn")
+    }));
+    let summary = lines.iter().find(|v| v["type"] == "summary").unwrap();
+    assert_eq!(
+        summary["http"]["requests"].as_u64(),
+        Some(mine.len() as u64),
+        "{summary}"
+    );
+    assert_eq!(
+        summary["h2"]["pushed_requests"].as_u64(),
+        Some(2),
+        "{summary}"
+    );
+    // Every probe disabled push: its server was read up to its SETTINGS only.
+    assert_eq!(
+        summary["h2"]["server_reads_stopped"].as_u64(),
+        Some(mine.len() as u64 - 1),
+        "{summary}"
+    );
+    eprintln!(
+        "nghttp against nghttpd --push: {} promises, all reported as pushed",
+        promised.len()
+    );
+}
