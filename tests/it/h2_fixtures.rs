@@ -165,6 +165,25 @@ fn check(f: &Fixture, found: &[Found]) {
     assert!(extra.is_empty(), "{}: not in the truth: {extra:#?}", f.name);
 }
 
+/// The HTTP/2 fixtures (h2c by prior knowledge and Upgrade, server push,
+/// table sizes, mid-stream, bodies), each alone and all in one run: `merge`
+/// of the `--shard` parts is the one scan, counters included.
+#[test]
+fn h2_shards_merge_to_one_scan() {
+    let dir = scratch("h2-shards");
+    let mut files = Vec::new();
+    for f in h2::all() {
+        let capture = dir.join(f.name);
+        std::fs::write(&capture, &f.bytes).unwrap();
+        files.push(capture.display().to_string());
+    }
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    for f in &files {
+        crate::shard::merge_equals_one_scan(&[f], &dir);
+    }
+    crate::shard::merge_equals_one_scan(&files, &dir);
+}
+
 #[test]
 fn phoneleak_finds_every_h2_request() {
     let dir = scratch("h2-fixtures");

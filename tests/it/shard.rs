@@ -61,7 +61,9 @@ fn parts(files: &[&str], n: usize, tmp: &Path) -> Option<Vec<String>> {
     Some(out)
 }
 
-fn merge_equals_one_scan(files: &[&str], tmp: &Path) {
+/// For N = 1..=4: `merge` of the N `--shard` parts of a scan of `files` is
+/// byte-identical to one scan (JSON lines and text) with the same status.
+pub(crate) fn merge_equals_one_scan(files: &[&str], tmp: &Path) {
     for n in 1..=4 {
         let Some(parts) = parts(files, n, tmp) else {
             return;
