@@ -36,6 +36,39 @@ fn in_ns(ns: &str, args: &[&str]) -> Command {
     c
 }
 
+/// A network namespace with its loopback up, for test `test` (prefix
+/// `prefix`), when running as root with `tools` installed; else None, the
+/// skip said plainly (`needs` names what the tools come from).
+fn namespace(test: &str, prefix: &str, tools: &[&str], needs: &str) -> Option<Netns> {
+    let missing: Vec<_> = tools.iter().filter(|t| !have(t)).collect();
+    let uid = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    if !missing.is_empty() || uid.as_deref().ok() != Some("0") {
+        crate::common::skip_system(&format!(
+            "SKIPPED {test}: needs root and {needs} (missing: {missing:?}); nothing was checked"
+        ));
+        return None;
+    }
+    let ns = Netns(format!("{prefix}-{}", std::process::id()));
+    if !Command::new("ip")
+        .args(["netns", "add", &ns.0])
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        crate::common::skip_system(&format!("SKIPPED {test}: cannot make a network namespace"));
+        return None;
+    }
+    assert!(
+        in_ns(&ns.0, &["ip", "link", "set", "lo", "up"])
+            .status()
+            .unwrap()
+            .success()
+    );
+    Some(ns)
+}
+
 fn have(tool: &str) -> bool {
     Command::new("sh")
         .args(["-c", &format!("command -v {tool}")])
@@ -75,37 +108,14 @@ fn stop(mut child: Child, signal: &str) {
 
 #[test]
 fn curl_http2_prior_knowledge_against_nginx() {
-    let missing: Vec<_> = ["nginx", "curl", "nghttp", "tcpdump", "ip", "nsenter"]
-        .into_iter()
-        .filter(|t| !have(t))
-        .collect();
-    let uid = Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
-    if !missing.is_empty() || uid.as_deref().ok() != Some("0") {
-        crate::common::skip_system(&format!(
-            "SKIPPED curl_http2_prior_knowledge_against_nginx: needs root and nginx, curl, tcpdump, ip (missing: {missing:?}); nothing was checked"
-        ));
+    let Some(ns) = namespace(
+        "curl_http2_prior_knowledge_against_nginx",
+        "plh2",
+        &["nginx", "curl", "nghttp", "tcpdump", "ip", "nsenter"],
+        "nginx, curl, tcpdump, ip",
+    ) else {
         return;
-    }
-    let ns = Netns(format!("plh2-{}", std::process::id()));
-    if !Command::new("ip")
-        .args(["netns", "add", &ns.0])
-        .status()
-        .is_ok_and(|s| s.success())
-    {
-        crate::common::skip_system(
-            "SKIPPED curl_http2_prior_knowledge_against_nginx: cannot make a network namespace",
-        );
-        return;
-    }
-    assert!(
-        in_ns(&ns.0, &["ip", "link", "set", "lo", "up"])
-            .status()
-            .unwrap()
-            .success()
-    );
+    };
     let dir = scratch("h2-client");
     let log = dir.join("access.log");
     let conf = dir.join("nginx.conf");
@@ -335,37 +345,14 @@ fn curl_http2_prior_knowledge_against_nginx() {
 #[test]
 fn nghttp_against_nghttpd_push() {
     const PUSH_PORT: u16 = 8090;
-    let missing: Vec<_> = ["nghttpd", "nghttp", "tcpdump", "ip", "nsenter"]
-        .into_iter()
-        .filter(|t| !have(t))
-        .collect();
-    let uid = Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
-    if !missing.is_empty() || uid.as_deref().ok() != Some("0") {
-        crate::common::skip_system(&format!(
-            "SKIPPED nghttp_against_nghttpd_push: needs root and nghttpd (nghttp2-server), nghttp, tcpdump, ip (missing: {missing:?}); nothing was checked"
-        ));
+    let Some(ns) = namespace(
+        "nghttp_against_nghttpd_push",
+        "plpush",
+        &["nghttpd", "nghttp", "tcpdump", "ip", "nsenter"],
+        "nghttpd (nghttp2-server), nghttp, tcpdump, ip",
+    ) else {
         return;
-    }
-    let ns = Netns(format!("plpush-{}", std::process::id()));
-    if !Command::new("ip")
-        .args(["netns", "add", &ns.0])
-        .status()
-        .is_ok_and(|s| s.success())
-    {
-        crate::common::skip_system(
-            "SKIPPED nghttp_against_nghttpd_push: cannot make a network namespace",
-        );
-        return;
-    }
-    assert!(
-        in_ns(&ns.0, &["ip", "link", "set", "lo", "up"])
-            .status()
-            .unwrap()
-            .success()
-    );
+    };
     let dir = scratch("h2-push-nghttpd");
     let www = dir.join("www");
     std::fs::create_dir_all(&www).unwrap();
