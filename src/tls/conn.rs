@@ -566,7 +566,6 @@ impl TlsConnection {
                     Err(_) if self.server_hello.is_some() && keys.is_complete() => {
                         // With the ServerHello known, a record waits only for
                         // a key, and none can come: nothing more is held.
-                        self.held = self.held.saturating_sub(size);
                         if self.output_started {
                             out.push(Plain::Gap { len: size as u64 });
                         }
@@ -698,16 +697,8 @@ impl TlsConnection {
                         let (Some(ch), Some(sh)) = (&self.hello, &self.server_hello) else {
                             return back(payload);
                         };
-                        let etm = ch.encrypt_then_mac && sh.encrypt_then_mac;
                         match secrets.and_then(|s| s.master.as_ref()) {
-                            Some(master) => match Keys12::new(
-                                *bulk,
-                                *prf,
-                                master.as_bytes(),
-                                &ch.random,
-                                &sh.random,
-                                etm,
-                            ) {
+                            Some(master) => match keys12(*bulk, *prf, master.as_bytes(), ch, sh) {
                                 Some(k) => *k12 = Some(Box::new(k)),
                                 None => {
                                     self.fail(Failure::Other, out);
@@ -769,6 +760,19 @@ impl TlsConnection {
     }
 }
 
+/// The client write keys of a TLS 1.2 connection from a master secret and
+/// its hellos (Encrypt-then-MAC when both carry the extension).
+fn keys12(
+    bulk: Bulk12,
+    prf: Hash,
+    master: &[u8],
+    ch: &ClientHello,
+    sh: &ServerHello,
+) -> Option<Keys12> {
+    let etm = ch.encrypt_then_mac && sh.encrypt_then_mac;
+    Keys12::new(bulk, prf, master, &ch.random, &sh.random, etm)
+}
+
 /// Whether a TLS 1.2 ServerHello resumes the client's session: it echoes
 /// the session ID the client offered (by ID, or with a ticket: RFC 5077
 /// 3.4).
@@ -798,8 +802,7 @@ fn resumed_keys(
     finished: &[u8],
     stats: &mut TlsStats,
 ) -> Option<Keys12> {
-    let etm = ch.encrypt_then_mac && sh.encrypt_then_mac;
-    let make = |master: &[u8]| Keys12::new(bulk, prf, master, &ch.random, &sh.random, etm);
+    let make = |master: &[u8]| keys12(bulk, prf, master, ch, sh);
     let mut copy = Vec::with_capacity(finished.len());
     for (tried, master) in keys.masters_newest_first().enumerate() {
         if tried == MAX_RESUME_CANDIDATES {
