@@ -136,7 +136,14 @@ fn connection(bencher: divan::Bencher, suite: u16) {
             let mut out: Vec<Plain> = Vec::new();
             let ts = Timestamp(0);
             c.client(ts, &s.client_hello, &s.keys, &mut st, &mut out);
-            c.server(ts, &s.server_hello, &s.keys, &mut st, &mut out);
+            c.server(
+                ts,
+                &s.server_hello,
+                &s.keys,
+                &mut st,
+                &mut out,
+                &mut Vec::new(),
+            );
             let mut n = 0usize;
             for seg in s.client.chunks(1448) {
                 c.client(ts, seg, &s.keys, &mut st, &mut out);

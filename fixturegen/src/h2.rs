@@ -454,7 +454,7 @@ pub fn push_promise(
 }
 
 /// A pushed request's truth: promised by `c`'s server to its client.
-fn pushed_truth(c: &Conversation, req: &Req) -> TruthRequest {
+pub(crate) fn pushed_truth(c: &Conversation, req: &Req) -> TruthRequest {
     TruthRequest {
         src: c.client.to_string(),
         dst: c.server.to_string(),

@@ -1,8 +1,9 @@
 //! TLS record framing and decryption state fed arbitrary bytes: the input is
 //! split into chunks, each sent by the client or the server (first byte of
 //! each 3-byte op: side, gap or retry; then the chunk length), with a key
-//! log holding TLS 1.2 and 1.3 secrets for the client random of all zeros
-//! and of all 0x41, under a small hold cap so the cut is reached.
+//! log holding TLS 1.2 and 1.3 secrets (both sides') for the client random
+//! of all zeros and of all 0x41, under a small hold cap so the cut is
+//! reached; the server's plaintext is wanted or not as the ops say.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use phoneleak::time::Timestamp;
@@ -18,6 +19,8 @@ fuzz_target!(|data: &[u8]| {
             ("CLIENT_HANDSHAKE_TRAFFIC_SECRET", 32),
             ("CLIENT_TRAFFIC_SECRET_0", 32),
             ("CLIENT_EARLY_TRAFFIC_SECRET", 48),
+            ("SERVER_HANDSHAKE_TRAFFIC_SECRET", 32),
+            ("SERVER_TRAFFIC_SECRET_0", 48),
         ] {
             let line = format!("{label} {random} {}\n", "5a".repeat(len));
             keys.add_text(line.as_bytes(), &mut ks);
@@ -30,6 +33,7 @@ fuzz_target!(|data: &[u8]| {
     let mut c = TlsConnection::new(&limits);
     let mut st = TlsStats::default();
     let mut out: Vec<Plain> = Vec::new();
+    let mut server_out: Vec<Plain> = Vec::new();
     let mut rest = data;
     let mut i = 0i64;
     while let [op, l0, l1, tail @ ..] = rest {
@@ -39,7 +43,11 @@ fuzz_target!(|data: &[u8]| {
         i += 1;
         match op % 8 {
             0..=3 => c.client(Timestamp(i), chunk, &keys, &mut st, &mut out),
-            4 | 5 => c.server(Timestamp(i), chunk, &keys, &mut st, &mut out),
+            4 => c.server(Timestamp(i), chunk, &keys, &mut st, &mut out, &mut server_out),
+            5 => {
+                c.want_server(len % 2 == 0);
+                c.server_gap(len as u64, &mut st, &mut server_out);
+            }
             6 => c.client_gap(len as u64, &mut st),
             _ => c.retry(&keys, &mut st, &mut out),
         }
@@ -48,6 +56,7 @@ fuzz_target!(|data: &[u8]| {
         // one record of each direction in its framer (2^14 + 2 048 + 5).
         let held = c.held_bytes();
         assert!(held <= 4096 + 2048 + 2 * 18437, "{held} bytes held");
+        server_out.clear();
     }
     c.end(&keys, &mut st, &mut out);
     assert_eq!(st.connections, 1);

@@ -108,10 +108,15 @@ impl Chooser {
     }
 
     /// Whether an H2 layer chosen here reads the server's side: h2c, at a
-    /// plaintext connection's start or after an upgrade request (not inside
-    /// TLS, whose server direction is not decrypted; not mid-stream).
+    /// plaintext connection's start or after an upgrade request, and at the
+    /// start of a TLS connection's plaintext (the TLS layer decrypts the
+    /// server's side while it is wanted); not mid-stream.
     fn reads_server(&self) -> bool {
-        self.tls_depth == 0 && matches!(self.place, Place::ConnectionStart | Place::Upgraded)
+        match self.place {
+            Place::ConnectionStart | Place::Upgraded => self.tls_depth == 0,
+            Place::Decrypted => true,
+            _ => false,
+        }
     }
 
     /// The server's side kept here (made at the server's first byte).
@@ -260,6 +265,10 @@ fn h2_feed<'b>(feed: &'b mut Feed<'_>) -> H2Feed<'b> {
 }
 
 /// A TLS connection and the stack reading its decrypted client stream.
+/// The server's records are decrypted too while that stack wants the
+/// server's side (an HTTP/2 server's SETTINGS and pushes) and the client
+/// offered HTTP/2: push exists only there, and the server's downloads are
+/// otherwise never decrypted.
 #[derive(Debug)]
 pub struct TlsLayer {
     conn: TlsConnection,
@@ -267,6 +276,7 @@ pub struct TlsLayer {
     /// The key log's generation when held records were last tried.
     tried: u64,
     plain: Vec<Plain>,
+    server_plain: Vec<Plain>,
 }
 
 impl TlsLayer {
@@ -276,13 +286,14 @@ impl TlsLayer {
             inner: ClientStack::decrypted(depth),
             tried: 0,
             plain: Vec::new(),
+            server_plain: Vec::new(),
         }
     }
 
-    /// Hands decrypted bytes to the inner stack; the requests found there
-    /// carry the connection's TLS facts.
+    /// Hands decrypted bytes (the client's, then the server's) to the inner
+    /// stack; the requests found there carry the connection's TLS facts.
     fn deliver(&mut self, feed: &mut Feed<'_>) {
-        if self.plain.is_empty() {
+        if self.plain.is_empty() && self.server_plain.is_empty() {
             return;
         }
         let first = feed.out.len();
@@ -296,6 +307,12 @@ impl TlsLayer {
                 }
             }
         }
+        for p in std::mem::take(&mut self.server_plain) {
+            match p {
+                Plain::Data { ts, bytes } => self.inner.server(ts, &bytes, feed),
+                Plain::Gap { len } => self.inner.server_gap(len, feed),
+            }
+        }
         if feed.out.len() > first {
             let info = self.conn.info();
             for r in feed.out.iter_mut().skip(first) {
@@ -304,23 +321,36 @@ impl TlsLayer {
                 }
             }
         }
+        self.conn
+            .want_server(self.inner.wants_server() && self.conn.offered_alpn(b"h2"));
     }
 
     fn client(&mut self, ts: Timestamp, input: &[u8], feed: &mut Feed<'_>) {
         self.retry_if_new_keys(feed);
         self.conn
             .client(ts, input, feed.keys, feed.tls, &mut self.plain);
+        if self.plain.is_empty() {
+            self.conn
+                .want_server(self.inner.wants_server() && self.conn.offered_alpn(b"h2"));
+        }
         self.deliver(feed);
     }
 
     fn server(&mut self, ts: Timestamp, input: &[u8], feed: &mut Feed<'_>) {
-        if self.conn.wants_server() {
-            self.conn
-                .server(ts, input, feed.keys, feed.tls, &mut self.plain);
-            self.deliver(feed);
-        } else {
-            self.inner.server(ts, input, feed);
-        }
+        self.conn.server(
+            ts,
+            input,
+            feed.keys,
+            feed.tls,
+            &mut self.plain,
+            &mut self.server_plain,
+        );
+        self.deliver(feed);
+    }
+
+    fn server_gap(&mut self, len: u64, feed: &mut Feed<'_>) {
+        self.conn.server_gap(len, feed.tls, &mut self.server_plain);
+        self.deliver(feed);
     }
 
     fn retry_if_new_keys(&mut self, feed: &mut Feed<'_>) {
@@ -538,7 +568,7 @@ impl ClientStack {
     pub fn wants_server(&self) -> bool {
         match &self.layer {
             Layer::Choose(_) | Layer::Socks(_) => true,
-            Layer::Tls(t) => t.conn.wants_server() || t.inner.wants_server(),
+            Layer::Tls(t) => t.conn.wants_server(),
             Layer::H2(h) => h.wants_server(),
             Layer::Http1(_) | Layer::TlsMidstream | Layer::Stopped => false,
         }
@@ -570,13 +600,7 @@ impl ClientStack {
     /// Notes `len` missing bytes of the server's stream.
     pub fn server_gap(&mut self, len: u64, feed: &mut Feed<'_>) {
         match &mut self.layer {
-            Layer::Tls(t) => {
-                if t.conn.wants_server() {
-                    t.conn.server_gap(len, feed.tls);
-                } else {
-                    t.inner.server_gap(len, feed);
-                }
-            }
+            Layer::Tls(t) => t.server_gap(len, feed),
             Layer::H2(h) => h.server_gap(len, &mut h2_feed(feed)),
             Layer::Choose(c) => {
                 if let Some(s) = c.server_side() {

@@ -53,11 +53,16 @@ impl StreamHandler for Handler<'_> {
             Chunk::Data { ts, bytes } if from_client => {
                 c.client(ts, bytes, self.keys, &mut self.stats, &mut st.out)
             }
-            Chunk::Data { ts, bytes } => {
-                c.server(ts, bytes, self.keys, &mut self.stats, &mut st.out)
-            }
+            Chunk::Data { ts, bytes } => c.server(
+                ts,
+                bytes,
+                self.keys,
+                &mut self.stats,
+                &mut st.out,
+                &mut Vec::new(),
+            ),
             Chunk::Gap { len } if from_client => c.client_gap(len, &mut self.stats),
-            Chunk::Gap { len } => c.server_gap(len, &mut self.stats),
+            Chunk::Gap { len } => c.server_gap(len, &mut self.stats, &mut Vec::new()),
         }
         if !from_client && !c.wants_server() {
             return Interest::Stop;

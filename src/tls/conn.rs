@@ -6,7 +6,8 @@ use std::collections::VecDeque;
 
 use super::crypto::{AeadKind, Hash};
 use super::keylog::{KeyLog, Secrets};
-use super::record::{self, Bulk12, Keys12, Keys13};
+use super::record::{self, Bulk12, Keys12, Keys13, Writer};
+use super::server::{ServerDecrypt, Stop};
 use super::wire::{self, ClientHello, HandshakeBuf, RecordHeader, ServerHello};
 use super::{Plain, TlsInfo, TlsLimits, TlsStats};
 use crate::time::Timestamp;
@@ -168,6 +169,11 @@ pub struct TlsConnection {
     server_hello: Option<ServerHello>,
     hrr: bool,
     server_done: bool,
+    /// Whether the stack inside wants the server's plaintext.
+    server_wanted: bool,
+    /// The server's decryption after its ServerHello, while wanted.
+    server_dec: Option<ServerDecrypt>,
+    server_output_started: bool,
     queue: VecDeque<Held>,
     held: usize,
     dec: Dec,
@@ -204,6 +210,9 @@ impl TlsConnection {
             server_hello: None,
             hrr: false,
             server_done: false,
+            server_wanted: false,
+            server_dec: None,
+            server_output_started: false,
             queue: VecDeque::new(),
             held: 0,
             dec: Dec::None,
@@ -308,26 +317,35 @@ impl TlsConnection {
         }
     }
 
-    /// Server-to-client bytes, in order: only the plaintext handshake up
-    /// to the ServerHello is read.
+    /// Server-to-client bytes, in order: the plaintext handshake up to the
+    /// ServerHello, then, while [`Self::want_server`] asks for them, the
+    /// server's records, decrypted into `server_out`.
     pub fn server(
         &mut self,
-        _ts: Timestamp,
+        ts: Timestamp,
         bytes: &[u8],
         keys: &KeyLog,
         stats: &mut TlsStats,
         out: &mut Vec<Plain>,
+        server_out: &mut Vec<Plain>,
     ) {
-        if self.server_done || self.ended {
+        if !self.wants_server() {
             return;
         }
         let mut input = bytes;
-        while !input.is_empty() && !self.server_done {
+        while !input.is_empty() && self.wants_server() {
             match self.server.next(&mut input) {
                 None => break,
                 Some(Err(())) => {
                     stats.framing_errors += 1;
-                    self.server_lost();
+                    if self.server_done {
+                        self.server_stop(None, 0, stats, server_out);
+                    } else {
+                        self.server_lost();
+                    }
+                }
+                Some(Ok((header, payload))) if self.server_done => {
+                    self.server_record(ts, header, payload, keys, stats, server_out);
                 }
                 Some(Ok((header, payload))) => {
                     if header.ctype != wire::HANDSHAKE {
@@ -342,6 +360,82 @@ impl TlsConnection {
         self.enforce_cap(stats, out);
     }
 
+    /// Whether the stack inside wants the server's plaintext; once not,
+    /// the server's records are not read again.
+    pub fn want_server(&mut self, wanted: bool) {
+        self.server_wanted = wanted;
+        if !wanted {
+            self.server_dec = None;
+        }
+    }
+
+    /// One server record after the ServerHello.
+    fn server_record(
+        &mut self,
+        ts: Timestamp,
+        header: RecordHeader,
+        payload: Vec<u8>,
+        keys: &KeyLog,
+        stats: &mut TlsStats,
+        server_out: &mut Vec<Plain>,
+    ) {
+        let (Some(dec), Some(ch), Some(sh)) =
+            (&mut self.server_dec, &self.hello, &self.server_hello)
+        else {
+            return;
+        };
+        let make12 = |s: &Secrets| {
+            let (bulk, prf) = record::suite12(sh.cipher_suite)?;
+            keys12(
+                Writer::Server,
+                bulk,
+                prf,
+                s.master.as_ref()?.as_bytes(),
+                ch,
+                sh,
+            )
+        };
+        let first = server_out.len();
+        let len = header.len;
+        match dec.record(
+            ts,
+            header,
+            payload,
+            keys.get(&ch.random),
+            &make12,
+            stats,
+            server_out,
+        ) {
+            Ok(()) => self.server_output_started |= server_out.len() > first,
+            Err(stop) => self.server_stop(Some(stop), len, stats, server_out),
+        }
+    }
+
+    /// The server's decryption ends for good (counted); the stack inside
+    /// is told of the hole once it has had data.
+    fn server_stop(
+        &mut self,
+        stop: Option<Stop>,
+        len: usize,
+        stats: &mut TlsStats,
+        server_out: &mut Vec<Plain>,
+    ) {
+        if self.server_dec.take().is_none() {
+            return;
+        }
+        match stop {
+            Some(Stop::NoKey) => stats.server_stopped_no_key += 1,
+            Some(Stop::AuthFailed) => stats.server_stopped_auth_failed += 1,
+            // Framing and holes are counted where they are seen.
+            None => {}
+        }
+        if self.server_output_started {
+            server_out.push(Plain::Gap {
+                len: len.max(1) as u64,
+            });
+        }
+    }
+
     fn server_messages(&mut self, stats: &mut TlsStats) {
         while !self.server_done {
             match self.server_hs.next(self.limits.max_handshake) {
@@ -354,10 +448,10 @@ impl TlsConnection {
                         self.hrr = true;
                     }
                     Some(sh) => {
+                        self.server_dec = self.server_wanted.then(|| server_decrypt(&sh)).flatten();
                         self.server_hello = Some(sh);
                         self.server_done = true;
                         self.server_hs = HandshakeBuf::default();
-                        self.server = Framer::default();
                     }
                     None => {
                         stats.malformed_hellos += 1;
@@ -397,10 +491,16 @@ impl TlsConnection {
     }
 
     /// A hole of `len` bytes in the server stream: a ServerHello not yet
-    /// read is lost.
-    pub fn server_gap(&mut self, _len: u64, stats: &mut TlsStats) {
-        if !self.server_done {
-            stats.server_gaps += 1;
+    /// read is lost, and so is the server's decryption.
+    pub fn server_gap(&mut self, len: u64, stats: &mut TlsStats, server_out: &mut Vec<Plain>) {
+        if !self.wants_server() {
+            return;
+        }
+        stats.server_gaps += 1;
+        if self.server_done {
+            let len = usize::try_from(len).unwrap_or(usize::MAX);
+            self.server_stop(None, len, stats, server_out);
+        } else {
             self.server_lost();
         }
     }
@@ -451,10 +551,10 @@ impl TlsConnection {
         self.dec = Dec::None;
     }
 
-    /// False once nothing more from the server is needed (its ServerHello
-    /// was read, or cannot be).
+    /// False once nothing more from the server is needed: its ServerHello
+    /// was read (or cannot be), and its records are not decrypted.
     pub fn wants_server(&self) -> bool {
-        !self.server_done && !self.ended
+        !self.ended && (!self.server_done || self.server_dec.is_some())
     }
 
     /// What the handshake showed, once the ClientHello was read (version
@@ -471,7 +571,13 @@ impl TlsConnection {
         })
     }
 
-    /// Ciphertext (and undelivered early plaintext) held, in bytes.
+    /// Whether the ClientHello offered this ALPN protocol.
+    pub fn offered_alpn(&self, name: &[u8]) -> bool {
+        self.hello
+            .as_ref()
+            .is_some_and(|h| h.alpn.iter().any(|a| a.as_bytes() == name))
+    }
+
     /// Whether records are held for which only the keys are missing (they
     /// may still come: a Decryption Secrets Block later in the capture).
     pub fn waiting_for_keys(&self, keys: &KeyLog) -> bool {
@@ -698,13 +804,16 @@ impl TlsConnection {
                             return back(payload);
                         };
                         match secrets.and_then(|s| s.master.as_ref()) {
-                            Some(master) => match keys12(*bulk, *prf, master.as_bytes(), ch, sh) {
-                                Some(k) => *k12 = Some(Box::new(k)),
-                                None => {
-                                    self.fail(Failure::Other, out);
-                                    return Ok(());
+                            Some(master) => {
+                                match keys12(Writer::Client, *bulk, *prf, master.as_bytes(), ch, sh)
+                                {
+                                    Some(k) => *k12 = Some(Box::new(k)),
+                                    None => {
+                                        self.fail(Failure::Other, out);
+                                        return Ok(());
+                                    }
                                 }
-                            },
+                            }
                             None if resumes(ch, sh) => *resume = Resume::Untried,
                             None => return back(payload),
                         }
@@ -760,9 +869,23 @@ impl TlsConnection {
     }
 }
 
-/// The client write keys of a TLS 1.2 connection from a master secret and
+/// The server's decryption for a ServerHello's version and suite (None
+/// when not supported).
+fn server_decrypt(sh: &ServerHello) -> Option<ServerDecrypt> {
+    match sh.version {
+        0x0304 => {
+            let (kind, hash) = record::suite13(sh.cipher_suite)?;
+            Some(ServerDecrypt::tls13(kind, hash))
+        }
+        0x0303 => record::suite12(sh.cipher_suite).map(|_| ServerDecrypt::tls12()),
+        _ => None,
+    }
+}
+
+/// A side's write keys of a TLS 1.2 connection from a master secret and
 /// its hellos (Encrypt-then-MAC when both carry the extension).
 fn keys12(
+    writer: Writer,
     bulk: Bulk12,
     prf: Hash,
     master: &[u8],
@@ -770,7 +893,7 @@ fn keys12(
     sh: &ServerHello,
 ) -> Option<Keys12> {
     let etm = ch.encrypt_then_mac && sh.encrypt_then_mac;
-    Keys12::new(bulk, prf, master, &ch.random, &sh.random, etm)
+    Keys12::new(writer, bulk, prf, master, &ch.random, &sh.random, etm)
 }
 
 /// Whether a TLS 1.2 ServerHello resumes the client's session: it echoes
@@ -802,7 +925,7 @@ fn resumed_keys(
     finished: &[u8],
     stats: &mut TlsStats,
 ) -> Option<Keys12> {
-    let make = |master: &[u8]| keys12(bulk, prf, master, ch, sh);
+    let make = |master: &[u8]| keys12(Writer::Client, bulk, prf, master, ch, sh);
     let mut copy = Vec::with_capacity(finished.len());
     for (tried, master) in keys.masters_newest_first().enumerate() {
         if tried == MAX_RESUME_CANDIDATES {

@@ -67,6 +67,7 @@ mod crypto;
 mod keylog;
 mod names;
 mod record;
+mod server;
 mod wire;
 
 #[cfg(test)]
@@ -186,8 +187,21 @@ counters! {
         pub framing_errors: u64,
         /// Holes in client streams of TLS connections.
         pub client_gaps: u64,
-        /// Holes in server streams before the ServerHello.
+        /// Holes in server streams while they were read (before the
+        /// ServerHello, or while the server's records were decrypted).
         pub server_gaps: u64,
+        /// Server records decrypted (read while the stack inside needs the
+        /// server's side: an HTTP/2 server's SETTINGS and pushes).
+        pub server_records_decrypted: u64,
+        /// Server application bytes decrypted.
+        pub server_bytes_decrypted: u64,
+        /// TLS 1.3 server KeyUpdates followed.
+        pub server_key_updates: u64,
+        /// Server decryptions stopped: no key for a record when it arrived
+        /// (server records are never held).
+        pub server_stopped_no_key: u64,
+        /// Server decryptions stopped: a record failed authentication.
+        pub server_stopped_auth_failed: u64,
     }
 }
 

@@ -135,7 +135,14 @@ enum Prot12 {
     Cbc { key: CbcKey, mac: Mac, etm: bool },
 }
 
-/// The client's TLS 1.2 record protection and sequence number.
+/// Which side's write keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Writer {
+    Client,
+    Server,
+}
+
+/// One side's TLS 1.2 record protection and sequence number.
 pub(crate) struct Keys12 {
     prot: Prot12,
     pub(crate) seq: u64,
@@ -156,8 +163,9 @@ fn aad12(seq: u64, ctype: u8, version: u16, len: usize) -> [u8; 13] {
 }
 
 impl Keys12 {
-    /// The client write keys from the master secret (RFC 5246 6.3).
+    /// A side's write keys from the master secret (RFC 5246 6.3).
     pub(crate) fn new(
+        writer: Writer,
         bulk: Bulk12,
         prf: Hash,
         master: &[u8],
@@ -178,10 +186,16 @@ impl Keys12 {
             &[server_random, client_random],
             &mut block,
         );
-        let mac_key = block.get(..mac_len)?;
-        let key = block.get(2 * mac_len..2 * mac_len + key_len)?;
-        let ivs = 2 * mac_len + 2 * key_len;
-        let iv = block.get(ivs..ivs + iv_len)?;
+        // client MAC, server MAC, client key, server key, client IV, server IV.
+        let nth = match writer {
+            Writer::Client => 0,
+            Writer::Server => 1,
+        };
+        let mac_key = block.get(nth * mac_len..(nth + 1) * mac_len)?;
+        let keys = 2 * mac_len;
+        let key = block.get(keys + nth * key_len..keys + (nth + 1) * key_len)?;
+        let ivs = keys + 2 * key_len;
+        let iv = block.get(ivs + nth * iv_len..ivs + (nth + 1) * iv_len)?;
         let prot = match bulk {
             Bulk12::Salted(k) => Prot12::Salted {
                 aead: Aead::new(k, key)?,

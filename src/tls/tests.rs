@@ -139,7 +139,7 @@ pub(crate) fn run(
         let ts = crate::time::Timestamp(i64::try_from(i).unwrap());
         match d {
             Dir::Client => c.client(ts, b, keys, stats, &mut out),
-            Dir::Server => c.server(ts, b, keys, stats, &mut out),
+            Dir::Server => c.server(ts, b, keys, stats, &mut out, &mut Vec::new()),
         }
     }
     c.end(keys, stats, &mut out);
@@ -297,7 +297,7 @@ fn rfc8448_client_before_server_and_late_keys() {
     for (d, b) in &chunks {
         match d {
             Dir::Client => c.client(Timestamp(0), b, &empty, &mut st, &mut out),
-            Dir::Server => c.server(Timestamp(0), b, &empty, &mut st, &mut out),
+            Dir::Server => c.server(Timestamp(0), b, &empty, &mut st, &mut out, &mut Vec::new()),
         }
     }
     assert!(out.is_empty());
@@ -623,7 +623,7 @@ fn client_gap_after_start_gives_gap() {
     for (d, b) in &s.chunks {
         match d {
             Dir::Client => c.client(Timestamp(0), b, &keys, &mut st, &mut out),
-            Dir::Server => c.server(Timestamp(0), b, &keys, &mut st, &mut out),
+            Dir::Server => c.server(Timestamp(0), b, &keys, &mut st, &mut out, &mut Vec::new()),
         }
     }
     c.client_gap(100, &mut st);
@@ -969,7 +969,7 @@ fn nothing_is_held_when_no_key_can_come() {
             let ts = crate::time::Timestamp(i as i64);
             match d {
                 Dir::Client => c.client(ts, b, &keys, &mut st, &mut out),
-                Dir::Server => c.server(ts, b, &keys, &mut st, &mut out),
+                Dir::Server => c.server(ts, b, &keys, &mut st, &mut out, &mut Vec::new()),
             }
         }
         assert_eq!(c.held_bytes() == 0, complete, "complete {complete}");
@@ -1046,4 +1046,122 @@ fn sniffing() {
     assert_eq!(sniff(&[22, 3, 0, 0, 10, 1]), Sniff::Tls);
     assert_eq!(sniff(&[22, 3, 3, 0, 10, 2]), Sniff::NotTls);
     assert_eq!(sniff(&[23, 3, 3, 0, 10]), Sniff::NotTls);
+}
+
+type Chunks = Vec<(Dir, Vec<u8>)>;
+
+/// A rustls connection (ALPN h2) whose server sends two writes with a
+/// KeyUpdate between them (TLS 1.3): its chunks, its key log, and what the
+/// server wrote.
+fn server_writes(suite: fixturegen::tls::session::Suite) -> (Chunks, String, Vec<u8>) {
+    use fixturegen::tls::session::{Endpoints, Options, Version};
+    let mut o = Options::new(7, suite, "push.test", 1_700_000_000);
+    o.alpn = b"h2";
+    let ep = Endpoints::new(o);
+    let mut s = ep.connect();
+    let mut flights = s.handshake();
+    flights.extend(s.client_send(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
+    let first: Vec<u8> = (0..3000u32).map(|i| (i % 251) as u8).collect();
+    let second = vec![0x5a; 40_000];
+    flights.extend(s.server_send_pieces(&first, &[1000, 700]));
+    if suite.version() == Version::Tls13 {
+        flights.extend(s.server_key_update());
+    }
+    flights.extend(s.server_send(&second));
+    flights.extend(s.close());
+    let chunks = flights
+        .into_iter()
+        .map(|f| {
+            let d = if f.from_client {
+                Dir::Client
+            } else {
+                Dir::Server
+            };
+            (d, f.bytes)
+        })
+        .collect();
+    (chunks, ep.take_keys(), [first, second].concat())
+}
+
+/// Feeds chunks with the server's plaintext wanted; returns it.
+fn run_server(chunks: &[(Dir, Vec<u8>)], keys: &KeyLog, stats: &mut TlsStats) -> Vec<u8> {
+    let mut c = TlsConnection::new(&TlsLimits::default());
+    let (mut out, mut server) = (Vec::new(), Vec::new());
+    for (i, (d, b)) in chunks.iter().enumerate() {
+        let ts = crate::time::Timestamp(i64::try_from(i).unwrap());
+        match d {
+            Dir::Client => {
+                c.client(ts, b, keys, stats, &mut out);
+                c.want_server(c.offered_alpn(b"h2"));
+            }
+            Dir::Server => c.server(ts, b, keys, stats, &mut out, &mut server),
+        }
+    }
+    c.end(keys, stats, &mut out);
+    flatten(&server)
+}
+
+/// Every server byte after the ServerHello comes out, in order, whatever the
+/// segment boundaries: TLS 1.3 with the server's handshake secret, and
+/// without it (the `_0` secret found by trial, the handshake records
+/// skipped), the server's KeyUpdate followed; TLS 1.2 with the key block's
+/// server half. Without the server's secrets nothing comes out and that is
+/// counted; not wanted, nothing is decrypted.
+#[test]
+fn server_records_are_decrypted_while_wanted() {
+    use fixturegen::tls::session::Suite;
+    for suite in [
+        Suite::Tls13Aes128Gcm,
+        Suite::Tls13Chacha20,
+        Suite::Tls12Aes128Gcm,
+        Suite::Tls12Chacha20,
+    ] {
+        let (chunks, keys, sent) = server_writes(suite);
+        for size in [usize::MAX, 1, 7, 1000] {
+            // Each flight in pieces of `size` bytes.
+            let chunks: Vec<(Dir, Vec<u8>)> = chunks
+                .iter()
+                .flat_map(|(d, b)| b.chunks(size.min(b.len()).max(1)).map(|p| (*d, p.to_vec())))
+                .collect();
+            let mut st = TlsStats::default();
+            let got = run_server(&chunks, &keylog(&keys), &mut st);
+            assert!(
+                got == sent,
+                "{suite:?} in pieces of {size}: {} bytes of {}",
+                got.len(),
+                sent.len()
+            );
+            assert_eq!(st.server_bytes_decrypted, sent.len() as u64);
+            assert_eq!(st.server_stopped_no_key + st.server_stopped_auth_failed, 0);
+        }
+        let mut st = TlsStats::default();
+        run_server(&chunks, &keylog(&keys), &mut st);
+        if suite.version() == fixturegen::tls::session::Version::Tls13 {
+            assert_eq!(st.server_key_updates, 1, "{suite:?}");
+            let no_hs: String = keys
+                .lines()
+                .filter(|l| !l.starts_with("SERVER_HANDSHAKE"))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            let mut st = TlsStats::default();
+            assert!(
+                run_server(&chunks, &keylog(&no_hs), &mut st) == sent,
+                "{suite:?}"
+            );
+            let client_only: String = keys
+                .lines()
+                .filter(|l| !l.starts_with("SERVER_"))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            let mut st = TlsStats::default();
+            assert!(run_server(&chunks, &keylog(&client_only), &mut st).is_empty());
+            assert_eq!(st.server_stopped_no_key, 1, "{suite:?}");
+            assert_eq!(st.decrypted, 1, "the client's side goes on");
+        }
+        // Not wanted: the server is read up to its ServerHello only.
+        let mut st = TlsStats::default();
+        let (_, c) = run(&chunks, &keylog(&keys), &mut st);
+        assert!(!c.wants_server());
+        assert_eq!(st.server_records_decrypted, 0, "{suite:?}");
+    }
 }

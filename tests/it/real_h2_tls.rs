@@ -225,3 +225,163 @@ fn curl_and_nghttp_over_tls_h2_to_nginx_are_decrypted_with_bodies() {
         "{summary}"
     );
 }
+
+/// Server push inside TLS: nghttp2's server `nghttpd` (TLS, ALPN h2) pushes
+/// two resources with `--push` to `nghttp` (keys from the `LD_PRELOAD`
+/// key-log library), which allows push; a second `nghttp --no-push` fetch
+/// disables it. phoneleak must report both promised requests marked pushed
+/// (as nghttp says it received them), the number in the promised target as a
+/// leak, the client's requests as before, and decrypt nothing of the second
+/// connection's server past its SETTINGS.
+#[test]
+fn nghttp_against_nghttpd_push_over_tls() {
+    let tools = ["nghttpd", "nghttp", "tcpdump", "openssl", "cc", "kill"];
+    let Some(mut lab) = Lab::new("real-h2-push-tls", &tools) else {
+        return;
+    };
+    let dir = lab.dir.clone();
+    let d = dir.display().to_string();
+    lab.run(
+        &[
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=leak.test",
+            "-days",
+            "2",
+            "-keyout",
+            &format!("{d}/key.pem"),
+            "-out",
+            &format!("{d}/cert.pem"),
+        ],
+        false,
+    );
+    let shim_c = dir.join("keylog.c");
+    let shim = dir.join("keylog.so");
+    std::fs::write(&shim_c, KEYLOG_SHIM).unwrap();
+    lab.run(
+        &[
+            "cc",
+            "-shared",
+            "-fPIC",
+            "-o",
+            &shim.display().to_string(),
+            &shim_c.display().to_string(),
+            "-ldl",
+        ],
+        false,
+    );
+    let www = dir.join("www");
+    std::fs::create_dir_all(&www).unwrap();
+    std::fs::write(www.join("index.html"), "<html>hi</html>\n").unwrap();
+    std::fs::write(www.join("style.css"), "p{}\n").unwrap();
+    std::fs::write(www.join("big.bin"), vec![b'x'; 200_000]).unwrap();
+    let mut nghttpd = lab.command("nghttpd");
+    nghttpd.args([
+        "-d",
+        &www.display().to_string(),
+        "--push=/index.html=/app.js?msisdn=447700900123,/style.css",
+        "8443",
+        &format!("{d}/key.pem"),
+        &format!("{d}/cert.pem"),
+    ]);
+    lab.spawn(nghttpd);
+    lab.wait_until(
+        "nghttpd",
+        &["nghttp", "-n", "https://127.0.0.1:8443/style.css"],
+    );
+    let capture = dir.join("push-tls.pcap");
+    let tcpdump = lab.tcpdump(&capture);
+    let keys = dir.join("keys.log");
+    let out = lab
+        .command("nghttp")
+        .env("SSLKEYLOGFILE", &keys)
+        .env("LD_PRELOAD", &shim)
+        .args(["-nv", "-H", "x-msisdn: 447700900124"])
+        .arg("https://127.0.0.1:8443/index.html")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "nghttp failed");
+    let verbose = String::from_utf8_lossy(&out.stdout).to_string();
+    let promises = verbose.matches("recv PUSH_PROMISE frame").count();
+    assert_eq!(promises, 2, "nghttp was promised:\n{verbose}");
+    let out = lab
+        .command("nghttp")
+        .env("SSLKEYLOGFILE", &keys)
+        .env("LD_PRELOAD", &shim)
+        .args(["-n", "--no-push", "-H", "x-msisdn: 447700900125"])
+        .arg("https://127.0.0.1:8443/big.bin")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "nghttp --no-push failed");
+    tcpdump.stop();
+
+    let out = crate::common::phoneleak(&[
+        "scan",
+        "--format",
+        "jsonl",
+        "--all-requests",
+        "--show-numbers",
+        "--keylog",
+        &keys.display().to_string(),
+        &capture.display().to_string(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let requests: Vec<(String, bool)> = lines
+        .iter()
+        .filter(|v| v["type"] == "request")
+        .map(|v| (v["uri"].as_str().unwrap().to_string(), v["pushed"] == true))
+        .collect();
+    let mut want = vec![
+        ("/app.js?msisdn=447700900123".to_string(), true),
+        ("/big.bin".to_string(), false),
+        ("/index.html".to_string(), false),
+        ("/style.css".to_string(), true),
+    ];
+    let mut got = requests.clone();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want, "{text}");
+    // Promised on the stream of the client's GET /index.html (nghttp
+    // opens priority-anchor streams first, so not stream 1).
+    let index = lines.iter().find(|v| v["uri"] == "/index.html").unwrap();
+    for v in lines.iter().filter(|v| v["pushed"] == true) {
+        assert_eq!(v["associated_stream_id"], index["stream_id"], "{v}");
+        assert_eq!(v["tls"]["version"], "TLS 1.3", "{v}");
+    }
+    let js = lines
+        .iter()
+        .find(|v| v["uri"] == "/app.js?msisdn=447700900123")
+        .unwrap();
+    assert!(
+        js["leaks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["number"] == "+447700900123"),
+        "{js}"
+    );
+    let summary = lines.last().unwrap();
+    let n = |g: &str, k: &str| summary[g][k].as_u64().unwrap_or(0);
+    assert_eq!(
+        (
+            n("tls", "connections"),
+            n("tls", "decrypted"),
+            n("h2", "pushed_requests"),
+            n("h2", "server_reads_stopped"),
+            n("tls", "server_stopped_no_key") + n("tls", "server_stopped_auth_failed"),
+        ),
+        (2, 2, 2, 1, 0),
+        "{summary}"
+    );
+    // The 200 KB download of the --no-push connection is not decrypted.
+    assert!(n("tls", "server_bytes_decrypted") < 60_000, "{summary}");
+}

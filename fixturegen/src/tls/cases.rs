@@ -42,6 +42,8 @@ pub fn all() -> Vec<TlsFixture> {
         socks5(),
         gtpu(),
         h2_alpn(),
+        h2_push("tls13-h2-push.pcap", Suite::Tls13Aes128Gcm, 61),
+        h2_push("tls12-h2-push.pcap", Suite::Tls12Aes128Gcm, 62),
     ];
     v.extend(super::cbc::all());
     v
@@ -729,4 +731,125 @@ fn h2_alpn() -> TlsFixture {
         "Decrypt with the key log; report the three requests as HTTP/2 (x-msisdn on the first and third).",
         ep.take_keys(),
     )
+}
+
+/// HTTP/2 server push inside TLS (ALPN h2). The first connection's client
+/// allows push: after its GET /app/, the server promises two requests on
+/// stream 1 (one with the number in its target, one with X-MSISDN, the
+/// second indexing the server's HPACK table), answers them, and the client
+/// asks GET /app/next. The second connection's client disables push
+/// (SETTINGS_ENABLE_PUSH=0, as curl and browsers do) and downloads 64 KB,
+/// of which only the server's records up to its SETTINGS are decrypted.
+fn h2_push(name: &'static str, suite: Suite, seed: u64) -> TlsFixture {
+    use super::super::h2::{
+        Client, Encoder, Framing, HEADER_TABLE_SIZE, frame, push_promise, pushed_truth, response,
+        server_start, settings, settings_ack,
+    };
+    let host = "push.example.com";
+    let mut t = Trace::new(T_TLS + seed, 0);
+    let mut opts = Options::new(seed, suite, host, T_TLS);
+    opts.alpn = b"h2";
+    let ep = Endpoints::new(opts);
+    let mut c = conv(&mut t, "10.20.0.61:51610", "192.0.2.161:443", seed);
+    let mut s = ep.connect();
+    c.handshake(&mut t);
+    let hs = s.handshake();
+    deliver(&mut c, &mut t, &hs);
+    let mut cl = Client::new(1, "https");
+    let bytes = Client::start_with(&[(HEADER_TABLE_SIZE, 8192)]);
+    let page = Req::get("/app/", host)
+        .h("User-Agent", UA_ANDROID)
+        .h("Accept", "text/html");
+    let (_, get) = cl.request(&page, Framing::default());
+    let flights = s.client_send(&bytes);
+    s.take_received();
+    deliver(&mut c, &mut t, &flights);
+    let flights = s.client_send(&get);
+    assert_eq!(s.take_received(), get);
+    c.note_next(&mut t, &page);
+    deliver(&mut c, &mut t, &flights);
+    // The server: its SETTINGS, its ACK of the client's (from here its
+    // encoder may use 8192 bytes), two promises and the responses.
+    let mut senc = Encoder::default();
+    let mut out = settings(&[(3, 100)]);
+    out.extend(settings_ack());
+    senc.set_max(8192);
+    let js = Req::get("/app/profile.js?msisdn=447700900123", host)
+        .h("User-Agent", UA_ANDROID)
+        .uri_leaks();
+    out.extend(push_promise(&mut senc, 1, 2, &js, Some(20), Some(6)));
+    out.extend(response(&mut senc, 1, t.now_ns, "app"));
+    let css = Req::get("/app/style.css", host)
+        .h("User-Agent", UA_ANDROID)
+        .leak("X-MSISDN", MSISDN);
+    out.extend(push_promise(&mut senc, 1, 4, &css, None, None));
+    out.extend(response(&mut senc, 2, t.now_ns, "js"));
+    out.extend(response(&mut senc, 4, t.now_ns, "css"));
+    let flights = s.server_send(&out);
+    deliver(&mut c, &mut t, &flights);
+    let pushed = vec![pushed_truth(&c, &js), pushed_truth(&c, &css)];
+    let flights = s.client_send(&settings_ack());
+    s.take_received();
+    deliver(&mut c, &mut t, &flights);
+    let next = leaking("/app/next", host);
+    let (st, r) = cl.request(&next, Framing::default());
+    let flights = s.client_send(&r);
+    assert_eq!(s.take_received(), r);
+    c.note_next(&mut t, &next);
+    deliver(&mut c, &mut t, &flights);
+    t.advance_us(20_000);
+    let flights = s.server_send(&response(&mut senc, st, t.now_ns, "next"));
+    deliver(&mut c, &mut t, &flights);
+    t.advance_us(100_000);
+    close(&mut t, &mut c, &mut s);
+
+    // Push disabled: the server's records after its SETTINGS are not read.
+    let mut c = conv(&mut t, "10.20.0.62:51611", "192.0.2.162:443", seed + 100);
+    let mut s = ep.connect();
+    c.handshake(&mut t);
+    let hs = s.handshake();
+    deliver(&mut c, &mut t, &hs);
+    let mut cl = Client::new(1, "https");
+    let get = leaking("/download.bin", host);
+    let (_, r) = cl.request(&get, Framing::default());
+    let flights = s.client_send(&Client::start());
+    s.take_received();
+    deliver(&mut c, &mut t, &flights);
+    let flights = s.client_send(&r);
+    assert_eq!(s.take_received(), r);
+    c.note_next(&mut t, &get);
+    deliver(&mut c, &mut t, &flights);
+    let mut senc = Encoder::default();
+    let mut out = server_start();
+    out.extend(frame(
+        1,
+        4,
+        1,
+        &senc.block(&[(":status".into(), "200".into())], &[]),
+    ));
+    for i in 0..4u8 {
+        out.extend(frame(0, if i == 3 { 1 } else { 0 }, 1, &[b'0' + i; 16_000]));
+    }
+    let flights = s.server_send(&out);
+    deliver(&mut c, &mut t, &flights);
+    let flights = s.client_send(&settings_ack());
+    s.take_received();
+    deliver(&mut c, &mut t, &flights);
+    close(&mut t, &mut c, &mut s);
+    let version = match suite.version() {
+        super::session::Version::Tls12 => "TLS 1.2",
+        super::session::Version::Tls13 => "TLS 1.3",
+    };
+    let mut f = done(
+        name,
+        &t,
+        eth_pcap(&t),
+        &format!(
+            "HTTP/2 server push inside {version} (ALPN h2). First connection (push allowed, SETTINGS_HEADER_TABLE_SIZE 8192 for the server's encoder): GET /app/, then the server promises GET /app/profile.js?msisdn=447700900123 (a padded PUSH_PROMISE continued in CONTINUATION frames) and GET /app/style.css with X-MSISDN (indexing the server's HPACK table), then the client's GET /app/next with X-MSISDN. Second connection: a client with SETTINGS_ENABLE_PUSH=0 asks GET /download.bin with X-MSISDN and downloads 64 KB."
+        ),
+        "Decrypt both directions with the key log; report the client's three requests, and the two promised ones marked pushed (streams 2 and 4, promised on stream 1) with their leaks, not counted as client requests; on the second connection decrypt nothing of the server after its SETTINGS.",
+        ep.take_keys(),
+    );
+    f.fixture.truth.pushed_requests = pushed;
+    f
 }

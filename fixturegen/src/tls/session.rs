@@ -597,18 +597,14 @@ impl Session {
 
     /// Hands `bytes` to the client as if they came from the server.
     pub fn to_client(&mut self, bytes: &[u8]) {
+        // The plaintext is drained as it comes: rustls buffers a bounded amount.
         let mut rd = bytes;
+        let mut buf = [0u8; 4096];
         while !rd.is_empty() {
             self.client.read_tls(&mut rd).unwrap();
             self.client.process_new_packets().unwrap();
-        }
-        let mut buf = [0u8; 4096];
-        loop {
-            match self.client.reader().read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    let _ = &buf[..n];
-                }
+            while let Ok(n @ 1..) = self.client.reader().read(&mut buf) {
+                let _ = &buf[..n];
             }
         }
     }
@@ -708,6 +704,12 @@ impl Session {
     /// traffic secret, derived from the logged one.
     pub fn client_key_update(&mut self) -> Vec<Flight> {
         self.client.refresh_traffic_keys().unwrap();
+        self.pump()
+    }
+
+    /// The server sends a KeyUpdate (TLS 1.3).
+    pub fn server_key_update(&mut self) -> Vec<Flight> {
+        self.server.refresh_traffic_keys().unwrap();
         self.pump()
     }
 
