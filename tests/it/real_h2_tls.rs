@@ -38,6 +38,26 @@ void *SSL_new(void *ctx) {
 }
 "#;
 
+/// Builds [`KEYLOG_SHIM`] in the lab's folder; its path.
+fn keylog_shim(lab: &Lab) -> std::path::PathBuf {
+    let shim_c = lab.dir.join("keylog.c");
+    let shim = lab.dir.join("keylog.so");
+    std::fs::write(&shim_c, KEYLOG_SHIM).unwrap();
+    lab.run(
+        &[
+            "cc",
+            "-shared",
+            "-fPIC",
+            "-o",
+            &shim.display().to_string(),
+            &shim_c.display().to_string(),
+            "-ldl",
+        ],
+        false,
+    );
+    shim
+}
+
 /// A request a client sent: its target, the number it leaked and where
 /// (`None`: a header, `Some(key)`: the body field with that key path).
 struct Sent {
@@ -56,21 +76,7 @@ fn curl_and_nghttp_over_tls_h2_to_nginx_are_decrypted_with_bodies() {
     };
     crate::real_tls::nginx_with_tls(&mut lab, true);
     let dir = lab.dir.clone();
-    let shim_c = dir.join("keylog.c");
-    let shim = dir.join("keylog.so");
-    std::fs::write(&shim_c, KEYLOG_SHIM).unwrap();
-    lab.run(
-        &[
-            "cc",
-            "-shared",
-            "-fPIC",
-            "-o",
-            &shim.display().to_string(),
-            &shim_c.display().to_string(),
-            "-ldl",
-        ],
-        false,
-    );
+    let shim = keylog_shim(&lab);
     let capture = dir.join("h2tls.pcap");
     let tcpdump = lab.tcpdump(&capture);
     let keys = dir.join("keys.log");
@@ -241,40 +247,8 @@ fn nghttp_against_nghttpd_push_over_tls() {
     };
     let dir = lab.dir.clone();
     let d = dir.display().to_string();
-    lab.run(
-        &[
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            "/CN=leak.test",
-            "-days",
-            "2",
-            "-keyout",
-            &format!("{d}/key.pem"),
-            "-out",
-            &format!("{d}/cert.pem"),
-        ],
-        false,
-    );
-    let shim_c = dir.join("keylog.c");
-    let shim = dir.join("keylog.so");
-    std::fs::write(&shim_c, KEYLOG_SHIM).unwrap();
-    lab.run(
-        &[
-            "cc",
-            "-shared",
-            "-fPIC",
-            "-o",
-            &shim.display().to_string(),
-            &shim_c.display().to_string(),
-            "-ldl",
-        ],
-        false,
-    );
+    crate::real_tls::self_signed_cert(&lab);
+    let shim = keylog_shim(&lab);
     let www = dir.join("www");
     std::fs::create_dir_all(&www).unwrap();
     std::fs::write(www.join("index.html"), "<html>hi</html>\n").unwrap();

@@ -150,13 +150,10 @@ http {
 }
 "#;
 
-/// Starts nginx with TLS on 127.0.0.1:8443 in `lab` (a fresh self-signed
-/// certificate for `leak.test`), logging each request's target, `X-MSISDN`
-/// header, protocol, suite and HTTP version to `access.log` in the lab's
-/// folder; returns once it answers. `http2`: HTTP/2 offered by ALPN.
-pub fn nginx_with_tls(lab: &mut Lab, http2: bool) {
-    let dir = lab.dir.clone();
-    let d = dir.display().to_string();
+/// Makes `key.pem` and `cert.pem` (self-signed, for `leak.test`) in the
+/// lab's folder.
+pub fn self_signed_cert(lab: &Lab) {
+    let d = lab.dir.display().to_string();
     lab.run(
         &[
             "openssl",
@@ -176,6 +173,16 @@ pub fn nginx_with_tls(lab: &mut Lab, http2: bool) {
         ],
         false,
     );
+}
+
+/// Starts nginx with TLS on 127.0.0.1:8443 in `lab` (a fresh self-signed
+/// certificate for `leak.test`), logging each request's target, `X-MSISDN`
+/// header, protocol, suite and HTTP version to `access.log` in the lab's
+/// folder; returns once it answers. `http2`: HTTP/2 offered by ALPN.
+pub fn nginx_with_tls(lab: &mut Lab, http2: bool) {
+    let dir = lab.dir.clone();
+    let d = dir.display().to_string();
+    self_signed_cert(lab);
     let conf = NGINX_CONF
         .replace("DIR", &d)
         .replace(" HTTP2", if http2 { " http2" } else { "" });
