@@ -24,6 +24,9 @@ fn req(ts_ms: i64, src: &str, uri: &str, headers: &[(&str, &str)]) -> DiffReques
         body_digest: None,
         authority: None,
         masked: false,
+        flow_order: None,
+        answer_awaited: false,
+        status: None,
     }
 }
 

@@ -16,7 +16,7 @@ mod stream;
 
 pub(crate) use head::parse_request_line;
 pub use head::{Head, parse_head};
-pub use request::{Header, Request};
+pub use request::{Answer, Header, Request};
 pub use response::{MAX_AWAITED, ParsedAnswer, ResponseStream};
 pub(crate) use stream::push_bounded;
 pub use stream::{ParsedRequest, RequestStream, Verdict};

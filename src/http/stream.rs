@@ -51,6 +51,9 @@ pub struct ParsedRequest {
     pub body: Option<RawBody>,
     /// The request had a body that was not collected (a binary content type).
     pub body_skipped: bool,
+    /// Its response is read from the server's side (set by the client
+    /// stream stack; see [`super::Request::answer_awaited`]).
+    pub answer_awaited: bool,
 }
 
 /// What the stream learnt about its direction.
@@ -542,6 +545,7 @@ impl RequestStream {
             authority: None,
             body: None,
             body_skipped: collect && !wanted,
+            answer_awaited: false,
         };
         if wanted {
             // Published when the body ends.
@@ -577,6 +581,7 @@ impl RequestStream {
             authority: None,
             body: None,
             body_skipped: false,
+            answer_awaited: false,
         });
     }
 

@@ -23,7 +23,7 @@
 //! layer with the HPACK table unknown), a ClientHello (a TLS layer as at a
 //! connection's start), else HTTP/1 found by resynchronising, as before.
 use crate::h2::{self, H2Feed, H2Layer, H2Stats, ServerSide};
-use crate::http::{HttpStats, ParsedRequest, RequestStream, Verdict};
+use crate::http::{HttpStats, ParsedAnswer, ParsedRequest, RequestStream, ResponseStream, Verdict};
 use crate::time::Timestamp;
 use crate::tls::{self, KeyLog, Plain, TlsConnection, TlsLimits, TlsStats};
 
@@ -247,6 +247,49 @@ impl Chooser {
     }
 }
 
+/// How often the HTTP/1 layer has lost its place so far (the counters
+/// that mean requests may have gone unseen).
+fn lost_place(http: &HttpStats) -> u64 {
+    http.resyncs.saturating_add(http.length_resyncs)
+}
+
+/// After the HTTP/1 layer took input: the requests it completed (`out` from
+/// `first`) await their responses, in order. A client stream that lost its
+/// place (`lost`: [`lost_place`] before) may have sent requests no one saw:
+/// response reading stops (counted); at a CONNECT or an upgrade request
+/// (`verdict`) the server's side is another protocol's: it stops, and that
+/// request awaits nothing.
+fn await_answers(
+    responses: &mut Option<Box<ResponseStream>>,
+    first: usize,
+    lost: u64,
+    verdict: Verdict,
+    feed: &mut Feed<'_>,
+) {
+    let Some(r) = responses.as_mut() else {
+        return;
+    };
+    if lost_place(feed.http) != lost {
+        r.lose_sync(feed.http);
+        *responses = None;
+        return;
+    }
+    let published = feed.published;
+    for (i, p) in feed.out.iter_mut().enumerate().skip(first) {
+        let seq = published.saturating_add(i as u64).saturating_add(1);
+        p.answer_awaited = r.expect(seq, &p.head.method, feed.http);
+    }
+    if matches!(verdict, Verdict::Tunnel(_) | Verdict::Upgrade(_)) {
+        if let Some(p) = feed.out.last_mut() {
+            p.answer_awaited = false;
+        }
+        r.stop();
+    }
+    if !r.reading() {
+        *responses = None;
+    }
+}
+
 /// The part of a [`Feed`] an H2 layer uses.
 fn h2_feed<'b>(feed: &'b mut Feed<'_>) -> H2Feed<'b> {
     H2Feed {
@@ -405,6 +448,10 @@ pub struct ClientStack {
     layer: Layer,
     /// TLS layers around this stack (0 for a TCP stream).
     tls_depth: u8,
+    /// With [`Feed::read_responses`]: the server's responses to the HTTP/1
+    /// requests of a plaintext connection read from its first byte, while
+    /// both sides keep their place (until a CONNECT or an upgrade request).
+    responses: Option<Box<ResponseStream>>,
 }
 
 /// What the layers of a stack share while it is fed: limits, keys and counters.
@@ -429,6 +476,13 @@ pub struct Feed<'a> {
     pub h2: &'a mut H2Stats,
     /// Requests completed, in order.
     pub out: &'a mut Vec<ParsedRequest>,
+    /// Read the server's HTTP/1 responses (`Config::read_responses`).
+    pub read_responses: bool,
+    /// Requests of the flow published before this feed's: the first in
+    /// `out` will be the flow's request `published + 1`.
+    pub published: u64,
+    /// Responses read, in order.
+    pub answers: &'a mut Vec<ParsedAnswer>,
 }
 
 impl ClientStack {
@@ -440,6 +494,7 @@ impl ClientStack {
             ClientStack {
                 layer: Layer::Choose(Chooser::at(Place::ConnectionStart, 0)),
                 tls_depth: 0,
+                responses: None,
             }
         } else {
             ClientStack::picked_up(true)
@@ -456,6 +511,7 @@ impl ClientStack {
         ClientStack {
             layer: Layer::Choose(c),
             tls_depth: 0,
+            responses: None,
         }
     }
 
@@ -480,13 +536,15 @@ impl ClientStack {
         ClientStack {
             layer: Layer::Choose(Chooser::at(Place::Decrypted, tls_depth)),
             tls_depth,
+            responses: None,
         }
     }
 
     /// Bytes of memory held in partial heads and handshakes (TLS ciphertext
     /// held for want of keys is [`ClientStack::held_ciphertext`]).
     pub fn buffered(&self) -> usize {
-        match &self.layer {
+        let responses = self.responses.as_ref().map_or(0, |r| r.buffered());
+        responses.saturating_add(match &self.layer {
             Layer::Socks(s) => s.buf.capacity(),
             Layer::Http1(r) => r.buffered(),
             Layer::H2(h) => h.buffered(),
@@ -496,7 +554,7 @@ impl ClientStack {
                 .capacity()
                 .saturating_add(c.server.as_ref().map_or(0, |s| s.buffered())),
             Layer::Stopped | Layer::TlsMidstream => 0,
-        }
+        })
     }
 
     /// Bytes of memory held in bodies being collected.
@@ -534,8 +592,12 @@ impl ClientStack {
     /// handshake, at a CONNECT tunnel's start), a TLS layer reads the
     /// server's handshake, or an h2c layer reads the server's frames (until
     /// the client disabled push and the server's first SETTINGS was read;
-    /// see [`ServerSide`]). Once false, it stays false.
+    /// see [`ServerSide`]), or HTTP/1 responses are read. Once false, it
+    /// stays false.
     pub fn wants_server(&self) -> bool {
+        if self.responses.is_some() {
+            return true;
+        }
         match &self.layer {
             Layer::Choose(_) | Layer::Socks(_) => true,
             Layer::Tls(t) => t.conn.wants_server() || t.inner.wants_server(),
@@ -555,6 +617,13 @@ impl ClientStack {
     /// Feeds in-order bytes of the server's stream (read by TLS layers, for
     /// the server's handshake, and by h2c layers, for the server's frames).
     pub fn server(&mut self, ts: Timestamp, input: &[u8], feed: &mut Feed<'_>) {
+        if let Some(r) = self.responses.as_mut() {
+            r.data(ts, input, feed.max_head, feed.http, feed.answers);
+            if !r.reading() {
+                self.responses = None;
+            }
+            return;
+        }
         match &mut self.layer {
             Layer::Tls(t) => t.server(ts, input, feed),
             Layer::H2(h) => h.server_data(ts, input, &mut h2_feed(feed)),
@@ -569,6 +638,13 @@ impl ClientStack {
 
     /// Notes `len` missing bytes of the server's stream.
     pub fn server_gap(&mut self, len: u64, feed: &mut Feed<'_>) {
+        if let Some(r) = self.responses.as_mut() {
+            r.gap(len, feed.http);
+            if !r.reading() {
+                self.responses = None;
+            }
+            return;
+        }
         match &mut self.layer {
             Layer::Tls(t) => {
                 if t.conn.wants_server() {
@@ -645,7 +721,19 @@ impl ClientStack {
                             let head = std::mem::take(&mut c.head);
                             let head_ts = c.head_ts;
                             let gaps = c.gaps;
+                            // Responses are read from the server's first
+                            // byte, in step with the client's.
+                            let from_start = c.place == Place::ConnectionStart
+                                && c.server.is_none()
+                                && gaps == 0
+                                && self.tls_depth == 0;
                             self.layer = layer;
+                            if feed.read_responses
+                                && from_start
+                                && matches!(self.layer, Layer::Http1(_))
+                            {
+                                self.responses = Some(Box::default());
+                            }
                             self.replay_gaps(gaps, feed);
                             if !head.is_empty() {
                                 self.data(head_ts, &head, feed);
@@ -685,7 +773,10 @@ impl ClientStack {
                 },
                 Layer::Http1(r) => {
                     r.set_body_room(feed.body_room, feed.body_limit);
-                    match r.data(ts, input, feed.max_head, feed.http, feed.out) {
+                    let (first, lost) = (feed.out.len(), lost_place(feed.http));
+                    let verdict = r.data(ts, input, feed.max_head, feed.http, feed.out);
+                    await_answers(&mut self.responses, first, lost, verdict, feed);
+                    match verdict {
                         Verdict::Tunnel(at) => {
                             self.layer = Layer::Choose(Chooser::at(Place::Tunnel, self.tls_depth));
                             input = input.get(at..).unwrap_or_default();
@@ -803,7 +894,10 @@ impl ClientStack {
             return Verdict::Continue;
         };
         r.set_body_room(feed.body_room, feed.body_limit);
-        match r.gap(len, feed.http, feed.out) {
+        let (first, lost) = (feed.out.len(), lost_place(feed.http));
+        let verdict = r.gap(len, feed.http, feed.out);
+        await_answers(&mut self.responses, first, lost, verdict, feed);
+        match verdict {
             Verdict::Stopped => {
                 self.layer = Layer::Stopped;
                 Verdict::Stopped
@@ -814,6 +908,7 @@ impl ClientStack {
 
     /// The stream ended: a head cut short is reported as truncated.
     pub fn end(&mut self, feed: &mut Feed<'_>) {
+        self.responses = None;
         match &mut self.layer {
             Layer::Http1(r) => r.end(feed.http, feed.out),
             Layer::H2(h) => h.end(&mut h2_feed(feed)),
@@ -861,6 +956,9 @@ pub(crate) mod tests {
             tls: &mut tls,
             h2: &mut H2Stats::default(),
             out: &mut out,
+            read_responses: false,
+            published: 0,
+            answers: &mut Vec::new(),
         };
         for p in parts {
             match p {
@@ -992,6 +1090,9 @@ pub(crate) mod tests {
             tls: &mut tls,
             h2: &mut h2,
             out: &mut out,
+            read_responses: false,
+            published: 0,
+            answers: &mut Vec::new(),
         };
         for p in parts {
             match p {
@@ -1046,6 +1147,9 @@ pub(crate) mod tests {
             tls: &mut tls,
             h2: &mut h2,
             out: &mut out,
+            read_responses: false,
+            published: 0,
+            answers: &mut Vec::new(),
         };
         let mut wants = Vec::new();
         for p in parts {
@@ -1549,6 +1653,9 @@ pub(crate) mod tests {
             tls: &mut tls,
             h2: &mut H2Stats::default(),
             out: &mut out,
+            read_responses: false,
+            published: 0,
+            answers: &mut Vec::new(),
         };
         // Picked up mid-stream, in pieces of any size, or after a gap at the start.
         for step in [1, 3, 5, 26, recs.len()] {
@@ -1701,6 +1808,9 @@ mod segmentation {
             tls: &mut tls,
             h2: &mut H2Stats::default(),
             out: &mut out,
+            read_responses: false,
+            published: 0,
+            answers: &mut Vec::new(),
         };
         let mut at = 0;
         let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (stream.len() + 1)).collect();
