@@ -565,7 +565,7 @@ impl Reason {
                 "answered by the middlebox itself (a cache hit, a block page)"
             }
             Reason::NoResponse => {
-                "no response seen: dropped by the middlebox, or its answer was not captured"
+                "dropped by the middlebox, or its response was not captured"
             }
             Reason::NotForwarded => "answered by the middlebox (a cache hit) or dropped by it",
             Reason::CreatedOnTheWay => {
