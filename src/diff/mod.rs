@@ -564,9 +564,7 @@ impl Reason {
             Reason::AnsweredOnTheWay => {
                 "answered by the middlebox itself (a cache hit, a block page)"
             }
-            Reason::NoResponse => {
-                "dropped by the middlebox, or its response was not captured"
-            }
+            Reason::NoResponse => "dropped by the middlebox, or its response was not captured",
             Reason::NotForwarded => "answered by the middlebox (a cache hit) or dropped by it",
             Reason::CreatedOnTheWay => {
                 "made by the middlebox (or by a client the BEFORE capture does not see)"

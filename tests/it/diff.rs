@@ -227,19 +227,19 @@ fn an_enriching_gateway_is_caught_with_everything_it_did() {
     assert_eq!(
         seen,
         [
-            ("after", "GET /robots.txt HTTP/1.1", "created-on-the-way", None),
+            (
+                "after",
+                "GET /robots.txt HTTP/1.1",
+                "created-on-the-way",
+                None
+            ),
             (
                 "before",
                 "GET /img/logo.png HTTP/1.1",
                 "answered-on-the-way",
                 Some(304)
             ),
-            (
-                "before",
-                "GET /track.gif?u=1 HTTP/1.1",
-                "no-response",
-                None
-            ),
+            ("before", "GET /track.gif?u=1 HTTP/1.1", "no-response", None),
         ]
     );
     let summary = all.last().unwrap();
@@ -411,7 +411,10 @@ fn the_html_report_is_self_contained_and_masked() {
         page.contains("answered-on-the-way (304)"),
         "the cache hit is listed with its status"
     );
-    assert!(page.contains("no-response"), "the dropped request is listed");
+    assert!(
+        page.contains("no-response"),
+        "the dropped request is listed"
+    );
     assert!(!page.contains("<script"), "nothing to run");
 }
 

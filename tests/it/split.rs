@@ -254,9 +254,15 @@ fn answers_come_in_the_one_thread_order_at_any_parallelism() {
             assert!(whole == one, "{name}, {workers} workers split");
             for per_block in [1, 3] {
                 let chopped = split_chopped(&bytes, workers, per_block, &config, &detector);
-                assert!(chopped == one, "{name}, {workers} workers, {per_block} a block");
+                assert!(
+                    chopped == one,
+                    "{name}, {workers} workers, {per_block} a block"
+                );
                 let routed = routed(&bytes, workers, per_block, &config, &detector);
-                assert!(routed == one, "{name}, {workers} workers routed, {per_block} a block");
+                assert!(
+                    routed == one,
+                    "{name}, {workers} workers routed, {per_block} a block"
+                );
             }
         }
     }
