@@ -534,11 +534,9 @@ fn unmatched_before(events: &[Event]) -> Vec<(String, Reason, Option<u16>)> {
     events
         .iter()
         .filter_map(|e| match e {
-            Event::Unmatched(u) if u.side == SideName::Before => Some((
-                u.seen.request_line.clone(),
-                u.reason,
-                u.status,
-            )),
+            Event::Unmatched(u) if u.side == SideName::Before => {
+                Some((u.seen.request_line.clone(), u.reason, u.status))
+            }
             _ => None,
         })
         .collect()
@@ -573,7 +571,11 @@ fn a_response_on_before_tells_answered_from_dropped() {
         assert_eq!(
             unmatched_before(&events),
             [
-                ("GET /hit HTTP/1.1".into(), Reason::AnsweredOnTheWay, Some(304)),
+                (
+                    "GET /hit HTTP/1.1".into(),
+                    Reason::AnsweredOnTheWay,
+                    Some(304)
+                ),
                 ("GET /dropped HTTP/1.1".into(), Reason::NoResponse, None),
                 ("GET /unknown HTTP/1.1".into(), Reason::NotForwarded, None),
             ],
@@ -581,7 +583,10 @@ fn a_response_on_before_tells_answered_from_dropped() {
         );
         let st = &out.stats;
         assert_eq!(st.pairs, 2);
-        assert_eq!((st.answered_on_the_way, st.no_response, st.not_forwarded), (1, 1, 1));
+        assert_eq!(
+            (st.answered_on_the_way, st.no_response, st.not_forwarded),
+            (1, 1, 1)
+        );
         // /a's second answer finds it still read ahead when the offset is
         // estimated (the first answer counts), paired otherwise.
         let unused = if estimate { 1 } else { 2 };
@@ -600,7 +605,12 @@ fn a_request_awaiting_its_answer_waits_for_before_to_pass_it() {
         answer(1, 302),
         answer(2, 200),
     ];
-    let after = vec![req(50, "198.51.100.7:4000", "/other", &[("Host", "h.example")])];
+    let after = vec![req(
+        50,
+        "198.51.100.7:4000",
+        "/other",
+        &[("Host", "h.example")],
+    )];
     let opts = DiffOptions {
         offset: Some(0),
         ..DiffOptions::default()
@@ -610,20 +620,32 @@ fn a_request_awaiting_its_answer_waits_for_before_to_pass_it() {
     assert_eq!(
         unmatched_before(&events),
         [
-            ("GET /slow HTTP/1.1".into(), Reason::AnsweredOnTheWay, Some(302)),
-            ("GET /next HTTP/1.1".into(), Reason::AnsweredOnTheWay, Some(200)),
+            (
+                "GET /slow HTTP/1.1".into(),
+                Reason::AnsweredOnTheWay,
+                Some(302)
+            ),
+            (
+                "GET /next HTTP/1.1".into(),
+                Reason::AnsweredOnTheWay,
+                Some(200)
+            ),
             ("GET /third HTTP/1.1".into(), Reason::NoResponse, None),
         ]
     );
     // The cap still cuts: nothing waits past --max-pending.
-    let before: Vec<DiffInput> = (0..5).map(|i| awaited(i, "/x", i as u64 + 1).into()).collect();
+    let before: Vec<DiffInput> = (0..5)
+        .map(|i| awaited(i, "/x", i as u64 + 1).into())
+        .collect();
     let opts = DiffOptions {
         offset: Some(0),
         max_pending: 2,
         ..DiffOptions::default()
     };
     let mut events = Vec::new();
-    let out = diff(before, Vec::<DiffRequest>::new(), opts, &mut |e| events.push(e));
+    let out = diff(before, Vec::<DiffRequest>::new(), opts, &mut |e| {
+        events.push(e)
+    });
     assert_eq!(out.stats.unmatched_before, 5);
     assert!(out.stats.pending_peak <= 3, "{}", out.stats.pending_peak);
 }

@@ -1713,6 +1713,108 @@ pub(crate) mod tests {
         assert_eq!(h2s.connections, 0);
     }
 
+    /// Feeds client (`true`) and server parts with responses read; returns
+    /// each request (target, awaits an answer), the answers (seq, status)
+    /// and the counters.
+    #[allow(clippy::type_complexity)]
+    fn answers_run(
+        parts: &[(bool, Result<&[u8], u64>)],
+    ) -> (Vec<(String, bool)>, Vec<(u64, u16)>, HttpStats) {
+        let mut s = ClientStack::new(true);
+        let mut stats = HttpStats::default();
+        let (mut out, mut answers) = (Vec::new(), Vec::new());
+        let (keys, mut tls) = (KeyLog::new(), TlsStats::default());
+        let mut h2 = H2Stats::default();
+        for (client, p) in parts {
+            let mut feed = Feed {
+                max_head: 64 << 10,
+                body_room: 0,
+                body_limit: 0,
+                http: &mut stats,
+                tls_limits: &TlsLimits::default(),
+                keys: &keys,
+                tls: &mut tls,
+                h2: &mut h2,
+                out: &mut out,
+                read_responses: true,
+                // `out` is kept whole: its first request is the flow's first.
+                published: 0,
+                answers: &mut answers,
+            };
+            match (client, p) {
+                (true, Ok(b)) => drop(s.data(Timestamp(0), b, &mut feed)),
+                (true, Err(n)) => drop(s.gap(*n, &mut feed)),
+                (false, Ok(b)) => s.server(Timestamp(0), b, &mut feed),
+                (false, Err(n)) => s.server_gap(*n, &mut feed),
+            }
+        }
+        let requests = out
+            .iter()
+            .map(|r| (r.head.uri.clone(), r.answer_awaited))
+            .collect();
+        let answers = answers.iter().map(|a| (a.seq, a.status)).collect();
+        (requests, answers, stats)
+    }
+
+    #[test]
+    fn responses_are_matched_to_their_requests_in_order() {
+        const OK: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+        let (requests, answers, stats) = answers_run(&[
+            (true, Ok(b"GET /1 HTTP/1.1\r\n\r\nHEAD /2 HTTP/1.1\r\n\r\n")),
+            (false, Ok(OK)),
+            (false, Ok(b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n")),
+            (true, Ok(b"GET /3 HTTP/1.1\r\n\r\n")),
+            (false, Ok(b"HTTP/1.1 404 Not Found\r\n\r\n")),
+        ]);
+        assert_eq!(
+            requests,
+            [
+                ("/1".into(), true),
+                ("/2".into(), true),
+                ("/3".into(), true)
+            ]
+        );
+        assert_eq!(answers, [(1, 200), (2, 200), (3, 404)]);
+        assert_eq!(stats.responses, 3);
+        // A gap that costs the client its place: reading stops, later
+        // requests await nothing.
+        let (requests, answers, stats) = answers_run(&[
+            (true, Ok(b"GET /1 HTTP/1.1\r\n\r\nGET /2 HT")),
+            (true, Err(5)),
+            (true, Ok(b"GET /3 HTTP/1.1\r\n\r\n")),
+            (false, Ok(OK)),
+        ]);
+        assert_eq!(requests.iter().filter(|r| r.1).count(), 1);
+        assert!(answers.is_empty());
+        assert_eq!(stats.response_sync_lost, 1);
+        // A CONNECT ends the reading; its tunnel's server bytes go on to
+        // its own layers.
+        let (requests, answers, _) = answers_run(&[
+            (true, Ok(b"GET /1 HTTP/1.1\r\n\r\n")),
+            (false, Ok(OK)),
+            (
+                true,
+                Ok(b"CONNECT a:80 HTTP/1.1\r\n\r\nGET /in HTTP/1.1\r\n\r\n"),
+            ),
+            (
+                false,
+                Ok(b"HTTP/1.1 200 Established\r\n\r\nHTTP/1.1 200 OK\r\n\r\n"),
+            ),
+        ]);
+        assert_eq!(
+            requests,
+            [
+                ("/1".into(), true),
+                ("a:80".into(), false),
+                ("/in".into(), false)
+            ]
+        );
+        assert_eq!(answers, [(1, 200)]);
+        // Not asked for: nothing read, nothing awaited.
+        let (requests, stats) = run(true, &[Ok(b"GET /1 HTTP/1.1\r\n\r\n")]);
+        assert_eq!((requests.len(), stats.responses), (1, 0));
+    }
+
     #[test]
     fn socks_handshakes_are_skipped() {
         let v4a: &[u8] = b"\x04\x01\x00\x50\x00\x00\x00\x01\x00www.example.com\x00";
