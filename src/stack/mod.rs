@@ -2,7 +2,8 @@
 //!
 //! In: [`Chunk`]s of each direction of each flow (this module implements
 //! [`StreamHandler`]). Out: [`Request`]s, each as soon as its header block is
-//! complete, collected in [`Extractor::take_requests`].
+//! complete (and, when asked, [`Answer`]s), collected in
+//! [`Extractor::take_output`].
 //!
 //! The extractor decides which side of a flow is the client and feeds that
 //! side's stream to a [`ClientStack`] (`layers.rs`): a chooser that looks at
@@ -14,8 +15,10 @@
 //! mid-stream, the side on an unprivileged port when the other is on a usual
 //! HTTP port (80, 8080, 3128, ...), else the side that sends a request line (a
 //! side that first shows a response status line is the server). Bytes of the server are never read
-//! as requests (the client's stack reads them only for a TLS handshake and,
-//! on h2c, for HTTP/2 server push and SETTINGS: see `layers.rs`), except that a request on the SYN-ACK (the side that answered
+//! as requests (the client's stack reads them only for a TLS handshake, on
+//! h2c for HTTP/2 server push and SETTINGS, and, when asked
+//! ([`Extractor::set_read_responses`]), for the HTTP/1 responses' status:
+//! see `layers.rs`), except that a request on the SYN-ACK (the side that answered
 //! the SYN speaking first, with a request line) makes that side the client.
 //! Flows whose client does not open with a request line, TLS or HTTP/2
 //! (after a SOCKS handshake, if any) are dropped from parsing at once (SSH,
@@ -459,7 +462,8 @@ impl StreamHandler for Extractor {
         if let Some(client) = state.client.filter(|c| *c != side) {
             // The server's side: never parsed as requests. Drop what it held
             // before roles were known; a TLS layer of the client's stack
-            // reads the server's handshake.
+            // reads the server's handshake, an HTTP/1 one its responses
+            // when asked.
             if let Some(s) = side.of_mut(&mut state.streams).take() {
                 self.buffered = self.buffered.saturating_sub(s.buffered());
                 self.bodies = self.bodies.saturating_sub(s.body_held());
