@@ -90,6 +90,8 @@ pub struct DiffAnswer {
 }
 
 /// What a side's reader hands the pairing, in its output's order.
+// Requests are the common case: boxing them would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum DiffInput {
     /// A request.

@@ -32,7 +32,7 @@ fn req(ts_ms: i64, src: &str, uri: &str, headers: &[(&str, &str)]) -> DiffReques
 
 fn run(b: Vec<DiffRequest>, a: Vec<DiffRequest>, opts: DiffOptions) -> (Vec<Event>, DiffOutcome) {
     let mut events = Vec::new();
-    let out = diff(b.into_iter(), a.into_iter(), opts, &mut |e| events.push(e));
+    let out = diff(b, a, opts, &mut |e| events.push(e));
     (events, out)
 }
 

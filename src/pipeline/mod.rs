@@ -46,6 +46,8 @@ pub struct Finding {
 /// What the analysis hands on, in [`OrderKey`] order: findings, and with
 /// [`Config::read_responses`] the responses read (for `diff`; `scan` never
 /// sets it, so it sees findings only).
+// Requests are the common case: boxing them would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Record {
     /// A request and its leaks.

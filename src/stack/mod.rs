@@ -159,6 +159,8 @@ pub struct Extractor {
 }
 
 /// What the stack gives, in order.
+// Requests are the common case: boxing them would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Output {
     /// A request.
