@@ -176,6 +176,7 @@ fn detect_request(bencher: divan::Bencher, leaking: bool) {
         stream_id: None,
         pushed_on: None,
         authority: None,
+        answer_awaited: false,
         body: None,
     };
     let detector = Detector::new();

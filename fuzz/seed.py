@@ -12,6 +12,7 @@ separated by 0xFF). h2_frames, http: a small HTTP/2 client stream (frames
 after the preface; with it, for http); for h2_frames after a selector byte,
 with a server's stream that pushes (see the target).
 body: a body of each kind behind its selector byte.
+http_responses: requests asked, then a server stream of every framing.
 tls_records: each connection of the TLS fixtures (fixtures/tls) as client and
 server chunk ops; tls_handshake: their ClientHello and ServerHello bodies.
 Run from the project root after `cargo build`: python3 fuzz/seed.py [DIR]
@@ -196,6 +197,19 @@ def main():
     server += frame(1, 4, 1, b"\x88") + frame(0, 1, 1, b"<html>")
     put("h2_frames", b"\x00" + frames + b"\xff\xfd" + server)
     put("h2_frames", b"\x01" + frames + b"\xff\xfdHTTP/1.1 101 Switching Protocols\r\n\r\n" + server)
+    # http_responses: requests asked (0xFD + a method byte), then a server
+    # stream of every framing: interim, HEAD, lengths, 204/304, chunked with
+    # extensions and trailers, read until the end.
+    asks = b"\xff".join([b"\xfd\x00", b"\xfd\x01"] + [b"\xfd\x00"] * 5)
+    responses = (b"HTTP/1.1 100 Continue\r\n\r\n"
+                 b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nHTTP/"
+                 b"HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\n"
+                 b"HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 304 Not Modified\r\n\r\n"
+                 b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 b"5;a=b\r\nHTTP/\r\n0\r\nX-T: 1\r\n\r\n"
+                 b"HTTP/1.0 200 OK\r\n\r\nto the end")
+    put("http_responses", asks + b"\xff" + responses)
+    put("http_responses", asks + b"\xff" + responses[:60] + b"\xff\xfe\x00\x00\xff" + responses[60:])
     for t in sorted(os.listdir(CORPUS)):
         print(t, len(os.listdir(os.path.join(CORPUS, t))), "seeds")
 

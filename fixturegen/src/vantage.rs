@@ -3,7 +3,8 @@
 //! server's side), with each capture on its own clock. The middlebox is
 //! modelled by what it does to each request (add, remove, rewrite, reorder,
 //! recase headers; change the request line), by the requests it answers
-//! itself (a cache hit: BEFORE only) or makes itself (AFTER only), and by
+//! itself (a cache hit: BEFORE only, with the gateway's response), drops
+//! (BEFORE only, no response) or makes itself (AFTER only), and by
 //! its own connections (NAT: other addresses and ports; pipelined requests
 //! regrouped onto other connections).
 
@@ -121,11 +122,19 @@ impl Hop {
         self.b.advance_us(200_000);
     }
 
-    /// A request the middlebox answers itself (a cache hit).
-    fn answered(&mut self, cb: &mut Conversation, req: &Req) {
+    /// A request the middlebox answers itself with `status` (a cache hit).
+    fn answered(&mut self, cb: &mut Conversation, req: &Req, status: &str, body: &[u8]) {
         cb.request(&mut self.b, req);
-        let body = response(self.b.now_ns, "200 OK", "image/png", b"cached\n");
+        let body = response(self.b.now_ns, status, "image/png", body);
         cb.respond(&mut self.b, &body);
+        self.b.advance_us(200_000);
+    }
+
+    /// A request the middlebox drops: no response, the connection reset.
+    fn dropped(&mut self, cb: &mut Conversation, req: &Req) {
+        cb.request(&mut self.b, req);
+        self.b.advance_us(200_000);
+        cb.rst(&mut self.b, false);
         self.b.advance_us(200_000);
     }
 
@@ -195,7 +204,8 @@ fn browser(uri: &str, host: &str) -> Req {
 /// gains X-MSISDN (identifier) and Via, X-Forwarded-For (operational), loses
 /// DNT, has Accept-Encoding rewritten and its header names lower-cased and
 /// reordered; an absolute-form request goes out in origin form as HTTP/1.0;
-/// a cache hit is answered by the gateway; the gateway fetches a
+/// a cache hit is answered by the gateway (304 Not Modified), a request to
+/// an ad server dropped (no response, reset); the gateway fetches a
 /// robots.txt of its own; twenty identical polls in a row; three pipelined
 /// requests regrouped onto two connections of the gateway.
 pub fn enriching() -> VantagePair {
@@ -212,7 +222,15 @@ pub fn enriching() -> VantagePair {
         h.relay(&mut b1, &r, &mut a1, &enrich(&r, client));
     }
     // A cache hit: the gateway answers, nothing goes on.
-    h.answered(&mut b1, &browser("/img/logo.png", "www.example.com"));
+    h.answered(
+        &mut b1,
+        &browser("/img/logo.png", "www.example.com").h("If-None-Match", "\"5f3a\""),
+        "304 Not Modified",
+        b"",
+    );
+    // Dropped: no response, the connection reset.
+    let mut b_ads = h.conn_b(&format!("{client}:50005"), "203.0.113.99:80");
+    h.dropped(&mut b_ads, &browser("/track.gif?u=1", "ads.example.com"));
     // A request of the gateway's own.
     let mut a_own = h.conn_a(&format!("{nat}:61002"), www);
     h.made(
@@ -271,7 +289,7 @@ pub fn enriching() -> VantagePair {
     }
     h.finish(
         "enriching",
-        "An enriching gateway (X-MSISDN added), AFTER's clock 30 s ahead, NAT, header order and case changed, a cache hit, a request of the gateway's own, 20 identical requests, pipelined requests regrouped.",
+        "An enriching gateway (X-MSISDN added), AFTER's clock 30 s ahead, NAT, header order and case changed, a cache hit (304), a request dropped, a request of the gateway's own, 20 identical requests, pipelined requests regrouped.",
     )
 }
 

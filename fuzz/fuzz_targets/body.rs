@@ -68,6 +68,7 @@ fuzz_target!(|data: &[u8]| {
         stream_id: None,
         pushed_on: None,
         authority: None,
+        answer_awaited: false,
         body: Some(Box::new(body)),
     };
     let leaks = Detector::new().inspect(&request);

@@ -1,15 +1,33 @@
 //! `phoneleak diff`'s pairing, comparison and formats on arbitrary request
 //! streams. The input is text: BEFORE's requests, a line `----`, AFTER's;
 //! one request a line, `|`-separated: time in nanoseconds (any i64), client
-//! `address:port`, method, target, then `name=value` headers. The first byte
-//! also picks the options (offset given or estimated, a small pending cap).
+//! `address:port`, method, target, then `name=value` headers. A line
+//! `!N|S` is the answer (status S) to BEFORE's request N (from 0); a request
+//! whose time is a multiple of 3 awaits one. The first byte also picks the
+//! options (offset given or estimated, a small pending cap).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use phoneleak::detect::Detector;
 use phoneleak::diff::output::{DiffFormat, DiffHtml, DiffJsonl, DiffSummary, DiffText, Totals};
-use phoneleak::diff::{DiffOptions, DiffRequest, Event, diff};
+use phoneleak::diff::{DiffAnswer, DiffInput, DiffOptions, DiffRequest, Event, diff};
 use phoneleak::http::Header;
 use phoneleak::time::Timestamp;
+
+/// A line of one side: a request, the `seq`-th of its side, or an answer.
+fn input(line: &str, seq: &mut u64, detector: &Detector) -> DiffInput {
+    if let Some(answer) = line.strip_prefix('!') {
+        let (n, status) = answer.split_once('|').unwrap_or((answer, "200"));
+        return DiffInput::Answer(DiffAnswer {
+            flow_order: (0, n.trim().parse().unwrap_or(0)),
+            status: status.trim().parse().unwrap_or(200),
+        });
+    }
+    let mut r = request(line, detector);
+    r.flow_order = Some((0, *seq));
+    r.answer_awaited = r.ts.0 % 3 == 0;
+    *seq += 1;
+    DiffInput::Request(r)
+}
 
 fn request(line: &str, detector: &Detector) -> DiffRequest {
     let mut parts = line.split('|');
@@ -53,6 +71,9 @@ fn request(line: &str, detector: &Detector) -> DiffRequest {
         // An odd time: the request as a masked earlier run wrote it.
         masked: ts & 1 == 1,
         authority: None,
+        flow_order: None,
+        answer_awaited: false,
+        status: None,
     }
 }
 
@@ -63,9 +84,12 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(rest);
     let detector = Detector::new();
     let (b, a) = text.split_once("\n----\n").unwrap_or((&text, ""));
-    let before: Vec<DiffRequest> = b.lines().map(|l| request(l, &detector)).collect();
-    let after: Vec<DiffRequest> = a.lines().map(|l| request(l, &detector)).collect();
-    let (nb, na) = (before.len() as u64, after.len() as u64);
+    let mut seq = 0;
+    let before: Vec<DiffInput> = b.lines().map(|l| input(l, &mut seq, &detector)).collect();
+    let nb = seq;
+    let mut seq = 0;
+    let after: Vec<DiffInput> = a.lines().map(|l| input(l, &mut seq, &detector)).collect();
+    let na = seq;
     let opts = DiffOptions {
         offset: (flags & 1 == 1).then_some(i64::from(flags >> 2) * 1_000_000_000),
         max_pending: if flags & 2 == 2 { 4 } else { 100_000 },
@@ -78,8 +102,8 @@ fuzz_target!(|data: &[u8]| {
     let mut html = DiffHtml::new(std::io::sink());
     let mut events = 0u64;
     let outcome = diff(
-        before.into_iter(),
-        after.into_iter(),
+        before,
+        after,
         opts,
         &mut |e: Event| {
             events += 1;
@@ -92,6 +116,8 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(s.pairs + s.unmatched_before, nb);
     assert_eq!(s.pairs + s.unmatched_after, na);
     assert_eq!(events, s.pairs + s.unmatched_before + s.unmatched_after);
+    assert!(s.answered_on_the_way + s.no_response + s.not_forwarded <= s.unmatched_before);
+    assert!(s.answers_unused <= s.answers_before);
     let summary = DiffSummary::new(
         Vec::new(),
         Vec::new(),

@@ -29,6 +29,9 @@ fuzz_target!(|data: &[u8]| {
             tls: &mut tls,
             h2: &mut h2,
             out: &mut out,
+            read_responses: false,
+            published: 0,
+            answers: &mut Vec::new(),
         };
         for chunk in data.split(|b| *b == 0xff) {
             match chunk {

@@ -14,7 +14,7 @@ use clap::Args;
 use phoneleak::capture::{self, strip_os_error};
 use phoneleak::detect::{Detector, KnownNumbers, Region};
 use phoneleak::diff::output::{DiffFormat, DiffHtml, DiffJsonl, DiffSummary, DiffText, Totals};
-use phoneleak::diff::{DiffOptions, DiffRequest, diff};
+use phoneleak::diff::{DiffInput, DiffOptions, DiffRequest, diff};
 use phoneleak::pipeline::{self, Config, Reading};
 use phoneleak::report::lines::json_lines;
 use phoneleak::report::{InputError, Severity, Shown};
@@ -161,7 +161,13 @@ pub(crate) fn run(args: &DiffArgs) -> Result<u8, CliError> {
         (pipeline::default_threads() / 2).max(1),
         false,
     );
-    let before = Side::start(&args.before, &detector, &config, threads);
+    // BEFORE's responses tell a request the middlebox answered from one it
+    // dropped; AFTER's are not needed.
+    let config_before = Config {
+        read_responses: true,
+        ..config.clone()
+    };
+    let before = Side::start(&args.before, &detector, &config_before, threads);
     let after = Side::start(&args.after, &detector, &config, threads);
     let mut totals = Totals::default();
     let mut write_error: Option<io::Error> = None;
@@ -242,7 +248,7 @@ type SideRead = (Vec<String>, Vec<InputError>, Vec<String>);
 
 /// One side read on its own thread.
 struct Side {
-    requests: Receiver<DiffRequest>,
+    requests: Receiver<DiffInput>,
     worker: JoinHandle<SideRead>,
 }
 
@@ -307,7 +313,7 @@ fn read_side(
     detector: &Arc<Detector>,
     config: Config,
     threads: usize,
-    tx: &SyncSender<DiffRequest>,
+    tx: &SyncSender<DiffInput>,
 ) -> SideRead {
     let name = path.display().to_string();
     if path.is_file() && is_json_lines(path) {
@@ -350,7 +356,7 @@ fn read_side(
             &never,
             None,
             &mut |f| {
-                if !stopped && tx.send(DiffRequest::from_finding(f, Some(&file))).is_err() {
+                if !stopped && tx.send(DiffInput::from_record(f, Some(&file))).is_err() {
                     stopped = true;
                 }
             },
@@ -379,7 +385,7 @@ fn read_json_lines(
     path: &Path,
     name: &str,
     detector: &Detector,
-    tx: &SyncSender<DiffRequest>,
+    tx: &SyncSender<DiffInput>,
 ) -> (Vec<InputError>, Vec<String>) {
     let file = match File::open(path) {
         Ok(f) => f,
@@ -435,7 +441,7 @@ fn read_json_lines(
         });
         match request {
             Some(r) => {
-                if tx.send(r).is_err() {
+                if tx.send(DiffInput::Request(r)).is_err() {
                     break;
                 }
             }

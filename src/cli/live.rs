@@ -14,7 +14,7 @@ use phoneleak::capture::live::{
     self, DEFAULT_SNAPLEN, LiveCapture, LiveError, LiveOptions, StopHandle,
 };
 use phoneleak::capture::{CaptureStats, KeyLogFollower};
-use phoneleak::pipeline::{self, Feed, Finding};
+use phoneleak::pipeline::{self, Feed, Record};
 use phoneleak::report::{BaselineInfo, InputError, Severity, Sink, Summary, Tally};
 use phoneleak::time::Timestamp;
 use phoneleak::tls::{KeyLog, KeyLogStats};
@@ -236,7 +236,8 @@ pub(crate) fn run(args: &LiveArgs) -> Result<u8, CliError> {
             {
                 break;
             }
-            let mut on_finding = |f: Finding| {
+            let mut on_finding = |r: Record| {
+                let Record::Finding(f) = r else { return };
                 if write_error.is_none()
                     && let Err(e) = status.suspend(|| sink.finding(&f))
                 {
@@ -302,7 +303,8 @@ pub(crate) fn run(args: &LiveArgs) -> Result<u8, CliError> {
         status.finish_and_clear();
 
         // Stopped: report what every flow still holds.
-        feed.finish(&mut |f: Finding| {
+        feed.finish(&mut |r: Record| {
+            let Record::Finding(f) = r else { return };
             if write_error.is_none()
                 && let Err(e) = sink.finding(&f)
             {

@@ -468,6 +468,7 @@ impl AnalysisArgs {
                 ..DefragLimits::default()
             },
             shard: phoneleak::pipeline::Shard::default(),
+            read_responses: false,
         }
     }
 }

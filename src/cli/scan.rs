@@ -9,7 +9,7 @@ use phoneleak::capture::{
     self, CaptureErrorKind, Input, MAX_INTERFACES, PacketFilter, ReaderCounters, strip_os_error,
 };
 use phoneleak::detect::discover::{DiscoverOptions, Discovery};
-use phoneleak::pipeline::{self, Finding, Reading, Stats};
+use phoneleak::pipeline::{self, Reading, Record, Stats};
 use phoneleak::report::{
     BaselineInfo, InputError, Severity, Sink, Summary, Tally, printable_owned,
 };
@@ -100,7 +100,10 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8, CliError> {
         } else {
             sink.set_shard_input(Some(tried as u64));
         }
-        let mut on_finding = |f: Finding| {
+        // Only findings: answers come with `Config::read_responses`, which
+        // scan never sets.
+        let mut on_finding = |r: Record| {
+            let Record::Finding(f) = r else { return };
             if let Some(d) = discovery.as_mut() {
                 d.observe(&f.request);
             }

@@ -441,6 +441,7 @@ mod tests {
             stream_id: None,
             pushed_on: None,
             authority: None,
+            answer_awaited: false,
             body: None,
         }
     }

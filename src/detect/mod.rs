@@ -802,6 +802,7 @@ mod tests {
             stream_id: None,
             pushed_on: None,
             authority: None,
+            answer_awaited: false,
             body: Some(Box::new(crate::body::Body {
                 length: 0,
                 kind: crate::body::BodyKind::Json,

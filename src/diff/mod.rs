@@ -10,6 +10,11 @@
 //! whose `X-Forwarded-For` or `Forwarded` names a BEFORE client prefers that
 //! client's request. Each pair is compared header by header ([`compare`]);
 //! requests left without a partner are [`Unmatched`], with the likely reason.
+//! Where BEFORE's responses were read (a capture), a BEFORE request's
+//! [`DiffAnswer`] comes in its stream after it: a request given up unpaired
+//! was answered on the way ([`Reason::AnsweredOnTheWay`], with the status)
+//! or saw no response ([`Reason::NoResponse`]); where they could not be
+//! read, either ([`Reason::NotForwarded`]).
 //!
 //! Memory is bounded by the window: requests wait only until the other
 //! side's capture time has passed them by `max_skew` (and at most
@@ -23,7 +28,7 @@ use serde::Serialize;
 
 use crate::detect::{Detector, Leak, Place, catalogue, discover, mask_text, number::mask_opaque};
 use crate::http::Header;
-use crate::pipeline::Finding;
+use crate::pipeline::{Finding, Record};
 use crate::report::Shown;
 use crate::time::Timestamp;
 
@@ -66,6 +71,52 @@ pub struct DiffRequest {
     /// Its values are as an earlier run wrote them masked (JSON lines of a
     /// `scan` without `--show-numbers`): compared in masked form.
     pub masked: bool,
+    /// Its place in its capture's flows ([`crate::http::Request::flow_order`]),
+    /// to which its answer refers.
+    pub flow_order: Option<(u64, u64)>,
+    /// Its response was read for ([`crate::http::Request::answer_awaited`]).
+    pub answer_awaited: bool,
+    /// The status of its response, once its [`DiffAnswer`] came.
+    pub status: Option<u16>,
+}
+
+/// The response to a BEFORE request, read from its capture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiffAnswer {
+    /// The request's [`DiffRequest::flow_order`].
+    pub flow_order: (u64, u64),
+    /// The status code.
+    pub status: u16,
+}
+
+/// What a side's reader hands the pairing, in its output's order.
+// Requests are the common case: boxing them would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum DiffInput {
+    /// A request.
+    Request(DiffRequest),
+    /// The response to an earlier request of the same side.
+    Answer(DiffAnswer),
+}
+
+impl From<DiffRequest> for DiffInput {
+    fn from(r: DiffRequest) -> Self {
+        DiffInput::Request(r)
+    }
+}
+
+impl DiffInput {
+    /// A record of a capture's analysis.
+    pub fn from_record(r: Record, file: Option<&str>) -> Self {
+        match r {
+            Record::Finding(f) => DiffInput::Request(DiffRequest::from_finding(f, file)),
+            Record::Answer { answer, .. } => DiffInput::Answer(DiffAnswer {
+                flow_order: answer.flow_order,
+                status: answer.status,
+            }),
+        }
+    }
 }
 
 impl DiffRequest {
@@ -78,6 +129,7 @@ impl DiffRequest {
         let mut leaks = f.leaks;
         leaks.extend(f.below_min_confidence);
         let r = f.request;
+        let (flow_order, answer_awaited) = (Some(r.flow_order), r.answer_awaited);
         let authority = r.authority.clone();
         let body_digest = r
             .body
@@ -98,6 +150,9 @@ impl DiffRequest {
             body_digest,
             authority,
             masked: false,
+            flow_order,
+            answer_awaited,
+            status: None,
         }
     }
 
@@ -130,6 +185,9 @@ impl DiffRequest {
             body_digest,
             authority: s.host,
             masked,
+            flow_order: None,
+            answer_awaited: false,
+            status: None,
         })
     }
 
@@ -468,7 +526,14 @@ impl Pair {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Reason {
-    /// BEFORE only: the middlebox answered it itself (a cache hit) or dropped it.
+    /// BEFORE only, its response read: the middlebox answered it itself (a
+    /// cache hit, a block page, a redirect).
+    AnsweredOnTheWay,
+    /// BEFORE only, responses read but none seen for it: the middlebox
+    /// dropped it, or its answer was not captured.
+    NoResponse,
+    /// BEFORE only, its response not read (JSON lines, TLS, HTTP/2, a
+    /// connection picked up mid-stream): answered by the middlebox or dropped.
     NotForwarded,
     /// AFTER only: made by the middlebox (a prefetch, a health check) or by a
     /// client not seen in BEFORE.
@@ -485,6 +550,8 @@ impl Reason {
     /// The name used in output.
     pub fn as_str(self) -> &'static str {
         match self {
+            Reason::AnsweredOnTheWay => "answered-on-the-way",
+            Reason::NoResponse => "no-response",
             Reason::NotForwarded => "not-forwarded",
             Reason::CreatedOnTheWay => "created-on-the-way",
             Reason::BeforeOtherCapture => "before-other-capture",
@@ -496,6 +563,10 @@ impl Reason {
     /// What it means, for people.
     pub fn explain(self) -> &'static str {
         match self {
+            Reason::AnsweredOnTheWay => {
+                "answered by the middlebox itself (a cache hit, a block page)"
+            }
+            Reason::NoResponse => "dropped by the middlebox, or its response was not captured",
             Reason::NotForwarded => "answered by the middlebox (a cache hit) or dropped by it",
             Reason::CreatedOnTheWay => {
                 "made by the middlebox (or by a client the BEFORE capture does not see)"
@@ -540,6 +611,20 @@ pub struct Unmatched {
     pub seen: Seen,
     /// The likely reason.
     pub reason: Reason,
+    /// BEFORE's response's status, when it saw one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+}
+
+impl Unmatched {
+    /// The reason's name, with BEFORE's response status when it saw one
+    /// (`answered-on-the-way (304)`).
+    pub fn reason_shown(&self) -> String {
+        match self.status {
+            Some(status) => format!("{} ({status})", self.reason.as_str()),
+            None => self.reason.as_str().to_string(),
+        }
+    }
 }
 
 /// What the pairing produces, in order.
@@ -603,6 +688,17 @@ counters! {
         pub unmatched_after: u64,
         /// Requests given up unpaired at the `--max-pending` cap.
         pub pending_cap: u64,
+        /// Responses read from BEFORE's captures.
+        pub answers_before: u64,
+        /// Of those, responses to requests already paired or given up (or not
+        /// read yet), not used.
+        pub answers_unused: u64,
+        /// BEFORE requests unmatched as answered on the way.
+        pub answered_on_the_way: u64,
+        /// BEFORE requests unmatched with no response seen.
+        pub no_response: u64,
+        /// BEFORE requests unmatched whose responses could not be read.
+        pub not_forwarded: u64,
         /// Pairs chosen with the help of X-Forwarded-For or Forwarded.
         pub forwarded_for_hints: u64,
         /// Unambiguous pairs the clock offset was estimated from.
@@ -664,6 +760,9 @@ pub struct Differ {
     /// BEFORE's client addresses (at most [`MAX_CLIENTS`]), which forwarding
     /// headers may name.
     clients: HashSet<String>,
+    /// The waiting BEFORE requests whose response is read, by flow order:
+    /// where an answer goes.
+    by_flow: HashMap<(u64, u64), (Key, u64)>,
 }
 
 /// Most BEFORE client addresses remembered for the forwarding hints.
@@ -678,6 +777,7 @@ impl Differ {
             next_id: 0,
             stats: DiffStats::default(),
             clients: HashSet::new(),
+            by_flow: HashMap::new(),
         }
     }
 
@@ -704,6 +804,12 @@ impl Differ {
         let id = self.next_id;
         self.next_id += 1;
         let key = r.key();
+        if side == SideName::Before
+            && r.answer_awaited
+            && let Some(order) = r.flow_order
+        {
+            self.by_flow.insert(order, (key.clone(), id));
+        }
         let seen = self.sides.get(1 - side.index()).map_or(0, |o| o.pushed);
         if let Some(s) = self.sides.get_mut(side.index()) {
             s.mark = Some(s.mark.map_or(t, |m| m.max(t)));
@@ -798,7 +904,9 @@ impl Differ {
                         .any(|w| w.t.saturating_sub(t).saturating_abs() <= skew)
                 })
             });
-            let closed = self.passed(SideName::After, t, seen) && !claimable;
+            let closed = self.passed(SideName::After, t, seen)
+                && !claimable
+                && !self.may_be_answered(&key, id, t);
             if !(over_cap || closed) {
                 break;
             }
@@ -809,8 +917,9 @@ impl Differ {
             let Some(w) = s.take(&key, id) else {
                 continue;
             };
+            self.forget_flow(&w.request);
             let reason = if closed {
-                self.reason(SideName::Before, w.t)
+                self.reason(SideName::Before, w.t, &w.request)
             } else {
                 self.stats.pending_cap += 1;
                 Reason::PendingCap
@@ -857,6 +966,7 @@ impl Differ {
                 .sides
                 .get_mut(SideName::Before.index())
                 .and_then(|o| o.take(key, id))?;
+            self.forget_flow(&b.request);
             Some((b, hinted))
         });
         let Some((b, hinted)) = partner else {
@@ -864,7 +974,7 @@ impl Differ {
                 self.stats.pending_cap += 1;
                 Reason::PendingCap
             } else {
-                self.reason(SideName::After, t)
+                self.reason(SideName::After, t, &r)
             };
             self.unmatched(SideName::After, &r, reason, emit);
             return;
@@ -886,7 +996,82 @@ impl Differ {
         emit(Event::Pair(Box::new(pair)));
     }
 
-    fn reason(&self, side: SideName, t: i64) -> Reason {
+    /// Whether the waiting BEFORE request `id` awaits its response and
+    /// BEFORE's stream, in which it would come, has not passed its time by
+    /// the window yet (nor ended): it is not given up before its answer can
+    /// have come.
+    fn may_be_answered(&self, key: &Key, id: u64, t: i64) -> bool {
+        let Some(s) = self.sides.get(SideName::Before.index()) else {
+            return false;
+        };
+        let awaiting = s.by_key.get(key).is_some_and(|q| {
+            q.iter()
+                .any(|w| w.id == id && w.request.answer_awaited && w.request.status.is_none())
+        });
+        let window = t
+            .saturating_add(self.opts.max_skew)
+            .saturating_add(REORDER_SLACK);
+        awaiting
+            && !(s.ended
+                || s.horizon.is_some_and(|h| h > window)
+                || s.mark.is_some_and(|m| m > window))
+    }
+
+    /// A BEFORE request leaves the waiting ones: its answer has nowhere to go.
+    fn forget_flow(&mut self, r: &DiffRequest) {
+        if let Some(order) = r.flow_order {
+            self.by_flow.remove(&order);
+        }
+    }
+
+    /// Reads `input` up to its next request, which goes to the back of
+    /// `ahead` (false at its end); answers read on the way go to their
+    /// requests, read ahead or waiting (BEFORE's only).
+    fn read(
+        &mut self,
+        side: SideName,
+        input: &mut dyn Iterator<Item = DiffInput>,
+        ahead: &mut VecDeque<DiffRequest>,
+    ) -> bool {
+        for item in input {
+            match item {
+                DiffInput::Request(r) => {
+                    ahead.push_back(r);
+                    return true;
+                }
+                DiffInput::Answer(a) if side == SideName::Before => self.answer(a, ahead),
+                DiffInput::Answer(_) => {}
+            }
+        }
+        false
+    }
+
+    /// Marks BEFORE's request answered (the first response counts); an
+    /// answer for a request already decided is dropped (counted).
+    fn answer(&mut self, a: DiffAnswer, ahead: &mut VecDeque<DiffRequest>) {
+        self.stats.answers_before += 1;
+        let order = Some(a.flow_order);
+        if let Some(r) = ahead.iter_mut().rev().find(|r| r.flow_order == order) {
+            r.status.get_or_insert(a.status);
+            return;
+        }
+        let waiting = self.by_flow.get(&a.flow_order).and_then(|(key, id)| {
+            self.sides
+                .get_mut(SideName::Before.index())?
+                .by_key
+                .get_mut(key)?
+                .iter_mut()
+                .find(|w| w.id == *id)
+        });
+        match waiting {
+            Some(w) => {
+                w.request.status.get_or_insert(a.status);
+            }
+            None => self.stats.answers_unused += 1,
+        }
+    }
+
+    fn reason(&self, side: SideName, t: i64, r: &DiffRequest) -> Reason {
         let other = self.sides.get(1 - side.index());
         let skew = self.opts.max_skew;
         // Before the other side has pushed anything, its first request may
@@ -902,6 +1087,8 @@ impl Differ {
                 Reason::AfterOtherCapture
             }
             _ => match side {
+                SideName::Before if r.status.is_some() => Reason::AnsweredOnTheWay,
+                SideName::Before if r.answer_awaited => Reason::NoResponse,
                 SideName::Before => Reason::NotForwarded,
                 SideName::After => Reason::CreatedOnTheWay,
             },
@@ -919,6 +1106,12 @@ impl Differ {
             SideName::Before => self.stats.unmatched_before += 1,
             SideName::After => self.stats.unmatched_after += 1,
         }
+        match reason {
+            Reason::AnsweredOnTheWay => self.stats.answered_on_the_way += 1,
+            Reason::NoResponse => self.stats.no_response += 1,
+            Reason::NotForwarded => self.stats.not_forwarded += 1,
+            _ => {}
+        }
         let key = r.key();
         emit(Event::Unmatched(Box::new(Unmatched {
             side,
@@ -926,6 +1119,7 @@ impl Differ {
             method: r.method.clone(),
             seen: Seen::of(r, self.opts.show_numbers),
             reason,
+            status: r.status,
         })));
     }
 
@@ -984,73 +1178,87 @@ pub struct DiffOutcome {
     pub offset_estimated: bool,
 }
 
-/// Pairs `before` with `after` (each in capture order) and hands every pair
-/// and unmatched request to `emit` as soon as it is decided.
-pub fn diff(
-    before: impl Iterator<Item = DiffRequest>,
-    after: impl Iterator<Item = DiffRequest>,
+/// Pairs `before` with `after` (each in capture order; BEFORE's answers
+/// after their requests) and hands every pair and unmatched request to
+/// `emit` as soon as it is decided.
+pub fn diff<B, A>(
+    before: B,
+    after: A,
     opts: DiffOptions,
     emit: &mut dyn FnMut(Event),
-) -> DiffOutcome {
-    let mut before = before.fuse();
-    let mut after = after.fuse();
-    let mut ahead: [VecDeque<DiffRequest>; 2] = [VecDeque::new(), VecDeque::new()];
+) -> DiffOutcome
+where
+    B: IntoIterator,
+    B::Item: Into<DiffInput>,
+    A: IntoIterator,
+    A::Item: Into<DiffInput>,
+{
+    let mut before = before.into_iter().map(Into::into).fuse();
+    let mut after = after.into_iter().map(Into::into).fuse();
+    let (b, a) = (SideName::Before, SideName::After);
+    let mut d = Differ::new(opts, 0);
+    // Each side's requests read and not pushed yet; the front is its next.
+    let mut ahead_b: VecDeque<DiffRequest> = VecDeque::new();
+    let mut ahead_a: VecDeque<DiffRequest> = VecDeque::new();
     let (offset, samples) = match opts.offset {
         Some(o) => (o, 0),
         None => {
             for _ in 0..opts.estimate_from {
-                let (b, a) = (before.next(), after.next());
-                if b.is_none() && a.is_none() {
+                let more_b = d.read(b, &mut before, &mut ahead_b);
+                let more_a = d.read(a, &mut after, &mut ahead_a);
+                if !(more_b || more_a) {
                     break;
                 }
-                ahead[0].extend(b);
-                ahead[1].extend(a);
             }
-            let [b, a] = &mut ahead;
-            estimate_offset(b.make_contiguous(), a.make_contiguous(), opts.max_offset)
+            estimate_offset(
+                ahead_b.make_contiguous(),
+                ahead_a.make_contiguous(),
+                opts.max_offset,
+            )
         }
     };
-    let mut d = Differ::new(opts, offset);
+    d.offset = offset;
     d.stats.offset_samples = samples;
-    let [mut ahead_b, mut ahead_a] = ahead;
-    let mut next_b = ahead_b.pop_front().or_else(|| before.next());
-    let mut next_a = ahead_a.pop_front().or_else(|| after.next());
     let (mut b_done, mut a_done) = (false, false);
     loop {
-        let take_before = match (&next_b, &next_a) {
+        // Each side's next request is read before this one is pushed: its
+        // time is the side's horizon (and answers before it have come).
+        for (side, input, ahead) in [
+            (
+                b,
+                &mut before as &mut dyn Iterator<Item = DiffInput>,
+                &mut ahead_b,
+            ),
+            (a, &mut after, &mut ahead_a),
+        ] {
+            while ahead.len() < 2 && d.read(side, input, ahead) {}
+        }
+        let take_before = match (ahead_b.front(), ahead_a.front()) {
             (None, None) => break,
             (Some(_), None) => true,
             (None, Some(_)) => false,
-            (Some(b), Some(a)) => d.time(SideName::Before, b) <= d.time(SideName::After, a),
+            (Some(rb), Some(ra)) => d.time(b, rb) <= d.time(a, ra),
         };
-        // Each side's next request is read before this one is pushed: its
-        // time is the side's horizon.
-        if take_before {
-            let r = next_b.take();
-            next_b = ahead_b.pop_front().or_else(|| before.next());
-            d.set_horizons(next_b.as_ref(), next_a.as_ref());
-            if let Some(r) = r {
-                d.push(SideName::Before, r, emit);
-            }
+        let (side, r) = if take_before {
+            (b, ahead_b.pop_front())
         } else {
-            let r = next_a.take();
-            next_a = ahead_a.pop_front().or_else(|| after.next());
-            d.set_horizons(next_b.as_ref(), next_a.as_ref());
-            if let Some(r) = r {
-                d.push(SideName::After, r, emit);
-            }
+            (a, ahead_a.pop_front())
+        };
+        d.set_horizons(ahead_b.front(), ahead_a.front());
+        if let Some(r) = r {
+            d.push(side, r, emit);
         }
-        if next_b.is_none() && !b_done {
+        if ahead_b.is_empty() && !b_done {
             b_done = true;
-            d.end(SideName::Before, emit);
+            d.end(b, emit);
         }
-        if next_a.is_none() && !a_done {
+        if ahead_a.is_empty() && !a_done {
             a_done = true;
-            d.end(SideName::After, emit);
+            d.end(a, emit);
         }
     }
-    d.end(SideName::Before, emit);
-    d.end(SideName::After, emit);
+    d.end(b, emit);
+    d.end(a, emit);
     DiffOutcome {
         stats: d.stats,
         offset,

@@ -376,7 +376,7 @@ impl<W: Write> DiffFormat for DiffText<W> {
                     u.seen.ts,
                     Printable(&u.host),
                     Printable(&u.seen.request_line),
-                    u.reason.as_str(),
+                    u.reason_shown(),
                     u.reason.explain()
                 )?;
             }
@@ -396,6 +396,14 @@ impl<W: Write> DiffFormat for DiffText<W> {
             st.unmatched_before,
             st.unmatched_after
         )?;
+        if st.answered_on_the_way + st.no_response > 0 {
+            writeln!(
+                o,
+                "BEFORE only: {} answered on the way, {} with no response seen, {} whose \
+                 responses were not read",
+                st.answered_on_the_way, st.no_response, st.not_forwarded
+            )?;
+        }
         if st.pairs_body_changed > 0 {
             writeln!(
                 o,
@@ -539,7 +547,7 @@ impl<W: Write> DiffFormat for DiffHtml<W> {
                     e(&u.seen.ts),
                     e(&u.host),
                     e(&u.seen.request_line),
-                    u.reason.as_str(),
+                    u.reason_shown(),
                     u.reason.explain()
                 );
             }

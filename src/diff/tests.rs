@@ -24,12 +24,15 @@ fn req(ts_ms: i64, src: &str, uri: &str, headers: &[(&str, &str)]) -> DiffReques
         body_digest: None,
         authority: None,
         masked: false,
+        flow_order: None,
+        answer_awaited: false,
+        status: None,
     }
 }
 
 fn run(b: Vec<DiffRequest>, a: Vec<DiffRequest>, opts: DiffOptions) -> (Vec<Event>, DiffOutcome) {
     let mut events = Vec::new();
-    let out = diff(b.into_iter(), a.into_iter(), opts, &mut |e| events.push(e));
+    let out = diff(b, a, opts, &mut |e| events.push(e));
     (events, out)
 }
 
@@ -509,4 +512,140 @@ fn an_idle_side_does_not_keep_the_others_requests_waiting() {
     let (_, out) = run(a, b, opts);
     assert_eq!(out.stats.unmatched_before, 1000);
     assert!(out.stats.pending_peak <= 10, "{}", out.stats.pending_peak);
+}
+
+/// A BEFORE request of flow 1 at position `seq` whose response is read.
+fn awaited(ts_ms: i64, uri: &str, seq: u64) -> DiffRequest {
+    let mut r = req(ts_ms, "10.0.0.2:5000", uri, &[("Host", "h.example")]);
+    r.flow_order = Some((1, seq));
+    r.answer_awaited = true;
+    r
+}
+
+fn answer(seq: u64, status: u16) -> DiffInput {
+    DiffInput::Answer(DiffAnswer {
+        flow_order: (1, seq),
+        status,
+    })
+}
+
+/// The BEFORE unmatched requests: (target, reason, status).
+fn unmatched_before(events: &[Event]) -> Vec<(String, Reason, Option<u16>)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Unmatched(u) if u.side == SideName::Before => {
+                Some((u.seen.request_line.clone(), u.reason, u.status))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_response_on_before_tells_answered_from_dropped() {
+    let paired = |t: i64, uri: &str| req(t, "198.51.100.7:4000", uri, &[("Host", "h.example")]);
+    for estimate in [true, false] {
+        let before: Vec<DiffInput> = vec![
+            awaited(0, "/a", 1).into(),
+            awaited(100, "/hit", 2).into(),
+            answer(1, 200),
+            // Its answer after the next request, in its capture's order.
+            awaited(200, "/dropped", 3).into(),
+            answer(2, 304),
+            // Read from an earlier scan: no response could be read.
+            req(300, "10.0.0.2:5001", "/unknown", &[("Host", "h.example")]).into(),
+            awaited(20_000, "/late", 4).into(),
+            answer(4, 200),
+            // An answer for a request already decided, or never seen.
+            answer(1, 200),
+            answer(9, 500),
+        ];
+        let after = vec![paired(10, "/a"), paired(20_010, "/late")];
+        let opts = DiffOptions {
+            offset: (!estimate).then_some(0),
+            ..DiffOptions::default()
+        };
+        let mut events = Vec::new();
+        let out = diff(before, after, opts, &mut |e| events.push(e));
+        assert_eq!(
+            unmatched_before(&events),
+            [
+                (
+                    "GET /hit HTTP/1.1".into(),
+                    Reason::AnsweredOnTheWay,
+                    Some(304)
+                ),
+                ("GET /dropped HTTP/1.1".into(), Reason::NoResponse, None),
+                ("GET /unknown HTTP/1.1".into(), Reason::NotForwarded, None),
+            ],
+            "estimate {estimate}"
+        );
+        let st = &out.stats;
+        assert_eq!(st.pairs, 2);
+        assert_eq!(
+            (st.answered_on_the_way, st.no_response, st.not_forwarded),
+            (1, 1, 1)
+        );
+        // /a's second answer finds it still read ahead when the offset is
+        // estimated (the first answer counts), paired otherwise.
+        let unused = if estimate { 1 } else { 2 };
+        assert_eq!((st.answers_before, st.answers_unused), (5, unused));
+    }
+}
+
+#[test]
+fn a_request_awaiting_its_answer_waits_for_before_to_pass_it() {
+    // AFTER ends at once: without the wait, /slow would be given up before
+    // its answer, 3 s later in BEFORE's stream, was read.
+    let before: Vec<DiffInput> = vec![
+        awaited(0, "/slow", 1).into(),
+        awaited(3_000, "/next", 2).into(),
+        awaited(3_500, "/third", 3).into(),
+        answer(1, 302),
+        answer(2, 200),
+    ];
+    let after = vec![req(
+        50,
+        "198.51.100.7:4000",
+        "/other",
+        &[("Host", "h.example")],
+    )];
+    let opts = DiffOptions {
+        offset: Some(0),
+        ..DiffOptions::default()
+    };
+    let mut events = Vec::new();
+    diff(before, after, opts, &mut |e| events.push(e));
+    assert_eq!(
+        unmatched_before(&events),
+        [
+            (
+                "GET /slow HTTP/1.1".into(),
+                Reason::AnsweredOnTheWay,
+                Some(302)
+            ),
+            (
+                "GET /next HTTP/1.1".into(),
+                Reason::AnsweredOnTheWay,
+                Some(200)
+            ),
+            ("GET /third HTTP/1.1".into(), Reason::NoResponse, None),
+        ]
+    );
+    // The cap still cuts: nothing waits past --max-pending.
+    let before: Vec<DiffInput> = (0..5)
+        .map(|i| awaited(i, "/x", i as u64 + 1).into())
+        .collect();
+    let opts = DiffOptions {
+        offset: Some(0),
+        max_pending: 2,
+        ..DiffOptions::default()
+    };
+    let mut events = Vec::new();
+    let out = diff(before, Vec::<DiffRequest>::new(), opts, &mut |e| {
+        events.push(e)
+    });
+    assert_eq!(out.stats.unmatched_before, 5);
+    assert!(out.stats.pending_peak <= 3, "{}", out.stats.pending_peak);
 }

@@ -808,6 +808,7 @@ impl Conn {
                 authority: head.authority,
                 body: None,
                 body_skipped: has_body && !wanted,
+                answer_awaited: false,
             };
             if !wanted {
                 feed.out.push(request);
@@ -1165,6 +1166,7 @@ impl ServerState {
                 authority: head.authority,
                 body: None,
                 body_skipped: false,
+                answer_awaited: false,
             });
         }
     }

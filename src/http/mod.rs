@@ -11,11 +11,13 @@
 
 mod head;
 mod request;
+mod response;
 mod stream;
 
 pub(crate) use head::parse_request_line;
 pub use head::{Head, parse_head};
-pub use request::{Header, Request};
+pub use request::{Answer, Header, Request};
+pub use response::{MAX_AWAITED, ParsedAnswer, ResponseStream};
 pub(crate) use stream::push_bounded;
 pub use stream::{ParsedRequest, RequestStream, Verdict};
 
@@ -85,5 +87,19 @@ counters! {
         pub streams_not_http: u64,
         /// Mid-stream directions given up after a long search found no request.
         pub streams_given_up: u64,
+        /// Responses read and matched to their request (only where responses
+        /// are read: `diff`'s BEFORE captures).
+        pub responses: u64,
+        /// Interim (1xx) responses read, which answer no request.
+        pub interim_responses: u64,
+        /// Server streams whose responses stopped being read: a gap, bytes that
+        /// are no response, a response no request asked for, a client stream
+        /// that lost its place.
+        pub response_sync_lost: u64,
+        /// Response heads over the head limit (reading stopped there).
+        pub response_heads_over_limit: u64,
+        /// Server streams whose responses stopped being read with too many
+        /// requests awaiting one.
+        pub responses_awaited_cap: u64,
     }
 }

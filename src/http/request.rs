@@ -55,6 +55,22 @@ pub struct Request {
     pub authority: Option<String>,
     /// The body, when one was collected (`--max-body-bytes`): its fields.
     pub body: Option<Box<crate::body::Body>>,
+    /// The server's responses on its connection are read
+    /// (`Config::read_responses`) and were in step when it was sent: its
+    /// [`Answer`] follows it if the response was captured.
+    pub answer_awaited: bool,
+}
+
+/// The response to a request, read from the server's side of its
+/// connection (only with `Config::read_responses`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Answer {
+    /// The request's [`Request::flow_order`].
+    pub flow_order: (u64, u64),
+    /// The status code.
+    pub status: u16,
+    /// Capture time of the status line's first byte.
+    pub ts: Timestamp,
 }
 
 impl Request {

@@ -51,6 +51,9 @@ pub struct ParsedRequest {
     pub body: Option<RawBody>,
     /// The request had a body that was not collected (a binary content type).
     pub body_skipped: bool,
+    /// Its response is read from the server's side (set by the client
+    /// stream stack; see [`super::Request::answer_awaited`]).
+    pub answer_awaited: bool,
 }
 
 /// What the stream learnt about its direction.
@@ -542,6 +545,7 @@ impl RequestStream {
             authority: None,
             body: None,
             body_skipped: collect && !wanted,
+            answer_awaited: false,
         };
         if wanted {
             // Published when the body ends.
@@ -577,6 +581,7 @@ impl RequestStream {
             authority: None,
             body: None,
             body_skipped: false,
+            answer_awaited: false,
         });
     }
 
@@ -804,7 +809,7 @@ pub(crate) fn push_bounded(buf: &mut Vec<u8>, bytes: &[u8], limit: usize) {
 }
 
 /// Index just past the empty line that ends a head, searching from `from`.
-fn find_head_end(bytes: &[u8], from: usize) -> Option<usize> {
+pub(super) fn find_head_end(bytes: &[u8], from: usize) -> Option<usize> {
     let mut at = from;
     while let Some(rel) = memchr::memchr(b'\n', bytes.get(at..)?) {
         // Indices of a slice: none of these can overflow, saturating is free.
@@ -830,24 +835,40 @@ enum Framing {
     Untrusted,
 }
 
-/// How the body after this head is framed (RFC 9112 §6.3, for requests).
-fn framing(head: &Head) -> Result<State, Framing> {
-    let mut chunked = false;
-    let mut has_te = false;
+/// What a head's framing fields say of its body (RFC 9112 §6.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum BodyLength {
+    /// Neither `Transfer-Encoding` nor `Content-Length`.
+    None,
+    /// `Content-Length` (all values agree).
+    Length(u64),
+    /// `Transfer-Encoding` whose last coding is chunked (it overrides
+    /// `Content-Length`).
+    Chunked,
+    /// `Transfer-Encoding` whose last coding is another.
+    OtherCoding,
+    /// Conflicting or invalid `Content-Length` values.
+    Invalid,
+}
+
+/// The body framing of a head given by its fields (name, value).
+pub(super) fn body_length<'a>(fields: impl Iterator<Item = (&'a str, &'a [u8])>) -> BodyLength {
+    let mut chunked = None;
     let mut length: Option<u64> = None;
     let mut bad_length = false;
-    for h in &head.headers {
-        if h.name.eq_ignore_ascii_case("transfer-encoding") {
-            has_te = true;
-            let last = h.value.rsplit(',').next().unwrap_or("").trim();
-            chunked = last.eq_ignore_ascii_case("chunked");
-        } else if h.name.eq_ignore_ascii_case("content-length") {
-            for part in h.value.split(',') {
-                let part = part.trim();
-                let n = if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+    for (name, value) in fields {
+        if name.eq_ignore_ascii_case("transfer-encoding") {
+            let last = value.rsplit(|b| *b == b',').next().unwrap_or_default();
+            chunked = Some(last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+        } else if name.eq_ignore_ascii_case("content-length") {
+            for part in value.split(|b| *b == b',') {
+                let part = part.trim_ascii();
+                let n = if part.is_empty() || !part.iter().all(u8::is_ascii_digit) {
                     None
                 } else {
-                    part.parse::<u64>().ok()
+                    std::str::from_utf8(part)
+                        .ok()
+                        .and_then(|p| p.parse::<u64>().ok())
                 };
                 match n {
                     Some(n) if length.is_none_or(|l| l == n) => length = Some(n),
@@ -856,21 +877,29 @@ fn framing(head: &Head) -> Result<State, Framing> {
             }
         }
     }
-    if has_te {
-        // Transfer-Encoding overrides Content-Length; only chunked as the last coding frames a request.
-        return if chunked {
-            Ok(State::Chunked(ChunkStep::Size))
-        } else {
-            Err(Framing::Untrusted)
-        };
+    match (chunked, length) {
+        (Some(true), _) => BodyLength::Chunked,
+        (Some(false), _) => BodyLength::OtherCoding,
+        _ if bad_length => BodyLength::Invalid,
+        (None, Some(n)) => BodyLength::Length(n),
+        (None, None) => BodyLength::None,
     }
-    if bad_length {
-        return Err(Framing::ContentLength);
+}
+
+/// How the body after this head is framed (for requests: no length, no
+/// body; only chunked as the last coding frames one).
+fn framing(head: &Head) -> Result<State, Framing> {
+    let fields = head
+        .headers
+        .iter()
+        .map(|h| (h.name.as_str(), h.value.as_bytes()));
+    match body_length(fields) {
+        BodyLength::Chunked => Ok(State::Chunked(ChunkStep::Size)),
+        BodyLength::OtherCoding => Err(Framing::Untrusted),
+        BodyLength::Invalid => Err(Framing::ContentLength),
+        BodyLength::None | BodyLength::Length(0) => Ok(State::Idle),
+        BodyLength::Length(n) => Ok(State::Body(n)),
     }
-    Ok(match length {
-        Some(0) | None => State::Idle,
-        Some(n) => State::Body(n),
-    })
 }
 
 /// Whether a head asks to upgrade the connection to HTTP/2 in cleartext
@@ -884,7 +913,8 @@ fn asks_h2c(head: &Head) -> bool {
     })
 }
 
-fn parse_chunk_size(line: &[u8]) -> Option<u64> {
+/// The size of a chunk-size line (extensions after `;` ignored).
+pub(super) fn parse_chunk_size(line: &[u8]) -> Option<u64> {
     let end = line
         .iter()
         .position(|b| matches!(b, b';' | b' ' | b'\t'))

@@ -24,7 +24,7 @@ use crate::decode::{DefragLimits, DefragStats, SkipStats, TunnelStats};
 use crate::detect::{Confidence, Detector, Leak};
 use crate::flow::{FlowStats, Limits, SweepSchedule};
 use crate::h2::H2Stats;
-use crate::http::{HttpLimits, HttpStats, Request};
+use crate::http::{Answer, HttpLimits, HttpStats, Request};
 use crate::tls::{KeyLog, KeyLogStats, TlsLimits, TlsStats};
 
 /// A request and what leaked in it.
@@ -41,6 +41,44 @@ pub struct Finding {
     pub below_min_confidence: Vec<Leak>,
     /// Where the finding falls in the order of the run's output.
     pub order: OrderKey,
+}
+
+/// What the analysis hands on, in [`OrderKey`] order: findings, and with
+/// [`Config::read_responses`] the responses read (for `diff`; `scan` never
+/// sets it, so it sees findings only).
+// Requests are the common case: boxing them would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum Record {
+    /// A request and its leaks.
+    Finding(Finding),
+    /// The response to an earlier request of the same flow, placed by the
+    /// packet that completed its head; it skips detection and the counters of
+    /// findings.
+    Answer {
+        /// The response.
+        answer: Answer,
+        /// Its place in the output (`seq`: its request's).
+        order: OrderKey,
+    },
+}
+
+impl Record {
+    /// Its place in the run's output.
+    pub fn order(&self) -> OrderKey {
+        match self {
+            Record::Finding(f) => f.order,
+            Record::Answer { order, .. } => *order,
+        }
+    }
+
+    /// The finding, if it is one.
+    pub fn finding(self) -> Option<Finding> {
+        match self {
+            Record::Finding(f) => Some(f),
+            Record::Answer { .. } => None,
+        }
+    }
 }
 
 impl Finding {
@@ -282,6 +320,9 @@ pub struct Config {
     pub min_confidence: Confidence,
     /// The part of the flows this run analyses (`--shard I/N`).
     pub shard: Shard,
+    /// Read the servers' HTTP/1 responses and hand each on as a
+    /// [`Record::Answer`] (`diff`'s BEFORE captures); off for `scan`.
+    pub read_responses: bool,
 }
 
 impl Config {
@@ -380,7 +421,7 @@ impl Analyzer {
 
     /// Takes the `index`-th packet of the source; `found` receives each request
     /// completed by it (or by an idle sweep it triggered), in [`OrderKey`] order.
-    pub fn packet(&mut self, index: u64, packet: &Packet<'_>, found: &mut dyn FnMut(Finding)) {
+    pub fn packet(&mut self, index: u64, packet: &Packet<'_>, found: &mut dyn FnMut(Record)) {
         self.next_index = index.saturating_add(1);
         if let Some(sweep) = self.clock.observe(index, packet.ts) {
             self.track.sweep(sweep, found);
@@ -400,14 +441,14 @@ impl Analyzer {
     /// Tells the analysis that capture time reached `now` with no packet (a live
     /// source's read timeout): idle flows are flushed on time, and `found`
     /// receives the requests their buffers held. Time never moves back.
-    pub fn advance_clock(&mut self, now: crate::time::Timestamp, found: &mut dyn FnMut(Finding)) {
+    pub fn advance_clock(&mut self, now: crate::time::Timestamp, found: &mut dyn FnMut(Record)) {
         if let Some(sweep) = self.clock.observe(self.next_index, now) {
             self.track.sweep(sweep, found);
         }
     }
 
     /// Ends a source: flushes every flow (reporting what their buffers held).
-    pub fn end_of_input(&mut self, found: &mut dyn FnMut(Finding)) {
+    pub fn end_of_input(&mut self, found: &mut dyn FnMut(Record)) {
         self.track.end_of_input(found);
         self.decode.end_of_input();
         // The next source has a clock of its own.
@@ -492,14 +533,18 @@ mod tests {
                 orig_len: u32::try_from(data.len()).unwrap(),
                 data: &data,
             };
-            analyzer.packet(seq.into(), &packet, &mut |f| found.push(f));
+            analyzer.packet(seq.into(), &packet, &mut |r| found.extend(r.finding()));
         }
         assert!(found.is_empty());
         assert_eq!(analyzer.active_flows(), 1);
         // The default idle timeout is 300 s of capture time.
-        analyzer.advance_clock(Timestamp::from_parts(t0 + 200, 0), &mut |f| found.push(f));
+        analyzer.advance_clock(Timestamp::from_parts(t0 + 200, 0), &mut |r| {
+            found.extend(r.finding())
+        });
         assert_eq!(analyzer.active_flows(), 1);
-        analyzer.advance_clock(Timestamp::from_parts(t0 + 301, 0), &mut |f| found.push(f));
+        analyzer.advance_clock(Timestamp::from_parts(t0 + 301, 0), &mut |r| {
+            found.extend(r.finding())
+        });
         assert_eq!(analyzer.active_flows(), 0);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].request.uri, "/idle");

@@ -32,7 +32,7 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, SyncSender, sync_channel};
 
-use super::{Clock, Config, DecodeStage, Finding, Stats, Sweep, TrackStage};
+use super::{Clock, Config, DecodeStage, Record, Stats, Sweep, TrackStage};
 use crate::capture::{BlockData, BlockSource, CaptureError, Packet, PacketBlock, Secrets};
 use crate::decode::{DefragLimits, TcpFlags, TcpSegment, Tunnel};
 use crate::detect::Detector;
@@ -201,7 +201,7 @@ enum ToWorker {
 
 pub(super) struct FromWorker {
     pub(super) worker: usize,
-    pub(super) findings: Vec<Finding>,
+    pub(super) findings: Vec<Record>,
     /// The worker has processed everything before this point.
     pub(super) through: Position,
     /// The worker's counters, with its last message.
@@ -221,7 +221,7 @@ pub fn analyze(
     workers: usize,
     config: Config,
     detector: &Arc<Detector>,
-    found: &mut dyn FnMut(Finding),
+    found: &mut dyn FnMut(Record),
     progress: &mut dyn FnMut(u64),
 ) -> (Stats, Option<CaptureError>) {
     with_workers(workers, config, detector, |pipeline| {
@@ -291,7 +291,7 @@ pub struct Pipeline {
 impl Pipeline {
     /// Routes the packets of a block to the workers; `found` receives the
     /// findings that became final meanwhile.
-    pub fn block(&mut self, block: &PacketBlock, found: &mut dyn FnMut(Finding)) {
+    pub fn block(&mut self, block: &PacketBlock, found: &mut dyn FnMut(Record)) {
         let mut lists = self.lists();
         let mut secrets = block.secrets.iter().peekable();
         for (at, packet) in block.packets.iter().enumerate() {
@@ -350,7 +350,7 @@ impl Pipeline {
     /// Capture time reached `now` with no packet (a live source's read
     /// timeout): idle flows are swept on time. `found` receives the findings
     /// that became final meanwhile.
-    pub fn tick(&mut self, now: Timestamp, found: &mut dyn FnMut(Finding)) {
+    pub fn tick(&mut self, now: Timestamp, found: &mut dyn FnMut(Record)) {
         if let Some(sweep) = self.router.tick(now) {
             let mut lists = self.lists();
             for list in &mut lists {
@@ -363,14 +363,14 @@ impl Pipeline {
     }
 
     /// Emits the findings that became final, without waiting.
-    pub fn poll(&mut self, found: &mut dyn FnMut(Finding)) {
+    pub fn poll(&mut self, found: &mut dyn FnMut(Record)) {
         self.merger
             .drain(&self.results, &mut self.spare, found, false);
     }
 
     /// Ends the source: every flow is flushed and every finding emitted;
     /// returns the run's counters (decode stage and all workers).
-    pub fn finish(&mut self, found: &mut dyn FnMut(Finding)) -> Stats {
+    pub fn finish(&mut self, found: &mut dyn FnMut(Record)) -> Stats {
         if !self.ended {
             self.ended = true;
             self.router.end_of_input();
@@ -451,7 +451,7 @@ fn run_worker(
     let mut track = TrackStage::new(&config, detector);
     while let Ok(message) = inbox.recv() {
         let mut findings = Vec::new();
-        let mut push = |f: Finding| findings.push(f);
+        let mut push = |f: Record| findings.push(f);
         match message {
             ToWorker::Batch(Batch {
                 block,
@@ -500,7 +500,7 @@ fn run_worker(
 
 /// Merges the workers' findings into [`super::OrderKey`] order.
 pub(super) struct Merger {
-    queues: Vec<VecDeque<Finding>>,
+    queues: Vec<VecDeque<Record>>,
     through: Vec<Position>,
     /// The sum of the workers' final counters.
     pub(super) stats: Stats,
@@ -527,7 +527,7 @@ impl Merger {
         &mut self,
         results: &Receiver<FromWorker>,
         spare: &mut Vec<Vec<Item>>,
-        found: &mut dyn FnMut(Finding),
+        found: &mut dyn FnMut(Record),
         to_end: bool,
     ) {
         loop {
@@ -573,7 +573,7 @@ impl Merger {
     }
 
     /// Emits every finding no worker can still precede.
-    pub(super) fn emit(&mut self, found: &mut dyn FnMut(Finding)) {
+    pub(super) fn emit(&mut self, found: &mut dyn FnMut(Record)) {
         // No worker can still produce a finding before every worker's progress.
         let safe = self.through.iter().copied().min().unwrap_or((0, 0));
         loop {
@@ -581,7 +581,7 @@ impl Merger {
                 .queues
                 .iter()
                 .enumerate()
-                .filter_map(|(i, q)| q.front().map(|f| (f.order, i)))
+                .filter_map(|(i, q)| q.front().map(|f| (f.order(), i)))
                 .filter(|(order, _)| {
                     safe == (u64::MAX, u32::MAX) || (order.completed_at, order.phase) < safe
                 })
@@ -828,8 +828,12 @@ mod tests {
                 }
                 pipeline.finish(&mut |f| many.push(f))
             });
-            let uris = |v: &[Finding]| {
+            let uris = |v: &[Record]| {
                 v.iter()
+                    .filter_map(|r| match r {
+                        Record::Finding(f) => Some(f),
+                        Record::Answer { .. } => None,
+                    })
                     .map(|f| (f.request.uri.clone(), f.order, f.request.flow_id))
                     .collect::<Vec<_>>()
             };
@@ -839,7 +843,7 @@ mod tests {
         // Several sweeps at one point, told apart by their phase.
         assert!(
             one.iter()
-                .any(|f| f.order.phase > 0 && f.order.phase < crate::pipeline::PHASE_PACKET)
+                .any(|f| f.order().phase > 0 && f.order().phase < crate::pipeline::PHASE_PACKET)
         );
     }
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::parallel::{self, Pipeline};
 use super::split;
-use super::{Analyzer, Config, Finding, Stats};
+use super::{Analyzer, Config, Record, Stats};
 use crate::capture::{
     BlockBuilder, BlockPackets, BlockSource, CaptureError, Compression, MappedPackets, MappedPcap,
     Opened, Packet, PacketBlock, PacketFilter, PacketSource, PcapBlocks, ReaderCounters, Secrets,
@@ -110,7 +110,7 @@ pub fn analyze_input(
     detector: &Arc<Detector>,
     interrupted: &AtomicBool,
     filter: Option<&mut PacketFilter>,
-    found: &mut dyn FnMut(Finding),
+    found: &mut dyn FnMut(Record),
     progress: &mut dyn FnMut(u64),
 ) -> InputOutcome {
     match reading {
@@ -189,7 +189,7 @@ fn analyze_here(
     detector: &Arc<Detector>,
     interrupted: &AtomicBool,
     mut filter: Option<&mut PacketFilter>,
-    found: &mut dyn FnMut(Finding),
+    found: &mut dyn FnMut(Record),
     progress: &mut dyn FnMut(u64),
 ) -> (Stats, Option<CaptureError>) {
     let mut analyzer = Analyzer::new(config, Arc::clone(detector));
@@ -281,15 +281,15 @@ impl BlockSource for Interruptible<'_> {
 /// A run fed one packet at a time (see [`stream`]).
 pub trait Feed {
     /// The next packet; `found` receives the findings that are complete.
-    fn packet(&mut self, packet: &Packet<'_>, found: &mut dyn FnMut(Finding));
+    fn packet(&mut self, packet: &Packet<'_>, found: &mut dyn FnMut(Record));
     /// No packet came for a while and capture time reached `now`: idle flows
     /// are flushed on time, and findings held back are emitted.
-    fn tick(&mut self, now: Timestamp, found: &mut dyn FnMut(Finding));
+    fn tick(&mut self, now: Timestamp, found: &mut dyn FnMut(Record));
     /// Secrets that arrived before the next packet (lines appended to a
     /// key log): they reach every worker at this point of the packet sequence.
     fn secrets(&mut self, secrets: Secrets);
     /// Ends the source (every flow flushed) and returns the run's counters.
-    fn finish(&mut self, found: &mut dyn FnMut(Finding)) -> Stats;
+    fn finish(&mut self, found: &mut dyn FnMut(Record)) -> Stats;
     /// Counters so far (with several threads, the workers' as of their last batch).
     fn stats(&self) -> Stats;
     /// Flows tracked now.
@@ -341,12 +341,12 @@ struct OneThread {
 }
 
 impl Feed for OneThread {
-    fn packet(&mut self, packet: &Packet<'_>, found: &mut dyn FnMut(Finding)) {
+    fn packet(&mut self, packet: &Packet<'_>, found: &mut dyn FnMut(Record)) {
         self.analyzer.packet(self.index, packet, found);
         self.index += 1;
     }
 
-    fn tick(&mut self, now: Timestamp, found: &mut dyn FnMut(Finding)) {
+    fn tick(&mut self, now: Timestamp, found: &mut dyn FnMut(Record)) {
         self.analyzer.advance_clock(now, found);
     }
 
@@ -354,7 +354,7 @@ impl Feed for OneThread {
         self.analyzer.secrets(&secrets);
     }
 
-    fn finish(&mut self, found: &mut dyn FnMut(Finding)) -> Stats {
+    fn finish(&mut self, found: &mut dyn FnMut(Record)) -> Stats {
         if self.stats.is_none() {
             self.analyzer.end_of_input(found);
             self.stats = Some(self.analyzer.stats());
@@ -379,7 +379,7 @@ struct Batched<'p> {
 }
 
 impl Batched<'_> {
-    fn hand_over(&mut self, found: &mut dyn FnMut(Finding)) {
+    fn hand_over(&mut self, found: &mut dyn FnMut(Record)) {
         if let Some(block) = self.builder.take() {
             self.pipeline.block(&block, found);
         }
@@ -388,7 +388,7 @@ impl Batched<'_> {
 }
 
 impl Feed for Batched<'_> {
-    fn packet(&mut self, packet: &Packet<'_>, found: &mut dyn FnMut(Finding)) {
+    fn packet(&mut self, packet: &Packet<'_>, found: &mut dyn FnMut(Record)) {
         self.builder.push(packet);
         let since = *self.since.get_or_insert_with(Instant::now);
         if self.builder.len() >= STREAM_BLOCK_PACKETS
@@ -401,7 +401,7 @@ impl Feed for Batched<'_> {
         }
     }
 
-    fn tick(&mut self, now: Timestamp, found: &mut dyn FnMut(Finding)) {
+    fn tick(&mut self, now: Timestamp, found: &mut dyn FnMut(Record)) {
         self.hand_over(found);
         self.pipeline.tick(now, found);
     }
@@ -410,7 +410,7 @@ impl Feed for Batched<'_> {
         self.builder.push_secrets(secrets);
     }
 
-    fn finish(&mut self, found: &mut dyn FnMut(Finding)) -> Stats {
+    fn finish(&mut self, found: &mut dyn FnMut(Record)) -> Stats {
         self.hand_over(found);
         self.pipeline.finish(found)
     }
@@ -489,7 +489,11 @@ mod tests {
                 before_end = out.len();
                 feed.finish(&mut |f| out.push(f))
             });
-            let uris: Vec<String> = out.iter().map(|f| f.request.uri.clone()).collect();
+            let uris: Vec<String> = out
+                .into_iter()
+                .filter_map(Record::finding)
+                .map(|f| f.request.uri)
+                .collect();
             (uris, stats, before_end)
         };
         let (one, one_stats, _) = drive(1);

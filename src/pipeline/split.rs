@@ -50,7 +50,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use super::parallel::{FromWorker, Merger, per_worker};
 use super::stages::Routing;
-use super::{Clock, Config, DecodeStage, Finding, Stats, TrackStage};
+use super::{Clock, Config, DecodeStage, Record, Stats, TrackStage};
 use crate::capture::mapped::RELEASE_BYTES;
 use crate::capture::{BlockSource, CaptureError, MappedPcap, Packet, PacketBlock, Secrets};
 use crate::detect::Detector;
@@ -208,7 +208,7 @@ pub fn analyze(
     config: Config,
     detector: &Arc<Detector>,
     stop: &AtomicBool,
-    found: &mut dyn FnMut(Finding),
+    found: &mut dyn FnMut(Record),
     progress: &mut dyn FnMut(u64),
 ) -> (Stats, Option<CaptureError>) {
     let workers = workers.max(1);
@@ -525,7 +525,7 @@ struct Worker {
     clock: Clock,
     /// Index of the next packet.
     index: u64,
-    findings: Vec<Finding>,
+    findings: Vec<Record>,
 }
 
 impl Worker {
@@ -548,7 +548,7 @@ impl Worker {
 
     fn packet(&mut self, p: &Packet<'_>) {
         let findings = &mut self.findings;
-        let mut push = |f: Finding| findings.push(f);
+        let mut push = |f: Record| findings.push(f);
         if let Some(sweep) = self.clock.observe(self.index, p.ts) {
             self.track.sweep(sweep, &mut push);
         }
@@ -596,7 +596,7 @@ impl Worker {
                 .flatten();
             let mut fragments = chunk.fragments.iter();
             let findings = &mut self.findings;
-            let mut push = |f: Finding| findings.push(f);
+            let mut push = |f: Record| findings.push(f);
             for (&(ts, goes), index) in chunk.packets.iter().zip(chunk.first..) {
                 if let Some(sweep) = self.clock.observe(index, ts) {
                     self.track.sweep(sweep, &mut push);

@@ -13,12 +13,12 @@
 //! packet's time and calls [`TrackStage::sweep`] when it says so.
 use std::sync::Arc;
 
-use super::{DecodeStats, Finding, OrderKey, PHASE_PACKET, Shard, Stats, Sweep};
+use super::{DecodeStats, Finding, OrderKey, PHASE_PACKET, Record, Shard, Stats, Sweep};
 use crate::capture::Packet;
 use crate::decode::{Decoder, DefragLimits, Skip, SkipStats, TcpSegment};
 use crate::detect::{Confidence, Detector};
 use crate::flow::FlowTable;
-use crate::stack::{Extractor, StackLimits};
+use crate::stack::{Extractor, Output, StackLimits};
 use crate::time::Timestamp;
 use crate::tls::{KeyLog, KeyLogStats};
 
@@ -199,6 +199,7 @@ impl TrackStage {
             Arc::clone(&config.keys),
         );
         http.set_keys_complete(config.keys_complete);
+        http.set_read_responses(config.read_responses);
         TrackStage {
             flows,
             http,
@@ -217,7 +218,7 @@ impl TrackStage {
         index: u64,
         ts: Timestamp,
         segment: &TcpSegment<'_>,
-        found: &mut dyn FnMut(Finding),
+        found: &mut dyn FnMut(Record),
     ) {
         self.flows.process(index, ts, segment, &mut self.http);
         self.publish(index, PHASE_PACKET, found);
@@ -230,14 +231,14 @@ impl TrackStage {
 
     /// Flushes the flows idle at the sweep's capture time; `found` receives
     /// the requests their buffers held.
-    pub fn sweep(&mut self, sweep: Sweep, found: &mut dyn FnMut(Finding)) {
+    pub fn sweep(&mut self, sweep: Sweep, found: &mut dyn FnMut(Record)) {
         self.flows.sweep(sweep.now, &mut self.http);
         self.http.retry_parked(false);
         self.publish(sweep.index, sweep.phase, found);
     }
 
     /// Ends a source: flushes every flow (reporting what their buffers held).
-    pub fn end_of_input(&mut self, found: &mut dyn FnMut(Finding)) {
+    pub fn end_of_input(&mut self, found: &mut dyn FnMut(Record)) {
         self.flows.flush_all(&mut self.http);
         self.http.retry_parked(true);
         self.publish(u64::MAX, 0, found);
@@ -263,8 +264,22 @@ impl TrackStage {
         }
     }
 
-    fn publish(&mut self, completed_at: u64, phase: u32, found: &mut dyn FnMut(Finding)) {
-        for request in self.http.take_requests() {
+    fn publish(&mut self, completed_at: u64, phase: u32, found: &mut dyn FnMut(Record)) {
+        for output in self.http.take_output() {
+            let request = match output {
+                Output::Request(r) => r,
+                Output::Answer(answer) => {
+                    let (flow, seq) = answer.flow_order;
+                    let order = OrderKey {
+                        completed_at,
+                        phase,
+                        flow,
+                        seq,
+                    };
+                    found(Record::Answer { answer, order });
+                    continue;
+                }
+            };
             let mut leaks = self.detector.inspect(&request);
             let mut below_min_confidence = Vec::new();
             if leaks.iter().any(|l| l.confidence < self.min_confidence) {
@@ -288,12 +303,12 @@ impl TrackStage {
                 flow,
                 seq,
             };
-            found(Finding {
+            found(Record::Finding(Finding {
                 request,
                 leaks,
                 below_min_confidence,
                 order,
-            });
+            }));
         }
     }
 }

@@ -945,6 +945,7 @@ mod tests {
             stream_id: None,
             pushed_on: None,
             authority: None,
+            answer_awaited: false,
             body: None,
         }
     }

@@ -23,7 +23,7 @@
 //! layer with the HPACK table unknown), a ClientHello (a TLS layer as at a
 //! connection's start), else HTTP/1 found by resynchronising, as before.
 use crate::h2::{self, H2Feed, H2Layer, H2Stats, ServerSide};
-use crate::http::{HttpStats, ParsedRequest, RequestStream, Verdict};
+use crate::http::{HttpStats, ParsedAnswer, ParsedRequest, RequestStream, ResponseStream, Verdict};
 use crate::time::Timestamp;
 use crate::tls::{self, KeyLog, Plain, TlsConnection, TlsLimits, TlsStats};
 
@@ -252,6 +252,49 @@ impl Chooser {
     }
 }
 
+/// How often the HTTP/1 layer has lost its place so far (the counters
+/// that mean requests may have gone unseen).
+fn lost_place(http: &HttpStats) -> u64 {
+    http.resyncs.saturating_add(http.length_resyncs)
+}
+
+/// After the HTTP/1 layer took input: the requests it completed (`out` from
+/// `first`) await their responses, in order. A client stream that lost its
+/// place (`lost`: [`lost_place`] before) may have sent requests no one saw:
+/// response reading stops (counted); at a CONNECT or an upgrade request
+/// (`verdict`) the server's side is another protocol's: it stops, and that
+/// request awaits nothing.
+fn await_answers(
+    responses: &mut Option<Box<ResponseStream>>,
+    first: usize,
+    lost: u64,
+    verdict: Verdict,
+    feed: &mut Feed<'_>,
+) {
+    let Some(r) = responses.as_mut() else {
+        return;
+    };
+    if lost_place(feed.http) != lost {
+        r.lose_sync(feed.http);
+        *responses = None;
+        return;
+    }
+    let published = feed.published;
+    for (i, p) in feed.out.iter_mut().enumerate().skip(first) {
+        let seq = published.saturating_add(i as u64).saturating_add(1);
+        p.answer_awaited = r.expect(seq, &p.head.method, feed.http);
+    }
+    if matches!(verdict, Verdict::Tunnel(_) | Verdict::Upgrade(_)) {
+        if let Some(p) = feed.out.last_mut() {
+            p.answer_awaited = false;
+        }
+        r.stop();
+    }
+    if !r.reading() {
+        *responses = None;
+    }
+}
+
 /// The part of a [`Feed`] an H2 layer uses.
 fn h2_feed<'b>(feed: &'b mut Feed<'_>) -> H2Feed<'b> {
     H2Feed {
@@ -435,6 +478,10 @@ pub struct ClientStack {
     layer: Layer,
     /// TLS layers around this stack (0 for a TCP stream).
     tls_depth: u8,
+    /// With [`Feed::read_responses`]: the server's responses to the HTTP/1
+    /// requests of a plaintext connection read from its first byte, while
+    /// both sides keep their place (until a CONNECT or an upgrade request).
+    responses: Option<Box<ResponseStream>>,
 }
 
 /// What the layers of a stack share while it is fed: limits, keys and counters.
@@ -459,6 +506,13 @@ pub struct Feed<'a> {
     pub h2: &'a mut H2Stats,
     /// Requests completed, in order.
     pub out: &'a mut Vec<ParsedRequest>,
+    /// Read the server's HTTP/1 responses (`Config::read_responses`).
+    pub read_responses: bool,
+    /// Requests of the flow published before this feed's: the first in
+    /// `out` will be the flow's request `published + 1`.
+    pub published: u64,
+    /// Responses read, in order.
+    pub answers: &'a mut Vec<ParsedAnswer>,
 }
 
 impl ClientStack {
@@ -470,6 +524,7 @@ impl ClientStack {
             ClientStack {
                 layer: Layer::Choose(Chooser::at(Place::ConnectionStart, 0)),
                 tls_depth: 0,
+                responses: None,
             }
         } else {
             ClientStack::picked_up(true)
@@ -486,6 +541,7 @@ impl ClientStack {
         ClientStack {
             layer: Layer::Choose(c),
             tls_depth: 0,
+            responses: None,
         }
     }
 
@@ -510,13 +566,15 @@ impl ClientStack {
         ClientStack {
             layer: Layer::Choose(Chooser::at(Place::Decrypted, tls_depth)),
             tls_depth,
+            responses: None,
         }
     }
 
     /// Bytes of memory held in partial heads and handshakes (TLS ciphertext
     /// held for want of keys is [`ClientStack::held_ciphertext`]).
     pub fn buffered(&self) -> usize {
-        match &self.layer {
+        let responses = self.responses.as_ref().map_or(0, |r| r.buffered());
+        responses.saturating_add(match &self.layer {
             Layer::Socks(s) => s.buf.capacity(),
             Layer::Http1(r) => r.buffered(),
             Layer::H2(h) => h.buffered(),
@@ -526,7 +584,7 @@ impl ClientStack {
                 .capacity()
                 .saturating_add(c.server.as_ref().map_or(0, |s| s.buffered())),
             Layer::Stopped | Layer::TlsMidstream => 0,
-        }
+        })
     }
 
     /// Bytes of memory held in bodies being collected.
@@ -564,8 +622,12 @@ impl ClientStack {
     /// handshake, at a CONNECT tunnel's start), a TLS layer reads the
     /// server's handshake, or an h2c layer reads the server's frames (until
     /// the client disabled push and the server's first SETTINGS was read;
-    /// see [`ServerSide`]). Once false, it stays false.
+    /// see [`ServerSide`]), or HTTP/1 responses are read. Once false, it
+    /// stays false.
     pub fn wants_server(&self) -> bool {
+        if self.responses.is_some() {
+            return true;
+        }
         match &self.layer {
             Layer::Choose(_) | Layer::Socks(_) => true,
             Layer::Tls(t) => t.conn.wants_server(),
@@ -585,6 +647,13 @@ impl ClientStack {
     /// Feeds in-order bytes of the server's stream (read by TLS layers, for
     /// the server's handshake, and by h2c layers, for the server's frames).
     pub fn server(&mut self, ts: Timestamp, input: &[u8], feed: &mut Feed<'_>) {
+        if let Some(r) = self.responses.as_mut() {
+            r.data(ts, input, feed.max_head, feed.http, feed.answers);
+            if !r.reading() {
+                self.responses = None;
+            }
+            return;
+        }
         match &mut self.layer {
             Layer::Tls(t) => t.server(ts, input, feed),
             Layer::H2(h) => h.server_data(ts, input, &mut h2_feed(feed)),
@@ -599,6 +668,13 @@ impl ClientStack {
 
     /// Notes `len` missing bytes of the server's stream.
     pub fn server_gap(&mut self, len: u64, feed: &mut Feed<'_>) {
+        if let Some(r) = self.responses.as_mut() {
+            r.gap(len, feed.http);
+            if !r.reading() {
+                self.responses = None;
+            }
+            return;
+        }
         match &mut self.layer {
             Layer::Tls(t) => t.server_gap(len, feed),
             Layer::H2(h) => h.server_gap(len, &mut h2_feed(feed)),
@@ -669,7 +745,19 @@ impl ClientStack {
                             let head = std::mem::take(&mut c.head);
                             let head_ts = c.head_ts;
                             let gaps = c.gaps;
+                            // Responses are read from the server's first
+                            // byte, in step with the client's.
+                            let from_start = c.place == Place::ConnectionStart
+                                && c.server.is_none()
+                                && gaps == 0
+                                && self.tls_depth == 0;
                             self.layer = layer;
+                            if feed.read_responses
+                                && from_start
+                                && matches!(self.layer, Layer::Http1(_))
+                            {
+                                self.responses = Some(Box::default());
+                            }
                             self.replay_gaps(gaps, feed);
                             if !head.is_empty() {
                                 self.data(head_ts, &head, feed);
@@ -709,7 +797,10 @@ impl ClientStack {
                 },
                 Layer::Http1(r) => {
                     r.set_body_room(feed.body_room, feed.body_limit);
-                    match r.data(ts, input, feed.max_head, feed.http, feed.out) {
+                    let (first, lost) = (feed.out.len(), lost_place(feed.http));
+                    let verdict = r.data(ts, input, feed.max_head, feed.http, feed.out);
+                    await_answers(&mut self.responses, first, lost, verdict, feed);
+                    match verdict {
                         Verdict::Tunnel(at) => {
                             self.layer = Layer::Choose(Chooser::at(Place::Tunnel, self.tls_depth));
                             input = input.get(at..).unwrap_or_default();
@@ -827,7 +918,10 @@ impl ClientStack {
             return Verdict::Continue;
         };
         r.set_body_room(feed.body_room, feed.body_limit);
-        match r.gap(len, feed.http, feed.out) {
+        let (first, lost) = (feed.out.len(), lost_place(feed.http));
+        let verdict = r.gap(len, feed.http, feed.out);
+        await_answers(&mut self.responses, first, lost, verdict, feed);
+        match verdict {
             Verdict::Stopped => {
                 self.layer = Layer::Stopped;
                 Verdict::Stopped
@@ -838,6 +932,7 @@ impl ClientStack {
 
     /// The stream ended: a head cut short is reported as truncated.
     pub fn end(&mut self, feed: &mut Feed<'_>) {
+        self.responses = None;
         match &mut self.layer {
             Layer::Http1(r) => r.end(feed.http, feed.out),
             Layer::H2(h) => h.end(&mut h2_feed(feed)),
@@ -885,6 +980,9 @@ pub(crate) mod tests {
             tls: &mut tls,
             h2: &mut H2Stats::default(),
             out: &mut out,
+            read_responses: false,
+            published: 0,
+            answers: &mut Vec::new(),
         };
         for p in parts {
             match p {
@@ -1016,6 +1114,9 @@ pub(crate) mod tests {
             tls: &mut tls,
             h2: &mut h2,
             out: &mut out,
+            read_responses: false,
+            published: 0,
+            answers: &mut Vec::new(),
         };
         for p in parts {
             match p {
@@ -1070,6 +1171,9 @@ pub(crate) mod tests {
             tls: &mut tls,
             h2: &mut h2,
             out: &mut out,
+            read_responses: false,
+            published: 0,
+            answers: &mut Vec::new(),
         };
         let mut wants = Vec::new();
         for p in parts {
@@ -1573,6 +1677,9 @@ pub(crate) mod tests {
             tls: &mut tls,
             h2: &mut H2Stats::default(),
             out: &mut out,
+            read_responses: false,
+            published: 0,
+            answers: &mut Vec::new(),
         };
         // Picked up mid-stream, in pieces of any size, or after a gap at the start.
         for step in [1, 3, 5, 26, recs.len()] {
@@ -1628,6 +1735,108 @@ pub(crate) mod tests {
         let (out, h2s, _) = h2_run(&[Err(300), Ok(&[0, 0, 4, 8, 0, 0, 0, 0, 0, 1, 2])]);
         assert!(out.is_empty());
         assert_eq!(h2s.connections, 0);
+    }
+
+    /// Feeds client (`true`) and server parts with responses read; returns
+    /// each request (target, awaits an answer), the answers (seq, status)
+    /// and the counters.
+    #[allow(clippy::type_complexity)]
+    fn answers_run(
+        parts: &[(bool, Result<&[u8], u64>)],
+    ) -> (Vec<(String, bool)>, Vec<(u64, u16)>, HttpStats) {
+        let mut s = ClientStack::new(true);
+        let mut stats = HttpStats::default();
+        let (mut out, mut answers) = (Vec::new(), Vec::new());
+        let (keys, mut tls) = (KeyLog::new(), TlsStats::default());
+        let mut h2 = H2Stats::default();
+        for (client, p) in parts {
+            let mut feed = Feed {
+                max_head: 64 << 10,
+                body_room: 0,
+                body_limit: 0,
+                http: &mut stats,
+                tls_limits: &TlsLimits::default(),
+                keys: &keys,
+                tls: &mut tls,
+                h2: &mut h2,
+                out: &mut out,
+                read_responses: true,
+                // `out` is kept whole: its first request is the flow's first.
+                published: 0,
+                answers: &mut answers,
+            };
+            match (client, p) {
+                (true, Ok(b)) => drop(s.data(Timestamp(0), b, &mut feed)),
+                (true, Err(n)) => drop(s.gap(*n, &mut feed)),
+                (false, Ok(b)) => s.server(Timestamp(0), b, &mut feed),
+                (false, Err(n)) => s.server_gap(*n, &mut feed),
+            }
+        }
+        let requests = out
+            .iter()
+            .map(|r| (r.head.uri.clone(), r.answer_awaited))
+            .collect();
+        let answers = answers.iter().map(|a| (a.seq, a.status)).collect();
+        (requests, answers, stats)
+    }
+
+    #[test]
+    fn responses_are_matched_to_their_requests_in_order() {
+        const OK: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+        let (requests, answers, stats) = answers_run(&[
+            (true, Ok(b"GET /1 HTTP/1.1\r\n\r\nHEAD /2 HTTP/1.1\r\n\r\n")),
+            (false, Ok(OK)),
+            (false, Ok(b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n")),
+            (true, Ok(b"GET /3 HTTP/1.1\r\n\r\n")),
+            (false, Ok(b"HTTP/1.1 404 Not Found\r\n\r\n")),
+        ]);
+        assert_eq!(
+            requests,
+            [
+                ("/1".into(), true),
+                ("/2".into(), true),
+                ("/3".into(), true)
+            ]
+        );
+        assert_eq!(answers, [(1, 200), (2, 200), (3, 404)]);
+        assert_eq!(stats.responses, 3);
+        // A gap that costs the client its place: reading stops, later
+        // requests await nothing.
+        let (requests, answers, stats) = answers_run(&[
+            (true, Ok(b"GET /1 HTTP/1.1\r\n\r\nGET /2 HT")),
+            (true, Err(5)),
+            (true, Ok(b"GET /3 HTTP/1.1\r\n\r\n")),
+            (false, Ok(OK)),
+        ]);
+        assert_eq!(requests.iter().filter(|r| r.1).count(), 1);
+        assert!(answers.is_empty());
+        assert_eq!(stats.response_sync_lost, 1);
+        // A CONNECT ends the reading; its tunnel's server bytes go on to
+        // its own layers.
+        let (requests, answers, _) = answers_run(&[
+            (true, Ok(b"GET /1 HTTP/1.1\r\n\r\n")),
+            (false, Ok(OK)),
+            (
+                true,
+                Ok(b"CONNECT a:80 HTTP/1.1\r\n\r\nGET /in HTTP/1.1\r\n\r\n"),
+            ),
+            (
+                false,
+                Ok(b"HTTP/1.1 200 Established\r\n\r\nHTTP/1.1 200 OK\r\n\r\n"),
+            ),
+        ]);
+        assert_eq!(
+            requests,
+            [
+                ("/1".into(), true),
+                ("a:80".into(), false),
+                ("/in".into(), false)
+            ]
+        );
+        assert_eq!(answers, [(1, 200)]);
+        // Not asked for: nothing read, nothing awaited.
+        let (requests, stats) = run(true, &[Ok(b"GET /1 HTTP/1.1\r\n\r\n")]);
+        assert_eq!((requests.len(), stats.responses), (1, 0));
     }
 
     #[test]
@@ -1725,6 +1934,9 @@ mod segmentation {
             tls: &mut tls,
             h2: &mut H2Stats::default(),
             out: &mut out,
+            read_responses: false,
+            published: 0,
+            answers: &mut Vec::new(),
         };
         let mut at = 0;
         let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (stream.len() + 1)).collect();

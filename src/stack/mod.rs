@@ -2,7 +2,8 @@
 //!
 //! In: [`Chunk`]s of each direction of each flow (this module implements
 //! [`StreamHandler`]). Out: [`Request`]s, each as soon as its header block is
-//! complete, collected in [`Extractor::take_requests`].
+//! complete (and, when asked, [`Answer`]s), collected in
+//! [`Extractor::take_output`].
 //!
 //! The extractor decides which side of a flow is the client and feeds that
 //! side's stream to a [`ClientStack`] (`layers.rs`): a chooser that looks at
@@ -14,8 +15,10 @@
 //! mid-stream, the side on an unprivileged port when the other is on a usual
 //! HTTP port (80, 8080, 3128, ...), else the side that sends a request line (a
 //! side that first shows a response status line is the server). Bytes of the server are never read
-//! as requests (the client's stack reads them only for a TLS handshake and,
-//! on h2c, for HTTP/2 server push and SETTINGS: see `layers.rs`), except that a request on the SYN-ACK (the side that answered
+//! as requests (the client's stack reads them only for a TLS handshake, on
+//! h2c for HTTP/2 server push and SETTINGS, and, when asked
+//! ([`Extractor::set_read_responses`]), for the HTTP/1 responses' status:
+//! see `layers.rs`), except that a request on the SYN-ACK (the side that answered
 //! the SYN speaking first, with a request line) makes that side the client.
 //! Flows whose client does not open with a request line, TLS or HTTP/2
 //! (after a SOCKS handshake, if any) are dropped from parsing at once (SSH,
@@ -39,7 +42,10 @@ use std::sync::Arc;
 use crate::body::{self, BodyStats};
 use crate::capture::Secrets;
 use crate::h2::H2Stats;
-use crate::http::{HttpLimits, HttpStats, ParsedRequest, Request, Verdict, parse_request_line};
+use crate::http::{
+    Answer, HttpLimits, HttpStats, ParsedAnswer, ParsedRequest, Request, Verdict,
+    parse_request_line,
+};
 use crate::tls::{KeyLog, KeyLogStats, TlsLimits, TlsStats};
 
 /// Heads up to this size keep the last quarter of
@@ -146,7 +152,21 @@ pub struct Extractor {
     /// Closed connections waiting for keys, oldest first.
     parked: Vec<Parked>,
     parsed: Vec<ParsedRequest>,
-    ready: Vec<Request>,
+    /// Read the server's HTTP/1 responses (see [`Extractor::set_read_responses`]).
+    read_responses: bool,
+    answers: Vec<ParsedAnswer>,
+    ready: Vec<Output>,
+}
+
+/// What the stack gives, in order.
+// Requests are the common case: boxing them would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// A request.
+    Request(Request),
+    /// The response to an earlier request (only when responses are read).
+    Answer(Answer),
 }
 
 impl Extractor {
@@ -192,9 +212,25 @@ impl Extractor {
         secrets.add_to(&mut self.keys, &mut uncounted);
     }
 
-    /// Requests completed since the last call, in the order they completed.
-    pub fn take_requests(&mut self) -> std::vec::Drain<'_, Request> {
+    /// Reads the server's responses to the HTTP/1 requests of plaintext
+    /// connections seen from their start ([`Output::Answer`]); off by default.
+    pub fn set_read_responses(&mut self, read: bool) {
+        self.read_responses = read;
+    }
+
+    /// Requests completed (and responses read) since the last call, in the
+    /// order they completed.
+    pub fn take_output(&mut self) -> std::vec::Drain<'_, Output> {
         self.ready.drain(..)
+    }
+
+    /// Requests completed since the last call, in the order they completed
+    /// (answers, if responses are read, are dropped).
+    pub fn take_requests(&mut self) -> impl Iterator<Item = Request> + '_ {
+        self.ready.drain(..).filter_map(|o| match o {
+            Output::Request(r) => Some(r),
+            Output::Answer(_) => None,
+        })
     }
 
     /// Gives closed connections waiting for keys a last try (`all`: every
@@ -232,17 +268,28 @@ impl Extractor {
             &self.keys,
             &mut self.tls_stats,
             &mut self.h2_stats,
-            &mut self.parsed,
-            max_head,
-            0,
+            (&mut self.parsed, &mut self.answers),
+            (max_head, 0),
+            (self.read_responses, p.requests),
         );
         p.stack.end(&mut feed);
         self.held = self.held.saturating_sub(held);
         self.publish(&p.flow, p.client, &mut p.requests);
     }
 
-    /// Attaches flow facts to parsed heads and queues them.
+    /// Attaches flow facts to parsed heads and responses and queues them.
     fn publish(&mut self, flow: &FlowContext, client: Side, published: &mut u64) {
+        self.publish_requests(flow, client, published);
+        for a in self.answers.drain(..) {
+            self.ready.push(Output::Answer(Answer {
+                flow_order: (flow.first_packet, a.seq),
+                status: a.status,
+                ts: a.ts,
+            }));
+        }
+    }
+
+    fn publish_requests(&mut self, flow: &FlowContext, client: Side, published: &mut u64) {
         for p in self.parsed.drain(..) {
             // A request a server promised is not one the client sent (the
             // H2 layer counts it as `h2.pushed_requests`).
@@ -261,7 +308,7 @@ impl Extractor {
                     &mut self.body_stats,
                 ))
             });
-            self.ready.push(Request {
+            self.ready.push(Output::Request(Request {
                 ts: p.ts,
                 client: flow.addr(client),
                 server: flow.addr(client.other()),
@@ -278,7 +325,8 @@ impl Extractor {
                 pushed_on: p.pushed_on,
                 authority: p.authority,
                 body,
-            });
+                answer_awaited: p.answer_awaited,
+            }));
         }
     }
 
@@ -328,9 +376,9 @@ impl Extractor {
             &self.keys,
             &mut self.tls_stats,
             &mut self.h2_stats,
-            &mut self.parsed,
-            max_head,
-            body_room,
+            (&mut self.parsed, &mut self.answers),
+            (max_head, body_room),
+            (self.read_responses, *published),
         );
         let verdict = step(stack, &mut feed);
         if self
@@ -355,7 +403,7 @@ impl Extractor {
             .saturating_add(stack.body_held());
         let found = !self.parsed.is_empty();
         if let Some(client) = client
-            && found
+            && (found || !self.answers.is_empty())
         {
             self.publish(flow, client, published);
         }
@@ -372,9 +420,9 @@ fn feed<'a>(
     keys: &'a KeyLog,
     tls: &'a mut TlsStats,
     h2: &'a mut H2Stats,
-    out: &'a mut Vec<ParsedRequest>,
-    max_head: usize,
-    body_room: usize,
+    (out, answers): (&'a mut Vec<ParsedRequest>, &'a mut Vec<ParsedAnswer>),
+    (max_head, body_room): (usize, usize),
+    (read_responses, published): (bool, u64),
 ) -> Feed<'a> {
     Feed {
         max_head,
@@ -386,6 +434,9 @@ fn feed<'a>(
         tls,
         h2,
         out,
+        read_responses,
+        published,
+        answers,
     }
 }
 
@@ -413,7 +464,8 @@ impl StreamHandler for Extractor {
         if let Some(client) = state.client.filter(|c| *c != side) {
             // The server's side: never parsed as requests. Drop what it held
             // before roles were known; a TLS layer of the client's stack
-            // reads the server's handshake.
+            // reads the server's handshake, an HTTP/1 one its responses
+            // when asked.
             if let Some(s) = side.of_mut(&mut state.streams).take() {
                 self.buffered = self.buffered.saturating_sub(s.buffered());
                 self.bodies = self.bodies.saturating_sub(s.body_held());

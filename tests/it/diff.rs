@@ -96,7 +96,7 @@ fn whole_outputs_match_the_expected_files() {
             let file = expected_dir().join(format!("{}.{ext}", p.name));
             check_expected(&file, &String::from_utf8_lossy(&out.stdout));
             // The same pairs whatever the threads each side is read with.
-            for threads in ["1", "3"] {
+            for threads in ["1", "2", "3"] {
                 let other = run_in(
                     &dir,
                     &[
@@ -211,27 +211,51 @@ fn an_enriching_gateway_is_caught_with_everything_it_did() {
         ]
     );
     let unmatched = of_type(&all, "unmatched");
-    let mut seen: Vec<(&str, &str, &str)> = unmatched
+    let mut seen: Vec<(&str, &str, &str, Option<u64>)> = unmatched
         .iter()
         .map(|u| {
             (
                 u["side"].as_str().unwrap(),
                 u["request_line"].as_str().unwrap(),
                 u["reason"].as_str().unwrap(),
+                u.get("status").map(|s| s.as_u64().unwrap()),
             )
         })
         .collect();
     seen.sort();
+    // The cache hit's 304 is on BEFORE; the dropped request saw none.
     assert_eq!(
         seen,
         [
-            ("after", "GET /robots.txt HTTP/1.1", "created-on-the-way"),
-            ("before", "GET /img/logo.png HTTP/1.1", "not-forwarded"),
+            (
+                "after",
+                "GET /robots.txt HTTP/1.1",
+                "created-on-the-way",
+                None
+            ),
+            (
+                "before",
+                "GET /img/logo.png HTTP/1.1",
+                "answered-on-the-way",
+                Some(304)
+            ),
+            ("before", "GET /track.gif?u=1 HTTP/1.1", "no-response", None),
         ]
     );
     let summary = all.last().unwrap();
     assert_eq!(summary["type"], "diff_summary");
     assert!(summary["identifier_added"].as_bool().unwrap());
+    assert_eq!(
+        (
+            &summary["answered_on_the_way"],
+            &summary["no_response"],
+            &summary["not_forwarded"]
+        ),
+        (&Value::from(1), &Value::from(1), &Value::from(0))
+    );
+    // Every BEFORE request but the dropped one was answered, the answers
+    // of paired requests unused.
+    assert_eq!(summary["answers_before"], 28);
     let offset = summary["offset_seconds"].as_f64().unwrap();
     assert!((30.0..30.1).contains(&offset), "{offset}");
     // The number only in clear when asked.
@@ -313,11 +337,28 @@ fn either_side_may_be_an_earlier_scans_json_lines() {
     );
     assert_eq!(out.status.code(), Some(1));
     let from_json = lines(&out);
-    // The same pairs and unmatched requests; only the provenance differs.
+    // An earlier scan's lines have no responses: the two BEFORE requests
+    // without a partner are answered or dropped, which it cannot tell.
+    let reasons = |ls: &[Value]| -> Vec<String> {
+        let mut r: Vec<String> = of_type(ls, "unmatched")
+            .iter()
+            .filter(|u| u["side"] == "before")
+            .map(|u| u["reason"].as_str().unwrap().to_string())
+            .collect();
+        r.sort();
+        r
+    };
+    assert_eq!(reasons(&from_json), ["not-forwarded", "not-forwarded"]);
+    assert_eq!(reasons(&from_pcap), ["answered-on-the-way", "no-response"]);
+    // The same pairs and unmatched requests; only the provenance (and so
+    // the BEFORE reasons and status) differs.
     let strip = |ls: &[Value]| -> Vec<Value> {
         ls.iter()
             .map(|l| {
                 let mut l = l.clone();
+                if l["type"] == "unmatched" && l["side"] == "before" {
+                    l["reason"] = Value::from("not-forwarded");
+                }
                 for side in ["before", "after"] {
                     if let Some(o) = l.get_mut(side).and_then(Value::as_object_mut) {
                         o.remove("file");
@@ -327,6 +368,7 @@ fn either_side_may_be_an_earlier_scans_json_lines() {
                 if let Some(o) = l.as_object_mut() {
                     o.remove("file");
                     o.remove("packet");
+                    o.remove("status");
                 }
                 l
             })
@@ -365,7 +407,14 @@ fn the_html_report_is_self_contained_and_masked() {
     assert!(page.contains("<code>X-MSISDN</code>"));
     assert!(page.contains("44*******123"));
     assert!(!page.contains("447700900123"));
-    assert!(page.contains("not-forwarded"), "the cache hit is listed");
+    assert!(
+        page.contains("answered-on-the-way (304)"),
+        "the cache hit is listed with its status"
+    );
+    assert!(
+        page.contains("no-response"),
+        "the dropped request is listed"
+    );
     assert!(!page.contains("<script"), "nothing to run");
 }
 

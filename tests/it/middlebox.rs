@@ -9,7 +9,9 @@
 //! number header of each client as an identifier, Squid's own headers as
 //! operational, and a request sent with its own `X-MSISDN` past the proxy
 //! (a port not intercepted) unchanged; `scan --discover` must report the
-//! tag on the server side.
+//! tag on the server side. Squid caches one path (nginx serves it with
+//! `Cache-Control: max-age=3600`): its second fetch is a cache hit, seen on
+//! BEFORE only and reported unmatched as answered on the way, status 200.
 //!
 //! Needs root and squid, nginx, curl, wget, ab, tcpdump, iptables and ip
 //! (`.ci/run` installs them); otherwise it says plainly that it was skipped.
@@ -211,6 +213,7 @@ impl Lab {
         std::fs::write(site.join("page2.html"), page("two")).unwrap();
         std::fs::write(site.join("style.css"), "body{}\n").unwrap();
         std::fs::write(site.join("logo.png"), b"PNG").unwrap();
+        std::fs::write(site.join("cached.txt"), "kept by the proxy\n").unwrap();
         let conf = format!(
             "worker_processes 1; pid {d}/nginx.pid; error_log {d}/nginx-error.log;\n\
              events {{}}\n\
@@ -219,7 +222,8 @@ impl Lab {
                access_log {d}/access.log plk;\n\
                client_body_temp_path {d}; proxy_temp_path {d}; fastcgi_temp_path {d};\n\
                uwsgi_temp_path {d}; scgi_temp_path {d};\n\
-               server {{ listen 80; listen 8080; server_name _; root {d}/site; }}\n\
+               server {{ listen 80; listen 8080; server_name _; root {d}/site;\n\
+                 location = /cached.txt {{ add_header Cache-Control \"max-age=3600\"; }} }}\n\
              }}\n"
         );
         std::fs::write(self.dir.join("nginx.conf"), conf).unwrap();
@@ -257,6 +261,8 @@ impl Lab {
              request_header_add X-Carrier-Tag \"{TAG1}\" c1\n\
              request_header_add X-Carrier-Tag \"{TAG2}\" c2\n\
              http_access allow all\n\
+             acl cacheable urlpath_regex ^/cached\\.txt$\n\
+             cache allow cacheable\n\
              cache deny all\n\
              hosts_file {}\n\
              dns_nameservers 127.0.0.1\n\
@@ -418,6 +424,18 @@ fn squid_enrichment_is_found_and_nothing_else() {
             &url,
         ]);
     }
+    // Fetched twice: the second is Squid's cache hit, never forwarded.
+    for _ in 0..2 {
+        lab.client(&[
+            "curl",
+            "-sS",
+            "-o",
+            "/dev/null",
+            "--interface",
+            "10.99.1.2",
+            "http://d.example/cached.txt",
+        ]);
+    }
     // Past the proxy: the client's own X-MSISDN, on a port not intercepted.
     lab.client(&[
         "curl",
@@ -433,8 +451,8 @@ fn squid_enrichment_is_found_and_nothing_else() {
     std::thread::sleep(Duration::from_millis(500));
     lab.stop_captures();
 
-    let logged = std::fs::read_to_string(lab.dir.join("access.log")).unwrap();
-    let logged = logged.lines().count();
+    let logged_lines = std::fs::read_to_string(lab.dir.join("access.log")).unwrap();
+    let logged = logged_lines.lines().count();
     assert!(logged >= 30, "nginx logged {logged} requests");
 
     let out = phoneleak_in(
@@ -453,7 +471,29 @@ fn squid_enrichment_is_found_and_nothing_else() {
         .collect();
     let pairs: Vec<&Value> = lines.iter().filter(|l| l["type"] == "pair").collect();
     let unmatched: Vec<&Value> = lines.iter().filter(|l| l["type"] == "unmatched").collect();
-    assert!(unmatched.is_empty(), "{unmatched:?}");
+    // Only the cache hit, answered by Squid on BEFORE.
+    let cached = logged_lines
+        .lines()
+        .filter(|l| l.contains("/cached.txt"))
+        .count();
+    assert_eq!(cached, 1, "nginx served the cached path once");
+    assert_eq!(unmatched.len(), 1, "{unmatched:?}");
+    let hit = unmatched[0];
+    assert_eq!(
+        (
+            &hit["side"],
+            &hit["request_line"],
+            &hit["reason"],
+            &hit["status"]
+        ),
+        (
+            &Value::from("before"),
+            &Value::from("GET /cached.txt HTTP/1.1"),
+            &Value::from("answered-on-the-way"),
+            &Value::from(200)
+        ),
+        "{hit}"
+    );
     assert_eq!(pairs.len(), logged, "every request nginx logged is paired");
     let mut operational = std::collections::BTreeSet::new();
     for pair in &pairs {

@@ -15,7 +15,7 @@ use phoneleak::capture::{
     SecretsInbox, open_reader,
 };
 use phoneleak::detect::Detector;
-use phoneleak::pipeline::{self, Config, Finding, Reading, Stats, parallel, split};
+use phoneleak::pipeline::{self, Config, Reading, Record, Stats, parallel, split};
 use phoneleak::tls::{KeyLog, KeyLogStats};
 
 /// The packets of a capture in blocks of `per_block` packets (with the
@@ -78,7 +78,7 @@ impl BlockSource for Chopped {
 /// order key), the counters, and the error that ended the input.
 type Outcome = (Vec<String>, Stats, Option<String>);
 
-fn outcome(findings: Vec<Finding>, stats: Stats, error: Option<CaptureError>) -> Outcome {
+fn outcome(findings: Vec<Record>, stats: Stats, error: Option<CaptureError>) -> Outcome {
     let findings = findings.iter().map(|f| format!("{f:?}")).collect();
     (findings, stats, error.map(|e| e.to_string()))
 }
@@ -217,6 +217,8 @@ fn the_split_gives_the_one_thread_findings_on_every_fixture() {
     for (name, bytes, config) in captures() {
         let one = one_thread(&bytes, &config, &detector);
         checked_findings += one.0.len();
+        // Responses are read only when asked (diff): scan's output is findings.
+        assert!(!one.0.iter().any(|r| r.starts_with("Answer")), "{name}");
         for workers in [2, 3, 7] {
             let whole = split_run(&name, &bytes, workers, &config, &detector);
             assert!(
@@ -233,6 +235,40 @@ fn the_split_gives_the_one_thread_findings_on_every_fixture() {
         }
     }
     assert!(checked_findings > 200, "{checked_findings} findings");
+}
+
+/// With responses read (`diff`'s BEFORE), the records, answers among them,
+/// are the same on one thread, split and routed, at every worker count and
+/// however the packets come in blocks.
+#[test]
+fn answers_come_in_the_one_thread_order_at_any_parallelism() {
+    let detector = Arc::new(Detector::new());
+    let mut answers = 0;
+    for (name, bytes, config) in captures() {
+        let config = Config {
+            read_responses: true,
+            ..config
+        };
+        let one = one_thread(&bytes, &config, &detector);
+        answers += one.0.iter().filter(|r| r.starts_with("Answer")).count();
+        for workers in [2, 3] {
+            let whole = split_run(&name, &bytes, workers, &config, &detector);
+            assert!(whole == one, "{name}, {workers} workers split");
+            for per_block in [1, 3] {
+                let chopped = split_chopped(&bytes, workers, per_block, &config, &detector);
+                assert!(
+                    chopped == one,
+                    "{name}, {workers} workers, {per_block} a block"
+                );
+                let routed = routed(&bytes, workers, per_block, &config, &detector);
+                assert!(
+                    routed == one,
+                    "{name}, {workers} workers routed, {per_block} a block"
+                );
+            }
+        }
+    }
+    assert!(answers > 100, "{answers} answers");
 }
 
 /// Every counter of the summary (packets, bytes and the decode counters,
