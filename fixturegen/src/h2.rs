@@ -18,6 +18,8 @@ use super::scenarios::{Lcg, MSISDN, T0, eth_pcap, fixture};
 use super::tcp::{Conversation, Trace};
 use super::{Fixture, TruthRequest};
 
+pub mod rewrite;
+
 /// The client connection preface.
 pub const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 

@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""Compares two `phoneleak scan --format jsonl --all-requests` outputs request by request:
+a plain capture's and its h2c rewrite's (examples/h2c_bench.rs), as tests/it/h2c_rewrite.rs
+does on its sample. Ignores what HTTP/2 changes (version, stream id, the packet that completed
+a request, an absolute-form target's scheme and authority, header names' case, the fields
+HTTP/2 does not carry). Prints the counts as JSON; exits 1 if any request differs.
+
+    bench/h2c_same.py plain.jsonl h2c.jsonl
+"""
+import json
+import sys
+
+DROPPED = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host"}
+
+
+def path(uri):
+    for scheme in ("http://", "https://"):
+        if uri.startswith(scheme):
+            rest = uri[len(scheme):]
+            at = min([i for i in (rest.find("/"), rest.find("?")) if i >= 0], default=len(rest))
+            p = rest[at:]
+            return "/" if not p else ("/" + p if p.startswith("?") else p)
+    return uri
+
+
+def requests(name):
+    out, h2 = [], 0
+    for line in open(name):
+        v = json.loads(line)
+        if v.get("type") != "request" or v.get("pushed"):
+            continue
+        h2 += "stream_id" in v
+        leaks = [dict(l, header=l["header"].lower()) for l in v["leaks"]]
+        out.append(json.dumps({
+            "ts": v["ts"], "src": v["src"], "dst": v["dst"], "method": v["method"], "uri": path(v["uri"]),
+            "host": v["host"], "leaks": leaks, "body": v.get("body"), "truncated": v.get("truncated", False),
+            "headers": [[n.lower(), x] for n, x in v["headers"] if n.lower() not in DROPPED],
+        }, sort_keys=True))
+    return out, h2
+
+
+def main():
+    (plain, _), (h2c, h2) = requests(sys.argv[1]), requests(sys.argv[2])
+    a, b = sorted(plain), sorted(h2c)
+    same = sum(x == y for x, y in zip(a, b)) if len(a) == len(b) else 0
+    leaks = lambda rs: sum(len(json.loads(r)["leaks"]) for r in rs)
+    print(json.dumps({"requests_plain": len(a), "requests_h2c": len(b), "h2c_as_http2": h2,
+                      "identical": same, "leaks_plain": leaks(a), "leaks_h2c": leaks(b)}))
+    if same != len(a) or len(a) != len(b):
+        for x, y in zip(a, b):
+            if x != y:
+                print("first difference:\n " + x + "\n " + y, file=sys.stderr)
+                break
+        sys.exit(1)
+
+
+main()
