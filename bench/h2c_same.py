@@ -5,10 +5,11 @@ does on its sample. Ignores what HTTP/2 changes (version, stream id, the packet 
 a request, an absolute-form target's scheme and authority, header names' case, the fields
 HTTP/2 does not carry). Prints the counts as JSON; exits 1 if any request differs.
 
-    bench/h2c_same.py plain.jsonl h2c.jsonl
+    bench/h2c_same.py plain.jsonl h2c.jsonl [N]   # N: differing requests to show (3)
 """
 import json
 import sys
+from collections import Counter
 
 DROPPED = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host"}
 
@@ -41,16 +42,15 @@ def requests(name):
 
 def main():
     (plain, _), (h2c, h2) = requests(sys.argv[1]), requests(sys.argv[2])
-    a, b = sorted(plain), sorted(h2c)
-    same = sum(x == y for x, y in zip(a, b)) if len(a) == len(b) else 0
+    a, b = Counter(plain), Counter(h2c)
+    same = sum((a & b).values())
     leaks = lambda rs: sum(len(json.loads(r)["leaks"]) for r in rs)
-    print(json.dumps({"requests_plain": len(a), "requests_h2c": len(b), "h2c_as_http2": h2,
-                      "identical": same, "leaks_plain": leaks(a), "leaks_h2c": leaks(b)}))
-    if same != len(a) or len(a) != len(b):
-        for x, y in zip(a, b):
-            if x != y:
-                print("first difference:\n " + x + "\n " + y, file=sys.stderr)
-                break
+    print(json.dumps({"requests_plain": len(plain), "requests_h2c": len(h2c), "h2c_as_http2": h2,
+                      "identical": same, "leaks_plain": leaks(plain), "leaks_h2c": leaks(h2c)}))
+    for name, only in (("only in the plain capture", a - b), ("only in the h2c one", b - a)):
+        for r in list(only.elements())[:int(sys.argv[3]) if len(sys.argv) > 3 else 3]:
+            print(name + ": " + r, file=sys.stderr)
+    if same != len(plain) or len(plain) != len(h2c):
         sys.exit(1)
 
 

@@ -88,7 +88,13 @@ fn the_h2c_rewrite_carries_the_same_requests() {
         r["h2"] = json!(true);
     }
     // Requests are published when their stream ends: compare in one order.
-    let key = |r: &Value| (r["ts"].to_string(), r["src"].to_string(), r["uri"].to_string());
+    let key = |r: &Value| {
+        (
+            r["ts"].to_string(),
+            r["src"].to_string(),
+            r["uri"].to_string(),
+        )
+    };
     let (mut before, mut after) = (before, after);
     before.sort_by_key(key);
     after.sort_by_key(key);

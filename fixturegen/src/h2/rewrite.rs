@@ -5,7 +5,7 @@
 //! Each TCP connection whose client stream is HTTP/1.x requests becomes an
 //! HTTP/2 connection. The client sends the preface, its SETTINGS and a
 //! WINDOW_UPDATE in front of its first request and a SETTINGS ACK in front
-//! of its second; every request is a HEADERS frame (`:method`, `:scheme`,
+//! of the first it sends after the server's first bytes; every request is a HEADERS frame (`:method`, `:scheme`,
 //! `:path`, `:authority` from the request line and Host, then the headers
 //! in order, names lower-cased, connection-specific ones dropped as RFC 9113
 //! section 8.2.2 says) encoded by one HPACK [`Encoder`] a connection (the
@@ -18,12 +18,14 @@
 //! Every packet keeps its time and its place: each direction's bytes are
 //! rewritten message by message, and a segment carries the new bytes
 //! between the images of its first and last byte (message starts, head ends
-//! and ends map exactly, bytes in between in proportion), so a client
-//! packet stays one packet and a retransmission carries the same bytes as
+//! and ends map exactly; in a head the new head's bytes go first, so the
+//! segment that starts a message starts its frames; in a body, bytes map in
+//! proportion), so a client packet stays one packet and a retransmission carries the same bytes as
 //! the first copy. Sequence and acknowledgement numbers follow; IPv4
 //! lengths and header checksums and TCP checksums are rewritten.
 //!
-//! A connection picked up mid-stream (its SYN not in the capture) is
+//! A connection picked up mid-stream (neither its SYN nor its SYN-ACK in the
+//! capture) is
 //! rewritten from its first whole request: the bytes before it (the end of
 //! an earlier request, of its response) leave their packets empty, the
 //! HPACK encoder starts empty there (the connection's earlier requests
@@ -75,15 +77,16 @@ struct Dir {
     /// ISN + 1 when the SYN was seen.
     syn: Option<u32>,
     /// Data segments in capture order: sequence number, acknowledgement
-    /// number, payload offset in the input, length.
-    segs: Vec<(u32, u32, usize, usize)>,
+    /// number, payload offset in the input, length, record number.
+    segs: Vec<(u32, u32, usize, usize, usize)>,
     /// The sequence number of byte 0.
     base: Option<u32>,
     /// The rewritten bytes.
     wire: Vec<u8>,
-    /// (old offset, new offset) pairs, both increasing: where messages
-    /// start, their heads end, and they end.
-    anchors: Vec<(usize, usize)>,
+    /// (old offset, new offset, jump) triples, both offsets increasing:
+    /// where messages start (with a jump: see [`Dir::map`]), their heads
+    /// end, and they end.
+    anchors: Vec<(usize, usize, Option<usize>)>,
 }
 
 impl Dir {
@@ -91,16 +94,30 @@ impl Dir {
         usize::try_from(seq.wrapping_sub(self.base?) as i32).ok()
     }
 
-    /// The new offset of old offset `p`: exact at anchors, in proportion
-    /// between them, moved by the last anchor's shift past them.
+    /// The new offset of old offset `p`: exact at anchors; in a head, its
+    /// first byte past the jump (the frames in front of the HEADERS and the
+    /// HEADERS frame's header, so the segment that starts a message carries
+    /// them whole) and byte for byte from there until the new head is out;
+    /// in a body, in proportion; past the last anchor, moved by its shift.
     fn map(&self, p: usize) -> usize {
         let a = &self.anchors;
-        let i = a.partition_point(|&(o, _)| o <= p);
+        let i = a.partition_point(|&(o, _, _)| o <= p);
         match (i.checked_sub(1).map(|j| a[j]), a.get(i)) {
-            (Some((o0, n0)), Some(&(o1, n1))) => n0 + (p - o0) * (n1 - n0) / (o1 - o0),
-            (Some((o0, n0)), None) => n0 + (p - o0),
+            (Some((o0, n0, Some(_))), _) if p == o0 => n0,
+            (Some((o0, n0, Some(jump))), Some(&(_, n1, _))) => (n0 + (p - o0) + jump).min(n1),
+            (Some((o0, n0, _)), Some(&(o1, n1, _))) => n0 + (p - o0) * (n1 - n0) / (o1 - o0),
+            (Some((o0, n0, _)), None) => n0 + (p - o0),
             (None, _) => p,
         }
+    }
+
+    /// The record that first carried byte `p`.
+    fn first_seen(&self, p: usize) -> Option<usize> {
+        self.segs
+            .iter()
+            .filter(|s| self.offset(s.0).is_some_and(|o| o <= p && p < o + s.3))
+            .map(|s| s.4)
+            .min()
     }
 
     /// `seq` moved to the rewritten stream (unchanged before byte 0).
@@ -127,7 +144,7 @@ impl Dir {
         });
         let mut plain = Vec::new();
         let mut filled = Vec::new();
-        for &(seq, _, at, n) in &self.segs {
+        for &(seq, _, at, n, _) in &self.segs {
             let Some(p) = self.offset(seq).filter(|&p| p < 1 << 28) else {
                 continue;
             };
@@ -275,7 +292,11 @@ fn headers(out: &mut Vec<u8>, stream: u32, block: &[u8], end_stream: bool) {
         if i == 0 && end_stream {
             flags |= ft::END_STREAM;
         }
-        let kind = if i == 0 { ft::HEADERS } else { ft::CONTINUATION };
+        let kind = if i == 0 {
+            ft::HEADERS
+        } else {
+            ft::CONTINUATION
+        };
         out.extend(frame(kind, flags, stream, p));
     }
 }
@@ -341,24 +362,31 @@ fn rewrite_client(
     whole: usize,
     start: usize,
     preface: bool,
+    server_first: Option<usize>,
     counts: &mut Counts,
 ) -> Vec<String> {
     let mut enc = Encoder::default();
     let mut methods = Vec::new();
     let mut wire = Vec::new();
-    d.anchors = vec![(0, 0), (start, 0)];
+    let mut acked = !preface;
+    d.anchors = vec![(0, 0, None), (start, 0, None)];
     let mut at = start;
     while at < whole {
         let Some(h) = head(&plain[at..whole]).filter(|_| request_line(&plain[at..whole])) else {
             break;
         };
         let stream = 1 + 2 * methods.len() as u32;
+        let new = wire.len();
         if preface && methods.is_empty() {
             wire.extend(Client::start());
         }
-        if preface && methods.len() == 1 {
+        // The server's SETTINGS acknowledged in front of the first request
+        // sent after they came.
+        if !acked && server_first.is_some_and(|s| d.first_seen(at).is_some_and(|c| c > s)) {
             wire.extend(settings_ack());
+            acked = true;
         }
+        d.anchors.push((at, new, Some(wire.len() - new + 9)));
         let chunked = h
             .get("transfer-encoding")
             .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
@@ -369,18 +397,23 @@ fn rewrite_client(
             (Vec::new(), Some(0))
         };
         let block = enc.block(&request_fields(&h), SENSITIVE);
-        headers(&mut wire, stream, &block, content.is_empty() && wire_len.is_some());
-        d.anchors.push((at + h.len, wire.len()));
+        headers(
+            &mut wire,
+            stream,
+            &block,
+            content.is_empty() && wire_len.is_some(),
+        );
+        d.anchors.push((at + h.len, wire.len(), None));
         data(&mut wire, stream, &content, wire_len.is_some());
         methods.push(h.line[0].to_string());
         counts.requests += 1;
         let Some(n) = wire_len else {
             at = whole;
-            d.anchors.push((at, wire.len()));
+            d.anchors.push((at, wire.len(), None));
             break;
         };
         at += h.len + n;
-        d.anchors.push((at, wire.len()));
+        d.anchors.push((at, wire.len(), None));
     }
     finish(d, wire, plain.len(), at, counts);
     methods
@@ -390,8 +423,8 @@ fn rewrite_client(
 fn finish(d: &mut Dir, wire: Vec<u8>, len: usize, at: usize, counts: &mut Counts) {
     if at < len {
         counts.cut += 1;
-        d.anchors.push((at, wire.len()));
-        d.anchors.push((len, wire.len()));
+        d.anchors.push((at, wire.len(), None));
+        d.anchors.push((len, wire.len(), None));
     }
     d.wire = wire;
 }
@@ -409,7 +442,7 @@ fn rewrite_server(
 ) {
     let mut enc = Encoder::default();
     let mut wire = Vec::new();
-    d.anchors = vec![(0, 0), (start, 0)];
+    d.anchors = vec![(0, 0, None), (start, 0, None)];
     let mut at = start;
     let mut i = 0;
     while at < whole && i < methods.len() {
@@ -420,9 +453,11 @@ fn rewrite_server(
             break;
         };
         let stream = 1 + 2 * i as u32;
+        let new = wire.len();
         if settings && at == start {
             wire.extend(server_start());
         }
+        d.anchors.push((at, new, Some(wire.len() - new + 9)));
         let chunked = h
             .get("transfer-encoding")
             .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
@@ -442,7 +477,7 @@ fn rewrite_server(
         let block = enc.block(&fields, &[]);
         let end = status >= 200 && content.is_empty() && wire_len.is_some();
         headers(&mut wire, stream, &block, end);
-        d.anchors.push((at + h.len, wire.len()));
+        d.anchors.push((at + h.len, wire.len(), None));
         data(&mut wire, stream, &content, wire_len.is_some());
         if status >= 200 {
             counts.responses += 1;
@@ -450,11 +485,11 @@ fn rewrite_server(
         }
         let Some(n) = wire_len else {
             at = whole;
-            d.anchors.push((at, wire.len()));
+            d.anchors.push((at, wire.len(), None));
             break;
         };
         at += h.len + n;
-        d.anchors.push((at, wire.len()));
+        d.anchors.push((at, wire.len(), None));
     }
     finish(d, wire, plain.len(), at, counts);
 }
@@ -480,7 +515,7 @@ fn rewrite_conn(conn: &mut Conn, input: &[u8], counts: &mut Counts) -> bool {
         let ack = client
             .segs
             .iter()
-            .find(|&&(seq, _, _, n)| {
+            .find(|&&(seq, _, _, n, _)| {
                 client
                     .offset(seq)
                     .is_some_and(|p| p <= start && start < p + n)
@@ -491,7 +526,16 @@ fn rewrite_conn(conn: &mut Conn, input: &[u8], counts: &mut Counts) -> bool {
     } else {
         0
     };
-    let methods = rewrite_client(client, &cplain, cwhole, start, !midstream, counts);
+    let server_first = server.segs.first().map(|s| s.4);
+    let methods = rewrite_client(
+        client,
+        &cplain,
+        cwhole,
+        start,
+        !midstream,
+        server_first,
+        counts,
+    );
     rewrite_server(
         server, &splain, swhole, sstart, &methods, !midstream, counts,
     );
@@ -560,7 +604,7 @@ pub fn rewrite(input: &[u8]) -> (Vec<u8>, Counts) {
     let mut conns: Vec<Conn> = Vec::new();
     let mut index: HashMap<Key, usize> = HashMap::new();
     let mut frames: Vec<Option<(usize, TcpFrame)>> = Vec::with_capacity(records.len());
-    for &(_, f, n) in &records {
+    for (r, &(_, f, n)) in records.iter().enumerate() {
         let Some(t) = parse(&input[f..f + n]) else {
             frames.push(None);
             continue;
@@ -597,7 +641,11 @@ pub fn rewrite(input: &[u8]) -> (Vec<u8>, Counts) {
         if t.flags & SYN != 0 {
             d.syn = Some(t.seq.wrapping_add(1));
         } else if t.len > 0 {
-            d.segs.push((t.seq, t.ack, f + t.payload, t.len));
+            d.segs.push((t.seq, t.ack, f + t.payload, t.len, r));
+        }
+        // A SYN-ACK without its SYN still tells where the client starts.
+        if side == 1 && t.flags & (SYN | ACK) == SYN | ACK {
+            conn.dirs[0].syn.get_or_insert(t.ack);
         }
         frames.push(Some((c, t)));
     }
@@ -624,7 +672,11 @@ pub fn rewrite(input: &[u8]) -> (Vec<u8>, Counts) {
             }
             _ => &[][..],
         };
-        let seq = if t.flags & SYN != 0 { t.seq } else { d.seq(t.seq) };
+        let seq = if t.flags & SYN != 0 {
+            t.seq
+        } else {
+            d.seq(t.seq)
+        };
         let ack = if t.flags & ACK != 0 {
             other.seq(t.ack)
         } else {
@@ -679,11 +731,15 @@ pub fn sample() -> Vec<u8> {
         .h("Content-Type", "application/x-www-form-urlencoded")
         .body(b"name=alice&city=leeds");
     c.request(&mut t, &post);
-    let mut chunked = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n"
-        .to_vec();
+    let mut chunked =
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n"
+            .to_vec();
     chunked.extend_from_slice(b"5\r\nhello\r\n7; x=1\r\n, there\r\n0\r\nX-Trailer: 1\r\n\r\n");
     c.respond(&mut t, &chunked);
-    c.request(&mut t, &browser(Req::new("HEAD", "/big.bin").h("Host", host)));
+    c.request(
+        &mut t,
+        &browser(Req::new("HEAD", "/big.bin").h("Host", host)),
+    );
     let head = b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 90000\r\n\r\n";
     c.respond(&mut t, head);
     let lower = Req::get("/lower", host)
@@ -699,15 +755,30 @@ pub fn sample() -> Vec<u8> {
     c.fin_close(&mut t);
 
     // A proxy port: absolute-form, pipelining, a retransmission.
-    let mut c = Conversation::new(&mut t, "10.0.3.11:52001", "192.0.2.221:8080", 0x3200, 0x4200);
+    let mut c = Conversation::new(
+        &mut t,
+        "10.0.3.11:52001",
+        "192.0.2.221:8080",
+        0x3200,
+        0x4200,
+    );
     c.handshake(&mut t);
-    let abs = browser(Req::get("http://proxy.example.net/p?q=1", "proxy.example.net"));
+    let abs = browser(Req::get(
+        "http://proxy.example.net/p?q=1",
+        "proxy.example.net",
+    ));
     c.exchange(&mut t, &abs, "proxied");
     let (a, b) = (
-        browser(Req::get("http://proxy.example.net/a.css", "proxy.example.net"))
-            .h("If-None-Match", "\"e1\""),
-        browser(Req::get("http://proxy.example.net/b.js", "proxy.example.net"))
-            .leak("X-MSISDN", MSISDN),
+        browser(Req::get(
+            "http://proxy.example.net/a.css",
+            "proxy.example.net",
+        ))
+        .h("If-None-Match", "\"e1\""),
+        browser(Req::get(
+            "http://proxy.example.net/b.js",
+            "proxy.example.net",
+        ))
+        .leak("X-MSISDN", MSISDN),
     );
     c.note_next(&mut t, &a);
     let mut both = a.bytes();
@@ -722,10 +793,18 @@ pub fn sample() -> Vec<u8> {
     both.extend(b.bytes());
     c.send(&mut t, true, &both);
     let mut r = b"HTTP/1.1 304 Not Modified\r\nETag: \"e1\"\r\n\r\n".to_vec();
-    r.extend(response(t.now_ns, "200 OK", "application/javascript", b"var x;"));
+    r.extend(response(
+        t.now_ns,
+        "200 OK",
+        "application/javascript",
+        b"var x;",
+    ));
     c.respond(&mut t, &r);
-    let split = browser(Req::get("http://proxy.example.net/split", "proxy.example.net"))
-        .h("Cookie", &"k=v; ".repeat(40));
+    let split = browser(Req::get(
+        "http://proxy.example.net/split",
+        "proxy.example.net",
+    ))
+    .h("Cookie", &"k=v; ".repeat(40));
     c.note_next(&mut t, &split);
     let segs = c.split(true, &split.bytes(), &[200]);
     c.emit_all(&mut t, &segs);
@@ -738,7 +817,11 @@ pub fn sample() -> Vec<u8> {
 
     // Picked up mid-stream: the end of a request, then of its response.
     let mut c = Conversation::new(&mut t, "10.0.3.12:52002", "192.0.2.222:80", 0x3300, 0x4300);
-    c.send(&mut t, true, b"Accept: */*\r\nX-MSISDN: 447700900123\r\n\r\n");
+    c.send(
+        &mut t,
+        true,
+        b"Accept: */*\r\nX-MSISDN: 447700900123\r\n\r\n",
+    );
     c.respond(&mut t, b"</p></body></html>\n");
     c.exchange(
         &mut t,
@@ -806,10 +889,14 @@ mod tests {
         }
         assert_eq!(tls, 10);
         // The mid-stream connection's first client and server bytes, before
-        // its first whole request: every other packet with bytes keeps some.
-        assert_eq!(emptied, 2);
+        // its first whole request, and the last two of the three segments of
+        // the split request, whose HEADERS fits in the first: every other
+        // packet with bytes keeps some.
+        assert_eq!(emptied, 4);
         // The first client data: the preface, then SETTINGS.
-        let first = b.iter().find_map(|(_, p, _)| p.clone().filter(|p| !p.is_empty()));
+        let first = b
+            .iter()
+            .find_map(|(_, p, _)| p.clone().filter(|p| !p.is_empty()));
         assert!(first.unwrap().starts_with(super::super::PREFACE));
     }
 }
