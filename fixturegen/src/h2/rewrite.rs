@@ -702,8 +702,8 @@ pub fn rewrite(input: &[u8]) -> (Vec<u8>, Counts) {
 /// keep-alive requests with a leak, a POST with a form body answered in
 /// chunks, a HEAD, lower-case header names and an HTTP/1.0 request; on a
 /// proxy port an absolute-form target, two pipelined requests (a 304 and a
-/// 200 answering them in one segment) and a retransmitted request split
-/// over two segments; a connection picked up mid-stream (the end of a
+/// 200 answering them in one segment) and a request in three segments, the
+/// first sent again; a connection picked up mid-stream (the end of a
 /// request and of a response first); and a TLS-looking connection on port
 /// 443, to be copied unchanged.
 pub fn sample() -> Vec<u8> {
