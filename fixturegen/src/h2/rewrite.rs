@@ -845,8 +845,10 @@ pub fn sample() -> Vec<u8> {
 mod tests {
     use super::*;
 
-    /// (timestamp, TCP payload or None, frame) of each record.
-    fn packets(pcap: &[u8]) -> Vec<(Vec<u8>, Option<Vec<u8>>, Vec<u8>)> {
+    /// A record's timestamp, TCP payload (None if not TCP) and frame.
+    type Packet = (Vec<u8>, Option<Vec<u8>>, Vec<u8>);
+
+    fn packets(pcap: &[u8]) -> Vec<Packet> {
         let mut out = Vec::new();
         let mut at = 24;
         while at + 16 <= pcap.len() {
