@@ -4,35 +4,34 @@
 //!
 //! Each TCP connection whose client stream is HTTP/1.x requests becomes an
 //! HTTP/2 connection. The client sends the preface, its SETTINGS and a
-//! WINDOW_UPDATE in front of its first request and a SETTINGS ACK in front
-//! of the first it sends after the server's first bytes; every request is a HEADERS frame (`:method`, `:scheme`,
-//! `:path`, `:authority` from the request line and Host, then the headers
-//! in order, names lower-cased, connection-specific ones dropped as RFC 9113
-//! section 8.2.2 says) encoded by one HPACK [`Encoder`] a connection (the
-//! dynamic table used as a client does), its body in DATA frames, stream 1,
-//! 3, 5, ... in request order. The server answers each request on its
-//! stream with HEADERS (`:status` and its headers) and DATA frames of the
-//! response's body (chunks joined), its SETTINGS and ACK in front of the
-//! first.
+//! WINDOW_UPDATE in front of its first request, and a SETTINGS ACK in front
+//! of the first it sends after the server's first bytes; every request is a
+//! HEADERS frame (`:method`, `:scheme`, `:path`, `:authority` from the
+//! request line and Host, then the headers in order, names lower-cased,
+//! connection-specific ones dropped as RFC 9113 section 8.2.2 says) encoded
+//! by one HPACK [`Encoder`] a connection (the dynamic table used as a client
+//! does), its body in DATA frames, stream 1, 3, 5, ... in request order. The
+//! server answers each request on its stream with HEADERS (`:status` and its
+//! headers) and DATA frames of the response's body (chunks joined), its
+//! SETTINGS and ACK in front of the first.
 //!
 //! Every packet keeps its time and its place: each direction's bytes are
-//! rewritten message by message, and a segment carries the new bytes
-//! between the images of its first and last byte (message starts, head ends
-//! and ends map exactly; in a head the new head's bytes go first, so the
-//! segment that starts a message starts its frames; in a body, bytes map in
-//! proportion), so a client packet stays one packet and a retransmission carries the same bytes as
-//! the first copy. Sequence and acknowledgement numbers follow; IPv4
-//! lengths and header checksums and TCP checksums are rewritten.
+//! rewritten message by message, and a segment carries the new bytes between
+//! the images of its first and last byte (`Dir::map`: message starts, head
+//! ends and ends map exactly; the segment that starts a message carries its
+//! first frame's header whole; a body maps in proportion), so a client packet
+//! stays one packet and a retransmission carries the same bytes as the first
+//! copy. Sequence and acknowledgement numbers follow; IPv4 lengths and header
+//! checksums and TCP checksums are rewritten.
 //!
 //! A connection picked up mid-stream (neither its SYN nor its SYN-ACK in the
-//! capture) is
-//! rewritten from its first whole request: the bytes before it (the end of
-//! an earlier request, of its response) leave their packets empty, the
-//! HPACK encoder starts empty there (the connection's earlier requests
-//! would have left entries the capture lacks), and there is no preface or
-//! SETTINGS. A message cut by a gap or by the end of the capture ends a
-//! direction's rewrite: its DATA goes as far as the capture does when its
-//! head is whole; bytes after that are left out.
+//! capture) is rewritten from its first whole request: the bytes before it
+//! (the end of an earlier request, of its response) leave their packets
+//! empty, the HPACK encoder starts empty there (the connection's earlier
+//! requests would have left entries the capture lacks), and there is no
+//! preface or SETTINGS. A message cut by a gap or by the end of the capture
+//! ends a direction's rewrite: its DATA goes as far as the capture does when
+//! its head is whole; bytes after that are left out.
 //!
 //! Everything else (TLS, DNS, TCP that is not HTTP/1.x) is copied byte for
 //! byte. Frames are Ethernet as in [`crate::tls::rewrap`]. Deterministic.
