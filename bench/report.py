@@ -21,7 +21,8 @@ def main():
                  "httpry-requests", "threads-identical", "threads-identical-gtpu", "notes",
                  "tls-capture", "tls-score", "tls-summary", "tls-tshark-requests", "threads-identical-tls"]:
         a.add_argument("--" + name, required=True)
-    a.add_argument("--h2", help="hyperfine JSON of the HTTP/1.1 and h2c pair (examples/gen_h2_bench.rs)")
+    a.add_argument("--h2", help="hyperfine JSON of the plain capture and its h2c rewrite (examples/h2c_bench.rs)")
+    a.add_argument("--h2-same", help="bench/h2c_same.py's counts for the two")
     args = a.parse_args()
     meta = json.load(open(args.meta))["stats"]
     size = os.path.getsize(args.capture)
@@ -106,10 +107,16 @@ def main():
           f"(`--max-body-bytes 0` reads none).")
     if args.h2 and os.path.exists(args.h2):
         h2 = {r["command"]: statistics.median(r["times"]) for r in json.load(open(args.h2))["results"]}
+        same = json.load(open(args.h2_same)) if args.h2_same and os.path.exists(args.h2_same) else None
         if h2.get("HTTP/1.1") and h2.get("h2c"):
-            p(f"- HTTP/2 (issue 19): the same 200,000 requests over h2c take {h2['h2c'] / h2['HTTP/1.1']:.2f}x "
-              f"their time over HTTP/1.1 with one thread ({h2['h2c']:.3f} s against {h2['HTTP/1.1']:.3f} s; "
-              f"`examples/gen_h2_bench.rs`, 20,000 connections of 10 requests).")
+            p(f"- HTTP/2 (issue 19): the benchmark capture rewritten as h2c (`examples/h2c_bench.rs`: every "
+              f"HTTP/1.x connection as h2c by prior knowledge, the same requests at the same packet times"
+              + (f", {same['h2c_connections']:,} HTTP/2 connections" if same else "")
+              + f") takes {h2['h2c'] / h2['HTTP/1.1']:.2f}x the plain capture's time with one thread "
+              f"({h2['h2c']:.3f} s against {h2['HTTP/1.1']:.3f} s)"
+              + (f"; phoneleak reports {same['identical']:,} of {same['requests_plain']:,} requests identically in "
+                 f"both, one by one ({same['requests_h2c']:,} in the h2c capture, {same['leaks_plain']:,} and "
+                 f"{same['leaks_h2c']:,} findings; `bench/h2c_same.py`)" if same else "") + ".")
     p("")
     p("## Peak resident memory (`/usr/bin/time -v`)")
     p("")

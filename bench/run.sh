@@ -10,8 +10,9 @@
 # (the benchmark capture generator), gtpu_wrap.py (the same traffic as an
 # S1-U/N3 tap sees it, in GTP-U over one tunnel pair) and floor/ (the
 # least-work program every time is compared with). The TLS capture (the same
-# connections inside TLS 1.3, with its key log) is made by the project's own
-# generator: examples/tls_bench.rs.
+# connections inside TLS 1.3, with its key log) and the h2c capture (every
+# HTTP/1.x connection as h2c by prior knowledge, the same requests) are made by
+# the project's own generators: examples/tls_bench.rs, examples/h2c_bench.rs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -45,9 +46,9 @@ GTPU=${CAP%.pcap}-gtpu.pcap   # the same packets in GTP-U (the truth file is the
 TLSCAP=${CAP%.pcap}-tls.pcap  # the same connections inside TLS 1.3 AES-128-GCM
 TLSKEYS=${CAP%.pcap}-tls.keys
 [ -f "$TLSCAP" ] || cargo run --release --quiet --example tls_bench -- "$CAP" "$TLSCAP" "$TLSKEYS" >&2
-H2DIR=$WORK/h2-bench          # the same 200,000 requests over HTTP/1.1 and h2c
-[ -f "$H2DIR/h2c.pcap" ] || cargo run --release --quiet --example gen_h2_bench -- 20000 "$H2DIR" >&2
-cat "$CAP" "$GTPU" "$TLSCAP" "$H2DIR/h1.pcap" "$H2DIR/h2c.pcap" > /dev/null   # page cache
+H2CCAP=${CAP%.pcap}-h2c.pcap  # the same requests, every HTTP/1.x connection as h2c
+[ -f "$H2CCAP" ] || cargo run --release --quiet --example h2c_bench -- "$CAP" "$H2CCAP" >&2
+cat "$CAP" "$GTPU" "$TLSCAP" "$H2CCAP" > /dev/null   # page cache
 
 # REPORT_ONLY=1 rewrites docs/benchmarks.md from the last run's measurements.
 if [ -z "${REPORT_ONLY:-}" ]; then
@@ -65,8 +66,8 @@ hyperfine --style basic --warmup 1 --runs "$RUNS" --export-json "$WORK/fast.json
   -n "ngrep" "ngrep -q -I $CAP -W none -i 'msisdn|calling-line' > /dev/null" \
   --ignore-failure
 hyperfine --style basic --warmup 1 --runs "$RUNS" --export-json "$WORK/h2.json" \
-  -n "HTTP/1.1" "$BIN scan --threads 1 --format jsonl --all-requests $H2DIR/h1.pcap > /dev/null" \
-  -n "h2c" "$BIN scan --threads 1 --format jsonl --all-requests $H2DIR/h2c.pcap > /dev/null" \
+  -n "HTTP/1.1" "$BIN scan --threads 1 --format jsonl --all-requests $CAP > /dev/null" \
+  -n "h2c" "$BIN scan --threads 1 --format jsonl --all-requests $H2CCAP > /dev/null" \
   --ignore-failure
 hyperfine --style basic --runs "$SLOW_RUNS" --export-json "$WORK/slow.json" \
   -n "tshark -2 (reassembly)" \
@@ -94,6 +95,9 @@ rss() { /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F: '/Maximum resident/ {gsu
 "$BIN" scan --threads 2 --format jsonl --all-requests --show-numbers "$GTPU" > "$WORK/gtpu-t2.jsonl" || true
 "$BIN" scan --threads 1 --format jsonl --all-requests --show-numbers --keylog "$TLSKEYS" "$TLSCAP" > "$WORK/tls.jsonl" || true
 "$BIN" scan --threads 2 --format jsonl --all-requests --show-numbers --keylog "$TLSKEYS" "$TLSCAP" > "$WORK/tls-t2.jsonl" || true
+# The h2c capture's requests, one by one against the plain capture's.
+"$BIN" scan --threads 1 --format jsonl --all-requests --show-numbers "$H2CCAP" > "$WORK/h2c.jsonl" || true
+python3 bench/h2c_same.py "$WORK/phoneleak.jsonl" "$WORK/h2c.jsonl" > "$WORK/h2c-same.json" || true
 cmp -s "$WORK/phoneleak.jsonl" "$WORK/phoneleak-t2.jsonl" && SAME=yes || SAME=no
 cmp -s "$WORK/tls.jsonl" "$WORK/tls-t2.jsonl" && SAME_TLS=yes || SAME_TLS=no
 cmp -s "$WORK/gtpu.jsonl" "$WORK/gtpu-t2.jsonl" && SAME_GTPU=yes || SAME_GTPU=no
@@ -113,6 +117,6 @@ python3 bench/report.py --capture "$CAP" --meta "${CAP%.pcap}.meta.json" --fast 
   --slow "$WORK/slow.json" --rss "$WORK/rss.tsv" --score "$WORK/score.json" --score-gtpu "$WORK/score-gtpu.json" \
   --tshark-requests "${TSHARK_REQ}" --httpry-requests "$HTTPRY_REQ" --threads-identical "$SAME" --threads-identical-gtpu "$SAME_GTPU" \
   --tls-capture "$TLSCAP" --tls-score "$WORK/score-tls.json" --tls-summary "$WORK/tls-summary.json" \
-  --tls-tshark-requests "$TSHARK_TLS_REQ" --threads-identical-tls "$SAME_TLS" --h2 "$WORK/h2.json" \
+  --tls-tshark-requests "$TSHARK_TLS_REQ" --threads-identical-tls "$SAME_TLS" --h2 "$WORK/h2.json" --h2-same "$WORK/h2c-same.json" \
   --notes bench/notes.md > docs/benchmarks.md
 echo "wrote docs/benchmarks.md"

@@ -18,6 +18,8 @@ use super::scenarios::{Lcg, MSISDN, T0, eth_pcap, fixture};
 use super::tcp::{Conversation, Trace};
 use super::{Fixture, TruthRequest};
 
+pub mod rewrite;
+
 /// The client connection preface.
 pub const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
@@ -758,11 +760,12 @@ fn gaps() -> Fixture {
     )
 }
 
-/// A benchmark pair: the same requests (`conns` connections of 10 GETs with
-/// browser-like headers, every tenth leaking X-MSISDN, each answered with a
-/// small page) once over HTTP/1.1 and once over h2c by prior knowledge.
-/// Returns (HTTP/1.1 capture, h2c capture).
-pub fn bench_pair(conns: u32) -> (Vec<u8>, Vec<u8>) {
+/// A pair of captures of the same requests (`conns` connections of 10 GETs
+/// with browser-like headers, every tenth leaking X-MSISDN, each answered
+/// with a small page) once over HTTP/1.1 and once over h2c by prior
+/// knowledge, for `diff` (tests/it/diff.rs). Returns (HTTP/1.1 capture, h2c
+/// capture).
+pub fn h1_h2c_pair(conns: u32) -> (Vec<u8>, Vec<u8>) {
     let mut h1 = Trace::new(T0 + 50_000, 0);
     let mut h2 = Trace::new(T0 + 50_000, 0);
     let mut rng = Lcg(99);

@@ -411,7 +411,9 @@ fn string(rest: &mut &[u8]) -> Result<Vec<u8>, HpackError> {
     let bytes = rest.get(..len).ok_or(HpackError::Truncated)?;
     *rest = rest.get(len..).unwrap_or_default();
     if huffman {
-        let mut out = Vec::with_capacity(len.saturating_add(len / 2));
+        // The room the decoder makes (one symbol per 5 bits at most): no
+        // reallocation.
+        let mut out = Vec::with_capacity(len.saturating_mul(8) / 5);
         huffman::decode(bytes, &mut out).map_err(|_| HpackError::Huffman)?;
         Ok(out)
     } else {

@@ -1219,10 +1219,17 @@ fn request(fields: Vec<Field>) -> Option<H2Head> {
                     }
                 }
             }
-            _ => headers.push(Header {
-                name: text(name),
-                value: text(value).trim().to_string(),
-            }),
+            _ => {
+                // Trimmed in place: most values have nothing to trim.
+                let mut value = text(value);
+                let start = value.len().saturating_sub(value.trim_start().len());
+                value.truncate(value.trim_end().len());
+                value.drain(..start.min(value.len()));
+                headers.push(Header {
+                    name: text(name),
+                    value,
+                });
+            }
         }
     }
     // A block cut before its target names no request.

@@ -502,7 +502,7 @@ fn an_identifier_rewritten_on_the_way_is_a_change_even_masked() {
 
 #[test]
 fn http2_requests_pair_by_their_authority() {
-    let (h1, h2) = fixturegen::h2::bench_pair(1);
+    let (h1, h2) = fixturegen::h2::h1_h2c_pair(1);
     let dir = scratch("diff-h2");
     std::fs::write(dir.join("h1.pcap"), h1).unwrap();
     std::fs::write(dir.join("h2.pcap"), h2).unwrap();

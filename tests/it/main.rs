@@ -23,6 +23,7 @@ mod fixtures;
 mod gtpu_bench;
 mod h2_client;
 mod h2_fixtures;
+mod h2c_rewrite;
 mod hostile;
 mod hostile_content;
 mod html_report;

@@ -28,20 +28,20 @@ const MAX_RECORD: usize = 16 << 10;
 
 /// Where a frame's TCP parts are.
 #[derive(Clone)]
-struct TcpFrame {
+pub(crate) struct TcpFrame {
     /// Offset of the IP header.
-    ip: usize,
-    v6: bool,
+    pub(crate) ip: usize,
+    pub(crate) v6: bool,
     /// Offset of the TCP header.
-    tcp: usize,
+    pub(crate) tcp: usize,
     /// Offset and length of the payload.
-    payload: usize,
-    len: usize,
-    src: (Vec<u8>, u16),
-    dst: (Vec<u8>, u16),
-    seq: u32,
-    ack: u32,
-    flags: u8,
+    pub(crate) payload: usize,
+    pub(crate) len: usize,
+    pub(crate) src: (Vec<u8>, u16),
+    pub(crate) dst: (Vec<u8>, u16),
+    pub(crate) seq: u32,
+    pub(crate) ack: u32,
+    pub(crate) flags: u8,
 }
 
 fn be16(b: &[u8], at: usize) -> usize {
@@ -52,7 +52,9 @@ fn be32(b: &[u8], at: usize) -> u32 {
     u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
-fn parse(frame: &[u8]) -> Option<TcpFrame> {
+/// The TCP parts of an Ethernet frame (VLAN tags, IPv4 unfragmented or IPv6
+/// without extension headers); None for anything else.
+pub(crate) fn parse(frame: &[u8]) -> Option<TcpFrame> {
     let mut at = 12;
     let mut ethertype = be16(frame.get(..14)?, 12);
     while ethertype == 0x8100 || ethertype == 0x88a8 {
@@ -109,15 +111,15 @@ fn parse(frame: &[u8]) -> Option<TcpFrame> {
     })
 }
 
-const SYN: u8 = 0x02;
+pub(crate) const SYN: u8 = 0x02;
 const PSH: u8 = 0x08;
-const ACK: u8 = 0x10;
+pub(crate) const ACK: u8 = 0x10;
 
 /// Appends a pcap record: `ts` (the record header's first 8 bytes), the
 /// frame headers `head` (of frame `t`) with `payload`, `seq`, `ack` and
 /// `flags`, IP lengths and the IPv4 header checksum rewritten.
 #[allow(clippy::too_many_arguments)]
-fn write_frame(
+pub(crate) fn write_frame(
     out: &mut Vec<u8>,
     ts: &[u8],
     head: &[u8],
