@@ -9,6 +9,7 @@
 //! keeps that budget), of which heads over 8 KiB may take only three quarters.
 #![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 
+mod chunked;
 mod head;
 mod request;
 mod response;

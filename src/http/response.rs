@@ -17,9 +17,8 @@
 use std::collections::VecDeque;
 
 use super::HttpStats;
-use super::stream::{
-    BodyLength, MAX_LINE, body_length, find_head_end, parse_chunk_size, push_bounded,
-};
+use super::chunked::{self, ChunkStep, Walk};
+use super::stream::{BodyLength, body_length, find_head_end, push_bounded};
 use crate::time::Timestamp;
 
 /// Most requests awaiting a response on one connection (pipelined, or a
@@ -48,14 +47,6 @@ struct Awaited {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Chunk {
-    Size,
-    Data(u64),
-    DataEnd,
-    Trailer,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     /// Between responses.
     Idle,
@@ -64,7 +55,7 @@ enum State {
     /// Skipping this many body bytes.
     Body(u64),
     /// Walking a chunked body.
-    Chunked(Chunk),
+    Chunked(ChunkStep),
     /// A body that runs to the connection's end.
     UntilClose,
     /// Reading ended (lost sync, a tunnel, a protocol switch).
@@ -196,10 +187,10 @@ impl ResponseStream {
                     n => State::Body(n),
                 };
             }
-            State::Chunked(Chunk::Data(left)) if len <= left => {
+            State::Chunked(ChunkStep::Data(left)) if len <= left => {
                 self.state = State::Chunked(match left.saturating_sub(len) {
-                    0 => Chunk::DataEnd,
-                    n => Chunk::Data(n),
+                    0 => ChunkStep::DataEnd,
+                    n => ChunkStep::Data(n),
                 });
             }
             _ => self.lose_sync(stats),
@@ -283,7 +274,7 @@ impl ResponseStream {
         self.state = match body_length(fields) {
             BodyLength::Length(0) => State::Idle,
             BodyLength::Length(n) => State::Body(n),
-            BodyLength::Chunked => State::Chunked(Chunk::Size),
+            BodyLength::Chunked => State::Chunked(ChunkStep::Size),
             BodyLength::None | BodyLength::OtherCoding => State::UntilClose,
             BodyLength::Invalid => {
                 self.lose_sync(stats);
@@ -293,57 +284,15 @@ impl ResponseStream {
     }
 
     /// Walks a chunked body; returns how many bytes of `input` were used.
-    fn chunked(&mut self, step: Chunk, input: &[u8], stats: &mut HttpStats) -> usize {
-        match step {
-            Chunk::Data(left) => {
-                let n = left.min(input.len() as u64);
-                self.state = State::Chunked(if n == left {
-                    Chunk::DataEnd
-                } else {
-                    Chunk::Data(left.saturating_sub(n))
-                });
-                usize::try_from(n).unwrap_or(input.len())
+    fn chunked(&mut self, step: ChunkStep, input: &[u8], stats: &mut HttpStats) -> usize {
+        match chunked::walk(step, input, &mut self.buf) {
+            Walk::On { used, next, .. } => {
+                self.state = next.map_or(State::Idle, State::Chunked);
+                used
             }
-            Chunk::DataEnd => match input.first() {
-                Some(b'\r') => 1,
-                Some(b'\n') => {
-                    self.state = State::Chunked(Chunk::Size);
-                    1
-                }
-                _ => {
-                    self.lose_sync(stats);
-                    input.len()
-                }
-            },
-            Chunk::Size | Chunk::Trailer => {
-                let Some(nl) = memchr::memchr(b'\n', input) else {
-                    if self.buf.len().saturating_add(input.len()) > MAX_LINE {
-                        self.lose_sync(stats);
-                    } else {
-                        push_bounded(&mut self.buf, input, MAX_LINE);
-                    }
-                    return input.len();
-                };
-                if self.buf.len().saturating_add(nl) > MAX_LINE {
-                    self.lose_sync(stats);
-                    return input.len();
-                }
-                push_bounded(&mut self.buf, input.get(..nl).unwrap_or_default(), MAX_LINE);
-                let line = std::mem::take(&mut self.buf);
-                let line = line.strip_suffix(b"\r").unwrap_or(&line);
-                match step {
-                    Chunk::Size => match parse_chunk_size(line) {
-                        Some(0) => self.state = State::Chunked(Chunk::Trailer),
-                        Some(n) => self.state = State::Chunked(Chunk::Data(n)),
-                        None => {
-                            self.lose_sync(stats);
-                            return input.len();
-                        }
-                    },
-                    _ if line.is_empty() => self.state = State::Idle,
-                    _ => {}
-                }
-                nl.saturating_add(1)
+            Walk::Broken => {
+                self.lose_sync(stats);
+                input.len()
             }
         }
     }

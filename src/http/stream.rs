@@ -15,6 +15,7 @@
 //! bytes are cut into chunks (see the `segmentation` property test), except
 //! that while resynchronising a chunk's first byte counts as a line start.
 use super::HttpStats;
+use super::chunked::{self, ChunkStep, Walk};
 use super::head::{
     Head, LineStart, classify_line_start, lenient_head_ok, parse_cut_request_line, parse_head,
     parse_request_line, parse_request_line_lenient,
@@ -73,14 +74,6 @@ pub enum Verdict {
     /// the connection preface. The caller looks; the stream is ready to go
     /// on as HTTP/1 if it does not.
     Upgrade(usize),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ChunkStep {
-    Size,
-    Data(u64),
-    DataEnd,
-    Trailer,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -586,55 +579,16 @@ impl RequestStream {
     }
 
     fn chunked(&mut self, step: ChunkStep, input: &[u8], stats: &mut HttpStats) -> usize {
-        match step {
-            ChunkStep::Data(left) => {
-                let n = left.min(input.len() as u64);
-                self.state = State::Chunked(if n == left {
-                    ChunkStep::DataEnd
-                } else {
-                    ChunkStep::Data(left.saturating_sub(n))
-                });
-                self.collect(input.get(..n as usize).unwrap_or_default());
-                n as usize
+        match chunked::walk(step, input, &mut self.buf) {
+            Walk::On { used, data, next } => {
+                self.collect(input.get(..data).unwrap_or_default());
+                self.state = next.map_or(State::Idle, State::Chunked);
+                used
             }
-            ChunkStep::DataEnd => match input.first() {
-                Some(b'\r') => 1,
-                Some(b'\n') => {
-                    self.state = State::Chunked(ChunkStep::Size);
-                    1
-                }
-                _ => {
-                    stats.framing_errors = stats.framing_errors.saturating_add(1);
-                    self.state = State::Stopped;
-                    0
-                }
-            },
-            ChunkStep::Size | ChunkStep::Trailer => {
-                let Some(nl) = memchr::memchr(b'\n', input) else {
-                    if self.buf.len().saturating_add(input.len()) > MAX_LINE {
-                        stats.framing_errors = stats.framing_errors.saturating_add(1);
-                        self.state = State::Stopped;
-                        return input.len();
-                    }
-                    push_bounded(&mut self.buf, input, MAX_LINE);
-                    return input.len();
-                };
-                push_bounded(&mut self.buf, input.get(..nl).unwrap_or_default(), MAX_LINE);
-                let line = std::mem::take(&mut self.buf);
-                let line = line.strip_suffix(b"\r").unwrap_or(&line);
-                self.state = match step {
-                    ChunkStep::Size => match parse_chunk_size(line) {
-                        Some(0) => State::Chunked(ChunkStep::Trailer),
-                        Some(n) => State::Chunked(ChunkStep::Data(n)),
-                        None => {
-                            stats.framing_errors = stats.framing_errors.saturating_add(1);
-                            State::Stopped
-                        }
-                    },
-                    _ if line.is_empty() => State::Idle,
-                    _ => State::Chunked(ChunkStep::Trailer),
-                };
-                nl.saturating_add(1)
+            Walk::Broken => {
+                stats.framing_errors = stats.framing_errors.saturating_add(1);
+                self.state = State::Stopped;
+                0
             }
         }
     }

@@ -215,7 +215,7 @@ fn arbitrary_bytes_never_panic() {
             } else {
                 s.data(Timestamp(0), &bytes, 100, &mut stats, &mut out);
             }
-            assert!(s.buffered() <= 100.max(MAX_LINE) * 2);
+            assert!(s.buffered() <= 100.max(crate::http::stream::MAX_LINE) * 2);
         }
     }
 }
