@@ -265,17 +265,17 @@ impl TrackStage {
     }
 
     fn publish(&mut self, completed_at: u64, phase: u32, found: &mut dyn FnMut(Record)) {
+        let order = |(flow, seq): (u64, u64)| OrderKey {
+            completed_at,
+            phase,
+            flow,
+            seq,
+        };
         for output in self.http.take_output() {
             let request = match output {
                 Output::Request(r) => r,
                 Output::Answer(answer) => {
-                    let (flow, seq) = answer.flow_order;
-                    let order = OrderKey {
-                        completed_at,
-                        phase,
-                        flow,
-                        seq,
-                    };
+                    let order = order(answer.flow_order);
                     found(Record::Answer { answer, order });
                     continue;
                 }
@@ -296,13 +296,7 @@ impl TrackStage {
                 self.leaking_requests = self.leaking_requests.saturating_add(1);
                 self.leaks = self.leaks.saturating_add(leaks.len() as u64);
             }
-            let (flow, seq) = request.flow_order;
-            let order = OrderKey {
-                completed_at,
-                phase,
-                flow,
-                seq,
-            };
+            let order = order(request.flow_order);
             found(Record::Finding(Finding {
                 request,
                 leaks,

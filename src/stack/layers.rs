@@ -335,10 +335,9 @@ impl TlsLayer {
 
     /// Hands decrypted bytes (the client's, then the server's) to the inner
     /// stack; the requests found there carry the connection's TLS facts.
+    /// Then asks the connection for the server's plaintext while the inner
+    /// stack wants it and the client offered HTTP/2.
     fn deliver(&mut self, feed: &mut Feed<'_>) {
-        if self.plain.is_empty() && self.server_plain.is_empty() {
-            return;
-        }
         let first = feed.out.len();
         for p in std::mem::take(&mut self.plain) {
             match p {
@@ -372,10 +371,6 @@ impl TlsLayer {
         self.retry_if_new_keys(feed);
         self.conn
             .client(ts, input, feed.keys, feed.tls, &mut self.plain);
-        if self.plain.is_empty() {
-            self.conn
-                .want_server(self.inner.wants_server() && self.conn.offered_alpn(b"h2"));
-        }
         self.deliver(feed);
     }
 
@@ -963,27 +958,46 @@ impl ClientStack {
 pub(crate) mod tests {
     use super::*;
 
+    /// What a test's [`Feed`] borrows: the counters, an empty key log, and
+    /// what the stack gives.
+    #[derive(Default)]
+    pub(crate) struct Bed {
+        pub(crate) http: HttpStats,
+        pub(crate) tls: TlsStats,
+        pub(crate) h2: H2Stats,
+        keys: KeyLog,
+        tls_limits: TlsLimits,
+        pub(crate) out: Vec<ParsedRequest>,
+        pub(crate) answers: Vec<ParsedAnswer>,
+    }
+
+    impl Bed {
+        /// A feed with heads up to `max_head` and bodies up to `body_limit`
+        /// (that much room too); responses not read.
+        pub(crate) fn feed(&mut self, max_head: usize, body_limit: usize) -> Feed<'_> {
+            Feed {
+                max_head,
+                body_room: body_limit,
+                body_limit,
+                http: &mut self.http,
+                tls_limits: &self.tls_limits,
+                keys: &self.keys,
+                tls: &mut self.tls,
+                h2: &mut self.h2,
+                out: &mut self.out,
+                read_responses: false,
+                published: 0,
+                answers: &mut self.answers,
+            }
+        }
+    }
+
     /// Feeds `parts` (`Err(len)` = a gap of that many bytes) and returns the
     /// request targets and the counters.
     fn run(start: bool, parts: &[Result<&[u8], u64>]) -> (Vec<String>, HttpStats) {
         let mut s = ClientStack::new(start);
-        let mut stats = HttpStats::default();
-        let mut out = Vec::new();
-        let (keys, mut tls) = (KeyLog::new(), TlsStats::default());
-        let mut feed = Feed {
-            max_head: 64 << 10,
-            body_room: 0,
-            body_limit: 0,
-            http: &mut stats,
-            tls_limits: &TlsLimits::default(),
-            keys: &keys,
-            tls: &mut tls,
-            h2: &mut H2Stats::default(),
-            out: &mut out,
-            read_responses: false,
-            published: 0,
-            answers: &mut Vec::new(),
-        };
+        let mut bed = Bed::default();
+        let mut feed = bed.feed(64 << 10, 0);
         for p in parts {
             match p {
                 Ok(bytes) => {
@@ -995,6 +1009,9 @@ pub(crate) mod tests {
             }
         }
         s.end(&mut feed);
+        let Bed {
+            out, http: stats, ..
+        } = bed;
         let uris = out
             .iter()
             .map(|r| format!("{}{}", r.head.uri, if r.truncated { " (cut)" } else { "" }))
@@ -1100,24 +1117,8 @@ pub(crate) mod tests {
         body_limit: usize,
     ) -> (Vec<ParsedRequest>, H2Stats, HttpStats) {
         let mut s = ClientStack::new(true);
-        let mut stats = HttpStats::default();
-        let mut h2 = H2Stats::default();
-        let mut out = Vec::new();
-        let (keys, mut tls) = (KeyLog::new(), TlsStats::default());
-        let mut feed = Feed {
-            max_head: 200,
-            body_room: body_limit,
-            body_limit,
-            http: &mut stats,
-            tls_limits: &TlsLimits::default(),
-            keys: &keys,
-            tls: &mut tls,
-            h2: &mut h2,
-            out: &mut out,
-            read_responses: false,
-            published: 0,
-            answers: &mut Vec::new(),
-        };
+        let mut bed = Bed::default();
+        let mut feed = bed.feed(200, body_limit);
         for p in parts {
             match p {
                 Ok(bytes) => {
@@ -1130,7 +1131,7 @@ pub(crate) mod tests {
             assert!(s.buffered() <= 200 + CHOOSER_HEAD);
         }
         s.end(&mut feed);
-        (out, h2, stats)
+        (bed.out, bed.h2, bed.http)
     }
 
     /// A request head of `method` on `path` with extra fields.
@@ -1157,24 +1158,8 @@ pub(crate) mod tests {
         Vec<bool>,
     ) {
         let mut s = ClientStack::new(true);
-        let mut stats = HttpStats::default();
-        let mut h2 = H2Stats::default();
-        let mut out = Vec::new();
-        let (keys, mut tls) = (KeyLog::new(), TlsStats::default());
-        let mut feed = Feed {
-            max_head: 4096,
-            body_room: 0,
-            body_limit: 0,
-            http: &mut stats,
-            tls_limits: &TlsLimits::default(),
-            keys: &keys,
-            tls: &mut tls,
-            h2: &mut h2,
-            out: &mut out,
-            read_responses: false,
-            published: 0,
-            answers: &mut Vec::new(),
-        };
+        let mut bed = Bed::default();
+        let mut feed = bed.feed(4096, 0);
         let mut wants = Vec::new();
         for p in parts {
             match p {
@@ -1186,6 +1171,7 @@ pub(crate) mod tests {
             wants.push(s.wants_server());
         }
         s.end(&mut feed);
+        let Bed { out, h2, .. } = bed;
         let got = out
             .into_iter()
             .map(|r| (r.head.uri, r.stream_id, r.pushed_on, r.head.version))
@@ -1664,23 +1650,8 @@ pub(crate) mod tests {
         let mut recs = vec![23, 3, 3, 0, 20];
         recs.extend([7u8; 20]);
         recs.extend([23, 3, 3, 0, 1, 0]);
-        let mut stats = HttpStats::default();
-        let mut out = Vec::new();
-        let (keys, mut tls) = (KeyLog::new(), TlsStats::default());
-        let mut feed = Feed {
-            max_head: 64 << 10,
-            body_room: 0,
-            body_limit: 0,
-            http: &mut stats,
-            tls_limits: &TlsLimits::default(),
-            keys: &keys,
-            tls: &mut tls,
-            h2: &mut H2Stats::default(),
-            out: &mut out,
-            read_responses: false,
-            published: 0,
-            answers: &mut Vec::new(),
-        };
+        let mut bed = Bed::default();
+        let mut feed = bed.feed(64 << 10, 0);
         // Picked up mid-stream, in pieces of any size, or after a gap at the start.
         for step in [1, 3, 5, 26, recs.len()] {
             let mut s = ClientStack::new(false);
@@ -1703,7 +1674,7 @@ pub(crate) mod tests {
         );
         s.end(&mut feed);
         assert!(!s.tls_midstream());
-        assert_eq!(out.len(), 1);
+        assert_eq!(bed.out.len(), 1);
         // Text picked up mid-stream is HTTP/1 as before.
         let (uris, _) = run(false, &[Ok(b"xx\r\nGET /a HTTP/1.1\r\n\r\n")]);
         assert_eq!(uris, ["/a"]);
@@ -1745,26 +1716,10 @@ pub(crate) mod tests {
         parts: &[(bool, Result<&[u8], u64>)],
     ) -> (Vec<(String, bool)>, Vec<(u64, u16)>, HttpStats) {
         let mut s = ClientStack::new(true);
-        let mut stats = HttpStats::default();
-        let (mut out, mut answers) = (Vec::new(), Vec::new());
-        let (keys, mut tls) = (KeyLog::new(), TlsStats::default());
-        let mut h2 = H2Stats::default();
+        let mut bed = Bed::default();
         for (client, p) in parts {
-            let mut feed = Feed {
-                max_head: 64 << 10,
-                body_room: 0,
-                body_limit: 0,
-                http: &mut stats,
-                tls_limits: &TlsLimits::default(),
-                keys: &keys,
-                tls: &mut tls,
-                h2: &mut h2,
-                out: &mut out,
-                read_responses: true,
-                // `out` is kept whole: its first request is the flow's first.
-                published: 0,
-                answers: &mut answers,
-            };
+            let mut feed = bed.feed(64 << 10, 0);
+            feed.read_responses = true;
             match (client, p) {
                 (true, Ok(b)) => drop(s.data(Timestamp(0), b, &mut feed)),
                 (true, Err(n)) => drop(s.gap(*n, &mut feed)),
@@ -1772,12 +1727,11 @@ pub(crate) mod tests {
                 (false, Err(n)) => s.server_gap(*n, &mut feed),
             }
         }
-        let requests = out
-            .iter()
+        let requests = (bed.out.iter())
             .map(|r| (r.head.uri.clone(), r.answer_awaited))
             .collect();
-        let answers = answers.iter().map(|a| (a.seq, a.status)).collect();
-        (requests, answers, stats)
+        let answers = bed.answers.iter().map(|a| (a.seq, a.status)).collect();
+        (requests, answers, bed.http)
     }
 
     #[test]
@@ -1885,6 +1839,7 @@ mod segmentation {
     //! The same client stream, cut into chunks at random points, yields the
     //! same requests and counters through the whole stack (SOCKS, CONNECT
     //! tunnels, HTTP/1 heads over and under the limit).
+    use super::tests::Bed;
     use super::*;
     use proptest::prelude::*;
 
@@ -1921,23 +1876,8 @@ mod segmentation {
 
     fn parse(stream: &[u8], cuts: &[usize]) -> (Vec<ParsedRequest>, HttpStats) {
         let mut s = ClientStack::new(true);
-        let mut stats = HttpStats::default();
-        let mut out = Vec::new();
-        let (keys, mut tls) = (KeyLog::new(), TlsStats::default());
-        let mut feed = Feed {
-            max_head: LIMIT,
-            body_room: 0,
-            body_limit: 0,
-            http: &mut stats,
-            tls_limits: &TlsLimits::default(),
-            keys: &keys,
-            tls: &mut tls,
-            h2: &mut H2Stats::default(),
-            out: &mut out,
-            read_responses: false,
-            published: 0,
-            answers: &mut Vec::new(),
-        };
+        let mut bed = Bed::default();
+        let mut feed = bed.feed(LIMIT, 0);
         let mut at = 0;
         let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (stream.len() + 1)).collect();
         cuts.sort_unstable();
@@ -1947,7 +1887,7 @@ mod segmentation {
             at = c.max(at);
         }
         s.end(&mut feed);
-        (out, stats)
+        (bed.out, bed.http)
     }
 
     /// An HTTP/2 client stream: the preface (after an h2c upgrade request
