@@ -591,13 +591,20 @@ impl TlsConnection {
                 .is_some_and(|h| keys.get(&h.random).is_none())
     }
 
-    /// Ciphertext (and undelivered early plaintext) held, in bytes.
+    /// Ciphertext (and undelivered early plaintext) held, in bytes: the
+    /// records waiting, each direction's partial record and handshake
+    /// message.
     pub fn held_bytes(&self) -> usize {
         let early = match &self.dec {
             Dec::V13(d) => d.early_bytes,
             _ => 0,
         };
-        self.held + early + self.client.held() + self.client_hs.len() + self.server_hs.len()
+        self.held
+            + early
+            + self.client.held()
+            + self.client_hs.len()
+            + self.server.held()
+            + self.server_hs.len()
     }
 
     /// Drops what is held (the caller's global cap): counted, and the
@@ -623,6 +630,9 @@ impl TlsConnection {
         self.held = 0;
         self.client = Framer::default();
         self.client_hs = HandshakeBuf::default();
+        // The server's side too: nothing of it is needed any more.
+        self.server_lost();
+        self.server_dec = None;
         if let Dec::V13(d) = &mut self.dec {
             d.early_plain.clear();
             d.early_bytes = 0;

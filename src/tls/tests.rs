@@ -1165,3 +1165,41 @@ fn server_records_are_decrypted_while_wanted() {
         assert_eq!(st.server_records_decrypted, 0, "{suite:?}");
     }
 }
+
+/// A partial server record counts as held (the caps see it), and a cut
+/// frees it and stops reading the server.
+#[test]
+fn partial_server_record_is_held_and_cut() {
+    let keys = KeyLog::new();
+    let mut st = TlsStats::default();
+    let mut c = TlsConnection::new(&TlsLimits::default());
+    let (mut out, mut server) = (Vec::new(), Vec::new());
+    let ch = client_hello(&Hello {
+        random: [9; 32],
+        suites: vec![0x1301],
+        tls13: true,
+        ..Hello::default()
+    });
+    c.client(
+        crate::time::Timestamp(0),
+        &hs_records(&ch),
+        &keys,
+        &mut st,
+        &mut out,
+    );
+    let before = c.held_bytes();
+    let big = rec(22, &vec![0; 10_000]);
+    c.server(
+        crate::time::Timestamp(1),
+        &big[..1_005],
+        &keys,
+        &mut st,
+        &mut out,
+        &mut server,
+    );
+    assert_eq!(c.held_bytes(), before + 1_005);
+    c.drop_held(&mut st, &mut out);
+    assert_eq!(c.held_bytes(), 0);
+    assert!(!c.wants_server());
+    assert_eq!(st.held_cuts, 1);
+}
